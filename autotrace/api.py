@@ -1,0 +1,52 @@
+"""Public transforms: `trace`, `to_code` (differentiation transforms join them)."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from autotrace.function import TracedFunction
+from autotrace.signature import TensorSpec
+
+
+def trace(fn: Callable | None = None, *, input_signature: Sequence[TensorSpec] | None = None,
+          reduce_retracing: bool = False, autograph: bool = True):
+    """Convert `fn` to graph code and trace it once per input signature.
+
+    Args:
+        fn: a Python function (or method) using numpy; used bare as `@trace` or called
+            with options as `@trace(input_signature=...)`.
+        input_signature: `TensorSpec`s for the positional arguments; one trace serves every
+            call that matches (None dims match any size).
+        reduce_retracing: after a dim has been seen with two sizes, trace it as unknown.
+        autograph: convert Python control flow on tensors (True) or trace as written.
+
+    Returns:
+        A `TracedFunction`, called exactly like `fn`.
+
+    Example:
+        >>> @trace
+        ... def f(a, b):
+        ...     return (a + b) * (b + 1)
+        >>> f(np.array([2.]), np.array([1.]))
+        array([6.])
+    """
+    def wrap(f):
+        return TracedFunction(f, input_signature=input_signature,
+                              reduce_retracing=reduce_retracing, autograph=autograph)
+
+    return wrap if fn is None else wrap(fn)
+
+
+def to_code(fn: Callable) -> str:
+    """The converted source of a plain (undecorated) function, as text.
+
+    Example:
+        >>> def f(a, b):
+        ...     return a + b
+        >>> print(to_code(f))
+        def f(a, b):
+            return at__.add(a, b)
+    """
+    from autotrace.convert.converter import converted_source
+
+    return converted_source(fn)

@@ -1,0 +1,150 @@
+"""The conversion pipeline: source -> AST -> passes -> code, cached per code object.
+
+`convert(fn)` returns a function with `fn`'s globals, closure and defaults whose body
+calls the runtime (`at__`) instead of Python's operators and control flow.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import functools
+import threading
+import types
+import warnings
+from dataclasses import dataclass
+
+from autotrace.convert import codegen
+from autotrace.convert.passes import arithmetic
+from autotrace.convert.source import SourceUnavailable, function_source
+from autotrace.errors import ConversionError
+
+# Order matters; see docs/design.md. Each pass is a module with `transform(node, ctx)`.
+PIPELINE = (
+    arithmetic,  # operators -> at__ calls, after control flow so conditions are converted too
+)
+
+
+@dataclass
+class Converted:
+    """One converted code object and its printed source."""
+
+    code: types.CodeType
+    source: str
+
+
+@dataclass
+class Context:
+    """What passes may need to know about the function being converted."""
+
+    filename: str
+    lines: list
+
+
+_by_code: dict[types.CodeType, Converted] = {}
+_lock = threading.RLock()
+_warned: set = set()
+
+
+def convert(fn, strict: bool = False):
+    """The converted form of `fn` (Python functions, methods, partials, traced functions).
+
+    Args:
+        fn: the callable.
+        strict: raise `ConversionError` if the source cannot be read; otherwise return
+            `fn` unconverted with a one-time warning.
+    """
+    from autotrace import runtime
+    from autotrace.function import TracedFunction
+
+    if isinstance(fn, TracedFunction):
+        return fn.converted
+    if isinstance(fn, types.MethodType):
+        return types.MethodType(convert(fn.__func__, strict), fn.__self__)
+    if isinstance(fn, functools.partial):
+        return functools.partial(convert(fn.func, strict), *fn.args, **fn.keywords)
+    if not isinstance(fn, types.FunctionType):
+        return fn
+    try:
+        converted = converted_code(fn)
+    except SourceUnavailable as e:
+        if strict:
+            raise
+        _warn_once(fn, e)
+        return fn
+    return codegen.make_function(converted.code, fn, runtime)
+
+
+def converted_code(fn: types.FunctionType) -> Converted:
+    """Convert `fn.__code__` once; later functions with the same code reuse it."""
+    code = fn.__code__
+    found = _by_code.get(code)
+    if found is None:
+        with _lock:
+            found = _by_code.get(code)
+            if found is None:
+                found = _convert_code(fn)
+                _by_code[code] = found
+    return found
+
+
+def converted_source(fn) -> str:
+    """The converted source text of `fn` (what `TracedFunction.code` shows)."""
+    from autotrace.function import TracedFunction
+
+    if isinstance(fn, TracedFunction):
+        fn = fn.python_function
+    fn = getattr(fn, "__func__", fn)
+    return converted_code(fn).source
+
+
+def _convert_code(fn: types.FunctionType) -> Converted:
+    src = function_source(fn)
+    node = _as_def(copy.deepcopy(src.node), fn)
+    ctx = Context(src.filename, src.lines)
+    for stage in PIPELINE:
+        node = stage.transform(node, ctx)
+    ast.fix_missing_locations(node)
+    text = codegen.to_source(node)
+    code = codegen.compile_code(node, fn.__code__.co_freevars, src.filename)
+    return Converted(code, text)
+
+
+def _as_def(node, fn) -> ast.FunctionDef:
+    if isinstance(node, ast.AsyncFunctionDef):
+        raise ConversionError(
+            f'File "{fn.__code__.co_filename}", line {node.lineno}: `async def` '
+            f"{fn.__qualname__} cannot be traced: a graph has no awaits. Make it a plain def."
+        )
+    if isinstance(node, ast.Lambda):
+        body = [ast.copy_location(ast.Return(value=node.body), node.body)]
+        node = ast.copy_location(
+            ast.FunctionDef(name="_lambda", args=node.args, body=body, decorator_list=[],
+                            returns=None, type_comment=None),
+            node,
+        )
+    node.decorator_list = []
+    node.returns = None
+    for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
+        arg.annotation = None
+    for arg in (node.args.vararg, node.args.kwarg):
+        if arg is not None:
+            arg.annotation = None
+    return node
+
+
+def _warn_once(fn, error: Exception) -> None:
+    key = getattr(fn, "__code__", fn)
+    if key in _warned:
+        return
+    _warned.add(key)
+    warnings.warn(
+        f"autotrace could not convert {getattr(fn, '__qualname__', fn)!r} and calls it "
+        f"unconverted: {error} Python control flow on tensors inside it will fail.",
+        ConversionWarning,
+        stacklevel=3,
+    )
+
+
+class ConversionWarning(UserWarning):
+    """A function was called unconverted because its source could not be read."""

@@ -1,0 +1,1 @@
+"""Converter passes, one concern per module; `converter.PIPELINE` fixes their order."""

@@ -1,0 +1,65 @@
+"""Arithmetic, comparisons and augmented assignment -> runtime operator calls.
+
+    c = a + b          ->   c = at__.add(a, b)
+    d = -x             ->   d = at__.neg(x)
+    s += x             ->   s = at__.iadd(s, x)
+    p = a < b          ->   p = at__.lt(a, b)
+
+The runtime operators are Python's own (`operator.add`, ...), so Python values keep
+Python semantics exactly (`[1] + [2]`, `"a" + "b"`, in-place `+=` on numpy arrays) and
+tensors dispatch through their operator methods to the op registry. `x[i] += v` and
+`obj.attr += v` are left as they are (in-place on their container). Chained comparisons
+are handled by the logical pass; `is`, `in` keep Python meaning.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from autotrace.convert.templates import replace, replace_expr
+
+BINARY = {
+    ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
+    ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul",
+    ast.BitAnd: "and_", ast.BitOr: "or_", ast.BitXor: "xor",
+    ast.LShift: "lshift", ast.RShift: "rshift",
+}  # fmt: skip
+UNARY = {ast.USub: "neg", ast.UAdd: "pos", ast.Invert: "invert"}
+COMPARE = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
+           ast.GtE: "ge"}
+
+
+class Arithmetic(ast.NodeTransformer):
+    def visit_BinOp(self, node: ast.BinOp):
+        self.generic_visit(node)
+        fn = BINARY[type(node.op)]
+        new = replace_expr(f"at__.{fn}(left, right)", left=node.left, right=node.right)
+        return ast.copy_location(new, node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp):
+        self.generic_visit(node)
+        fn = UNARY.get(type(node.op))
+        if fn is None:
+            return node
+        return ast.copy_location(replace_expr(f"at__.{fn}(x)", x=node.operand), node)
+
+    def visit_Compare(self, node: ast.Compare):
+        self.generic_visit(node)
+        if len(node.ops) != 1 or type(node.ops[0]) not in COMPARE:
+            return node
+        fn = COMPARE[type(node.ops[0])]
+        new = replace_expr(f"at__.{fn}(left, right)", left=node.left, right=node.comparators[0])
+        return ast.copy_location(new, node)
+
+    def visit_AugAssign(self, node: ast.AugAssign):
+        self.generic_visit(node)
+        if not isinstance(node.target, ast.Name):
+            return node
+        fn = "i" + BINARY[type(node.op)].rstrip("_")
+        (new,) = replace(f"target = at__.{fn}(target, value)", target=node.target.id,
+                         value=node.value)
+        return ast.copy_location(new, node)
+
+
+def transform(node: ast.AST, ctx) -> ast.AST:
+    return Arithmetic().visit(node)

@@ -1,0 +1,120 @@
+"""Build AST from code templates with placeholders (AutoGraph's `templates.replace`).
+
+    replace_expr("at__.add(left, right)", left=node.left, right=node.right)
+
+A placeholder is a bare name in the template; it is replaced by an AST node, a list of
+statements (in statement position), or a string (a new name). Contexts (Load/Store) are
+fixed up to match the position the replacement lands in.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import functools
+
+
+# Template nodes get their location from the code they replace (`ast.copy_location` by the
+# caller, then `fix_missing_locations`), never from the template text itself.
+_LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
+
+@functools.lru_cache(maxsize=512)
+def _parse(template: str) -> ast.Module:
+    return ast.parse(template)
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, subs: dict):
+        self.subs = subs
+
+    def _replacement(self, name: str, ctx):
+        value = self.subs[name]
+        if isinstance(value, str):
+            return ast.Name(id=value, ctx=ctx)
+        if isinstance(value, ast.AST):
+            node = copy.copy(value)
+            _set_ctx(node, ctx)
+            return node
+        return value
+
+    def visit_Name(self, node: ast.Name):
+        if node.id in self.subs:
+            return self._replacement(node.id, node.ctx)
+        return node
+
+    def visit_Expr(self, node: ast.Expr):
+        if isinstance(node.value, ast.Name) and isinstance(self.subs.get(node.value.id), list):
+            return self.subs[node.value.id]
+        return self.generic_visit(node)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef):
+        if node.name in self.subs:
+            node.name = self.subs[node.name]
+        self.generic_visit(node)
+        return node
+
+    def visit_arg(self, node: ast.arg):
+        if node.arg in self.subs:
+            node.arg = self.subs[node.arg]
+        return node
+
+    def visit_arguments(self, node: ast.arguments):
+        args = []
+        for a in node.args:
+            value = self.subs.get(a.arg)
+            if isinstance(value, (list, tuple)):
+                args.extend(ast.arg(arg=n) for n in value)
+            else:
+                args.append(self.visit_arg(a))
+        node.args = args
+        return node
+
+    def visit_Nonlocal(self, node: ast.Nonlocal):
+        names = []
+        for n in node.names:
+            value = self.subs.get(n, n)
+            names.extend(value if isinstance(value, (list, tuple)) else [value])
+        node.names = names
+        return node if names else None
+
+
+def _set_ctx(node: ast.AST, ctx) -> None:
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript, ast.Starred)):
+        node.ctx = ctx
+    if isinstance(node, (ast.Tuple, ast.List)):
+        node.ctx = ctx
+        for elt in node.elts:
+            _set_ctx(elt, ctx)
+
+
+def replace(template: str, **subs) -> list[ast.stmt]:
+    """Statements of `template` with placeholders substituted."""
+    tree = copy.deepcopy(_parse(template))
+    for node in ast.walk(tree):
+        for attr in _LOCATION:
+            if hasattr(node, attr):
+                delattr(node, attr)
+    tree = _Substitute(subs).visit(tree)
+    return tree.body
+
+
+def replace_expr(template: str, **subs) -> ast.expr:
+    """The single expression of `template` with placeholders substituted."""
+    (stmt,) = replace(template, **subs)
+    assert isinstance(stmt, ast.Expr), template
+    return stmt.value
+
+
+def name_tuple(names, ctx=None) -> ast.expr:
+    """`(a, b)` as Load (or `ctx`); a single name stays a Name."""
+    ctx = ctx or ast.Load()
+    elts = [ast.Name(id=n, ctx=type(ctx)()) for n in names]
+    if len(elts) == 1:
+        return elts[0]
+    return ast.Tuple(elts=elts, ctx=ctx)
+
+
+def str_tuple(names) -> ast.expr:
+    """`('a', 'b')` as a constant tuple expression."""
+    return ast.Tuple(elts=[ast.Constant(value=n) for n in names], ctx=ast.Load())

@@ -1,0 +1,187 @@
+"""`GraphBuilder`: the tracing context that turns op applications into graph nodes.
+
+A builder owns one `Graph`. Sub-graphs (branches, loop bodies) get a child builder; a
+child that meets a tensor of an enclosing graph *captures* it as an extra input (the
+parent passes the value in), as TensorFlow's FuncGraph does. `Variable`s met while
+tracing are captured by reference the same way, so a concrete function reads their value
+at call time.
+
+Naming: the value a user statement `c = <expr>` binds is the last node created on that
+line in that frame, so the builder names it `c` when the frame moves to another line or
+the trace ends. Generated code needs no naming boilerplate.
+"""
+
+from __future__ import annotations
+
+import linecache
+import re
+
+import numpy as np
+
+from autotrace import context
+from autotrace.errors import TracingError, at_user_line, user_frame
+from autotrace.graph.ir import Graph, Node, Origin, Var
+from autotrace.ops.registry import aval_of
+
+_ASSIGNED_NAME = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:[-+*/@%&|^]|//|\*\*|<<|>>)?=(?!=)")
+_SCALARS = (bool, int, float, complex, np.generic, np.ndarray, str, type(None))
+
+
+class GraphBuilder:
+    """Builds one graph; used as a context manager around the traced call."""
+
+    def __init__(self, name: str = "f", parent: GraphBuilder | None = None):
+        self.graph = Graph(name)
+        self.parent = parent
+        self.captures: list[tuple] = []  # (outer value: parent Var or Variable, inner Var)
+        self._captured: dict[int, Var] = {}
+        self._pending: dict[tuple, tuple] = {}  # frame key -> (lineno, source, var)
+        self._origin_override: list[Origin | None] = []
+
+    # -- context ------------------------------------------------------------------------
+    def __enter__(self) -> GraphBuilder:
+        context.builders().append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        popped = context.builders().pop()
+        assert popped is self, "graph builders exited out of order"
+        self.finish_names()
+
+    def child(self, name: str) -> GraphBuilder:
+        return GraphBuilder(name, parent=self)
+
+    # -- inputs -------------------------------------------------------------------------
+    def add_input(self, shape, dtype, name: str | None = None):
+        from autotrace.tensor import Tensor
+
+        var = Var(shape, dtype, name)
+        self.graph.inputs.append(var)
+        return Tensor(var, self)
+
+    def tensor(self, var: Var):
+        from autotrace.tensor import Tensor
+
+        return Tensor(var, self)
+
+    def to_input(self, x):
+        """A node input for `x`: a Var of this graph (capturing if needed) or a constant."""
+        from autotrace.tensor import EagerTensor, Tensor
+
+        if isinstance(x, Tensor):
+            if x.builder is self:
+                return x.var
+            return self._capture(x.var, x, x.builder)
+        if isinstance(x, EagerTensor):
+            if x._is_variable:
+                return self._capture(x, x, None)
+            return x.numpy()
+        if isinstance(x, _SCALARS):
+            return x
+        if isinstance(x, (list, tuple)):
+            return self._sequence_constant(x)
+        return x
+
+    def _capture(self, key, outer, owner) -> Var:
+        known = self._captured.get(id(key))
+        if known is not None:
+            return known
+        if owner is not None and not self._is_ancestor(owner):
+            raise TracingError(
+                at_user_line(
+                    "A traced value from another trace was used here (it leaked out of the "
+                    "function that computed it, e.g. through a global, an attribute or a "
+                    "list). Return it from that function, or pass it as an argument."
+                )
+            )
+        outer_input = self.parent.to_input(outer) if self.parent is not None else outer
+        shape, dtype = (key.shape, key.dtype) if isinstance(key, Var) else np.shape(
+            outer.numpy()), outer.dtype
+        inner = Var(shape, dtype, getattr(key, "name", None))
+        self.graph.inputs.append(inner)
+        self.captures.append((outer_input, inner))
+        self._captured[id(key)] = inner
+        return inner
+
+    def _is_ancestor(self, other: GraphBuilder) -> bool:
+        b = self.parent
+        while b is not None:
+            if b is other:
+                return True
+            b = b.parent
+        return False
+
+    def _sequence_constant(self, seq):
+        from autotrace.tensor import TensorBase
+
+        if any(isinstance(item, TensorBase) for item in seq):
+            raise TracingError(
+                at_user_line(
+                    "A list or tuple containing traced values was passed where numpy expects "
+                    "an array. Combine them into one array first with np.stack(...) or "
+                    "np.concatenate(...)."
+                )
+            )
+        return np.asarray(seq)
+
+    # -- nodes --------------------------------------------------------------------------
+    def apply(self, op, args, params):
+        """Add a node applying `op`; returns a Tensor (or a tuple for multi-result ops)."""
+        inputs = tuple(self.to_input(a) for a in args)
+        result = op.abstract(*(aval_of(i) for i in inputs), **params)
+        avals = result if op.multiple_results else (result,)
+        outputs = tuple(Var(a.shape, a.dtype) for a in avals)
+        node = self.add_node(op, inputs, params, outputs)
+        tensors = tuple(self.tensor(v) for v in node.outputs)
+        return tensors if op.multiple_results else tensors[0]
+
+    def add_node(self, op, inputs, params, outputs) -> Node:
+        node = Node(op, inputs, params, outputs, None)
+        for v in outputs:
+            v.node = node
+        node.origin = self._origin_for(outputs[0] if outputs else None)
+        self.graph.nodes.append(node)
+        return node
+
+    # -- origins and names --------------------------------------------------------------
+    def override_origin(self, origin: Origin | None):
+        """Context manager: nodes created inside get `origin` and no name (gradients)."""
+        builder = self
+
+        class _Override:
+            def __enter__(self):
+                builder._origin_override.append(origin)
+
+            def __exit__(self, *exc):
+                builder._origin_override.pop()
+
+        return _Override()
+
+    def _origin_for(self, var: Var | None) -> Origin | None:
+        if self._origin_override:
+            return self._origin_override[-1]
+        frame = user_frame(2)
+        if frame is None:
+            return None
+        code = frame.f_code
+        source = linecache.getline(code.co_filename, frame.f_lineno).strip()
+        origin = Origin(code.co_filename, frame.f_lineno, source, code.co_name)
+        if var is not None:
+            key = (id(frame), code)
+            previous = self._pending.get(key)
+            if previous is not None and previous[0] != frame.f_lineno:
+                _name_after_statement(previous)
+            self._pending[key] = (frame.f_lineno, source, var)
+        return origin
+
+    def finish_names(self) -> None:
+        for pending in self._pending.values():
+            _name_after_statement(pending)
+        self._pending.clear()
+
+
+def _name_after_statement(pending: tuple) -> None:
+    _, source, var = pending
+    match = _ASSIGNED_NAME.match(source)
+    if match and var.name is None:
+        var.name = match.group(1)

@@ -1,0 +1,213 @@
+"""Elementwise ops: numpy ufuncs (unary, binary with broadcasting), `where`, `clip`, `round`.
+
+Each op is one `ufunc_op(...)` line: the ufunc is the numpy impl, the shape/dtype rule is
+derived from the ufunc itself (`resolve_dtypes`, so numpy 2 / NEP 50 promotion is exact
+without running a kernel), and the VJP is written with registry ops. Gradients at kinks
+follow common numpy-world conventions: `abs'(0) = 0`, ties of `maximum`/`minimum` split the
+gradient evenly, `sqrt'(0) = inf`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from autotrace.ops.registry import Aval, Op, apply, dispatches, register
+from autotrace.ops.shapes import broadcast_shapes
+
+
+def _ufunc_abstract(ufunc: np.ufunc):
+    def abstract(*avals: Aval) -> Aval:
+        shape = broadcast_shapes(*(a.shape for a in avals))
+        dtypes = ufunc.resolve_dtypes(tuple(a.ufunc_arg for a in avals) + (None,))
+        return Aval(shape, dtypes[-1])
+
+    return abstract
+
+
+def ufunc_op(ufunc: np.ufunc, name: str, vjp=None):
+    """Register `ufunc` as op `name`; return its numpy-signature front end."""
+    op = register(
+        Op(name, ufunc, _ufunc_abstract(ufunc), vjp=vjp, differentiable=vjp is not None)
+    )
+
+    def frontend(*args, **kwargs):
+        _reject_ufunc_kwargs(ufunc, kwargs)
+        if len(args) != ufunc.nin:
+            raise TypeError(f"{ufunc.__name__}() takes {ufunc.nin} arguments ({len(args)} given)")
+        return apply(op, *args)
+
+    frontend.__name__ = frontend.__qualname__ = ufunc.__name__
+    frontend.__doc__ = f"`numpy.{ufunc.__name__}` as a graph op (`{name}`)."
+    frontend.op = op
+    return dispatches(ufunc)(frontend)
+
+
+def _reject_ufunc_kwargs(ufunc, kwargs):
+    extra = {k: v for k, v in kwargs.items() if v is not None}
+    if extra:
+        raise NotImplementedError(
+            f"numpy.{ufunc.__name__}(..., {', '.join(extra)}=...) is not supported on traced "
+            "values; call it without those arguments (autotrace ops always allocate a "
+            "new result)."
+        )
+
+
+# --- unary -----------------------------------------------------------------------------
+negative = ufunc_op(np.negative, "neg", lambda g, x, y: (-g,))
+positive = ufunc_op(np.positive, "pos", lambda g, x, y: (g,))
+absolute = ufunc_op(np.absolute, "abs", lambda g, x, y: (g * sign(x),))
+sign = ufunc_op(np.sign, "sign")
+exp = ufunc_op(np.exp, "exp", lambda g, x, y: (g * y,))
+exp2 = ufunc_op(np.exp2, "exp2", lambda g, x, y: (g * y * math.log(2.0),))
+expm1 = ufunc_op(np.expm1, "expm1", lambda g, x, y: (g * (y + 1),))
+log = ufunc_op(np.log, "log", lambda g, x, y: (g / x,))
+log1p = ufunc_op(np.log1p, "log1p", lambda g, x, y: (g / (x + 1),))
+log2 = ufunc_op(np.log2, "log2", lambda g, x, y: (g / (x * math.log(2.0)),))
+log10 = ufunc_op(np.log10, "log10", lambda g, x, y: (g / (x * math.log(10.0)),))
+sqrt = ufunc_op(np.sqrt, "sqrt", lambda g, x, y: (g / (y * 2),))
+cbrt = ufunc_op(np.cbrt, "cbrt", lambda g, x, y: (g / (square(y) * 3),))
+square = ufunc_op(np.square, "square", lambda g, x, y: (g * x * 2,))
+reciprocal = ufunc_op(np.reciprocal, "reciprocal", lambda g, x, y: (-g * y * y,))
+sin = ufunc_op(np.sin, "sin", lambda g, x, y: (g * cos(x),))
+cos = ufunc_op(np.cos, "cos", lambda g, x, y: (-g * sin(x),))
+tan = ufunc_op(np.tan, "tan", lambda g, x, y: (g * (y * y + 1),))
+arcsin = ufunc_op(np.arcsin, "arcsin", lambda g, x, y: (g / sqrt(1 - x * x),))
+arccos = ufunc_op(np.arccos, "arccos", lambda g, x, y: (-g / sqrt(1 - x * x),))
+arctan = ufunc_op(np.arctan, "arctan", lambda g, x, y: (g / (x * x + 1),))
+sinh = ufunc_op(np.sinh, "sinh", lambda g, x, y: (g * cosh(x),))
+cosh = ufunc_op(np.cosh, "cosh", lambda g, x, y: (g * sinh(x),))
+tanh = ufunc_op(np.tanh, "tanh", lambda g, x, y: (g * (1 - y * y),))
+arcsinh = ufunc_op(np.arcsinh, "arcsinh", lambda g, x, y: (g / sqrt(x * x + 1),))
+arccosh = ufunc_op(np.arccosh, "arccosh", lambda g, x, y: (g / sqrt(x * x - 1),))
+arctanh = ufunc_op(np.arctanh, "arctanh", lambda g, x, y: (g / (1 - x * x),))
+floor = ufunc_op(np.floor, "floor")
+ceil = ufunc_op(np.ceil, "ceil")
+trunc = ufunc_op(np.trunc, "trunc")
+rint = ufunc_op(np.rint, "rint")
+isnan = ufunc_op(np.isnan, "isnan")
+isinf = ufunc_op(np.isinf, "isinf")
+isfinite = ufunc_op(np.isfinite, "isfinite")
+logical_not = ufunc_op(np.logical_not, "logical_not")
+invert = ufunc_op(np.invert, "invert")
+
+# --- binary (broadcasting is undone centrally by the backprop engine) --------------------
+add = ufunc_op(np.add, "add", lambda g, x, y, z: (g, g))
+subtract = ufunc_op(np.subtract, "sub", lambda g, x, y, z: (g, -g))
+multiply = ufunc_op(np.multiply, "mul", lambda g, x, y, z: (g * y, g * x))
+true_divide = ufunc_op(np.true_divide, "div", lambda g, x, y, z: (g / y, -g * z / y))
+floor_divide = ufunc_op(np.floor_divide, "floordiv")
+remainder = ufunc_op(np.remainder, "mod", lambda g, x, y, z: (g, -g * floor_divide(x, y)))
+power = ufunc_op(
+    np.power,
+    "pow",
+    lambda g, x, y, z: (
+        g * y * power(x, where(y == 0, 1, y - 1)),
+        g * z * log(where(x > 0, x, 1)),
+    ),
+)
+maximum = ufunc_op(
+    np.maximum,
+    "maximum",
+    lambda g, x, y, z: (
+        g * where(x > y, 1.0, where(x == y, 0.5, 0.0)),
+        g * where(y > x, 1.0, where(x == y, 0.5, 0.0)),
+    ),
+)
+minimum = ufunc_op(
+    np.minimum,
+    "minimum",
+    lambda g, x, y, z: (
+        g * where(x < y, 1.0, where(x == y, 0.5, 0.0)),
+        g * where(y < x, 1.0, where(x == y, 0.5, 0.0)),
+    ),
+)
+arctan2 = ufunc_op(
+    np.arctan2, "arctan2", lambda g, y, x, z: (g * x / (x * x + y * y), -g * y / (x * x + y * y))
+)
+hypot = ufunc_op(np.hypot, "hypot", lambda g, x, y, z: (g * x / z, g * y / z))
+equal = ufunc_op(np.equal, "eq")
+not_equal = ufunc_op(np.not_equal, "ne")
+less = ufunc_op(np.less, "lt")
+less_equal = ufunc_op(np.less_equal, "le")
+greater = ufunc_op(np.greater, "gt")
+greater_equal = ufunc_op(np.greater_equal, "ge")
+logical_and = ufunc_op(np.logical_and, "logical_and")
+logical_or = ufunc_op(np.logical_or, "logical_or")
+logical_xor = ufunc_op(np.logical_xor, "logical_xor")
+bitwise_and = ufunc_op(np.bitwise_and, "bitand")
+bitwise_or = ufunc_op(np.bitwise_or, "bitor")
+bitwise_xor = ufunc_op(np.bitwise_xor, "bitxor")
+left_shift = ufunc_op(np.left_shift, "lshift")
+right_shift = ufunc_op(np.right_shift, "rshift")
+
+divide = true_divide
+mod = remainder
+abs = absolute  # noqa: A001 - numpy's name
+
+
+# --- where / clip / round ----------------------------------------------------------------
+def _where_abstract(c: Aval, x: Aval, y: Aval) -> Aval:
+    shape = broadcast_shapes(c.shape, x.shape, y.shape)
+    return Aval(shape, np.result_type(x.promote_arg, y.promote_arg))
+
+
+_where = register(
+    Op(
+        "where",
+        np.where,
+        _where_abstract,
+        vjp=lambda g, c, x, y, z: (None, where(c, g, 0), where(c, 0, g)),
+    )
+)
+
+
+@dispatches(np.where)
+def where(condition, x=None, y=None):
+    """`numpy.where(condition, x, y)`; the one-argument form has no static shape."""
+    if x is None or y is None:
+        raise NotImplementedError(
+            "numpy.where(condition) with one argument (= nonzero) is not supported on traced "
+            "values; use numpy.where(condition, x, y)."
+        )
+    return apply(_where, condition, x, y)
+
+
+def _clip_abstract(x: Aval, lo: Aval, hi: Aval) -> Aval:
+    shape = broadcast_shapes(x.shape, lo.shape, hi.shape)
+    return Aval(shape, np.result_type(x.promote_arg, lo.promote_arg, hi.promote_arg))
+
+
+def _clip_vjp(g, x, lo, hi, z):
+    inside = logical_and(x >= lo, x <= hi)
+    return where(inside, g, 0), where(x < lo, g, 0), where(x > hi, g, 0)
+
+
+_clip = register(Op("clip", np.clip, _clip_abstract, vjp=_clip_vjp))
+
+
+@dispatches(np.clip)
+def clip(a, a_min=None, a_max=None, out=None, **kwargs):
+    """`numpy.clip`; a missing bound is +-inf."""
+    if out is not None:
+        raise NotImplementedError("numpy.clip(..., out=...) is not supported on traced values")
+    lo = kwargs.get("min", a_min)
+    hi = kwargs.get("max", a_max)
+    lo = -math.inf if lo is None else lo
+    hi = math.inf if hi is None else hi
+    return apply(_clip, a, lo, hi)
+
+
+_round = register(
+    Op("round", lambda x, decimals=0: np.round(x, decimals), lambda x, decimals=0: x,
+       differentiable=False)
+)
+
+
+@dispatches(np.round, np.around)
+def round(a, decimals=0, out=None):  # noqa: A001 - numpy's name
+    """`numpy.round` (half to even)."""
+    if out is not None:
+        raise NotImplementedError("numpy.round(..., out=...) is not supported on traced values")
+    return apply(_round, a, decimals=int(decimals))

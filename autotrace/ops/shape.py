@@ -1,0 +1,392 @@
+"""Shape ops: reshape, transpose, expand_dims, squeeze, broadcast, casts, concatenate,
+stack, split, flip, and run-time shape queries (`dim`, `size`) for unknown dimensions.
+
+`broadcast_like` / `unbroadcast` take a second tensor whose run-time shape is the target,
+so gradients are exact even when static shapes have unknown dims.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from autotrace.ops.registry import Aval, Op, apply, dispatches, register
+from autotrace.ops.shapes import broadcast_shapes, normalize_axes, normalize_axis, size_of
+
+
+def _shape_of(x) -> tuple:
+    if hasattr(x, "var"):
+        return x.var.shape
+    return tuple(np.shape(x))
+
+
+# --- run-time shape queries ---------------------------------------------------------------
+dim = register(Op("dim", lambda x, axis: np.int64(np.shape(x)[axis]),
+                  lambda x, axis: Aval((), np.dtype(np.int64)), differentiable=False))
+_size = register(Op("size", lambda x: np.int64(np.size(x)),
+                    lambda x: Aval((), np.dtype(np.int64)), differentiable=False))
+
+
+def size(x):
+    """Number of elements (`x.size`), as an int64 scalar."""
+    return apply(_size, x)
+
+
+def dim_of(x, axis: int):
+    """`x.shape[axis]`: a Python int when known statically, else a traced int64 scalar."""
+    d = _shape_of(x)[axis]
+    return apply(dim, x, axis=axis) if d is None else d
+
+
+# --- reshape ------------------------------------------------------------------------------
+def _reshape_abstract(x: Aval, *dims: Aval, shape=()) -> Aval:
+    out = [d if isinstance(d, int) else None for d in shape]
+    if out.count(-1) > 1:
+        raise ValueError("can only specify one unknown dimension")
+    if -1 in out:
+        total, rest = size_of(x.shape), size_of(tuple(d for d in out if d != -1))
+        out[out.index(-1)] = None if total is None or not rest else total // rest
+    total, new = size_of(x.shape), size_of(tuple(out))
+    if total is not None and new is not None and total != new:
+        raise ValueError(f"cannot reshape array of size {total} into shape {tuple(shape)}")
+    return Aval(tuple(out), x.dtype)
+
+
+def _reshape_impl(x, *dims, shape=()):
+    it = iter(dims)
+    return np.reshape(x, tuple(d if isinstance(d, int) else int(next(it)) for d in shape))
+
+
+_reshape = register(Op("reshape", _reshape_impl, _reshape_abstract,
+                       vjp=lambda g, x, *rest, shape: (reshape_like(g, x),) + (None,) * (
+                           len(rest) - 1)))
+
+
+@dispatches(np.reshape)
+def reshape(a, *shape, order="C", newshape=None, copy=None):
+    """`numpy.reshape` / `x.reshape(...)`; dims may be traced scalars."""
+    if order != "C":
+        raise NotImplementedError("reshape(order=...) other than 'C' is not supported")
+    if newshape is not None:
+        shape = (newshape,)
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    static = tuple(d if isinstance(d, (int, np.integer)) else "?" for d in shape)
+    dynamic = [d for d in shape if not isinstance(d, (int, np.integer))]
+    return apply(_reshape, a, *dynamic, shape=tuple(int(d) if d != "?" else d for d in static))
+
+
+_reshape_like = register(Op("reshape_like", lambda x, like: np.reshape(x, np.shape(like)),
+                            lambda x, like: Aval(like.shape, x.dtype),
+                            vjp=lambda g, x, like, out: (reshape_like(g, x), None)))
+
+
+def reshape_like(x, like):
+    """Reshape `x` to `like`'s run-time shape (identity when shapes are known equal)."""
+    if _shape_of(x) == _shape_of(like) and None not in _shape_of(x):
+        return x
+    return apply(_reshape_like, x, like)
+
+
+def ravel(a, order="C"):
+    return reshape(a, -1, order=order)
+
+
+flatten = ravel
+dispatches(np.ravel)(ravel)
+
+
+# --- transpose / axes ---------------------------------------------------------------------
+def _transpose_abstract(x: Aval, axes=()) -> Aval:
+    return Aval(tuple(x.shape[a] for a in axes), x.dtype)
+
+
+_transpose = register(Op("transpose", lambda x, axes: np.transpose(x, axes), _transpose_abstract,
+                         vjp=lambda g, x, out, axes: (transpose(g, tuple(np.argsort(axes))),)))
+
+
+@dispatches(np.transpose)
+def transpose(a, *axes):
+    """`numpy.transpose` / `x.T` / `x.transpose(...)`."""
+    ndim = len(_shape_of(a))
+    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        axes = axes[0]
+    if not axes:
+        axes = tuple(reversed(range(ndim)))
+    axes = tuple(normalize_axis(int(a_), ndim) for a_ in axes)
+    if sorted(axes) != list(range(ndim)):
+        raise ValueError("axes don't match array")
+    return apply(_transpose, a, axes=tuple(int(i) for i in axes))
+
+
+@dispatches(np.swapaxes)
+def swapaxes(a, axis1, axis2):
+    ndim = len(_shape_of(a))
+    axes = list(range(ndim))
+    i, j = normalize_axis(axis1, ndim), normalize_axis(axis2, ndim)
+    axes[i], axes[j] = axes[j], axes[i]
+    return transpose(a, tuple(axes))
+
+
+@dispatches(np.moveaxis)
+def moveaxis(a, source, destination):
+    ndim = len(_shape_of(a))
+    src = [normalize_axis(s, ndim) for s in np.atleast_1d(source)]
+    dst = [normalize_axis(d, ndim) for d in np.atleast_1d(destination)]
+    order = [n for n in range(ndim) if n not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(a, tuple(order))
+
+
+def _expand_abstract(x: Aval, axis=()) -> Aval:
+    shape = list(x.shape)
+    for a in axis:
+        shape.insert(a, 1)
+    return Aval(tuple(shape), x.dtype)
+
+
+_expand_dims = register(Op("expand_dims", lambda x, axis: np.expand_dims(x, axis),
+                           _expand_abstract,
+                           vjp=lambda g, x, out, axis: (squeeze(g, axis),)))
+
+
+@dispatches(np.expand_dims)
+def expand_dims(a, axis):
+    ndim = len(_shape_of(a)) + (len(axis) if isinstance(axis, (tuple, list)) else 1)
+    return apply(_expand_dims, a, axis=normalize_axes(axis, ndim))
+
+
+def _squeeze_abstract(x: Aval, axis=()) -> Aval:
+    for a in axis:
+        if x.shape[a] not in (1, None):
+            raise ValueError("cannot select an axis to squeeze out which has size not equal "
+                             "to one")
+    return Aval(tuple(d for i, d in enumerate(x.shape) if i not in axis), x.dtype)
+
+
+_squeeze = register(Op("squeeze", lambda x, axis: np.squeeze(x, axis), _squeeze_abstract,
+                       vjp=lambda g, x, out, axis: (reshape_like(g, x),)))
+
+
+@dispatches(np.squeeze)
+def squeeze(a, axis=None):
+    shape = _shape_of(a)
+    if axis is None:
+        if None in shape:
+            raise ValueError("squeeze() without axis on a value with unknown dims is ambiguous; "
+                             "pass axis=")
+        axis = tuple(i for i, d in enumerate(shape) if d == 1)
+    return apply(_squeeze, a, axis=normalize_axes(axis, len(shape)))
+
+
+# --- broadcasting -------------------------------------------------------------------------
+def _broadcast_to_abstract(x: Aval, shape=()) -> Aval:
+    if broadcast_shapes(x.shape, shape) != tuple(shape):
+        raise ValueError(f"cannot broadcast a value of shape {x.shape} to shape {shape}")
+    return Aval(tuple(shape), x.dtype)
+
+
+_broadcast_to = register(Op(
+    "broadcast_to", lambda x, shape: np.broadcast_to(x, shape), _broadcast_to_abstract,
+    vjp=lambda g, x, out, shape: (unbroadcast(g, x),),
+))
+
+
+@dispatches(np.broadcast_to)
+def broadcast_to(array, shape, subok=False):
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return apply(_broadcast_to, array, shape=tuple(int(d) for d in shape))
+
+
+_broadcast_like = register(Op(
+    "broadcast_like", lambda x, like: np.broadcast_to(x, np.shape(like)),
+    lambda x, like: Aval(broadcast_shapes(x.shape, like.shape), x.dtype),
+    vjp=lambda g, x, like, out: (unbroadcast(g, x), None),
+))
+
+
+def broadcast_like(x, like):
+    """Broadcast `x` to `like`'s run-time shape (identity when already equal)."""
+    if _shape_of(x) == _shape_of(like) and None not in _shape_of(x):
+        return x
+    return apply(_broadcast_like, x, like)
+
+
+def _unbroadcast_impl(g, like):
+    shape = np.shape(like)
+    lead = np.ndim(g) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, d in enumerate(shape) if d == 1 and np.shape(g)[lead + i] != 1
+    )
+    out = np.sum(g, axis=axes, keepdims=True) if axes else g
+    return np.reshape(out, shape)
+
+
+_unbroadcast = register(Op(
+    "unbroadcast", _unbroadcast_impl, lambda g, like: Aval(like.shape, g.dtype),
+    vjp=lambda g, x, like, out: (broadcast_like(g, x), None),
+))
+
+
+def unbroadcast(g, like):
+    """Sum `g` down to `like`'s shape: the adjoint of broadcasting (used by every VJP)."""
+    gshape, shape = _shape_of(g), _shape_of(like)
+    if gshape == shape and None not in shape:
+        return g
+    return apply(_unbroadcast, g, like)
+
+
+# --- casts --------------------------------------------------------------------------------
+def _cast_vjp(g, x, out, dtype):
+    x_dtype = x.dtype if hasattr(x, "dtype") else np.result_type(x)
+    if np.dtype(x_dtype).kind not in "fc":
+        return (None,)
+    return (astype(g, x_dtype),)
+
+
+_cast = register(Op("cast", lambda x, dtype: np.asarray(x).astype(dtype) if np.ndim(x) else
+                    dtype.type(x), lambda x, dtype: Aval(x.shape, dtype), vjp=_cast_vjp))
+
+
+def astype(x, dtype, copy=True):
+    """`x.astype(dtype)`."""
+    dtype = np.dtype(dtype)
+    if hasattr(x, "dtype") and x.dtype == dtype and not copy:
+        return x
+    return apply(_cast, x, dtype=dtype)
+
+
+def copy(a, order="K"):
+    """Values are immutable in a graph, so a copy is the value itself."""
+    return a
+
+
+dispatches(np.copy)(copy)
+
+
+def conj(a):
+    return a if np.dtype(getattr(a, "dtype", np.float64)).kind != "c" else apply(_conj, a)
+
+
+_conj = register(Op("conj", np.conj, lambda x: x, vjp=lambda g, x, out: (conj(g),)))
+
+
+# --- joining and splitting ----------------------------------------------------------------
+def _concat_abstract(*xs: Aval, axis=0) -> Aval:
+    ndim = xs[0].ndim
+    if any(x.ndim != ndim for x in xs):
+        raise ValueError("all the input arrays must have same number of dimensions")
+    shape = []
+    for i in range(ndim):
+        dims = [x.shape[i] for x in xs]
+        if i == axis:
+            shape.append(None if None in dims else builtins.sum(dims))
+        else:
+            known = {d for d in dims if d is not None}
+            if len(known) > 1:
+                raise ValueError("all the input array dimensions except for the concatenation "
+                                 f"axis must match exactly (axis {i}: {sorted(known)})")
+            shape.append(known.pop() if known else None)
+    dtype = np.result_type(*(x.promote_arg for x in xs))
+    return Aval(tuple(shape), dtype)
+
+
+def _concat_vjp(g, *xs_and_out, axis):
+    xs = xs_and_out[:-1]
+    sizes = [dim_of(x, axis) for x in xs]
+    if builtins.all(isinstance(s, int) for s in sizes):
+        bounds = list(np.cumsum(sizes)[:-1])
+        return tuple(split(g, [int(b) for b in bounds], axis=axis))
+    parts = []
+    start = 0
+    for s in sizes:
+        parts.append(take_range(g, start, start + s, axis))
+        start = start + s
+    return tuple(parts)
+
+
+_concatenate = register(Op("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
+                           _concat_abstract, vjp=_concat_vjp))
+
+
+@dispatches(np.concatenate)
+def concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
+    if out is not None or dtype is not None:
+        raise NotImplementedError("concatenate(out=/dtype=) is not supported on traced values")
+    arrays = list(arrays)
+    if axis is None:
+        arrays, axis = [ravel(a) for a in arrays], 0
+    ndim = len(_shape_of(arrays[0]))
+    return apply(_concatenate, *arrays, axis=normalize_axis(axis, ndim))
+
+
+@dispatches(np.stack)
+def stack(arrays, axis=0, out=None, dtype=None, casting=None):
+    arrays = list(arrays)
+    ndim = len(_shape_of(arrays[0])) + 1
+    axis = normalize_axis(axis, ndim)
+    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis, out=out, dtype=dtype)
+
+
+def _split_abstract(x: Aval, indices=(), axis=0):
+    n = x.shape[axis]
+    bounds = [0, *indices, n]
+    out = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        shape = list(x.shape)
+        shape[axis] = None if hi is None else builtins.max(0, hi - lo)
+        out.append(Aval(tuple(shape), x.dtype))
+    return tuple(out)
+
+
+def _split_vjp(gs, x, *outs, indices, axis):
+    return (concatenate([g if g is not None else zeros_like(o) for g, o in zip(gs, outs[0])],
+                        axis=axis),)
+
+
+_split = register(Op("split", lambda x, indices, axis: tuple(np.split(x, indices, axis=axis)),
+                     _split_abstract, vjp=_split_vjp, multiple_results=True))
+
+
+@dispatches(np.split)
+def split(ary, indices_or_sections, axis=0):
+    shape = _shape_of(ary)
+    axis = normalize_axis(axis, len(shape))
+    if isinstance(indices_or_sections, (int, np.integer)):
+        n = shape[axis]
+        if n is None:
+            raise ValueError("split into sections needs a known size along the axis")
+        if n % int(indices_or_sections):
+            raise ValueError("array split does not result in an equal division")
+        step = n // int(indices_or_sections)
+        indices = tuple(range(step, n, step))
+    else:
+        indices = tuple(int(i) for i in indices_or_sections)
+    return list(apply(_split, ary, indices=indices, axis=axis))
+
+
+_take_range = register(Op(
+    "take_range",
+    lambda x, start, stop, axis: np.take(x, np.arange(start, stop), axis=axis),
+    lambda x, start, stop, axis: Aval(
+        tuple(None if i == axis else d for i, d in enumerate(x.shape)), x.dtype),
+))
+
+
+def take_range(x, start, stop, axis):
+    """`x[..., start:stop, ...]` along `axis` with traced bounds."""
+    return apply(_take_range, x, start, stop, axis=axis)
+
+
+_flip = register(Op("flip", lambda x, axis: np.flip(x, axis), lambda x, axis: x,
+                    vjp=lambda g, x, out, axis: (flip(g, axis),)))
+
+
+@dispatches(np.flip)
+def flip(m, axis=None):
+    return apply(_flip, m, axis=normalize_axes(axis, len(_shape_of(m))))
+
+
+from autotrace.ops.creation import zeros_like  # noqa: E402

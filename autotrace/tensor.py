@@ -1,0 +1,325 @@
+"""Tensors: symbolic (graph-time) `Tensor`, eager `EagerTensor` and mutable `Variable`.
+
+All three share `TensorBase`, one mixin of numpy-style operators and methods that route
+every operation through the op registry (`autotrace.ops`). numpy functions reach the
+registry through `__array_ufunc__` / `__array_function__`, so `np.sin(x)`, `x @ w` and
+`np.where(c, x, y)` work unchanged on traced values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autotrace import context
+from autotrace import ops as F
+from autotrace.errors import TracingError, UnsupportedError, at_user_line
+from autotrace.ops.registry import FUNCTION_DISPATCH, UFUNC_DISPATCH
+
+_BINARY = {
+    "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "true_divide",
+    "floordiv": "floor_divide", "mod": "remainder", "pow": "power", "matmul": "matmul",
+    "and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor",
+    "lshift": "left_shift", "rshift": "right_shift",
+}  # fmt: skip
+_COMPARE = {
+    "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
+    "gt": "greater", "ge": "greater_equal",
+}  # fmt: skip
+_UNARY = {"neg": "negative", "pos": "positive", "abs": "absolute", "invert": "invert"}
+_METHODS = (
+    "sum", "mean", "prod", "max", "min", "argmax", "argmin", "any", "all", "var", "std",
+    "reshape", "transpose", "squeeze", "swapaxes", "flatten", "ravel",
+    "astype", "clip", "round", "dot", "copy", "conj",
+)  # fmt: skip
+
+
+class TensorBase:
+    """numpy-style operators and methods shared by symbolic and eager tensors."""
+
+    __slots__ = ()
+    __array_priority__ = 1000
+    _symbolic = False
+    _is_variable = False
+
+    @property
+    def T(self):
+        return F.transpose(self)
+
+    @property
+    def ndim(self) -> int:
+        return len(self._static_shape)
+
+    def __getitem__(self, key):
+        return F.getitem(self, key)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "reduce" and ufunc in _UFUNC_REDUCTIONS:
+            return getattr(F, _UFUNC_REDUCTIONS[ufunc])(*inputs, **kwargs)
+        frontend = UFUNC_DISPATCH.get(ufunc) if method == "__call__" else None
+        if frontend is None:
+            return self._unsupported(f"numpy.{ufunc.__name__}" + _method_suffix(method))
+        return frontend(*inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        frontend = FUNCTION_DISPATCH.get(func)
+        if frontend is None:
+            return self._unsupported(f"numpy.{func.__name__}", func, args, kwargs)
+        return frontend(*args, **kwargs)
+
+    def _unsupported(self, what, func=None, args=(), kwargs=None):
+        raise UnsupportedError(
+            at_user_line(
+                f"{what} is not supported on traced values: autotrace has no op for it. "
+                "Write it with supported numpy functions (see docs/ops.md), or wrap the "
+                "computation in a function decorated with @at.custom_gradient."
+            )
+        )
+
+
+def _method_suffix(method: str) -> str:
+    return "" if method == "__call__" else f".{method}"
+
+
+def _binary(name):
+    fn = getattr(F, name)
+    return (lambda self, other: fn(self, other)), (lambda self, other: fn(other, self))
+
+
+def _install_operators():
+    for dunder, name in _BINARY.items():
+        forward, reflected = _binary(name)
+        setattr(TensorBase, f"__{dunder}__", forward)
+        setattr(TensorBase, f"__r{dunder}__", reflected)
+    for dunder, name in _COMPARE.items():
+        setattr(TensorBase, f"__{dunder}__", _binary(name)[0])
+    for dunder, name in _UNARY.items():
+        setattr(TensorBase, f"__{dunder}__", lambda self, _fn=getattr(F, name): _fn(self))
+    for method in _METHODS:
+        setattr(TensorBase, method, lambda self, *a, _fn=getattr(F, method), **k: _fn(self, *a, **k))
+    TensorBase.__hash__ = object.__hash__
+    TensorBase.__round__ = lambda self, ndigits=None: F.round(self, ndigits or 0)
+
+
+_UFUNC_REDUCTIONS = {np.add: "sum", np.multiply: "prod", np.maximum: "max", np.minimum: "min"}
+
+
+class Tensor(TensorBase):
+    """A symbolic value inside a graph being traced: has a static shape and dtype, no data."""
+
+    __slots__ = ("var", "builder", "__weakref__")
+    _symbolic = True
+
+    def __init__(self, var, builder):
+        self.var = var
+        self.builder = builder
+
+    @property
+    def _static_shape(self) -> tuple:
+        return self.var.shape
+
+    @property
+    def shape(self) -> tuple:
+        """Known dims as ints; unknown dims as symbolic int64 scalars (like `tf.shape`)."""
+        return tuple(F.dim(self, i) if d is None else d for i, d in enumerate(self.var.shape))
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.var.dtype
+
+    @property
+    def size(self):
+        if None in self.var.shape:
+            return F.size(self)
+        return int(np.prod(self.var.shape, dtype=np.int64))
+
+    @property
+    def name(self) -> str | None:
+        return self.var.name
+
+    def __repr__(self) -> str:
+        label = f"{self.var.name}: " if self.var.name else ""
+        return f"<Tensor {label}{self.var.type_str()}>"
+
+    def __len__(self) -> int:
+        if not self.var.shape:
+            raise TypeError("len() of unsized object (a 0-d traced value)")
+        if self.var.shape[0] is None:
+            raise TracingError(
+                at_user_line(
+                    "len() of a traced value whose first dimension is unknown until run time. "
+                    "len() must return a Python int while tracing; use `x.shape[0]` (a traced "
+                    "scalar) instead, or give the input a fixed size."
+                )
+            )
+        return self.var.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self):
+        raise _concrete_error("bool()", "used as a Python bool (an `if`, `while`, `and`, `or`, "
+                              "`not` or `assert` that autotrace did not convert)")
+
+    def __float__(self):
+        raise _concrete_error("float()", "converted to a Python float")
+
+    def __int__(self):
+        raise _concrete_error("int()", "converted to a Python int")
+
+    def __index__(self):
+        raise _concrete_error("__index__", "used as a Python integer (an index, a range bound "
+                              "or a size)")
+
+    def __complex__(self):
+        raise _concrete_error("complex()", "converted to a Python complex")
+
+    def item(self, *args):
+        raise _concrete_error(".item()", "converted to a Python scalar")
+
+    def tolist(self):
+        raise _concrete_error(".tolist()", "converted to a Python list")
+
+    def __array__(self, dtype=None, copy=None):
+        raise _concrete_error("numpy.asarray()", "converted to a numpy array")
+
+    def __setitem__(self, key, value):
+        raise TracingError(
+            at_user_line(
+                "item assignment `x[...] = v` on a traced value is not supported: graph values "
+                "are immutable. Build the new value instead, e.g. `x = np.where(mask, v, x)`."
+            )
+        )
+
+
+def _concrete_error(what: str, how: str) -> TracingError:
+    return TracingError(
+        at_user_line(
+            f"A traced value was {how} ({what}). While tracing, a tensor has a shape and a "
+            "dtype but no value yet, so Python cannot decide with it. Put the code in a "
+            "function traced by @at.trace so `if`/`while`/`for` on tensors become graph "
+            "control flow; keep Python-valued decisions on Python values; or move the "
+            "conversion outside the traced function."
+        )
+    )
+
+
+class EagerTensor(TensorBase):
+    """A concrete value produced by running ops eagerly; tapes can follow it."""
+
+    __slots__ = ("_value", "__weakref__")
+
+    def __init__(self, value):
+        self._value = value.numpy() if isinstance(value, EagerTensor) else value
+
+    def numpy(self):
+        """The value as numpy returns it (an ndarray or a numpy scalar)."""
+        return self._value
+
+    @property
+    def _static_shape(self) -> tuple:
+        return np.shape(self._value)
+
+    @property
+    def shape(self) -> tuple:
+        return np.shape(self._value)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.asarray(self._value).dtype
+
+    @property
+    def size(self) -> int:
+        return int(np.size(self._value))
+
+    def __repr__(self) -> str:
+        value = np.asarray(self._value)
+        return f"{type(self).__name__}({np.array2string(value, separator=', ')}, dtype={value.dtype})"
+
+    def __array__(self, dtype=None, copy=None):
+        value = np.asarray(self._value)
+        return value if dtype is None else value.astype(dtype)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __float__(self) -> float:
+        return float(self._value)
+
+    def __int__(self) -> int:
+        return int(self._value)
+
+    def __index__(self) -> int:
+        return int(np.asarray(self._value).__index__())
+
+    def item(self, *args):
+        return np.asarray(self._value).item(*args)
+
+    def tolist(self):
+        return np.asarray(self._value).tolist()
+
+    def _unsupported(self, what, func=None, args=(), kwargs=None):
+        if func is None:
+            return super()._unsupported(what)
+        plain = [np.asarray(a) if isinstance(a, EagerTensor) else a for a in args]
+        return func(*plain, **(kwargs or {}))
+
+
+class Variable(EagerTensor):
+    """Mutable state, watched automatically by `GradientTape`s (TensorFlow's contract).
+
+    Example:
+        >>> v = Variable([2.0])
+        >>> v.assign(v * 3); v.numpy()
+        array([6.])
+    """
+
+    __slots__ = ("name", "trainable")
+    _is_variable = True
+
+    def __init__(self, value, name: str | None = None, dtype=None, trainable: bool = True):
+        raw = value.numpy() if isinstance(value, EagerTensor) else value
+        super().__init__(np.array(raw, dtype=dtype))
+        self.name = name
+        self.trainable = trainable
+
+    def assign(self, value):
+        """Replace the value (same shape and dtype); returns the variable."""
+        new = np.asarray(value.numpy() if isinstance(value, EagerTensor) else value)
+        old = self._value
+        if new.shape != old.shape:
+            raise ValueError(f"Variable.assign: shape {new.shape} does not match {old.shape}")
+        self._value = new.astype(old.dtype, copy=True)
+        return self
+
+    def assign_add(self, delta):
+        return self.assign(self._value + np.asarray(delta))
+
+    def assign_sub(self, delta):
+        return self.assign(self._value - np.asarray(delta))
+
+    def value(self) -> EagerTensor:
+        return EagerTensor(self._value.copy())
+
+    def __repr__(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        return f"<Variable{label} {np.array2string(self._value, separator=', ')} dtype={self.dtype}>"
+
+
+_install_operators()
+context.set_tensor_types(TensorBase)
+
+
+def is_tensor(x) -> bool:
+    return isinstance(x, TensorBase)
+
+
+def is_symbolic(x) -> bool:
+    return isinstance(x, Tensor)
