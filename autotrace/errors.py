@@ -7,6 +7,9 @@ import os
 import sys
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# Code objects produced by the converter count as user code wherever their file lives
+# (the demo's own functions live inside this package).
+CONVERTED_CODES: set = set()
 
 
 class AutotraceError(Exception):
@@ -29,8 +32,8 @@ def user_frame(depth: int = 1):
     """The innermost frame that belongs to user code (not autotrace, numpy or stdlib)."""
     frame = sys._getframe(depth + 1)
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if not _is_library_file(filename):
+        code = frame.f_code
+        if code in CONVERTED_CODES or not _is_library_file(code.co_filename):
             return frame
         frame = frame.f_back
     return None

@@ -15,6 +15,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import astor
 
+from autotrace.errors import CONVERTED_CODES
+
 RUNTIME_NAME = "at__"
 _FACTORY = "__autotrace_factory"
 
@@ -52,7 +54,17 @@ def compile_code(node: ast.FunctionDef, freevars: tuple, filename: str) -> types
     module = ast.Module(body=[factory], type_ignores=[])
     ast.fix_missing_locations(module)
     code = compile(module, filename, "exec", dont_inherit=True)
-    return _const_code(_const_code(code, _FACTORY), node.name)
+    inner = _const_code(_const_code(code, _FACTORY), node.name)
+    _register(inner)
+    return inner
+
+
+def _register(code: types.CodeType) -> None:
+    """Mark converted code (and the helpers nested in it) as user code for origins."""
+    CONVERTED_CODES.add(code)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _register(const)
 
 
 def make_function(code: types.CodeType, fn: types.FunctionType, runtime) -> types.FunctionType:

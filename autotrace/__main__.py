@@ -1,0 +1,5 @@
+import sys
+
+from autotrace.cli import main
+
+sys.exit(main())
