@@ -15,13 +15,29 @@ import warnings
 from dataclasses import dataclass
 
 from autotrace.convert import codegen
-from autotrace.convert.passes import arithmetic
+from autotrace.convert.passes import (
+    arithmetic,
+    break_continue,
+    calls,
+    control_flow,
+    exceptions,
+    logical,
+    returns,
+    unsupported,
+)
 from autotrace.convert.source import SourceUnavailable, function_source
 from autotrace.errors import ConversionError
 
-# Order matters; see docs/design.md. Each pass is a module with `transform(node, ctx)`.
+# Order matters; each pass is a module with `transform(node, ctx)`.
 PIPELINE = (
-    arithmetic,  # operators -> at__ calls, after control flow so conditions are converted too
+    unsupported,  # refuse what cannot be a graph, before anything moves code around
+    returns,  # single exit: lift early returns, or flags (may add `break`)
+    break_continue,  # break/continue -> flags (sees the breaks `returns` added)
+    control_flow,  # if/while/for -> helpers + at__ calls (needs the flags as variables)
+    exceptions,  # assert/raise -> at__ calls (after control flow, which needs raise statements)
+    logical,  # and/or/not/if-exp/chained comparisons (incl. the tests control flow moved)
+    arithmetic,  # operators -> at__ calls (incl. the single comparisons logical produced)
+    calls,  # calls -> at__.call where the callee may be user code (last: sees all calls)
 )
 
 
@@ -37,8 +53,14 @@ class Converted:
 class Context:
     """What passes may need to know about the function being converted."""
 
+    fn: types.FunctionType
+    root: ast.FunctionDef
     filename: str
     lines: list
+
+    def line(self, lineno: int) -> str:
+        """Source text of a line of the user's file."""
+        return self.lines[lineno - 1].strip() if 0 < lineno <= len(self.lines) else ""
 
 
 _by_code: dict[types.CodeType, Converted] = {}
@@ -101,7 +123,7 @@ def converted_source(fn) -> str:
 def _convert_code(fn: types.FunctionType) -> Converted:
     src = function_source(fn)
     node = _as_def(copy.deepcopy(src.node), fn)
-    ctx = Context(src.filename, src.lines)
+    ctx = Context(fn, node, src.filename, src.lines)
     for stage in PIPELINE:
         node = stage.transform(node, ctx)
     ast.fix_missing_locations(node)

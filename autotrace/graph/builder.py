@@ -21,7 +21,7 @@ import numpy as np
 from autotrace import context
 from autotrace.errors import TracingError, at_user_line, user_frame
 from autotrace.graph.ir import Graph, Node, Origin, Var
-from autotrace.ops.registry import aval_of
+from autotrace.ops.registry import aval_of, weak_result
 
 _ASSIGNED_NAME = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:[-+*/@%&|^]|//|\*\*|<<|>>)?=(?!=)")
 _SCALARS = (bool, int, float, complex, np.generic, np.ndarray, str, type(None))
@@ -37,6 +37,7 @@ class GraphBuilder:
         self._captured: dict[int, Var] = {}
         self._pending: dict[tuple, tuple] = {}  # frame key -> (lineno, source, var)
         self._origin_override: list[Origin | None] = []
+        self.in_branch = False  # a branch of a graph `cond` (where `raise` becomes a node)
 
     # -- context ------------------------------------------------------------------------
     def __enter__(self) -> GraphBuilder:
@@ -52,10 +53,10 @@ class GraphBuilder:
         return GraphBuilder(name, parent=self)
 
     # -- inputs -------------------------------------------------------------------------
-    def add_input(self, shape, dtype, name: str | None = None):
+    def add_input(self, shape, dtype, name: str | None = None, weak: type | None = None):
         from autotrace.tensor import Tensor
 
-        var = Var(shape, dtype, name)
+        var = Var(shape, dtype, name, weak=weak)
         self.graph.inputs.append(var)
         return Tensor(var, self)
 
@@ -95,9 +96,10 @@ class GraphBuilder:
                 )
             )
         outer_input = self.parent.to_input(outer) if self.parent is not None else outer
-        shape, dtype = (key.shape, key.dtype) if isinstance(key, Var) else np.shape(
-            outer.numpy()), outer.dtype
-        inner = Var(shape, dtype, getattr(key, "name", None))
+        if isinstance(key, Var):
+            inner = Var(key.shape, key.dtype, key.name, weak=key.weak)
+        else:
+            inner = Var(np.shape(outer.numpy()), outer.dtype, getattr(key, "name", None))
         self.graph.inputs.append(inner)
         self.captures.append((outer_input, inner))
         self._captured[id(key)] = inner
@@ -128,9 +130,12 @@ class GraphBuilder:
     def apply(self, op, args, params):
         """Add a node applying `op`; returns a Tensor (or a tuple for multi-result ops)."""
         inputs = tuple(self.to_input(a) for a in args)
-        result = op.abstract(*(aval_of(i) for i in inputs), **params)
+        in_avals = [aval_of(i) for i in inputs]
+        result = op.abstract(*in_avals, **params)
         avals = result if op.multiple_results else (result,)
-        outputs = tuple(Var(a.shape, a.dtype) for a in avals)
+        if op.propagates_weak:
+            avals = (weak_result(in_avals, avals[0]),)
+        outputs = tuple(Var(a.shape, a.dtype, weak=a.weak) for a in avals)
         node = self.add_node(op, inputs, params, outputs)
         tensors = tuple(self.tensor(v) for v in node.outputs)
         return tensors if op.multiple_results else tensors[0]

@@ -42,22 +42,31 @@ class Origin:
 
 
 class Var:
-    """An SSA value: static shape (`None` for unknown dims), numpy dtype, optional name."""
+    """An SSA value: static shape (`None` for unknown dims), numpy dtype, optional name.
 
-    __slots__ = ("shape", "dtype", "name", "node", "uid", "__weakref__")
+    `weak` is a Python scalar type (int, float, ...) for values that are Python scalars at
+    run time (a Python counter carried through a graph loop): they keep numpy's weak
+    promotion, so `float32_array * i` stays float32 as it does in plain Python.
+    """
 
-    def __init__(self, shape: Shape, dtype: Any, name: str | None = None, node=None):
+    __slots__ = ("shape", "dtype", "name", "node", "uid", "weak", "__weakref__")
+
+    def __init__(self, shape: Shape, dtype: Any, name: str | None = None, node=None,
+                 weak: type | None = None):
         self.shape = tuple(shape)
         self.dtype = np.dtype(dtype)
         self.name = name
         self.node = node
         self.uid = next(_uids)
+        self.weak = weak
 
     @property
     def ndim(self) -> int:
         return len(self.shape)
 
     def type_str(self) -> str:
+        if self.weak is not None:
+            return self.weak.__name__
         return type_str(self.shape, self.dtype)
 
     def __repr__(self) -> str:

@@ -1,13 +1,102 @@
-"""Control-flow and call ops: `call` (run a concrete function as one op).
+"""Control-flow and call ops: `cond`, `while_loop` (nodes owning sub-graphs) and `call`.
 
-`cond` and `while_loop` live here too (see the AutoGraph conversion issue).
+    y: f64[3] = cond p x
+      then(x_1: f64[3]):
+        ...
+      else(x_2: f64[3]):
+        ...
+
+A sub-graph's inputs bind to the node's inputs by position: for `cond` the node inputs
+are `(pred, *operands)` and both branches take `operands`; for `while_loop` they are
+`(*init, *captured)` and `cond`/`body` take `(*loop_vars, *captured)`. The executor emits
+them as Python `if` / `while` blocks over numpy, inline in the compiled function.
+Nodes are built by `autotrace.runtime.control_flow`, which traces the sub-graphs.
 """
 
 from __future__ import annotations
 
+import weakref
+
 from autotrace.ops.registry import Aval, Op, apply, register
 
+_compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
+
+def run_graph(graph, *inputs) -> tuple:
+    """Run a (sub-)graph on concrete inputs (compiled once per graph)."""
+    from autotrace.compile.codegen import compile_graph
+
+    fn = _compiled.get(graph)
+    if fn is None:
+        fn = _compiled[graph] = compile_graph(graph)
+    return fn(*inputs)
+
+
+def _no_abstract(*avals, **params):
+    raise AssertionError("control-flow nodes are built by autotrace.runtime.control_flow")
+
+
+# --- cond -----------------------------------------------------------------------------------
+def _cond_impl(pred, *operands, then, orelse):
+    return run_graph(then if pred else orelse, *operands)
+
+
+def _emit_cond(node, em, indent: str) -> None:
+    operands = node.inputs[1:]
+    outs = [em.name(v) for v in node.outputs]
+    em.emit(f"if {em.value(node.inputs[0])}:", indent, node)
+    for key in ("then", "orelse"):
+        if key == "orelse":
+            em.emit("else:", indent)
+        branch = node.params[key]
+        _bind_inputs(em, branch, operands)
+        em.emit_graph(branch, indent + "    ")
+        results = [em.value(o) for o in branch.outputs]
+        em.emit(f"{', '.join(outs)} = {', '.join(results)}" if outs else "pass", indent + "    ")
+
+
+def _bind_inputs(em, graph, values) -> None:
+    for inner, outer in zip(graph.inputs, values):
+        em.alias(inner, em.value(outer))
+
+
+cond = register(Op("cond", _cond_impl, _no_abstract, multiple_results=True, emit=_emit_cond))
+
+
+# --- while_loop -----------------------------------------------------------------------------
+def _while_impl(*inputs, cond, body):
+    n = len(body.outputs)
+    state, captured = list(inputs[:n]), inputs[n:]
+    while run_graph(cond, *state, *captured)[0]:
+        state = list(run_graph(body, *state, *captured))
+    return tuple(state)
+
+
+def _emit_while(node, em, indent: str) -> None:
+    cond_g, body = node.params["cond"], node.params["body"]
+    n = len(node.outputs)
+    names = [em.name(v) for v in node.outputs]
+    captured = node.inputs[n:]
+    if names:
+        em.emit(f"{', '.join(names)} = {', '.join(em.value(x) for x in node.inputs[:n])}",
+                indent, node)
+    em.emit("while True:", indent, node)
+    inner = indent + "    "
+    _bind_inputs(em, cond_g, [*node.outputs, *captured])
+    em.emit_graph(cond_g, inner)
+    em.emit(f"if not {em.value(cond_g.outputs[0])}:", inner, node)
+    em.emit("break", inner + "    ")
+    _bind_inputs(em, body, [*node.outputs, *captured])
+    em.emit_graph(body, inner)
+    if names:
+        em.emit(f"{', '.join(names)} = {', '.join(em.value(o) for o in body.outputs)}", inner)
+
+
+while_loop = register(Op("while_loop", _while_impl, _no_abstract, multiple_results=True,
+                         emit=_emit_while))
+
+
+# --- call -----------------------------------------------------------------------------------
 def _call_abstract(*avals, fn):
     return tuple(Aval(v.shape, v.dtype) for v in fn.graph.outputs)
 

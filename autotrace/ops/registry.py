@@ -48,8 +48,9 @@ class Aval:
 
     @property
     def ufunc_arg(self):
-        """Argument for `ufunc.resolve_dtypes`, which takes Python types for weak scalars."""
-        return self.weak if self.weak else self.dtype
+        """Argument for `ufunc.resolve_dtypes`, which takes Python types for weak scalars
+        (int, float, complex; a Python bool is just numpy's bool)."""
+        return self.weak if self.weak in (int, float, complex) else self.dtype
 
 
 @dataclass(eq=False)
@@ -76,11 +77,17 @@ class Op:
     multiple_results: bool = False
     emit: Callable | None = None
     differentiable: bool = True
+    effect: bool = False  # side effects (print, assert): never removed or reordered
     doc: str = ""
     numpy_names: tuple = field(default_factory=tuple)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+    @property
+    def propagates_weak(self) -> bool:
+        """Elementwise ufuncs of Python scalars give Python scalars (see `Var.weak`)."""
+        return isinstance(self.impl, np.ufunc)
 
     def __call__(self, *args, **params):
         return apply(self, *args, **params)
@@ -105,12 +112,22 @@ def dispatches(*numpy_callables):
     return deco
 
 
+PY_TYPE_OF_KIND = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
+
+
+def weak_result(avals, result: Aval) -> Aval:
+    """Outputs of an op whose inputs are all weak (Python scalars) are weak too."""
+    if avals and all(a.weak is not None for a in avals) and result.shape == ():
+        return Aval((), result.dtype, PY_TYPE_OF_KIND.get(result.dtype.kind))
+    return result
+
+
 def aval_of(x) -> Aval:
     """The abstract value of a graph input (`Var`) or a constant."""
     from autotrace.graph.ir import Var
 
     if isinstance(x, Var):
-        return Aval(x.shape, x.dtype)
+        return Aval(x.shape, x.dtype, x.weak)
     if isinstance(x, _PY_SCALARS):
         return Aval((), np.result_type(x), type(x) if type(x) is not bool else None)
     arr = np.asarray(x)

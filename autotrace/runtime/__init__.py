@@ -1,8 +1,17 @@
-"""What generated code calls, as `at__.<name>`: operators, control flow, calls.
+"""What generated code calls, as `at__.<name>`: operators, control flow, logic, calls.
 
 Every entry keeps plain Python semantics when no tensor is involved and builds graph
 nodes when one is.
 """
 
+from autotrace.runtime.calls import assert_, call, print  # noqa: F401
+from autotrace.runtime.control_flow import (  # noqa: F401
+    for_stmt, if_exp, if_return, if_stmt, while_stmt,
+)
+from autotrace.runtime.guards import match_subject, set_global  # noqa: F401
+from autotrace.runtime.iterables import enumerate, len, range, zip  # noqa: F401
+from autotrace.runtime.logical import and_, not_, or_  # noqa: F401
+from autotrace.runtime.raising import raise_  # noqa: F401
 from autotrace.runtime.operators import *  # noqa: F401,F403
+from autotrace.runtime.operators import bitand, bitor, bitxor  # noqa: F401
 from autotrace.runtime.undefined import Undefined  # noqa: F401

@@ -7,14 +7,17 @@ class Undefined:
     """Stands for a variable that is unbound on the path taken; any use raises Python's
     `UnboundLocalError` naming it."""
 
-    __slots__ = ("name", "where")
+    __slots__ = ("name", "where", "placeholder")
 
-    def __init__(self, name: str, where: str = ""):
+    def __init__(self, name: str, where: str = "", placeholder: bool = False):
         self.name = name
         self.where = where
+        # A placeholder (the converter's `retval`) is only read on paths that assigned it,
+        # so graph control flow may fill it with zeros of the type the other path gives.
+        self.placeholder = placeholder
 
     def fail(self):
-        where = f" ({self.where})" if self.where else ""
+        where = f": {self.where}" if self.where else ""
         raise UnboundLocalError(
             f"cannot access local variable '{self.name}' where it is not associated with a "
             f"value{where}"

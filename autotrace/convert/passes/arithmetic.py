@@ -21,7 +21,7 @@ from autotrace.convert.templates import replace, replace_expr
 BINARY = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
     ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul",
-    ast.BitAnd: "and_", ast.BitOr: "or_", ast.BitXor: "xor",
+    ast.BitAnd: "bitand", ast.BitOr: "bitor", ast.BitXor: "bitxor",
     ast.LShift: "lshift", ast.RShift: "rshift",
 }  # fmt: skip
 UNARY = {ast.USub: "neg", ast.UAdd: "pos", ast.Invert: "invert"}
@@ -55,7 +55,7 @@ class Arithmetic(ast.NodeTransformer):
         self.generic_visit(node)
         if not isinstance(node.target, ast.Name):
             return node
-        fn = "i" + BINARY[type(node.op)].rstrip("_")
+        fn = "i" + BINARY[type(node.op)].removeprefix("bit")
         (new,) = replace(f"target = at__.{fn}(target, value)", target=node.target.id,
                          value=node.value)
         return ast.copy_location(new, node)

@@ -1,0 +1,139 @@
+"""Calls -> `at__.call(f, ...)` where `f` may be user code that needs converting.
+
+    y = helper(x)          ->   y = at__.call(helper, x)
+    y = self.layer(x)      ->   y = at__.call(self.layer, x)
+    y = np.sin(x)          ->   y = np.sin(x)                 (numpy: dispatches by itself)
+    n = len(x)             ->   n = at__.len(x)               (also print, range, enumerate, zip)
+
+The callee is resolved statically where the function's globals, closure and builtins
+say what it is: numpy, the standard library and autotrace are left alone (the few numpy
+functions that do not dispatch on arrays, like `np.arange`, go through `at__.call`). A
+method call on a local value is left alone when its name is an array or container method
+(`x.sum()`, `items.append(v)`); other unresolved calls go through `at__.call`, which
+decides at run time.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import types
+
+import numpy as np
+
+from autotrace.convert.analysis import assigned
+from autotrace.convert.templates import replace_expr
+
+BUILTIN_OVERLOADS = {"print", "range", "enumerate", "zip", "len"}
+_VALUE_METHODS = frozenset().union(
+    *(dir(t) for t in (np.ndarray, list, dict, str, set, tuple, bytes, int, float)))
+_UNKNOWN = object()
+
+
+class Calls(ast.NodeTransformer):
+    def __init__(self, fn: types.FunctionType, local_names: set):
+        self.fn = fn
+        self.locals = local_names
+
+    def visit_FunctionDef(self, node):
+        return node  # nested scopes are handled by `_Scopes` with their own locals
+
+    def visit_Lambda(self, node):
+        return node
+
+    def visit_Call(self, node: ast.Call):
+        self.generic_visit(node)
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in BUILTIN_OVERLOADS and \
+                self._resolve(func) is getattr(builtins, func.id):
+            node.func = ast.copy_location(replace_expr(f"at__.{func.id}"), func)
+            return node
+        if not self._needs_conversion(func):
+            return node
+        call = replace_expr("at__.call(f)", f=func)
+        call.args += node.args
+        call.keywords = node.keywords
+        return ast.copy_location(call, node)
+
+    def _needs_conversion(self, func: ast.expr) -> bool:
+        from autotrace.runtime.calls import NUMPY_OVERLOADS, _is_user_code
+
+        if _is_runtime(func):
+            return False
+        target = self._resolve(func)
+        if target is _UNKNOWN:
+            return not (isinstance(func, ast.Attribute) and func.attr in _VALUE_METHODS)
+        if _hashable(target) and target in NUMPY_OVERLOADS:
+            return True
+        return _is_user_code(target) or _is_user_class_instance(target)
+
+    def _resolve(self, node: ast.expr):
+        """The object a dotted name refers to, or `_UNKNOWN` (locals, calls, ...)."""
+        if isinstance(node, ast.Attribute):
+            base = self._resolve(node.value)
+            if base is _UNKNOWN or not isinstance(base, (types.ModuleType, type)):
+                return _UNKNOWN
+            return getattr(base, node.attr, _UNKNOWN)
+        if not isinstance(node, ast.Name) or node.id in self.locals:
+            return _UNKNOWN
+        code = self.fn.__code__
+        if node.id in code.co_freevars:
+            cell = self.fn.__closure__[code.co_freevars.index(node.id)]
+            try:
+                return cell.cell_contents
+            except ValueError:
+                return _UNKNOWN
+        if node.id in self.fn.__globals__:
+            return self.fn.__globals__[node.id]
+        return getattr(builtins, node.id, _UNKNOWN)
+
+
+def _is_runtime(func: ast.expr) -> bool:
+    return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+        func.value.id == "at__"
+
+
+def _hashable(x) -> bool:
+    try:
+        hash(x)
+    except TypeError:
+        return False
+    return True
+
+
+def _is_user_class_instance(obj) -> bool:
+    from autotrace.runtime.calls import _is_user_code
+
+    call = getattr(type(obj), "__call__", None)
+    return isinstance(call, types.FunctionType) and _is_user_code(call)
+
+
+def _locals(func: ast.FunctionDef) -> set:
+    args = func.args
+    params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    return params | assigned(func.body)
+
+
+class _Scopes(ast.NodeTransformer):
+    """Apply `Calls` per function scope (nested defs see their own locals)."""
+
+    def __init__(self, fn, enclosing: set):
+        self.fn = fn
+        self.enclosing = enclosing
+
+    def visit_FunctionDef(self, node: ast.FunctionDef):
+        local = self.enclosing | _locals(node)
+        inner = _Scopes(self.fn, local)
+        node.body = [inner.visit(s) for s in node.body]
+        node.body = [Calls(self.fn, local).visit(s) for s in node.body]
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda):
+        local = self.enclosing | {a.arg for a in node.args.args}
+        node.body = Calls(self.fn, local).visit(node.body)
+        return node
+
+
+def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
+    return _Scopes(ctx.fn, set()).visit(node)

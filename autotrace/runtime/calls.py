@@ -1,0 +1,152 @@
+"""Calls from generated code: `call` (converted calls), `print`, `assert_`.
+
+`at__.call(f, *args)` runs `f` converted when it is user code (functions, lambdas,
+methods, callable objects, partials; converted once per code object and cached), and
+as it is when it is numpy, the standard library, autotrace itself or C code. A function
+whose source cannot be read runs unconverted with a one-time warning. Recursion deeper
+than `MAX_TRACE_RECURSION` while tracing means the depth depends on a traced value and
+is refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import inspect
+import os
+import sys
+import sysconfig
+import threading
+import types
+
+import numpy as np
+
+from autotrace import context
+from autotrace.errors import ConversionError
+from autotrace.runtime.control_flow import is_traced, truth
+from autotrace.runtime.where import here
+
+MAX_TRACE_RECURSION = 200
+_STDLIB = os.path.normcase(sysconfig.get_paths()["stdlib"])
+_SKIP_MODULES = ("numpy", "autotrace", "astor")
+_depth = threading.local()
+
+
+def _as_array(a, dtype=None, **kwargs):
+    """`np.asarray(t)` of a traced value is the value (cast when `dtype` differs)."""
+    from autotrace.ops.shape import astype
+
+    return a if dtype is None or np.dtype(dtype) == a.dtype else astype(a, dtype)
+
+
+def _numpy_overloads() -> dict:
+    """numpy functions that do not dispatch on their arguments, and their graph versions."""
+    from autotrace import ops
+
+    return {np.arange: ops.arange, np.eye: ops.eye, np.asarray: _as_array,
+            np.array: _as_array, np.asanyarray: _as_array}
+
+
+NUMPY_OVERLOADS: dict = {}
+
+
+def call(f, *args, **kwargs):
+    """`f(*args, **kwargs)` with user functions converted (see module docstring)."""
+    if context.current_builder() is None:
+        return f(*args, **kwargs)
+    overload = NUMPY_OVERLOADS.get(f) if _hashable(f) else None
+    if overload is not None:
+        if any(is_traced(a) for a in args) or any(is_traced(v) for v in kwargs.values()):
+            return overload(*args, **kwargs)
+        return f(*args, **kwargs)
+    target = _converted(f)
+    if target is f:
+        return f(*args, **kwargs)
+    key = getattr(getattr(target, "__func__", target), "__code__", None)
+    depth = getattr(_depth, "counts", None)
+    if depth is None:
+        depth = _depth.counts = {}
+    depth[key] = depth.get(key, 0) + 1
+    try:
+        if depth[key] > MAX_TRACE_RECURSION:
+            raise ConversionError(
+                f"{here()}: {getattr(f, '__qualname__', f)} recursed more than "
+                f"{MAX_TRACE_RECURSION} levels while tracing. Its recursion depth seems to "
+                "depend on a traced value, which a graph cannot express: bound it with a "
+                "Python value, or write it as a loop."
+            )
+        return target(*args, **kwargs)
+    finally:
+        depth[key] -= 1
+
+
+def _hashable(f) -> bool:
+    try:
+        hash(f)
+    except TypeError:
+        return False
+    return True
+
+
+def _converted(f):
+    from autotrace.convert.converter import convert
+    from autotrace.function import TracedFunction
+
+    if isinstance(f, TracedFunction) or not _is_user_code(f):
+        return f
+    if isinstance(f, (types.FunctionType, types.MethodType, functools.partial)):
+        return convert(f)
+    call_method = getattr(type(f), "__call__", None)
+    if isinstance(call_method, types.FunctionType) and _is_user_code(call_method):
+        return convert(types.MethodType(call_method, f))
+    return f
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_user_module(module: str | None, filename: str) -> bool:
+    if module and module.split(".")[0] in _SKIP_MODULES and not module.startswith(
+            "autotrace.demo"):
+        return False
+    path = os.path.normcase(filename)
+    return not (path.startswith(_STDLIB) and "site-packages" not in path)
+
+
+def _is_user_code(f) -> bool:
+    fn = f.func if isinstance(f, functools.partial) else f
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is None or inspect.isclass(f):
+        return False
+    return _is_user_module(getattr(fn, "__module__", None), code.co_filename)
+
+
+def print(*args, sep=" ", end="\n", file=None, flush=False):  # noqa: A001
+    """`print(...)`: while tracing, a graph print that runs on every call (like the
+    original), showing tensors' run-time values; otherwise Python's print."""
+    if context.current_builder() is None:
+        return builtins.print(*args, sep=sep, end=end, file=file, flush=flush)
+    from autotrace.ops.effects import graph_print
+
+    graph_print(args, sep=sep, end=end, file=None if file is sys.stdout else file,
+                flush=flush)
+    return None
+
+
+def assert_(test, message=None):
+    """`assert test, message`: a graph assertion when `test` is traced.
+
+    `message` is a value or a zero-argument function (evaluated only when needed in
+    Python; at trace time for a graph assertion).
+    """
+    if not is_traced(test):
+        if not truth(test):
+            raise AssertionError(message() if callable(message) else message) if \
+                message is not None else AssertionError()
+        return
+    from autotrace.ops.effects import graph_assert
+
+    text = message() if callable(message) else message
+    graph_assert(test, text, here())
+
+
+NUMPY_OVERLOADS.update(_numpy_overloads())

@@ -1,0 +1,148 @@
+"""`range`, `enumerate`, `zip`, `len` for generated code, and sequences a graph loop can walk.
+
+With Python arguments they are Python's builtins. With traced arguments they return
+*graph sequences*: a length (an int or a traced scalar) and `item(i)` for a traced index,
+which `for_stmt` turns into one `while_loop` node instead of unrolling.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from autotrace.errors import TracingError
+from autotrace.tensor import EagerTensor, Tensor
+
+
+class GraphSequence:
+    """Something a graph loop iterates: `length` and `item(index)`."""
+
+    length = None
+
+    def item(self, i):
+        raise NotImplementedError
+
+
+class TensorSequence(GraphSequence):
+    """The first axis of an array (traced or constant)."""
+
+    def __init__(self, x):
+        from autotrace.ops.shape import dim_of
+
+        if not np.ndim(x) and not (isinstance(x, Tensor) and x.var.shape):
+            raise TypeError("iteration over a 0-d array")
+        self.x = x
+        self.length = dim_of(x, 0)
+
+    def item(self, i):
+        from autotrace.ops.index import getitem
+
+        return getitem(self.x, i)
+
+
+class RangeSequence(GraphSequence):
+    """`range(start, stop, step)` with traced bounds."""
+
+    def __init__(self, start, stop, step):
+        from autotrace.ops.elementwise import floor_divide, maximum, where
+
+        if isinstance(step, int) and step == 0:
+            raise ValueError("range() arg 3 must not be zero")
+        self.start, self.stop, self.step = start, stop, step
+        if isinstance(step, int):
+            span = stop - start + step - 1 if step > 0 else start - stop - step - 1
+            count = floor_divide(span, abs(step))
+        else:
+            up = floor_divide(stop - start + step - 1, step)
+            down = floor_divide(start - stop - step - 1, -step)
+            count = where(step > 0, up, down)
+        self.length = maximum(count, 0)
+
+    def item(self, i):
+        return self.start + i * self.step
+
+
+class EnumerateSequence(GraphSequence):
+    def __init__(self, inner: GraphSequence, start):
+        self.inner, self.start, self.length = inner, start, inner.length
+
+    def item(self, i):
+        return (i + self.start, self.inner.item(i))
+
+
+class ZipSequence(GraphSequence):
+    def __init__(self, parts: list):
+        from autotrace.ops.elementwise import minimum
+
+        self.parts = parts
+        length = parts[0].length
+        for p in parts[1:]:
+            length = minimum(length, p.length)
+        self.length = length
+
+    def item(self, i):
+        return tuple(p.item(i) for p in self.parts)
+
+
+def graph_sequence_of(x) -> GraphSequence | None:
+    """The graph sequence behind `x`, or None if `x` is iterated in Python."""
+    if isinstance(x, GraphSequence):
+        return x
+    if isinstance(x, Tensor):
+        return TensorSequence(x)
+    return None
+
+
+def as_graph_sequence(items: list, where: str) -> GraphSequence:
+    """Remaining items of a Python loop that must continue as a graph loop."""
+    if items and builtins.all(isinstance(i, tuple) for i in items):
+        columns = builtins.zip(*items)
+        return ZipSequence([as_graph_sequence(list(c), where) for c in columns])
+    try:
+        from autotrace.ops.shape import stack
+
+        values = [i.numpy() if isinstance(i, EagerTensor) else i for i in items]
+        if builtins.any(isinstance(v, Tensor) for v in values):
+            return TensorSequence(stack(values))
+        return TensorSequence(np.asarray(values))
+    except (TypeError, ValueError) as e:
+        raise TracingError(
+            f"The loop at {where} iterates over Python values and its `break` depends on a "
+            f"tensor, so the rest of the loop must run as a graph loop; but its items cannot "
+            f"be stacked into one array ({e}). Iterate over an array or a range instead."
+        ) from None
+
+
+def range(*args):  # noqa: A001 - the builtin's name, on purpose
+    """`range(...)`; with traced bounds, a graph sequence."""
+    if not builtins.any(isinstance(a, Tensor) for a in args):
+        return builtins.range(*args)
+    start, stop, step = (0, args[0], 1) if len(args) == 1 else (*args, 1)[:3]
+    return RangeSequence(start, stop, step)
+
+
+def enumerate(iterable, start=0):  # noqa: A001
+    inner = graph_sequence_of(iterable)
+    if inner is None:
+        return builtins.enumerate(iterable, start)
+    return EnumerateSequence(inner, start)
+
+
+def zip(*iterables, strict=False):  # noqa: A001
+    parts = [graph_sequence_of(x) for x in iterables]
+    if builtins.all(p is None for p in parts):
+        return builtins.zip(*iterables, strict=strict) if strict else builtins.zip(*iterables)
+    return ZipSequence([p or as_graph_sequence(list(x), "zip()") for p, x in
+                        builtins.zip(parts, iterables)])
+
+
+def len(x):  # noqa: A001
+    """`len(x)`: a Python int when known, a traced int64 scalar for an unknown first dim."""
+    if isinstance(x, GraphSequence):
+        return x.length
+    if isinstance(x, Tensor) and x.var.shape and x.var.shape[0] is None:
+        from autotrace.ops.shape import dim_of
+
+        return dim_of(x, 0)
+    return builtins.len(x)

@@ -1,0 +1,164 @@
+"""One type for a variable that two code paths (branches, loop iterations) give values to.
+
+Rules, in Python's and numpy's terms:
+
+* the same Python object on both paths stays that Python object (no graph value);
+* Python scalars become a graph value that is still a Python scalar at run time ("weak"),
+  so numpy promotion against it is unchanged (`float32_array * i` stays float32);
+* a Python scalar meeting an array takes the array's dtype when numpy would (NEP 50);
+* arrays must agree on dtype and rank; dims that differ become unknown (numpy runs it);
+* a variable unbound on one path is unbound after the merge (`Undefined`: using it raises
+  `UnboundLocalError` naming it and the statement);
+* anything else (None vs array, a list vs an array, different nestings) is an error naming
+  the variable, both values, and the statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from autotrace.errors import TracingError
+from autotrace.graph.ir import type_str
+from autotrace.runtime.undefined import Undefined
+from autotrace.tensor import EagerTensor, Tensor
+
+_PY_SCALARS = (bool, int, float, complex)
+_PY_ORDER = (bool, int, float, complex)
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """What a path gives a variable: kind in const/tensor/undefined, plus its type."""
+
+    kind: str
+    value: object = None
+    shape: tuple = ()
+    dtype: np.dtype | None = None
+    weak: type | None = None
+
+    def describe(self) -> str:
+        if self.kind == "undefined":
+            return "unassigned"
+        if self.kind == "const" and not isinstance(self.value, _PY_SCALARS + (np.ndarray,)):
+            return f"the Python value {self.value!r}"
+        if self.weak is not None:
+            return f"a Python {self.weak.__name__}"
+        return f"a {type_str(self.shape, self.dtype)} array"
+
+    @property
+    def is_value(self) -> bool:
+        return self.kind == "tensor" or (self.kind == "const" and (
+            isinstance(self.value, _PY_SCALARS + (np.ndarray, np.generic))))
+
+
+def classify(x) -> Leaf:
+    if isinstance(x, Undefined):
+        return Leaf("undefined", x)
+    if isinstance(x, Tensor):
+        return Leaf("tensor", x, x.var.shape, x.var.dtype, x.var.weak)
+    if isinstance(x, EagerTensor):
+        x = x.numpy()
+    if isinstance(x, (np.ndarray, np.generic)):
+        return Leaf("const", x, np.shape(x), x.dtype)
+    if isinstance(x, _PY_SCALARS):
+        return Leaf("const", x, (), np.result_type(x), type(x))
+    return Leaf("const", x)
+
+
+def same_constant(a, b) -> bool:
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (np.ndarray, np.generic)):
+        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b))
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+@dataclass(frozen=True)
+class Joined:
+    """The merged type of a variable: `kind` const/tensor/undefined."""
+
+    kind: str
+    value: object = None
+    shape: tuple = ()
+    dtype: np.dtype | None = None
+    weak: type | None = None
+
+
+def single(leaf: Leaf) -> Joined:
+    """The type of a variable only one path gives (a loop's initial value, or the branch
+    that does not raise)."""
+    if leaf.kind == "undefined":
+        return Joined("undefined", leaf.value)
+    if leaf.is_value:
+        return Joined("tensor", None, leaf.shape, leaf.dtype, leaf.weak)
+    return Joined("const", leaf.value)
+
+
+def join(name: str, a: Leaf, b: Leaf, labels: tuple[str, str], where: str) -> Joined:
+    """Merge what two paths give `name`; raise a `TracingError` that says why not."""
+    if a.kind == "undefined" or b.kind == "undefined":
+        missing, other = (a, b) if a.kind == "undefined" else (b, a)
+        if missing.value.placeholder and other.is_value:
+            return Joined("tensor", None, other.shape, other.dtype, other.weak)
+        return Joined("undefined")
+    if a.kind == "const" and b.kind == "const" and same_constant(a.value, b.value):
+        return Joined("const", a.value)
+    if not (a.is_value and b.is_value):
+        raise _mismatch(name, a, b, labels, where, "")
+    if a.shape is not None and b.shape is not None and len(a.shape) != len(b.shape):
+        raise _mismatch(name, a, b, labels, where,
+                        "Its rank must be the same on both paths.")
+    shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
+    dtype, weak = _join_dtypes(name, a, b, labels, where)
+    return Joined("tensor", None, shape, dtype, weak)
+
+
+def _join_dtypes(name, a: Leaf, b: Leaf, labels, where):
+    if a.weak and b.weak:
+        weak = max(a.weak, b.weak, key=_PY_ORDER.index)
+        return np.result_type(weak(0)), weak
+    if a.weak or b.weak:
+        strong, other = (b, a) if a.weak else (a, b)
+        if np.result_type(strong.dtype, other.weak(0)) == strong.dtype:
+            return strong.dtype, None
+        raise _mismatch(name, a, b, labels, where, f"numpy would not keep the Python "
+                        f"{other.weak.__name__} as {strong.dtype}.")
+    if a.dtype != b.dtype:
+        raise _mismatch(name, a, b, labels, where,
+                        f"Cast one of them, e.g. `{name} = {name}.astype(np.{a.dtype})`.")
+    return a.dtype, None
+
+
+def _mismatch(name, a: Leaf, b: Leaf, labels, where: str, advice: str) -> TracingError:
+    return TracingError(
+        f"`{name}` is {a.describe()} {labels[0]} but {b.describe()} {labels[1]} ({where}). "
+        f"A graph needs one type per variable when the path depends on a tensor. {advice}"
+        .rstrip()
+    )
+
+
+def to_value(leaf, joined: Joined):
+    """A path's value converted to the merged type (constants cast; tensors as they are)."""
+    if isinstance(leaf, Tensor):
+        if joined.weak is None and leaf.var.weak is not None:
+            from autotrace.ops.shape import astype
+
+            return astype(leaf, joined.dtype)
+        return leaf
+    if isinstance(leaf, EagerTensor):
+        leaf = leaf.numpy()
+    if isinstance(leaf, Undefined):  # a placeholder: never read on this path
+        leaf = np.zeros(tuple(d or 0 for d in joined.shape), joined.dtype) if joined.shape \
+            else 0
+    if joined.weak is not None:
+        return joined.weak(leaf)
+    if isinstance(leaf, np.ndarray):
+        return leaf.astype(joined.dtype)
+    return joined.dtype.type(leaf)

@@ -1,0 +1,34 @@
+"""`raise` inside graph control flow: the exception is raised at run time, on the path
+that reaches it, as in Python.
+
+The converter turns `raise exc` into `at__.raise_(exc)`. Outside graph branches it is a
+plain `raise`. Inside a branch of a graph `cond` it adds a `raise` node to that branch and
+stops tracing it (`BranchRaises`); the `cond` then takes its types from the other branch.
+"""
+
+from __future__ import annotations
+
+from autotrace import context
+
+
+class BranchRaises(Exception):
+    """Internal: the branch being traced always raises `exception` (at run time)."""
+
+    def __init__(self, exception: BaseException):
+        super().__init__(exception)
+        self.exception = exception
+
+
+def raise_(exception=None):
+    """`raise exception` (a class or an instance), in Python or in a graph branch."""
+    if exception is None:
+        raise RuntimeError("No active exception to reraise")
+    if isinstance(exception, type):
+        exception = exception()
+    builder = context.current_builder()
+    if builder is None or not getattr(builder, "in_branch", False):
+        raise exception
+    from autotrace.ops.effects import graph_raise
+
+    graph_raise(builder, exception)
+    raise BranchRaises(exception)

@@ -1,0 +1,27 @@
+"""Where in the user's code a runtime call comes from, for error messages."""
+
+from __future__ import annotations
+
+import linecache
+import os
+
+from autotrace.errors import user_frame
+
+
+def here(depth: int = 1) -> str:
+    """`line 12 of model.py (`if x > 0:`)` for the user statement being executed."""
+    frame = user_frame(depth + 1)
+    if frame is None:
+        return "an unknown line"
+    filename, lineno = frame.f_code.co_filename, frame.f_lineno
+    source = linecache.getline(filename, lineno).strip()
+    text = f"line {lineno} of {os.path.basename(filename)}"
+    return f"{text} (`{source}`)" if source else text
+
+
+def param_names(fn) -> tuple:
+    """Parameter names of a generated helper (the variables it takes and returns)."""
+    if fn is None:
+        return ()
+    code = fn.__code__
+    return code.co_varnames[: code.co_argcount]
