@@ -1,9 +1,12 @@
-"""Public transforms: `trace`, `to_code` (differentiation transforms join them)."""
+"""Public transforms: `trace`, `to_code`, and the differentiation transforms."""
 
 from __future__ import annotations
 
 from typing import Callable, Sequence
 
+from autotrace.autodiff.check import check_grads  # noqa: F401 - public API
+from autotrace.autodiff.custom import custom_gradient, stop_gradient  # noqa: F401
+from autotrace.autodiff.transforms import grad, hessian, jacobian, value_and_grad  # noqa: F401
 from autotrace.function import TracedFunction
 from autotrace.signature import TensorSpec
 

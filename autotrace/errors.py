@@ -5,6 +5,7 @@ from __future__ import annotations
 import linecache
 import os
 import sys
+import weakref
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Code objects produced by the converter count as user code wherever their file lives
@@ -58,3 +59,70 @@ def at_user_line(message: str, depth: int = 1) -> str:
     if frame is None:
         return message
     return f"{message}\n  at {location_of_frame(frame)}"
+
+
+# -- errors while running compiled graphs ----------------------------------------------------
+_LINE_MAPS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def register_line_map(filename: str, compiled) -> None:
+    """Remember which node each line of a compiled graph's source runs."""
+    _LINE_MAPS[filename] = compiled
+
+
+def locate_run_error(exc: BaseException) -> None:
+    """Attach the user's line to an error raised by a compiled graph (type unchanged)."""
+    if getattr(exc, "_autotrace_located", False):
+        return
+    node = None
+    tb = exc.__traceback__
+    while tb is not None:
+        compiled = _LINE_MAPS.get(tb.tb_frame.f_code.co_filename)
+        if compiled is not None:
+            node = compiled.line_nodes.get(tb.tb_lineno, node)
+        tb = tb.tb_next
+    if node is None or node.origin is None:
+        return
+    text = f"while running the graph, in `{node.op.name}` from {_origin_text(node.origin)}"
+    # The user's own raise/assert keeps its exact message; other errors get the location.
+    _attach(exc, text, in_message=not node.op.effect)
+
+
+def locate_trace_error(exc: BaseException) -> None:
+    """Attach the innermost user line to an error raised while tracing (type unchanged)."""
+    if getattr(exc, "_autotrace_located", False):
+        return
+    frame_line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code in CONVERTED_CODES or not _is_library_file(code.co_filename):
+            frame_line = (code.co_filename, tb.tb_lineno, code.co_name)
+        tb = tb.tb_next
+    if frame_line is None:
+        return
+    filename, lineno, function = frame_line
+    if f"line {lineno}" in str(exc):
+        exc._autotrace_located = True
+        return
+    source = linecache.getline(filename, lineno).strip()
+    _attach(exc, f'while tracing, at File "{filename}", line {lineno}, in {function}: '
+                 f"{source}", in_message=True)
+
+
+def _origin_text(origin) -> str:
+    return f'File "{origin.filename}", line {origin.lineno}, in {origin.function}: ' \
+           f"{origin.source}"
+
+
+def _attach(exc: BaseException, text: str, in_message: bool) -> None:
+    try:
+        exc._autotrace_located = True
+    except AttributeError:  # exceptions without a __dict__ keep only the note
+        pass
+    if in_message and exc.args and isinstance(exc.args[0], str):
+        exc.args = (f"{exc.args[0]}\n  {text}",) + exc.args[1:]
+    elif in_message and not exc.args:
+        exc.args = (text,)
+    elif hasattr(exc, "add_note"):
+        exc.add_note(text)

@@ -1,127 +1,187 @@
 """`TracedFunction` (the per-signature cache) and `ConcreteFunction` (one compiled graph).
 
 Calling a `TracedFunction` looks up the concrete function for the call's signature (see
-`signature.py`), tracing one on a miss, and runs it. The hit path for positional array
-arguments is: build a tuple of (shape, dtype), one dict lookup, call the compiled code.
+`signature.py`), tracing one on a miss, and runs it. The hit path for flat positional
+arguments is: build a fast key (shape, dtype per array), one dict lookup, call the
+compiled code, which returns the user's structure itself. Everything else (keywords,
+nested arguments, tensors) takes the full path: bind, flatten, key, lookup.
+
+Objects keyed by identity (e.g. `self` of a method) are held weakly: when one dies, the
+cache entries keyed by it are dropped.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import os
+import sys
 import threading
 import warnings
+import weakref
 
 import numpy as np
 
 from autotrace import context
-from autotrace.compile.codegen import compile_graph
+from autotrace.autodiff.graph_function import GraphFunction
+from autotrace.compile.codegen import Entry, compile_graph
+from autotrace.errors import CONVERTED_CODES, locate_run_error, locate_trace_error
 from autotrace.graph.builder import GraphBuilder
+from autotrace.graph.ir import Var
 from autotrace.signature import (
+    ID,
     TensorSpec,
+    describe_key,
     describe_leaf,
+    fast_key,
+    fast_key_is_exact,
+    fast_key_objects,
     flatten,
+    is_array_key,
     is_array_like,
     leaf_key,
     leaf_paths,
     leaf_spec,
+    shape_generalizes,
     unflatten,
 )
 from autotrace.tensor import EagerTensor, Tensor, TensorBase
 
 RETRACE_WINDOW = 10
 RETRACE_LIMIT = 5
+_ACCEPTED_MAX = 256
+_FAST_MAX = 4096
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-class ConcreteFunction:
+class ConcreteFunction(GraphFunction):
     """One graph traced for one input signature, compiled to numpy code.
 
-    Call it with arguments of that signature: `cf(x, y)`. `cf.graph` is the `Graph`;
-    `cf.source` is the generated Python the call runs.
+    Call it with arguments of that signature: `cf(x, y)`; other shapes, dtypes or Python
+    values raise `TypeError`. `cf.graph` is the (simplified) `Graph`; `cf.source` is the
+    generated Python a call runs, which returns the user's structure itself.
     """
 
-    def __init__(self, traced: TracedFunction, graph, tree, template, out_tree, out_template,
-                 variables):
-        self.graph = graph
+    def __init__(self, traced: TracedFunction, graph, tree, template, result, captures):
+        traced_outputs = list(graph.outputs)
+        super().__init__(graph, [outer for outer, _ in captures])
+        result = _remap(result, traced_outputs, self.graph.outputs)
         self._traced = traced
         self._tree = tree
-        self._template = template  # per input leaf: TensorSpec (graph input) or the constant
-        self._out_tree = out_tree
-        self._out_template = out_template  # per output leaf: int (graph output index) or const
-        self.variables = variables
-        self._run = compile_graph(graph)
-        self._assemble = _assembler(out_tree, out_template)
-        self._backward = None
+        self._template = template  # per input leaf: TensorSpec (graph input) or leaf key
+        self._out_leaves, self._out_tree = flatten(result)
+        self._accepted: dict = {}
+        params, n_required = [], 0
+        for name, t, var in zip(traced._paths(tree), template, _input_vars(graph, template)):
+            params.append(var if isinstance(t, TensorSpec) else name)
+            n_required = len(params) if isinstance(t, TensorSpec) else n_required
+        self._n_required = n_required
+        captured = [(inner, outer) for outer, inner in captures]
+        self._call = compile_graph(self.graph, entry=Entry(params, result, captured,
+                                                           n_required))
 
     @property
     def source(self) -> str:
-        return self._run.source
+        """The generated Python source that a call runs."""
+        return self._call.source
 
     @property
     def input_specs(self) -> list[TensorSpec]:
+        """Specs of the arguments that are graph inputs, in order."""
         return [t for t in self._template if isinstance(t, TensorSpec)]
 
     def __call__(self, *args, **kwargs):
-        leaves, tree = self._traced._canonical(args, kwargs)
+        try:
+            if not kwargs and fast_key(args) in self._accepted:
+                return self._call(*args)
+            leaves, tree = self._traced._canonical(args, kwargs)
+            self._check(leaves, tree)
+            if self.variables or _has_tensors(leaves):
+                return self.call_flat(self.graph_inputs(leaves))
+            key = None if kwargs else fast_key(args)
+            if key is not None and self.accepts_positional(args, leaves):
+                if len(self._accepted) >= _ACCEPTED_MAX:
+                    self._accepted.clear()
+                self._accepted[key] = True
+            return self._call(*leaves)
+        except Exception as e:
+            locate_run_error(e)
+            raise
+
+    def _check(self, leaves, tree) -> None:
+        """TypeError naming the argument unless `leaves`/`tree` match this signature."""
+        name = self.graph.name
         if tree != self._tree:
-            raise TypeError(
-                f"{self.graph.name}: arguments have structure {tree}, but this concrete "
-                f"function was traced for {self._tree}"
-            )
-        inputs = []
-        for name, leaf, want in zip(self._traced._paths(tree), leaves, self._template):
-            if isinstance(want, TensorSpec):
-                if not is_array_like(leaf) or not want.is_compatible_with(_as_array(leaf)):
+            for param, got, want in zip(self._traced._signature.parameters, tree.children,
+                                        self._tree.children):
+                if got != want:
                     raise TypeError(
-                        f"{self.graph.name}: argument `{name}` is {describe_leaf(leaf)} but "
-                        f"this concrete function takes "
-                        f"{describe_leaf(want)}"
-                    )
-                inputs.append(leaf)
-            elif leaf_key(leaf) != leaf_key(want):
+                        f"{name}: argument `{param}` has structure {got}, but this concrete "
+                        f"function was traced with {want}")
+            raise TypeError(f"{name}: arguments have structure {tree}, but this concrete "
+                            f"function was traced with {self._tree}")
+        for path, leaf, want in zip(self._traced._paths(tree), leaves, self._template):
+            if isinstance(want, TensorSpec):
+                if not is_array_like(leaf) or not want.is_compatible_with(leaf):
+                    raise TypeError(
+                        f"{name}: argument `{path}` is {describe_leaf(leaf)}, but this "
+                        f"concrete function takes {describe_leaf(want)} (call the traced "
+                        "function instead to trace a graph for new shapes)")
+            elif leaf_key(leaf) != want:
                 raise TypeError(
-                    f"{self.graph.name}: argument `{name}` is {leaf!r} but this concrete "
-                    f"function was traced with {want!r} (Python values are part of the "
-                    "signature; call the traced function to get a new trace)"
-                )
-        return self.call_flat(inputs)
+                    f"{name}: argument `{path}` is {describe_leaf(leaf)}, but this concrete "
+                    f"function was traced with {describe_key(want)} (Python values are "
+                    "part of the signature; call the traced function to trace a new graph)")
+
+    def accepts_positional(self, args: tuple, leaves: list) -> bool:
+        """The compiled entry can take `args` as they are (they are the leading leaves and
+        the rest are Python values baked into the graph)."""
+        return (self._n_required <= len(args) <= len(leaves)
+                and all(a is b for a, b in zip(args, leaves)) and fast_key_is_exact(args))
+
+    def graph_inputs(self, leaves) -> list:
+        """The leaves that are graph inputs, in order."""
+        return [x for x, t in zip(leaves, self._template) if isinstance(t, TensorSpec)]
 
     def call_flat(self, inputs):
-        """Run on the graph inputs only (flat, in order)."""
-        if any(isinstance(x, TensorBase) for x in inputs):
-            return _call_with_tensors(self, inputs)
+        """Run on the graph inputs only (flat, in order); returns the user's structure.
+
+        Tensors among the inputs, or captured variables under a recording tape, make the
+        call one `call` op, so tapes record it (its VJP is the backward graph).
+        """
+        if _has_tensors(inputs) or (self.variables and context.active_tapes()):
+            from autotrace.ops.control import call_concrete
+
+            return self._assemble(call_concrete(self, inputs))
         return self._assemble(self._run_raw(inputs))
 
-    def _run_raw(self, inputs):
-        if self.variables:
-            inputs = list(inputs) + [v.numpy() for v in self.variables]
-        return self._run(*inputs)
+    def _assemble(self, outs):
+        """The user's structure from the tuple of graph outputs."""
+        slot = {id(v): i for i, v in enumerate(self.graph.outputs)}
+        leaves = [outs[slot[id(x)]] if isinstance(x, Var) else _fresh(x)
+                  for x in self._out_leaves]
+        return unflatten(self._out_tree, leaves)
 
     def __repr__(self) -> str:
         specs = ", ".join(describe_leaf(s) for s in self.input_specs)
         return f"<ConcreteFunction {self.graph.name}({specs})>"
 
 
-def _as_array(leaf):
-    return leaf_spec(leaf) if isinstance(leaf, Tensor) else leaf
+def _input_vars(graph, template) -> list:
+    """Per template entry, the graph input Var of an array leaf (None otherwise)."""
+    it = iter(graph.inputs)
+    return [next(it) if isinstance(t, TensorSpec) else None for t in template]
 
 
-def _call_with_tensors(cf: ConcreteFunction, inputs):
-    """Eager tensors among the inputs: run as one `call` op so tapes can record it."""
-    from autotrace.ops.control import call_concrete
-
-    return cf._assemble(call_concrete(cf, inputs))
+def _has_tensors(values) -> bool:
+    return any(isinstance(x, TensorBase) for x in values)
 
 
-def _assembler(out_tree, out_template):
-    if len(out_template) == 1 and isinstance(out_template[0], int) and out_tree.kind == "leaf":
-        return lambda outs: outs[0]
-
-    def assemble(outs):
-        leaves = [outs[t] if isinstance(t, int) else _fresh(t) for t in out_template]
-        return unflatten(out_tree, leaves)
-
-    return assemble
+def _remap(result, before: list, after: list):
+    """`result` with graph outputs replaced by what simplification made of them."""
+    new = {id(old): x for old, x in zip(before, after)}
+    leaves, tree = flatten(result)
+    return unflatten(tree, [new.get(id(x), x) if isinstance(x, Var) else x for x in leaves])
 
 
 def _fresh(constant):
@@ -144,21 +204,21 @@ class TracedFunction:
             raise TypeError(f"trace() needs a function, got {fn!r}")
         functools.update_wrapper(self, fn)
         self.python_function = fn
-        self.input_signature = _normalize_signature(input_signature)
         self.reduce_retracing = reduce_retracing
         self.autograph = autograph
         self.trace_count = 0
         self._signature = inspect.signature(fn)
-        self._n_positional = _count_plain_positional(self._signature)
-        self._cache: dict = {}
-        self._fast: dict = {}
+        self.input_signature = _normalize_signature(input_signature, self._signature)
+        self._specs = flatten(tuple(self.input_signature or ()))
+        self._cache: dict = {}  # (tree, leaf keys) -> ConcreteFunction
+        self._fast: dict = {}  # fast key of positional args -> compiled entry of the cf
+        self._by_ident: dict = {}  # id of a weakly keyed object -> [(table, key)]
         self._lock = threading.RLock()
         self._converted_fn = None
         self._calls = 0
         self._trace_calls: list[int] = []
         self._trace_keys: list[tuple] = []
         self._warned = False
-        self._bound: dict = {}
 
     # -- conversion ---------------------------------------------------------------------
     @property
@@ -180,54 +240,62 @@ class TracedFunction:
 
     # -- calling ------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if not kwargs and len(args) == self._n_positional:
-            key = _fast_key(args)
-            if key is not None:
-                cf = self._fast.get(key)
-                if cf is not None:
-                    self._calls += 1
-                    return cf._assemble(cf._run_raw(args))
+        if not kwargs:
+            key = []
+            for a in args:  # `fast_key`, inlined for the common all-ndarray call
+                if type(a) is not np.ndarray:
+                    key = fast_key(args)
+                    break
+                key.append(a.shape)
+                key.append(a.dtype)
+            else:
+                key = tuple(key)
+            run = self._fast.get(key)
+            if run is not None:
+                self._calls += 1
+                try:
+                    return run(*args)
+                except Exception as e:
+                    locate_run_error(e)
+                    raise
         return self._call_slow(args, kwargs)
 
-    def _call_slow(self, args, kwargs):
+    def _call_slow(self, args, kwargs, skip: int = 0):
+        """Full path; `skip` leading arguments are not covered by `input_signature`."""
         if context.current_builder() is not None:
             return self.converted(*args, **kwargs)
         self._calls += 1
         leaves, tree = self._canonical(args, kwargs)
-        cf = self._lookup(leaves, tree)
-        if not kwargs and len(args) == self._n_positional:
-            key = _fast_key(args)
-            if key is not None:
-                self._fast[key] = cf
-        inputs = [leaf for leaf, t in zip(leaves, cf._template) if isinstance(t, TensorSpec)]
-        return cf.call_flat(inputs)
+        cf = self._lookup(leaves, tree, skip)
+        if cf.variables or _has_tensors(leaves):
+            return cf.call_flat(cf.graph_inputs(leaves))
+        if not kwargs and cf.accepts_positional(args, leaves):
+            self._remember(args, cf)
+        try:
+            return cf._call(*leaves)
+        except Exception as e:
+            locate_run_error(e)
+            raise
 
     def get_concrete_function(self, *args, **kwargs) -> ConcreteFunction:
         """The concrete function for these arguments (values or `TensorSpec`s), tracing if
-        needed.
+        needed. Without arguments, the one for `input_signature`.
 
         Example:
             >>> cf = f.get_concrete_function(TensorSpec((None,), np.float64))
         """
-        if not args and not kwargs and self.input_signature is not None:
-            args = tuple(self.input_signature)
+        return self._concrete(args, kwargs)
+
+    def _concrete(self, args, kwargs, skip: int = 0) -> ConcreteFunction:
+        if len(args) == skip and not kwargs and self.input_signature is not None:
+            args = tuple(args) + tuple(self.input_signature)
         leaves, tree = self._canonical(args, kwargs)
-        return self._lookup(leaves, tree)
+        return self._lookup(leaves, tree, skip)
 
     def __get__(self, instance, owner=None):
         if instance is None:
             return self
-        bound = self._bound.get(id(instance))
-        if bound is None or bound.__self__ is not instance:
-            bound = _BoundTracedFunction(self, instance)
-            try:
-                import weakref
-
-                weakref.finalize(instance, self._bound.pop, id(instance), None)
-                self._bound[id(instance)] = bound
-            except TypeError:
-                pass
-        return bound
+        return _BoundTracedFunction(self, instance)
 
     # -- cache --------------------------------------------------------------------------
     def _canonical(self, args, kwargs):
@@ -240,13 +308,15 @@ class TracedFunction:
         return flatten(tuple(bound.arguments.values()))
 
     def _paths(self, tree) -> list[str]:
-        names = list(self._signature.parameters)
+        """Names of the leaves of a call's tree: `x`, `params_w`, `args_0`."""
         paths = []
-        for name, child in zip(names, tree.children):
+        for name, child in zip(self._signature.parameters, tree.children):
             paths += leaf_paths(child, name)
         return paths
 
-    def _lookup(self, leaves, tree) -> ConcreteFunction:
+    def _lookup(self, leaves, tree, skip: int = 0) -> ConcreteFunction:
+        if self.input_signature is not None:
+            leaves = self._apply_signature(leaves, tree, skip)
         key = (tree, tuple(leaf_key(x) for x in leaves))
         cf = self._cache.get(key)
         if cf is not None:
@@ -255,88 +325,150 @@ class TracedFunction:
             cf = self._cache.get(key)
             if cf is None:
                 cf = self._compatible(key) or self._trace(leaves, tree, key)
-                self._cache[key] = cf
+                self._store(self._cache, key, cf, _key_objects(key))
         return cf
 
     def _compatible(self, key) -> ConcreteFunction | None:
         """An existing trace whose signature is more general (None dims) than `key`."""
-        if self.input_signature is not None:
-            return self._trace_from_signature(key)
-        for other, cf in list(self._cache.items()):
+        for other, cf in self._cache.copy().items():
             if _generalizes(other, key):
                 return cf
         return None
 
-    def _trace_from_signature(self, key):
-        tree, keys = key
-        specs = [(s.shape, s.dtype) for s in self.input_signature]
-        n = len(specs)
-        for i, (got, want) in enumerate(zip(keys[:n], specs)):
-            if not _generalizes_leaf(want, got):
-                name = list(self._signature.parameters)[i]
+    def _apply_signature(self, leaves, tree, skip: int) -> list:
+        """`leaves` with the ones `input_signature` covers replaced by its specs."""
+        spec_leaves, spec_tree = self._specs
+        params = list(self._signature.parameters)[skip:]
+        first = sum(c.num_leaves for c in tree.children[:skip])
+        for name, want, got in zip(params, spec_tree.children, tree.children[skip:]):
+            if want != got:
+                raise TypeError(f"{self.__name__}(): argument `{name}` has structure {got}, "
+                                f"but input_signature expects {want}")
+        paths = self._paths(tree)[first:]
+        for path, spec, leaf in zip(paths, spec_leaves, leaves[first:]):
+            if not is_array_like(leaf) or not spec.is_compatible_with(leaf):
                 raise TypeError(
-                    f"{self.__name__}(): argument `{name}` does not match input_signature: "
-                    f"expected {describe_leaf(TensorSpec(*want))}, got "
-                    f"{describe_leaf(TensorSpec(*got)) if isinstance(got[0], tuple) else got}"
-                )
-        general = (tree, tuple(specs) + keys[n:])
-        cf = self._cache.get(general)
-        if cf is None:
-            leaves = [TensorSpec(*k) for k in specs] + [_leaf_from_key(k) for k in keys[n:]]
-            cf = self._trace(leaves, tree, general)
-            self._cache[general] = cf
-        return cf
+                    f"{self.__name__}(): argument `{path}` does not match input_signature: "
+                    f"expected {describe_leaf(spec)}, got {describe_leaf(leaf)}")
+        return leaves[:first] + spec_leaves + leaves[first + len(spec_leaves):]
 
     def _trace(self, leaves, tree, key) -> ConcreteFunction:
         if self.reduce_retracing:
-            leaves = self._relaxed(leaves, tree, key)
-        self._note_retrace(leaves, key)
+            leaves = self._relaxed(leaves, tree)
+        self._note_retrace(key)
         cf = trace_concrete(self, leaves, tree)
         self.trace_count += 1
+        general = (tree, tuple(leaf_key(x) for x in leaves))
+        if general != key:
+            self._store(self._cache, general, cf, _key_objects(general))
         return cf
 
-    def _relaxed(self, leaves, tree, key):
-        """reduce_retracing: dims seen with two sizes become None."""
+    def _relaxed(self, leaves, tree) -> list:
+        """reduce_retracing: dims already traced with another size become None."""
         out = list(leaves)
         for other_tree, other_keys in self._trace_keys:
             if other_tree != tree:
                 continue
             for i, (leaf, k) in enumerate(zip(out, other_keys)):
-                if is_array_like(leaf) and isinstance(k[0], tuple):
+                if is_array_like(leaf) and is_array_key(k):
                     spec = leaf_spec(leaf)
                     if len(k[0]) == len(spec.shape) and k[1] == spec.dtype:
                         shape = tuple(a if a == b else None for a, b in zip(spec.shape, k[0]))
                         out[i] = TensorSpec(shape, spec.dtype)
         return out
 
-    def _note_retrace(self, leaves, key) -> None:
-        self._trace_calls.append(self._calls)
+    def _remember(self, args, cf: ConcreteFunction) -> None:
+        """Put `cf` on the hit path for positional `args`."""
+        key = fast_key(args)
+        if key is not None:
+            with self._lock:
+                if len(self._fast) >= _FAST_MAX:
+                    self._fast.clear()
+                self._store(self._fast, key, cf._call, fast_key_objects(args))
+
+    def _store(self, table: dict, key, value, objects) -> None:
+        """table[key] = value, dropped again when an object of the key dies."""
+        for obj in objects:
+            if not self._watch(obj):
+                return
+        for obj in objects:
+            self._by_ident[id(obj)].append((table, key))
+        table[key] = value
+
+    def _watch(self, obj) -> bool:
+        """Evict keys holding `obj` when it dies; False if it cannot be weakly referenced."""
+        if id(obj) in self._by_ident:
+            return True
+        try:
+            weakref.finalize(obj, _forget, weakref.ref(self), id(obj))
+        except TypeError:
+            return False
+        self._by_ident[id(obj)] = []
+        return True
+
+    # -- retracing warning --------------------------------------------------------------
+    def _note_retrace(self, key) -> None:
+        self._trace_calls = self._trace_calls[-RETRACE_LIMIT:] + [self._calls]
         self._trace_keys.append(key)
         recent = [c for c in self._trace_calls if c > self._calls - RETRACE_WINDOW]
         if len(recent) >= RETRACE_LIMIT and not self._warned:
             self._warned = True
-            warnings.warn(self._retrace_message(), RetracingWarning, stacklevel=4)
+            warnings.warn(self._retrace_message(), RetracingWarning,
+                          stacklevel=_user_stacklevel())
 
     def _retrace_message(self) -> str:
-        (tree, a), (_, b) = self._trace_keys[-2], self._trace_keys[-1]
-        names = self._paths(tree)
-        changed = [n for n, x, y in zip(names, a, b) if x != y]
-        cause = ""
-        if changed:
-            kinds = {type(k[1]).__name__ for k in (a[names.index(changed[0])],)
-                     if isinstance(k[0], type)}
-            cause = f" The argument that changed: `{changed[0]}`."
-            if kinds:
-                cause += (" It is a Python value, and Python values are part of the signature: "
-                          "pass it as np.asarray(...) to trace once.")
-            else:
-                cause += " Its shape changed: use reduce_retracing=True or an input_signature "\
-                         "with None dims."
         return (f"{self.__name__} was traced {RETRACE_LIMIT} times in its last "
-                f"{RETRACE_WINDOW} calls; tracing is expensive.{cause}")
+                f"{RETRACE_WINDOW} calls; tracing is expensive, and every new input "
+                f"signature traces again. {_retrace_cause(self, *self._trace_keys[-2:])}")
 
     def __repr__(self) -> str:
         return f"<autotrace.TracedFunction {self.__qualname__}>"
+
+
+def _retrace_cause(traced: TracedFunction, previous, latest) -> str:
+    """Which argument changed between the last two traces, and what to do about it."""
+    (tree_a, a), (tree_b, b) = previous, latest
+    if tree_a != tree_b:
+        return (f"The structure of the arguments changed from {tree_a} to {tree_b}; pass "
+                "containers of a fixed structure.")
+    changed = [(p, x, y) for p, x, y in zip(traced._paths(tree_b), a, b) if x != y]
+    if not changed:
+        return "Its arguments were objects that died and were replaced by new ones."
+    path, x, y = changed[0]
+    cause = f"Argument `{path}` changed from {describe_key(x)} to {describe_key(y)}."
+    if is_array_key(y):
+        return cause + (" Its shape or dtype is part of the signature: use "
+                        "reduce_retracing=True or an input_signature with None dims.")
+    if y[0] == ID:
+        return cause + " Objects are keyed by identity: each new object traces again."
+    return cause + (" Python values are part of the signature (each value is baked into "
+                    "its graph): pass it as an array, np.asarray(...), to trace once.")
+
+
+def _user_stacklevel() -> int:
+    """`stacklevel` that makes a warning raised by our caller point at the user's line."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR) and \
+            frame.f_code not in CONVERTED_CODES:
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _forget(traced_ref, ident: int) -> None:
+    """Finalizer of a weakly keyed object: drop the cache entries keyed by it."""
+    traced = traced_ref()
+    if traced is None:
+        return
+    for table, key in traced._by_ident.pop(ident, ()):
+        cf = table.pop(key, None)
+        if isinstance(cf, ConcreteFunction):
+            cf._accepted.clear()
+
+
+def _key_objects(key) -> list:
+    """Live objects a cache key holds by identity."""
+    objects = [k[1].ref() for k in key[1] if k[0] == ID and k[1].weak]
+    return [o for o in objects if o is not None]
 
 
 class RetracingWarning(UserWarning):
@@ -344,56 +476,92 @@ class RetracingWarning(UserWarning):
 
 
 class _BoundTracedFunction:
-    """A `TracedFunction` bound to an instance (methods); shares the function's cache."""
+    """A `TracedFunction` bound to an instance (methods); shares the function's cache.
+
+    Made on each attribute access, like Python's bound methods, so it never keeps the
+    instance alive after the user drops it.
+    """
+
+    __slots__ = ("__func__", "__self__")
 
     def __init__(self, traced: TracedFunction, instance):
         self.__func__ = traced
         self.__self__ = instance
-        functools.update_wrapper(self, traced.python_function)
 
     def __call__(self, *args, **kwargs):
-        return self.__func__(self.__self__, *args, **kwargs)
+        traced = self.__func__
+        args = (self.__self__,) + args
+        if not kwargs:
+            run = traced._fast.get(fast_key(args))
+            if run is not None:
+                traced._calls += 1
+                return run(*args)
+        return traced._call_slow(args, kwargs, skip=1)
 
-    def get_concrete_function(self, *args, **kwargs):
-        return self.__func__.get_concrete_function(self.__self__, *args, **kwargs)
+    def get_concrete_function(self, *args, **kwargs) -> _BoundConcreteFunction:
+        """The concrete function for these arguments (without `self`)."""
+        cf = self.__func__._concrete((self.__self__,) + args, kwargs, skip=1)
+        return _BoundConcreteFunction(cf, self.__self__)
 
-    @property
-    def trace_count(self) -> int:
-        return self.__func__.trace_count
+    def __getattr__(self, name):
+        return getattr(self.__func__, name)
 
-    @property
-    def code(self) -> str:
-        return self.__func__.code
+    def __repr__(self) -> str:
+        return f"<bound autotrace.TracedFunction {self.__func__.__qualname__} of " \
+               f"{self.__self__!r}>"
 
 
+class _BoundConcreteFunction:
+    """A method's `ConcreteFunction` with `self` bound: called without it."""
+
+    __slots__ = ("concrete_function", "__self__")
+
+    def __init__(self, cf: ConcreteFunction, instance):
+        self.concrete_function = cf
+        self.__self__ = instance
+
+    def __call__(self, *args, **kwargs):
+        return self.concrete_function(self.__self__, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.concrete_function, name)
+
+    def __repr__(self) -> str:
+        return repr(self.concrete_function)
+
+
+# -- tracing ------------------------------------------------------------------------------
 def trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     """Trace `traced.converted` once on `leaves` (arrays/specs become graph inputs)."""
-    template = [leaf_spec(x) if is_array_like(x) else x for x in leaves]
+    template = [leaf_spec(x) if is_array_like(x) else leaf_key(x) for x in leaves]
     with GraphBuilder(traced.__name__) as builder:
         flat = []
         for name, leaf, t in zip(traced._paths(tree), leaves, template):
             flat.append(builder.add_input(t.shape, t.dtype, name) if isinstance(t, TensorSpec)
                         else leaf)
         args, kwargs = _rebuild_call(traced._signature, unflatten(tree, flat))
-        result = traced.converted(*args, **kwargs)
+        try:
+            result = traced.converted(*args, **kwargs)
+        except Exception as e:
+            locate_trace_error(e)
+            raise
     out_leaves, out_tree = flatten(result)
-    out_template = []
-    for leaf in out_leaves:
-        out_template.append(_output_leaf(builder, leaf))
-    variables = [outer for outer, _ in builder.captures]
-    return ConcreteFunction(traced, builder.graph, tree, template, out_tree, out_template,
-                            variables)
+    outs = [_output_leaf(builder, leaf) for leaf in out_leaves]
+    return ConcreteFunction(traced, builder.graph, tree, template, unflatten(out_tree, outs),
+                            list(builder.captures))
 
 
 def _output_leaf(builder: GraphBuilder, leaf):
+    """A graph output Var (added once) for a traced leaf; the value itself otherwise."""
     from autotrace.runtime.undefined import Undefined
 
     if isinstance(leaf, Undefined):
         leaf.fail()
     if isinstance(leaf, Tensor):
         var = builder.to_input(leaf)
-        builder.graph.outputs.append(var)
-        return len(builder.graph.outputs) - 1
+        if not any(var is o for o in builder.graph.outputs):
+            builder.graph.outputs.append(var)
+        return var
     if isinstance(leaf, EagerTensor):
         return leaf.numpy()
     return leaf
@@ -413,54 +581,30 @@ def _rebuild_call(signature: inspect.Signature, values: tuple):
     return args, kwargs
 
 
-def _count_plain_positional(sig: inspect.Signature) -> int:
-    """Number of parameters when all are plain positional; -1 disables the fast path."""
-    kinds = [p.kind for p in sig.parameters.values()]
-    plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return len(kinds) if all(k in plain for k in kinds) else -1
-
-
-def _fast_key(args):
-    key = []
-    for a in args:
-        if type(a) is not np.ndarray:
-            return None
-        key.append(a.shape)
-        key.append(a.dtype)
-    return tuple(key)
-
-
-def _normalize_signature(sig):
+def _normalize_signature(sig, signature: inspect.Signature):
+    """`input_signature` as a list of (nested structures of) `TensorSpec`s, one per leading
+    parameter (after `self` for methods)."""
     if sig is None:
         return None
-    specs = []
-    for s in sig:
-        if not isinstance(s, TensorSpec):
-            raise TypeError(f"input_signature entries must be TensorSpec, got {s!r}")
-        specs.append(s)
+    specs = list(sig)
+    for leaf in flatten(tuple(specs))[0]:
+        if not isinstance(leaf, TensorSpec):
+            raise TypeError(f"input_signature entries must be TensorSpecs, got {leaf!r}")
+    if len(specs) > len(signature.parameters):
+        raise TypeError(f"input_signature has {len(specs)} entries but the function takes "
+                        f"{len(signature.parameters)} parameters")
     return specs
 
 
 def _generalizes_leaf(general, specific) -> bool:
-    """Leaf keys: (shape, dtype) for arrays, (type, value) or ("id", ref) otherwise."""
+    """Leaf keys: (shape, dtype) for arrays, (type, value) or (ID, ref) otherwise."""
     if general == specific:
         return True
-    if not (isinstance(general[0], tuple) and isinstance(specific[0], tuple)):
-        return False
-    (gshape, gdtype), (sshape, sdtype) = general, specific
-    return gdtype == sdtype and len(gshape) == len(sshape) and all(
-        g is None or g == s for g, s in zip(gshape, sshape)
-    )
+    return is_array_key(general) and is_array_key(specific) and \
+        general[1] == specific[1] and shape_generalizes(general[0], specific[0])
 
 
 def _generalizes(general_key, key) -> bool:
     (gtree, gleaves), (tree, leaves) = general_key, key
     return gtree == tree and all(_generalizes_leaf(g, s) for g, s in zip(gleaves, leaves))
 
-
-def _leaf_from_key(k):
-    if isinstance(k[0], tuple):
-        return TensorSpec(*k)
-    if k[0] == "id":
-        return k[1].ref()
-    return k[1]

@@ -3,9 +3,13 @@
 A call's arguments are flattened structurally (tuples, lists, dicts, namedtuples; `None`
 is a leaf). Each leaf contributes to the cache key:
 
-* arrays, numpy scalars, eager tensors and `TensorSpec`s: (shape, dtype);
-* Python scalars, strings, None: (type, value) -- a new value means a new trace;
-* any other object: its identity, held weakly where possible.
+* arrays, numpy scalars, eager tensors and `TensorSpec`s: (shape, dtype) -- a numpy
+  scalar and a 0-d array of one dtype share a trace (the compiled code runs numpy on the
+  value it is given, so results keep numpy's own types);
+* Python scalars, strings, bytes, None, slices: (type, value) -- a new value means a new
+  trace, and `1`, `1.0` and `True` are different keys (floats by their exact bits: `-0.0`
+  is not `0.0`, and `nan` matches `nan`);
+* any other object: its identity, held weakly where possible (see `IdentityKey`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 _PY_VALUES = (bool, int, float, complex, str, bytes, type(None))
+ID = "id"  # first element of an identity leaf key
 
 
 @dataclass(frozen=True)
@@ -42,10 +47,14 @@ class TensorSpec:
         return cls(tuple(arr.shape), arr.dtype)
 
     def is_compatible_with(self, value) -> bool:
-        shape = tuple(np.shape(value))
-        return np.dtype(value.dtype) == self.dtype and len(shape) == len(self.shape) and all(
-            s is None or s == d for s, d in zip(self.shape, shape)
-        )
+        """`value` (array, numpy scalar, tensor or spec) has this dtype and a matching shape."""
+        spec = leaf_spec(value)
+        return spec.dtype == self.dtype and shape_generalizes(self.shape, spec.shape)
+
+
+def shape_generalizes(general: tuple, shape: tuple) -> bool:
+    """Same rank, and every dim of `general` is None or equal (None in `shape` needs None)."""
+    return len(general) == len(shape) and all(g is None or g == s for g, s in zip(general, shape))
 
 
 # -- pytrees ------------------------------------------------------------------------------
@@ -61,11 +70,24 @@ class TreeDef:
     def num_leaves(self) -> int:
         return 1 if self.kind == "leaf" else sum(c.num_leaves for c in self.children)
 
+    def __str__(self) -> str:
+        """Python-like picture of the structure, `*` per leaf: `(*, [*, *], {'w': *})`."""
+        if self.kind == "leaf":
+            return "*"
+        items = [str(c) for c in self.children]
+        if self.kind == "dict":
+            return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(self.meta, items)) + "}"
+        if self.kind == "list":
+            return "[" + ", ".join(items) + "]"
+        text = ", ".join(items) + ("," if len(items) == 1 and self.kind == "tuple" else "")
+        return f"{self.meta.__name__}({text})" if self.kind == "namedtuple" else f"({text})"
+
 
 LEAF = TreeDef("leaf")
 
 
 def flatten(obj) -> tuple[list, TreeDef]:
+    """(leaves in order, structure) of a nested value."""
     leaves: list = []
     tree = _flatten(obj, leaves)
     return leaves, tree
@@ -84,8 +106,8 @@ def _flatten(obj, leaves: list) -> TreeDef:
 
 
 def unflatten(tree: TreeDef, leaves: Sequence):
-    it = iter(leaves)
-    return _unflatten(tree, it)
+    """Inverse of `flatten`."""
+    return _unflatten(tree, iter(leaves))
 
 
 def _unflatten(tree: TreeDef, it):
@@ -105,7 +127,12 @@ def leaf_paths(tree: TreeDef, prefix: str) -> list[str]:
     """Readable names for the leaves: `x`, `params_w`, `xs_0`."""
     if tree.kind == "leaf":
         return [prefix]
-    keys = tree.meta if tree.kind == "dict" else range(len(tree.children))
+    if tree.kind == "dict":
+        keys = tree.meta
+    elif tree.kind == "namedtuple":
+        keys = tree.meta._fields
+    else:
+        keys = range(len(tree.children))
     out = []
     for key, child in zip(keys, tree.children):
         out += leaf_paths(child, f"{prefix}_{key}")
@@ -121,6 +148,7 @@ def is_array_like(x) -> bool:
 
 
 def leaf_spec(x) -> TensorSpec:
+    """The `TensorSpec` of an array-like leaf."""
     from autotrace.tensor import Tensor
 
     if isinstance(x, TensorSpec):
@@ -132,42 +160,140 @@ def leaf_spec(x) -> TensorSpec:
 
 def leaf_key(x):
     """Cache-key component of one leaf (see module docstring)."""
-    if isinstance(x, _PY_VALUES):
-        return (type(x), x)
-    if is_array_like(x):
+    if is_array_like(x):  # before the Python types: np.float64 is a float subclass
         spec = leaf_spec(x)
         return (spec.shape, spec.dtype)
-    return ("id", _IdentityKey(x))
+    kind = type(x)
+    if kind is float:
+        return (float, x.hex())
+    if kind is complex:
+        return (complex, x.real.hex(), x.imag.hex())
+    if kind in _PY_VALUES:
+        return (kind, x)
+    if kind is slice:
+        return (slice, (x.start, x.stop, x.step))
+    return (ID, IdentityKey(x))
 
 
-class _IdentityKey:
-    """Hashes by identity; holds the object weakly when it can."""
+def is_array_key(key) -> bool:
+    """The key of an array-like leaf: (shape tuple, dtype)."""
+    return type(key[0]) is tuple
 
-    __slots__ = ("ref", "ident")
+
+class IdentityKey:
+    """Hashes by identity; holds the object weakly when it can, strongly otherwise.
+
+    A weakly held key stops matching anything once its object dies.
+    """
+
+    __slots__ = ("ref", "ident", "weak")
 
     def __init__(self, obj):
         self.ident = id(obj)
         try:
             self.ref = weakref.ref(obj)
+            self.weak = True
         except TypeError:
             self.ref = lambda obj=obj: obj
+            self.weak = False
 
     def __hash__(self) -> int:
         return self.ident
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, _IdentityKey) and self.ident == other.ident and (
-            self.ref() is not None and self.ref() is other.ref()
-        )
+        if not isinstance(other, IdentityKey) or self.ident != other.ident:
+            return False
+        obj = self.ref()
+        return obj is not None and obj is other.ref()
+
+    def __repr__(self) -> str:
+        obj = self.ref()
+        return "<dead object>" if obj is None else describe_leaf(obj)
 
 
 def describe_leaf(x) -> str:
-    """Short text of a leaf for retracing warnings."""
-    if isinstance(x, _PY_VALUES):
-        return repr(x)
+    """Short text of a leaf for messages: `f64[3]`, `2.0`, `<Model object>`."""
     if is_array_like(x):
-        spec = leaf_spec(x)
         from autotrace.graph.ir import type_str
 
+        spec = leaf_spec(x)
         return type_str(spec.shape, spec.dtype)
+    if isinstance(x, _PY_VALUES + (slice,)):
+        return repr(x)
     return f"<{type(x).__name__} object>"
+
+
+def describe_key(key) -> str:
+    """Short text of a leaf key (the inverse picture of `leaf_key`)."""
+    if is_array_key(key):
+        from autotrace.graph.ir import type_str
+
+        return type_str(*key)
+    if key[0] == ID:
+        return repr(key[1])
+    if key[0] is float:
+        return repr(float.fromhex(key[1]))
+    if key[0] is complex:
+        return repr(complex(float.fromhex(key[1]), float.fromhex(key[2])))
+    if key[0] is slice:
+        return repr(slice(*key[1]))
+    return repr(key[1])
+
+
+# -- fast keys ----------------------------------------------------------------------------
+# The hit path keys flat positional arguments without flattening or binding: per argument
+# two entries, (shape, dtype) for arrays and numpy scalars, (type, value) for plain Python
+# values, (ID, id) for other objects (the cache evicts those keys when the object dies).
+# Anything else (containers, tensors, complex, ndarray subclasses) has no fast key.
+_ARRAY, _VALUE, _OBJECT = range(3)
+_KINDS: dict[type, int | None] = {}
+
+
+def _classify(kind: type) -> int | None:
+    from autotrace.tensor import TensorBase
+
+    if kind is np.ndarray or issubclass(kind, np.generic):
+        return _ARRAY
+    if kind in (bool, int, float, str, bytes, type(None)):
+        return _VALUE
+    if issubclass(kind, (tuple, list, dict, complex, slice, np.ndarray, TensorBase,
+                         TensorSpec)):
+        return None
+    return _OBJECT
+
+
+def fast_key(args: tuple) -> tuple | None:
+    """Hashable key of flat positional `args`, or None when they need the full path."""
+    key = []
+    append = key.append
+    for a in args:
+        if type(a) is np.ndarray:
+            append(a.shape)
+            append(a.dtype)
+            continue
+        kind = _KINDS.get(type(a), -1)
+        if kind == _ARRAY:
+            append(a.shape)
+            append(a.dtype)
+        elif kind == _VALUE:
+            append(type(a))
+            append(a)
+        elif kind == _OBJECT:
+            append(ID)
+            append(id(a))
+        elif kind == -1:
+            _KINDS[type(a)] = _classify(type(a))
+            return fast_key(args)
+        else:
+            return None
+    return tuple(key)
+
+
+def fast_key_objects(args: tuple) -> list:
+    """The arguments a fast key holds by identity."""
+    return [a for a in args if _KINDS.get(type(a)) == _OBJECT]
+
+
+def fast_key_is_exact(args: tuple) -> bool:
+    """False when equal fast keys could still differ as cache keys (`0.0` vs `-0.0`, nan)."""
+    return all(type(a) is not float or (a == a and a != 0.0) for a in args)

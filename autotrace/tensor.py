@@ -30,6 +30,7 @@ _METHODS = (
     "sum", "mean", "prod", "max", "min", "argmax", "argmin", "any", "all", "var", "std",
     "reshape", "transpose", "squeeze", "swapaxes", "flatten", "ravel",
     "astype", "clip", "round", "dot", "copy", "conj",
+    "cumsum", "cumprod", "repeat", "argsort", "trace", "diagonal",
 )  # fmt: skip
 
 
@@ -52,6 +53,13 @@ class TensorBase:
     def __getitem__(self, key):
         return F.getitem(self, key)
 
+    def sort(self, axis=-1, kind=None, order=None):
+        """`ndarray.sort()` sorts in place, which a graph value cannot do: refuse loudly
+        rather than return a sorted copy the caller would ignore."""
+        raise TracingError(at_user_line(
+            "x.sort() sorts in place and returns None; autotrace values are immutable. "
+            "Write `x = np.sort(x)` instead."))
+
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "reduce" and ufunc in _UFUNC_REDUCTIONS:
             return getattr(F, _UFUNC_REDUCTIONS[ufunc])(*inputs, **kwargs)
@@ -63,7 +71,8 @@ class TensorBase:
     def __array_function__(self, func, types, args, kwargs):
         frontend = FUNCTION_DISPATCH.get(func)
         if frontend is None:
-            return self._unsupported(f"numpy.{func.__name__}", func, args, kwargs)
+            module = getattr(func, "__module__", None) or "numpy"
+            return self._unsupported(f"{module}.{func.__name__}", func, args, kwargs)
         return frontend(*args, **kwargs)
 
     def _unsupported(self, what, func=None, args=(), kwargs=None):
@@ -146,9 +155,10 @@ class Tensor(TensorBase):
         if self.var.shape[0] is None:
             raise TracingError(
                 at_user_line(
-                    "len() of a traced value whose first dimension is unknown until run time. "
-                    "len() must return a Python int while tracing; use `x.shape[0]` (a traced "
-                    "scalar) instead, or give the input a fixed size."
+                    f"len() of {_label(self)}, whose first dimension is unknown until the "
+                    f"graph runs. {_TRACING} len() must return a Python int while tracing: "
+                    "use `x.shape[0]` (a traced int64 scalar) instead, or trace with a fixed "
+                    "size for that dimension."
                 )
             )
         return self.var.shape[0]
@@ -158,50 +168,71 @@ class Tensor(TensorBase):
             yield self[i]
 
     def __bool__(self):
-        raise _concrete_error("bool()", "used as a Python bool (an `if`, `while`, `and`, `or`, "
-                              "`not` or `assert` that autotrace did not convert)")
+        raise _concrete_error(
+            self, "was used as a Python bool (by `bool(x)`, or by an `if`, `while`, `and`, "
+            "`or`, `not` or `assert` that autotrace did not convert)",
+            "Write the condition in the traced function itself with autograph on (the "
+            "default of @at.trace; not autograph=False) so it becomes graph control flow, "
+            "or compute both sides and pick with np.where(cond, a, b), or use "
+            "at.cond(pred, true_fn, false_fn).")
 
     def __float__(self):
-        raise _concrete_error("float()", "converted to a Python float")
+        raise _concrete_error(self, "was converted to a Python float by `float(x)`",
+                              _KEEP_TENSOR)
 
     def __int__(self):
-        raise _concrete_error("int()", "converted to a Python int")
+        raise _concrete_error(self, "was converted to a Python int by `int(x)`", _KEEP_TENSOR)
 
     def __index__(self):
-        raise _concrete_error("__index__", "used as a Python integer (an index, a range bound "
-                              "or a size)")
+        raise _concrete_error(
+            self, "was used as a Python integer (a list index, a `range` bound or a size)",
+            "Use sizes known at trace time (`x.shape[0]` of a fixed dimension), or pass the "
+            "integer as a Python argument (Python values are part of the signature).")
 
     def __complex__(self):
-        raise _concrete_error("complex()", "converted to a Python complex")
+        raise _concrete_error(self, "was converted to a Python complex by `complex(x)`",
+                              _KEEP_TENSOR)
 
     def item(self, *args):
-        raise _concrete_error(".item()", "converted to a Python scalar")
+        raise _concrete_error(self, "was converted to a Python scalar by `x.item()`",
+                              _KEEP_TENSOR)
 
     def tolist(self):
-        raise _concrete_error(".tolist()", "converted to a Python list")
+        raise _concrete_error(self, "was converted to a Python list by `x.tolist()`",
+                              _KEEP_TENSOR)
 
     def __array__(self, dtype=None, copy=None):
-        raise _concrete_error("numpy.asarray()", "converted to a numpy array")
+        raise _concrete_error(
+            self, "was converted to a numpy array by `np.asarray(x)` or `np.array(x)`",
+            "numpy functions and methods accept traced values directly: drop the "
+            "conversion (use x.astype(dtype) or x.copy() if that was the point).")
 
     def __setitem__(self, key, value):
         raise TracingError(
             at_user_line(
-                "item assignment `x[...] = v` on a traced value is not supported: graph values "
-                "are immutable. Build the new value instead, e.g. `x = np.where(mask, v, x)`."
+                f"Item assignment `x[...] = v` on {_label(self)} is not supported. "
+                f"{_TRACING} Graph values are immutable: build the new value instead, e.g. "
+                "`x = np.where(mask, v, x)` or `x = np.concatenate([v, x[1:]])`."
             )
         )
 
 
-def _concrete_error(what: str, how: str) -> TracingError:
-    return TracingError(
-        at_user_line(
-            f"A traced value was {how} ({what}). While tracing, a tensor has a shape and a "
-            "dtype but no value yet, so Python cannot decide with it. Put the code in a "
-            "function traced by @at.trace so `if`/`while`/`for` on tensors become graph "
-            "control flow; keep Python-valued decisions on Python values; or move the "
-            "conversion outside the traced function."
-        )
-    )
+_TRACING = ("While tracing, a traced value is symbolic: it has a shape and a dtype but no "
+            "value until the compiled graph runs.")
+_KEEP_TENSOR = ("Keep it a tensor (numpy operations take it directly: `x * 2.0`, "
+                "`np.maximum(x, 0)`), or compute the Python value outside the traced function "
+                "and pass it in as an argument.")
+
+
+def _label(t: Tensor) -> str:
+    name = f"`{t.var.name}` " if t.var.name else ""
+    return f"the traced value {name}({t.var.type_str()})"
+
+
+def _concrete_error(tensor: Tensor, how: str, advice: str) -> TracingError:
+    """The error for a traced value used where Python needs its concrete value."""
+    label = _label(tensor)
+    return TracingError(at_user_line(f"{label[0].upper()}{label[1:]} {how}. {_TRACING} {advice}"))
 
 
 class EagerTensor(TensorBase):

@@ -1,32 +1,49 @@
 """Graph -> straight-line Python over numpy, compiled once per concrete function.
 
 One line per node (`c = _add(a, b)`), control flow as Python `if`/`while` blocks, constants
-and op implementations bound in the function's namespace, intermediates deleted after
-their last use. With checking on (`AUTOTRACE_CHECK=1`, on in the test suite) every value is
-compared against its node's static shape and dtype, which validates the shape rules.
+and op implementations bound in the function's namespace under readable names (`_add`,
+`_index`, `_c0`), intermediates deleted after their last use. A concrete function's entry
+point takes the user's arguments and returns the user's structure itself:
+
+    def seed(a, b):
+        c = _add(a, b)
+        d = _add(b, 1)
+        e = _mul(c, d)
+        return e
+
+With checking on (`AUTOTRACE_CHECK=1`, on in the test suite) every value is compared
+against its node's static shape and dtype, which validates the shape rules.
 """
 
 from __future__ import annotations
 
 import builtins
+import itertools
 import keyword
 import linecache
-import math
 import os
 import re
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from autotrace.errors import register_line_map
 from autotrace.graph.ir import Graph, Node, Var
 
 CHECK = os.environ.get("AUTOTRACE_CHECK", "") not in ("", "0")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np"}
-_counter = iter(range(1, 1 << 62))
+_LITERALS = (bool, int, float, str, type(None))
+_files = itertools.count(1)
 
 
 class Emitter:
-    """Allocates Python names and namespace entries while writing code for a graph."""
+    """Allocates Python names and namespace entries while writing code for a graph.
+
+    Values get the user's names (`c`, `loss`) or `v0`, `v1`, ...; namespace entries start
+    with `_` so the two never collide.
+    """
 
     def __init__(self, check: bool = CHECK):
         self.namespace: dict = {"np": np}
@@ -36,19 +53,28 @@ class Emitter:
         self._names: dict[int, str] = {}
         self._used: set[str] = set(_RESERVED)
         self._consts: dict[int, str] = {}
+        self._anonymous = itertools.count()
 
     # -- names --------------------------------------------------------------------------
     def name(self, var: Var) -> str:
+        """The Python name of `var` in the generated code (allocated on first use)."""
         name = self._names.get(var.uid)
         if name is None:
-            base = var.name if var.name and _IDENT.match(var.name) else "v"
-            name = base if base != "v" else f"v{len(self._names)}"
-            k = 0
-            while name in self._used or name.startswith("_"):
-                k += 1
-                name = f"{base}_{k}"
-            self._used.add(name)
+            name = self.fresh(var.name)
             self._names[var.uid] = name
+        return name
+
+    def fresh(self, base: str | None) -> str:
+        """A new local name based on `base` (`v<k>` when there is no usable base)."""
+        base = (base or "").lstrip("_")
+        if not _IDENT.match(base):
+            base = ""
+        name = base or f"v{next(self._anonymous)}"
+        k = 0
+        while name in self._used:
+            k += 1
+            name = f"{base}_{k}" if base else f"v{next(self._anonymous)}"
+        self._used.add(name)
         return name
 
     def alias(self, var: Var, expr: str) -> None:
@@ -61,21 +87,28 @@ class Emitter:
             return self.name(x)
         return self.constant(x)
 
-    def constant(self, x) -> str:
-        if x is None or isinstance(x, (bool, str)):
+    def constant(self, x, prefix: str = "c") -> str:
+        """Expression for a constant: a literal when exact and cheap, else a bound name."""
+        if type(x) in _LITERALS and (type(x) is not float or np.isfinite(x)):
             return repr(x)
-        if isinstance(x, int) or (isinstance(x, float) and math.isfinite(x)):
+        if type(x) is tuple and all(type(i) is int or i is None for i in x):
             return repr(x)
-        if isinstance(x, tuple) and all(isinstance(i, (int, type(None))) for i in x):
-            return repr(x)
-        return self.bind(x, "c")
+        if isinstance(x, np.dtype):
+            return self.bind(x, x.name)
+        if isinstance(x, type):
+            return self.bind(x, x.__name__)
+        return self.bind(x, prefix)
 
     def bind(self, obj, prefix: str) -> str:
-        """Put `obj` in the namespace under a fresh `_prefixN` name."""
+        """Put `obj` in the namespace as `_prefix` (`_prefix_1`, ... if taken); returns it."""
         key = id(obj)
         name = self._consts.get(key)
         if name is None:
-            name = f"_{prefix}{next(_counter)}"
+            base = "_" + re.sub(r"\W", "_", prefix)
+            name, k = base, 0
+            while name in self.namespace:
+                k += 1
+                name = f"{base}_{k}"
             self.namespace[name] = obj
             self._consts[key] = name
         return name
@@ -86,9 +119,17 @@ class Emitter:
         if node is not None:
             self.line_nodes[len(self.lines)] = node
 
-    def emit_graph(self, graph: Graph, indent: str, release: bool = False) -> None:
-        """Code for every node of `graph` (inputs must already have names)."""
+    def emit_graph(self, graph: Graph, indent: str, release: bool = False,
+                   final: bool = False) -> None:
+        """Code for every node of `graph` (inputs must already have names).
+
+        Args:
+            release: `del` each intermediate after its last use.
+            final: the outputs are returned right after (no `del` after the last node).
+        """
         last_use = _last_uses(graph) if release else {}
+        if final and graph.nodes:
+            last_use.pop(len(graph.nodes) - 1, None)
         keep = {o.uid for o in graph.outputs if isinstance(o, Var)}
         for i, node in enumerate(graph.nodes):
             emit_node = node.op.emit or emit_call
@@ -100,16 +141,40 @@ class Emitter:
             if dead:
                 self.emit("del " + ", ".join(self.name(v) for v in dead), indent)
 
+    def structure(self, value) -> str:
+        """Expression rebuilding a nested result whose leaves are `Var`s or constants.
+
+        Constant arrays are copied per call, as the original function makes new ones.
+        """
+        kind = type(value)
+        if kind is tuple or kind is list:
+            items = [self.structure(x) for x in value]
+            if kind is list:
+                return "[" + ", ".join(items) + "]"
+            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+        if kind is dict:
+            return "{" + ", ".join(f"{self.constant(k, 'key')}: {self.structure(v)}"
+                                   for k, v in value.items()) + "}"
+        if isinstance(value, tuple) and hasattr(value, "_fields"):
+            items = ", ".join(self.structure(x) for x in value)
+            return f"{self.bind(kind, kind.__name__)}({items})"
+        if isinstance(value, np.ndarray):
+            return f"{self.bind(value, 'c')}.copy()"
+        return self.value(value)
+
 
 def emit_call(node: Node, em: Emitter, indent: str) -> None:
     """Default emission: `out = _op(args, key=param, ...)`."""
     fn = em.bind(node.op.impl, node.op.name)
     args = [em.value(x) for x in node.inputs]
-    args += [f"{k}={em.constant(v)}" for k, v in node.params.items()]
+    args += [f"{k}={em.constant(v, k)}" for k, v in node.params.items()]
     targets = ", ".join(em.name(v) for v in node.outputs)
     if node.op.multiple_results and len(node.outputs) == 1:
         targets += ","
-    em.emit(f"{targets or '_'} = {fn}({', '.join(args)})", indent, node)
+    call = f"{fn}({', '.join(args)})"
+    if len(node.outputs) == 1 and node.outputs[0].weak is not None:
+        call += ".item()"  # a weak value is a Python scalar at run time (see Var.weak)
+    em.emit(f"{targets or '_'} = {call}", indent, node)
 
 
 def _last_uses(graph: Graph) -> dict[int, list[Var]]:
@@ -126,42 +191,95 @@ def _last_uses(graph: Graph) -> dict[int, list[Var]]:
     return by_node
 
 
-def compile_graph(graph: Graph, check: bool | None = None):
-    """Compile `graph` into a Python function `run(*inputs) -> tuple(outputs)`.
+@dataclass
+class Entry:
+    """A user-facing entry point for `compile_graph`.
+
+    Attributes:
+        params: one per parameter of the generated function: a graph input `Var`, or a
+            str naming an argument the graph does not read (a Python value baked in).
+        result: what to return: nested tuples/lists/dicts/namedtuples whose leaves are
+            graph `Var`s or constants.
+        captured: (graph input `Var`, object with `.numpy()`) pairs read at every call
+            (`Variable`s captured by reference).
+        n_required: parameters after the first `n_required` default to None (they are
+            never graph inputs), so callers may leave out trailing baked-in values.
+    """
+
+    params: list
+    result: Any
+    captured: list = field(default_factory=list)
+    n_required: int | None = None
+
+
+def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None = None):
+    """Compile `graph` into a Python function.
+
+    Without `entry` the function is `run(*inputs) -> tuple(outputs)` over all graph inputs.
+    With `entry` it takes `entry.params` and returns `entry.result`.
 
     The returned function has `.source` (the generated text) and `.line_nodes` (generated
     line number -> node, used to point run-time errors at the user's line).
     """
     em = Emitter(CHECK if check is None else check)
     em.namespace["_check"] = check_value
-    params = [em.name(v) for v in graph.inputs]
-    fname = _IDENT.match(graph.name) and graph.name or "graph_fn"
-    em.emit(f"def {fname}({', '.join(params)}):", "")
-    em.emit_graph(graph, "    ", release=True)
-    outs = [em.value(o) for o in graph.outputs]
-    em.emit(f"return ({', '.join(outs)}{',' if len(outs) == 1 else ''})", "    ")
+    if entry is None:
+        entry = Entry(list(graph.inputs), tuple(graph.outputs))
+    params = [em.name(p) if isinstance(p, Var) else em.fresh(p) for p in entry.params]
+    if entry.n_required is not None:
+        params[entry.n_required:] = [f"{p}=None" for p in params[entry.n_required:]]
+    em.emit("", "")  # the def line, written once the namespace is complete
+    for var, variable in entry.captured:
+        em.emit(f"{em.name(var)} = {em.bind(variable, 'variable')}.numpy()", "    ")
+    em.emit_graph(graph, "    ", release=True, final=True)
+    em.emit(f"return {em.structure(entry.result)}", "    ")
+    fname = _function_name(graph.name, em.namespace)
+    em.lines[0] = f"def {fname}({', '.join(params)}):"
+    return _finish(em, fname, graph.name)
+
+
+def _function_name(name: str, namespace: dict) -> str:
+    """The graph's name if it is a legal name that no namespace entry uses."""
+    ok = _IDENT.match(name) and not keyword.iskeyword(name) and name not in namespace
+    return name if ok else "graph_fn"
+
+
+def _finish(em: Emitter, fname: str, graph_name: str):
     source = "\n".join(em.lines) + "\n"
-    filename = f"<autotrace {graph.name} #{next(_counter)}>"
+    filename = f"<autotrace {graph_name} #{next(_files)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), em.namespace)
     fn = em.namespace[fname]
     fn.source = source
     fn.filename = filename
     fn.line_nodes = em.line_nodes
+    register_line_map(filename, fn)
     return fn
 
 
 def check_value(value, var: Var) -> None:
     """Checking mode: the run-time value must match the node's static type."""
+    if var.weak is not None:
+        if type(value) not in (bool, int, float, complex):
+            raise AssertionError(f"shape rule mismatch{_where(var)}: static {var.type_str()} "
+                                 f"(a Python scalar), run time {type(value).__name__}")
+        return
     shape = np.shape(value)
-    dtype = np.asarray(value).dtype if not hasattr(value, "dtype") else value.dtype
+    dtype = value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
     ok_shape = len(shape) == len(var.shape) and all(
         s is None or s == d for s, d in zip(var.shape, shape)
     )
     if not ok_shape or np.dtype(dtype) != var.dtype:
-        where = f" ({var.node.op.name} at {var.node.origin.short()})" if var.node and \
-            var.node.origin else f" ({var.node.op.name})" if var.node else ""
         raise AssertionError(
-            f"shape rule mismatch{where}: static {var.type_str()}, "
+            f"shape rule mismatch{_where(var)}: static {var.type_str()}, "
             f"run time {np.dtype(dtype)}{list(shape)}"
         )
+
+
+def _where(var: Var) -> str:
+    node = var.node
+    if node is None:
+        return ""
+    if node.origin is None:
+        return f" ({node.op.name})"
+    return f" ({node.op.name} at {node.origin.short()})"

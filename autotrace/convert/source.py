@@ -1,13 +1,15 @@
 """Read a function's source as an AST whose line numbers are those of the user's file.
 
 Handles indentation (methods, nested defs), decorators (removed: the converted function is
-re-created without them), and lambdas (the lambda is found among the lambdas on its lines
-by its code object's position).
+re-created without them), and lambdas (found in the parsed file by line, parameters and,
+when several share a line, column).
 """
 
 from __future__ import annotations
 
 import ast
+import copy
+import functools
 import inspect
 import textwrap
 from dataclasses import dataclass
@@ -32,22 +34,20 @@ def function_source(fn) -> FunctionSource:
     if code is None:
         raise SourceUnavailable(f"{fn!r} is not a Python function (no __code__)")
     try:
-        lines, first = inspect.findsource(code)
-        block = inspect.getblock(lines[code.co_firstlineno - 1:]) if code.co_name != "<lambda>" \
-            else lines[code.co_firstlineno - 1:code.co_firstlineno + 20]
-    except (OSError, TypeError, IndexError) as e:
+        lines, _ = inspect.findsource(code)
+    except (OSError, TypeError) as e:
         raise SourceUnavailable(
             f"cannot read the source of {fn.__qualname__}: {e}. autotrace converts functions "
             "from their source; define it in a file (not an interactive prompt or exec())."
         ) from None
-    text = textwrap.dedent("".join(block))
     if code.co_name == "<lambda>":
-        node = _find_lambda(text, code)
-    else:
-        tree = _parse(text, code.co_filename, code.co_firstlineno)
-        node = tree.body[0]
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            raise SourceUnavailable(f"the source of {fn.__qualname__} is not a def statement")
+        node = _find_lambda(lines, code)
+        return FunctionSource(node, code.co_filename, lines)
+    block = inspect.getblock(lines[code.co_firstlineno - 1:])
+    tree = _parse(textwrap.dedent("".join(block)), code.co_filename, code.co_firstlineno)
+    node = tree.body[0]
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        raise SourceUnavailable(f"the source of {fn.__qualname__} is not a def statement")
     ast.increment_lineno(node, code.co_firstlineno - 1)
     return FunctionSource(node, code.co_filename, lines)
 
@@ -62,30 +62,29 @@ def _parse(text: str, filename: str, firstlineno: int) -> ast.Module:
         ) from None
 
 
-def _find_lambda(text: str, code) -> ast.Lambda:
-    """The lambda on these lines whose parameters match `code` (first match wins)."""
-    tree = None
-    lines = text.splitlines(True)
-    for end in range(len(lines), 0, -1):
-        try:
-            tree = ast.parse(textwrap.dedent("".join(lines[:end])).strip().rstrip(",)") or "")
-            break
-        except SyntaxError:
-            try:
-                tree = ast.parse("(" + "".join(lines[:end]).strip().rstrip(",") + ")")
-                break
-            except SyntaxError:
-                continue
-    if tree is None:
-        raise SourceUnavailable(f"cannot parse the lambda at {code.co_filename}:"
-                                f"{code.co_firstlineno}")
+@functools.lru_cache(maxsize=64)
+def _file_lambdas(filename: str, text: str) -> dict:
+    """line -> lambdas starting on it, for a whole file (parsed once per file content)."""
+    by_line: dict = {}
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Lambda):
+            by_line.setdefault(node.lineno, []).append(node)
+    return by_line
+
+
+def _find_lambda(lines: list, code) -> ast.Lambda:
+    """The lambda of `code`: same first line, same parameters, same column if several."""
+    where = f"{code.co_filename}:{code.co_firstlineno}"
+    try:
+        candidates = _file_lambdas(code.co_filename, "".join(lines)).get(code.co_firstlineno, [])
+    except SyntaxError as e:
+        raise SourceUnavailable(f"{where}: the file does not parse ({e.msg})") from None
     params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
-    found = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)
-             and tuple(a.arg for a in n.args.args + n.args.kwonlyargs) == tuple(params)]
-    if len(found) != 1:
-        raise SourceUnavailable(
-            f"{code.co_filename}:{code.co_firstlineno}: "
-            + ("no lambda found" if not found else "several lambdas with the same parameters "
-               "on one line; give the function a name with def")
-        )
-    return found[0]
+    found = [n for n in candidates
+             if tuple(a.arg for a in n.args.args + n.args.kwonlyargs) == tuple(params)]
+    if len(found) > 1:
+        column = next(iter(code.co_positions()), (None, None, None, None))[2]
+        found = [n for n in found if n.body.col_offset == column] or found[:1]
+    if not found:
+        raise SourceUnavailable(f"{where}: no lambda with parameters {params} found")
+    return copy.deepcopy(found[0])

@@ -38,6 +38,7 @@ class GraphBuilder:
         self._pending: dict[tuple, tuple] = {}  # frame key -> (lineno, source, var)
         self._origin_override: list[Origin | None] = []
         self.in_branch = False  # a branch of a graph `cond` (where `raise` becomes a node)
+        self.variable_vars: set[int] = set()  # uids of inputs that hold `Variable`s
 
     # -- context ------------------------------------------------------------------------
     def __enter__(self) -> GraphBuilder:
@@ -53,11 +54,15 @@ class GraphBuilder:
         return GraphBuilder(name, parent=self)
 
     # -- inputs -------------------------------------------------------------------------
-    def add_input(self, shape, dtype, name: str | None = None, weak: type | None = None):
+    def add_input(self, shape, dtype, name: str | None = None, weak: type | None = None,
+                  variable: bool = False):
+        """A new graph input; `variable=True` marks a `Variable` argument (tapes watch it)."""
         from autotrace.tensor import Tensor
 
         var = Var(shape, dtype, name, weak=weak)
         self.graph.inputs.append(var)
+        if variable:
+            self.variable_vars.add(var.uid)
         return Tensor(var, self)
 
     def tensor(self, var: Var):
@@ -103,6 +108,8 @@ class GraphBuilder:
         self.graph.inputs.append(inner)
         self.captures.append((outer_input, inner))
         self._captured[id(key)] = inner
+        if getattr(outer, "_is_variable", False):
+            self.variable_vars.add(inner.uid)
         return inner
 
     def _is_ancestor(self, other: GraphBuilder) -> bool:
@@ -146,6 +153,8 @@ class GraphBuilder:
             v.node = node
         node.origin = self._origin_for(outputs[0] if outputs else None)
         self.graph.nodes.append(node)
+        for tape in context.active_tapes():
+            tape.record(op, node.inputs, params, node.outputs, node.origin)
         return node
 
     # -- origins and names --------------------------------------------------------------

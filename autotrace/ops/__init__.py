@@ -4,12 +4,29 @@ Importing this package registers every op family. `OPS` maps op names to `Op`s; 
 dispatch tables used by tensors are derived from the same registrations.
 """
 
-from autotrace.ops.registry import OPS, Op, apply  # noqa: F401
+from autotrace.ops import control  # noqa: F401
+from autotrace.ops.creation import arange, eye, full_like, ones_like, zeros_like  # noqa: F401
+from autotrace.ops.einsum import einsum, tensordot  # noqa: F401
 from autotrace.ops.elementwise import *  # noqa: F401,F403
 from autotrace.ops.elementwise import abs, divide, mod, round  # noqa: F401
-from autotrace.ops.reduce import all, any, argmax, argmin, max, mean, min, prod, std, sum, var  # noqa: F401,E501
-from autotrace.ops.shape import *  # noqa: F401,F403
-from autotrace.ops.creation import *  # noqa: F401,F403
 from autotrace.ops.index import getitem  # noqa: F401
-from autotrace.ops.linalg import dot, matmul, outer  # noqa: F401
-from autotrace.ops import control  # noqa: F401
+from autotrace.ops.join import concatenate, hstack, split, stack, take_range, vstack  # noqa: F401
+from autotrace.ops.linalg import diagonal, dot, matmul, outer, trace  # noqa: F401
+from autotrace.ops.reduce import (  # noqa: F401
+    all,
+    any,
+    argmax,
+    argmin,
+    max,
+    mean,
+    min,
+    prod,
+    std,
+    sum,
+    var,
+)
+from autotrace.ops.registry import OPS, Op, apply  # noqa: F401
+from autotrace.ops.scan import cumprod, cumsum  # noqa: F401
+from autotrace.ops.shape import *  # noqa: F401,F403
+from autotrace.ops.sort import argsort, sort, take_along_axis  # noqa: F401
+from autotrace.ops.tiling import atleast_1d, atleast_2d, atleast_3d, repeat, tile  # noqa: F401

@@ -101,14 +101,16 @@ def _call_abstract(*avals, fn):
     return tuple(Aval(v.shape, v.dtype) for v in fn.graph.outputs)
 
 
-call = register(Op(
-    "call",
-    lambda *inputs, fn: fn._run_raw(inputs),
-    _call_abstract,
-    multiple_results=True,
-))
+def _call_impl(*inputs, fn):
+    # The op's inputs end with the function's captured Variables (so tapes see them);
+    # `_run_raw` reads their current values itself.
+    return fn._run_raw(inputs[: len(inputs) - len(fn.variables)])
 
 
-def call_concrete(cf, inputs) -> tuple:
-    """Run concrete function `cf` on `inputs` as one op (so tapes record it)."""
-    return apply(call, *inputs, fn=cf)
+call = register(Op("call", _call_impl, _call_abstract, multiple_results=True))
+
+
+def call_concrete(fn, inputs) -> tuple:
+    """Run a compiled graph function on `inputs` (then its captured `Variable`s) as one
+    op, so tapes record it and can differentiate through it (autodiff/control.py)."""
+    return apply(call, *inputs, *fn.variables, fn=fn)

@@ -23,18 +23,21 @@ _full_like = register(Op(
 
 @dispatches(np.full_like)
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    """`numpy.full_like`: `a`'s run-time shape, filled with `fill_value` (may be traced)."""
     if shape is not None:
         raise NotImplementedError("full_like(shape=...) is not supported on traced values")
-    return apply(_full_like, a, fill_value, dtype=None if dtype is None else np.dtype(dtype))
+    return apply(_full_like, a, fill_value, **({} if dtype is None else {"dtype": np.dtype(dtype)}))
 
 
 @dispatches(np.zeros_like)
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None):
+    """`numpy.zeros_like` (no gradient flows through it)."""
     return full_like(a, 0, dtype=dtype, shape=shape)
 
 
 @dispatches(np.ones_like)
 def ones_like(a, dtype=None, order="K", subok=True, shape=None):
+    """`numpy.ones_like` (no gradient flows through it)."""
     return full_like(a, 1, dtype=dtype, shape=shape)
 
 
@@ -52,19 +55,31 @@ _arange = register(Op(
 ))
 
 
+@dispatches(np.arange)
 def arange(start, stop=None, step=1, dtype=None):
-    """`numpy.arange` whose bounds may be traced scalars (the length is unknown statically)."""
+    """`numpy.arange` whose bounds may be traced scalars (the length is unknown statically).
+
+    `np.arange` has no numpy dispatch protocol: converted code reaches this front end
+    through the dispatch table (`at__.call(np.arange, n)`); code traced with
+    `autograph=False` calls `at.arange(n)`.
+    """
     if stop is None:
         start, stop = 0, start
-    return apply(_arange, start, stop, step, dtype=None if dtype is None else np.dtype(dtype))
+    params = {} if dtype is None else {"dtype": np.dtype(dtype)}
+    return apply(_arange, start, stop, step, **params)
+
+
+def _eye_abstract(n: Aval, m: Aval, k=0, dtype=None) -> Aval:
+    return Aval((None, None), np.dtype(dtype))
 
 
 _eye = register(Op(
-    "eye", lambda n, dtype: np.eye(n, dtype=dtype),
-    lambda n, dtype: Aval((None, None), np.dtype(dtype)), differentiable=False,
+    "eye", lambda n, m, k, dtype: np.eye(n, m, k, dtype=dtype), _eye_abstract,
+    differentiable=False,
 ))
 
 
-def eye(N, dtype=float):
-    """`numpy.eye(N)` where N may be a traced scalar."""
-    return apply(_eye, N, dtype=np.dtype(dtype))
+@dispatches(np.eye)
+def eye(N, M=None, k=0, dtype=float):
+    """`numpy.eye(N, M, k)` where N and M may be traced scalars (`at.eye`, as for arange)."""
+    return apply(_eye, N, N if M is None else M, k=int(k), dtype=np.dtype(dtype))

@@ -10,6 +10,7 @@ gradient evenly, `sqrt'(0) = inf`.
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -19,9 +20,9 @@ from autotrace.ops.shapes import broadcast_shapes
 
 def _ufunc_abstract(ufunc: np.ufunc):
     def abstract(*avals: Aval) -> Aval:
-        shape = broadcast_shapes(*(a.shape for a in avals))
+        # numpy resolves the loop before broadcasting: a dtype error wins over a shape error
         dtypes = ufunc.resolve_dtypes(tuple(a.ufunc_arg for a in avals) + (None,))
-        return Aval(shape, dtypes[-1])
+        return Aval(broadcast_shapes(*(a.shape for a in avals)), dtypes[-1])
 
     return abstract
 
@@ -166,7 +167,9 @@ _where = register(
 @dispatches(np.where)
 def where(condition, x=None, y=None):
     """`numpy.where(condition, x, y)`; the one-argument form has no static shape."""
-    if x is None or y is None:
+    if (x is None) != (y is None):
+        raise ValueError("either both or neither of x and y should be given")
+    if x is None:
         raise NotImplementedError(
             "numpy.where(condition) with one argument (= nonzero) is not supported on traced "
             "values; use numpy.where(condition, x, y)."
@@ -188,19 +191,56 @@ _clip = register(Op("clip", np.clip, _clip_abstract, vjp=_clip_vjp))
 
 
 @dispatches(np.clip)
-def clip(a, a_min=None, a_max=None, out=None, **kwargs):
-    """`numpy.clip`; a missing bound is +-inf."""
-    if out is not None:
-        raise NotImplementedError("numpy.clip(..., out=...) is not supported on traced values")
-    lo = kwargs.get("min", a_min)
-    hi = kwargs.get("max", a_max)
-    lo = -math.inf if lo is None else lo
-    hi = math.inf if hi is None else hi
+def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kwargs):  # noqa: A002
+    """`numpy.clip` / `x.clip`, computed the way numpy does it.
+
+    A `None` bound is not applied, and a Python int bound beyond the range of an integer
+    `a` is dropped (NEP 50), so the result is `positive(a)`, `maximum(a, lo)`,
+    `minimum(a, hi)` or the `clip` op, with exactly numpy's dtype. A missing `a_max` is
+    taken as None (the method form `x.clip(0)`).
+    """
+    _reject_ufunc_kwargs(np.clip, dict(kwargs, out=out))
+    if min is not None or max is not None:
+        if a_min is not None or a_max is not None:
+            raise ValueError("Passing `min` or `max` keyword argument when `a_min` and "
+                             "`a_max` are provided is forbidden.")
+        a_min, a_max = min, max
+    dtype = _dtype_of(a)
+    lo, hi = _reachable(a_min, dtype, low=True), _reachable(a_max, dtype, low=False)
+    if lo is None and hi is None:
+        return positive(a)
+    if lo is None:
+        return minimum(a, hi)
+    if hi is None:
+        return maximum(a, lo)
     return apply(_clip, a, lo, hi)
 
 
+def _dtype_of(a) -> np.dtype:
+    dtype = getattr(a, "dtype", None)
+    return np.dtype(dtype) if dtype is not None else np.asarray(a).dtype
+
+
+def _reachable(bound, dtype: np.dtype, low: bool):
+    """`bound`, or None when it is a Python int no value of integer `dtype` gets past."""
+    if type(bound) is not int or dtype.kind not in "iu":
+        return bound
+    info = np.iinfo(dtype)
+    return None if (bound <= info.min if low else bound >= info.max) else bound
+
+
+def _round_abstract(x: Aval, decimals: int = 0) -> Aval:
+    """Integers round to themselves; bool rounds with `rint` (-> float16) and takes no
+    `decimals` (numpy's `multiply` cannot cast back to bool: same error here)."""
+    if x.dtype.kind in "iu":
+        return Aval(x.shape, x.dtype)
+    if decimals and x.dtype.kind == "b":
+        np.multiply.resolve_dtypes((x.dtype, float, x.dtype), casting="same_kind")
+    return Aval(x.shape, np.rint.resolve_dtypes((x.ufunc_arg, None))[-1])
+
+
 _round = register(
-    Op("round", lambda x, decimals=0: np.round(x, decimals), lambda x, decimals=0: x,
+    Op("round", lambda x, decimals=0: np.round(x, decimals), _round_abstract,
        differentiable=False)
 )
 
@@ -210,4 +250,4 @@ def round(a, decimals=0, out=None):  # noqa: A001 - numpy's name
     """`numpy.round` (half to even)."""
     if out is not None:
         raise NotImplementedError("numpy.round(..., out=...) is not supported on traced values")
-    return apply(_round, a, decimals=int(decimals))
+    return apply(_round, a, decimals=operator.index(decimals))

@@ -32,13 +32,10 @@ def normalize_key(key) -> tuple[tuple, list]:
                     parts.append((_IN, len(inputs)))
                     inputs.append(bound)
             index.append(slice(*parts))
-        elif isinstance(item, (bool, np.bool_)):
-            raise NotImplementedError("indexing with a Python bool is not supported on traced "
-                                      "values")
-        elif isinstance(item, (int, np.integer)):
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)):
             index.append(int(item))
-        else:
-            if isinstance(item, (list, tuple)):
+        else:  # arrays, masks, traced scalars; a bool is a 0-d mask
+            if isinstance(item, (list, tuple, bool, np.bool_)):
                 item = np.asarray(item)
             index.append((_IN, len(inputs)))
             inputs.append(item)
@@ -46,6 +43,7 @@ def normalize_key(key) -> tuple[tuple, list]:
 
 
 def build_key(index: tuple, inputs) -> tuple:
+    """The numpy key for an `index` param, with the node's extra inputs put back."""
     def resolve(p):
         return inputs[p[1]] if isinstance(p, tuple) else p
 
@@ -60,77 +58,82 @@ def build_key(index: tuple, inputs) -> tuple:
     return tuple(key)
 
 
-def _is_advanced(item, avals) -> bool:
-    return isinstance(item, tuple) and avals[item[1]].ndim > 0
-
-
 def _slice_length(s: slice, n: int | None):
     if n is None or any(isinstance(b, tuple) for b in (s.start, s.stop, s.step)):
         return None
     return len(range(*s.indices(n)))
 
 
-def _getitem_abstract(x: Aval, *avals: Aval, index=()) -> Aval:
-    consumed = sum(avals[i[1]].ndim if _is_bool(i, avals) else 1
-                   for i in index if i is not None and i is not Ellipsis)
-    if consumed > x.ndim:
-        raise IndexError(f"too many indices for array: array is {x.ndim}-dimensional, but "
-                         f"{consumed} were indexed")
+def _kind(item, avals) -> str:
+    """new (None), slice, int (also a 0-d integer input), array, or mask (boolean)."""
+    if item is None:
+        return "new"
+    if isinstance(item, slice):
+        return "slice"
+    if isinstance(item, int):
+        return "int"
+    aval = avals[item[1]]
+    if aval.dtype.kind == "b":
+        return "mask"
+    if aval.dtype.kind not in "iu":
+        raise IndexError("arrays used as indices must be of integer (or boolean) type")
+    return "array" if aval.ndim else "int"
+
+
+def _expanded(index: tuple, avals, ndim: int) -> tuple[tuple, list]:
+    """(index with `...` replaced and trailing `:` added, kind of each entry)."""
     if index.count(Ellipsis) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    if Ellipsis in index:
-        at = index.index(Ellipsis)
-        index = index[:at] + (slice(None),) * (x.ndim - consumed) + index[at + 1:]
-    else:
-        index = index + (slice(None),) * (x.ndim - consumed)
-    for i in index:
-        if isinstance(i, tuple) and avals[i[1]].dtype.kind not in "biu":
-            raise IndexError("arrays used as indices must be of integer (or boolean) type")
-    advanced = [k for k, i in enumerate(index) if _is_advanced(i, avals)]
-    parts, adv_shapes, axis = [], [], 0
-    adv_pos = None
-    for k, item in enumerate(index):
-        if item is None:
-            parts.append((1,))
-        elif _is_advanced(item, avals) or (advanced and _is_int(item, avals)):
-            aval = avals[item[1]] if isinstance(item, tuple) else Aval((), np.dtype(int))
-            adv_pos = len(parts) if adv_pos is None else adv_pos
-            if _is_bool(item, avals):
-                _check_mask(aval, x.shape[axis:axis + aval.ndim])
-                adv_shapes.append((None,))
-                axis += aval.ndim
-            else:
-                adv_shapes.append(aval.shape)
-                axis += 1
-            parts.append("adv")
-        elif isinstance(item, slice):
-            parts.append((_slice_length(item, x.shape[axis]),))
+    kinds = [_kind(i, avals) for i in index if i is not Ellipsis]
+    consumed = sum(avals[i[1]].ndim if k == "mask" else k != "new"
+                   for i, k in zip((i for i in index if i is not Ellipsis), kinds))
+    if consumed > ndim:
+        raise IndexError(f"too many indices for array: array is {ndim}-dimensional, but "
+                         f"{consumed} were indexed")
+    at = index.index(Ellipsis) if Ellipsis in index else len(index)
+    fill = (slice(None),) * (ndim - consumed)
+    index = index[:at] + fill + index[at + 1:]
+    return index, kinds[:at] + ["slice"] * len(fill) + kinds[at:]
+
+
+def _getitem_abstract(x: Aval, *avals: Aval, index=()) -> Aval:
+    index, kinds = _expanded(index, avals, x.ndim)
+    if "array" in kinds or "mask" in kinds:  # then ints are advanced indices too
+        kinds = ["int_array" if k == "int" else k for k in kinds]
+    shape: list = []
+    adv_shapes, adv_entries, adv_at, axis = [], [], None, 0
+    for k, (item, kind) in enumerate(zip(index, kinds)):
+        if kind == "new":
+            shape.append(1)
+        elif kind == "slice":
+            shape.append(_slice_length(item, x.shape[axis]))
             axis += 1
-        else:  # an int or a 0-d traced int: removes the axis
+        elif kind == "int":
             _check_bound(item, x.shape[axis], axis)
             axis += 1
-    adjacent = advanced == list(range(advanced[0], advanced[-1] + 1)) if advanced else True
-    adv = broadcast_shapes(*adv_shapes) if adv_shapes else ()
-    shape: list = []
-    placed = False
-    for part in parts:
-        if part == "adv":
-            if not placed and adjacent:
-                shape.extend(adv)
-            placed = True
         else:
-            shape.extend(part)
-    if adv_shapes and not adjacent:
-        shape = list(adv) + shape
+            adv_at = len(shape) if adv_at is None else adv_at
+            adv_entries.append(k)
+            dims, used = _advanced_dims(item, kind, avals, x.shape, axis)
+            adv_shapes.append(dims)
+            axis += used
+    if adv_shapes:  # numpy: in place when the advanced entries are adjacent, else in front
+        adjacent = adv_entries == list(range(adv_entries[0], adv_entries[-1] + 1))
+        at = adv_at if adjacent else 0
+        shape[at:at] = broadcast_shapes(*adv_shapes)
     return Aval(tuple(shape), x.dtype)
 
 
-def _is_bool(item, avals) -> bool:
-    return isinstance(item, tuple) and avals[item[1]].dtype.kind == "b"
-
-
-def _is_int(item, avals) -> bool:
-    return isinstance(item, int) or (isinstance(item, tuple) and avals[item[1]].ndim == 0)
+def _advanced_dims(item, kind: str, avals, shape: tuple, axis: int) -> tuple[tuple, int]:
+    """(shape this advanced entry broadcasts with, number of axes of x it consumes)."""
+    if kind == "mask":
+        mask = avals[item[1]]
+        _check_mask(mask, shape[axis:axis + mask.ndim])
+        return (None,), mask.ndim
+    if kind == "int_array":
+        _check_bound(item, shape[axis], axis)
+        return (), 1
+    return avals[item[1]].shape, 1
 
 
 def _check_mask(mask: Aval, dims: tuple) -> None:

@@ -1,16 +1,29 @@
-"""Linear algebra: matmul / `@`, dot, outer (more in this family: see the ops list)."""
+"""Linear algebra: matmul / `@`, dot, outer, diagonal, trace (einsum and tensordot live in
+`autotrace.ops.einsum`).
+
+`diagonal`'s VJP writes the cotangent onto the diagonal of zeros (`diagonal_scatter`);
+the two are each other's VJPs. `trace` is the sum of the diagonal.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from autotrace.ops.reduce import sum as reduce_sum
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
-from autotrace.ops.shape import expand_dims, ravel, reshape_like, swapaxes, unbroadcast
-from autotrace.ops.shapes import broadcast_shapes
+from autotrace.ops.shape import (
+    astype,
+    expand_dims,
+    ravel,
+    reshape_like,
+    swapaxes,
+    unbroadcast,
+)
+from autotrace.ops.shapes import broadcast_shapes, normalize_axis, shape_of
 
 
 def _ndim(x) -> int:
-    return x.var.ndim if hasattr(x, "var") else np.ndim(x)
+    return len(shape_of(x))
 
 
 def _matmul_abstract(a: Aval, b: Aval) -> Aval:
@@ -33,10 +46,10 @@ def _matmul_abstract(a: Aval, b: Aval) -> Aval:
 def _matmul_vjp(g, a, b, out):
     a2 = a if _ndim(a) > 1 else expand_dims(a, 0)
     b2 = b if _ndim(b) > 1 else expand_dims(b, -1)
-    if _ndim(a) == 1:
-        g = expand_dims(g, -2)
     if _ndim(b) == 1:
         g = expand_dims(g, -1)
+    if _ndim(a) == 1:
+        g = expand_dims(g, -2)
     ga = matmul(g, swapaxes(b2, -1, -2))
     gb = matmul(swapaxes(a2, -1, -2), g)
     return reshape_like(unbroadcast(ga, a2), a), reshape_like(unbroadcast(gb, b2), b)
@@ -75,3 +88,60 @@ def outer(a, b, out=None):
     from autotrace.ops.elementwise import multiply
 
     return multiply(expand_dims(ravel(a), 1), expand_dims(ravel(b), 0))
+
+
+# --- diagonal / trace ---------------------------------------------------------------------
+def _diagonal_length(n1, n2, offset: int):
+    if n1 is None or n2 is None:
+        return None
+    return max(0, min(n1 + min(offset, 0), n2 - max(offset, 0)))
+
+
+def _diagonal_abstract(x: Aval, offset=0, axis1=0, axis2=1) -> Aval:
+    rest = tuple(d for i, d in enumerate(x.shape) if i not in (axis1, axis2))
+    length = _diagonal_length(x.shape[axis1], x.shape[axis2], offset)
+    return Aval(rest + (length,), x.dtype)
+
+
+def _diagonal_scatter_impl(g, like, offset, axis1, axis2):
+    """zeros shaped like `like` with `g` written on the diagonal (the adjoint of diagonal)."""
+    out = np.zeros(np.shape(like), dtype=np.result_type(g))
+    view = np.moveaxis(out, (axis1, axis2), (-2, -1))
+    steps = np.arange(np.shape(g)[-1])
+    view[..., steps + max(-offset, 0), steps + max(offset, 0)] = g
+    return out
+
+
+_diagonal = register(Op(
+    "diagonal", lambda x, offset, axis1, axis2: np.diagonal(x, offset, axis1, axis2),
+    _diagonal_abstract,
+    vjp=lambda g, x, out, **p: (apply(_diagonal_scatter, g, x, **p),),
+))
+_diagonal_scatter = register(Op(
+    "diagonal_scatter", _diagonal_scatter_impl,
+    lambda g, like, offset, axis1, axis2: Aval(like.shape, g.dtype),
+    vjp=lambda gg, g, like, out, **p: (apply(_diagonal, gg, **p), None),
+))
+
+
+@dispatches(np.diagonal)
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """`numpy.diagonal`: the diagonal over `axis1`/`axis2` becomes the last axis."""
+    ndim = _ndim(a)
+    if ndim < 2:
+        raise ValueError("diag requires an array of at least two dimensions")
+    axis1, axis2 = normalize_axis(axis1, ndim, "axis1"), normalize_axis(axis2, ndim, "axis2")
+    if axis1 == axis2:
+        raise ValueError("axis1 and axis2 cannot be the same")
+    return apply(_diagonal, a, offset=int(offset), axis1=axis1, axis2=axis2)
+
+
+@dispatches(np.trace)
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    """`numpy.trace`: the sum along a diagonal (dtype rules of `sum`, or `dtype`)."""
+    if out is not None:
+        raise NotImplementedError("trace(out=...) is not supported on traced values")
+    diag = diagonal(a, offset, axis1, axis2)
+    if dtype is None:
+        return reduce_sum(diag, axis=-1)
+    return astype(reduce_sum(astype(diag, dtype), axis=-1), dtype)

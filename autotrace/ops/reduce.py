@@ -2,8 +2,10 @@
 var, std.
 
 Params are normalized before they reach the graph: `axis` is a sorted tuple of
-non-negative axes, `keepdims` a bool. Output dtypes follow numpy: sum/prod promote small
-integers and bool to the default int, mean/var/std of integers are float64.
+non-negative axes (argmax/argmin: one axis or None), `keepdims` a bool. Bad axes raise what
+numpy raises (`numpy.exceptions.AxisError`, TypeError, ValueError for duplicates). Output
+dtypes follow numpy: sum/prod promote small integers and bool to the 64-bit int, mean/var/std
+of integers are float64, var/std of complex are real.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
-from autotrace.ops.shapes import normalize_axes, normalize_axis, reduced_shape, size_of
+from autotrace.ops.shapes import (
+    normalize_axes,
+    normalize_axis,
+    reduced_shape,
+    shape_of,
+    size_of,
+)
 
 
 def _accumulate_dtype(dtype: np.dtype) -> np.dtype:
@@ -33,6 +41,14 @@ def _var_dtype(dtype: np.dtype) -> np.dtype:
     return _mean_dtype(dtype)
 
 
+def _same(dtype: np.dtype) -> np.dtype:
+    return dtype
+
+
+def _bool(dtype: np.dtype) -> np.dtype:
+    return np.dtype(bool)
+
+
 def _reduction_abstract(dtype_rule):
     def abstract(x: Aval, axis=(), keepdims=False, **_) -> Aval:
         return Aval(reduced_shape(x.shape, axis, keepdims), dtype_rule(x.dtype))
@@ -49,14 +65,10 @@ def _count(x, out):
     """Number of elements reduced into each output element (static when known)."""
     from autotrace.ops.shape import size
 
-    n_in, n_out = size_of(_shape(x)), size_of(_shape(out))
+    n_in, n_out = size_of(shape_of(x)), size_of(shape_of(out))
     if n_in is not None and n_out:
         return n_in // n_out
-    return size(x) // maximum_(size(out), 1)
-
-
-def _shape(x) -> tuple:
-    return tuple(x.var.shape) if hasattr(x, "var") else np.shape(x)
+    return size(x) // maximum(size(out), 1)
 
 
 def _sum_vjp(g, x, out, axis, keepdims):
@@ -89,8 +101,14 @@ def _std_vjp(g, x, out, axis, keepdims, ddof):
     return (gv / (expand_reduced(out, axis, keepdims) * 2.0),)
 
 
-def _reduction(name, np_fn, dtype_rule, vjp=None, extra=None):
+def _reduction(name, np_fns, dtype_rule, vjp=None, extra=None, ufunc=False):
+    """Register reduction `name` (impl `np_fns[0]`) and route `np_fns` to its front end.
+
+    `extra`: further params with defaults (`ddof`). `ufunc`: numpy computes it with a ufunc
+    `reduce`, which accepts a scalar axis 0 / -1 on a 0-d array.
+    """
     extra = extra or {}
+    np_fn = np_fns[0]
 
     def impl(x, axis=(), keepdims=False, **kw):
         return np_fn(x, axis=axis, keepdims=keepdims, **kw)
@@ -100,40 +118,48 @@ def _reduction(name, np_fn, dtype_rule, vjp=None, extra=None):
                      differentiable=vjp is not None))
 
     def frontend(a, axis=None, *, dtype=None, out=None, keepdims=False, where=None, **kwargs):
-        _reject(name, dtype=dtype, out=out, where=where)
+        unsupported = {k: kwargs.pop(k) for k in _UNSUPPORTED if k in kwargs}
+        _reject(name, dtype=dtype, out=out, where=where, **unsupported)
         params = {k: kwargs.pop(k, default) for k, default in extra.items()}
         if kwargs:
             raise TypeError(f"{name}() got unexpected arguments {sorted(kwargs)}")
-        ndim = _ndim(a)
-        return apply(op, a, axis=normalize_axes(axis, ndim), keepdims=bool(keepdims), **params)
+        axes = _reduction_axes(axis, len(shape_of(a)), ufunc)
+        return apply(op, a, axis=axes, keepdims=bool(keepdims), **params)
 
     frontend.__name__ = name
     frontend.__doc__ = f"`numpy.{name}` as a graph op (axis, keepdims)."
     frontend.op = op
-    return frontend
+    return dispatches(*np_fns)(frontend)
 
 
-def _ndim(a) -> int:
-    return len(_shape(a)) if hasattr(a, "var") else np.ndim(a)
+# numpy arguments without an implementation here: NotImplementedError, not TypeError
+_UNSUPPORTED = ("initial", "correction", "mean")
+
+
+def _reduction_axes(axis, ndim: int, ufunc: bool) -> tuple:
+    if isinstance(axis, list):  # numpy reductions take one int or a tuple
+        raise TypeError("'list' object cannot be interpreted as an integer")
+    return normalize_axes(axis, ndim, scalar_on_0d=ufunc)
 
 
 def _reject(name, **kwargs):
     given = [k for k, v in kwargs.items() if v is not None]
     if given:
         raise NotImplementedError(
-            f"numpy.{name}(..., {', '.join(given)}=...) is not supported on traced values"
+            f"numpy.{name}(..., {', '.join(given)}=...) is not supported on traced values; "
+            "call it without those arguments."
         )
 
 
-sum = dispatches(np.sum)(_reduction("sum", np.sum, _accumulate_dtype, _sum_vjp))  # noqa: A001
-mean = dispatches(np.mean)(_reduction("mean", np.mean, _mean_dtype, _mean_vjp))
-prod = dispatches(np.prod)(_reduction("prod", np.prod, _accumulate_dtype, _prod_vjp))
-max = dispatches(np.max, np.amax)(_reduction("max", np.max, lambda d: d, _extremum_vjp))  # noqa: A001
-min = dispatches(np.min, np.amin)(_reduction("min", np.min, lambda d: d, _extremum_vjp))  # noqa: A001
-any = dispatches(np.any)(_reduction("any", np.any, lambda d: np.dtype(bool)))  # noqa: A001
-all = dispatches(np.all)(_reduction("all", np.all, lambda d: np.dtype(bool)))  # noqa: A001
-var = dispatches(np.var)(_reduction("var", np.var, _var_dtype, _var_vjp, extra={"ddof": 0}))
-std = dispatches(np.std)(_reduction("std", np.std, _var_dtype, _std_vjp, extra={"ddof": 0}))
+sum = _reduction("sum", (np.sum,), _accumulate_dtype, _sum_vjp, ufunc=True)  # noqa: A001
+mean = _reduction("mean", (np.mean,), _mean_dtype, _mean_vjp)
+prod = _reduction("prod", (np.prod,), _accumulate_dtype, _prod_vjp, ufunc=True)
+max = _reduction("max", (np.max, np.amax), _same, _extremum_vjp, ufunc=True)  # noqa: A001
+min = _reduction("min", (np.min, np.amin), _same, _extremum_vjp, ufunc=True)  # noqa: A001
+any = _reduction("any", (np.any,), _bool, ufunc=True)  # noqa: A001
+all = _reduction("all", (np.all,), _bool, ufunc=True)  # noqa: A001
+var = _reduction("var", (np.var,), _var_dtype, _var_vjp, extra={"ddof": 0})
+std = _reduction("std", (np.std,), _var_dtype, _std_vjp, extra={"ddof": 0})
 
 
 def _arg_abstract(x: Aval, axis=None, keepdims=False) -> Aval:
@@ -147,19 +173,27 @@ def _arg_abstract(x: Aval, axis=None, keepdims=False) -> Aval:
 def _arg_reduction(name, np_fn):
     op = register(Op(name, np_fn, _arg_abstract, differentiable=False))
 
-    def frontend(a, axis=None, *, out=None, keepdims=False):
+    def frontend(a, axis=None, out=None, *, keepdims=False):
         _reject(name, out=out)
-        ax = None if axis is None else normalize_axis(int(axis), _ndim(a))
-        return apply(op, a, axis=ax, keepdims=bool(keepdims))
+        return apply(op, a, axis=_arg_axis(axis, len(shape_of(a))), keepdims=bool(keepdims))
 
     frontend.__name__ = name
+    frontend.__doc__ = f"`numpy.{name}` as a graph op (one axis or None, keepdims)."
     frontend.op = op
     return dispatches(np_fn)(frontend)
+
+
+def _arg_axis(axis, ndim: int) -> int | None:
+    """One axis or None; numpy treats a 0-d array as 1-d here (axis 0 / -1 allowed)."""
+    if axis is None:
+        return None
+    axis = normalize_axis(axis, ndim or 1)
+    return axis if ndim else None
 
 
 argmax = _arg_reduction("argmax", np.argmax)
 argmin = _arg_reduction("argmin", np.argmin)
 
 # Names used by the VJPs above, bound late to avoid an import cycle between families.
-from autotrace.ops.elementwise import equal, maximum as maximum_  # noqa: E402
+from autotrace.ops.elementwise import equal, maximum  # noqa: E402
 from autotrace.ops.shape import broadcast_like, expand_dims  # noqa: E402

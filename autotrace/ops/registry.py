@@ -128,7 +128,7 @@ def aval_of(x) -> Aval:
 
     if isinstance(x, Var):
         return Aval(x.shape, x.dtype, x.weak)
-    if isinstance(x, _PY_SCALARS):
+    if type(x) in _PY_SCALARS:
         return Aval((), np.result_type(x), type(x) if type(x) is not bool else None)
     arr = np.asarray(x)
     return Aval(arr.shape, arr.dtype)
@@ -147,18 +147,15 @@ def apply(op: Op, *args, **params):
                 eager = True
     builder = context.current_builder()
     if builder is not None and (symbolic or (eager and any(_is_variable(a) for a in args))):
-        outputs = builder.apply(op, args, params)
-    elif symbolic:
+        return builder.apply(op, args, params)  # the builder tells tapes about the node
+    if symbolic:
         raise _leaked_tensor_error(op)
-    elif eager:
-        raw = op.impl(*[a.numpy() if isinstance(a, tensor_types) else a for a in args], **params)
-        outputs = _wrap_eager(op, raw)
-    else:
+    if not eager:
         return op.impl(*args, **params)
-    tapes = context.active_tapes()
-    if tapes:
-        for tape in tapes:
-            tape.record(op, args, params, outputs)
+    raw = op.impl(*[a.numpy() if isinstance(a, tensor_types) else a for a in args], **params)
+    outputs = _wrap_eager(op, raw)
+    for tape in context.active_tapes():
+        tape.record(op, args, params, outputs if op.multiple_results else (outputs,))
     return outputs
 
 

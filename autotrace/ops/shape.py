@@ -1,5 +1,5 @@
-"""Shape ops: reshape, transpose, expand_dims, squeeze, broadcast, casts, concatenate,
-stack, split, flip, and run-time shape queries (`dim`, `size`) for unknown dimensions.
+"""Shape ops: reshape, transpose, expand_dims, squeeze, broadcast, casts, flip, and run-time
+shape queries (`dim`, `size`, `np.shape`) for unknown dimensions.
 
 `broadcast_like` / `unbroadcast` take a second tensor whose run-time shape is the target,
 so gradients are exact even when static shapes have unknown dims.
@@ -7,19 +7,16 @@ so gradients are exact even when static shapes have unknown dims.
 
 from __future__ import annotations
 
-import builtins
-
 import numpy as np
 
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
-from autotrace.ops.shapes import broadcast_shapes, normalize_axes, normalize_axis, size_of
-
-
-def _shape_of(x) -> tuple:
-    if hasattr(x, "var"):
-        return x.var.shape
-    return tuple(np.shape(x))
-
+from autotrace.ops.shapes import (
+    broadcast_shapes,
+    normalize_axes,
+    normalize_axis,
+    shape_of,
+    size_of,
+)
 
 # --- run-time shape queries ---------------------------------------------------------------
 dim = register(Op("dim", lambda x, axis: np.int64(np.shape(x)[axis]),
@@ -35,8 +32,35 @@ def size(x):
 
 def dim_of(x, axis: int):
     """`x.shape[axis]`: a Python int when known statically, else a traced int64 scalar."""
-    d = _shape_of(x)[axis]
+    d = shape_of(x)[axis]
     return apply(dim, x, axis=axis) if d is None else d
+
+
+def dtype_of(x) -> np.dtype:
+    """dtype of a tensor, array, numpy scalar or Python value (as numpy would convert it)."""
+    return np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
+
+
+@dispatches(np.shape)
+def _np_shape(a):
+    """`np.shape(x)` of a tensor: its `.shape` (traced int64 scalars for unknown dims)."""
+    return a.shape
+
+
+@dispatches(np.ndim)
+def _np_ndim(a) -> int:
+    return a.ndim
+
+
+@dispatches(np.size)
+def _np_size(a, axis=None):
+    """`np.size(x, axis)`: an int when known statically, else a traced int64 scalar."""
+    if axis is None:
+        return a.size
+    total = 1
+    for ax in normalize_axes(axis, len(shape_of(a))):
+        total = total * dim_of(a, ax)
+    return total
 
 
 # --- reshape ------------------------------------------------------------------------------
@@ -84,12 +108,13 @@ _reshape_like = register(Op("reshape_like", lambda x, like: np.reshape(x, np.sha
 
 def reshape_like(x, like):
     """Reshape `x` to `like`'s run-time shape (identity when shapes are known equal)."""
-    if _shape_of(x) == _shape_of(like) and None not in _shape_of(x):
+    if shape_of(x) == shape_of(like) and None not in shape_of(x):
         return x
     return apply(_reshape_like, x, like)
 
 
 def ravel(a, order="C"):
+    """`numpy.ravel` / `x.ravel()` / `x.flatten()`: the values as one axis."""
     return reshape(a, -1, order=order)
 
 
@@ -109,7 +134,7 @@ _transpose = register(Op("transpose", lambda x, axes: np.transpose(x, axes), _tr
 @dispatches(np.transpose)
 def transpose(a, *axes):
     """`numpy.transpose` / `x.T` / `x.transpose(...)`."""
-    ndim = len(_shape_of(a))
+    ndim = len(shape_of(a))
     if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
         axes = axes[0]
     if not axes:
@@ -122,7 +147,8 @@ def transpose(a, *axes):
 
 @dispatches(np.swapaxes)
 def swapaxes(a, axis1, axis2):
-    ndim = len(_shape_of(a))
+    """`numpy.swapaxes` (a transpose)."""
+    ndim = len(shape_of(a))
     axes = list(range(ndim))
     i, j = normalize_axis(axis1, ndim), normalize_axis(axis2, ndim)
     axes[i], axes[j] = axes[j], axes[i]
@@ -131,7 +157,8 @@ def swapaxes(a, axis1, axis2):
 
 @dispatches(np.moveaxis)
 def moveaxis(a, source, destination):
-    ndim = len(_shape_of(a))
+    """`numpy.moveaxis` with one axis or sequences of axes (a transpose)."""
+    ndim = len(shape_of(a))
     src = [normalize_axis(s, ndim) for s in np.atleast_1d(source)]
     dst = [normalize_axis(d, ndim) for d in np.atleast_1d(destination)]
     order = [n for n in range(ndim) if n not in src]
@@ -154,7 +181,8 @@ _expand_dims = register(Op("expand_dims", lambda x, axis: np.expand_dims(x, axis
 
 @dispatches(np.expand_dims)
 def expand_dims(a, axis):
-    ndim = len(_shape_of(a)) + (len(axis) if isinstance(axis, (tuple, list)) else 1)
+    """`numpy.expand_dims`: new size-1 axes at `axis` (an int or a tuple, negatives ok)."""
+    ndim = len(shape_of(a)) + (len(axis) if isinstance(axis, (tuple, list)) else 1)
     return apply(_expand_dims, a, axis=normalize_axes(axis, ndim))
 
 
@@ -172,13 +200,14 @@ _squeeze = register(Op("squeeze", lambda x, axis: np.squeeze(x, axis), _squeeze_
 
 @dispatches(np.squeeze)
 def squeeze(a, axis=None):
-    shape = _shape_of(a)
+    """`numpy.squeeze`; without `axis` every dim must be known statically."""
+    shape = shape_of(a)
     if axis is None:
         if None in shape:
             raise ValueError("squeeze() without axis on a value with unknown dims is ambiguous; "
                              "pass axis=")
         axis = tuple(i for i, d in enumerate(shape) if d == 1)
-    return apply(_squeeze, a, axis=normalize_axes(axis, len(shape)))
+    return apply(_squeeze, a, axis=normalize_axes(axis, len(shape), scalar_on_0d=True))
 
 
 # --- broadcasting -------------------------------------------------------------------------
@@ -196,6 +225,7 @@ _broadcast_to = register(Op(
 
 @dispatches(np.broadcast_to)
 def broadcast_to(array, shape, subok=False):
+    """`numpy.broadcast_to` a static shape."""
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     return apply(_broadcast_to, array, shape=tuple(int(d) for d in shape))
 
@@ -209,7 +239,7 @@ _broadcast_like = register(Op(
 
 def broadcast_like(x, like):
     """Broadcast `x` to `like`'s run-time shape (identity when already equal)."""
-    if _shape_of(x) == _shape_of(like) and None not in _shape_of(x):
+    if shape_of(x) == shape_of(like) and None not in shape_of(x):
         return x
     return apply(_broadcast_like, x, like)
 
@@ -232,7 +262,7 @@ _unbroadcast = register(Op(
 
 def unbroadcast(g, like):
     """Sum `g` down to `like`'s shape: the adjoint of broadcasting (used by every VJP)."""
-    gshape, shape = _shape_of(g), _shape_of(like)
+    gshape, shape = shape_of(g), shape_of(like)
     if gshape == shape and None not in shape:
         return g
     return apply(_unbroadcast, g, like)
@@ -246,8 +276,11 @@ def _cast_vjp(g, x, out, dtype):
     return (astype(g, x_dtype),)
 
 
-_cast = register(Op("cast", lambda x, dtype: np.asarray(x).astype(dtype) if np.ndim(x) else
-                    dtype.type(x), lambda x, dtype: Aval(x.shape, dtype), vjp=_cast_vjp))
+def _cast_impl(x, dtype):
+    return x.astype(dtype) if isinstance(x, (np.ndarray, np.generic)) else dtype.type(x)
+
+
+_cast = register(Op("cast", _cast_impl, lambda x, dtype: Aval(x.shape, dtype), vjp=_cast_vjp))
 
 
 def astype(x, dtype, copy=True):
@@ -265,119 +298,17 @@ def copy(a, order="K"):
 
 dispatches(np.copy)(copy)
 
+# A fresh array equal to its input: the simplifier puts it where an output would
+# otherwise become the caller's own input array (numpy ops always return new arrays).
+fresh_copy = register(Op("copy", np.copy, lambda x: x, vjp=lambda g, x, out: (g,)))
+
 
 def conj(a):
+    """`numpy.conj`; the value itself unless complex."""
     return a if np.dtype(getattr(a, "dtype", np.float64)).kind != "c" else apply(_conj, a)
 
 
 _conj = register(Op("conj", np.conj, lambda x: x, vjp=lambda g, x, out: (conj(g),)))
-
-
-# --- joining and splitting ----------------------------------------------------------------
-def _concat_abstract(*xs: Aval, axis=0) -> Aval:
-    ndim = xs[0].ndim
-    if any(x.ndim != ndim for x in xs):
-        raise ValueError("all the input arrays must have same number of dimensions")
-    shape = []
-    for i in range(ndim):
-        dims = [x.shape[i] for x in xs]
-        if i == axis:
-            shape.append(None if None in dims else builtins.sum(dims))
-        else:
-            known = {d for d in dims if d is not None}
-            if len(known) > 1:
-                raise ValueError("all the input array dimensions except for the concatenation "
-                                 f"axis must match exactly (axis {i}: {sorted(known)})")
-            shape.append(known.pop() if known else None)
-    dtype = np.result_type(*(x.promote_arg for x in xs))
-    return Aval(tuple(shape), dtype)
-
-
-def _concat_vjp(g, *xs_and_out, axis):
-    xs = xs_and_out[:-1]
-    sizes = [dim_of(x, axis) for x in xs]
-    if builtins.all(isinstance(s, int) for s in sizes):
-        bounds = list(np.cumsum(sizes)[:-1])
-        return tuple(split(g, [int(b) for b in bounds], axis=axis))
-    parts = []
-    start = 0
-    for s in sizes:
-        parts.append(take_range(g, start, start + s, axis))
-        start = start + s
-    return tuple(parts)
-
-
-_concatenate = register(Op("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
-                           _concat_abstract, vjp=_concat_vjp))
-
-
-@dispatches(np.concatenate)
-def concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
-    if out is not None or dtype is not None:
-        raise NotImplementedError("concatenate(out=/dtype=) is not supported on traced values")
-    arrays = list(arrays)
-    if axis is None:
-        arrays, axis = [ravel(a) for a in arrays], 0
-    ndim = len(_shape_of(arrays[0]))
-    return apply(_concatenate, *arrays, axis=normalize_axis(axis, ndim))
-
-
-@dispatches(np.stack)
-def stack(arrays, axis=0, out=None, dtype=None, casting=None):
-    arrays = list(arrays)
-    ndim = len(_shape_of(arrays[0])) + 1
-    axis = normalize_axis(axis, ndim)
-    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis, out=out, dtype=dtype)
-
-
-def _split_abstract(x: Aval, indices=(), axis=0):
-    n = x.shape[axis]
-    bounds = [0, *indices, n]
-    out = []
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        shape = list(x.shape)
-        shape[axis] = None if hi is None else builtins.max(0, hi - lo)
-        out.append(Aval(tuple(shape), x.dtype))
-    return tuple(out)
-
-
-def _split_vjp(gs, x, *outs, indices, axis):
-    return (concatenate([g if g is not None else zeros_like(o) for g, o in zip(gs, outs[0])],
-                        axis=axis),)
-
-
-_split = register(Op("split", lambda x, indices, axis: tuple(np.split(x, indices, axis=axis)),
-                     _split_abstract, vjp=_split_vjp, multiple_results=True))
-
-
-@dispatches(np.split)
-def split(ary, indices_or_sections, axis=0):
-    shape = _shape_of(ary)
-    axis = normalize_axis(axis, len(shape))
-    if isinstance(indices_or_sections, (int, np.integer)):
-        n = shape[axis]
-        if n is None:
-            raise ValueError("split into sections needs a known size along the axis")
-        if n % int(indices_or_sections):
-            raise ValueError("array split does not result in an equal division")
-        step = n // int(indices_or_sections)
-        indices = tuple(range(step, n, step))
-    else:
-        indices = tuple(int(i) for i in indices_or_sections)
-    return list(apply(_split, ary, indices=indices, axis=axis))
-
-
-_take_range = register(Op(
-    "take_range",
-    lambda x, start, stop, axis: np.take(x, np.arange(start, stop), axis=axis),
-    lambda x, start, stop, axis: Aval(
-        tuple(None if i == axis else d for i, d in enumerate(x.shape)), x.dtype),
-))
-
-
-def take_range(x, start, stop, axis):
-    """`x[..., start:stop, ...]` along `axis` with traced bounds."""
-    return apply(_take_range, x, start, stop, axis=axis)
 
 
 _flip = register(Op("flip", lambda x, axis: np.flip(x, axis), lambda x, axis: x,
@@ -386,7 +317,5 @@ _flip = register(Op("flip", lambda x, axis: np.flip(x, axis), lambda x, axis: x,
 
 @dispatches(np.flip)
 def flip(m, axis=None):
-    return apply(_flip, m, axis=normalize_axes(axis, len(_shape_of(m))))
-
-
-from autotrace.ops.creation import zeros_like  # noqa: E402
+    """`numpy.flip` (all axes when `axis` is None)."""
+    return apply(_flip, m, axis=normalize_axes(axis, len(shape_of(m))))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+import operator
+
+import numpy as np
 
 
 def broadcast_shapes(*shapes: tuple) -> tuple:
@@ -31,23 +33,45 @@ def _broadcast_dim(dims: list, shapes) -> int | None:
     return 1
 
 
-def normalize_axis(axis: int, ndim: int, what: str = "axis") -> int:
-    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
-        raise ValueError(f"{what} {axis} is out of bounds for array of dimension {ndim}")
-    return axis % ndim if ndim else 0
+def normalize_axis(axis, ndim: int, what: str = "axis") -> int:
+    """`axis` as an int in `[0, ndim)`, with numpy's errors.
+
+    Raises:
+        TypeError: `axis` is not an integer (floats and bools included, as in numpy).
+        numpy.exceptions.AxisError: out of bounds (a `ValueError` and an `IndexError`).
+    """
+    if isinstance(axis, (bool, np.bool_)):
+        raise TypeError(f"an integer is required for the {what}")
+    axis = operator.index(axis)
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(axis, ndim, None if what == "axis" else what)
+    return axis % ndim
 
 
-def normalize_axes(axis, ndim: int) -> tuple:
-    """`axis` argument of a reduction -> sorted tuple of non-negative axes."""
+def normalize_axes(axis, ndim: int, scalar_on_0d: bool = False) -> tuple:
+    """`axis` argument of a reduction -> sorted tuple of non-negative axes.
+
+    `None` means every axis; a tuple or list names axes (duplicates are a `ValueError`);
+    anything else must be one integer. `scalar_on_0d`: numpy's ufunc reductions (`sum`, `max`, ...)
+    and `squeeze` accept a single axis 0 or -1 on a 0-d array and reduce nothing.
+    """
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, Iterable):
-        axes = tuple(normalize_axis(int(a), ndim) for a in axis)
+    if isinstance(axis, (tuple, list)):
+        axes = tuple(normalize_axis(a, ndim) for a in axis)
+    elif scalar_on_0d and ndim == 0 and normalize_axis(axis, 1) == 0:
+        return ()
     else:
-        axes = (normalize_axis(int(axis), ndim),)
+        axes = (normalize_axis(axis, ndim),)
     if len(set(axes)) != len(axes):
         raise ValueError("duplicate value in 'axis'")
     return tuple(sorted(axes))
+
+
+def shape_of(x) -> tuple:
+    """Static shape of a symbolic tensor (dims may be None), eager tensor, array or scalar."""
+    static = getattr(x, "_static_shape", None)
+    return tuple(static) if static is not None else tuple(np.shape(x))
 
 
 def reduced_shape(shape: tuple, axes: tuple, keepdims: bool) -> tuple:

@@ -342,6 +342,14 @@ def _relax(name: str, t: merge.Joined, out: merge.Leaf, where: str) -> merge.Joi
         raise TracingError(f"`{name}` is deleted inside the loop body at {where}")
     if not out.is_value:
         raise merge._mismatch(name, before, out, labels, where, "")
+    if len(out.shape) != len(t.shape):
+        start = f"`{name} = np.zeros_like(...)`" if not t.shape else f"`{name}` with that rank"
+        raise TracingError(
+            f"`{name}` is {before.describe()} before the loop at {where} but "
+            f"{out.describe()} after one iteration. A graph loop keeps one rank per variable "
+            f"(a loop that runs zero times must still give `{name}` a value of that shape): "
+            f"start it as an array of the final shape, e.g. {start}."
+        )
     if t.weak is None and out.weak is None and t.dtype != out.dtype:
         raise TracingError(
             f"`{name}` changes dtype from {t.dtype} to {out.dtype} inside the loop at "
@@ -428,3 +436,31 @@ def graph_for(sequence, body_fn, state: tuple, extra_test=None):
     result = graph_while(cond_fn, body_fn2, (0, *state), names, "for", where)
     result = _as_state(result, len(state) + 1)
     return _state_result(result[1:])
+
+
+def cond(pred, true_fn, false_fn):
+    """`true_fn()` if `pred` else `false_fn()`; a graph `cond` when `pred` is traced.
+
+    Example:
+        >>> cond(x > 0, lambda: x, lambda: -x)
+    """
+    if not is_traced(pred):
+        return true_fn() if truth(pred) else false_fn()
+    return graph_cond(pred, true_fn, false_fn, (), "cond")
+
+
+def while_loop(cond_fn, body_fn, loop_vars):
+    """`while cond_fn(*v): v = body_fn(*v)` over the sequence `loop_vars`; returns the final
+    values in the same kind of sequence. A graph `while_loop` once the test is traced.
+
+    Example:
+        >>> i, s = while_loop(lambda i, s: i < n, lambda i, s: (i + 1, s + x), (0, 0.0))
+    """
+    state = tuple(loop_vars)
+    result = _as_state(while_stmt(cond_fn, lambda *s: tuple(body_fn(*s)) if len(s) != 1
+                                  else _single(body_fn(*s)), state), len(state))
+    return type(loop_vars)(result) if isinstance(loop_vars, list) else result
+
+
+def _single(result):
+    return result[0] if isinstance(result, (tuple, list)) and len(result) == 1 else result

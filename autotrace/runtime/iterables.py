@@ -100,7 +100,7 @@ def as_graph_sequence(items: list, where: str) -> GraphSequence:
         columns = builtins.zip(*items)
         return ZipSequence([as_graph_sequence(list(c), where) for c in columns])
     try:
-        from autotrace.ops.shape import stack
+        from autotrace.ops.join import stack
 
         values = [i.numpy() if isinstance(i, EagerTensor) else i for i in items]
         if builtins.any(isinstance(v, Tensor) for v in values):

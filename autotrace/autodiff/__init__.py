@@ -1,0 +1,2 @@
+"""Reverse-mode differentiation: the backprop engine, `GradientTape`, VJPs of control
+flow, and the `grad` family of transforms."""

@@ -1,0 +1,160 @@
+"""Reverse-mode accumulation over recorded op applications (one engine for everything).
+
+An *entry* is one recorded application: the op, its inputs and outputs (graph `Var`s
+while tracing, eager tensors otherwise), its params and the origin of the node. The
+sweep walks entries backwards from the targets, asks each op's VJP rule for input
+cotangents, fits them to the input's shape (undoing broadcasting) and dtype, and adds
+them up. VJP rules are written with registry ops, so while tracing the sweep *builds
+graph nodes*: a backward pass is a graph, printable and differentiable again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from autotrace.graph.ir import Origin, Var
+
+
+@dataclass
+class Entry:
+    op: object
+    inputs: tuple
+    params: dict
+    outputs: tuple
+    origin: Origin | None = None
+
+
+def key_of(x):
+    """Identity of a differentiable value: its Var while tracing, the object otherwise."""
+    from autotrace.tensor import Tensor
+
+    if isinstance(x, Var):
+        return ("var", x.uid)
+    if isinstance(x, Tensor):
+        return ("var", x.var.uid)
+    return ("obj", id(x))
+
+
+def as_value(x, builder):
+    """A Var in a recorded entry, as a tensor the VJP rules can compute with."""
+    return builder.tensor(x) if isinstance(x, Var) else x
+
+
+def is_float(x) -> bool:
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        return isinstance(x, (float, complex))
+    return np.dtype(dtype).kind in "fc"
+
+
+def backprop(entries: list, seeds: dict, wanted: set, builder, prefix: str = "d") -> dict:
+    """Cotangents for the keys in `wanted`, given `seeds` (key -> cotangent of a target).
+
+    Only entries on a path from a wanted key to a seeded key are visited. New traced
+    cotangents are named `{prefix}{name}` after the value they belong to (`de_dc`).
+    """
+    relevant = _forward_reach(entries, wanted)
+    cts = dict(seeds)
+    for entry in reversed(entries):
+        if id(entry) not in relevant:
+            continue
+        out_cts = [cts.get(key_of(o)) for o in entry.outputs]
+        if all(c is None for c in out_cts) or entry.op.vjp is None:
+            continue
+        with _origin(builder, entry):
+            _accumulate(entry, out_cts, cts, builder, prefix)
+    return {k: cts.get(k) for k in wanted}
+
+
+def _accumulate(entry: Entry, out_cts: list, cts: dict, builder, prefix: str) -> None:
+    """Add the entry's input cotangents into `cts`."""
+    from autotrace.tensor import Tensor
+
+    inputs = tuple(as_value(x, builder) for x in entry.inputs)
+    outputs = tuple(as_value(x, builder) for x in entry.outputs)
+    for x, g in zip(entry.inputs, _vjp(entry, inputs, outputs, out_cts)):
+        if g is None or not _differentiable_input(x):
+            continue
+        k = key_of(x)
+        g = fit(g, as_value(x, builder))
+        cts[k] = g = g if k not in cts else cts[k] + g
+        name = x.name if isinstance(x, Var) else None
+        if isinstance(g, Tensor) and g.var.name is None and name:
+            g.var.name = f"{prefix}{name}"
+
+
+def _vjp(entry: Entry, inputs, outputs, out_cts):
+    from autotrace.ops.creation import zeros_like
+
+    if entry.op.multiple_results:
+        filled = tuple(c if c is not None else zeros_like(o) if is_float(o) else None
+                       for c, o in zip(out_cts, outputs))
+        ct, out = filled, outputs
+    else:
+        ct, out = out_cts[0], outputs[0]
+    return entry.op.vjp(ct, *inputs, out, **entry.params)
+
+
+class _origin:
+    """While tracing, gradient nodes carry the origin of the node they differentiate."""
+
+    def __init__(self, builder, entry: Entry):
+        self.override = builder.override_origin(entry.origin) if builder is not None else None
+
+    def __enter__(self):
+        if self.override is not None:
+            self.override.__enter__()
+
+    def __exit__(self, *exc):
+        if self.override is not None:
+            self.override.__exit__(*exc)
+
+
+def _differentiable_input(x) -> bool:
+    from autotrace.tensor import TensorBase
+
+    return (isinstance(x, (Var, TensorBase))) and is_float(x)
+
+
+def _forward_reach(entries: list, wanted: set) -> set:
+    """Entries that depend on a wanted key (the only ones whose VJPs matter)."""
+    reached = set(wanted)
+    relevant = set()
+    for entry in entries:
+        if any(key_of(x) in reached for x in entry.inputs if _is_traceable(x)):
+            relevant.add(id(entry))
+            reached.update(key_of(o) for o in entry.outputs)
+    return relevant
+
+
+def _is_traceable(x) -> bool:
+    from autotrace.tensor import TensorBase
+
+    return isinstance(x, (Var, TensorBase))
+
+
+def fit(g, x):
+    """Cotangent `g` shaped and typed like `x` (undo broadcasting, cast)."""
+    from autotrace.ops.shape import astype, broadcast_like, unbroadcast
+    from autotrace.tensor import Tensor
+
+    g_shape, x_shape = _static_shape(g), _static_shape(x)
+    if g_shape != x_shape or None in x_shape:
+        if len(g_shape) < len(x_shape):
+            g = broadcast_like(g, x)
+        else:
+            g = unbroadcast(g, x)  # sums broadcast axes; a no-op at run time if none
+    dtype = np.dtype(getattr(x, "dtype", None) or np.result_type(x))
+    weak = isinstance(g, Tensor) and g.var.weak is not None
+    if np.dtype(getattr(g, "dtype", None) or np.result_type(g)) != dtype or weak:
+        g = astype(g, dtype)
+    return g
+
+
+def _static_shape(x) -> tuple:
+    from autotrace.tensor import Tensor
+
+    return x.var.shape if isinstance(x, Tensor) else tuple(np.shape(x))
+

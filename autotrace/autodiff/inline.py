@@ -1,0 +1,37 @@
+"""Replay a graph's nodes into the graph being traced (so tapes record them).
+
+Used to differentiate sub-graphs (branches, loop bodies) and whole concrete functions:
+their VJPs replay the forward computation under a tape and ask it for gradients.
+"""
+
+from __future__ import annotations
+
+from autotrace import context
+from autotrace.graph.ir import Graph, Var
+
+
+def inline(graph: Graph, inputs) -> list:
+    """Apply `graph`'s nodes to `inputs` in the current trace; returns its outputs."""
+    builder = context.current_builder()
+    if builder is None:
+        from autotrace.ops.control import run_graph
+
+        return list(run_graph(graph, *inputs))
+    env = {v.uid: x for v, x in zip(graph.inputs, inputs)}
+    for node in graph.nodes:
+        args = [env[x.uid] if isinstance(x, Var) else x for x in node.inputs]
+        results = _replay(builder, node, args)
+        for v, r in zip(node.outputs, results):
+            env[v.uid] = r
+    return [env[o.uid] if isinstance(o, Var) else o for o in graph.outputs]
+
+
+def _replay(builder, node, args) -> tuple:
+    if node.op.emit is not None or node.op.effect:
+        # Control flow and effects carry their own types: add the node as it is.
+        inputs = tuple(builder.to_input(a) for a in args)
+        outputs = tuple(Var(v.shape, v.dtype, v.name, weak=v.weak) for v in node.outputs)
+        new = builder.add_node(node.op, inputs, dict(node.params), outputs)
+        return tuple(builder.tensor(v) for v in new.outputs)
+    result = builder.apply(node.op, args, dict(node.params))
+    return result if node.op.multiple_results else (result,)

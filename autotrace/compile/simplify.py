@@ -1,0 +1,197 @@
+"""Light graph optimization: algebraic identities, common subexpressions, dead code.
+
+Run on every concrete function's graph before it is printed or compiled, so a gradient
+graph reads like the chain rule (`mul ones d` is just `d`) and runs no wasted kernels.
+Identities only fire when the result has exactly the type the node had (same dtype, same
+statically known shape), so numpy's broadcasting and promotion are never changed. Nodes
+with side effects (print, assert, raise) are never removed, merged or reordered.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autotrace.graph.ir import Graph, Node, Var
+
+
+_FILL_PRESERVING = {"expand_dims", "squeeze", "reshape", "reshape_like", "broadcast_to",
+                    "broadcast_like", "transpose", "cast"}
+
+
+def _const_value(x, producers: dict):
+    """The constant every element of `x` equals: a literal, a `full_like` fill value, or
+    either of those seen through shape ops (`expand_dims(ones)` is still all ones)."""
+    while isinstance(x, Var):
+        node = producers.get(x.uid)
+        if node is None:
+            return None
+        if node.op.name == "full_like":
+            fill = node.inputs[1]
+            return None if isinstance(fill, Var) else fill
+        if node.op.name not in _FILL_PRESERVING:
+            return None
+        x = node.inputs[0]
+    return x
+
+
+def _is(value, target) -> bool:
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return False
+    try:
+        arr = np.asarray(value)
+        return arr.dtype.kind in "iufc" and bool(np.all(arr == target))
+    except (TypeError, ValueError):
+        return False
+
+
+def _same_type(a, out: Var) -> bool:
+    # 0-d results are excluded: numpy returns a scalar there, the input may be a 0-d array.
+    return isinstance(a, Var) and a.dtype == out.dtype and a.weak == out.weak and \
+        a.shape == out.shape and None not in a.shape and out.shape != ()
+
+
+# (op name, rule) -> the value replacing the node's single output, or None.
+# Each rule gets (inputs, output var, producers).
+RULES = {
+    "mul": [
+        lambda i, o, p: i[0] if _is(_const_value(i[1], p), 1) else None,  # x*1 -> x
+        lambda i, o, p: i[1] if _is(_const_value(i[0], p), 1) else None,  # 1*x -> x
+    ],
+    "div": [lambda i, o, p: i[0] if _is(_const_value(i[1], p), 1) else None],  # x/1 -> x
+    "add": [
+        lambda i, o, p: i[0] if _is(_const_value(i[1], p), 0) else None,  # x+0 -> x
+        lambda i, o, p: i[1] if _is(_const_value(i[0], p), 0) else None,  # 0+x -> x
+    ],
+    "sub": [lambda i, o, p: i[0] if _is(_const_value(i[1], p), 0) else None],  # x-0 -> x
+    "neg": [lambda i, o, p: _neg_of(i[0], p)],  # --x -> x
+    "cast": [lambda i, o, p: i[0]],  # cast to its own type -> x (checked by _same_type)
+    "reshape_like": [lambda i, o, p: i[0]],  # same shape -> x
+    "broadcast_like": [lambda i, o, p: i[0]],
+    "unbroadcast": [lambda i, o, p: i[0]],
+    "pos": [lambda i, o, p: i[0]],
+}
+
+
+def _neg_of(x, producers):
+    node = producers.get(x.uid) if isinstance(x, Var) else None
+    return node.inputs[0] if node is not None and node.op.name == "neg" else None
+
+
+def simplify(graph: Graph) -> Graph:
+    """Simplify `graph` in place (and its sub-graphs); returns it."""
+    aliases: dict[int, object] = {}
+    producers: dict[int, Node] = {}
+    seen: dict = {}
+    kept = []
+    for node in graph.nodes:
+        node.inputs = tuple(_resolve(x, aliases) for x in node.inputs)
+        for sub in node.subgraphs():
+            simplify(sub)
+        replacement = _rewrite(node, producers)
+        if replacement is not None:
+            aliases[node.outputs[0].uid] = replacement
+            _keep_name(node.outputs[0], replacement)
+            continue
+        key = _cse_key(node)
+        if key is not None and key in seen:
+            for old, new in zip(node.outputs, seen[key].outputs):
+                aliases[old.uid] = new
+                _keep_name(old, new)
+            continue
+        if key is not None:
+            seen[key] = node
+        for v in node.outputs:
+            producers[v.uid] = node
+        kept.append(node)
+    inputs = {v.uid for v in graph.inputs}
+    originals = list(graph.outputs)
+    graph.outputs = [_resolve(x, aliases) for x in graph.outputs]
+    for i, (old, new) in enumerate(zip(originals, graph.outputs)):
+        if _became_input(old, new, inputs):
+            kept.append(_fresh_copy(new, old))
+            graph.outputs[i] = kept[-1].outputs[0]
+    graph.nodes = _live_nodes(kept, graph.outputs)
+    return graph
+
+
+def _became_input(old, new, inputs: set) -> bool:
+    """An output computed by a node now resolves to an input of the graph."""
+    return isinstance(old, Var) and old.uid not in inputs and isinstance(new, Var) and \
+        new.uid in inputs
+
+
+def _fresh_copy(var: Var, like: Var) -> Node:
+    from autotrace.ops.shape import fresh_copy
+
+    out = Var(var.shape, var.dtype, like.name, weak=var.weak)
+    node = Node(fresh_copy, (var,), {}, (out,), like.node.origin if like.node else None)
+    out.node = node
+    return node
+
+
+def _resolve(x, aliases: dict):
+    while isinstance(x, Var) and x.uid in aliases:
+        x = aliases[x.uid]
+    return x
+
+
+def _keep_name(old: Var, new) -> None:
+    if isinstance(new, Var) and new.name is None and old.name is not None:
+        new.name = old.name
+
+
+def _rewrite(node: Node, producers: dict):
+    if len(node.outputs) != 1 or node.op.effect:
+        return None
+    out = node.outputs[0]
+    for rule in RULES.get(node.op.name, ()):
+        candidate = rule(node.inputs, out, producers)
+        if candidate is not None and _same_type(candidate, out):
+            return candidate
+    return None
+
+
+def _cse_key(node: Node):
+    if node.op.effect or any(_has_effects(g) for g in node.subgraphs()):
+        return None
+    try:
+        inputs = tuple(_hashable(x) for x in node.inputs)
+        params = tuple(sorted((k, _hashable(v)) for k, v in node.params.items()))
+        key = (node.op.name, inputs, params)
+        hash(key)
+        return key
+    except TypeError:
+        return None
+
+
+def _hashable(x):
+    if isinstance(x, Var):
+        return ("var", x.uid)
+    if isinstance(x, (np.ndarray, Graph)) or callable(x):
+        return ("id", id(x))
+    if isinstance(x, slice):
+        return ("slice", _hashable(x.start), _hashable(x.stop), _hashable(x.step))
+    if isinstance(x, (tuple, list)):
+        return tuple(_hashable(i) for i in x)
+    if isinstance(x, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in x.items()))
+    if isinstance(x, float) and x != x:
+        return ("nan",)
+    return (type(x).__name__, x)
+
+
+def _has_effects(graph: Graph) -> bool:
+    return any(n.op.effect or any(_has_effects(g) for g in n.subgraphs()) for n in graph.nodes)
+
+
+def _live_nodes(nodes: list, outputs: list) -> list:
+    """Nodes that an output needs, plus every node with side effects (dead code removal)."""
+    needed = {x.uid for x in outputs if isinstance(x, Var)}
+    live = []
+    for node in reversed(nodes):
+        effect = node.op.effect or any(_has_effects(g) for g in node.subgraphs())
+        if effect or any(v.uid in needed for v in node.outputs):
+            live.append(node)
+            needed.update(x.uid for x in node.inputs if isinstance(x, Var))
+    live.reverse()
+    return live
