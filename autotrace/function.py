@@ -537,8 +537,10 @@ def trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     with GraphBuilder(traced.__name__) as builder:
         flat = []
         for name, leaf, t in zip(traced._paths(tree), leaves, template):
-            flat.append(builder.add_input(t.shape, t.dtype, name) if isinstance(t, TensorSpec)
-                        else leaf)
+            # Tapes opened inside the function watch its float arguments, as TensorFlow's
+            # watch the Variables passed in (see autodiff/tape.py).
+            flat.append(builder.add_input(t.shape, t.dtype, name, variable=t.dtype.kind in "fc")
+                        if isinstance(t, TensorSpec) else leaf)
         args, kwargs = _rebuild_call(traced._signature, unflatten(tree, flat))
         try:
             result = traced.converted(*args, **kwargs)

@@ -20,9 +20,13 @@ def inline(graph: Graph, inputs) -> list:
     env = {v.uid: x for v, x in zip(graph.inputs, inputs)}
     for node in graph.nodes:
         args = [env[x.uid] if isinstance(x, Var) else x for x in node.inputs]
-        results = _replay(builder, node, args)
+        with builder.override_origin(node.origin):
+            results = _replay(builder, node, args)
         for v, r in zip(node.outputs, results):
             env[v.uid] = r
+            new = getattr(r, "var", None)
+            if isinstance(new, Var) and new.name is None:
+                new.name = v.name
     return [env[o.uid] if isinstance(o, Var) else o for o in graph.outputs]
 
 

@@ -4,8 +4,10 @@ A tape records the op applications that involve a watched value, at the level wh
 was opened: outside any trace it records eager ops (on `Variable`s and eager tensors,
 including whole calls of traced functions); inside a traced function it records that
 function's graph nodes, so `tape.gradient(e, c)` builds the gradient into the graph.
-`Variable`s (and traced-function arguments that were `Variable`s) are watched when
-accessed unless `watch_accessed_variables=False`.
+`Variable`s are watched when accessed unless `watch_accessed_variables=False`; so are a
+traced function's float arguments for a tape opened inside it (TensorFlow watches the
+Variables passed into a `tf.function`; autotrace treats every float argument alike, so
+one graph serves arrays and Variables).
 
 Example:
     >>> a, b = Variable([2.0]), Variable([1.0])
