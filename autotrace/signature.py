@@ -154,7 +154,7 @@ def leaf_spec(x) -> TensorSpec:
     if isinstance(x, TensorSpec):
         return x
     if isinstance(x, Tensor):
-        return TensorSpec(x.var.shape, x.var.dtype)
+        return TensorSpec(x.symbol.shape, x.symbol.dtype)
     return TensorSpec(tuple(np.shape(x)), x.dtype)
 
 

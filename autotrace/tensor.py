@@ -62,6 +62,7 @@ class TensorBase:
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "reduce" and ufunc in _UFUNC_REDUCTIONS:
+            kwargs.setdefault("axis", 0)  # numpy's default for ufunc.reduce
             return getattr(F, _UFUNC_REDUCTIONS[ufunc])(*inputs, **kwargs)
         frontend = UFUNC_DISPATCH.get(ufunc) if method == "__call__" else None
         if frontend is None:
@@ -106,7 +107,18 @@ def _install_operators():
     for method in _METHODS:
         setattr(TensorBase, method, lambda self, *a, _fn=getattr(F, method), **k: _fn(self, *a, **k))
     TensorBase.__hash__ = object.__hash__
-    TensorBase.__round__ = lambda self, ndigits=None: F.round(self, ndigits or 0)
+    TensorBase.__round__ = _round
+
+
+def _round(self, ndigits=None):
+    """Builtin `round(x)`: numpy gives a Python int for a scalar with no `ndigits`, which a
+    traced value cannot be; with `ndigits` it is `np.round`."""
+    if ndigits is None and self._symbolic:
+        raise _concrete_error(self, "was passed to round(), which must return a Python int",
+                              "Use np.round(x) for a rounded array instead.")
+    if ndigits is None:
+        return round(self.numpy())
+    return F.round(self, ndigits)
 
 
 _UFUNC_REDUCTIONS = {np.add: "sum", np.multiply: "prod", np.maximum: "max", np.minimum: "min"}
@@ -115,44 +127,46 @@ _UFUNC_REDUCTIONS = {np.add: "sum", np.multiply: "prod", np.maximum: "max", np.m
 class Tensor(TensorBase):
     """A symbolic value inside a graph being traced: has a static shape and dtype, no data."""
 
-    __slots__ = ("var", "builder", "__weakref__")
+    # `symbol` is the graph `Var` this tensor stands for (not `var`: that is numpy's
+    # variance method, which traced code must be able to call).
+    __slots__ = ("symbol", "builder", "__weakref__")
     _symbolic = True
 
     def __init__(self, var, builder):
-        self.var = var
+        self.symbol = var
         self.builder = builder
 
     @property
     def _static_shape(self) -> tuple:
-        return self.var.shape
+        return self.symbol.shape
 
     @property
     def shape(self) -> tuple:
         """Known dims as ints; unknown dims as symbolic int64 scalars (like `tf.shape`)."""
-        return tuple(F.dim(self, i) if d is None else d for i, d in enumerate(self.var.shape))
+        return tuple(F.dim(self, i) if d is None else d for i, d in enumerate(self.symbol.shape))
 
     @property
     def dtype(self) -> np.dtype:
-        return self.var.dtype
+        return self.symbol.dtype
 
     @property
     def size(self):
-        if None in self.var.shape:
+        if None in self.symbol.shape:
             return F.size(self)
-        return int(np.prod(self.var.shape, dtype=np.int64))
+        return int(np.prod(self.symbol.shape, dtype=np.int64))
 
     @property
     def name(self) -> str | None:
-        return self.var.name
+        return self.symbol.name
 
     def __repr__(self) -> str:
-        label = f"{self.var.name}: " if self.var.name else ""
-        return f"<Tensor {label}{self.var.type_str()}>"
+        label = f"{self.symbol.name}: " if self.symbol.name else ""
+        return f"<Tensor {label}{self.symbol.type_str()}>"
 
     def __len__(self) -> int:
-        if not self.var.shape:
+        if not self.symbol.shape:
             raise TypeError("len() of unsized object (a 0-d traced value)")
-        if self.var.shape[0] is None:
+        if self.symbol.shape[0] is None:
             raise TracingError(
                 at_user_line(
                     f"len() of {_label(self)}, whose first dimension is unknown until the "
@@ -161,7 +175,7 @@ class Tensor(TensorBase):
                     "size for that dimension."
                 )
             )
-        return self.var.shape[0]
+        return self.symbol.shape[0]
 
     def __iter__(self):
         for i in range(len(self)):
@@ -225,8 +239,8 @@ _KEEP_TENSOR = ("Keep it a tensor (numpy operations take it directly: `x * 2.0`,
 
 
 def _label(t: Tensor) -> str:
-    name = f"`{t.var.name}` " if t.var.name else ""
-    return f"the traced value {name}({t.var.type_str()})"
+    name = f"`{t.symbol.name}` " if t.symbol.name else ""
+    return f"the traced value {name}({t.symbol.type_str()})"
 
 
 def _concrete_error(tensor: Tensor, how: str, advice: str) -> TracingError:

@@ -344,9 +344,6 @@ def test_variables_in_eager_mode():
         assert_same(mixed.numpy(), fn(x, y))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "registry._wrap_eager wraps results of multi-result ops (the `call` of a concrete function) "
-    "in np.asarray, turning numpy scalars into 0-d arrays"))
 def test_traced_function_on_eager_scalars_returns_numpy_scalar():
     f = at.trace(lambda x: x * 2, autograph=False)
     got = f(at.EagerTensor(np.float32(1.5)))

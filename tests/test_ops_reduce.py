@@ -48,8 +48,6 @@ def test_reduction_methods(name, dtype):
             check(method(name, axis), x)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "tensor.py: the `var` slot of symbolic Tensor (the graph Var) shadows the `var` method"))
 def test_var_method_on_traced_values():
     check(lambda x: x.var(axis=0), sample((2, 3), np.float64), eager=False)
 
@@ -183,9 +181,6 @@ def test_ufunc_reduce_maps_to_reductions(ufunc):
             check(bind(ufunc.reduce, axis=axis, keepdims=True), x)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tensor.py __array_ufunc__ maps ufunc.reduce to the reduction without numpy's default "
-    "axis=0, so a 2-d input is reduced over every axis"))
 def test_ufunc_reduce_default_axis_is_zero():
     check(lambda x: np.add.reduce(x), sample((2, 3), np.float64))
 

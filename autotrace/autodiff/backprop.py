@@ -33,7 +33,7 @@ def key_of(x):
     if isinstance(x, Var):
         return ("var", x.uid)
     if isinstance(x, Tensor):
-        return ("var", x.var.uid)
+        return ("var", x.symbol.uid)
     return ("obj", id(x))
 
 
@@ -81,8 +81,8 @@ def _accumulate(entry: Entry, out_cts: list, cts: dict, builder, prefix: str) ->
         g = fit(g, as_value(x, builder))
         cts[k] = g = g if k not in cts else cts[k] + g
         name = x.name if isinstance(x, Var) else None
-        if isinstance(g, Tensor) and g.var.name is None and name:
-            g.var.name = f"{prefix}{name}"
+        if isinstance(g, Tensor) and g.symbol.name is None and name:
+            g.symbol.name = f"{prefix}{name}"
 
 
 def _vjp(entry: Entry, inputs, outputs, out_cts):
@@ -147,7 +147,7 @@ def fit(g, x):
         else:
             g = unbroadcast(g, x)  # sums broadcast axes; a no-op at run time if none
     dtype = np.dtype(getattr(x, "dtype", None) or np.result_type(x))
-    weak = isinstance(g, Tensor) and g.var.weak is not None
+    weak = isinstance(g, Tensor) and g.symbol.weak is not None
     if np.dtype(getattr(g, "dtype", None) or np.result_type(g)) != dtype or weak:
         g = astype(g, dtype)
     return g
@@ -156,5 +156,5 @@ def fit(g, x):
 def _static_shape(x) -> tuple:
     from autotrace.tensor import Tensor
 
-    return x.var.shape if isinstance(x, Tensor) else tuple(np.shape(x))
+    return x.symbol.shape if isinstance(x, Tensor) else tuple(np.shape(x))
 

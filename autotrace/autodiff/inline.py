@@ -24,7 +24,7 @@ def inline(graph: Graph, inputs) -> list:
             results = _replay(builder, node, args)
         for v, r in zip(node.outputs, results):
             env[v.uid] = r
-            new = getattr(r, "var", None)
+            new = getattr(r, "symbol", None)
             if isinstance(new, Var) and new.name is None:
                 new.name = v.name
     return [env[o.uid] if isinstance(o, Var) else o for o in graph.outputs]

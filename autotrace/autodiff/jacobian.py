@@ -46,7 +46,7 @@ def _onehot(target, i, size, shape):
 def _shape(x) -> tuple:
     from autotrace.tensor import Tensor
 
-    return x.var.shape if isinstance(x, Tensor) else tuple(np.shape(x))
+    return x.symbol.shape if isinstance(x, Tensor) else tuple(np.shape(x))
 
 
 def tape_jacobian(tape, target, sources, unconnected_gradients="none"):

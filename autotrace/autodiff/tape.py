@@ -179,7 +179,7 @@ class GradientTape:
         if output_gradients is None:
             cts = []
             for t in targets:
-                origin = t.var.node.origin if hasattr(t, "builder") and t.var.node else None
+                origin = t.symbol.node.origin if hasattr(t, "builder") and t.symbol.node else None
                 if self._builder is not None and origin is not None:
                     with self._builder.override_origin(origin):
                         cts.append(ones_like(t))
@@ -215,6 +215,6 @@ def _prefix(targets: list) -> str:
     """`de_` for cotangents of target `e`; `d` when the target has no name."""
     from autotrace.tensor import Tensor
 
-    if len(targets) == 1 and isinstance(targets[0], Tensor) and targets[0].var.name:
-        return f"d{targets[0].var.name}_d"
+    if len(targets) == 1 and isinstance(targets[0], Tensor) and targets[0].symbol.name:
+        return f"d{targets[0].symbol.name}_d"
     return "d"

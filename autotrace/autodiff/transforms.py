@@ -73,7 +73,7 @@ def _selected(bound, argnums, fname: str) -> list:
 def _scalar(value, fname: str):
     from autotrace.tensor import Tensor
 
-    shape = value.var.shape if isinstance(value, Tensor) else np.shape(value)
+    shape = value.symbol.shape if isinstance(value, Tensor) else np.shape(value)
     if None in shape or int(np.prod(shape, dtype=np.int64)) != 1:
         shown = tuple("?" if d is None else d for d in shape)
         raise TypeError(

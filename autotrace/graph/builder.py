@@ -76,8 +76,8 @@ class GraphBuilder:
 
         if isinstance(x, Tensor):
             if x.builder is self:
-                return x.var
-            return self._capture(x.var, x, x.builder)
+                return x.symbol
+            return self._capture(x.symbol, x, x.builder)
         if isinstance(x, EagerTensor):
             if x._is_variable:
                 return self._capture(x, x, None)

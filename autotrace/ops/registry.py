@@ -167,7 +167,7 @@ def _wrap_eager(op: Op, raw):
     from autotrace.tensor import EagerTensor
 
     if op.multiple_results:
-        return tuple(EagerTensor(np.asarray(r)) for r in raw)
+        return tuple(EagerTensor(r) for r in raw)
     return EagerTensor(raw)
 
 

@@ -158,11 +158,11 @@ def _add_cond(builder, pred, branches, outputs) -> None:
 
 
 def _check_scalar_condition(pred: Tensor, kind: str, where: str) -> None:
-    shape = pred.var.shape
+    shape = pred.symbol.shape
     if any(d is not None and d != 1 for d in shape):
         raise ValueError(
             f"The truth value of an array with more than one element is ambiguous: the "
-            f"condition of the `{kind}` at {where} has shape {pred.var.type_str()}. "
+            f"condition of the `{kind}` at {where} has shape {pred.symbol.type_str()}. "
             "Use a.any() or a.all(), or np.where(...) for elementwise selection."
         )
 

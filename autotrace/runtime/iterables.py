@@ -30,7 +30,7 @@ class TensorSequence(GraphSequence):
     def __init__(self, x):
         from autotrace.ops.shape import dim_of
 
-        if not np.ndim(x) and not (isinstance(x, Tensor) and x.var.shape):
+        if not np.ndim(x) and not (isinstance(x, Tensor) and x.symbol.shape):
             raise TypeError("iteration over a 0-d array")
         self.x = x
         self.length = dim_of(x, 0)
@@ -141,7 +141,7 @@ def len(x):  # noqa: A001
     """`len(x)`: a Python int when known, a traced int64 scalar for an unknown first dim."""
     if isinstance(x, GraphSequence):
         return x.length
-    if isinstance(x, Tensor) and x.var.shape and x.var.shape[0] is None:
+    if isinstance(x, Tensor) and x.symbol.shape and x.symbol.shape[0] is None:
         from autotrace.ops.shape import dim_of
 
         return dim_of(x, 0)

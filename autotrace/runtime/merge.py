@@ -57,7 +57,7 @@ def classify(x) -> Leaf:
     if isinstance(x, Undefined):
         return Leaf("undefined", x)
     if isinstance(x, Tensor):
-        return Leaf("tensor", x, x.var.shape, x.var.dtype, x.var.weak)
+        return Leaf("tensor", x, x.symbol.shape, x.symbol.dtype, x.symbol.weak)
     if isinstance(x, EagerTensor):
         x = x.numpy()
     if isinstance(x, (np.ndarray, np.generic)):
@@ -147,7 +147,7 @@ def _mismatch(name, a: Leaf, b: Leaf, labels, where: str, advice: str) -> Tracin
 def to_value(leaf, joined: Joined):
     """A path's value converted to the merged type (constants cast; tensors as they are)."""
     if isinstance(leaf, Tensor):
-        if joined.weak is None and leaf.var.weak is not None:
+        if joined.weak is None and leaf.symbol.weak is not None:
             from autotrace.ops.shape import astype
 
             return astype(leaf, joined.dtype)
