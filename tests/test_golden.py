@@ -147,9 +147,9 @@ def affine32(x):
 SOURCE = {
     "seed": """
 def seed(a, b):
-    c = _add(a, b)
-    d = _add(b, 1)
-    e = _mul(c, d)
+    c = a + b
+    d = b + 1
+    e = c * d
     return e
 """,
     "reduce_rows": """
@@ -158,7 +158,7 @@ def reduce_rows(x):
     m = _mean(x, axis=(0,), keepdims=False)
     v0 = _max(m, axis=(0,), keepdims=False)
     del m
-    v1 = _div(s, v0)
+    v1 = s / v0
     return v1
 """,
     "crop": """
@@ -169,22 +169,22 @@ def crop(x):
 """,
     "window": """
 def window(x, i):
-    v0 = _add(i, 2)
+    v0 = i + 2
     v1 = _getitem(x, i, v0, index=_index)
     return v1
 """,
     "stats": """
 def stats(x, y):
-    s = _add(x, y)
-    v0 = _mul(x, 2)
+    s = x + y
+    v0 = x * 2
     return ((s, v0), {'sum': s, 'n': 3})
 """,
     "affine32": """
 def affine32(x):
-    v0 = _mul(x, 0.5)
-    y = _add(v0, 1)
+    v0 = x * 0.5
+    y = v0 + 1
     del v0
-    v1 = _add(y, _c)
+    v1 = y + _c
     del y
     v2 = _maximum(v1, 0.0)
     del v1
@@ -195,11 +195,11 @@ def affine32(x):
 
 CHECKED_SEED = """
 def seed(a, b):
-    c = _add(a, b)
+    c = a + b
     _check(c, _var)
-    d = _add(b, 1)
+    d = b + 1
     _check(d, _var_1)
-    e = _mul(c, d)
+    e = c * d
     _check(e, _var_2)
     return e
 """

@@ -163,18 +163,41 @@ class Emitter:
         return self.value(value)
 
 
+# Python operators that *are* these ufuncs on numpy arrays (ndarray.__add__ calls np.add),
+# and take numpy's much faster scalar path on numpy scalars and Python's on Python scalars.
+# Not `**`: ndarray.__pow__ special-cases some exponents (bool ** 2 is int8, np.power int64).
+_OPERATORS = {
+    np.add: "{} + {}", np.subtract: "{} - {}", np.multiply: "{} * {}",
+    np.true_divide: "{} / {}", np.floor_divide: "{} // {}", np.remainder: "{} % {}",
+    np.matmul: "{} @ {}", np.negative: "-{}", np.positive: "+{}",
+    np.equal: "{} == {}", np.not_equal: "{} != {}", np.less: "{} < {}",
+    np.less_equal: "{} <= {}", np.greater: "{} > {}", np.greater_equal: "{} >= {}",
+    np.bitwise_and: "{} & {}", np.bitwise_or: "{} | {}", np.bitwise_xor: "{} ^ {}",
+    np.left_shift: "{} << {}", np.right_shift: "{} >> {}", np.invert: "~{}",
+}  # fmt: skip
+
+
 def emit_call(node: Node, em: Emitter, indent: str) -> None:
-    """Default emission: `out = _op(args, key=param, ...)`."""
-    fn = em.bind(node.op.impl, node.op.name)
+    """Default emission: `out = a + b` for operator ufuncs, else `out = _op(args, k=v)`."""
     args = [em.value(x) for x in node.inputs]
-    args += [f"{k}={em.constant(v, k)}" for k, v in node.params.items()]
     targets = ", ".join(em.name(v) for v in node.outputs)
     if node.op.multiple_results and len(node.outputs) == 1:
         targets += ","
+    template = _OPERATORS.get(node.op.impl) if not node.params else None
+    if template is not None:
+        # Weak (Python scalar) outputs come from Python scalar inputs: already Python.
+        em.emit(f"{targets} = {template.format(*map(_operand, args))}", indent, node)
+        return
+    fn = em.bind(node.op.impl, node.op.name)
+    args += [f"{k}={em.constant(v, k)}" for k, v in node.params.items()]
     call = f"{fn}({', '.join(args)})"
     if len(node.outputs) == 1 and node.outputs[0].weak is not None:
         call += ".item()"  # a weak value is a Python scalar at run time (see Var.weak)
     em.emit(f"{targets or '_'} = {call}", indent, node)
+
+
+def _operand(text: str) -> str:
+    return text if _IDENT.match(text) or text.replace(".", "", 1).isdigit() else f"({text})"
 
 
 def _last_uses(graph: Graph) -> dict[int, list[Var]]:

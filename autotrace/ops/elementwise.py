@@ -108,22 +108,21 @@ power = ufunc_op(
         g * z * log(where(x > 0, x, 1)),
     ),
 )
-maximum = ufunc_op(
-    np.maximum,
-    "maximum",
-    lambda g, x, y, z: (
-        g * where(x > y, 1.0, where(x == y, 0.5, 0.0)),
-        g * where(y > x, 1.0, where(x == y, 0.5, 0.0)),
-    ),
-)
-minimum = ufunc_op(
-    np.minimum,
-    "minimum",
-    lambda g, x, y, z: (
-        g * where(x < y, 1.0, where(x == y, 0.5, 0.0)),
-        g * where(y < x, 1.0, where(x == y, 0.5, 0.0)),
-    ),
-)
+def _select_vjp(wins):
+    """VJP of maximum/minimum: the winner takes the gradient, ties split it evenly (the
+    weights are built from `g`, so float32 stays float32)."""
+
+    def vjp(g, x, y, z):
+        tie = x == y
+        half = g * 0.5
+        return (where(wins(x, y), g, where(tie, half, 0)),
+                where(wins(y, x), g, where(tie, half, 0)))
+
+    return vjp
+
+
+maximum = ufunc_op(np.maximum, "maximum", _select_vjp(lambda a, b: a > b))
+minimum = ufunc_op(np.minimum, "minimum", _select_vjp(lambda a, b: a < b))
 arctan2 = ufunc_op(
     np.arctan2, "arctan2", lambda g, y, x, z: (g * x / (x * x + y * y), -g * y / (x * x + y * y))
 )

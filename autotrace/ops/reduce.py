@@ -80,7 +80,8 @@ def _mean_vjp(g, x, out, axis, keepdims):
 
 
 def _extremum_vjp(g, x, out, axis, keepdims):
-    hit = equal(x, expand_reduced(out, axis, keepdims))
+    # Ties share the gradient evenly; the weights take g's dtype (float32 stays float32).
+    hit = astype(equal(x, expand_reduced(out, axis, keepdims)), g.dtype)
     ties = sum(hit, axis=axis, keepdims=True)
     return (expand_reduced(g, axis, keepdims) * hit / ties,)
 
@@ -196,4 +197,4 @@ argmin = _arg_reduction("argmin", np.argmin)
 
 # Names used by the VJPs above, bound late to avoid an import cycle between families.
 from autotrace.ops.elementwise import equal, maximum  # noqa: E402
-from autotrace.ops.shape import broadcast_like, expand_dims  # noqa: E402
+from autotrace.ops.shape import astype, broadcast_like, expand_dims  # noqa: E402

@@ -1,0 +1,1 @@
+"""Runnable samples (`python samples/NAME.py`); importable as `autotrace_samples`."""
