@@ -17,41 +17,35 @@ import numpy as np
 import autotrace as at
 
 
+def newton_cube_root(a):
+    """(cube root of `a`, number of Newton iterations it took)."""
+    y = np.maximum(a, 1.0)
+    step = np.ones_like(a)
+    iterations = 0
+    while np.abs(step) > 1e-12:
+        step = (y ** 3 - a) / (3 * y ** 2)
+        y = y - step
+        iterations += 1
+    return y, iterations
+
+
 def cube_root(a):
-    y = np.maximum(a, 1.0)
-    step = np.ones_like(a)
-    iterations = 0
-    while np.abs(step) > 1e-12:
-        step = (y ** 3 - a) / (3 * y ** 2)
-        y = y - step
-        iterations += 1
+    y, _ = newton_cube_root(a)
     return y
-
-
-def iterations_for(a):
-    """The same loop, returning how many iterations it ran (a Python int from a graph)."""
-    y = np.maximum(a, 1.0)
-    step = np.ones_like(a)
-    iterations = 0
-    while np.abs(step) > 1e-12:
-        step = (y ** 3 - a) / (3 * y ** 2)
-        y = y - step
-        iterations += 1
-    return iterations
 
 
 def main(echo=print) -> list:
     d_cube_root = at.grad(cube_root)
-    count = at.trace(iterations_for)
+    newton = at.trace(newton_cube_root)
     rows = []
     echo(f"{'a':>8} {'iterations':>10} {'cube_root':>12} {'grad (autotrace)':>18} "
          f"{'exact':>12}")
     for a in (0.5, 2.0, 27.0, 1000.0):
         a = np.array(a)
-        value, slope = at.trace(cube_root)(a), d_cube_root(a)
+        (value, iterations), slope = newton(a), d_cube_root(a)
         exact = 1.0 / (3.0 * a ** (2.0 / 3.0))
-        rows.append((float(a), count(a), float(value), float(slope), float(exact)))
-        echo(f"{float(a):8.1f} {count(a):10d} {float(value):12.6f} {float(slope):18.12f} "
+        rows.append((float(a), iterations, float(value), float(slope), float(exact)))
+        echo(f"{float(a):8.1f} {iterations:10d} {float(value):12.6f} {float(slope):18.12f} "
              f"{exact:12.12f}")
     echo(f"\none gradient graph for all inputs: traced {d_cube_root.trace_count} time(s)")
     return rows
