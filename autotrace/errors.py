@@ -5,9 +5,11 @@ from __future__ import annotations
 import linecache
 import os
 import sys
+import sysconfig
 import weakref
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_STDLIB = sysconfig.get_paths()["stdlib"]
 # Code objects produced by the converter count as user code wherever their file lives
 # (the demo's own functions live inside this package).
 CONVERTED_CODES: set = set()
@@ -41,9 +43,12 @@ def user_frame(depth: int = 1):
 
 
 def _is_library_file(filename: str) -> bool:
+    """autotrace, numpy and the standard library (never the user's line of an error)."""
     if filename.startswith(_PACKAGE_DIR) or filename.startswith("<"):
         return True
-    return "site-packages" in filename and os.sep + "numpy" + os.sep in filename
+    if "site-packages" in filename:
+        return os.sep + "numpy" + os.sep in filename
+    return filename.startswith(_STDLIB)
 
 
 def location_of_frame(frame) -> str:

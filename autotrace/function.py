@@ -152,19 +152,42 @@ class ConcreteFunction(GraphFunction):
         if _has_tensors(inputs) or (self.variables and context.active_tapes()):
             from autotrace.ops.control import call_concrete
 
-            return self._assemble(call_concrete(self, inputs))
+            return self._assemble(call_concrete(self, inputs), eager=True)
         return self._assemble(self._run_raw(inputs))
 
-    def _assemble(self, outs):
-        """The user's structure from the tuple of graph outputs."""
+    def _assemble(self, outs, eager: bool = False):
+        """The user's structure from the tuple of graph outputs. `eager`: the call had
+        eager tensors, so every array in the result is one (constants included)."""
         slot = {id(v): i for i, v in enumerate(self.graph.outputs)}
         leaves = [outs[slot[id(x)]] if isinstance(x, Var) else _fresh(x)
                   for x in self._out_leaves]
+        if eager:
+            leaves = [EagerTensor(x) if isinstance(x, (np.ndarray, np.generic)) else x
+                      for x in leaves]
         return unflatten(self._out_tree, leaves)
 
     def __repr__(self) -> str:
         specs = ", ".join(describe_leaf(s) for s in self.input_specs)
         return f"<ConcreteFunction {self.graph.name}({specs})>"
+
+    # -- pictures (autotrace.viz) -------------------------------------------------------
+    def to_dot(self, *args, values: bool = False, gradients: bool = False, **options) -> str:
+        """DOT text of this graph; `args` (a call's arguments) are needed only for values
+        and gradients. Options: see `autotrace.viz.graph_to_dot`."""
+        from autotrace import viz
+
+        return viz.function_to_dot(self, args, values=values, gradients=gradients, **options)
+
+    def render(self, path, *args, format: str | None = None, **options):
+        """Write the picture to `path` (.svg/.png/.pdf/.dot); see `autotrace.viz.render`."""
+        from autotrace import viz
+
+        return viz.render(self.to_dot(*args, **options), path, format)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        from autotrace import viz
+
+        return viz.graph_mimebundle(self.graph)
 
 
 def _input_vars(graph, template) -> list:
@@ -233,10 +256,11 @@ class TracedFunction:
 
     @property
     def code(self) -> str:
-        """Converted source, as text."""
+        """Converted source, as text (a `str`; Jupyter shows it highlighted)."""
         from autotrace.convert.converter import converted_source
+        from autotrace.viz import Code
 
-        return converted_source(self.python_function)
+        return Code(converted_source(self.python_function))
 
     # -- calling ------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -424,6 +448,31 @@ class TracedFunction:
     def __repr__(self) -> str:
         return f"<autotrace.TracedFunction {self.__qualname__}>"
 
+    # -- pictures (autotrace.viz) -------------------------------------------------------
+    def to_dot(self, *args, values: bool = False, gradients: bool = False, **options) -> str:
+        """DOT text of the graph traced for `args` (values or TensorSpecs), with the values
+        and derivatives at those arguments if asked. Options: `autotrace.viz.graph_to_dot`.
+
+        Example:
+            >>> f.to_dot(np.array([2.]), np.array([1.]), values=True, gradients=True)
+            ... # doctest: +SKIP
+        """
+        from autotrace import viz
+
+        return viz.function_to_dot(self, args, values=values, gradients=gradients, **options)
+
+    def render(self, path, *args, format: str | None = None, **options):
+        """Write the picture of the graph for `args` to `path` (.svg/.png/.pdf/.dot);
+        needs `pip install autotrace[viz]` and Graphviz (see `autotrace.viz.render`)."""
+        from autotrace import viz
+
+        return viz.render(self.to_dot(*args, **options), path, format)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        from autotrace import viz
+
+        return viz.function_mimebundle(self)
+
 
 def _retrace_cause(traced: TracedFunction, previous, latest) -> str:
     """Which argument changed between the last two traces, and what to do about it."""
@@ -502,6 +551,12 @@ class _BoundTracedFunction:
         """The concrete function for these arguments (without `self`)."""
         cf = self.__func__._concrete((self.__self__,) + args, kwargs, skip=1)
         return _BoundConcreteFunction(cf, self.__self__)
+
+    def to_dot(self, *args, **options) -> str:
+        return self.__func__.to_dot(self.__self__, *args, **options)
+
+    def render(self, path, *args, **options):
+        return self.__func__.render(path, self.__self__, *args, **options)
 
     def __getattr__(self, name):
         return getattr(self.__func__, name)

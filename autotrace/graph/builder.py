@@ -104,7 +104,7 @@ class GraphBuilder:
         if isinstance(key, Var):
             inner = Var(key.shape, key.dtype, key.name, weak=key.weak)
         else:
-            inner = Var(np.shape(outer.numpy()), outer.dtype, getattr(key, "name", None))
+            inner = Var(np.shape(outer.numpy()), outer.dtype, _variable_name(outer))
         self.graph.inputs.append(inner)
         self.captures.append((outer_input, inner))
         self._captured[id(key)] = inner
@@ -199,3 +199,16 @@ def _name_after_statement(pending: tuple) -> None:
     match = _ASSIGNED_NAME.match(source)
     if match and var.name is None:
         var.name = match.group(1)
+
+
+def _variable_name(variable) -> str | None:
+    """A captured `Variable`'s name: its own, or the user's name for it (found by identity
+    among the locals, then the globals, of the user code reading it)."""
+    if getattr(variable, "name", None):
+        return variable.name
+    frame = user_frame(2)
+    for scope in (frame.f_locals, frame.f_globals) if frame is not None else ():
+        for name, value in scope.items():
+            if value is variable:
+                return name
+    return None

@@ -112,11 +112,23 @@ class Graph:
     def __repr__(self) -> str:
         return f"<Graph {self.name}: {len(self.inputs)} inputs, {len(self.nodes)} nodes>"
 
-    def to_dot(self, **options) -> Any:
-        """DOT text of this graph (see `autotrace.viz`)."""
+    def to_dot(self, inputs=None, **options) -> Any:
+        """DOT text of this graph; with `inputs`, values/gradients can be shown on it (see
+        `autotrace.viz.graph_to_dot`)."""
         from autotrace.viz import graph_to_dot
 
-        return graph_to_dot(self, **options)
+        return graph_to_dot(self, inputs, **options)
+
+    def render(self, path, inputs=None, format: str | None = None, **options):
+        """Write the picture to `path` (.svg/.png/.pdf/.dot); see `autotrace.viz.render`."""
+        from autotrace.viz import graph_to_dot, render
+
+        return render(graph_to_dot(self, inputs, **options), path, format)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        from autotrace.viz import graph_mimebundle
+
+        return graph_mimebundle(self)
 
     def walk(self):
         """Every node of this graph and, recursively, of its sub-graphs."""

@@ -112,7 +112,7 @@ def _node_line(node, namer: Namer, indent: str, show_origin: bool = True) -> str
         if isinstance(value, Graph):
             continue
         if key == "index":
-            value, inputs = _format_index(value, inputs, namer)
+            value, inputs = format_index(value, inputs, namer)
         else:
             value = format_param(value)
         params.append(f"{key}={value}")
@@ -136,7 +136,7 @@ def format_param(value) -> str:
     return repr(value)
 
 
-def _format_index(index, inputs: list, namer: Namer) -> tuple[str, list]:
+def format_index(index, inputs: list, namer: Namer) -> tuple[str, list]:
     """Numpy subscript text of an indexing param; returns (text, inputs not folded in).
 
     Parts of the key that are traced or array-valued are `("in", k)` in the param: the
