@@ -1,0 +1,51 @@
+"""The README's tour runs, and the graphs it shows are the ones autotrace prints."""
+
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def blocks(language: str) -> list[str]:
+    """Fenced code blocks of the README tagged `language` ("" for untagged ones)."""
+    found, current, tag = [], None, None
+    for line in README.splitlines():
+        if line.startswith("```") and current is None:
+            current, tag = [], line[3:].strip()
+        elif line.startswith("```"):
+            if tag == language:
+                found.append("\n".join(current))
+            current = None
+        elif current is not None:
+            current.append(line)
+    return found
+
+
+@pytest.fixture(scope="module")
+def tour_output(tmp_path_factory) -> str:
+    folder = tmp_path_factory.mktemp("tour")
+    code = blocks("python")[0]
+    if shutil.which("dot") is None:  # the last line draws a picture
+        code = code.replace('f.render("f.svg"', '# f.render("f.svg"')
+    (folder / "tour.py").write_text(code)
+    done = subprocess.run([sys.executable, "tour.py"], cwd=folder, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_tour_prints_the_values_it_promises(tour_output):
+    assert tour_output.splitlines()[0] == "6.0"
+    assert "(array([2.]), array([5.]))" in tour_output
+    assert "[2.]" in tour_output.splitlines()[-1]
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["forward", "gradient"])
+def test_graph_listings_are_what_autotrace_prints(tour_output, which):
+    listing = blocks("")[which]
+    assert listing.strip() in tour_output
