@@ -1,4 +1,4 @@
-"""`TracedFunction` (the per-signature cache) and `ConcreteFunction` (one compiled graph).
+"""`TracedFunction`: the per-signature cache of concrete functions (`concrete.py`).
 
 Calling a `TracedFunction` looks up the concrete function for the call's signature (see
 `signature.py`), tracing one on a miss, and runs it. The hit path for flat positional
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
-import sys
 import threading
 import warnings
 import weakref
@@ -23,18 +21,25 @@ import weakref
 import numpy as np
 
 from autotrace import context
-from autotrace.autodiff.graph_function import GraphFunction
-from autotrace.compile.codegen import Entry, compile_graph
-from autotrace.errors import CONVERTED_CODES, locate_run_error, locate_trace_error
-from autotrace.graph.builder import GraphBuilder
-from autotrace.graph.ir import Var
+from autotrace.concrete import (  # noqa: F401 - ConcreteFunction is public through here
+    ConcreteFunction,
+    _BoundConcreteFunction,
+    _has_tensors,
+    trace_concrete,
+)
+from autotrace.errors import locate_run_error
+from autotrace.retracing import (  # noqa: F401 - RetracingWarning is public through here
+    RETRACE_LIMIT,
+    RETRACE_WINDOW,
+    RetracingWarning,
+    retrace_cause,
+    user_stacklevel,
+)
 from autotrace.signature import (
     ID,
     TensorSpec,
-    describe_key,
     describe_leaf,
     fast_key,
-    fast_key_is_exact,
     fast_key_objects,
     flatten,
     is_array_key,
@@ -43,172 +48,9 @@ from autotrace.signature import (
     leaf_paths,
     leaf_spec,
     shape_generalizes,
-    unflatten,
 )
-from autotrace.tensor import EagerTensor, Tensor, TensorBase
 
-RETRACE_WINDOW = 10
-RETRACE_LIMIT = 5
-_ACCEPTED_MAX = 256
 _FAST_MAX = 4096
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-class ConcreteFunction(GraphFunction):
-    """One graph traced for one input signature, compiled to numpy code.
-
-    Call it with arguments of that signature: `cf(x, y)`; other shapes, dtypes or Python
-    values raise `TypeError`. `cf.graph` is the (simplified) `Graph`; `cf.source` is the
-    generated Python a call runs, which returns the user's structure itself.
-    """
-
-    def __init__(self, traced: TracedFunction, graph, tree, template, result, captures):
-        traced_outputs = list(graph.outputs)
-        super().__init__(graph, [outer for outer, _ in captures])
-        result = _remap(result, traced_outputs, self.graph.outputs)
-        self._traced = traced
-        self._tree = tree
-        self._template = template  # per input leaf: TensorSpec (graph input) or leaf key
-        self._out_leaves, self._out_tree = flatten(result)
-        self._accepted: dict = {}
-        params, n_required = [], 0
-        for name, t, var in zip(traced._paths(tree), template, _input_vars(graph, template)):
-            params.append(var if isinstance(t, TensorSpec) else name)
-            n_required = len(params) if isinstance(t, TensorSpec) else n_required
-        self._n_required = n_required
-        captured = [(inner, outer) for outer, inner in captures]
-        self._call = compile_graph(self.graph, entry=Entry(params, result, captured,
-                                                           n_required))
-
-    @property
-    def source(self) -> str:
-        """The generated Python source that a call runs."""
-        return self._call.source
-
-    @property
-    def input_specs(self) -> list[TensorSpec]:
-        """Specs of the arguments that are graph inputs, in order."""
-        return [t for t in self._template if isinstance(t, TensorSpec)]
-
-    def __call__(self, *args, **kwargs):
-        try:
-            if not kwargs and fast_key(args) in self._accepted:
-                return self._call(*args)
-            leaves, tree = self._traced._canonical(args, kwargs)
-            self._check(leaves, tree)
-            if self.variables or _has_tensors(leaves):
-                return self.call_flat(self.graph_inputs(leaves))
-            key = None if kwargs else fast_key(args)
-            if key is not None and self.accepts_positional(args, leaves):
-                if len(self._accepted) >= _ACCEPTED_MAX:
-                    self._accepted.clear()
-                self._accepted[key] = True
-            return self._call(*leaves)
-        except Exception as e:
-            locate_run_error(e)
-            raise
-
-    def _check(self, leaves, tree) -> None:
-        """TypeError naming the argument unless `leaves`/`tree` match this signature."""
-        name = self.graph.name
-        if tree != self._tree:
-            for param, got, want in zip(self._traced._signature.parameters, tree.children,
-                                        self._tree.children):
-                if got != want:
-                    raise TypeError(
-                        f"{name}: argument `{param}` has structure {got}, but this concrete "
-                        f"function was traced with {want}")
-            raise TypeError(f"{name}: arguments have structure {tree}, but this concrete "
-                            f"function was traced with {self._tree}")
-        for path, leaf, want in zip(self._traced._paths(tree), leaves, self._template):
-            if isinstance(want, TensorSpec):
-                if not is_array_like(leaf) or not want.is_compatible_with(leaf):
-                    raise TypeError(
-                        f"{name}: argument `{path}` is {describe_leaf(leaf)}, but this "
-                        f"concrete function takes {describe_leaf(want)} (call the traced "
-                        "function instead to trace a graph for new shapes)")
-            elif leaf_key(leaf) != want:
-                raise TypeError(
-                    f"{name}: argument `{path}` is {describe_leaf(leaf)}, but this concrete "
-                    f"function was traced with {describe_key(want)} (Python values are "
-                    "part of the signature; call the traced function to trace a new graph)")
-
-    def accepts_positional(self, args: tuple, leaves: list) -> bool:
-        """The compiled entry can take `args` as they are (they are the leading leaves and
-        the rest are Python values baked into the graph)."""
-        return (self._n_required <= len(args) <= len(leaves)
-                and all(a is b for a, b in zip(args, leaves)) and fast_key_is_exact(args))
-
-    def graph_inputs(self, leaves) -> list:
-        """The leaves that are graph inputs, in order."""
-        return [x for x, t in zip(leaves, self._template) if isinstance(t, TensorSpec)]
-
-    def call_flat(self, inputs):
-        """Run on the graph inputs only (flat, in order); returns the user's structure.
-
-        Tensors among the inputs, or captured variables under a recording tape, make the
-        call one `call` op, so tapes record it (its VJP is the backward graph).
-        """
-        if _has_tensors(inputs) or (self.variables and context.active_tapes()):
-            from autotrace.ops.control import call_concrete
-
-            return self._assemble(call_concrete(self, inputs), eager=True)
-        return self._assemble(self._run_raw(inputs))
-
-    def _assemble(self, outs, eager: bool = False):
-        """The user's structure from the tuple of graph outputs. `eager`: the call had
-        eager tensors, so every array in the result is one (constants included)."""
-        slot = {id(v): i for i, v in enumerate(self.graph.outputs)}
-        leaves = [outs[slot[id(x)]] if isinstance(x, Var) else _fresh(x)
-                  for x in self._out_leaves]
-        if eager:
-            leaves = [EagerTensor(x) if isinstance(x, (np.ndarray, np.generic)) else x
-                      for x in leaves]
-        return unflatten(self._out_tree, leaves)
-
-    def __repr__(self) -> str:
-        specs = ", ".join(describe_leaf(s) for s in self.input_specs)
-        return f"<ConcreteFunction {self.graph.name}({specs})>"
-
-    # -- pictures (autotrace.viz) -------------------------------------------------------
-    def to_dot(self, *args, values: bool = False, gradients: bool = False, **options) -> str:
-        """DOT text of this graph; `args` (a call's arguments) are needed only for values
-        and gradients. Options: see `autotrace.viz.graph_to_dot`."""
-        from autotrace import viz
-
-        return viz.function_to_dot(self, args, values=values, gradients=gradients, **options)
-
-    def render(self, path, *args, format: str | None = None, **options):
-        """Write the picture to `path` (.svg/.png/.pdf/.dot); see `autotrace.viz.render`."""
-        from autotrace import viz
-
-        return viz.render(self.to_dot(*args, **options), path, format)
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        from autotrace import viz
-
-        return viz.graph_mimebundle(self.graph)
-
-
-def _input_vars(graph, template) -> list:
-    """Per template entry, the graph input Var of an array leaf (None otherwise)."""
-    it = iter(graph.inputs)
-    return [next(it) if isinstance(t, TensorSpec) else None for t in template]
-
-
-def _has_tensors(values) -> bool:
-    return any(isinstance(x, TensorBase) for x in values)
-
-
-def _remap(result, before: list, after: list):
-    """`result` with graph outputs replaced by what simplification made of them."""
-    new = {id(old): x for old, x in zip(before, after)}
-    leaves, tree = flatten(result)
-    return unflatten(tree, [new.get(id(x), x) if isinstance(x, Var) else x for x in leaves])
-
-
-def _fresh(constant):
-    return constant.copy() if isinstance(constant, np.ndarray) else constant
 
 
 class TracedFunction:
@@ -438,12 +280,12 @@ class TracedFunction:
         if len(recent) >= RETRACE_LIMIT and not self._warned:
             self._warned = True
             warnings.warn(self._retrace_message(), RetracingWarning,
-                          stacklevel=_user_stacklevel())
+                          stacklevel=user_stacklevel())
 
     def _retrace_message(self) -> str:
         return (f"{self.__name__} was traced {RETRACE_LIMIT} times in its last "
                 f"{RETRACE_WINDOW} calls; tracing is expensive, and every new input "
-                f"signature traces again. {_retrace_cause(self, *self._trace_keys[-2:])}")
+                f"signature traces again. {retrace_cause(self, *self._trace_keys[-2:])}")
 
     def __repr__(self) -> str:
         return f"<autotrace.TracedFunction {self.__qualname__}>"
@@ -474,35 +316,6 @@ class TracedFunction:
         return viz.function_mimebundle(self)
 
 
-def _retrace_cause(traced: TracedFunction, previous, latest) -> str:
-    """Which argument changed between the last two traces, and what to do about it."""
-    (tree_a, a), (tree_b, b) = previous, latest
-    if tree_a != tree_b:
-        return (f"The structure of the arguments changed from {tree_a} to {tree_b}; pass "
-                "containers of a fixed structure.")
-    changed = [(p, x, y) for p, x, y in zip(traced._paths(tree_b), a, b) if x != y]
-    if not changed:
-        return "Its arguments were objects that died and were replaced by new ones."
-    path, x, y = changed[0]
-    cause = f"Argument `{path}` changed from {describe_key(x)} to {describe_key(y)}."
-    if is_array_key(y):
-        return cause + (" Its shape or dtype is part of the signature: use "
-                        "reduce_retracing=True or an input_signature with None dims.")
-    if y[0] == ID:
-        return cause + " Objects are keyed by identity: each new object traces again."
-    return cause + (" Python values are part of the signature (each value is baked into "
-                    "its graph): pass it as an array, np.asarray(...), to trace once.")
-
-
-def _user_stacklevel() -> int:
-    """`stacklevel` that makes a warning raised by our caller point at the user's line."""
-    frame, level = sys._getframe(2), 2
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR) and \
-            frame.f_code not in CONVERTED_CODES:
-        frame, level = frame.f_back, level + 1
-    return level
-
-
 def _forget(traced_ref, ident: int) -> None:
     """Finalizer of a weakly keyed object: drop the cache entries keyed by it."""
     traced = traced_ref()
@@ -518,10 +331,6 @@ def _key_objects(key) -> list:
     """Live objects a cache key holds by identity."""
     objects = [k[1].ref() for k in key[1] if k[0] == ID and k[1].weak]
     return [o for o in objects if o is not None]
-
-
-class RetracingWarning(UserWarning):
-    """A traced function keeps tracing new graphs."""
 
 
 class _BoundTracedFunction:
@@ -564,78 +373,6 @@ class _BoundTracedFunction:
     def __repr__(self) -> str:
         return f"<bound autotrace.TracedFunction {self.__func__.__qualname__} of " \
                f"{self.__self__!r}>"
-
-
-class _BoundConcreteFunction:
-    """A method's `ConcreteFunction` with `self` bound: called without it."""
-
-    __slots__ = ("concrete_function", "__self__")
-
-    def __init__(self, cf: ConcreteFunction, instance):
-        self.concrete_function = cf
-        self.__self__ = instance
-
-    def __call__(self, *args, **kwargs):
-        return self.concrete_function(self.__self__, *args, **kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self.concrete_function, name)
-
-    def __repr__(self) -> str:
-        return repr(self.concrete_function)
-
-
-# -- tracing ------------------------------------------------------------------------------
-def trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
-    """Trace `traced.converted` once on `leaves` (arrays/specs become graph inputs)."""
-    template = [leaf_spec(x) if is_array_like(x) else leaf_key(x) for x in leaves]
-    with GraphBuilder(traced.__name__) as builder:
-        flat = []
-        for name, leaf, t in zip(traced._paths(tree), leaves, template):
-            # Tapes opened inside the function watch its float arguments, as TensorFlow's
-            # watch the Variables passed in (see autodiff/tape.py).
-            flat.append(builder.add_input(t.shape, t.dtype, name, variable=t.dtype.kind in "fc")
-                        if isinstance(t, TensorSpec) else leaf)
-        args, kwargs = _rebuild_call(traced._signature, unflatten(tree, flat))
-        try:
-            result = traced.converted(*args, **kwargs)
-        except Exception as e:
-            locate_trace_error(e)
-            raise
-    out_leaves, out_tree = flatten(result)
-    outs = [_output_leaf(builder, leaf) for leaf in out_leaves]
-    return ConcreteFunction(traced, builder.graph, tree, template, unflatten(out_tree, outs),
-                            list(builder.captures))
-
-
-def _output_leaf(builder: GraphBuilder, leaf):
-    """A graph output Var (added once) for a traced leaf; the value itself otherwise."""
-    from autotrace.runtime.undefined import Undefined
-
-    if isinstance(leaf, Undefined):
-        leaf.fail()
-    if isinstance(leaf, Tensor):
-        var = builder.to_input(leaf)
-        if not any(var is o for o in builder.graph.outputs):
-            builder.graph.outputs.append(var)
-        return var
-    if isinstance(leaf, EagerTensor):
-        return leaf.numpy()
-    return leaf
-
-
-def _rebuild_call(signature: inspect.Signature, values: tuple):
-    args, kwargs = [], {}
-    for param, value in zip(signature.parameters.values(), values):
-        if param.kind is param.VAR_POSITIONAL:
-            args.extend(value)
-        elif param.kind is param.VAR_KEYWORD:
-            kwargs.update(value)
-        elif param.kind is param.KEYWORD_ONLY:
-            kwargs[param.name] = value
-        else:
-            args.append(value)
-    return args, kwargs
 
 
 def _normalize_signature(sig, signature: inspect.Signature):

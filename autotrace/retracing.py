@@ -1,0 +1,47 @@
+"""Diagnosing retracing: the warning a traced function gives when it keeps tracing, and
+the likely cause (which argument changed, and what to do about it)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from autotrace.errors import CONVERTED_CODES
+from autotrace.signature import ID, describe_key, is_array_key
+
+RETRACE_WINDOW = 10
+RETRACE_LIMIT = 5
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class RetracingWarning(UserWarning):
+    """A traced function keeps tracing new graphs."""
+
+
+def retrace_cause(traced, previous, latest) -> str:
+    """Which argument changed between the last two traces, and what to do about it."""
+    (tree_a, a), (tree_b, b) = previous, latest
+    if tree_a != tree_b:
+        return (f"The structure of the arguments changed from {tree_a} to {tree_b}; pass "
+                "containers of a fixed structure.")
+    changed = [(p, x, y) for p, x, y in zip(traced._paths(tree_b), a, b) if x != y]
+    if not changed:
+        return "Its arguments were objects that died and were replaced by new ones."
+    path, x, y = changed[0]
+    cause = f"Argument `{path}` changed from {describe_key(x)} to {describe_key(y)}."
+    if is_array_key(y):
+        return cause + (" Its shape or dtype is part of the signature: use "
+                        "reduce_retracing=True or an input_signature with None dims.")
+    if y[0] == ID:
+        return cause + " Objects are keyed by identity: each new object traces again."
+    return cause + (" Python values are part of the signature (each value is baked into "
+                    "its graph): pass it as an array, np.asarray(...), to trace once.")
+
+
+def user_stacklevel() -> int:
+    """`stacklevel` that makes a warning raised by our caller point at the user's line."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR) and \
+            frame.f_code not in CONVERTED_CODES:
+        frame, level = frame.f_back, level + 1
+    return level
