@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autotrace import context
 from autotrace.graph.ir import Origin, Var
 
 
@@ -81,20 +82,23 @@ def _accumulate(entry: Entry, out_cts: list, cts: dict, builder, prefix: str) ->
         g = fit(g, as_value(x, builder))
         cts[k] = g = g if k not in cts else cts[k] + g
         name = x.name if isinstance(x, Var) else None
-        if isinstance(g, Tensor) and g.symbol.name is None and name:
+        if isinstance(g, Tensor) and g.symbol.name is None and name and \
+                not _passed_through(g, out_cts):
             g.symbol.name = f"{prefix}{name}"
 
 
-def _vjp(entry: Entry, inputs, outputs, out_cts):
-    from autotrace.ops.creation import zeros_like
+def _passed_through(g, out_cts) -> bool:
+    """`g` is an output's cotangent itself (an `add` passes it on): it is named after the
+    value it belongs to first, not after every input it reaches."""
+    return any(getattr(c, "symbol", None) is g.symbol for c in out_cts if c is not None)
 
+
+def _vjp(entry: Entry, inputs, outputs, out_cts):
+    """The op's rule; for several results `ct` is a tuple whose entry is None for a result
+    no cotangent reached (the rule treats it as zero, without materializing zeros)."""
     if entry.op.multiple_results:
-        filled = tuple(c if c is not None else zeros_like(o) if is_float(o) else None
-                       for c, o in zip(out_cts, outputs))
-        ct, out = filled, outputs
-    else:
-        ct, out = out_cts[0], outputs[0]
-    return entry.op.vjp(ct, *inputs, out, **entry.params)
+        return entry.op.vjp(tuple(out_cts), *inputs, outputs, **entry.params)
+    return entry.op.vjp(out_cts[0], *inputs, outputs[0], **entry.params)
 
 
 class _origin:

@@ -28,8 +28,11 @@ def check_grads(f, args, order: int = 1, eps: float | None = None, rtol: float |
     _check(f, args, order, eps, rtol, atol, rng)
 
 
-def _check(f, args, order, eps, rtol, atol, rng) -> None:
+def _check(f, args, order, eps, rtol, atol, rng, level: int = 1) -> None:
+    """Check derivatives `level` .. `level + order - 1` of the original function, whose
+    `(level - 1)`-th VJP is `f`."""
     from autotrace.autodiff.transforms import grad
+    from autotrace.function import TracedFunction
 
     if order == 0:
         return
@@ -37,31 +40,35 @@ def _check(f, args, order, eps, rtol, atol, rng) -> None:
     eps = eps or DEFAULT_EPS.get(dtype, 1e-6)
     rtol = rtol or DEFAULT_TOL.get(dtype, 1e-5)
     atol = atol or rtol
-    out = f(*args)
-    u = _random_like(out, rng)
+    u = _random_like(f(*args), rng)
     v = tuple(_random_like(a, rng) for a in args)
-
-    def projected(*xs):
-        total = 0.0
-        for o, w in zip(flatten(f(*xs))[0], flatten(u)[0]):
-            total = total + (o * w).sum()
-        return total
-
+    projected = _projection(f, u)
     plus = projected(*(a + eps * d for a, d in zip(args, v)))
     minus = projected(*(a - eps * d for a, d in zip(args, v)))
     numeric = (plus - minus) / (2 * eps)
-    grads = grad(projected, argnums=tuple(range(len(args))))(*args)
-    analytic = sum(float(np.sum(g * d)) for g, d in zip(grads, v))
+    vjp = grad(TracedFunction(projected, autograph=False), argnums=tuple(range(len(args))))
+    analytic = sum(float(np.sum(g * d)) for g, d in zip(vjp(*args), v))
     if not np.isclose(analytic, float(numeric), rtol=rtol, atol=atol):
         raise AssertionError(
-            f"gradient check failed (order {order}): reverse mode gives {analytic!r}, "
+            f"gradient check failed (order {level}): reverse mode gives {analytic!r}, "
             f"finite differences give {float(numeric)!r} (eps={eps}, rtol={rtol}, atol={atol})"
         )
-    if order > 1:
-        def vjp(*xs):
-            return grad(projected, argnums=tuple(range(len(xs))))(*xs)
+    _check(vjp, args, order - 1, eps, rtol, atol, rng, level + 1)
 
-        _check(vjp, args, order - 1, eps, rtol, atol, rng)
+
+def _projection(f, u):
+    """`x -> <u, f(x)>`. `f` is called through `at__.call`, which converts user code at
+    run time (the function itself is traced as written: a closure over `f` must not be
+    resolved when it is converted, since `f` differs from call to call)."""
+    from autotrace.runtime.calls import call
+
+    def projected(*xs):
+        total = 0.0
+        for o, w in zip(flatten(call(f, *xs))[0], flatten(u)[0]):
+            total = total + (o * w).sum()
+        return total
+
+    return projected
 
 
 def _random_like(x, rng):

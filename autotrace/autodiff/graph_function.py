@@ -50,8 +50,8 @@ class BackwardFunction(GraphFunction):
     """Gradients of a `GraphFunction`'s float outputs w.r.t. its float inputs."""
 
     def __init__(self, forward: GraphFunction):
-        from autotrace.autodiff.control import graph_vjp
         from autotrace.autodiff.backprop import is_float
+        from autotrace.autodiff.control import graph_vjp
 
         fwd = forward.graph
         self.float_inputs = [i for i, v in enumerate(fwd.inputs) if is_float(v)]

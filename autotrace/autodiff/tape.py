@@ -71,9 +71,10 @@ class GradientTape:
         return _Paused()
 
     def reset(self) -> None:
-        """Forget everything recorded and watched so far."""
+        """Forget everything recorded and watched so far (as a new tape would)."""
         self._entries.clear()
         self._watched.clear()
+        self._used = False
 
     # -- recording ----------------------------------------------------------------------
     def watch(self, value) -> None:
@@ -147,8 +148,9 @@ class GradientTape:
                              _prefix(targets))
         finally:
             self._recording = was_recording
-        grads = [self._finish(found.get(k), s, unconnected_gradients)
-                 for k, s in zip(wanted, source_leaves)]
+        # A source the tape never watched is unconnected, even if a recorded op read it.
+        grads = [self._finish(found.get(k) if k in self._watched else None, s,
+                              unconnected_gradients) for k, s in zip(wanted, source_leaves)]
         return unflatten(source_tree, grads)
 
     def jacobian(self, target, sources, unconnected_gradients: str = "none"):
@@ -207,8 +209,6 @@ class GradientTape:
         if self._builder is None and not context.active_tapes():
             return g.numpy() if isinstance(g, EagerTensor) else np.asarray(g)
         return g
-
-
 
 
 def _prefix(targets: list) -> str:

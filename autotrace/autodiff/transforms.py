@@ -61,13 +61,23 @@ def _selected(bound, argnums, fname: str) -> list:
     chosen = [args[i] for i in argnums]
     for i, x in zip(argnums, chosen):
         for leaf in flatten(x)[0]:
-            if not is_float(leaf) or not hasattr(leaf, "dtype"):
-                raise TypeError(
-                    f"{fname}: argument {i} has dtype {getattr(leaf, 'dtype', type(leaf))}; "
-                    "gradients are defined for float arrays only. Pass it as a float array, "
-                    "or leave it out of argnums."
-                )
+            _check_differentiable(leaf, i, fname)
     return chosen
+
+
+def _check_differentiable(leaf, i: int, fname: str) -> None:
+    if type(leaf) in (bool, int, float, complex):
+        raise TypeError(
+            f"{fname}: argument {i} is a Python {type(leaf).__name__}. Python numbers are "
+            "constants of a trace (part of its signature), so they have no gradient: pass "
+            f"np.float64({leaf!r}) or an array instead."
+        )
+    if not is_float(leaf) or not hasattr(leaf, "dtype"):
+        raise TypeError(
+            f"{fname}: argument {i} has dtype {getattr(leaf, 'dtype', type(leaf).__name__)}; "
+            "gradients are defined for float arrays only. Pass it as a float array, or leave "
+            "it out of argnums."
+        )
 
 
 def _scalar(value, fname: str):
@@ -91,13 +101,47 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
         argnums: int or tuple of ints: which positional arguments to differentiate.
         has_aux: `f` returns `(output, aux)`; the result is `((output, aux), grads)`.
 
+    Returns:
+        A traced function; gradients have the structure and dtype of the arguments.
+
     Example:
         >>> value_and_grad(lambda x: (x ** 2).sum())(np.array([3.0]))
         (np.float64(9.0), array([6.]))
     """
     traced = _traced(f)
+    body = _value_and_grad_body(traced, argnums, has_aux, f"value_and_grad({traced.__name__})")
+    return _transform(traced, "value_and_grad", body)
+
+
+def grad(f, argnums=0, has_aux: bool = False):
+    """The gradient of scalar-valued `f` w.r.t. the arguments in `argnums` (like jax.grad).
+
+    Args:
+        f: plain or traced function with a scalar (size-1) float output.
+        argnums: int (one gradient) or tuple of ints (a tuple of gradients).
+        has_aux: `f` returns `(output, aux)`; the result is `(grads, aux)`.
+
+    Returns:
+        A traced function; gradients have the structure and dtype of the arguments.
+
+    Example:
+        >>> grad(lambda x: (x ** 2).sum())(np.array([3.0]))
+        array([6.])
+    """
+    traced = _traced(f)
+    value_and_grads = _value_and_grad_body(traced, argnums, has_aux,
+                                           f"grad({traced.__name__})")
+
+    def body(bound):
+        value, grads = value_and_grads(bound)
+        return (grads, value[1]) if has_aux else grads
+
+    return _transform(traced, "grad", body)
+
+
+def _value_and_grad_body(traced, argnums, has_aux: bool, fname: str):
+    """`body(bound_args) -> (value, grads)`, run inside the transform's trace."""
     nums, many = _argnums(argnums)
-    fname = f"value_and_grad({traced.__name__})"
 
     def body(bound):
         chosen = _selected(bound, nums, fname)
@@ -109,35 +153,27 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
         grads = tuple(grads) if many else grads[0]
         return ((value, aux) if has_aux else value), grads
 
-    return _transform(traced, "value_and_grad", body)
-
-
-def grad(f, argnums=0, has_aux: bool = False):
-    """The gradient of scalar-valued `f` w.r.t. the arguments in `argnums` (like jax.grad).
-
-    Example:
-        >>> grad(lambda x: (x ** 2).sum())(np.array([3.0]))
-        array([6.])
-    """
-    traced = _traced(f)
-    vg = value_and_grad(traced, argnums, has_aux)
-
-    def body(bound):
-        value, grads = vg.converted(*bound.args, **bound.kwargs)
-        return (grads, value[1]) if has_aux else grads
-
-    return _transform(vg, "grad", body, traced.__name__.replace("<lambda>", "lambda"))
+    return body
 
 
 def jacobian(f, argnums=0):
-    """Reverse-mode Jacobian: shape `f(x).shape + x.shape` per argument in `argnums`.
+    """Reverse-mode Jacobian of `f` w.r.t. the arguments in `argnums`.
+
+    Args:
+        f: plain or traced function; its output may be nested (dicts, lists, tuples).
+        argnums: int, or tuple of ints (then a tuple of Jacobians per output leaf).
+
+    Returns:
+        A traced function. For an array output and an array argument: an array of shape
+        `f(x).shape + x.shape`; in general the output's structure, each leaf holding the
+        arguments' structure (like `jax.jacrev`).
 
     Example:
         >>> jacobian(lambda x: x * 2)(np.array([1.0, 2.0]))
         array([[2., 0.],
                [0., 2.]])
     """
-    from autotrace.autodiff.jacobian import jacobian_rows
+    from autotrace.autodiff.jacobian import jacobian as jacobian_of
 
     traced = _traced(f)
     nums, many = _argnums(argnums)
@@ -148,8 +184,7 @@ def jacobian(f, argnums=0):
         with GradientTape(persistent=True) as tape:
             tape.watch(chosen)
             out = traced(*bound.args, **bound.kwargs)
-        jac = jacobian_rows(tape, out, chosen)
-        return tuple(jac) if many else jac[0]
+        return jacobian_of(tape, out, tuple(chosen) if many else chosen[0])
 
     return _transform(traced, "jacobian", body)
 

@@ -13,7 +13,6 @@ import numpy as np
 
 from autotrace.graph.ir import Graph, Node, Var
 
-
 _FILL_PRESERVING = {"expand_dims", "squeeze", "reshape", "reshape_like", "broadcast_to",
                     "broadcast_like", "transpose", "cast"}
 
@@ -79,7 +78,8 @@ def _neg_of(x, producers):
 
 def simplify(graph: Graph) -> Graph:
     """Simplify `graph` in place (and its sub-graphs); returns it."""
-    aliases: dict[int, object] = {}
+    aliases = _fuse_recorded_loops(graph)
+    results = {x.uid for x in graph.outputs if isinstance(x, Var)}  # stay computed values
     producers: dict[int, Node] = {}
     seen: dict = {}
     kept = []
@@ -87,7 +87,10 @@ def simplify(graph: Graph) -> Graph:
         node.inputs = tuple(_resolve(x, aliases) for x in node.inputs)
         for sub in node.subgraphs():
             simplify(sub)
-        replacement = _rewrite(node, producers)
+        _specialize(node)
+        replacement = _fold(node, results)
+        if replacement is None:
+            replacement = _rewrite(node, producers)
         if replacement is not None:
             aliases[node.outputs[0].uid] = replacement
             _keep_name(node.outputs[0], replacement)
@@ -112,6 +115,107 @@ def simplify(graph: Graph) -> Graph:
             graph.outputs[i] = kept[-1].outputs[0]
     graph.nodes = _live_nodes(kept, graph.outputs)
     return graph
+
+
+def _fuse_recorded_loops(graph: Graph) -> dict:
+    """A `while_loop` that a `loop_history` node runs again on the same inputs (to record
+    its iterations for a gradient) runs once: the record takes the loop's place and gives
+    its final state. Returns aliases from the loop's outputs to the record's."""
+    records = {_loop_key(n): n for n in graph.nodes if n.op.name == "loop_history"}
+    if not records:
+        return {}
+    aliases: dict[int, object] = {}
+    placed: set[int] = set()
+    nodes = []
+    for node in graph.nodes:
+        record = records.get(_loop_key(node)) if node.op.name == "while_loop" else None
+        if record is not None:
+            finals = record.outputs[1:1 + len(node.outputs)]
+            for old, new in zip(node.outputs, finals):
+                aliases[old.uid] = new
+                new.name = old.name or new.name
+            node = record
+        if node.op.name == "loop_history":
+            if node.uid in placed:
+                continue
+            placed.add(node.uid)
+        nodes.append(node)
+    graph.nodes = nodes
+    return aliases
+
+
+def _loop_key(node: Node) -> tuple:
+    return (id(node.params["cond"]), id(node.params["body"]),
+            tuple(_hashable(x) for x in node.inputs))
+
+
+# -- constant folding -------------------------------------------------------------------------
+FOLD_MAX = 4096  # elements; larger constants stay run-time computations
+_NOT_FOLDED = {"call", "copy"}  # run compiled code / must give a fresh array per call
+# Inputs that only give a shape: a Var of fully known static shape is as good as a constant.
+_SHAPE_TEMPLATES = {"full_like": 0, "broadcast_like": 1, "reshape_like": 1, "unbroadcast": 1}
+_ARITHMETIC = {"add", "sub", "mul", "div"}
+
+
+def _fold(node: Node, results: set):
+    """The constant that a node with constant inputs computes (small results only), so a
+    gradient seed `full_like(loss, 1)` no longer keeps the loss alive, and what it feeds
+    folds too (`broadcast_like(1.0, err) / 256` is one constant). Values in `results`
+    (the graph's outputs) stay computed."""
+    if len(node.outputs) != 1 or node.op.effect or node.subgraphs() or \
+            node.op.name in _NOT_FOLDED or node.outputs[0].uid in results:
+        return None
+    args = list(node.inputs)
+    k = _SHAPE_TEMPLATES.get(node.op.name)
+    if k is not None and _static(args[k]):
+        args[k] = np.empty(args[k].shape, args[k].dtype)
+    if any(isinstance(x, Var) or np.size(x) > FOLD_MAX for x in args):
+        return None
+    try:
+        with np.errstate(all="raise"):
+            value = node.op.impl(*args, **node.params)
+    except Exception:  # the error (or warning) belongs to run time
+        return None
+    out = node.outputs[0]
+    ok = np.size(value) <= FOLD_MAX and _has_type(value, out)
+    return value if ok else None
+
+
+def _has_type(value, var: Var) -> bool:
+    if var.weak is not None:
+        return type(value) is var.weak
+    return hasattr(value, "dtype") and value.dtype == var.dtype and np.shape(value) == var.shape
+
+
+def _static(x) -> bool:
+    return isinstance(x, Var) and None not in x.shape
+
+
+def _specialize(node: Node) -> None:
+    """Rewrite a node in place into a cheaper equivalent:
+
+    * `broadcast_like(x, like)` with `like`'s shape known -> `broadcast_to(x, shape)`
+      (no run-time dependency on `like`);
+    * arithmetic with a constant array of equal elements, when the other operand alone
+      has the result's shape -> the same with a numpy scalar (`1/256 * err`).
+    """
+    from autotrace.ops.registry import OPS
+
+    if node.op.name == "broadcast_like" and _static(node.inputs[1]):
+        node.op, node.params = OPS["broadcast_to"], {"shape": node.inputs[1].shape}
+        node.inputs = node.inputs[:1]
+    elif node.op.name in _ARITHMETIC and len(node.inputs) == 2:
+        out = node.outputs[0]
+        node.inputs = tuple(_scalar_if_uniform(x, other, out)
+                            for x, other in zip(node.inputs, node.inputs[::-1]))
+
+
+def _scalar_if_uniform(x, other, out: Var):
+    if not isinstance(x, np.ndarray) or x.size == 0 or not _static(other) or \
+            other.shape != out.shape or other.dtype != out.dtype:
+        return x
+    first = x.flat[0]
+    return x.dtype.type(first) if np.all(x == first) else x
 
 
 def _became_input(old, new, inputs: set) -> bool:
@@ -140,10 +244,34 @@ def _keep_name(old: Var, new) -> None:
         new.name = old.name
 
 
+# Ops whose result has the run-time shape of one input (position): `full_like(x, 0)` is
+# shaped like x, `history_write(g, data, ...)` like data, and so on.
+_SHAPED_LIKE_INPUT = {"full_like": 0, "broadcast_like": 1, "reshape_like": 1, "unbroadcast": 1,
+                      "history_write": 1, "scatter_add": 1, "place_range": 1,
+                      "diagonal_scatter": 1, "add_along_axis": 1, "repeat_sum": 1,
+                      "tile_sum": 1}
+_TO_SHAPE_OF = {"broadcast_like", "reshape_like", "unbroadcast"}
+
+
+def _already_shaped(node: Node, producers: dict):
+    """`unbroadcast(g, like)` (or a reshape / broadcast to `like`) where `g` is known to have
+    `like`'s run-time shape already, even with unknown dims: `g`."""
+    g, like, out = node.inputs[0], node.inputs[1], node.outputs[0]
+    producer = producers.get(g.uid) if isinstance(g, Var) else None
+    if producer is None or g.dtype != out.dtype or g.weak != out.weak:
+        return None
+    k = _SHAPED_LIKE_INPUT.get(producer.op.name)
+    return g if k is not None and producer.inputs[k] is like else None
+
+
 def _rewrite(node: Node, producers: dict):
     if len(node.outputs) != 1 or node.op.effect:
         return None
     out = node.outputs[0]
+    if node.op.name in _TO_SHAPE_OF:
+        shaped = _already_shaped(node, producers)
+        if shaped is not None:
+            return shaped
     for rule in RULES.get(node.op.name, ()):
         candidate = rule(node.inputs, out, producers)
         if candidate is not None and _same_type(candidate, out):

@@ -51,7 +51,11 @@ class GraphBuilder:
         self.finish_names()
 
     def child(self, name: str) -> GraphBuilder:
-        return GraphBuilder(name, parent=self)
+        """A builder for a sub-graph; it inherits the current origin override, so the
+        sub-graphs of a gradient carry the forward node's origin too."""
+        child = GraphBuilder(name, parent=self)
+        child._origin_override = self._origin_override[-1:]
+        return child
 
     # -- inputs -------------------------------------------------------------------------
     def add_input(self, shape, dtype, name: str | None = None, weak: type | None = None,

@@ -100,14 +100,19 @@ multiply = ufunc_op(np.multiply, "mul", lambda g, x, y, z: (g * y, g * x))
 true_divide = ufunc_op(np.true_divide, "div", lambda g, x, y, z: (g / y, -g * z / y))
 floor_divide = ufunc_op(np.floor_divide, "floordiv")
 remainder = ufunc_op(np.remainder, "mod", lambda g, x, y, z: (g, -g * floor_divide(x, y)))
-power = ufunc_op(
-    np.power,
-    "pow",
-    lambda g, x, y, z: (
-        g * y * power(x, where(y == 0, 1, y - 1)),
-        g * z * log(where(x > 0, x, 1)),
-    ),
-)
+def _pow_vjp(g, x, y, z):
+    """d(x**y) = y x**(y-1) dx + x**y log(x) dy. Python-number operands stay Python numbers
+    (an array of them would turn float32 gradients into float64); log(x) is taken as 0
+    where x <= 0, where the y-gradient only exists at integer exponents anyway."""
+    python = (bool, int, float)
+    exponent = (y - 1 if y != 0 else 1) if type(y) in python else where(y == 0, 1, y - 1)
+    log_x = (math.log(x) if x > 0 else 0.0) if type(x) in python else log(where(x > 0, x, 1))
+    return g * y * power(x, exponent), g * z * log_x
+
+
+power = ufunc_op(np.power, "pow", _pow_vjp)
+
+
 def _select_vjp(wins):
     """VJP of maximum/minimum: the winner takes the gradient, ties split it evenly (the
     weights are built from `g`, so float32 stays float32)."""

@@ -44,6 +44,8 @@ def _matmul_abstract(a: Aval, b: Aval) -> Aval:
 
 
 def _matmul_vjp(g, a, b, out):
+    if _ndim(a) <= 2 and _ndim(b) <= 2 and 1 in (_ndim(a), _ndim(b)):
+        return _matvec_vjp(g, a, b)
     a2 = a if _ndim(a) > 1 else expand_dims(a, 0)
     b2 = b if _ndim(b) > 1 else expand_dims(b, -1)
     if _ndim(b) == 1:
@@ -53,6 +55,17 @@ def _matmul_vjp(g, a, b, out):
     ga = matmul(g, swapaxes(b2, -1, -2))
     gb = matmul(swapaxes(a2, -1, -2), g)
     return reshape_like(unbroadcast(ga, a2), a), reshape_like(unbroadcast(gb, b2), b)
+
+
+def _matvec_vjp(g, a, b):
+    """Vector cases without reshapes: `v @ v`, `M @ v` and `v @ M`."""
+    from autotrace.ops.elementwise import multiply
+
+    if _ndim(a) == 1 and _ndim(b) == 1:  # g is a scalar
+        return multiply(g, b), multiply(g, a)
+    if _ndim(b) == 1:  # a (n, k), g (n,)
+        return multiply(expand_dims(g, -1), b), matmul(g, a)
+    return matmul(b, g), multiply(expand_dims(a, -1), g)  # a (k,), b (k, m), g (m,)
 
 
 _matmul = register(Op("matmul", np.matmul, _matmul_abstract, vjp=_matmul_vjp))

@@ -62,7 +62,8 @@ class Op:
         impl: numpy implementation `impl(*inputs, **params)`.
         abstract: shape/dtype rule `abstract(*avals, **params) -> Aval | tuple[Aval, ...]`.
         vjp: `vjp(ct, *inputs, out, **params) -> tuple` (one entry per input, None for no
-            gradient). `ct` and `out` are tuples when the op has several results. Written
+            gradient). `ct` and `out` are tuples when the op has several results; an
+            entry of `ct` is None when no cotangent reached that result. Written
             with registry ops, so it works on numpy values, eager and symbolic tensors.
             None means the op is not differentiable (its outputs carry no gradient).
         multiple_results: impl returns a tuple.

@@ -1,0 +1,255 @@
+"""Per-iteration loop state as differentiable values, and the reverse sweep over it.
+
+Reverse mode through a `while_loop` needs each iteration's input state. `loop_history`
+runs the loop and records, for every loop variable, the states it took *before* each
+iteration, packed into one flat array plus a layout (`[offset, *shape]` per iteration, so
+a variable may change shape between iterations; no rows when its shape is static):
+
+    trips, y, y_record, y_layout = loop_history x x   # the while_loop's result, and the record
+    y_k: f64[] = history_read y_record y_layout k     # state of `y` at iteration k
+
+The record is an ordinary float array, so gradients flow into it: `history_read` and
+`history_write` (a segment of zeros) are each other's VJPs, and `loop_history`'s own VJP
+is a reverse sweep that adds the cotangent of each recorded state as it walks back. That
+is what makes second and higher derivatives through a loop with a data-dependent trip
+count exact.
+
+Memory: the record holds every iteration's state, `trip count x state size`; a second
+derivative also carries a cotangent of the same size through its reverse loop.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from autotrace.autodiff.backprop import is_float
+from autotrace.compile.codegen import emit_call
+from autotrace.ops import control
+from autotrace.ops.registry import Aval, Op, apply, register
+from autotrace.ops.shapes import shape_of
+
+
+# -- recording --------------------------------------------------------------------------------
+def _history_impl(*inputs, cond, body):
+    n = len(body.outputs)
+    state, captured = list(inputs[:n]), inputs[n:]
+    states = []
+    while control.run_graph(cond, *state, *captured)[0]:
+        states.append(state)
+        state = list(control.run_graph(body, *state, *captured))
+    packed = [pack([s[k] for s in states], v) for k, v in enumerate(body.inputs[:n])]
+    return (np.int64(len(states)), *state, *(d for d, _ in packed), *(lay for _, lay in packed))
+
+
+def pack(values: list, var) -> tuple:
+    """(flat data, layout) of one loop variable's states. The layout has a row
+    `[offset, *shape]` per state, or no rows when `var`'s shape is static (state k is then
+    at `k * size`)."""
+    ndim = len(var.shape)
+    if None not in var.shape:
+        data = np.array(values, dtype=var.dtype).reshape(-1)
+        return data, np.empty((0, 1 + ndim), np.int64)
+    if not values:
+        return np.empty(0, var.dtype), np.empty((0, 1 + ndim), np.int64)
+    flat = [np.ravel(v) for v in values]
+    offsets = np.cumsum([0] + [f.size for f in flat[:-1]])
+    layout = np.array([[o, *np.shape(v)] for o, v in zip(offsets, values)], dtype=np.int64)
+    return np.concatenate(flat).astype(var.dtype, copy=False), layout
+
+
+def _emit_history(node, em, indent: str) -> None:
+    """Inline Python, like a `while_loop`, appending each state to a list as it goes."""
+    cond, body = node.params["cond"], node.params["body"]
+    n = len(body.outputs)
+    names = [em.name(v) for v in node.outputs[1:1 + n]]
+    lists = [em.fresh(f"{name}_states") for name in names]
+    count = em.name(node.outputs[0])
+    em.emit(f"{count} = 0", indent, node)
+    for name, states, x in zip(names, lists, node.inputs[:n]):
+        em.emit(f"{name}, {states} = {em.value(x)}, []", indent)
+    em.emit("while True:", indent)
+    inner = indent + "    "
+    captured = [*node.outputs[1:1 + n], *node.inputs[n:]]
+    for graph in (cond, body):
+        for var, value in zip(graph.inputs, captured):
+            em.alias(var, em.value(value))
+        em.emit_graph(graph, inner)
+        if graph is cond:
+            em.emit(f"if not {em.value(cond.outputs[0])}:", inner)
+            em.emit("break", inner + "    ")
+            for name, states in zip(names, lists):
+                em.emit(f"{states}.append({name})", inner)
+            em.emit(f"{count} += 1", inner)
+    if names:
+        em.emit(f"{', '.join(names)} = {', '.join(em.value(o) for o in body.outputs)}", inner)
+    fn = em.bind(pack, "pack")
+    for k, (states, var) in enumerate(zip(lists, body.inputs[:n])):
+        data, layout = (em.name(v) for v in node.outputs[1 + n + k::n][:2])
+        em.emit(f"{data}, {layout} = {fn}({states}, {em.bind(var, 'var')})", indent)
+
+
+def _history_abstract(*avals, cond, body):
+    carried = body.inputs[: len(body.outputs)]
+    return (Aval((), np.dtype(np.int64)),
+            *(Aval(v.shape, v.dtype, v.weak) for v in carried),
+            *(Aval((None,), v.dtype) for v in carried),
+            *(Aval((None, 1 + len(v.shape)), np.dtype(np.int64)) for v in carried))
+
+
+def _history_vjp(cts, *rest, cond, body):
+    """The record's cotangents (and the final state's) back to the loop's inputs."""
+    inputs, outs = rest[:-1], rest[-1]
+    n = len(body.outputs)
+    record = Record(body, inputs[n:], outs[0], outs[1:1 + n], outs[1 + n:1 + 2 * n],
+                    outs[1 + 2 * n:])
+    return record.reverse_sweep(cts[1:1 + n], cts[1 + n:1 + 2 * n])
+
+
+loop_history = register(Op("loop_history", _history_impl, _history_abstract, vjp=_history_vjp,
+                           multiple_results=True, emit=_emit_history))
+
+
+def record_loop(inputs, cond, body, names=()) -> Record:
+    """Run a `while_loop` node's loop on `inputs` again, recording every iteration.
+
+    `names`: the loop variables' names in the forward graph (the record is named after
+    them: `trips`, `y_record`, `y_layout`).
+    """
+    n = len(body.outputs)
+    outs = apply(loop_history, *inputs, cond=cond, body=body)
+    names = [names[k] if k < len(names) and names[k] else f"v{k}" for k in range(n)]
+    labels = ["trips", *names, *(f"{m}_record" for m in names),
+              *(f"{m}_layout" for m in names)]
+    for out, label in zip(outs, labels):
+        if out.symbol.name is None:
+            out.symbol.name = label
+    return Record(body, inputs[n:], outs[0], outs[1:1 + n], outs[1 + n:1 + 2 * n],
+                  outs[1 + 2 * n:])
+
+
+# -- reading and writing one iteration ---------------------------------------------------------
+def _segment(layout, i, like) -> tuple[slice, tuple]:
+    """(where state `i` is in the flat data, its shape); `like`: the static shape, or a
+    value of the state's shape, used when the layout has no rows."""
+    i = int(i)
+    if len(layout):
+        row = layout[i].tolist()
+        shape = tuple(row[1:])
+        return slice(row[0], row[0] + math.prod(shape)), shape
+    shape = like if isinstance(like, tuple) else np.shape(like)
+    size = math.prod(shape)
+    return slice(i * size, (i + 1) * size), shape
+
+
+def _read_impl(data, layout, i, shape, dtype, weak=None):
+    if not shape and not len(layout):
+        return data[i]
+    where, shape = _segment(layout, i, shape)
+    return data[where].reshape(shape)[()]
+
+
+def _write_impl(g, data, layout, i):
+    out = np.zeros(np.shape(data), dtype=np.result_type(g))
+    out[_segment(layout, i, g)[0]] = np.ravel(g)
+    return out
+
+
+def _emit_read(node, em, indent: str) -> None:
+    """`x = data[i]` for a 0-d state (the common loop counter or scalar iterate; its
+    shape is static, so the data holds one element per iteration); a call otherwise."""
+    data, _, i = (em.value(x) for x in node.inputs)
+    out = node.outputs[0]
+    if out.shape != () or node.params.get("weak") is not None:
+        return emit_call(node, em, indent)
+    em.emit(f"{em.name(out)} = {data}[{i}]", indent, node)  # 0-d: static, one per slot
+
+
+history_read = register(Op(
+    "history_read", _read_impl,
+    lambda data, layout, i, shape, dtype, weak=None: Aval(shape, dtype, weak),
+    vjp=lambda g, data, layout, i, out, **_: (apply(history_write, g, data, layout, i),
+                                              None, None),
+    emit=_emit_read,
+))
+history_write = register(Op(
+    "history_write", _write_impl, lambda g, data, layout, i: Aval(data.shape, g.dtype),
+    vjp=lambda gg, g, data, layout, i, out: (read(gg, layout, i, shape_of(g), g.dtype),
+                                             None, None, None),
+))
+
+
+def read(data, layout, i, shape, dtype, weak=None):
+    """The state recorded in `data` for iteration `i` (static type: shape, dtype, weak)."""
+    extra = {} if weak is None else {"weak": weak}
+    return apply(history_read, data, layout, i, shape=tuple(shape), dtype=np.dtype(dtype),
+                 **extra)
+
+
+# -- the reverse sweep -------------------------------------------------------------------------
+class Record:
+    """A loop's recorded run: iteration `count`, final state, and per loop variable the
+    data and layout of its states before each iteration."""
+
+    def __init__(self, body, captured, count, final, datas, layouts):
+        self.body, self.captured = body, list(captured)
+        self.count, self.final = count, list(final)
+        self.datas, self.layouts = list(datas), list(layouts)
+        self.carried = body.inputs[: len(body.outputs)]
+
+    def state(self, i) -> list:
+        """The loop variables at the start of iteration `i` (named after them)."""
+        values = [read(d, lay, i, v.shape, v.dtype, v.weak)
+                  for d, lay, v in zip(self.datas, self.layouts, self.carried)]
+        for value, var in zip(values, self.carried):
+            value.symbol.name = value.symbol.name or var.name
+        return values
+
+    def reverse_sweep(self, ct_final, ct_datas=None) -> tuple:
+        """Cotangents of the loop's inputs `(*init, *captured)` (None where not float).
+
+        `ct_final`: cotangents of the final state; `ct_datas`: of each variable's record
+        (None entries: zero). One reverse `while_loop` walks the iterations from the last
+        to the first: `ct_k = J_body(state_k)^T ct_(k+1) + ct_record[k]`.
+        """
+        from autotrace.autodiff.control import graph_vjp, is_tensor
+        from autotrace.ops.creation import zeros_like
+        from autotrace.runtime.control_flow import graph_while
+
+        n = len(self.carried)
+        ct_datas = list(ct_datas) if ct_datas is not None else [None] * n
+        state_w = [k for k in range(n) if is_float(self.carried[k])]
+        cap_w = [j for j, c in enumerate(self.captured) if is_float(c) and is_tensor(c)]
+        wanted = state_w + [n + j for j in cap_w]
+        out = [None] * (n + len(self.captured))
+        if not wanted:
+            return tuple(out)
+
+        def reverse_body(i, *carry):
+            ct_out = [None] * n
+            for k, c in zip(state_w, carry):
+                ct_out[k] = c
+            grads = graph_vjp(self.body, [*self.state(i), *self.captured], ct_out, wanted)
+            new_state = [g if ct_datas[k] is None else g + read(
+                ct_datas[k], self.layouts[k], i, self.carried[k].shape, self.carried[k].dtype)
+                for k, g in zip(state_w, grads)]
+            new_cap = [a + g for a, g in zip(carry[len(state_w):], grads[len(state_w):])]
+            return (i - 1, *new_state, *new_cap)
+
+        init = (self.count - 1,
+                *(zeros_like(self.final[k]) if ct_final[k] is None else ct_final[k]
+                  for k in state_w),
+                *(zeros_like(self.captured[j]) for j in cap_w))
+        names = ("iteration", *(f"d{self.carried[k].name or k}" for k in state_w),
+                 *(f"d{_name(self.captured[j], j)}" for j in cap_w))
+        swept = graph_while(lambda i, *_: i >= 0, reverse_body, init,
+                            names, "while")
+        for k, g in zip(wanted, swept[1:]):
+            out[k] = g
+        return tuple(out)
+
+
+def _name(x, j: int) -> str:
+    var = getattr(x, "symbol", None)
+    return getattr(var, "name", None) or f"captured{j}"
