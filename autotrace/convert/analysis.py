@@ -1,32 +1,37 @@
 """Static analysis for the control-flow converter.
 
-* `assigned(nodes)` / `reads(nodes)`: names a block binds / reads (nested function and
-  class bodies are separate scopes: only their names, defaults and free reads count).
+* `assigned(nodes)` / `reads(nodes)`: names a block binds (or modifies by item
+  assignment, `d[k] = v`) / reads (nested function and class bodies are separate scopes:
+  only their names, defaults and free reads count).
 * `annotate(func)`: attaches to every statement `live_out` (names that may be read after
-  it before being reassigned: backward liveness) and `defined_in` (names certainly bound
-  before it: forward definite assignment).
+  it before being reassigned: backward liveness), `defined_in` (names certainly bound
+  before it: forward definite assignment) and `maybe_in` (names possibly bound before it).
 
 The converter uses them to choose branch outputs and loop-carried variables, and to
-initialize names that may be unbound with `at__.Undefined`. Both analyses are
-conservative: a name that might be live is live; a name that might be unbound is not
-defined. Cost is linear in the function size (loops iterate to a fixpoint over their body
-only, with nesting depth bounded by the source).
+initialize names that are unbound with `at__.Undefined` (names that may or may not be
+bound keep their value if they have one). The analyses are conservative: a name that
+might be live is live; a name that might be unbound is not defined; a name that might
+be bound is possibly bound. Cost is linear in the function size (loops iterate to a
+fixpoint over their body only, with nesting depth bounded by the source).
 """
 
 from __future__ import annotations
 
 import ast
 
+from autotrace.convert.visitor import Visitor, children, walk
+
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
-class _Names(ast.NodeVisitor):
+class _Names(Visitor):
     """Collect bound and read names of a block, treating nested scopes as opaque."""
 
-    def __init__(self):
+    def __init__(self, with_reads: bool = True):
         self.bound: set[str] = set()
         self.read: set[str] = set()
+        self.with_reads = with_reads  # False: skip the free reads of nested scopes (costly)
 
     def visit_Name(self, node: ast.Name):
         (self.read if isinstance(node.ctx, ast.Load) else self.bound).add(node.id)
@@ -36,7 +41,8 @@ class _Names(ast.NodeVisitor):
         for d in node.decorator_list + node.args.defaults + node.args.kw_defaults:
             if d is not None:
                 self.visit(d)
-        self.read |= free_reads(node)
+        if self.with_reads:
+            self.read |= free_reads(node)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -44,13 +50,15 @@ class _Names(ast.NodeVisitor):
         self.bound.add(node.name)
         for d in node.decorator_list + node.bases:
             self.visit(d)
-        self.read |= free_reads(node)
+        if self.with_reads:
+            self.read |= free_reads(node)
 
     def visit_Lambda(self, node: ast.Lambda):
         for d in node.args.defaults + node.args.kw_defaults:
             if d is not None:
                 self.visit(d)
-        self.read |= free_reads(node)
+        if self.with_reads:
+            self.read |= free_reads(node)
 
     def _comprehension(self, node):
         inner = _Names()
@@ -83,6 +91,30 @@ class _Names(ast.NodeVisitor):
             self.read.add(node.target.id)
         self.generic_visit(node)
 
+    def visit_Subscript(self, node: ast.Subscript):
+        # `d[k] = v` modifies `d`: control flow returns it like a variable it assigns.
+        if isinstance(node.ctx, (ast.Store, ast.Del)):
+            base = node.value
+            while isinstance(base, ast.Subscript):
+                base = base.value
+            if isinstance(base, ast.Name):
+                self.bound.add(base.id)
+        self.generic_visit(node)
+
+    def visit_MatchAs(self, node):
+        if node.name:
+            self.bound.add(node.name)
+        self.generic_visit(node)
+
+    def visit_MatchStar(self, node):
+        if node.name:
+            self.bound.add(node.name)
+
+    def visit_MatchMapping(self, node):
+        if node.rest:
+            self.bound.add(node.rest)
+        self.generic_visit(node)
+
     def visit_Global(self, node):
         pass
 
@@ -93,8 +125,8 @@ def _walrus_targets(node) -> set[str]:
     return {n.target.id for n in ast.walk(node) if isinstance(n, ast.NamedExpr)}
 
 
-def _collect(nodes) -> _Names:
-    names = _Names()
+def _collect(nodes, with_reads: bool = True) -> _Names:
+    names = _Names(with_reads)
     for node in nodes if isinstance(nodes, list) else [nodes]:
         names.visit(node)
     return names
@@ -102,7 +134,7 @@ def _collect(nodes) -> _Names:
 
 def assigned(nodes) -> set[str]:
     """Names bound by `nodes` in the current scope."""
-    return _collect(nodes).bound
+    return _collect(nodes, with_reads=False).bound
 
 
 def reads(nodes) -> set[str]:
@@ -122,6 +154,21 @@ def free_reads(scope) -> set[str]:
     declared = {n for s in ast.walk(scope) if isinstance(s, (ast.Global, ast.Nonlocal))
                 for n in s.names}
     return (inner.read - inner.bound - params) | (inner.read & declared)
+
+
+def all_names(tree) -> set[str]:
+    """Every name `tree` binds or reads, in any scope (to pick names that clash with none)."""
+    names = set()
+    for node in walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+    return names
 
 
 def scope_declarations(func) -> tuple[set[str], set[str]]:
@@ -148,12 +195,7 @@ def annotate(func: ast.FunctionDef) -> None:
     args = func.args
     params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
     params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-    _defined_block(func.body, params)
-
-
-def live_in(stmts: list, live_out: set) -> set:
-    """Names read by `stmts` before being assigned, given what is live after them."""
-    return _live_block(stmts, live_out)
+    _defined_block(func.body, params, params)
 
 
 def _live_block(stmts: list, live_out: set) -> set:
@@ -166,12 +208,15 @@ def _live_block(stmts: list, live_out: set) -> set:
 
 def _live_in(stmt, out: set) -> set:
     if isinstance(stmt, ast.If):
-        return reads(stmt.test) | _live_block(stmt.body, out) | _live_block(stmt.orelse, out)
+        stmt.branches_live_in = _live_block(stmt.body, out) | _live_block(stmt.orelse, out)
+        return reads(stmt.test) | stmt.branches_live_in
+    # A loop tests its `break`/`return` flags before each iteration (see the passes).
+    flags = set(getattr(stmt, "break_flags", ())) | {getattr(stmt, "return_flag", None)} - {None}
     if isinstance(stmt, ast.While):
-        return _loop_live(stmt, out, reads(stmt.test), set())
+        return _loop_live(stmt, out, reads(stmt.test) | flags, set())
     if isinstance(stmt, ast.For):
         targets = assigned(stmt.target)
-        return reads(stmt.iter) | _loop_live(stmt, out, set(), targets)
+        return reads(stmt.iter) | _loop_live(stmt, out, flags, targets)
     if isinstance(stmt, (ast.Return, ast.Raise)):
         return reads(stmt)
     if isinstance(stmt, (ast.Try, ast.With)) or _is_try_star(stmt):
@@ -188,7 +233,8 @@ def _live_in(stmt, out: set) -> set:
         return (out - {stmt.name}) | reads(stmt)
     if isinstance(stmt, (ast.Break, ast.Continue)):
         return set(out)
-    return (out - _definite_binds(stmt)) | reads(stmt)
+    names = _collect(stmt)
+    return (out - names.bound if _binds_definitely(stmt) else out) | names.read
 
 
 def _is_try_star(stmt) -> bool:
@@ -220,51 +266,92 @@ def _loop_live(loop, out: set, test_reads: set, targets: set) -> set:
     return head
 
 
-def _definite_binds(stmt) -> set:
-    """Names a simple statement certainly binds."""
-    if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Import, ast.ImportFrom,
-                         ast.Expr, ast.Delete)):
-        if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
-            return set()
-        return assigned(stmt) if not isinstance(stmt, ast.Delete) else set()
-    return set()
+def _binds_definitely(stmt) -> bool:
+    """Whether a simple statement certainly binds the names it assigns."""
+    if isinstance(stmt, ast.AnnAssign):
+        return stmt.value is not None
+    return isinstance(stmt, (ast.Assign, ast.AugAssign, ast.Import, ast.ImportFrom, ast.Expr))
 
 
 # -- definite assignment (forward) ---------------------------------------------------------
-def _defined_block(stmts: list, defined: set) -> set:
-    current = set(defined)
+# `defined_in`: names certainly bound before a statement *in the converted code*: an
+# if/while/for statement binds all the variables the control-flow pass makes it return
+# (possibly to `Undefined`). `maybe_in`: names that may be bound (over-approximation).
+def _defined_block(stmts: list, defined: set, maybe: set) -> tuple[set, set]:
+    current, possible = set(defined), set(maybe)
     for stmt in stmts:
-        stmt.defined_in = frozenset(current)
-        current = _defined_out(stmt, current)
-    return current
+        stmt.defined_in, stmt.maybe_in = frozenset(current), frozenset(possible)
+        binds = assigned(stmt)
+        current = _defined_out(stmt, current, possible, binds)
+        possible = possible | binds | current
+    return current, possible
 
 
-def _defined_out(stmt, defined: set) -> set:
+def _defined_out(stmt, defined: set, maybe: set, binds: set) -> set:
     if isinstance(stmt, ast.If):
-        return _defined_block(stmt.body, defined) & _defined_block(stmt.orelse, defined)
+        body, _ = _defined_block(stmt.body, defined, maybe)
+        orelse, _ = _defined_block(stmt.orelse, defined, maybe)
+        return (body & orelse) | (binds & stmt.live_out)
     if isinstance(stmt, (ast.While, ast.For)):
-        inner = defined | (assigned(stmt.target) if isinstance(stmt, ast.For) else set())
-        _defined_block(stmt.body, inner)
-        _defined_block(stmt.orelse, defined)
-        return set(defined)
-    if isinstance(stmt, (ast.Try, ast.With, ast.Match)) or _is_try_star(stmt):
-        for field in ("body", "orelse", "finalbody"):
-            block = getattr(stmt, field, None)
-            if block:
-                _defined_block(block, defined)
-        for handler in getattr(stmt, "handlers", []):
-            _defined_block(handler.body, defined)
-        for case in getattr(stmt, "cases", []):
-            _defined_block(case.body, defined)
-        if isinstance(stmt, ast.With):
-            return _defined_block(stmt.body, defined | assigned(
-                [i.optional_vars for i in stmt.items if i.optional_vars is not None]))
-        return set(defined)
-    if isinstance(stmt, ast.Delete):
-        return defined - assigned(stmt)
+        return _loop_defined(stmt, defined, maybe)
+    if isinstance(stmt, ast.Try) or _is_try_star(stmt):
+        return _try_defined(stmt, defined, maybe)
+    if isinstance(stmt, ast.With):
+        targets = assigned([i.optional_vars for i in stmt.items if i.optional_vars is not None])
+        return _defined_block(stmt.body, defined | targets, maybe | targets)[0]
+    if isinstance(stmt, ast.Match):
+        return _match_defined(stmt, defined, maybe)
+    if isinstance(stmt, ast.Delete):  # `del x` unbinds `x`; `del d[k]` leaves `d` bound
+        return defined - {t.id for t in stmt.targets if isinstance(t, ast.Name)}
     if isinstance(stmt, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
         return set(defined)
-    return defined | assigned(stmt)
+    return defined | binds
+
+
+def _loop_defined(loop, defined: set, maybe: set) -> set:
+    # The converter carries the variables assigned in the body and live at the loop head
+    # (plus a `for` target live after the loop): they are parameters of the body helper
+    # and results of the loop statement.
+    targets = assigned(loop.target) if isinstance(loop, ast.For) else set()
+    carried = (assigned(loop.body) & loop.live_head) | (targets & loop.live_out)
+    possible = maybe | targets | assigned(loop.body)
+    _defined_block(loop.body, defined | targets | carried, possible)
+    _defined_block(loop.orelse, defined | carried, possible)
+    return defined | carried
+
+
+def _try_defined(stmt, defined: set, maybe: set) -> set:
+    body, possible = _defined_block(stmt.body, defined, maybe)
+    normal, _ = _defined_block(stmt.orelse, body, possible)
+    outs = [normal]
+    for handler in stmt.handlers:
+        caught = {handler.name} if handler.name else set()
+        out, _ = _defined_block(handler.body, defined | caught, possible | caught)
+        if not always_exits(handler.body):
+            outs.append(out)
+    joined = set.intersection(*outs)
+    final, _ = _defined_block(stmt.finalbody, defined, possible | assigned(stmt))
+    return joined | final
+
+
+def _match_defined(stmt: ast.Match, defined: set, maybe: set) -> set:
+    outs = [] if any(_irrefutable(c) for c in stmt.cases) else [set(defined)]
+    for case in stmt.cases:
+        bound = assigned(case.pattern)
+        out, _ = _defined_block(case.body, defined | bound, maybe | bound)
+        if not always_exits(case.body):
+            outs.append(out)
+    return set.intersection(*outs) if outs else set(defined)
+
+
+def _irrefutable(case: ast.match_case) -> bool:
+    pattern = case.pattern
+    while isinstance(pattern, ast.MatchAs) and pattern.pattern is not None:
+        pattern = pattern.pattern
+    if isinstance(pattern, ast.MatchOr):
+        return case.guard is None and any(
+            isinstance(p, ast.MatchAs) and p.pattern is None for p in pattern.patterns)
+    return case.guard is None and isinstance(pattern, ast.MatchAs) and pattern.pattern is None
 
 
 def always_exits(stmts: list) -> bool:
@@ -289,5 +376,5 @@ def contains(stmts: list, kinds: tuple, stop_at_loops: bool = False) -> bool:
         if stop_at_loops and isinstance(node, (ast.While, ast.For)):
             stack.extend(node.orelse)
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
     return False

@@ -7,8 +7,8 @@ calls the runtime (`at__`) instead of Python's operators and control flow.
 from __future__ import annotations
 
 import ast
-import copy
 import functools
+import gc
 import threading
 import types
 import warnings
@@ -26,13 +26,14 @@ from autotrace.convert.passes import (
     unsupported,
 )
 from autotrace.convert.source import SourceUnavailable, function_source
+from autotrace.convert.templates import clone
 from autotrace.errors import ConversionError
 
 # Order matters; each pass is a module with `transform(node, ctx)`.
 PIPELINE = (
     unsupported,  # refuse what cannot be a graph, before anything moves code around
-    returns,  # single exit: lift early returns, or flags (may add `break`)
-    break_continue,  # break/continue -> flags (sees the breaks `returns` added)
+    returns,  # single exit: lift early returns, or flags (loops that return get a flag)
+    break_continue,  # break/continue -> flags in loop conditions (with `returns`' flags)
     control_flow,  # if/while/for -> helpers + at__ calls (needs the flags as variables)
     exceptions,  # assert/raise -> at__ calls (after control flow, which needs raise statements)
     logical,  # and/or/not/if-exp/chained comparisons (incl. the tests control flow moved)
@@ -41,12 +42,21 @@ PIPELINE = (
 )
 
 
-@dataclass
 class Converted:
-    """One converted code object and its printed source."""
+    """One converted code object, and its source text (printed when first asked for: most
+    functions are converted to be run, not read)."""
 
-    code: types.CodeType
-    source: str
+    __slots__ = ("code", "_tree", "_source")
+
+    def __init__(self, code: types.CodeType, tree: ast.FunctionDef):
+        self.code, self._tree, self._source = code, tree, None
+
+    @property
+    def source(self) -> str:
+        if self._source is None:
+            self._source = codegen.to_source(self._tree)
+            self._tree = None
+        return self._source
 
 
 @dataclass
@@ -121,15 +131,25 @@ def converted_source(fn) -> str:
 
 
 def _convert_code(fn: types.FunctionType) -> Converted:
+    # Converting allocates many AST nodes and no reference cycles: collecting garbage
+    # meanwhile would only rescan the program's heap again and again (a third of the time).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run_pipeline(fn)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_pipeline(fn: types.FunctionType) -> Converted:
     src = function_source(fn)
-    node = _as_def(copy.deepcopy(src.node), fn)
+    node = _as_def(clone(src.node), fn)
     ctx = Context(fn, node, src.filename, src.lines)
     for stage in PIPELINE:
         node = stage.transform(node, ctx)
-    ast.fix_missing_locations(node)
-    text = codegen.to_source(node)
     code = codegen.compile_code(node, fn.__code__.co_freevars, src.filename)
-    return Converted(code, text)
+    return Converted(code, node)
 
 
 def _as_def(node, fn) -> ast.FunctionDef:

@@ -13,18 +13,39 @@ import ast
 import copy
 import functools
 
+from autotrace.convert.visitor import Transformer
 
 # Template nodes get their location from the code they replace (`ast.copy_location` by the
 # caller, then `fix_missing_locations`), never from the template text itself.
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=1024)
 def _parse(template: str) -> ast.Module:
-    return ast.parse(template)
+    """The template parsed once, without locations (the caller gives generated code the
+    location of the code it replaces)."""
+    tree = ast.parse(template)
+    for node in ast.walk(tree):
+        for attr in _LOCATION:
+            if hasattr(node, attr):
+                delattr(node, attr)
+    return tree
 
 
-class _Substitute(ast.NodeTransformer):
+def clone(node):
+    """A deep copy of an AST, with every attribute (much faster than `copy.deepcopy`)."""
+    new = node.__class__.__new__(node.__class__)
+    attrs = new.__dict__
+    for key, value in node.__dict__.items():
+        if isinstance(value, ast.AST):
+            value = clone(value)
+        elif type(value) is list:
+            value = [clone(v) if isinstance(v, ast.AST) else v for v in value]
+        attrs[key] = value
+    return new
+
+
+class _Substitute(Transformer):
     def __init__(self, subs: dict):
         self.subs = subs
 
@@ -90,12 +111,7 @@ def _set_ctx(node: ast.AST, ctx) -> None:
 
 def replace(template: str, **subs) -> list[ast.stmt]:
     """Statements of `template` with placeholders substituted."""
-    tree = copy.deepcopy(_parse(template))
-    for node in ast.walk(tree):
-        for attr in _LOCATION:
-            if hasattr(node, attr):
-                delattr(node, attr)
-    tree = _Substitute(subs).visit(tree)
+    tree = _Substitute(subs).visit(clone(_parse(template)))
     return tree.body
 
 
@@ -127,3 +143,10 @@ def at_line(new: ast.AST, old: ast.AST) -> ast.AST:
     new.col_offset = old.col_offset
     new.end_col_offset = old.col_offset + 1
     return new
+
+
+def runtime_call(name: str, *args: ast.expr) -> ast.Call:
+    """`at__.<name>(*args)`: what `replace_expr("at__.<name>(a, b)", a=..., b=...)` builds,
+    built directly, because the converter builds one per operator of the user's code."""
+    func = ast.Attribute(value=ast.Name(id="at__", ctx=ast.Load()), attr=name, ctx=ast.Load())
+    return ast.Call(func=func, args=list(args), keywords=[])

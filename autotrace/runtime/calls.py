@@ -22,7 +22,7 @@ import types
 import numpy as np
 
 from autotrace import context
-from autotrace.errors import ConversionError
+from autotrace.errors import CONVERTED_CODES, ConversionError
 from autotrace.runtime.control_flow import is_traced, truth
 from autotrace.runtime.where import here
 
@@ -60,24 +60,35 @@ def call(f, *args, **kwargs):
             return overload(*args, **kwargs)
         return f(*args, **kwargs)
     target = _converted(f)
-    if target is f:
-        return f(*args, **kwargs)
     key = getattr(getattr(target, "__func__", target), "__code__", None)
-    depth = getattr(_depth, "counts", None)
-    if depth is None:
-        depth = _depth.counts = {}
-    depth[key] = depth.get(key, 0) + 1
-    try:
-        if depth[key] > MAX_TRACE_RECURSION:
-            raise ConversionError(
-                f"{here()}: {getattr(f, '__qualname__', f)} recursed more than "
-                f"{MAX_TRACE_RECURSION} levels while tracing. Its recursion depth seems to "
-                "depend on a traced value, which a graph cannot express: bound it with a "
-                "Python value, or write it as a loop."
-            )
+    if key not in CONVERTED_CODES:
         return target(*args, **kwargs)
+    return _call_counted(f, target, key, args, kwargs)
+
+
+def _call_counted(f, target, key, args, kwargs):
+    """Call converted `target`, refusing recursion that does not stop while tracing."""
+    counts = _depth.__dict__.setdefault("counts", {})
+    counts[key] = depth = counts.get(key, 0) + 1
+    try:
+        if depth > MAX_TRACE_RECURSION:
+            raise _too_deep(f, depth - 1)
+        return target(*args, **kwargs)
+    except RecursionError as e:
+        e._autotrace_depth = max(getattr(e, "_autotrace_depth", 0), depth)
+        if depth > 1 or e._autotrace_depth < 2:
+            raise
+        raise _too_deep(f, e._autotrace_depth) from None
     finally:
-        depth[key] -= 1
+        counts[key] -= 1
+
+
+def _too_deep(f, depth: int) -> ConversionError:
+    return ConversionError(
+        f"{here(2)}: {getattr(f, '__qualname__', f)} recursed more than {depth} levels while "
+        "tracing. Its recursion depth seems to depend on a traced value, which a graph "
+        "cannot express: bound it with a Python value, or write it as a loop."
+    )
 
 
 def _hashable(f) -> bool:
@@ -92,14 +103,22 @@ def _converted(f):
     from autotrace.convert.converter import convert
     from autotrace.function import TracedFunction
 
-    if isinstance(f, TracedFunction) or not _is_user_code(f):
+    if isinstance(f, TracedFunction):
         return f
     if isinstance(f, (types.FunctionType, types.MethodType, functools.partial)):
-        return convert(f)
-    call_method = getattr(type(f), "__call__", None)
+        return f if _already_converted(f) or not _is_user_code(f) else convert(f)
+    call_method = type(f).__call__ if callable(f) else None
     if isinstance(call_method, types.FunctionType) and _is_user_code(call_method):
-        return convert(types.MethodType(call_method, f))
+        method = types.MethodType(call_method, f)
+        return method if _already_converted(call_method) else convert(method)
     return f
+
+
+def _already_converted(f) -> bool:
+    """Functions defined inside converted code (nested defs, lambdas) are converted with it."""
+    fn = f.func if isinstance(f, functools.partial) else f
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    return code in CONVERTED_CODES
 
 
 @functools.lru_cache(maxsize=4096)

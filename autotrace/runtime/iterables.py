@@ -50,6 +50,9 @@ class RangeSequence(GraphSequence):
         if isinstance(step, int) and step == 0:
             raise ValueError("range() arg 3 must not be zero")
         self.start, self.stop, self.step = start, stop, step
+        if builtins.all(type(a) is int for a in (start, stop, step)):
+            self.length = builtins.len(builtins.range(start, stop, step))
+            return
         if isinstance(step, int):
             span = stop - start + step - 1 if step > 0 else start - stop - step - 1
             count = floor_divide(span, abs(step))
@@ -94,8 +97,20 @@ def graph_sequence_of(x) -> GraphSequence | None:
     return None
 
 
+def rest_as_graph_sequence(iterable, item, items, where: str) -> GraphSequence:
+    """The items of a Python loop from `item` on (`items`: the iterator after it), when the
+    loop must continue as a graph loop."""
+    if isinstance(iterable, builtins.range):
+        return RangeSequence(item, iterable.stop, iterable.step)
+    return as_graph_sequence([item, *items], where)
+
+
 def as_graph_sequence(items: list, where: str) -> GraphSequence:
-    """Remaining items of a Python loop that must continue as a graph loop."""
+    """Items of a Python loop that must continue as a graph loop. Python ints counting up
+    or down by a fixed step stay Python ints (a range); other items are stacked."""
+    if _is_progression(items):
+        step = items[1] - items[0] if builtins.len(items) > 1 else 1
+        return RangeSequence(items[0], items[-1] + step, step)
     if items and builtins.all(isinstance(i, tuple) for i in items):
         columns = builtins.zip(*items)
         return ZipSequence([as_graph_sequence(list(c), where) for c in columns])
@@ -112,6 +127,15 @@ def as_graph_sequence(items: list, where: str) -> GraphSequence:
             f"tensor, so the rest of the loop must run as a graph loop; but its items cannot "
             f"be stacked into one array ({e}). Iterate over an array or a range instead."
         ) from None
+
+
+def _is_progression(items: list) -> bool:
+    if not items or not builtins.all(type(i) is int for i in items):
+        return False
+    if builtins.len(items) == 1:
+        return True
+    step = items[1] - items[0]
+    return step != 0 and builtins.all(b - a == step for a, b in builtins.zip(items, items[1:]))
 
 
 def range(*args):  # noqa: A001 - the builtin's name, on purpose

@@ -45,7 +45,8 @@ class Leaf:
             return f"the Python value {self.value!r}"
         if self.weak is not None:
             return f"a Python {self.weak.__name__}"
-        return f"a {type_str(self.shape, self.dtype)} array"
+        text = type_str(self.shape, self.dtype)
+        return f"{'an' if text[0] in 'aeiou' else 'a'} {text} array"
 
     @property
     def is_value(self) -> bool:
@@ -131,14 +132,22 @@ def _join_dtypes(name, a: Leaf, b: Leaf, labels, where):
         raise _mismatch(name, a, b, labels, where, f"numpy would not keep the Python "
                         f"{other.weak.__name__} as {strong.dtype}.")
     if a.dtype != b.dtype:
-        raise _mismatch(name, a, b, labels, where,
-                        f"Cast one of them, e.g. `{name} = {name}.astype(np.{a.dtype})`.")
+        example = f"`.astype(np.{a.dtype})`" if name.startswith("the ") else \
+            f"`{name} = {name}.astype(np.{a.dtype})`"
+        raise _mismatch(name, a, b, labels, where, f"Cast one of them, e.g. {example}.")
     return a.dtype, None
+
+
+def _quoted(name: str) -> str:
+    """`x` for a variable; a description such as "the result" as it is (capitalized: it
+    starts the message)."""
+    return name.capitalize() if name.startswith("the ") else f"`{name}`"
 
 
 def _mismatch(name, a: Leaf, b: Leaf, labels, where: str, advice: str) -> TracingError:
     return TracingError(
-        f"`{name}` is {a.describe()} {labels[0]} but {b.describe()} {labels[1]} ({where}). "
+        f"{_quoted(name)} is {a.describe()} {labels[0]} but {b.describe()} {labels[1]} "
+        f"({where}). "
         f"A graph needs one type per variable when the path depends on a tensor. {advice}"
         .rstrip()
     )
@@ -162,3 +171,36 @@ def to_value(leaf, joined: Joined):
     if isinstance(leaf, np.ndarray):
         return leaf.astype(joined.dtype)
     return joined.dtype.type(leaf)
+
+
+def align_placeholders(a, b) -> tuple:
+    """(a, b) with each placeholder (`Undefined(..., placeholder=True)`, the converter's
+    `retval` before a `return` ran) replaced by placeholders in the structure the other
+    side has there, so `return x, i` on one path meets the unset value on the other."""
+    if _is_placeholder(a) and _is_structure(b):
+        return _placeholders_like(b), b
+    if _is_placeholder(b) and _is_structure(a):
+        return a, _placeholders_like(a)
+    if type(a) is type(b) and type(a) in (tuple, list) and len(a) == len(b):
+        pairs = [align_placeholders(x, y) for x, y in zip(a, b)]
+        return type(a)(p[0] for p in pairs), type(b)(p[1] for p in pairs)
+    if type(a) is dict and type(b) is dict and list(a) == list(b):
+        pairs = {k: align_placeholders(a[k], b[k]) for k in a}
+        return {k: p[0] for k, p in pairs.items()}, {k: p[1] for k, p in pairs.items()}
+    return a, b
+
+
+def _is_placeholder(x) -> bool:
+    return isinstance(x, Undefined) and x.placeholder
+
+
+def _is_structure(x) -> bool:
+    return type(x) in (tuple, list, dict)
+
+
+def _placeholders_like(x):
+    if type(x) is dict:
+        return {k: _placeholders_like(v) for k, v in x.items()}
+    if type(x) in (tuple, list):
+        return type(x)(_placeholders_like(v) for v in x)
+    return Undefined("retval", placeholder=True)

@@ -25,3 +25,16 @@ def param_names(fn) -> tuple:
         return ()
     code = fn.__code__
     return code.co_varnames[: code.co_argcount]
+
+
+_GRAPH_STATEMENTS = {
+    "if": "an `if` whose condition is a tensor",
+    "while": "a `while` loop whose condition is a tensor",
+    "for": "a `for` loop over a tensor (or whose `break` depends on one)",
+    "conditional expression": "a conditional expression whose condition is a tensor",
+}
+
+
+def graph_statement(kind: str) -> str:
+    """`a `while` loop whose condition is a tensor`: what made statement `kind` a graph op."""
+    return _GRAPH_STATEMENTS.get(kind, f"a `{kind}` on a tensor")

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import ast
 
-from autotrace.convert.templates import replace, replace_expr
+from autotrace.convert.templates import replace, runtime_call
+from autotrace.convert.visitor import Transformer
 
 BINARY = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
@@ -29,26 +30,24 @@ COMPARE = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "
            ast.GtE: "ge"}
 
 
-class Arithmetic(ast.NodeTransformer):
+class Arithmetic(Transformer):
     def visit_BinOp(self, node: ast.BinOp):
         self.generic_visit(node)
-        fn = BINARY[type(node.op)]
-        new = replace_expr(f"at__.{fn}(left, right)", left=node.left, right=node.right)
+        new = runtime_call(BINARY[type(node.op)], node.left, node.right)
         return ast.copy_location(new, node)
 
     def visit_UnaryOp(self, node: ast.UnaryOp):
         self.generic_visit(node)
         fn = UNARY.get(type(node.op))
-        if fn is None:
-            return node
-        return ast.copy_location(replace_expr(f"at__.{fn}(x)", x=node.operand), node)
+        if fn is None or _is_number(node.operand):
+            return node  # `-1` stays a literal
+        return ast.copy_location(runtime_call(fn, node.operand), node)
 
     def visit_Compare(self, node: ast.Compare):
         self.generic_visit(node)
         if len(node.ops) != 1 or type(node.ops[0]) not in COMPARE:
             return node
-        fn = COMPARE[type(node.ops[0])]
-        new = replace_expr(f"at__.{fn}(left, right)", left=node.left, right=node.comparators[0])
+        new = runtime_call(COMPARE[type(node.ops[0])], node.left, node.comparators[0])
         return ast.copy_location(new, node)
 
     def visit_AugAssign(self, node: ast.AugAssign):
@@ -59,6 +58,10 @@ class Arithmetic(ast.NodeTransformer):
         (new,) = replace(f"target = at__.{fn}(target, value)", target=node.target.id,
                          value=node.value)
         return ast.copy_location(new, node)
+
+
+def _is_number(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float, complex)
 
 
 def transform(node: ast.AST, ctx) -> ast.AST:

@@ -3,7 +3,8 @@
     y = helper(x)          ->   y = at__.call(helper, x)
     y = self.layer(x)      ->   y = at__.call(self.layer, x)
     y = np.sin(x)          ->   y = np.sin(x)                 (numpy: dispatches by itself)
-    n = len(x)             ->   n = at__.len(x)               (also print, range, enumerate, zip)
+    n = len(x)             ->   n = at__.len(x)               (also print, range, enumerate, zip,
+                                                               bool)
 
 The callee is resolved statically where the function's globals, closure and builtins
 say what it is: numpy, the standard library and autotrace are left alone (the few numpy
@@ -23,14 +24,15 @@ import numpy as np
 
 from autotrace.convert.analysis import assigned
 from autotrace.convert.templates import replace_expr
+from autotrace.convert.visitor import Transformer
 
-BUILTIN_OVERLOADS = {"print", "range", "enumerate", "zip", "len"}
+BUILTIN_OVERLOADS = {"print", "range", "enumerate", "zip", "len", "bool"}
 _VALUE_METHODS = frozenset().union(
     *(dir(t) for t in (np.ndarray, list, dict, str, set, tuple, bytes, int, float)))
 _UNKNOWN = object()
 
 
-class Calls(ast.NodeTransformer):
+class Calls(Transformer):
     def __init__(self, fn: types.FunctionType, local_names: set):
         self.fn = fn
         self.locals = local_names
@@ -104,7 +106,7 @@ def _hashable(x) -> bool:
 def _is_user_class_instance(obj) -> bool:
     from autotrace.runtime.calls import _is_user_code
 
-    call = getattr(type(obj), "__call__", None)
+    call = type(obj).__call__ if callable(obj) else None
     return isinstance(call, types.FunctionType) and _is_user_code(call)
 
 
@@ -115,7 +117,7 @@ def _locals(func: ast.FunctionDef) -> set:
     return params | assigned(func.body)
 
 
-class _Scopes(ast.NodeTransformer):
+class _Scopes(Transformer):
     """Apply `Calls` per function scope (nested defs see their own locals)."""
 
     def __init__(self, fn, enclosing: set):

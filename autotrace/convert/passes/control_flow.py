@@ -11,10 +11,12 @@
 Each helper takes the variables its statement may change *and* reads first (so Python
 scoping keeps working), and returns the variables that are live afterwards: branch
 outputs and loop-carried variables come from liveness, so temporaries stay local to the
-helper. A variable that may be unbound before the statement starts as
-`at__.Undefined('name')`. An `if` whose every path returns becomes
-`return at__.if_return(...)`. The runtime decides per call whether the condition is a
-Python value (plain Python) or a traced tensor (a graph `cond` / `while_loop`).
+helper. A variable unbound before the statement starts as `at__.Undefined('name')` (one
+that may be bound keeps its value: `locals().get(...)`). An `if` whose every path returns
+becomes `return at__.if_return(...)`. Statements inside a `try` pass `try_line=` (graph
+control flow is refused there). Helper names (`if_true`, `loop_body`, ...) get a suffix
+when the user's code uses the name. The runtime decides per call whether the condition is
+a Python value (plain Python) or a traced tensor (a graph `cond` / `while_loop`).
 """
 
 from __future__ import annotations
@@ -23,13 +25,24 @@ import ast
 
 from autotrace.convert import analysis
 from autotrace.convert.templates import at_line, name_tuple, replace, replace_expr
+from autotrace.convert.visitor import Transformer
 
 GENERATED = "_autotrace_generated"
 
 
-class ControlFlow(ast.NodeTransformer):
-    def __init__(self):
+class ControlFlow(Transformer):
+    def __init__(self, user_names: set):
         self.outer: list[dict] = [{}]  # per scope: name -> "global" | "nonlocal"
+        self.try_lines: list[list[int]] = [[]]  # per scope: lines of the enclosing `try`s
+        self.user_names = user_names
+
+    def name(self, base: str) -> str:
+        """`base` (`if_true`, `loop_body`, `item`...), unless the user's code uses it."""
+        name, k = base, 0
+        while name in self.user_names:
+            k += 1
+            name = f"{base}_{k}"
+        return name
 
     # -- scopes ---------------------------------------------------------------------------
     def visit_FunctionDef(self, node: ast.FunctionDef):
@@ -39,12 +52,32 @@ class ControlFlow(ast.NodeTransformer):
         analysis.annotate(node)
         glob, nonloc = analysis.scope_declarations(node)
         self.outer.append({**dict.fromkeys(glob, "global"), **dict.fromkeys(nonloc, "nonlocal")})
+        self.try_lines.append([])
         self.generic_visit(node)
+        self.try_lines.pop()
         self.outer.pop()
         return node
 
     def visit_Lambda(self, node):
         return node
+
+    def visit_ClassDef(self, node):
+        """A class body runs once, in Python: only its methods are converted."""
+        node.body = [self.visit(s) if isinstance(s, ast.FunctionDef) else s for s in node.body]
+        return node
+
+    def visit_Try(self, node):
+        """Statements inside a `try` tell the runtime its line: graph control flow there is
+        refused (the graph runs after the `try` is gone)."""
+        self.try_lines[-1].append(node.lineno)
+        self.generic_visit(node)
+        self.try_lines[-1].pop()
+        return node
+
+    visit_TryStar = visit_Try
+
+    def _try_kwarg(self) -> str:
+        return f", try_line={self.try_lines[-1][-1]}" if self.try_lines[-1] else ""
 
     # -- if -------------------------------------------------------------------------------
     def visit_If(self, node: ast.If):
@@ -52,8 +85,7 @@ class ControlFlow(ast.NodeTransformer):
         changed = _ordered(in_body | in_else, node.body + node.orelse)
         outer = [(n, self.outer[-1][n]) for n in changed if n in self.outer[-1]]
         changed = [n for n in changed if n not in self.outer[-1]]
-        live_in = analysis.live_in(node.body, node.live_out) | analysis.live_in(
-            node.orelse, node.live_out)
+        live_in = node.branches_live_in
         params = [n for n in changed if n in live_in]
         if analysis.always_exits(node.body) and analysis.always_exits(node.orelse):
             return self._if(node, params, None, outer, [])
@@ -64,17 +96,18 @@ class ControlFlow(ast.NodeTransformer):
     def _if(self, node: ast.If, params: list, outputs: list | None, outer: list,
             one_sided: list):
         """`outputs=None`: every path returns (the helpers return the function's value)."""
-        returns = [_return(outputs, node)] if outputs else []
-        helpers = [_helper("if_true", params, node.body + returns, node, outer)]
-        false_name = "None"
+        returns = _return(outputs or [], node)
+        true_name, false_name = self.name("if_true"), "None"
+        helpers = [_helper(true_name, params, node.body + returns, node, outer)]
         if node.orelse or outputs is None or not params == outputs:
             orelse = node.orelse or [ast.Pass()]
-            helpers.append(_helper("if_false", params, orelse + returns, node, outer))
-            false_name = "if_false"
+            false_name = self.name("if_false")
+            helpers.append(_helper(false_name, params, orelse + returns, node, outer))
         args = "" if outputs is None or params == outputs else f", {tuple(outputs)!r}"
         entry = "if_return" if outputs is None else "if_stmt"
+        kwargs = _outer_kwarg(outer) + self._try_kwarg()
         call = replace_expr(
-            f"at__.{entry}(test, if_true, {false_name}, state{args}{_outer_kwarg(outer)})",
+            f"at__.{entry}(test, {true_name}, {false_name}, state{args}{kwargs})",
             test=node.test, state=_state(params))
         if outputs is None:
             stmt = ast.Return(value=call)
@@ -89,39 +122,40 @@ class ControlFlow(ast.NodeTransformer):
     # -- while ----------------------------------------------------------------------------
     def visit_While(self, node: ast.While):
         loop_vars, outer = self._loop_vars(node, analysis.assigned(node.body), set())
-        cond = _helper("loop_cond", loop_vars, [ast.Return(value=node.test)], node, [])
-        body = _helper("loop_body", loop_vars, node.body + [_return(loop_vars, node)], node,
-                       outer)
-        call = replace_expr(f"at__.while_stmt(loop_cond, loop_body, state{_outer_kwarg(outer)})",
+        cond_name, body_name = self.name("loop_cond"), self.name("loop_body")
+        cond = _helper(cond_name, loop_vars, [ast.Return(value=node.test)], node, [])
+        body = _helper(body_name, loop_vars, node.body + _return(loop_vars, node), node, outer)
+        kwargs = _outer_kwarg(outer) + self._try_kwarg()
+        call = replace_expr(f"at__.while_stmt({cond_name}, {body_name}, state{kwargs})",
                             state=_state(loop_vars))
         return self._loop_result(node, loop_vars, [cond, body], call)
 
     # -- for ------------------------------------------------------------------------------
     def visit_For(self, node: ast.For):
         targets = analysis.assigned(node.target)
-        flag = getattr(node, "break_flag", None)
-        extra = {flag} if flag else set()
+        flags = getattr(node, "break_flags", [])
+        extra = set(flags)
         loop_vars, outer = self._loop_vars(node, analysis.assigned(node.body),
                                            (targets & node.live_out) | extra)
         body_stmts = list(node.body)
         if isinstance(node.target, ast.Name) and node.target.id not in loop_vars:
             item = node.target.id
         else:
-            item = "item"
-            (unpack,) = replace("target = item", target=node.target)
+            item = self.name("item")
+            (unpack,) = replace("target = item", target=node.target, item=item)
             body_stmts.insert(0, at_line(unpack, node))
-        body = _helper("loop_body", [item, *loop_vars],
-                       body_stmts + [_return(loop_vars, node)], node, outer)
-        helpers = [body]
+        body_name = self.name("loop_body")
+        helpers = [_helper(body_name, [item, *loop_vars], body_stmts + _return(loop_vars, node),
+                           node, outer)]
         extra_test = ""
-        if flag:
-            test = replace_expr(f"not {flag}")
-            helpers.insert(0, _helper("loop_test", loop_vars, [ast.Return(value=test)], node,
-                                      []))
-            extra_test = ", extra_test=loop_test"
-        call = replace_expr(
-            f"at__.for_stmt(iterable, loop_body, state{extra_test}{_outer_kwarg(outer)})",
-            iterable=node.iter, state=_state(loop_vars))
+        if flags:
+            test_name = self.name("loop_test")
+            test = replace_expr(" and ".join(f"not {f}" for f in flags))
+            helpers.insert(0, _helper(test_name, loop_vars, [ast.Return(value=test)], node, []))
+            extra_test = f", extra_test={test_name}"
+        kwargs = extra_test + _outer_kwarg(outer) + self._try_kwarg()
+        call = replace_expr(f"at__.for_stmt(iterable, {body_name}, state{kwargs})",
+                            iterable=node.iter, state=_state(loop_vars))
         return self._loop_result(node, loop_vars, helpers, call)
 
     def _loop_vars(self, node, assigned: set, also: set):
@@ -173,8 +207,9 @@ def _helper(name: str, params: list, body: list, at: ast.AST, outer: list) -> as
     return at_line(fn, at)
 
 
-def _return(names: list, at: ast.AST) -> ast.Return:
-    return at_line(ast.Return(value=name_tuple(names)), at)
+def _return(names: list, at: ast.AST) -> list:
+    """`return a, b` of a helper's results (nothing when there are none)."""
+    return [at_line(ast.Return(value=name_tuple(names)), at)] if names else []
 
 
 def _state(names: list) -> ast.expr:
@@ -186,14 +221,21 @@ def _outer_kwarg(outer: list) -> str:
 
 
 def _undefined(names: list, node) -> list:
+    """`n = at__.Undefined('n')` for the `names` unbound before `node`; a name that may or
+    may not be bound keeps its value if it has one."""
     defined = getattr(node, "defined_in", frozenset())
+    maybe = getattr(node, "maybe_in", frozenset())
     out = []
     for n in names:
-        if n not in defined:
+        if n in defined:
+            continue
+        if n in maybe:
+            (stmt,) = replace(f"{n} = locals().get('{n}', at__.Undefined('{n}'))")
+        else:
             (stmt,) = replace(f"{n} = at__.Undefined('{n}')")
-            out.append(at_line(stmt, node))
+        out.append(at_line(stmt, node))
     return out
 
 
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
-    return ControlFlow().visit(node)
+    return ControlFlow(analysis.all_names(node)).visit(node)

@@ -17,9 +17,10 @@ import ast
 
 from autotrace.convert.passes.logical import _thunk
 from autotrace.convert.templates import replace
+from autotrace.convert.visitor import Transformer
 
 
-class Exceptions(ast.NodeTransformer):
+class Exceptions(Transformer):
     def visit_Assert(self, node: ast.Assert):
         self.generic_visit(node)
         if node.msg is None:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import ast
 import itertools
 
-from autotrace.convert.templates import replace_expr
+from autotrace.convert import analysis
+from autotrace.convert.templates import runtime_call
+from autotrace.convert.visitor import Transformer
 
 
 def _thunk(node: ast.expr) -> ast.Lambda:
@@ -26,27 +28,31 @@ def _thunk(node: ast.expr) -> ast.Lambda:
     )
 
 
-class Logical(ast.NodeTransformer):
-    def __init__(self):
+class Logical(Transformer):
+    def __init__(self, user_names: set):
         self._temps = itertools.count()
+        self.user_names = user_names
+
+    def _temp(self) -> str:
+        """A fresh `cmp_<n>` that the user's code does not use."""
+        name = f"cmp_{next(self._temps)}"
+        return self._temp() if name in self.user_names else name
 
     def visit_BoolOp(self, node: ast.BoolOp):
         self.generic_visit(node)
         fn = "and_" if isinstance(node.op, ast.And) else "or_"
-        call = replace_expr(f"at__.{fn}(first)", first=node.values[0])
-        call.args += [_thunk(v) for v in node.values[1:]]
+        call = runtime_call(fn, node.values[0], *[_thunk(v) for v in node.values[1:]])
         return ast.copy_location(call, node)
 
     def visit_UnaryOp(self, node: ast.UnaryOp):
         self.generic_visit(node)
         if not isinstance(node.op, ast.Not):
             return node
-        return ast.copy_location(replace_expr("at__.not_(x)", x=node.operand), node)
+        return ast.copy_location(runtime_call("not_", node.operand), node)
 
     def visit_IfExp(self, node: ast.IfExp):
         self.generic_visit(node)
-        call = replace_expr("at__.if_exp(test)", test=node.test)
-        call.args += [_thunk(node.body), _thunk(node.orelse)]
+        call = runtime_call("if_exp", node.test, _thunk(node.body), _thunk(node.orelse))
         return ast.copy_location(call, node)
 
     def visit_Compare(self, node: ast.Compare):
@@ -58,7 +64,7 @@ class Logical(ast.NodeTransformer):
         for i, op in enumerate(node.ops):
             left, right = operands[i], operands[i + 1]
             if i + 1 < len(node.ops) and not isinstance(right, (ast.Name, ast.Constant)):
-                temp = f"cmp_{next(self._temps)}"
+                temp = self._temp()
                 operands[i + 1] = ast.Name(id=temp, ctx=ast.Load())
                 right = ast.NamedExpr(target=ast.Name(id=temp, ctx=ast.Store()), value=right)
             parts.append(ast.Compare(left=left, ops=[op], comparators=[right]))
@@ -67,4 +73,4 @@ class Logical(ast.NodeTransformer):
 
 
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
-    return Logical().visit(node)
+    return Logical(analysis.all_names(node)).visit(node)

@@ -11,9 +11,11 @@ returns, which the control-flow pass turns into `return at__.if_return(...)`:
                                            return y
 
 Returns that cannot be lifted that way (inside loops, or with several fall-through paths)
-use flags, as AutoGraph does: `do_return = True; retval = value` (plus `break` inside
-loops), the rest of each block guarded by `if not do_return:`, and `return retval` at the
-end. `retval` starts as a placeholder that takes the type of the value returned.
+use flags, as AutoGraph does: `do_return = True; retval = value`, the rest of each block
+guarded by `if not do_return:`, and `return retval` at the end. A loop that may return
+stops when the flag is set: it is recorded as the loop's `return_flag`, which the
+break/continue pass adds to the loop's condition like a `break` flag. `retval` starts as
+a placeholder that takes the type of the value returned.
 """
 
 from __future__ import annotations
@@ -22,18 +24,27 @@ import ast
 
 from autotrace.convert import analysis
 from autotrace.convert.templates import replace
+from autotrace.convert.visitor import walk
 
 _LOOPS = (ast.While, ast.For)
 
 
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
+    for func in [n for n in walk(node) if isinstance(n, ast.FunctionDef)]:
+        _single_exit(func)  # nested defs are converted with their parent
+    return node
+
+
+def _single_exit(node: ast.FunctionDef) -> ast.FunctionDef:
     if not _has_inner_return(node.body):
         return node
     body = _lift(node.body)
     if _liftable(body):
         node.body = body
         return node
-    node.body = _with_flags(node)
+    node.body, flag = _with_flags(node)
+    analysis.annotate(node)
+    node.body = _without_dead_sets(node.body, flag)
     return node
 
 
@@ -86,11 +97,32 @@ def _with_flags(func: ast.FunctionDef) -> list:
     taken = analysis.assigned(func.body) | analysis.reads(func.body)
     flag, value = _fresh("do_return", taken), _fresh("retval", taken)
     prologue = replace(f"{flag} = False\n{value} = at__.Undefined('{value}', placeholder=True)")
-    body = _flag_block(func.body, flag, value, in_loop=False)
+    body = _flag_block(func.body, flag, value)
     epilogue = replace(f"return {value}")
     for stmt in prologue + epilogue:
         ast.copy_location(stmt, func.body[0])
-    return prologue + body + epilogue
+    return prologue + body + epilogue, flag
+
+
+def _without_dead_sets(stmts: list, flag: str) -> list:
+    """`stmts` without the `flag = True` that nothing reads (e.g. on the last path)."""
+    kept = []
+    for stmt in stmts:
+        if _sets(stmt, flag) and flag not in stmt.live_out:
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                setattr(stmt, field, _without_dead_sets(block, flag) or [ast.Pass()])
+        for part in getattr(stmt, "handlers", []) + getattr(stmt, "cases", []):
+            part.body = _without_dead_sets(part.body, flag) or [ast.Pass()]
+        kept.append(stmt)
+    return kept
+
+
+def _sets(stmt, flag: str) -> bool:
+    return isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
+        isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == flag
 
 
 def _fresh(base: str, taken: set) -> str:
@@ -101,33 +133,34 @@ def _fresh(base: str, taken: set) -> str:
     return name
 
 
-def _flag_block(stmts: list, flag: str, value: str, in_loop: bool) -> list:
+def _flag_block(stmts: list, flag: str, value: str) -> list:
+    """`return v` -> `flag = True; value = v`; what follows a statement that may return is
+    guarded by `if not flag:`."""
     out = []
     for i, stmt in enumerate(stmts):
         if isinstance(stmt, ast.Return):
             ret = stmt.value or ast.Constant(value=None)
-            new = replace(f"{flag} = True\n{value} = v" + ("\nbreak" if in_loop else ""), v=ret)
+            new = replace(f"{flag} = True\n{value} = v", v=ret)
             out += [ast.copy_location(s, stmt) for s in new]
             return out
         exits = analysis.contains([stmt], (ast.Return,))
-        _flag_children(stmt, flag, value, in_loop)
+        _flag_children(stmt, flag, value)
+        if exits and isinstance(stmt, _LOOPS):
+            stmt.return_flag = flag  # the loop stops once it is set (break_continue pass)
         out.append(stmt)
         rest = stmts[i + 1:]
         if rest and exits:
             (guard,) = replace(f"if not {flag}:\n    pass")
-            guard.body = _flag_block(rest, flag, value, in_loop)
+            guard.body = _flag_block(rest, flag, value)
             out.append(ast.copy_location(guard, rest[0]))
             return out
     return out
 
 
-def _flag_children(stmt, flag: str, value: str, in_loop: bool) -> None:
-    inner_loop = in_loop or isinstance(stmt, _LOOPS)
+def _flag_children(stmt, flag: str, value: str) -> None:
     for field in ("body", "orelse", "finalbody"):
         block = getattr(stmt, field, None)
         if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-            loop_body = isinstance(stmt, _LOOPS) and field == "body"
-            setattr(stmt, field, _flag_block(block, flag, value, inner_loop if loop_body
-                                             else in_loop))
-    for handler in getattr(stmt, "handlers", []):
-        handler.body = _flag_block(handler.body, flag, value, in_loop)
+            setattr(stmt, field, _flag_block(block, flag, value))
+    for part in getattr(stmt, "handlers", []) + getattr(stmt, "cases", []):
+        part.body = _flag_block(part.body, flag, value)

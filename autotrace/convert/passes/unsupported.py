@@ -1,10 +1,11 @@
 """Reject what a graph cannot express, naming the construct and the line.
 
-Refused at conversion: generators (`yield`, `yield from`), `await`, `async for`,
-`async with` (and `async def`, refused when reading the source). Guarded at run time:
-a `match` subject is wrapped in `at__.match_subject(...)`, which refuses a traced value,
-and an assignment to a `global` name goes through `at__.set_global(...)`, which refuses to
-let a traced value escape the function.
+Refused at conversion, in the function and the defs nested in it (which are converted
+with it): generators (`yield`, `yield from`), `await`, `async for`, `async with`, nested
+`async def` (and `async def` itself, refused when reading the source). Guarded at run
+time: a `match` subject is wrapped in `at__.match_subject(...)`, which refuses a traced
+value, and an assignment (or augmented assignment) to a `global` name goes through
+`at__.set_global(...)`, which refuses to let a traced value escape the function.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import ast
 
 from autotrace.convert import analysis
 from autotrace.convert.templates import replace, replace_expr
+from autotrace.convert.visitor import Transformer
 from autotrace.errors import ConversionError
 
 _REFUSED = {
@@ -22,10 +24,11 @@ _REFUSED = {
     ast.Await: ("`await`", "a graph has no event loop; compute the awaited value outside."),
     ast.AsyncFor: ("`async for`", "a graph has no event loop."),
     ast.AsyncWith: ("`async with`", "a graph has no event loop."),
+    ast.AsyncFunctionDef: ("`async def`", "a graph has no event loop."),
 }
 
 
-class Unsupported(ast.NodeTransformer):
+class Unsupported(Transformer):
     def __init__(self, ctx, globals_: set):
         self.ctx = ctx
         self.globals = globals_
@@ -41,10 +44,20 @@ class Unsupported(ast.NodeTransformer):
         return super().generic_visit(node)
 
     def visit_FunctionDef(self, node):
-        # Nested functions are their own scope: their globals are their own business.
-        if node is not self.ctx.root:
+        if node is self.ctx.root:
+            return self.generic_visit(node)
+        # A nested def is converted with its parent (so refused constructs are refused in it
+        # too); its `global` declarations are its own.
+        return Unsupported(self.ctx, analysis.scope_declarations(node)[0]).generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign):
+        self.generic_visit(node)
+        if not (isinstance(node.target, ast.Name) and node.target.id in self.globals):
             return node
-        return self.generic_visit(node)
+        name = node.target.id
+        value = ast.BinOp(left=ast.Name(id=name, ctx=ast.Load()), op=node.op, right=node.value)
+        (new,) = replace(f"{name} = at__.set_global('{name}', value)", value=value)
+        return ast.copy_location(new, node)
 
     def visit_Match(self, node: ast.Match):
         self.generic_visit(node)

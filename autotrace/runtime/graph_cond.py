@@ -1,0 +1,171 @@
+"""`graph_cond`: trace two branches into sub-graphs and add one `cond` node.
+
+Each branch is traced in a child builder; the values the branches give are joined per
+variable by the rules of `runtime.merge` (weak Python scalars, unknown dims, one dtype),
+and the captured outer values are aligned so both sub-graphs take the same inputs.
+"""
+
+from __future__ import annotations
+
+from autotrace import context
+from autotrace.errors import TracingError
+from autotrace.graph.ir import Var
+from autotrace.ops import control
+from autotrace.runtime import merge
+from autotrace.runtime.raising import BranchRaises
+from autotrace.runtime.undefined import Undefined
+from autotrace.runtime.where import here
+from autotrace.signature import flatten, leaf_paths, unflatten
+from autotrace.tensor import Tensor
+
+
+def graph_cond(pred, true_fn, false_fn, names, kind: str):
+    """Trace both branches into sub-graphs and add one `cond` node.
+
+    A branch that ends in `raise` (see `runtime.raising`) contributes a `raise` node and
+    no values; the node then takes its types from the other branch.
+    """
+    builder = context.current_builder()
+    where = here(2)
+    check_scalar_condition(pred, kind, where)
+    branches = [_trace_branch(builder, fn, label) for fn, label in
+                ((true_fn, "then"), (false_fn, "orelse"))]
+    live = [b for b in branches if b.raised is None]
+    if len(live) == 2:
+        _align(*live)
+    if not live:
+        _add_cond(builder, pred, branches, ())
+        raise BranchRaises(branches[0].raised)
+    tree = live[0].tree
+    if any(b.tree != tree for b in live):
+        raise TracingError(
+            f"The branches of the `{kind}` at {where} give different structures "
+            f"({live[0].tree} vs {live[1].tree}). With a tensor condition both branches must "
+            "give the same variables with the same nesting."
+        )
+    leaf_names = _leaf_names(names, tree)
+    joined = _join_branches(branches, leaf_names, where, kind)
+    for b in branches:
+        leaves = b.leaves if b.raised is None else [_PLACEHOLDER] * len(joined)
+        with b.child:  # casts of branch values belong to the branch
+            b.child.graph.outputs = [branch_output(b.child, leaf, j) for leaf, j in
+                                     zip(leaves, joined) if j.kind == "tensor"]
+    outputs = tuple(Var(j.shape, j.dtype, weak=j.weak) for j in joined if j.kind == "tensor")
+    _add_cond(builder, pred, branches, outputs)
+    return unflatten(tree, _results(builder, joined, outputs, leaf_names, kind, where))
+
+
+class _Branch:
+    __slots__ = ("child", "result", "leaves", "tree", "raised")
+
+    def __init__(self, child, result, raised):
+        self.child, self.raised = child, raised
+        self.set_result(result)
+
+    def set_result(self, result) -> None:
+        self.result = result
+        self.leaves, self.tree = flatten(result) if self.raised is None else (None, None)
+
+
+def _align(a: _Branch, b: _Branch) -> None:
+    """Give a branch's unset `retval` the structure the other branch returns."""
+    ra, rb = merge.align_placeholders(a.result, b.result)
+    a.set_result(ra)
+    b.set_result(rb)
+
+
+_PLACEHOLDER = Undefined("branch value", placeholder=True)
+
+
+def _trace_branch(builder, fn, label) -> _Branch:
+    child = builder.child(label)
+    child.in_branch = True
+    try:
+        with child:
+            result = fn()
+    except BranchRaises as raised:
+        return _Branch(child, None, raised.exception)
+    return _Branch(child, result, None)
+
+
+def _join_branches(branches, names, where, kind: str) -> list:
+    labels = ("in the `if` branch", "in the `else` branch") if kind == "if" else \
+        ("when the condition holds", "when it does not")
+    if all(b.raised is None for b in branches):
+        t, f = branches
+        return [merge.join(n, merge.classify(a), merge.classify(b), labels, where)
+                for n, a, b in zip(names, t.leaves, f.leaves)]
+    (live,) = [b for b in branches if b.raised is None]
+    return [merge.single(merge.classify(leaf)) for leaf in live.leaves]
+
+
+def _add_cond(builder, pred, branches, outputs) -> None:
+    operands = align_captures(builder, [b.child for b in branches])
+    params = {"then": branches[0].child.graph, "orelse": branches[1].child.graph}
+    builder.add_node(control.cond, (builder.to_input(pred), *operands), params, outputs)
+
+
+def check_scalar_condition(pred: Tensor, kind: str, where: str) -> None:
+    """Refuse a condition with more than one element, as Python's `bool(array)` does."""
+    shape = pred.symbol.shape
+    if any(d is not None and d != 1 for d in shape):
+        raise ValueError(
+            f"The truth value of an array with more than one element is ambiguous: the "
+            f"condition of the `{kind}` at {where} has shape {pred.symbol.type_str()}. "
+            "Use a.any() or a.all(), or np.where(...) for elementwise selection."
+        )
+
+
+def _leaf_names(names, tree) -> list[str]:
+    if not names:
+        return leaf_paths(tree, "the result")
+    if len(names) == 1:
+        return leaf_paths(tree, names[0])
+    if tree.kind == "tuple" and len(tree.children) <= len(names):
+        out = []
+        for name, child in zip(names, tree.children):
+            out += leaf_paths(child, name)
+        return out
+    return leaf_paths(tree, "the result")
+
+
+def branch_output(child, leaf, joined: merge.Joined):
+    """What sub-graph `child` outputs for `leaf`, converted to the joined type."""
+    value = merge.to_value(leaf, joined)
+    return child.to_input(value) if isinstance(value, Tensor) else value
+
+
+def align_captures(builder, children) -> list:
+    """Union of the children's captured outer values; every child graph takes all of them,
+    in the same order, as its inputs (after any explicit inputs it already has)."""
+    order, seen = [], {}
+    for child in children:
+        for outer, _ in child.captures:
+            if id(outer) not in seen:
+                seen[id(outer)] = len(order)
+                order.append(outer)
+    for child in children:
+        explicit = child.graph.inputs[: len(child.graph.inputs) - len(child.captures)]
+        mine = {id(outer): inner for outer, inner in child.captures}
+        child.graph.inputs = explicit + [
+            mine.get(id(o)) or Var(getattr(o, "shape", ()), getattr(o, "dtype", float))
+            for o in order
+        ]
+    return order
+
+
+def _results(builder, joined, outputs, names, kind, where) -> list:
+    tensors = iter(outputs)
+    out = []
+    for name, j in zip(names, joined):
+        if j.kind == "tensor":
+            var = next(tensors)
+            if var.name is None and not name.startswith("the "):
+                var.name = name
+            out.append(builder.tensor(var))
+        elif j.kind == "undefined":
+            out.append(Undefined(name, f"it is not assigned on every path of the `{kind}` "
+                                       f"at {where}"))
+        else:
+            out.append(j.value)
+    return out

@@ -1,0 +1,220 @@
+"""`graph_while` / `graph_for`: trace a loop's condition and body into one `while_loop` node.
+
+Loop-variable types come from the values before the loop and are relaxed until one
+iteration keeps them (dims that change become unknown, Python scalars adopt the dtype
+numpy gives them against arrays); Python values that stay the same are not carried.
+"""
+
+from __future__ import annotations
+
+from autotrace import context
+from autotrace.errors import TracingError
+from autotrace.graph.ir import Var
+from autotrace.ops import control
+from autotrace.runtime import merge
+from autotrace.runtime.graph_cond import (
+    align_captures,
+    branch_output,
+    check_scalar_condition,
+)
+from autotrace.runtime.undefined import Undefined
+from autotrace.runtime.values import is_traced, truth
+from autotrace.runtime.where import here, param_names
+from autotrace.signature import flatten, leaf_paths, unflatten
+from autotrace.tensor import Tensor
+
+MAX_RELAXATIONS = 4
+
+
+def as_state(result, n: int) -> tuple:
+    """What a loop body returned, as the tuple of its `n` loop variables."""
+    if n == 0:
+        return ()
+    return (result,) if n == 1 else tuple(result)
+
+
+def state_result(state: tuple):
+    """Loop variables as generated code unpacks them: one value alone, several as a tuple."""
+    return state[0] if len(state) == 1 else state
+
+
+def graph_while(cond_fn, body_fn, state: tuple, names, kind: str, where: str | None = None):
+    """Trace `cond_fn`/`body_fn` over loop variables `state` into one `while_loop` node.
+
+    Loop-variable types come from the values before the loop; dims that change in the
+    body become unknown and Python scalars adopt the array dtype numpy would give, then
+    the body is traced again (at most `MAX_RELAXATIONS` times).
+    """
+    builder = context.current_builder()
+    where = where or here(2)
+    state = tuple(state)
+    leaves, tree, leaf_names, types = _initial_types(state, names)
+    for _ in range(MAX_RELAXATIONS + 1):
+        cond_child, body_child, result, test = _trace_loop(
+            builder, cond_fn, body_fn, tree, types, leaf_names, where)
+        aligned, result = merge.align_placeholders(state, result)
+        if flatten(aligned)[1] != tree:  # an unset `retval` takes the returned structure
+            state = aligned
+            leaves, tree, leaf_names, types = _initial_types(state, names)
+            continue
+        body_leaves = _same_structure(result, tree, names, where)
+        new_types = [_relax(n, t, merge.classify(out), where)
+                     for n, t, out in zip(leaf_names, types, body_leaves)]
+        if new_types == types:
+            break
+        types = new_types
+    else:  # pragma: no cover - relaxation reaches a fixpoint in two rounds
+        raise TracingError(f"loop variable types did not settle for the loop at {where}")
+    carried = [i for i, t in enumerate(types) if t.kind == "tensor"]
+    with cond_child:
+        cond_child.graph.outputs = [_loop_test(cond_child, test, where)]
+    with body_child:  # casts of body values belong to the body
+        body_child.graph.outputs = [branch_output(body_child, body_leaves[i], types[i])
+                                    for i in carried]
+    captured = align_captures(builder, [cond_child, body_child])
+    init_inputs = [builder.to_input(merge.to_value(leaves[i], types[i])) for i in carried]
+    outputs = tuple(Var(types[i].shape, types[i].dtype, leaf_names[i], weak=types[i].weak)
+                    for i in carried)
+    builder.add_node(control.while_loop, (*init_inputs, *captured),
+                     {"cond": cond_child.graph, "body": body_child.graph}, outputs)
+    results = _loop_results(builder, types, outputs, leaf_names, kind, where)
+    return state_result(unflatten(tree, results))
+
+
+def _initial_types(state: tuple, names):
+    """Leaves, structure, leaf names and initial loop types of the loop variables."""
+    leaves, tree = flatten(state)
+    if len(names) == len(state):
+        leaf_names = [n for name, child in zip(names, tree.children)
+                      for n in leaf_paths(child, name)]
+    else:
+        leaf_names = leaf_paths(tree, "loop variable")
+    types = [merge.single(merge.classify(x)) for x in leaves]
+    return leaves, tree, leaf_names, types
+
+
+def _trace_loop(builder, cond_fn, body_fn, tree, types, names, where):
+    """Trace the condition and one iteration; returns the children, the new state, the test."""
+    cond_child, body_child = builder.child("cond"), builder.child("body")
+    with cond_child:
+        test = cond_fn(*unflatten(tree, _loop_inputs(cond_child, types, names)))
+    with body_child:
+        result = body_fn(*unflatten(tree, _loop_inputs(body_child, types, names)))
+    return cond_child, body_child, tuple(as_state(result, len(tree.children))), test
+
+
+def _same_structure(result: tuple, tree, names, where: str) -> list:
+    """The leaves of the state after one iteration, which must nest like before it."""
+    out_leaves, out_tree = flatten(result)
+    if out_tree == tree:
+        return out_leaves
+    changed = [(n, a, b) for n, a, b in zip(names, tree.children, out_tree.children) if a != b]
+    name, before, after = changed[0] if changed and len(names) == len(tree.children) else \
+        ("the loop variables", tree, out_tree)
+    raise TracingError(
+        f"The body of the loop at {where} changes the structure of `{name}` ({before} before, "
+        f"{after} after one iteration): a graph loop needs the same nesting on every "
+        "iteration. Give it its final keys/length before the loop."
+    )
+
+
+def _loop_inputs(child, types, names) -> list:
+    values = []
+    for t, name in zip(types, names):
+        if t.kind == "tensor":
+            values.append(child.add_input(t.shape, t.dtype, name, weak=t.weak))
+        elif t.kind == "undefined":
+            values.append(t.value if t.value.placeholder else
+                          Undefined(name, "it is first assigned inside the loop body"))
+        else:
+            values.append(t.value)
+    return values
+
+
+def _relax(name: str, t: merge.Joined, out: merge.Leaf, where: str) -> merge.Joined:
+    """The loop type after seeing what one iteration gives (see `graph_while`)."""
+    if t.kind == "undefined":
+        if t.value.placeholder and out.is_value:
+            return merge.Joined("tensor", None, out.shape, out.dtype, out.weak)
+        return t
+    if t.kind == "const":
+        if out.kind == "const" and merge.same_constant(t.value, out.value):
+            return t
+        raise TracingError(
+            f"`{name}` is {merge.classify(t.value).describe()} before the loop at {where} and "
+            f"{out.describe()} after an iteration. A graph loop can only carry arrays and "
+            "numbers; Python objects such as lists must not change inside it."
+        )
+    labels = ("before the loop", "after one iteration")
+    before = merge.Leaf("tensor", None, t.shape, t.dtype, t.weak)
+    if out.kind == "undefined":
+        raise TracingError(f"`{name}` is deleted inside the loop body at {where}")
+    if not out.is_value:
+        raise merge._mismatch(name, before, out, labels, where, "")
+    if len(out.shape) != len(t.shape):
+        start = f"`{name} = np.zeros_like(...)`" if not t.shape else f"`{name}` with that rank"
+        raise TracingError(
+            f"`{name}` is {before.describe()} before the loop at {where} but "
+            f"{out.describe()} after one iteration. A graph loop keeps one rank per variable "
+            f"(a loop that runs zero times must still give `{name}` a value of that shape): "
+            f"start it as an array of the final shape, e.g. {start}."
+        )
+    if t.weak is None and out.weak is None and t.dtype != out.dtype:
+        raise TracingError(
+            f"`{name}` changes dtype from {t.dtype} to {out.dtype} inside the loop at "
+            f"{where}. A graph loop keeps one dtype per variable: cast it before the loop "
+            f"(e.g. `{name} = {name}.astype(np.{out.dtype})`) or inside the body."
+        )
+    j = merge.join(name, before, out, labels, where)
+    if t.weak is not None and j.weak is None:  # a Python scalar adopting the array dtype
+        return merge.Joined("tensor", None, j.shape, j.dtype, None)
+    return merge.Joined("tensor", None, j.shape, j.dtype, j.weak)
+
+
+def _loop_test(child, test, where):
+    if isinstance(test, Tensor):
+        check_scalar_condition(test, "while", where)
+        return child.to_input(test)
+    return bool(truth(test))
+
+
+def _loop_results(builder, types, outputs, names, kind, where) -> list:
+    tensors = iter(outputs)
+    results = []
+    for t, name in zip(types, names):
+        if t.kind == "tensor":
+            results.append(builder.tensor(next(tensors)))
+        elif t.kind == "undefined" and t.value.placeholder:
+            results.append(t.value)
+        elif t.kind == "undefined":
+            results.append(Undefined(name, f"it is first assigned inside the `{kind}` loop at "
+                                           f"{where}, which may run zero times; give it a "
+                                           "value before the loop"))
+        else:
+            results.append(t.value)
+    return results
+
+
+def graph_for(sequence, body_fn, state: tuple, extra_test=None):
+    """A graph loop over `sequence` (length and item access by a traced index)."""
+    from autotrace.ops.elementwise import add, less, logical_and
+
+    names = ("index",) + tuple(param_names(body_fn)[1:])
+    where = here(2)
+
+    def cond_fn(i, *s):
+        inside = less(i, sequence.length)
+        if extra_test is None:
+            return inside
+        test = extra_test(*s)
+        if is_traced(test):
+            return logical_and(inside, test)
+        return inside if truth(test) else False
+
+    def body_fn2(i, *s):
+        new = as_state(body_fn(sequence.item(i), *s), len(s))
+        return state_result((add(i, 1), *new))
+
+    result = graph_while(cond_fn, body_fn2, (0, *state), names, "for", where)
+    result = as_state(result, len(state) + 1)
+    return state_result(result[1:])
