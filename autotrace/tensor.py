@@ -95,6 +95,19 @@ def _binary(name):
     return (lambda self, other: fn(self, other)), (lambda self, other: fn(other, self))
 
 
+def _unary(fn):
+    return lambda self: fn(self)
+
+
+def _method(fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
 def _install_operators():
     for dunder, name in _BINARY.items():
         forward, reflected = _binary(name)
@@ -103,9 +116,9 @@ def _install_operators():
     for dunder, name in _COMPARE.items():
         setattr(TensorBase, f"__{dunder}__", _binary(name)[0])
     for dunder, name in _UNARY.items():
-        setattr(TensorBase, f"__{dunder}__", lambda self, _fn=getattr(F, name): _fn(self))
+        setattr(TensorBase, f"__{dunder}__", _unary(getattr(F, name)))
     for method in _METHODS:
-        setattr(TensorBase, method, lambda self, *a, _fn=getattr(F, method), **k: _fn(self, *a, **k))
+        setattr(TensorBase, method, _method(getattr(F, method)))
     TensorBase.__hash__ = object.__hash__
     TensorBase.__round__ = _round
 
@@ -279,7 +292,8 @@ class EagerTensor(TensorBase):
 
     def __repr__(self) -> str:
         value = np.asarray(self._value)
-        return f"{type(self).__name__}({np.array2string(value, separator=', ')}, dtype={value.dtype})"
+        text = np.array2string(value, separator=", ")
+        return f"{type(self).__name__}({text}, dtype={value.dtype})"
 
     def __array__(self, dtype=None, copy=None):
         value = np.asarray(self._value)
@@ -355,7 +369,8 @@ class Variable(EagerTensor):
 
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
-        return f"<Variable{label} {np.array2string(self._value, separator=', ')} dtype={self.dtype}>"
+        text = np.array2string(self._value, separator=", ")
+        return f"<Variable{label} {text} dtype={self.dtype}>"
 
 
 _install_operators()

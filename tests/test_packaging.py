@@ -1,6 +1,7 @@
 """The explicit package list in pyproject.toml must cover every package directory."""
 
 import pathlib
+
 import pytest
 
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autotrace import context
 from autotrace.graph.ir import Origin, Var
 
 

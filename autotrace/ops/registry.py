@@ -16,7 +16,7 @@ engine serves eager code, traced code and graph transforms alike.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
