@@ -115,8 +115,19 @@ def _find_lambda(lines: list, code) -> ast.Lambda:
     found = [n for n in candidates
              if tuple(a.arg for a in n.args.args + n.args.kwonlyargs) == tuple(params)]
     if len(found) > 1:
-        column = next(iter(code.co_positions()), (None, None, None, None))[2]
-        found = [n for n in found if n.body.col_offset == column] or found[:1]
-    if not found:
-        raise SourceUnavailable(f"{where}: no lambda with parameters {params} found")
+        found = [n for n in found if _spans(n.body, code)]
+    if len(found) != 1:
+        problem = "no lambda" if not found else "several lambdas that cannot be told apart"
+        raise SourceUnavailable(f"{where}: {problem} with parameters {params} found; give "
+                                "the function a name with def")
     return found[0]
+
+
+def _spans(body: ast.expr, code) -> bool:
+    """Every located instruction of `code` lies within `body` (tells apart lambdas that
+    share a line and parameters; the first instruction, RESUME, has no column)."""
+    start, end = (body.lineno, body.col_offset), (body.end_lineno, body.end_col_offset)
+    located = [(line, col, end_line, end_col) for line, end_line, col, end_col
+               in code.co_positions() if line is not None and col is not None and end_col]
+    return bool(located) and all(start <= (line, col) and (end_line, end_col) <= end
+                                 for line, col, end_line, end_col in located)

@@ -76,15 +76,11 @@ class Calls(Transformer):
             if base is _UNKNOWN or not isinstance(base, (types.ModuleType, type)):
                 return _UNKNOWN
             return getattr(base, node.attr, _UNKNOWN)
-        if not isinstance(node, ast.Name) or node.id in self.locals:
+        # Locals and closure variables are decided at run time: the converted code is
+        # shared by every function made from this code object, whose cells may differ.
+        if not isinstance(node, ast.Name) or node.id in self.locals or \
+                node.id in self.fn.__code__.co_freevars:
             return _UNKNOWN
-        code = self.fn.__code__
-        if node.id in code.co_freevars:
-            cell = self.fn.__closure__[code.co_freevars.index(node.id)]
-            try:
-                return cell.cell_contents
-            except ValueError:
-                return _UNKNOWN
         if node.id in self.fn.__globals__:
             return self.fn.__globals__[node.id]
         return getattr(builtins, node.id, _UNKNOWN)
