@@ -19,15 +19,10 @@ Run:  python benchmarks/bench_grad.py [--repeat 31] [--quick]
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
-import sys
-import timeit
-
-os.environ["AUTOTRACE_CHECK"] = "0"  # the checking mode of the test suite is not the product
 
 import numpy as np  # noqa: E402
+from timing import calibrate, header, per_call_us  # noqa: E402 - before autotrace: checks off
 
 import autotrace as at  # noqa: E402
 
@@ -93,20 +88,8 @@ def cases() -> dict:
 
 
 # --- timing -------------------------------------------------------------------------------
-def per_call_us(contenders: dict, args, number: int, repeat: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(repeat):
-        for name, fn in contenders.items():
-            (t,) = timeit.repeat(lambda fn=fn: fn(*args), number=number, repeat=1)
-            times[name].append(t / number * 1e6)
-    return times
 
 
-def calibrate(fn, args, target_s: float = 0.02) -> int:
-    number = 1
-    while timeit.timeit(lambda: fn(*args), number=number) < target_s / 10:
-        number *= 10
-    return number * 10
 
 
 def check(auto, hand, args) -> None:
@@ -122,8 +105,7 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="3 repeats, for a smoke run")
     args = parser.parse_args(argv)
     repeat = 3 if args.quick else args.repeat
-    print(f"autotrace {at.__version__}, numpy {np.__version__}, Python "
-          f"{platform.python_version()} on {platform.machine()} ({sys.platform})")
+    print(header())
     print(f"\n{'case':14}{'autotrace us':>14}{'numpy us':>11}{'ratio':>8}"
           f"{'min autotrace':>15}{'min numpy':>11}")
     for name, (auto, hand, fargs) in cases().items():

@@ -18,15 +18,10 @@ Run:  python benchmarks/bench_overhead.py [--repeat 31] [--quick]
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
-import sys
-import timeit
-
-os.environ["AUTOTRACE_CHECK"] = "0"  # the checking mode of the test suite is not the product
 
 import numpy as np  # noqa: E402
+from timing import calibrate, header, per_call_us  # noqa: E402 - before autotrace: checks off
 
 import autotrace as at  # noqa: E402
 
@@ -40,27 +35,8 @@ def seed(a, b):
     return e
 
 
-def per_call_us(contenders: dict, args, number: int, repeat: int) -> dict[str, list[float]]:
-    """Microseconds per call of each `fn(*args)`, one entry per repeat.
-
-    The contenders take turns, one `timeit.repeat` round each, so that load from other
-    processes on a shared machine falls on all of them alike.
-    """
-    times: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(repeat):
-        for name, fn in contenders.items():
-            (t,) = timeit.repeat(lambda fn=fn: fn(*args), number=number, repeat=1)
-            times[name].append(t / number * 1e6)
-    return times
 
 
-def calibrate(fn, args, target_s: float = 0.02) -> int:
-    """Calls per repeat so that one repeat takes about `target_s`."""
-    number = 1
-    while True:
-        if timeit.timeit(lambda: fn(*args), number=number) >= target_s / 10:
-            return max(number * 10, 1)
-        number *= 10
 
 
 def bench_size(n: int, repeat: int) -> dict[str, list[float]]:
@@ -94,8 +70,7 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="3 repeats, for a smoke run")
     args = parser.parse_args(argv)
     repeat = 3 if args.quick else args.repeat
-    print(f"autotrace {at.__version__}, numpy {np.__version__}, Python "
-          f"{platform.python_version()} on {platform.machine()} ({sys.platform})")
+    print(header())
     for label, n in SIZES.items():
         report(label, bench_size(n, repeat))
 

@@ -11,10 +11,14 @@ import ast
 import types
 import warnings
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import astor
-    from astor.code_gen import SourceGenerator, set_precedence
+try:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import astor
+        from astor.code_gen import SourceGenerator, set_precedence
+except ImportError:  # a declared dependency; without it (a bare checkout) ast.unparse prints
+    astor = None
+    SourceGenerator = object
 
 from autotrace.errors import CONVERTED_CODES
 
@@ -25,6 +29,8 @@ _INNER = "__autotrace_converted"
 
 def to_source(node: ast.AST) -> str:
     """Python text of `node`. astor first (the project's printer), `ast.unparse` if it fails."""
+    if astor is None:
+        return ast.unparse(node) + "\n"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)

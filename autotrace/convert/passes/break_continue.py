@@ -20,11 +20,10 @@ from __future__ import annotations
 import ast
 
 from autotrace.convert import analysis
+from autotrace.convert.passes.flags import rewrite_exits
 from autotrace.convert.templates import replace
 from autotrace.convert.visitor import Transformer, walk
 from autotrace.errors import ConversionError
-
-_LOOPS = (ast.While, ast.For)
 
 
 class BreakContinue(Transformer):
@@ -116,34 +115,8 @@ def _not(flag: str) -> ast.expr:
 
 def _rewrite(stmts: list, kind, flag: str) -> list:
     """Replace `break`/`continue` (of this loop) by `flag = True`; guard what follows."""
-    out = []
-    for i, stmt in enumerate(stmts):
-        if isinstance(stmt, kind):
-            out += [ast.copy_location(s, stmt) for s in replace(f"{flag} = True")]
-            return out
-        exits = analysis.contains([stmt], (kind,), stop_at_loops=True)
-        _rewrite_children(stmt, kind, flag)
-        out.append(stmt)
-        rest = stmts[i + 1:]
-        if rest and exits:
-            (guard,) = replace(f"if not {flag}:\n    pass")
-            guard.body = _rewrite(rest, kind, flag)
-            out.append(ast.copy_location(guard, rest[0]))
-            return out
-    return out
-
-
-def _rewrite_children(stmt, kind, flag: str) -> None:
-    if isinstance(stmt, _LOOPS):
-        return  # an inner loop's break/continue belong to it (already rewritten)
-    for field in ("body", "orelse", "finalbody"):
-        block = getattr(stmt, field, None)
-        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-            setattr(stmt, field, _rewrite(block, kind, flag))
-    for handler in getattr(stmt, "handlers", []):
-        handler.body = _rewrite(handler.body, kind, flag)
-    for case in getattr(stmt, "cases", []):
-        case.body = _rewrite(case.body, kind, flag)
+    return rewrite_exits(stmts, kind, flag, lambda stmt: replace(f"{flag} = True"),
+                         enter_loops=False)
 
 
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:

@@ -23,10 +23,9 @@ from __future__ import annotations
 import ast
 
 from autotrace.convert import analysis
+from autotrace.convert.passes.flags import LOOPS, rewrite_exits
 from autotrace.convert.templates import replace
 from autotrace.convert.visitor import walk
-
-_LOOPS = (ast.While, ast.For)
 
 
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
@@ -135,32 +134,14 @@ def _fresh(base: str, taken: set) -> str:
 
 def _flag_block(stmts: list, flag: str, value: str) -> list:
     """`return v` -> `flag = True; value = v`; what follows a statement that may return is
-    guarded by `if not flag:`."""
-    out = []
-    for i, stmt in enumerate(stmts):
-        if isinstance(stmt, ast.Return):
-            ret = stmt.value or ast.Constant(value=None)
-            new = replace(f"{flag} = True\n{value} = v", v=ret)
-            out += [ast.copy_location(s, stmt) for s in new]
-            return out
-        exits = analysis.contains([stmt], (ast.Return,))
-        _flag_children(stmt, flag, value)
-        if exits and isinstance(stmt, _LOOPS):
+    guarded by `if not flag:`; a loop that may return stops once the flag is set."""
+
+    def assign(stmt: ast.Return) -> list:
+        ret = stmt.value or ast.Constant(value=None)
+        return replace(f"{flag} = True\n{value} = v", v=ret)
+
+    def mark(stmt) -> None:
+        if isinstance(stmt, LOOPS):
             stmt.return_flag = flag  # the loop stops once it is set (break_continue pass)
-        out.append(stmt)
-        rest = stmts[i + 1:]
-        if rest and exits:
-            (guard,) = replace(f"if not {flag}:\n    pass")
-            guard.body = _flag_block(rest, flag, value)
-            out.append(ast.copy_location(guard, rest[0]))
-            return out
-    return out
 
-
-def _flag_children(stmt, flag: str, value: str) -> None:
-    for field in ("body", "orelse", "finalbody"):
-        block = getattr(stmt, field, None)
-        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-            setattr(stmt, field, _flag_block(block, flag, value))
-    for part in getattr(stmt, "handlers", []) + getattr(stmt, "cases", []):
-        part.body = _flag_block(part.body, flag, value)
+    return rewrite_exits(stmts, ast.Return, flag, assign, enter_loops=True, mark=mark)
