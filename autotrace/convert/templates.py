@@ -150,3 +150,14 @@ def runtime_call(name: str, *args: ast.expr) -> ast.Call:
     built directly, because the converter builds one per operator of the user's code."""
     func = ast.Attribute(value=ast.Name(id="at__", ctx=ast.Load()), attr=name, ctx=ast.Load())
     return ast.Call(func=func, args=list(args), keywords=[])
+
+
+def fresh_name(base: str, taken: set) -> str:
+    """`base`, or `base_1`, `base_2`... (`break_1` for a base ending in `_`): the first not
+    in `taken`, so generated names never shadow the user's."""
+    name, k = base, 0
+    sep = "" if base.endswith("_") else "_"
+    while name in taken:
+        k += 1
+        name = f"{base}{sep}{k}"
+    return name

@@ -21,7 +21,7 @@ import ast
 
 from autotrace.convert import analysis
 from autotrace.convert.passes.flags import rewrite_exits
-from autotrace.convert.templates import replace
+from autotrace.convert.templates import fresh_name, replace
 from autotrace.convert.visitor import Transformer, walk
 from autotrace.errors import ConversionError
 
@@ -33,10 +33,7 @@ class BreakContinue(Transformer):
 
     def _fresh(self, base: str) -> str:
         """`break_`, then `break_1`, `break_2`... (one flag per loop, none of the user's)."""
-        name, k = base, 0
-        while name in self.taken:
-            k += 1
-            name = f"{base}{k}"
+        name = fresh_name(base, self.taken)
         self.taken.add(name)
         return name
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import ast
 
 from autotrace.convert import analysis
-from autotrace.convert.templates import at_line, name_tuple, replace, replace_expr
+from autotrace.convert.templates import at_line, fresh_name, name_tuple, replace, replace_expr
 from autotrace.convert.visitor import Transformer
 
 GENERATED = "_autotrace_generated"
@@ -38,11 +38,7 @@ class ControlFlow(Transformer):
 
     def name(self, base: str) -> str:
         """`base` (`if_true`, `loop_body`, `item`...), unless the user's code uses it."""
-        name, k = base, 0
-        while name in self.user_names:
-            k += 1
-            name = f"{base}_{k}"
-        return name
+        return fresh_name(base, self.user_names)
 
     # -- scopes ---------------------------------------------------------------------------
     def visit_FunctionDef(self, node: ast.FunctionDef):

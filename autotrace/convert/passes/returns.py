@@ -24,7 +24,7 @@ import ast
 
 from autotrace.convert import analysis
 from autotrace.convert.passes.flags import LOOPS, rewrite_exits
-from autotrace.convert.templates import replace
+from autotrace.convert.templates import fresh_name, replace
 from autotrace.convert.visitor import walk
 
 
@@ -94,7 +94,7 @@ def _liftable(stmts: list) -> bool:
 # -- flags ---------------------------------------------------------------------------------
 def _with_flags(func: ast.FunctionDef) -> list:
     taken = analysis.assigned(func.body) | analysis.reads(func.body)
-    flag, value = _fresh("do_return", taken), _fresh("retval", taken)
+    flag, value = fresh_name("do_return", taken), fresh_name("retval", taken)
     prologue = replace(f"{flag} = False\n{value} = at__.Undefined('{value}', placeholder=True)")
     body = _flag_block(func.body, flag, value)
     epilogue = replace(f"return {value}")
@@ -122,14 +122,6 @@ def _without_dead_sets(stmts: list, flag: str) -> list:
 def _sets(stmt, flag: str) -> bool:
     return isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
         isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == flag
-
-
-def _fresh(base: str, taken: set) -> str:
-    name, k = base, 0
-    while name in taken:
-        k += 1
-        name = f"{base}_{k}"
-    return name
 
 
 def _flag_block(stmts: list, flag: str, value: str) -> list:
