@@ -7,7 +7,6 @@ and inside the traced function, the backward graph, and the three pictures.
 
 from __future__ import annotations
 
-
 import importlib
 import importlib.util
 import pathlib

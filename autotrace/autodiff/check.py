@@ -7,6 +7,8 @@ Like `jax.test_util.check_grads(f, args, order, modes=["rev"])`: for random dire
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from autotrace.signature import flatten, unflatten
@@ -15,8 +17,8 @@ DEFAULT_EPS = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-2}
 DEFAULT_TOL = {np.dtype(np.float64): 1e-5, np.dtype(np.float32): 2e-2}
 
 
-def check_grads(f, args, order: int = 1, eps: float | None = None, rtol: float | None = None,
-                atol: float | None = None, seed: int = 0) -> None:
+def check_grads(f: Callable, args: tuple, order: int = 1, eps: float | None = None,
+                rtol: float | None = None, atol: float | None = None, seed: int = 0) -> None:
     """Raise `AssertionError` if `f`'s reverse-mode derivatives up to `order` disagree with
     finite differences at `args` (a tuple of float arrays).
 

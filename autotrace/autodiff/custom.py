@@ -10,6 +10,7 @@ keeps it.
 from __future__ import annotations
 
 import functools
+from typing import Any, Callable
 
 from autotrace import context
 from autotrace.ops.registry import Op, apply, register
@@ -17,7 +18,7 @@ from autotrace.ops.registry import Op, apply, register
 stop = register(Op("stop_gradient", lambda x: x, lambda x: x, vjp=None, differentiable=False))
 
 
-def stop_gradient(x):
+def stop_gradient(x: Any) -> Any:
     """`x`, through which no gradient flows.
 
     Example:
@@ -41,7 +42,7 @@ custom_vjp = register(Op("custom_vjp", lambda value, *args, grad_fn: value,
                          lambda value, *args, grad_fn: value, vjp=_custom_vjp))
 
 
-def custom_gradient(f):
+def custom_gradient(f: Callable) -> Callable:
     """Decorator: `f(*args)` returns `(value, grad_fn)`; gradients use `grad_fn`.
 
     Example:

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import functools
 import inspect
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.tape import GradientTape
 from autotrace.signature import flatten
+
+if TYPE_CHECKING:
+    from autotrace.function import TracedFunction
 
 
 def _traced(f):
@@ -93,7 +97,8 @@ def _scalar(value, fname: str):
     return value
 
 
-def value_and_grad(f, argnums=0, has_aux: bool = False):
+def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
+                   has_aux: bool = False) -> TracedFunction:
     """A function returning `(f(*args), gradient of f w.r.t. the args in argnums)`.
 
     Args:
@@ -113,7 +118,8 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
     return _transform(traced, "value_and_grad", body)
 
 
-def grad(f, argnums=0, has_aux: bool = False):
+def grad(f: Callable, argnums: int | Sequence[int] = 0,
+         has_aux: bool = False) -> TracedFunction:
     """The gradient of scalar-valued `f` w.r.t. the arguments in `argnums` (like jax.grad).
 
     Args:
@@ -156,7 +162,7 @@ def _value_and_grad_body(traced, argnums, has_aux: bool, fname: str):
     return body
 
 
-def jacobian(f, argnums=0):
+def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> TracedFunction:
     """Reverse-mode Jacobian of `f` w.r.t. the arguments in `argnums`.
 
     Args:
@@ -189,7 +195,7 @@ def jacobian(f, argnums=0):
     return _transform(traced, "jacobian", body)
 
 
-def hessian(f, argnums=0):
+def hessian(f: Callable, argnums: int | Sequence[int] = 0) -> TracedFunction:
     """The Hessian of scalar-valued `f`: `jacobian(grad(f))`.
 
     Example:

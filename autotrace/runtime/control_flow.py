@@ -21,6 +21,8 @@ global/nonlocal names, changing Python containers of the enclosing function
 
 from __future__ import annotations
 
+from typing import Any, Callable, Sequence
+
 from autotrace import context
 from autotrace.errors import ConversionError
 from autotrace.runtime.containers import Snapshot, mutation_error
@@ -170,7 +172,7 @@ def _guarded(kind: str, fns: tuple, outer: tuple, try_line: int | None, build, *
 
 
 # -- explicit forms ------------------------------------------------------------------------
-def cond(pred, true_fn, false_fn):
+def cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
     """`true_fn()` if `pred` else `false_fn()`; a graph `cond` when `pred` is traced.
 
     Example:
@@ -181,7 +183,8 @@ def cond(pred, true_fn, false_fn):
     return graph_cond(pred, true_fn, false_fn, (), "cond")
 
 
-def while_loop(cond_fn, body_fn, loop_vars):
+def while_loop(cond_fn: Callable[..., Any], body_fn: Callable[..., Any],
+               loop_vars: Sequence) -> Sequence:
     """`while cond_fn(*v): v = body_fn(*v)` over the sequence `loop_vars`; returns the final
     values in the same kind of sequence. A graph `while_loop` once the test is traced.
 
