@@ -18,11 +18,10 @@ Run:  python benchmarks/bench_grad.py [--repeat 31] [--quick]
 
 from __future__ import annotations
 
-import argparse
 import statistics
 
 import numpy as np  # noqa: E402
-from timing import calibrate, header, per_call_us  # noqa: E402 - before autotrace: checks off
+from timing import calibrate, header, per_call_us, repeats  # noqa: E402 - before autotrace: checks off
 
 import autotrace as at  # noqa: E402
 
@@ -100,11 +99,7 @@ def check(auto, hand, args) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=31, help="timeit repeats (default 31)")
-    parser.add_argument("--quick", action="store_true", help="3 repeats, for a smoke run")
-    args = parser.parse_args(argv)
-    repeat = 3 if args.quick else args.repeat
+    repeat = repeats(argv, __doc__)
     print(header())
     print(f"\n{'case':14}{'autotrace us':>14}{'numpy us':>11}{'ratio':>8}"
           f"{'min autotrace':>15}{'min numpy':>11}")

@@ -17,11 +17,10 @@ Run:  python benchmarks/bench_overhead.py [--repeat 31] [--quick]
 
 from __future__ import annotations
 
-import argparse
 import statistics
 
 import numpy as np  # noqa: E402
-from timing import calibrate, header, per_call_us  # noqa: E402 - before autotrace: checks off
+from timing import calibrate, header, per_call_us, repeats  # noqa: E402 - before autotrace: checks off
 
 import autotrace as at  # noqa: E402
 
@@ -65,11 +64,7 @@ def report(label: str, results: dict[str, list[float]]) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=31, help="timeit repeats (default 31)")
-    parser.add_argument("--quick", action="store_true", help="3 repeats, for a smoke run")
-    args = parser.parse_args(argv)
-    repeat = 3 if args.quick else args.repeat
+    repeat = repeats(argv, __doc__)
     print(header())
     for label, n in SIZES.items():
         report(label, bench_size(n, repeat))

@@ -3,6 +3,7 @@ checking mode off, which is not the product)."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import sys
@@ -41,3 +42,12 @@ def header() -> str:
 
     return (f"autotrace {autotrace.__version__}, numpy {np.__version__}, Python "
             f"{platform.python_version()} on {platform.machine()} ({sys.platform})")
+
+
+def repeats(argv, doc: str) -> int:
+    """The repeat count from the command line: `--repeat N` (default 31), `--quick` (3)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=31, help="timeit repeats (default 31)")
+    parser.add_argument("--quick", action="store_true", help="3 repeats, for a smoke run")
+    args = parser.parse_args(argv)
+    return 3 if args.quick else args.repeat

@@ -129,7 +129,7 @@ def _leaf_names(names, tree) -> list[str]:
     return leaf_paths(tree, "the result")
 
 
-def branch_output(child, leaf, joined: merge.Joined):
+def branch_output(child, leaf, joined: merge.Leaf):
     """What sub-graph `child` outputs for `leaf`, converted to the joined type."""
     value = merge.to_value(leaf, joined)
     return child.to_input(value) if isinstance(value, Tensor) else value

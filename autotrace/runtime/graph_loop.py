@@ -131,12 +131,10 @@ def _loop_inputs(child, types, names) -> list:
     return values
 
 
-def _relax(name: str, t: merge.Joined, out: merge.Leaf, where: str) -> merge.Joined:
+def _relax(name: str, t: merge.Leaf, out: merge.Leaf, where: str) -> merge.Leaf:
     """The loop type after seeing what one iteration gives (see `graph_while`)."""
     if t.kind == "undefined":
-        if t.value.placeholder and out.is_value:
-            return merge.Joined("tensor", None, out.shape, out.dtype, out.weak)
-        return t
+        return merge.single(out) if t.value.placeholder and out.is_value else t
     if t.kind == "const":
         if out.kind == "const" and merge.same_constant(t.value, out.value):
             return t
@@ -146,15 +144,14 @@ def _relax(name: str, t: merge.Joined, out: merge.Leaf, where: str) -> merge.Joi
             "numbers; Python objects such as lists must not change inside it."
         )
     labels = ("before the loop", "after one iteration")
-    before = merge.Leaf("tensor", None, t.shape, t.dtype, t.weak)
     if out.kind == "undefined":
         raise TracingError(f"`{name}` is deleted inside the loop body at {where}")
     if not out.is_value:
-        raise merge._mismatch(name, before, out, labels, where, "")
+        raise merge._mismatch(name, t, out, labels, where, "")
     if len(out.shape) != len(t.shape):
         start = f"`{name} = np.zeros_like(...)`" if not t.shape else f"`{name}` with that rank"
         raise TracingError(
-            f"`{name}` is {before.describe()} before the loop at {where} but "
+            f"`{name}` is {t.describe()} before the loop at {where} but "
             f"{out.describe()} after one iteration. A graph loop keeps one rank per variable "
             f"(a loop that runs zero times must still give `{name}` a value of that shape): "
             f"start it as an array of the final shape, e.g. {start}."
@@ -165,10 +162,7 @@ def _relax(name: str, t: merge.Joined, out: merge.Leaf, where: str) -> merge.Joi
             f"{where}. A graph loop keeps one dtype per variable: cast it before the loop "
             f"(e.g. `{name} = {name}.astype(np.{out.dtype})`) or inside the body."
         )
-    j = merge.join(name, before, out, labels, where)
-    if t.weak is not None and j.weak is None:  # a Python scalar adopting the array dtype
-        return merge.Joined("tensor", None, j.shape, j.dtype, None)
-    return merge.Joined("tensor", None, j.shape, j.dtype, j.weak)
+    return merge.join(name, t, out, labels, where)
 
 
 def _loop_test(child, test, where):

@@ -30,7 +30,8 @@ _PY_ORDER = (bool, int, float, complex)
 
 @dataclass(frozen=True)
 class Leaf:
-    """What a path gives a variable: kind in const/tensor/undefined, plus its type."""
+    """A variable's value as merging sees it: `kind` const/tensor/undefined plus its type.
+    Used both for what one path gives and for the type the paths are merged into."""
 
     kind: str
     value: object = None
@@ -81,36 +82,25 @@ def same_constant(a, b) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class Joined:
-    """The merged type of a variable: `kind` const/tensor/undefined."""
-
-    kind: str
-    value: object = None
-    shape: tuple = ()
-    dtype: np.dtype | None = None
-    weak: type | None = None
-
-
-def single(leaf: Leaf) -> Joined:
+def single(leaf: Leaf) -> Leaf:
     """The type of a variable only one path gives (a loop's initial value, or the branch
     that does not raise)."""
     if leaf.kind == "undefined":
-        return Joined("undefined", leaf.value)
+        return Leaf("undefined", leaf.value)
     if leaf.is_value:
-        return Joined("tensor", None, leaf.shape, leaf.dtype, leaf.weak)
-    return Joined("const", leaf.value)
+        return Leaf("tensor", None, leaf.shape, leaf.dtype, leaf.weak)
+    return Leaf("const", leaf.value)
 
 
-def join(name: str, a: Leaf, b: Leaf, labels: tuple[str, str], where: str) -> Joined:
+def join(name: str, a: Leaf, b: Leaf, labels: tuple[str, str], where: str) -> Leaf:
     """Merge what two paths give `name`; raise a `TracingError` that says why not."""
     if a.kind == "undefined" or b.kind == "undefined":
         missing, other = (a, b) if a.kind == "undefined" else (b, a)
         if missing.value.placeholder and other.is_value:
-            return Joined("tensor", None, other.shape, other.dtype, other.weak)
-        return Joined("undefined")
+            return Leaf("tensor", None, other.shape, other.dtype, other.weak)
+        return Leaf("undefined")
     if a.kind == "const" and b.kind == "const" and same_constant(a.value, b.value):
-        return Joined("const", a.value)
+        return Leaf("const", a.value)
     if not (a.is_value and b.is_value):
         raise _mismatch(name, a, b, labels, where, "")
     if a.shape is not None and b.shape is not None and len(a.shape) != len(b.shape):
@@ -118,7 +108,7 @@ def join(name: str, a: Leaf, b: Leaf, labels: tuple[str, str], where: str) -> Jo
                         "Its rank must be the same on both paths.")
     shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
     dtype, weak = _join_dtypes(name, a, b, labels, where)
-    return Joined("tensor", None, shape, dtype, weak)
+    return Leaf("tensor", None, shape, dtype, weak)
 
 
 def _join_dtypes(name, a: Leaf, b: Leaf, labels, where):
@@ -153,7 +143,7 @@ def _mismatch(name, a: Leaf, b: Leaf, labels, where: str, advice: str) -> Tracin
     )
 
 
-def to_value(leaf, joined: Joined):
+def to_value(leaf, joined: Leaf):
     """A path's value converted to the merged type (constants cast; tensors as they are)."""
     if isinstance(leaf, Tensor):
         if joined.weak is None and leaf.symbol.weak is not None:
