@@ -378,8 +378,5 @@ context.set_tensor_types(TensorBase)
 
 
 def is_tensor(x) -> bool:
+    """An eager or symbolic tensor (not a plain numpy value)."""
     return isinstance(x, TensorBase)
-
-
-def is_symbolic(x) -> bool:
-    return isinstance(x, Tensor)

@@ -10,6 +10,7 @@ graph nodes*: a backward pass is a graph, printable and differentiable again.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,19 +101,9 @@ def _vjp(entry: Entry, inputs, outputs, out_cts):
     return entry.op.vjp(out_cts[0], *inputs, outputs[0], **entry.params)
 
 
-class _origin:
+def _origin(builder, entry: Entry):
     """While tracing, gradient nodes carry the origin of the node they differentiate."""
-
-    def __init__(self, builder, entry: Entry):
-        self.override = builder.override_origin(entry.origin) if builder is not None else None
-
-    def __enter__(self):
-        if self.override is not None:
-            self.override.__enter__()
-
-    def __exit__(self, *exc):
-        if self.override is not None:
-            self.override.__exit__(*exc)
+    return builder.override_origin(entry.origin) if builder is not None else nullcontext()
 
 
 def _differentiable_input(x) -> bool:

@@ -19,17 +19,11 @@ from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.history import record_loop
 from autotrace.autodiff.inline import inline
 from autotrace.ops import control
+from autotrace.tensor import is_tensor
 
 
 def _floats(values) -> list[int]:
     return [i for i, x in enumerate(values) if is_float(x) and is_tensor(x)]
-
-
-def is_tensor(x) -> bool:
-    """An eager or symbolic tensor (not a constant)."""
-    from autotrace.tensor import TensorBase
-
-    return isinstance(x, TensorBase)
 
 
 def graph_vjp(graph, inputs, cts, wanted: list[int]) -> list:

@@ -19,6 +19,8 @@ Example:
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from autotrace import context
@@ -57,18 +59,14 @@ class GradientTape:
         context.tapes().remove(self)
         self._recording = False
 
+    @contextmanager
     def stop_recording(self):
         """Context manager: operations inside are not recorded by this tape."""
-        tape = self
-
-        class _Paused:
-            def __enter__(self):
-                tape._recording = False
-
-            def __exit__(self, *exc):
-                tape._recording = True
-
-        return _Paused()
+        self._recording = False
+        try:
+            yield
+        finally:
+            self._recording = True
 
     def reset(self) -> None:
         """Forget everything recorded and watched so far (as a new tape would)."""

@@ -131,11 +131,6 @@ def name_tuple(names, ctx=None) -> ast.expr:
     return ast.Tuple(elts=elts, ctx=ctx)
 
 
-def str_tuple(names) -> ast.expr:
-    """`('a', 'b')` as a constant tuple expression."""
-    return ast.Tuple(elts=[ast.Constant(value=n) for n in names], ctx=ast.Load())
-
-
 def at_line(new: ast.AST, old: ast.AST) -> ast.AST:
     """Locate generated `new` on the first line of `old` (its header, for compound
     statements): tracebacks and graph origins then name the `if`/`while`/`for` line."""

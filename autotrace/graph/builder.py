@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import linecache
 import re
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -162,18 +163,14 @@ class GraphBuilder:
         return node
 
     # -- origins and names --------------------------------------------------------------
+    @contextmanager
     def override_origin(self, origin: Origin | None):
         """Context manager: nodes created inside get `origin` and no name (gradients)."""
-        builder = self
-
-        class _Override:
-            def __enter__(self):
-                builder._origin_override.append(origin)
-
-            def __exit__(self, *exc):
-                builder._origin_override.pop()
-
-        return _Override()
+        self._origin_override.append(origin)
+        try:
+            yield
+        finally:
+            self._origin_override.pop()
 
     def _origin_for(self, var: Var | None) -> Origin | None:
         if self._origin_override:

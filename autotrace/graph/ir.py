@@ -154,7 +154,3 @@ def dtype_str(dtype: np.dtype) -> str:
 def type_str(shape: Shape, dtype: np.dtype) -> str:
     dims = ",".join("?" if d is None else str(d) for d in shape)
     return f"{dtype_str(np.dtype(dtype))}[{dims}]"
-
-
-def is_var(x) -> bool:
-    return isinstance(x, Var)

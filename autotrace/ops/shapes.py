@@ -90,15 +90,3 @@ def size_of(shape: tuple) -> int | None:
             return None
         total *= d
     return total
-
-
-def same_shape(a: tuple, b: tuple) -> bool:
-    """Shapes known to be equal (unknown dims never count as equal)."""
-    return len(a) == len(b) and all(x is not None and x == y for x, y in zip(a, b))
-
-
-def join_shapes(a: tuple, b: tuple) -> tuple | None:
-    """The most specific shape both fit, dims that differ become None; None if ranks differ."""
-    if len(a) != len(b):
-        return None
-    return tuple(x if x == y else None for x, y in zip(a, b))
