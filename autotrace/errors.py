@@ -8,8 +8,11 @@ import sys
 import sysconfig
 import weakref
 
+import numpy as np
+
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _STDLIB = sysconfig.get_paths()["stdlib"]
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
 # Code objects produced by the converter count as user code wherever their file lives
 # (the demo's own functions live inside this package).
 CONVERTED_CODES: set = set()
@@ -36,19 +39,19 @@ def user_frame(depth: int = 1):
     frame = sys._getframe(depth + 1)
     while frame is not None:
         code = frame.f_code
-        if code in CONVERTED_CODES or not _is_library_file(code.co_filename):
+        if code in CONVERTED_CODES or not is_library_file(code.co_filename):
             return frame
         frame = frame.f_back
     return None
 
 
-def _is_library_file(filename: str) -> bool:
-    """autotrace, numpy and the standard library (never the user's line of an error)."""
-    if filename.startswith(_PACKAGE_DIR) or filename.startswith("<"):
+def is_library_file(filename: str) -> bool:
+    """Code that is not the user's: autotrace, numpy, the standard library, and code without
+    a file. Never the line an error points at; never converted when called."""
+    if filename.startswith("<") or filename.startswith(_PACKAGE_DIR) or \
+            filename.startswith(_NUMPY_DIR):
         return True
-    if "site-packages" in filename:
-        return os.sep + "numpy" + os.sep in filename
-    return filename.startswith(_STDLIB)
+    return filename.startswith(_STDLIB) and "-packages" not in filename
 
 
 def location_of_frame(frame) -> str:
@@ -101,7 +104,7 @@ def locate_trace_error(exc: BaseException) -> None:
     tb = exc.__traceback__
     while tb is not None:
         code = tb.tb_frame.f_code
-        if code in CONVERTED_CODES or not _is_library_file(code.co_filename):
+        if code in CONVERTED_CODES or not is_library_file(code.co_filename):
             frame_line = (code.co_filename, tb.tb_lineno, code.co_name)
         tb = tb.tb_next
     if frame_line is None:

@@ -13,22 +13,18 @@ from __future__ import annotations
 import builtins
 import functools
 import inspect
-import os
 import sys
-import sysconfig
 import threading
 import types
 
 import numpy as np
 
 from autotrace import context
-from autotrace.errors import CONVERTED_CODES, ConversionError
+from autotrace.errors import CONVERTED_CODES, ConversionError, is_library_file
 from autotrace.runtime.control_flow import is_traced, truth
 from autotrace.runtime.where import here
 
 MAX_TRACE_RECURSION = 200
-_STDLIB = os.path.normcase(sysconfig.get_paths()["stdlib"])
-_SKIP_MODULES = ("numpy", "autotrace", "astor")
 _depth = threading.local()
 
 
@@ -121,22 +117,17 @@ def _already_converted(f) -> bool:
     return code in CONVERTED_CODES
 
 
-@functools.lru_cache(maxsize=4096)
-def _is_user_module(module: str | None, filename: str) -> bool:
-    if module and module.split(".")[0] in _SKIP_MODULES and not module.startswith(
-            "autotrace.demo"):
-        return False
-    path = os.path.normcase(filename)
-    return not (path.startswith(_STDLIB) and "site-packages" not in path)
+_library_file = functools.lru_cache(maxsize=1024)(is_library_file)  # keyed by file name
 
 
 def _is_user_code(f) -> bool:
+    """A Python function (method, partial) defined in the user's files."""
     fn = f.func if isinstance(f, functools.partial) else f
     fn = getattr(fn, "__func__", fn)
     code = getattr(fn, "__code__", None)
     if code is None or inspect.isclass(f):
         return False
-    return _is_user_module(getattr(fn, "__module__", None), code.co_filename)
+    return not _library_file(code.co_filename)
 
 
 def print(*args, sep=" ", end="\n", file=None, flush=False):  # noqa: A001
