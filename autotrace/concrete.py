@@ -174,6 +174,16 @@ class ConcreteFunction(GraphFunction):
 
         return viz.graph_mimebundle(self.graph)
 
+    def _repr_html_(self) -> str:
+        from autotrace import viz
+
+        return viz.graph_html(self.graph)
+
+    def _repr_svg_(self) -> str | None:
+        from autotrace import viz
+
+        return viz.graph_svg(self.graph)
+
 
 def _input_vars(graph, template) -> list:
     """Per template entry, the graph input Var of an array leaf (None otherwise)."""

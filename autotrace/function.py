@@ -315,6 +315,16 @@ class TracedFunction:
 
         return viz.function_mimebundle(self)
 
+    def _repr_html_(self) -> str | None:
+        from autotrace import viz
+
+        return viz.function_html(self)
+
+    def _repr_svg_(self) -> str | None:
+        from autotrace import viz
+
+        return viz.function_svg(self)
+
 
 def _forget(traced_ref, ident: int) -> None:
     """Finalizer of a weakly keyed object: drop the cache entries keyed by it."""

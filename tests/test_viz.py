@@ -6,9 +6,12 @@ against central finite differences of the plain Python function.
 """
 
 import html
+import importlib
+import os
 import re
-import shutil
+import struct
 import sys
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -17,6 +20,7 @@ import autotrace as at
 from autotrace import viz
 
 A, B = np.array([2.0]), np.array([1.0])
+RENDER = importlib.import_module("autotrace.viz.render")  # viz.render is the function
 
 
 @at.trace
@@ -245,51 +249,192 @@ def test_concrete_function_and_options():
     cf = seed.get_concrete_function(A, B)
     dot = cf.to_dot(A, B, values=True, rankdir="TB", show_origins=True, title="seed")
     assert "rankdir=TB" in dot and "<B>seed</B>" in dot and "test_viz.py:" in dot
-    assert "e = [6]" in dot
+    assert "e = 6<BR/>" in dot
 
 
-# -- rendering ------------------------------------------------------------------------------------
-def _graphviz_or_skip():
-    pytest.importorskip("graphviz")
-    if shutil.which("dot") is None:
-        pytest.skip("Graphviz's dot program is not installed")
+# -- labels and titles ---------------------------------------------------------------------------
+@pytest.mark.parametrize("value, text", [
+    (np.array([2.0]), "2"),                 # shape (1,): the type row already says f64[1]
+    (np.array(2.5), "2.5"),
+    (np.array([2.0, 1.0]), "[2, 1]"),
+    (np.array([[2.0]]), "[[2]]"),           # a matrix keeps its brackets
+    (np.array([[1, 2], [3, 4]]), "[[1, 2], [3, 4]]"),
+    (np.array([True]), "True"),
+    (np.array([1 + 2j]), "1+2j"),
+    (2, "2"), (0.125, "0.125"), (None, "None"),
+    (np.arange(7.0), "f64[7] min 0 max 6 mean 3"),
+])
+def test_value_text(value, text):
+    from autotrace.viz.labels import value_text
+
+    assert value_text(value) == text
 
 
-def test_render_svg_and_png(tmp_path):
-    _graphviz_or_skip()
+def test_title_names_the_function_and_its_inputs():
+    dot = seed.to_dot(A, B)
+    assert parse_title(dot) == ["seed(a, b)"]
+    assert parse_title(seed.to_dot(A, B, gradients=True)) == [
+        "seed(a, b)", "edges: local ∂y/∂x  ·  nodes: total ∂e/∂node"]
+    assert parse_title(seed.to_dot(A, B, title="e = (a + b) * (b + 1)")) == [
+        "e = (a + b) * (b + 1)"]
+
+    @at.trace
+    def many(p, q, r, s, t, u, v):
+        return p + q + r + s + t + u + v
+
+    assert parse_title(many.to_dot(*[A] * 7)) == ["many(p, q, r, s, t, … 2 more)"]
+
+
+def parse_title(dot: str) -> list[str]:
+    return _rows(re.search(r"labelloc=t, .*label=<(.*)>\];", dot).group(1))
+
+
+# -- which Graphviz program renders --------------------------------------------------------------
+FAKE_SVG = '<svg xmlns="http://www.w3.org/2000/svg"><text>{name}</text></svg>'
+
+
+def fake_program(folder, name: str, exit_code: int = 0):
+    """An executable `name` in `folder` that reads DOT on stdin and prints an SVG naming
+    itself and its arguments (or fails with `exit_code`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    body = (f"cat > /dev/null; echo '{FAKE_SVG.format(name=name)}' $@"
+            if exit_code == 0 else f"echo 'syntax error in line 1' >&2; exit {exit_code}")
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def programs(tmp_path, monkeypatch):
+    """PATH holding only fake programs, and no pip scripts folder to fall back on."""
+    if sys.platform == "win32":
+        pytest.skip("fake programs are shell scripts")
+    monkeypatch.setattr(RENDER, "script_folders", lambda: [])
+    RENDER._svg.cache_clear()
+    yield tmp_path
+    RENDER._svg.cache_clear()
+
+
+def test_system_dot_is_preferred_over_graphviz_pure(programs, monkeypatch):
+    system = fake_program(programs / "usr", "dot")
+    pure = fake_program(programs / "venv", "graphviz-pure")
+    monkeypatch.setenv("PATH", f"{pure.parent}{os.pathsep}{system.parent}")
+    assert viz.dot_program() == str(system)
+    out = seed.render(programs / "e.svg", A, B).read_text()
+    assert out.startswith("<svg") and "<text>dot</text></svg> -Tsvg" in out
+    assert "<text>dot</text>" in viz.to_svg(seed.to_dot(A, B))
+
+
+def test_graphviz_pure_when_there_is_no_system_dot(programs, monkeypatch):
+    pure = fake_program(programs / "venv", "graphviz-pure")
+    monkeypatch.setenv("PATH", str(pure.parent))
+    assert viz.dot_program() == str(pure)
+    out = seed.render(programs / "e.png", A, B).read_text()
+    assert "<text>graphviz-pure</text></svg> -Tpng" in out
+
+
+def test_graphviz_pure_found_in_the_scripts_folder_of_an_inactive_venv(programs,
+                                                                       monkeypatch):
+    pure = fake_program(programs / "venv" / "bin", "graphviz-pure")
+    monkeypatch.setenv("PATH", str(programs / "empty"))
+    monkeypatch.setattr(RENDER, "script_folders", lambda: [str(pure.parent)])
+    assert viz.dot_program() == str(pure)
+
+
+def test_script_folders_are_this_pythons():
+    import sysconfig
+
+    folders = RENDER.script_folders()
+    assert sysconfig.get_path("scripts") in folders
+    assert os.path.dirname(sys.executable) in folders
+
+
+def test_neither_program_is_an_error_naming_both(programs, monkeypatch):
+    monkeypatch.setenv("PATH", str(programs / "empty"))
+    assert viz.dot_program() is None
+    with pytest.raises(viz.GraphvizUnavailable) as err:
+        seed.render(programs / "e.svg", A, B)
+    assert str(err.value).startswith(
+        f"cannot render {programs / 'e.svg'}: neither Graphviz's `dot` program nor "
+        "`graphviz-pure` was found. Install `pip install autotrace[viz]` (it brings "
+        "`graphviz-pure`, a Graphviz that needs no system package), or the Graphviz system "
+        "package that provides `dot`")
+    assert (programs / "e.dot").read_text().startswith('digraph "seed"')
+    assert not (programs / "e.svg").exists()
+    assert viz.to_svg(seed.to_dot(A, B)) is None
+    message = viz.render_function(seed, (A, B), programs / "f.svg")
+    assert "pip install autotrace[viz]" in message and (programs / "f.dot").exists()
+
+
+def test_pdf_needs_the_system_dot(programs, monkeypatch):
+    pure = fake_program(programs / "venv", "graphviz-pure")
+    monkeypatch.setenv("PATH", str(pure.parent))
+    with pytest.raises(viz.GraphvizUnavailable, match=r"`graphviz-pure` \(found at .*\) "
+                       r"writes svg and png only, and Graphviz's `dot` program was not found"):
+        seed.render(programs / "e.pdf", A, B)
+    assert (programs / "e.dot").exists()
+    system = fake_program(programs / "usr", "dot")
+    monkeypatch.setenv("PATH", str(system.parent))
+    assert "-Tpdf" in seed.render(programs / "e.pdf", A, B).read_text()
+
+
+def test_a_failing_program_reports_its_message(programs, monkeypatch):
+    broken = fake_program(programs / "usr", "dot", exit_code=3)
+    monkeypatch.setenv("PATH", str(broken.parent))
+    with pytest.raises(RuntimeError, match=r"dot -Tsvg failed \(exit 3\): syntax error in "
+                       "line 1"):
+        seed.render(programs / "e.svg", A, B)
+
+
+def test_rendering_needs_no_graphviz_python_package(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "graphviz", None)
+    assert seed.render(tmp_path / "e.dot", A, B).read_text().startswith('digraph "seed"')
+    if viz.dot_program() is None:
+        pytest.skip("no Graphviz program (dot or graphviz-pure) here")
+    ET.fromstring(seed.render(tmp_path / "e.svg", A, B).read_bytes())
+
+
+# -- real rendering (the system's dot or graphviz-pure, whichever dot_program finds) ------------
+def _program_or_skip() -> str:
+    program = viz.dot_program()
+    if program is None:
+        pytest.skip("no Graphviz program: pip install autotrace[viz]")
+    return program
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_texts(data: bytes) -> list[str]:
+    """The text lines of an SVG picture (parsing it as XML on the way)."""
+    root = ET.fromstring(data)
+    assert root.tag == f"{SVG}svg"
+    return ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+
+
+def test_render_svg_is_valid_xml_with_the_labels(tmp_path):
+    _program_or_skip()
     svg = seed.render(tmp_path / "e.svg", A, B, values=True, gradients=True)
-    text = svg.read_text()
-    assert "<svg" in text and "∂e/∂b = [5]" in text
-    png = seed.get_concrete_function(A, B).graph.render(tmp_path / "e.png")
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    texts = svg_texts(svg.read_bytes())
+    assert texts[0] == "seed(a, b)"
+    assert {"∂e/∂b = 5", "∂e/∂c = 2", "e = 6", "c = a + b"} <= set(texts)
+
+
+def test_render_png_is_a_png_at_144_dpi(tmp_path):
+    _program_or_skip()
+    png = seed.get_concrete_function(A, B).graph.render(tmp_path / "e.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    svg = ET.fromstring(viz.to_svg(seed.get_concrete_function(A, B).graph.to_dot()))
+    points = float(svg.get("width").removesuffix("pt"))
+    assert abs(width - points * 144 / 72) <= 2 and height > 50
 
 
 def test_render_dot_needs_nothing(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "graphviz", None)
-    path = seed.render(tmp_path / "e.dot", A, B)
-    assert path.read_text().startswith('digraph "seed"')
-
-
-def test_render_without_graphviz_package_writes_dot_and_says_what_to_install(tmp_path,
-                                                                             monkeypatch):
-    monkeypatch.setitem(sys.modules, "graphviz", None)
-    with pytest.raises(viz.GraphvizUnavailable) as err:
-        seed.render(tmp_path / "e.svg", A, B)
-    message = str(err.value)
-    assert "pip install autotrace[viz]" in message and "Graphviz system package" in message
-    assert "graphviz` Python package is not installed" in message
-    assert (tmp_path / "e.dot").read_text().startswith("digraph")
-    assert not (tmp_path / "e.svg").exists()
-
-
-def test_render_without_dot_program(tmp_path, monkeypatch):
-    pytest.importorskip("graphviz")
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(viz.GraphvizUnavailable, match="`dot` program was not found"):
-        seed.render(tmp_path / "e.png", A, B)
-    assert (tmp_path / "e.dot").exists()
-    message = viz.render_function(seed, (A, B), tmp_path / "f.svg")
-    assert "pip install autotrace[viz]" in message and (tmp_path / "f.dot").exists()
+    path = seed.render(tmp_path / "e.dot", A, B)
+    assert path.read_text() == seed.to_dot(A, B)
 
 
 def test_render_format_errors(tmp_path):
@@ -300,18 +445,56 @@ def test_render_format_errors(tmp_path):
 
 
 # -- Jupyter --------------------------------------------------------------------------------------
-def test_jupyter_pictures_and_text_fallback(monkeypatch):
-    _graphviz_or_skip()
+def test_graphs_and_concrete_functions_show_as_pictures():
+    _program_or_skip()
     cf = seed.get_concrete_function(A, B)
-    assert "<svg" in cf.graph._repr_mimebundle_()["image/svg+xml"]
-    assert "<svg" in cf._repr_mimebundle_()["image/svg+xml"]
-    shown = seed._repr_mimebundle_()
-    assert "<svg" in shown["text/html"] and "at__" in html.unescape(
-        re.sub(r"<[^>]+>", "", shown["text/html"]))
-    monkeypatch.setitem(sys.modules, "graphviz", None)
+    for shown in (cf.graph, cf):
+        assert svg_texts(shown._repr_mimebundle_()["image/svg+xml"].encode())[0] == \
+            "seed(a, b)"
+        assert shown._repr_mimebundle_()["text/plain"] == str(cf.graph)
+        assert shown._repr_svg_() == shown._repr_mimebundle_()["image/svg+xml"]
+        assert shown._repr_html_() == shown._repr_svg_()
+
+
+def test_traced_functions_show_code_and_latest_picture():
+    _program_or_skip()
+
+    @at.trace
+    def twice(x):
+        return x * 2
+
+    assert twice._repr_svg_() is None  # nothing traced yet: code only
+    assert "<svg" not in twice._repr_html_() and "def twice(x):" in _text(twice._repr_html_())
+    twice(np.array([1.0, 2.0]))
+    twice(np.array(3))
+    svg = twice._repr_svg_()
+    assert "twice(x)" in svg_texts(svg.encode()) and "i64[]" in svg_texts(svg.encode())
+    html_text = twice._repr_html_()
+    assert html_text == twice._repr_mimebundle_()["text/html"] and svg in html_text
+    assert "at__.mul(x, 2)" in _text(html_text)
+    assert twice._repr_mimebundle_()["text/plain"] == repr(twice)
+
+
+def test_pictures_fall_back_to_text_without_graphviz(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(RENDER, "script_folders", lambda: [])
+    cf = seed.get_concrete_function(A, B)
     bundle = cf.graph._repr_mimebundle_()
-    assert set(bundle) == {"text/plain"} and bundle["text/plain"] == str(cf.graph)
-    assert "<pre>graph seed" in seed._repr_mimebundle_()["text/html"]
+    assert bundle == {"text/plain": str(cf.graph)} == cf._repr_mimebundle_()
+    assert cf.graph._repr_svg_() is None and cf._repr_svg_() is None
+    assert cf._repr_html_() == f"<pre>{html.escape(str(cf.graph))}</pre>"
+    assert seed._repr_svg_() is None
+    assert f"<pre>{html.escape(str(cf.graph))}</pre>" in seed._repr_html_()
+
+
+def test_display_hooks_never_raise():
+    broken = at.trace(len)  # a builtin: no source to show
+    assert broken._repr_html_() is None
+    assert broken._repr_mimebundle_() == {"text/plain": repr(broken)}
+
+
+def _text(markup: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
 
 
 def test_code_is_highlighted_when_pygments_is_there(monkeypatch):

@@ -130,6 +130,16 @@ class Graph:
 
         return graph_mimebundle(self)
 
+    def _repr_html_(self) -> str:
+        from autotrace.viz import graph_html
+
+        return graph_html(self)
+
+    def _repr_svg_(self) -> str | None:
+        from autotrace.viz import graph_svg
+
+        return graph_svg(self)
+
     def walk(self):
         """Every node of this graph and, recursively, of its sub-graphs."""
         for node in self.nodes:

@@ -35,6 +35,7 @@ _CONSTANT = 'shape=plaintext, style="", fontcolor="#475569"'
 _BIND = f'style=dashed, color="{MUTED_COLOR}", arrowhead=empty'
 _SUBGRAPH_NAMES = {"then": "then", "orelse": "else", "cond": "cond", "body": "body"}
 RANKDIRS = ("LR", "TB", "BT", "RL")
+_TITLE_INPUTS = 6  # inputs named in the title; more are counted
 
 
 @dataclass(frozen=True)
@@ -134,11 +135,18 @@ class _Writer:
         ]
 
     def _title(self) -> list[tuple[str, str]]:
-        rows = [(self.opts.title or f"graph {self.graph.name}", "b")]
+        rows = [(self.opts.title or self._signature(), "b")]
         if self.ev.target is not None:
             t = self._name(self.ev.target)
             rows.append((f"edges: local ∂y/∂x  ·  nodes: total ∂{t}/∂node", GRADIENT_COLOR))
         return rows
+
+    def _signature(self) -> str:
+        """`seed(a, b)`: the traced function and its inputs, named as in the picture."""
+        names = [self._name(v) for v in self.graph.inputs]
+        if len(names) > _TITLE_INPUTS:
+            names = names[:_TITLE_INPUTS - 1] + [f"… {len(names) - _TITLE_INPUTS + 1} more"]
+        return f"{self.graph.name}({', '.join(names)})"
 
     # -- nodes --------------------------------------------------------------------------
     def _input(self, var: Var, indent: str) -> None:

@@ -52,7 +52,8 @@ def _call(node: Node, namer: Namer) -> str:
 
 
 def value_text(x, max_inline: int = 6) -> str:
-    """A value in a label: small arrays inline (`[2, 1]`), big ones as type and summary
+    """A value in a label: small arrays inline (`[2, 1]`; a one-element vector as its
+    number, `2`, since the type row beside it says `f64[1]`), big ones as type and summary
     (`f64[100,3] min -2.1 max 3.4 mean 0.02`)."""
     if isinstance(x, (bool, int, str)) or x is None:
         return repr(x)
@@ -61,6 +62,8 @@ def value_text(x, max_inline: int = 6) -> str:
     arr = np.asarray(x)
     if arr.dtype.kind not in "biufc":
         return type(x).__name__
+    if arr.shape == (1,):
+        return _number(arr.item())
     if arr.size <= max_inline and arr.ndim <= 2:
         return _inline(arr)
     return _summary(arr)
