@@ -9,15 +9,57 @@
     f(np.array([2.]), np.array([1.]))      # array([6.])
     print(f.code)                           # the converted source
     print(f.get_concrete_function(np.array([2.]), np.array([1.])).graph)
+
+`__all__` is the public namespace; docs/api.md documents every name in it
+(tests/test_public_api.py checks both ways). Submodules such as `autotrace.viz` are
+imported by name.
 """
+
+__all__ = [
+    # tracing
+    "trace", "to_code", "TracedFunction", "ConcreteFunction", "TensorSpec",
+    "RetracingWarning",
+    # differentiation
+    "grad", "value_and_grad", "jacobian", "hessian", "check_grads", "GradientTape",
+    "stop_gradient", "custom_gradient",
+    # tensors, state, explicit control flow, graphs
+    "Variable", "Tensor", "EagerTensor", "cond", "while_loop", "Graph", "Node", "Var",
+    # errors
+    "AutotraceError", "ConversionError", "TracingError", "UnsupportedError",
+    # numpy-named functions (docs/ops.md)
+    "abs", "absolute", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
+    "arctanh", "bitwise_and", "bitwise_or", "bitwise_xor", "cbrt", "ceil", "clip", "cos",
+    "cosh", "divide", "equal", "exp", "exp2", "expm1", "floor", "floor_divide", "greater",
+    "greater_equal", "hypot", "invert", "isfinite", "isinf", "isnan", "left_shift", "less",
+    "less_equal", "log", "log10", "log1p", "log2", "logical_and", "logical_not",
+    "logical_or", "logical_xor", "maximum", "minimum", "mod", "multiply", "negative",
+    "not_equal", "positive", "power", "reciprocal", "remainder", "right_shift", "rint",
+    "round", "sign", "sin", "sinh", "sqrt", "square", "subtract", "tan", "tanh",
+    "true_divide", "trunc", "where",
+    "all", "any", "argmax", "argmin", "max", "mean", "min", "prod", "std", "sum", "var",
+    "astype", "broadcast_to", "expand_dims", "flip", "moveaxis", "ravel", "reshape",
+    "squeeze", "swapaxes", "transpose",
+    "concatenate", "hstack", "split", "stack", "vstack",
+    "arange", "eye", "full_like", "ones_like", "zeros_like",
+    "diagonal", "dot", "matmul", "outer", "einsum", "tensordot", "cumprod", "cumsum",
+    "argsort", "sort", "take_along_axis", "atleast_1d", "atleast_2d", "atleast_3d",
+    "repeat", "tile",
+]
 
 from autotrace import ops as _ops
 from autotrace.api import to_code, trace
 from autotrace.errors import AutotraceError, ConversionError, TracingError, UnsupportedError
 from autotrace.function import ConcreteFunction, RetracingWarning, TracedFunction
 from autotrace.graph.ir import Graph, Node, Var
-from autotrace.ops.elementwise import *  # noqa: F401,F403
-from autotrace.ops.elementwise import abs, divide, mod, round  # noqa: F401
+from autotrace.ops.elementwise import (  # noqa: F401
+    abs, absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
+    bitwise_and, bitwise_or, bitwise_xor, cbrt, ceil, clip, cos, cosh, divide, equal, exp,
+    exp2, expm1, floor, floor_divide, greater, greater_equal, hypot, invert, isfinite, isinf,
+    isnan, left_shift, less, less_equal, log, log10, log1p, log2, logical_and, logical_not,
+    logical_or, logical_xor, maximum, minimum, mod, multiply, negative, not_equal, positive,
+    power, reciprocal, remainder, right_shift, rint, round, sign, sin, sinh, sqrt, square,
+    subtract, tan, tanh, true_divide, trunc, where,
+)
 from autotrace.ops.reduce import all, any, argmax, argmin, max, mean, min, prod, std, sum, var  # noqa: F401,E501
 from autotrace.ops.shape import (  # noqa: F401
     astype, broadcast_to, expand_dims, flip, moveaxis, ravel, reshape, squeeze, swapaxes,

@@ -14,8 +14,9 @@ from oracle import DTYPES, assert_same, check, raises_like_numpy, sample, scalar
 
 import autotrace as at
 from autotrace.ops import elementwise as E
+from autotrace.ops.registry import Op
 
-UFUNCS = {f.op.impl: f for f in vars(E).values() if isinstance(getattr(f, "op", None), at.Op)
+UFUNCS = {f.op.impl: f for f in vars(E).values() if isinstance(getattr(f, "op", None), Op)
           and isinstance(f.op.impl, np.ufunc)}
 UNARY = sorted((u for u in UFUNCS if u.nin == 1), key=lambda u: u.__name__)
 BINARY = sorted((u for u in UFUNCS if u.nin == 2), key=lambda u: u.__name__)
