@@ -5,8 +5,9 @@
 A traced function builds the graph; a tape outside it gives de/da and de/db, a tape
 inside it gives the gradients with respect to the intermediate values c, d and e.
 Run it: `python samples/intro_computational_graphs.py [--out DIR]` (also what
-`python -m autotrace demo` runs). With Graphviz installed it also draws the notebook's
-three pictures: the graph, the graph with values, and the graph with derivatives.
+`python -m autotrace demo` runs). With `--out` it also draws the notebook's three pictures
+(`pip install autotrace[viz]`): the graph, the graph with values, and the graph with
+derivatives. intro_computational_graphs.ipynb is the same walk as a Jupyter notebook.
 """
 
 from __future__ import annotations

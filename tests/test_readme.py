@@ -1,11 +1,12 @@
 """The README's tour runs, and the graphs it shows are the ones autotrace prints."""
 
 import pathlib
-import shutil
 import subprocess
 import sys
 
 import pytest
+
+from autotrace.viz import dot_program
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -30,7 +31,7 @@ def blocks(language: str) -> list[str]:
 def tour_output(tmp_path_factory) -> str:
     folder = tmp_path_factory.mktemp("tour")
     code = blocks("python")[0]
-    if shutil.which("dot") is None:  # the last line draws a picture
+    if dot_program() is None:  # the last line draws a picture
         code = code.replace('f.render("f.svg"', '# f.render("f.svg"')
     (folder / "tour.py").write_text(code)
     done = subprocess.run([sys.executable, "tour.py"], cwd=folder, capture_output=True,
