@@ -305,7 +305,7 @@ class TracedFunction:
 
     def render(self, path, *args, format: str | None = None, **options):
         """Write the picture of the graph for `args` to `path` (.svg/.png/.pdf/.dot);
-        needs `pip install autotrace[viz]` and Graphviz (see `autotrace.viz.render`)."""
+        needs `pip install autotrace[viz]` or the system Graphviz (`autotrace.viz.render`)."""
         from autotrace import viz
 
         return viz.render(self.to_dot(*args, **options), path, format)

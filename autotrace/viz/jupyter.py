@@ -38,9 +38,12 @@ def graph_svg(graph) -> str | None:
 
 
 def graph_html(graph) -> str:
-    """The picture of `graph` as inline SVG, or its text form in `<pre>`."""
+    """The picture of `graph` as inline SVG (from its `<svg>` tag: no XML prolog inside
+    HTML), or its text form in `<pre>`."""
     svg = graph_svg(graph)
-    return svg if svg is not None else f"<pre>{html.escape(str(graph))}</pre>"
+    if svg is None:
+        return f"<pre>{html.escape(str(graph))}</pre>"
+    return svg[svg.index("<svg"):]
 
 
 def graph_mimebundle(graph) -> dict:

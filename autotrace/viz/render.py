@@ -86,7 +86,8 @@ def render(dot: str, path, format: str | None = None) -> Path:
         dot_path.write_text(dot, encoding="utf-8")
         raise GraphvizUnavailable(
             f"cannot render {path}: {e}. {INSTALL_HINT} The DOT text was written to "
-            f"{dot_path}; render it later with `dot -T{fmt} {dot_path} -o {path}`.") from None
+            f"{dot_path}; render it later with `dot -T{fmt} {dot_path} -o {path}` (or "
+            f"`{PURE_DOT}` for svg and png).") from None
     path.write_bytes(data)
     return path
 
