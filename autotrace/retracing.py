@@ -3,9 +3,11 @@ the likely cause (which argument changed, and what to do about it)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
+from autotrace.config import logger
 from autotrace.errors import CONVERTED_CODES
 from autotrace.signature import ID, describe_key, is_array_key
 
@@ -45,3 +47,15 @@ def user_stacklevel() -> int:
             frame.f_code not in CONVERTED_CODES:
         frame, level = frame.f_back, level + 1
     return level
+
+
+def log_trace(traced, seconds: float) -> None:
+    """Log the trace `traced` just made (its latest key): signature, time and cause."""
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    *_, previous, latest = [None] + traced._trace_keys
+    tree, keys = latest
+    args = ", ".join(f"{p}: {describe_key(k)}" for p, k in zip(traced._paths(tree), keys))
+    cause = "first trace" if previous is None else \
+        f"trace {len(traced._trace_keys)}: {retrace_cause(traced, previous, latest)}"
+    logger.debug("traced %s(%s) in %.1f ms, %s", traced.__name__, args, seconds * 1e3, cause)
