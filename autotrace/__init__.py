@@ -46,3 +46,4 @@ from autotrace.api import (  # noqa: E402
 )
 from autotrace.runtime.control_flow import cond, while_loop  # noqa: E402
 from autotrace import config  # noqa: E402
+from autotrace import optimizers  # noqa: E402
