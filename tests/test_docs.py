@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import logging
 import pathlib
 import sys
 import tokenize
@@ -160,8 +161,13 @@ def test_python_blocks_run_and_print_what_they_say(doc, tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
-    with at.config.run_eagerly(False):
-        run_doc(doc, tmp_path)
+    logger = logging.getLogger("autotrace")
+    level = logger.level
+    try:
+        with at.config.run_eagerly(False):
+            run_doc(doc, tmp_path)
+    finally:
+        logger.setLevel(level)  # a block may configure logging for its readers
     assert not at.config.running_eagerly()
 
 
@@ -204,3 +210,36 @@ def test_control_flow_listing_is_what_to_code_prints(tmp_path, monkeypatch):
     start, _ = code_blocks(doc.read_text(), "python")[0]
     listing = next(code for line, code in code_blocks(doc.read_text(), "") if line > start)
     assert at.to_code(namespace["f"]).strip() == listing.strip()
+
+
+def cli_sessions(text: str) -> list[tuple[list[str], str]]:
+    """(argv, printed text) of each `$ python -m autotrace ...` in untagged blocks."""
+    import shlex
+
+    sessions = []
+    for _, block in code_blocks(text, ""):
+        command, output = None, []
+        for line in block.splitlines() + ["$ end"]:
+            if line.startswith("$ ") or (command and command.endswith("\\")):
+                if command and not command.endswith("\\"):
+                    sessions.append((shlex.split(command)[3:], "\n".join(output).strip()))
+                    command, output = None, []
+                command = line[2:] if command is None else command[:-1] + line
+            elif command is not None:
+                output.append(line)
+    return [(argv, out) for argv, out in sessions if argv and argv[0] != "end"]
+
+
+def test_cli_listings_are_what_the_cli_prints(tmp_path, monkeypatch, capsys):
+    from autotrace import cli
+
+    doc = ROOT / "docs" / "cli.md"
+    text = doc.read_text()
+    (tmp_path / "intro.py").write_text(code_blocks(text, "python")[0][1] + "\n")
+    monkeypatch.chdir(tmp_path)
+    sessions = [(argv, out) for argv, out in cli_sessions(text) if argv[0] != "render"]
+    assert len(sessions) >= 5
+    for argv, out in sessions:
+        assert cli.main(argv) == 0, argv
+        printed = capsys.readouterr().out.strip()
+        assert printed == out, f"{doc.name}: `{' '.join(argv)}` printed\n{printed}"
