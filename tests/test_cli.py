@@ -334,3 +334,12 @@ def test_needs_instance_from_self(capsys, model_src):
                          "--arg", "i64[3]")
     assert code == 0 and not err, err
     assert out.splitlines()[0] == "graph f(x: i64[3]) -> i64[3]" and "mul x 4" in out
+
+
+def test_same_function_in_two_files_names_each_file(capsys, tmp_path):
+    # Equal code objects in different files must not share a conversion (its line map).
+    for name in ("first.py", "second.py"):
+        (tmp_path / name).write_text("def double(x):\n    return x * 2\n")
+    for name in ("first.py", "second.py"):
+        code, out, _ = run(capsys, "graph", f"{tmp_path / name}:double", "--arg", "f64[1]")
+        assert code == 0 and f"# {name}:2  return x * 2" in out
