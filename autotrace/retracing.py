@@ -53,9 +53,9 @@ def log_trace(traced, seconds: float) -> None:
     """Log the trace `traced` just made (its latest key): signature, time and cause."""
     if not logger.isEnabledFor(logging.DEBUG):
         return
-    *_, previous, latest = [None] + traced._trace_keys
-    tree, keys = latest
-    args = ", ".join(f"{p}: {describe_key(k)}" for p, k in zip(traced._paths(tree), keys))
-    cause = "first trace" if previous is None else \
-        f"trace {len(traced._trace_keys)}: {retrace_cause(traced, previous, latest)}"
+    keys = traced._trace_keys
+    tree, leaf_keys = keys[-1]
+    args = ", ".join(f"{p}: {describe_key(k)}" for p, k in zip(traced._paths(tree), leaf_keys))
+    cause = "first trace" if traced.trace_count <= 1 or len(keys) < 2 else \
+        f"trace {traced.trace_count}: {retrace_cause(traced, *keys[-2:])}"
     logger.debug("traced %s(%s) in %.1f ms, %s", traced.__name__, args, seconds * 1e3, cause)
