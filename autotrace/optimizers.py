@@ -32,6 +32,7 @@ from typing import Callable, NamedTuple, Union
 
 import numpy as np
 
+from autotrace import context
 from autotrace.signature import flatten, unflatten
 
 LearningRate = Union[float, Callable]
@@ -76,7 +77,17 @@ class Optimizer:
             count, *(unflatten(tree, column) for column in new_slots))
 
     def apply_gradients(self, grads_and_vars) -> None:
-        """Update each variable of `(gradient, variable)` pairs in place (Keras style)."""
+        """Update each variable of `(gradient, variable)` pairs in place (Keras style).
+
+        Raises:
+            RuntimeError: called while tracing (an in-place update would happen once, at
+                trace time, not on every call of the graph).
+        """
+        if context.current_builder() is not None:
+            raise RuntimeError(
+                "apply_gradients() updates Variables in place, which a traced function "
+                "cannot do on every call; inside @at.trace use the functional form "
+                "`params, state = opt.update(grads, state, params)` and return them.")
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         self.iterations += 1
         count = np.asarray(self.iterations, np.int64)

@@ -210,3 +210,19 @@ def test_clip_by_global_norm_keeps_float32_and_traces():
         np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
         assert got[0].dtype == np.float32 and got_norm == pytest.approx(want_norm)
     assert traced.trace_count == 1
+
+
+def test_apply_gradients_inside_a_trace_is_refused():
+    v = at.Variable([1.0])
+    opt = SGD(0.1)
+
+    @at.trace
+    def step(g):
+        opt.apply_gradients([(g, v)])
+        return g
+
+    with pytest.raises(RuntimeError, match=r"^apply_gradients\(\) updates Variables in place, "
+                                           r"which a traced function cannot do"):
+        step(np.array([1.0]))
+    np.testing.assert_array_equal(v.numpy(), [1.0])
+    assert opt.iterations == 0
