@@ -24,6 +24,8 @@ __all__ = [
     "stop_gradient", "custom_gradient",
     # tensors, state, explicit control flow, graphs
     "Variable", "Tensor", "EagerTensor", "cond", "while_loop", "Graph", "Node", "Var",
+    # training and debugging (submodules: docs/optimizers.md, docs/debugging.md)
+    "optimizers", "config",
     # errors
     "AutotraceError", "ConversionError", "TracingError", "UnsupportedError",
     # numpy-named functions (docs/ops.md)
@@ -87,3 +89,5 @@ from autotrace.api import (  # noqa: E402
     check_grads, custom_gradient, grad, hessian, jacobian, stop_gradient, value_and_grad,
 )
 from autotrace.runtime.control_flow import cond, while_loop  # noqa: E402
+from autotrace import config  # noqa: E402
+from autotrace import optimizers  # noqa: E402

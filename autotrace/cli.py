@@ -3,6 +3,7 @@
     python -m autotrace demo
     python -m autotrace code   model.py:loss
     python -m autotrace graph  model.py:loss --arg f64[3] --arg '[1.0, 2.0, 3.0]'
+    python -m autotrace graph  model.py:Model.loss --self 'Model(3)' --arg f64[3]
     python -m autotrace grad   model.py:loss --arg '[2.0]' --arg '[1.0]' --wrt 0,1
     python -m autotrace render model.py:loss --arg '[2.0]' --arg '[1.0]' -o e.svg --gradients
 
@@ -21,6 +22,7 @@ import importlib.util
 import inspect
 import re
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +35,8 @@ _KINDS = {"f": "float", "i": "int", "u": "uint", "c": "complex"}
 ARG_HELP = ("an argument: a spec DTYPE[DIMS] such as f64[3], f32[2,None], i64[] (a "
             "TensorSpec), or a Python literal such as '[1.0, 2.0]', 3, True, 'text' "
             "(lists become numpy arrays); repeat once per parameter, in order")
+SELF_HELP = ("for FILE:Class.method, a Python expression evaluated in FILE's namespace that "
+             "makes the instance (default: Class())")
 
 
 class CommandError(Exception):
@@ -115,11 +119,12 @@ def _is_literal(value) -> bool:
 
 # -- loading FILE:FUNC -----------------------------------------------------------------------
 @contextlib.contextmanager
-def user_function(target: str):
+def user_function(target: str, self_expr: str | None = None):
     """Yield the traced function `target` (`FILE:FUNC`, FUNC may be dotted); FILE is
     imported by path as a module named after its stem, with its directory on `sys.path`
     (and the module in `sys.modules`, unless the name is taken) until the block ends.
-    Plain functions are wrapped with `autotrace.trace`."""
+    Plain functions are wrapped with `autotrace.trace`. For `Class.method` the method is
+    bound to `Class()`, or to the value of `self_expr` evaluated in the module."""
     path_text, sep, name = target.rpartition(":")
     if not sep or not path_text or not name:
         raise CommandError(f"expected FILE:FUNC (like model.py:loss), got {target!r}",
@@ -131,7 +136,7 @@ def user_function(target: str):
     sys.path.insert(0, directory)
     registered = path.stem not in sys.modules
     try:
-        yield _traced(_attribute(_import(path, registered), name, path))
+        yield _traced(_attribute(_import(path, registered), name, path, self_expr))
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(directory)
@@ -157,18 +162,75 @@ def _import(path: Path, register: bool):
     return module
 
 
-def _attribute(module, name: str, path: Path):
-    value = module
+def _attribute(module, name: str, path: Path, self_expr: str | None = None):
+    owner, value = None, module
     for part in name.split("."):
         if not hasattr(value, part):
-            known = ", ".join(_functions(module)) or "none"
-            raise CommandError(f"{path} has no function {name!r} (functions defined there: "
-                               f"{known})", EXIT_USAGE)
-        value = getattr(value, part)
+            raise CommandError(_no_function(module, name, path), EXIT_USAGE)
+        owner, value = value, getattr(value, part)
+    attr = name.rpartition(".")[2]
+    if inspect.isclass(owner) and _is_method(owner, attr):
+        value = _bound_method(owner, attr, _instance(owner, module, self_expr, path, name))
+    elif self_expr is not None:
+        raise CommandError(f"--self: {path}:{name} is not a method of a class", EXIT_USAGE)
     if not callable(value):
         raise CommandError(f"{path}:{name} is not a function (it is {type(value).__name__})",
                            EXIT_USAGE)
     return value
+
+
+def _no_function(module, name: str, path: Path) -> str:
+    known = ", ".join(_functions(module)) or "none"
+    methods = ", ".join(_methods(module))
+    methods = f"; classes and their methods: {methods}" if methods else ""
+    return f"{path} has no function {name!r} (functions defined there: {known}{methods})"
+
+
+def _is_method(cls, attr: str) -> bool:
+    """`attr` is a plain (instance) method of `cls`, traced or not."""
+    from autotrace.function import TracedFunction
+
+    return isinstance(inspect.getattr_static(cls, attr, None),
+                      (types.FunctionType, TracedFunction))
+
+
+def _methods(module) -> list[str]:
+    """`Class.method` for the classes defined in `module` (public methods and __call__)."""
+    return sorted(f"{k}.{m}" for k, cls in vars(module).items()
+                  if inspect.isclass(cls) and cls.__module__ == module.__name__ and
+                  not k.startswith("_")
+                  for m in vars(cls) if (m == "__call__" or not m.startswith("_")) and
+                  _is_method(cls, m))
+
+
+def _instance(cls, module, self_expr: str | None, path: Path, name: str):
+    """The object a method is bound to: `cls()`, or `self_expr` evaluated in `module`."""
+    if self_expr is None:
+        try:
+            return cls()
+        except Exception as e:  # the user's constructor
+            raise CommandError(
+                f"{path}:{name} is a method, and making the instance with "
+                f"{cls.__name__}() failed: {_describe(e)}; pass --self EXPR to make it "
+                f"(like --self '{cls.__name__}(...)')", EXIT_USAGE) from None
+    try:
+        return eval(self_expr, vars(module))  # the user's own expression, like their file
+    except Exception as e:
+        raise CommandError(f"--self {self_expr!r} failed: {_describe(e)}") from None
+
+
+def _bound_method(cls, attr: str, instance):
+    """`instance.attr` as a function of the remaining parameters; a traced method keeps
+    its decorator's options (input_signature, reduce_retracing, autograph)."""
+    from autotrace.function import TracedFunction
+
+    method = inspect.getattr_static(cls, attr)
+    if isinstance(method, TracedFunction):
+        return TracedFunction(types.MethodType(method.python_function, instance),
+                              input_signature=method.input_signature,
+                              reduce_retracing=method.reduce_retracing,
+                              autograph=method.autograph)
+    return getattr(instance, attr)
 
 
 def _functions(module) -> list[str]:
@@ -206,13 +268,13 @@ def _demo(args) -> int:
 
 
 def _code(args) -> int:
-    with user_function(args.target) as fn:
+    with user_function(args.target, args.self) as fn:
         print(fn.code)
     return 0
 
 
 def _graph(args) -> int:
-    with user_function(args.target) as fn:
+    with user_function(args.target, args.self) as fn:
         _check_arity(fn, args.arg)
         print(fn.get_concrete_function(*args.arg).graph)
     return 0
@@ -221,7 +283,7 @@ def _graph(args) -> int:
 def _grad(args) -> int:
     import autotrace as at
 
-    with user_function(args.target) as fn:
+    with user_function(args.target, args.self) as fn:
         _check_arity(fn, args.arg)
         wrt = _wrt(args.wrt, len(args.arg))
         grad_fn = at.grad(fn, argnums=wrt[0] if len(wrt) == 1 else wrt)
@@ -269,7 +331,7 @@ def _render(args) -> int:
     options = dict(values=args.values, gradients=args.gradients, rankdir=args.rankdir)
     if args.output is not None:
         options["output"] = args.output
-    with user_function(args.target) as fn:
+    with user_function(args.target, args.self) as fn:
         _check_arity(fn, args.arg)
         if args.o == "-":
             print(fn.to_dot(*args.arg, **options), end="")
@@ -329,7 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _target_command(commands, common, name: str, run, help_text: str, with_args=True):
     sub = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
     sub.add_argument("target", metavar="FILE:FUNC",
-                     help="a Python file and a function in it, like model.py:loss")
+                     help="a Python file and a function in it, like model.py:loss, or a "
+                          "method, like model.py:Model.loss")
+    sub.add_argument("--self", default=None, metavar="EXPR", help=SELF_HELP)
     if with_args:
         sub.add_argument("--arg", action="append", default=[], type=_arg_type,
                          metavar="SPEC", help=ARG_HELP)

@@ -15,12 +15,13 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
+import time
 import warnings
 import weakref
 
 import numpy as np
 
-from autotrace import context
+from autotrace import config, context
 from autotrace.concrete import (  # noqa: F401 - ConcreteFunction is public through here
     ConcreteFunction,
     _BoundConcreteFunction,
@@ -32,6 +33,7 @@ from autotrace.retracing import (  # noqa: F401 - RetracingWarning is public thr
     RETRACE_LIMIT,
     RETRACE_WINDOW,
     RetracingWarning,
+    log_trace,
     retrace_cause,
     user_stacklevel,
 )
@@ -106,6 +108,8 @@ class TracedFunction:
 
     # -- calling ------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if config.EAGER:
+            return self._call_eagerly(args, kwargs)
         if not kwargs:
             key = []
             for a in args:  # `fast_key`, inlined for the common all-ndarray call
@@ -125,6 +129,13 @@ class TracedFunction:
                     locate_run_error(e)
                     raise
         return self._call_slow(args, kwargs)
+
+    def _call_eagerly(self, args, kwargs, skip: int = 0):
+        """`at.config.run_eagerly`: the Python function itself, except inside a trace
+        (a graph explicitly asked for, e.g. by `get_concrete_function`)."""
+        if context.current_builder() is None:
+            return self.python_function(*args, **kwargs)
+        return self._call_slow(args, kwargs, skip)
 
     def _call_slow(self, args, kwargs, skip: int = 0):
         """Full path; `skip` leading arguments are not covered by `input_signature`."""
@@ -162,6 +173,12 @@ class TracedFunction:
         if instance is None:
             return self
         return _BoundTracedFunction(self, instance)
+
+    @property
+    def concrete_functions(self) -> list[ConcreteFunction]:
+        """The concrete functions cached now, one per traced signature, oldest first
+        (each shows its signature: `<ConcreteFunction f(x: f64[3])>`)."""
+        return list({id(cf): cf for cf in self._cache.values()}.values())
 
     # -- cache --------------------------------------------------------------------------
     def _canonical(self, args, kwargs):
@@ -222,8 +239,10 @@ class TracedFunction:
         if self.reduce_retracing:
             leaves = self._relaxed(leaves, tree)
         self._note_retrace(key)
+        start = time.perf_counter()
         cf = trace_concrete(self, leaves, tree)
         self.trace_count += 1
+        log_trace(self, time.perf_counter() - start)
         general = (tree, tuple(leaf_key(x) for x in leaves))
         if general != key:
             self._store(self._cache, general, cf, _key_objects(general))
@@ -359,6 +378,8 @@ class _BoundTracedFunction:
     def __call__(self, *args, **kwargs):
         traced = self.__func__
         args = (self.__self__,) + args
+        if config.EAGER:
+            return traced._call_eagerly(args, kwargs, skip=1)
         if not kwargs:
             run = traced._fast.get(fast_key(args))
             if run is not None:

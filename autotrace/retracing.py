@@ -3,9 +3,11 @@ the likely cause (which argument changed, and what to do about it)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
+from autotrace.config import logger
 from autotrace.errors import CONVERTED_CODES
 from autotrace.signature import ID, describe_key, is_array_key
 
@@ -45,3 +47,15 @@ def user_stacklevel() -> int:
             frame.f_code not in CONVERTED_CODES:
         frame, level = frame.f_back, level + 1
     return level
+
+
+def log_trace(traced, seconds: float) -> None:
+    """Log the trace `traced` just made (its latest key): signature, time and cause."""
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    keys = traced._trace_keys
+    tree, leaf_keys = keys[-1]
+    args = ", ".join(f"{p}: {describe_key(k)}" for p, k in zip(traced._paths(tree), leaf_keys))
+    cause = "first trace" if traced.trace_count <= 1 or len(keys) < 2 else \
+        f"trace {traced.trace_count}: {retrace_cause(traced, *keys[-2:])}"
+    logger.debug("traced %s(%s) in %.1f ms, %s", traced.__name__, args, seconds * 1e3, cause)

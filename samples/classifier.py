@@ -1,9 +1,10 @@
-"""A small neural classifier trained by gradient descent, gradients from `at.value_and_grad`.
+"""A small neural classifier trained with Adam, gradients from `at.value_and_grad`.
 
 Two interleaved half-moons (a synthetic data set), a one-hidden-layer network
 (tanh), softmax cross-entropy. The loss is an ordinary numpy function of a dict of
-parameters; `at.value_and_grad` traces it once and returns gradients with the same dict
-structure, computed by the generated backward graph.
+parameters; `at.value_and_grad` returns gradients with the same dict structure, computed
+by the generated backward graph, and `at.optimizers.Adam` updates the dict. The whole
+training step (loss, gradient, optimizer) is one traced function, traced once.
 
 Run it: `python samples/classifier.py [--epochs N]`
 """
@@ -51,18 +52,25 @@ def main(epochs: int = 300, echo=print) -> dict:
     x, y = make_moons(200, 0.15, rng)
     onehot = np.eye(2)[y]
     params = init_params(16, rng)
-    step = at.value_and_grad(loss)
+    optimizer = at.optimizers.Adam(learning_rate=0.05)
+    state = optimizer.init(params)
+
+    @at.trace
+    def step(params, state, x, onehot):
+        value, grads = at.value_and_grad(loss)(params, x, onehot)
+        params, state = optimizer.update(grads, state, params)
+        return params, state, value
+
     predict = at.trace(logits)
     history = []
     for epoch in range(epochs):
-        value, grads = step(params, x, onehot)
-        params = {k: params[k] - 0.5 * grads[k] for k in params}
+        params, state, value = step(params, state, x, onehot)
         history.append(float(value))
         if epoch % 50 == 0 or epoch == epochs - 1:
             echo(f"epoch {epoch:4d}  loss {float(value):.4f}")
     accuracy = float((predict(params, x).argmax(axis=1) == y).mean())
-    echo(f"\ntraining accuracy {accuracy:.3f}; the loss and its gradient were traced "
-         f"{step.trace_count} time(s) for {epochs} steps")
+    echo(f"\ntraining accuracy {accuracy:.3f}; the training step (loss, gradient, Adam) "
+         f"was traced {step.trace_count} time(s) for {epochs} steps")
     return {"loss": history, "accuracy": accuracy}
 
 

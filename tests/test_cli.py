@@ -224,3 +224,125 @@ def test_subprocess_entry_point(src):
                             f"{src}:generator", "--arg", "f64[2]"], capture_output=True,
                            text=True, timeout=60)
     assert debug.returncode == 1 and "Traceback" in debug.stderr
+
+
+# -- methods: FILE:Class.method ----------------------------------------------------------------
+MODEL = """
+    import numpy as np
+    import autotrace as at
+
+    SCALE = 3.0
+
+    def helper(x):
+        return x
+
+    class Model:
+        def __init__(self, scale=2.0):
+            self.scale = scale
+
+        def loss(self, x):
+            return (self.scale * x * x).sum()
+
+        @at.trace(input_signature=[at.TensorSpec((None,), np.float64)])
+        def scaled(self, x):
+            return self.scale * x
+
+        def __call__(self, x):
+            return x + self.scale
+
+        def _private(self):
+            return 0
+
+        @staticmethod
+        def twice(x):
+            return x * 2
+
+    class Needs:
+        def __init__(self, size):
+            self.size = size
+
+        def f(self, x):
+            return x * self.size
+"""
+
+
+@pytest.fixture
+def model_src(tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text(textwrap.dedent(MODEL))
+    return path
+
+
+def test_method_with_default_instance(capsys, model_src):
+    code, out, err = run(capsys, "graph", f"{model_src}:Model.loss", "--arg", "f64[2]")
+    assert code == 0 and not err, err
+    assert out.splitlines()[0] == "graph loss(x: f64[2]) -> f64[]"
+    assert "= mul 2.0 x" in out  # self.scale of Model() is a constant of the trace
+
+
+def test_method_with_self_expression(capsys, model_src):
+    code, out, err = run(capsys, "grad", f"{model_src}:Model.loss", "--self", "Model(SCALE)",
+                         "--arg", "[1.0, 2.0]")
+    assert code == 0 and not err, err
+    assert out.splitlines()[-1] == f"  d/dx = {np.array([6.0, 12.0])}"  # 2 * 3 * x
+
+
+def test_traced_method_keeps_its_input_signature(capsys, model_src):
+    code, out, err = run(capsys, "graph", f"{model_src}:Model.scaled", "--self", "Model(5.0)")
+    assert code == 0 and not err, err
+    assert out.splitlines()[0] == "graph scaled(x: f64[?]) -> f64[?]"
+    assert "= mul 5.0 x" in out
+
+
+def test_call_method_and_code_of_a_method(capsys, model_src):
+    code, out, _ = run(capsys, "graph", f"{model_src}:Model.__call__", "--arg", "[1.0]")
+    assert code == 0 and "= add x 2.0" in out
+    code, out, _ = run(capsys, "code", f"{model_src}:Model.loss")
+    assert code == 0 and out.startswith("def loss(self, x):")
+
+
+def test_static_method_needs_no_instance(capsys, model_src):
+    code, out, err = run(capsys, "graph", f"{model_src}:Model.twice", "--arg", "[1.0]")
+    assert code == 0 and "= mul x 2" in out, err
+
+
+def test_has_no_function_lists_classes_and_methods(capsys, model_src):
+    code, out, err = run(capsys, "graph", f"{model_src}:Model.lose")
+    assert code == 2 and not out
+    assert err == (f"autotrace: error: {model_src} has no function 'Model.lose' (functions "
+                   "defined there: helper; classes and their methods: Model.__call__, "
+                   "Model.loss, Model.scaled, Needs.f)\n")
+
+
+@pytest.mark.parametrize("argv, code, message", [
+    (["graph", "{src}:Needs.f", "--arg", "[1.0]"], 2,
+     "{src}:Needs.f is a method, and making the instance with Needs() failed: TypeError: "
+     "Needs.__init__() missing 1 required positional argument: 'size'; pass --self EXPR to "
+     "make it (like --self 'Needs(...)')"),
+    (["graph", "{src}:Needs.f", "--self", "Needs(", "--arg", "[1.0]"], 1,
+     "--self 'Needs(' failed: SyntaxError: "),
+    (["graph", "{src}:Needs.f", "--self", "Nope()", "--arg", "[1.0]"], 1,
+     "--self 'Nope()' failed: NameError: name 'Nope' is not defined"),
+    (["graph", "{src}:helper", "--self", "Model()", "--arg", "[1.0]"], 2,
+     "--self: {src}:helper is not a method of a class"),
+])
+def test_method_errors(capsys, model_src, argv, code, message):
+    got, out, err = run(capsys, *[a.format(src=model_src) for a in argv])
+    assert got == code and not out
+    assert err.startswith("autotrace: error: " + message.format(src=model_src))
+
+
+def test_needs_instance_from_self(capsys, model_src):
+    code, out, err = run(capsys, "graph", f"{model_src}:Needs.f", "--self", "Needs(4)",
+                         "--arg", "i64[3]")
+    assert code == 0 and not err, err
+    assert out.splitlines()[0] == "graph f(x: i64[3]) -> i64[3]" and "mul x 4" in out
+
+
+def test_same_function_in_two_files_names_each_file(capsys, tmp_path):
+    # Equal code objects in different files must not share a conversion (its line map).
+    for name in ("first.py", "second.py"):
+        (tmp_path / name).write_text("def double(x):\n    return x * 2\n")
+    for name in ("first.py", "second.py"):
+        code, out, _ = run(capsys, "graph", f"{tmp_path / name}:double", "--arg", "f64[1]")
+        assert code == 0 and f"# {name}:2  return x * 2" in out

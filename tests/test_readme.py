@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from test_docs import code_blocks
 
 from autotrace.viz import dot_program
 
@@ -14,17 +15,7 @@ README = (ROOT / "README.md").read_text()
 
 def blocks(language: str) -> list[str]:
     """Fenced code blocks of the README tagged `language` ("" for untagged ones)."""
-    found, current, tag = [], None, None
-    for line in README.splitlines():
-        if line.startswith("```") and current is None:
-            current, tag = [], line[3:].strip()
-        elif line.startswith("```"):
-            if tag == language:
-                found.append("\n".join(current))
-            current = None
-        elif current is not None:
-            current.append(line)
-    return found
+    return [code for _, code in code_blocks(README, language)]
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,10 @@ Each returns a *traced* function (cached per input signature like any other) who
 runs `f` under a `GradientTape` inside the trace, so the result is one graph holding the
 forward and the backward pass. They accept plain or traced functions and compose:
 `grad(grad(f))`, `jacobian(grad(f))`, `trace(grad(f))`.
+
+Under `at.config.run_eagerly(True)` the transform runs as Python too: the arguments it
+differentiates become eager tensors watched by the tape, `f` runs as plain Python on them,
+and the tape differentiates the ops it recorded (the same rules, applied eagerly).
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
+from autotrace import config, context
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.tape import GradientTape
-from autotrace.signature import flatten
+from autotrace.signature import flatten, unflatten
 
 if TYPE_CHECKING:
     from autotrace.function import TracedFunction
@@ -56,8 +61,7 @@ def _transform(f, name: str, body, base: str | None = None):
     return TracedFunction(transformed, autograph=False)
 
 
-def _selected(bound, argnums, fname: str) -> list:
-    args = bound.args
+def _selected(args: tuple, argnums, fname: str) -> list:
     for i in argnums:
         if not -len(args) <= i < len(args):
             raise ValueError(f"argnums {i} is out of range: {fname} got {len(args)} positional "
@@ -67,6 +71,33 @@ def _selected(bound, argnums, fname: str) -> list:
         for leaf in flatten(x)[0]:
             _check_differentiable(leaf, i, fname)
     return chosen
+
+
+def _eager_args(args: tuple, argnums) -> tuple[tuple, bool]:
+    """Under `run_eagerly` outside a trace: `args` with the differentiated ones as eager
+    tensors (so the tape records the plain function's ops), and True."""
+    from autotrace.tensor import EagerTensor, TensorBase
+
+    if not config.EAGER or context.current_builder() is not None:
+        return args, False
+    args = list(args)
+    for i in argnums:
+        if -len(args) <= i < len(args):
+            leaves, tree = flatten(args[i])
+            args[i] = unflatten(tree, [x if isinstance(x, TensorBase) or not hasattr(x, "dtype")
+                                       else EagerTensor(x) for x in leaves])
+    return tuple(args), True
+
+
+def _eager_result(result, eager: bool):
+    """A transform's eager result as the graph would return it: numpy values, unless an
+    outer tape records them (higher order)."""
+    from autotrace.tensor import EagerTensor
+
+    if not eager or context.active_tapes():
+        return result
+    leaves, tree = flatten(result)
+    return unflatten(tree, [x.numpy() if type(x) is EagerTensor else x for x in leaves])
 
 
 def _check_differentiable(leaf, i: int, fname: str) -> None:
@@ -150,14 +181,15 @@ def _value_and_grad_body(traced, argnums, has_aux: bool, fname: str):
     nums, many = _argnums(argnums)
 
     def body(bound):
-        chosen = _selected(bound, nums, fname)
+        args, eager = _eager_args(bound.args, nums)
+        chosen = _selected(args, nums, fname)
         with GradientTape() as tape:
             tape.watch(chosen)
-            out = traced(*bound.args, **bound.kwargs)
+            out = traced(*args, **bound.kwargs)
         value, aux = (out[0], out[1]) if has_aux else (out, None)
         grads = tape.gradient(_scalar(value, fname), chosen, unconnected_gradients="zero")
         grads = tuple(grads) if many else grads[0]
-        return ((value, aux) if has_aux else value), grads
+        return _eager_result((((value, aux) if has_aux else value), grads), eager)
 
     return body
 
@@ -186,11 +218,13 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> TracedFunction:
     fname = f"jacobian({traced.__name__})"
 
     def body(bound):
-        chosen = _selected(bound, nums, fname)
+        args, eager = _eager_args(bound.args, nums)
+        chosen = _selected(args, nums, fname)
         with GradientTape(persistent=True) as tape:
             tape.watch(chosen)
-            out = traced(*bound.args, **bound.kwargs)
-        return jacobian_of(tape, out, tuple(chosen) if many else chosen[0])
+            out = traced(*args, **bound.kwargs)
+        return _eager_result(jacobian_of(tape, out, tuple(chosen) if many else chosen[0]),
+                             eager)
 
     return _transform(traced, "jacobian", body)
 

@@ -73,7 +73,7 @@ class Context:
         return self.lines[lineno - 1].strip() if 0 < lineno <= len(self.lines) else ""
 
 
-_by_code: dict[types.CodeType, Converted] = {}
+_by_code: dict[tuple[types.CodeType, str], Converted] = {}
 _lock = threading.RLock()
 _warned: set = set()
 
@@ -109,7 +109,9 @@ def convert(fn, strict: bool = False):
 
 def converted_code(fn: types.FunctionType) -> Converted:
     """Convert `fn.__code__` once; later functions with the same code reuse it."""
-    code = fn.__code__
+    # Code objects compare equal across files (co_filename is not compared), and the
+    # conversion's line map names the file.
+    code = (fn.__code__, fn.__code__.co_filename)
     found = _by_code.get(code)
     if found is None:
         with _lock:
