@@ -14,6 +14,9 @@ is a leaf). Each leaf contributes to the cache key:
 
 from __future__ import annotations
 
+import functools
+import inspect
+import types
 import weakref
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -55,6 +58,51 @@ class TensorSpec:
 def shape_generalizes(general: tuple, shape: tuple) -> bool:
     """Same rank, and every dim of `general` is None or equal (None in `shape` needs None)."""
     return len(general) == len(shape) and all(g is None or g == s for g, s in zip(general, shape))
+
+
+# -- call signatures ---------------------------------------------------------------------
+_ANY_CALL = inspect.Signature([inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
+                               inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)])
+
+
+def call_signature(fn) -> inspect.Signature:
+    """The signature a traced `fn` binds its arguments with.
+
+    Python code (functions, methods, partials of them, objects with a Python `__call__`):
+    `inspect.signature`, whose defaults are applied to every call. Builtins, ufuncs and
+    other C callables: `(*args, **kwargs)`, so a call passes exactly what the caller
+    passed (their signatures list defaults that cannot all be passed, like a ufunc's
+    `signature=None` next to `dtype=None`).
+    """
+    return inspect.signature(fn) if is_python_code(fn) else _ANY_CALL
+
+
+def is_python_code(fn) -> bool:
+    """`fn` runs Python bytecode: a function, or a method/partial/callable object of one."""
+    from autotrace.function import TracedFunction
+
+    while True:
+        if isinstance(fn, TracedFunction):
+            fn = fn.python_function
+        elif isinstance(fn, functools.partial):
+            fn = fn.func
+        elif isinstance(fn, types.MethodType):
+            fn = fn.__func__
+        elif isinstance(fn, types.FunctionType):
+            return True
+        else:
+            return not inspect.isclass(fn) and isinstance(
+                getattr(type(fn), "__call__", None), types.FunctionType)
+
+
+def callable_name(fn) -> str:
+    """A name for any callable: its `__name__`, a partial's function's, or its type's."""
+    name = getattr(fn, "__name__", None)
+    if isinstance(name, str):
+        return name
+    if isinstance(fn, functools.partial):
+        return f"partial_{callable_name(fn.func)}"
+    return type(fn).__name__
 
 
 # -- pytrees ------------------------------------------------------------------------------

@@ -9,14 +9,13 @@ forward and the backward pass. They accept plain or traced functions and compose
 from __future__ import annotations
 
 import functools
-import inspect
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.tape import GradientTape
-from autotrace.signature import flatten
+from autotrace.signature import call_signature, flatten
 
 if TYPE_CHECKING:
     from autotrace.function import TracedFunction
@@ -43,7 +42,7 @@ def _transform(f, name: str, body, base: str | None = None):
     from autotrace.function import TracedFunction
 
     python_fn = getattr(f, "python_function", f)
-    sig = inspect.signature(python_fn)
+    sig = call_signature(python_fn)
 
     @functools.wraps(python_fn)
     def transformed(*args, **kwargs):
@@ -51,7 +50,7 @@ def _transform(f, name: str, body, base: str | None = None):
         return body(bound)
 
     transformed.__signature__ = sig
-    base = base or python_fn.__name__.replace("<lambda>", "lambda")
+    base = base or f.__name__.replace("<lambda>", "lambda")
     transformed.__name__ = transformed.__qualname__ = f"{name}_{base}"
     return TracedFunction(transformed, autograph=False)
 

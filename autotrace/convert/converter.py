@@ -28,6 +28,7 @@ from autotrace.convert.passes import (
 from autotrace.convert.source import SourceUnavailable, function_source
 from autotrace.convert.templates import clone
 from autotrace.errors import ConversionError
+from autotrace.retracing import user_stacklevel
 
 # Order matters; each pass is a module with `transform(node, ctx)`.
 PIPELINE = (
@@ -78,13 +79,13 @@ _lock = threading.RLock()
 _warned: set = set()
 
 
-def convert(fn, strict: bool = False):
-    """The converted form of `fn` (Python functions, methods, partials, traced functions).
+def convert(fn):
+    """The converted form of `fn` (Python functions, methods, partials, callable objects,
+    traced functions); builtins, ufuncs and other C callables are returned as they are.
 
-    Args:
-        fn: the callable.
-        strict: raise `ConversionError` if the source cannot be read; otherwise return
-            `fn` unconverted with a one-time warning.
+    A function whose source cannot be read is returned unconverted with a one-time
+    `ConversionWarning` (straight-line numpy code in it still traces); one whose file no
+    longer holds the code that runs raises `StaleSource`.
     """
     from autotrace import runtime
     from autotrace.function import TracedFunction
@@ -92,16 +93,17 @@ def convert(fn, strict: bool = False):
     if isinstance(fn, TracedFunction):
         return fn.converted
     if isinstance(fn, types.MethodType):
-        return types.MethodType(convert(fn.__func__, strict), fn.__self__)
+        return types.MethodType(convert(fn.__func__), fn.__self__)
     if isinstance(fn, functools.partial):
-        return functools.partial(convert(fn.func, strict), *fn.args, **fn.keywords)
+        return functools.partial(convert(fn.func), *fn.args, **fn.keywords)
     if not isinstance(fn, types.FunctionType):
+        call = getattr(type(fn), "__call__", None)
+        if isinstance(call, types.FunctionType) and not isinstance(fn, type):
+            return types.MethodType(convert(call), fn)  # an object with a Python __call__
         return fn
     try:
         converted = converted_code(fn)
     except SourceUnavailable as e:
-        if strict:
-            raise
         _warn_once(fn, e)
         return fn
     return codegen.make_function(converted.code, fn, runtime)
@@ -181,10 +183,13 @@ def _warn_once(fn, error: Exception) -> None:
         return
     _warned.add(key)
     warnings.warn(
-        f"autotrace could not convert {getattr(fn, '__qualname__', fn)!r} and calls it "
-        f"unconverted: {error} Python control flow on tensors inside it will fail.",
+        f"autotrace could not convert {getattr(fn, '__qualname__', fn)!r} and traces it "
+        f"unconverted: {error} What is lost: Python control flow in it (`if`, `while`, "
+        "`for`, `and`/`or`/`not`, `a if c else b`) is not converted to graph control flow, "
+        "so using a traced value there raises a TracingError; straight-line numpy code "
+        "traces as usual.",
         ConversionWarning,
-        stacklevel=3,
+        stacklevel=user_stacklevel(),
     )
 
 
