@@ -92,7 +92,7 @@ def is_python_code(fn) -> bool:
             return True
         else:
             return not inspect.isclass(fn) and isinstance(
-                getattr(type(fn), "__call__", None), types.FunctionType)
+                inspect.getattr_static(type(fn), "__call__", None), types.FunctionType)
 
 
 def callable_name(fn) -> str:

@@ -29,6 +29,7 @@ from autotrace.convert.source import SourceUnavailable, function_source
 from autotrace.convert.templates import clone
 from autotrace.errors import ConversionError
 from autotrace.retracing import user_stacklevel
+from autotrace.signature import is_python_code
 
 # Order matters; each pass is a module with `transform(node, ctx)`.
 PIPELINE = (
@@ -97,9 +98,8 @@ def convert(fn):
     if isinstance(fn, functools.partial):
         return functools.partial(convert(fn.func), *fn.args, **fn.keywords)
     if not isinstance(fn, types.FunctionType):
-        call = getattr(type(fn), "__call__", None)
-        if isinstance(call, types.FunctionType) and not isinstance(fn, type):
-            return types.MethodType(convert(call), fn)  # an object with a Python __call__
+        if is_python_code(fn):  # an object with a Python __call__
+            return types.MethodType(convert(type(fn).__call__), fn)
         return fn
     try:
         converted = converted_code(fn)

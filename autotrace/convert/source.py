@@ -13,8 +13,8 @@ object (`StaleSource` when they differ).
 """
 
 from __future__ import annotations
-
 import __future__
+
 import ast
 import copy
 import functools
