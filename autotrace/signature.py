@@ -18,7 +18,7 @@ import functools
 import inspect
 import types
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
@@ -39,6 +39,9 @@ class TensorSpec:
     shape: tuple
     dtype: Any = np.float64
     name: str | None = None
+    # A Python scalar type: the input is that Python number at run time (numpy's weak
+    # promotion), e.g. a differentiated Python float (`PYTHON_FLOAT`).
+    weak: type | None = field(default=None, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "shape", tuple(None if d is None else int(d) for d in self.shape))
@@ -50,9 +53,20 @@ class TensorSpec:
         return cls(tuple(arr.shape), arr.dtype)
 
     def is_compatible_with(self, value) -> bool:
-        """`value` (array, numpy scalar, tensor or spec) has this dtype and a matching shape."""
+        """`value` (array, numpy scalar, tensor or spec) has this dtype and a matching shape;
+        for a `weak` spec: `value` is a Python number of that type."""
+        if self.weak is not None:
+            return type(value) is self.weak or (
+                isinstance(value, TensorSpec) and value.weak is self.weak)
+        if not is_array_like(value):
+            return False
         spec = leaf_spec(value)
-        return spec.dtype == self.dtype and shape_generalizes(self.shape, spec.shape)
+        return spec.weak is None and spec.dtype == self.dtype and \
+            shape_generalizes(self.shape, spec.shape)
+
+
+PYTHON_FLOAT = TensorSpec((), np.float64, weak=float)
+WEAK = "weak"  # first element of the leaf key of a `weak` spec
 
 
 def shape_generalizes(general: tuple, shape: tuple) -> bool:
@@ -210,7 +224,7 @@ def leaf_key(x):
     """Cache-key component of one leaf (see module docstring)."""
     if is_array_like(x):  # before the Python types: np.float64 is a float subclass
         spec = leaf_spec(x)
-        return (spec.shape, spec.dtype)
+        return (spec.shape, spec.dtype) if spec.weak is None else (WEAK, spec.weak)
     kind = type(x)
     if kind is float:
         return (float, x.hex())
@@ -265,7 +279,7 @@ def describe_leaf(x) -> str:
         from autotrace.graph.ir import type_str
 
         spec = leaf_spec(x)
-        return type_str(spec.shape, spec.dtype)
+        return f"a Python {spec.weak.__name__}" if spec.weak else type_str(spec.shape, spec.dtype)
     if isinstance(x, _PY_VALUES + (slice,)):
         return repr(x)
     return f"<{type(x).__name__} object>"
@@ -279,6 +293,8 @@ def describe_key(key) -> str:
         return type_str(*key)
     if key[0] == ID:
         return repr(key[1])
+    if key[0] == WEAK:
+        return f"a Python {key[1].__name__}"
     if key[0] is float:
         return repr(float.fromhex(key[1]))
     if key[0] is complex:

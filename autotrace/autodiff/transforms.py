@@ -4,26 +4,28 @@ Each returns a *traced* function (cached per input signature like any other) who
 runs `f` under a `GradientTape` inside the trace, so the result is one graph holding the
 forward and the backward pass. They accept plain or traced functions and compose:
 `grad(grad(f))`, `jacobian(grad(f))`, `trace(grad(f))`.
+
+A Python float at a differentiated position is a graph input like an array (an `f64[]`
+that is a Python float at run time, so numpy's promotion against it is unchanged): one
+trace serves every value, and its gradient comes back as a Python float, as in JAX.
+Python numbers elsewhere stay constants of the trace, part of its signature.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.tape import GradientTape
-from autotrace.signature import call_signature, flatten
-
-if TYPE_CHECKING:
-    from autotrace.function import TracedFunction
+from autotrace.function import TracedFunction
+from autotrace.ops.shapes import shape_of
+from autotrace.signature import PYTHON_FLOAT, call_signature, flatten, unflatten
 
 
 def _traced(f):
-    from autotrace.function import TracedFunction
-
     return f if isinstance(f, TracedFunction) else TracedFunction(f)
 
 
@@ -36,11 +38,9 @@ def _argnums(argnums) -> tuple[tuple, bool]:
     return argnums, True
 
 
-def _transform(f, name: str, body, base: str | None = None):
+def _transform(f, name: str, body, argnums: tuple) -> TracedFunction:
     """A traced function with `f`'s signature whose body is `body(bound_args)`, named
-    `{name}_{base}` (base: `f`'s name)."""
-    from autotrace.function import TracedFunction
-
+    `{name}_{f's name}`; Python floats at `argnums` are graph inputs."""
     python_fn = getattr(f, "python_function", f)
     sig = call_signature(python_fn)
 
@@ -50,9 +50,43 @@ def _transform(f, name: str, body, base: str | None = None):
         return body(bound)
 
     transformed.__signature__ = sig
-    base = base or f.__name__.replace("<lambda>", "lambda")
-    transformed.__name__ = transformed.__qualname__ = f"{name}_{base}"
-    return TracedFunction(transformed, autograph=False)
+    transformed.__name__ = transformed.__qualname__ = \
+        f"{name}_{f.__name__.replace('<lambda>', 'lambda')}"
+    return _Transformed(transformed, argnums)
+
+
+class _Transformed(TracedFunction):
+    """The traced function of a transform: Python floats at the differentiated positions
+    are keyed and traced as `PYTHON_FLOAT` graph inputs instead of constants."""
+
+    def __init__(self, fn, argnums: tuple):
+        super().__init__(fn, autograph=False)
+        self._argnums = argnums
+
+    def _lookup(self, leaves, tree, skip: int = 0):
+        return super()._lookup(self._float_inputs(leaves, tree), tree, skip)
+
+    def _float_inputs(self, leaves, tree) -> list:
+        """`leaves` with the Python floats of the positional arguments in argnums replaced
+        by `PYTHON_FLOAT`."""
+        slots, first = [], 0  # (first leaf, number of leaves) per positional argument
+        for param, child in zip(self._signature.parameters.values(), tree.children):
+            if param.kind is param.VAR_POSITIONAL:
+                for c in child.children:
+                    slots.append((first, c.num_leaves))
+                    first += c.num_leaves
+                continue
+            if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+                slots.append((first, child.num_leaves))
+            first += child.num_leaves
+        out = list(leaves)
+        for i in self._argnums:
+            if -len(slots) <= i < len(slots):
+                start, count = slots[i]
+                for k in range(start, start + count):
+                    if type(out[k]) is float:
+                        out[k] = PYTHON_FLOAT
+        return out
 
 
 def _selected(bound, argnums, fname: str) -> list:
@@ -69,18 +103,34 @@ def _selected(bound, argnums, fname: str) -> list:
 
 
 def _check_differentiable(leaf, i: int, fname: str) -> None:
-    if type(leaf) in (bool, int, float, complex):
+    if type(leaf) in (bool, int, complex):
         raise TypeError(
-            f"{fname}: argument {i} is a Python {type(leaf).__name__}. Python numbers are "
-            "constants of a trace (part of its signature), so they have no gradient: pass "
-            f"np.float64({leaf!r}) or an array instead."
+            f"{fname}: argument {i} is a Python {type(leaf).__name__} ({leaf!r}); gradients "
+            "need real float inputs: pass a Python float or a float array, or leave it out "
+            "of argnums."
         )
-    if not is_float(leaf) or not hasattr(leaf, "dtype"):
+    if not is_float(leaf) or not hasattr(leaf, "dtype") and type(leaf) is not float:
         raise TypeError(
             f"{fname}: argument {i} has dtype {getattr(leaf, 'dtype', type(leaf).__name__)}; "
             "gradients are defined for float arrays only. Pass it as a float array, or leave "
             "it out of argnums."
         )
+
+
+def _python_floats(grads, sources):
+    """`grads` (the structure of `sources`) with the gradients of Python float sources
+    (weak graph inputs) as Python floats."""
+    from autotrace.ops.shape import python_scalar
+
+    grad_leaves, tree = flatten(grads)
+    return unflatten(tree, [python_scalar(g) if _is_python_float(x) else g
+                            for g, x in zip(grad_leaves, flatten(sources)[0])])
+
+
+def _is_python_float(x) -> bool:
+    from autotrace.tensor import Tensor
+
+    return type(x) is float or (isinstance(x, Tensor) and x.symbol.weak is float)
 
 
 def _scalar(value, fname: str):
@@ -114,7 +164,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
     """
     traced = _traced(f)
     body = _value_and_grad_body(traced, argnums, has_aux, f"value_and_grad({traced.__name__})")
-    return _transform(traced, "value_and_grad", body)
+    return _transform(traced, "value_and_grad", body, _argnums(argnums)[0])
 
 
 def grad(f: Callable, argnums: int | Sequence[int] = 0,
@@ -141,7 +191,7 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0,
         value, grads = value_and_grads(bound)
         return (grads, value[1]) if has_aux else grads
 
-    return _transform(traced, "grad", body)
+    return _transform(traced, "grad", body, _argnums(argnums)[0])
 
 
 def _value_and_grad_body(traced, argnums, has_aux: bool, fname: str):
@@ -155,7 +205,8 @@ def _value_and_grad_body(traced, argnums, has_aux: bool, fname: str):
             out = traced(*bound.args, **bound.kwargs)
         value, aux = (out[0], out[1]) if has_aux else (out, None)
         grads = tape.gradient(_scalar(value, fname), chosen, unconnected_gradients="zero")
-        grads = tuple(grads) if many else grads[0]
+        grads = _python_floats(tuple(grads), chosen)
+        grads = grads if many else grads[0]
         return ((value, aux) if has_aux else value), grads
 
     return body
@@ -179,6 +230,7 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> TracedFunction:
                [0., 2.]])
     """
     from autotrace.autodiff.jacobian import jacobian as jacobian_of
+    from autotrace.ops.shape import python_scalar
 
     traced = _traced(f)
     nums, many = _argnums(argnums)
@@ -189,9 +241,14 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> TracedFunction:
         with GradientTape(persistent=True) as tape:
             tape.watch(chosen)
             out = traced(*bound.args, **bound.kwargs)
-        return jacobian_of(tape, out, tuple(chosen) if many else chosen[0])
+        sources = tuple(chosen) if many else chosen[0]
+        jac, tree = flatten(jacobian_of(tape, out, sources))
+        src = flatten(sources)[0]  # the leaves of `jac` run over `src` once per output leaf
+        return unflatten(tree, [
+            python_scalar(j) if _is_python_float(src[k % len(src)]) and shape_of(j) == ()
+            else j for k, j in enumerate(jac)])
 
-    return _transform(traced, "jacobian", body)
+    return _transform(traced, "jacobian", body, nums)
 
 
 def hessian(f: Callable, argnums: int | Sequence[int] = 0) -> TracedFunction:
