@@ -71,13 +71,16 @@ def function_source(fn) -> FunctionSource:
 
 
 def _find_def(lines: list, code):
-    """The def of `code` in its file (parsed once per file content), or None."""
+    """The def of `code` in its file (parsed once per file content), or None when the file
+    does not parse; `StaleSource` when it parses but holds no such def on that line."""
     try:
         index = _file_index(code.co_filename, "".join(lines))
     except SyntaxError:
         return None
     found = [n for n in index.defs.get(code.co_firstlineno, []) if n.name == code.co_name]
-    return found[0] if found else None
+    if not found:
+        raise _stale(code)
+    return found[0]
 
 
 def _parse_block(lines: list, code, fn):
@@ -183,13 +186,17 @@ def check_current(node: ast.FunctionDef | ast.Lambda, code, imported: tuple | No
         names = (getattr(compiled, "co_qualname", ""), getattr(code, "co_qualname", ""))
         same = _fingerprint(compiled, names) == _fingerprint(code, names)
     if not same:
-        name = getattr(code, "co_qualname", code.co_name)
-        raise StaleSource(
-            f'File "{code.co_filename}", line {code.co_firstlineno}: the source of {name} in '
-            "the file is not the code that runs (the file was edited after it was imported). "
-            "autotrace converts a function from its source text, and converting the new text "
-            "would trace other code than the function called: reload the module "
-            "(importlib.reload) or restart Python, then trace it again.")
+        raise _stale(code)
+
+
+def _stale(code) -> StaleSource:
+    name = getattr(code, "co_qualname", code.co_name)
+    return StaleSource(
+        f'File "{code.co_filename}", line {code.co_firstlineno}: the source of {name} in the '
+        "file is not the code that runs (the file was edited after it was imported). "
+        "autotrace converts a function from its source text, and converting the new text "
+        "would trace other code than the function called: reload the module "
+        "(importlib.reload) or restart Python, then trace it again.")
 
 
 def _compile_alone(node, code, imported: tuple):
