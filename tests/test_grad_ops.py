@@ -187,6 +187,7 @@ CASES: dict[str, list[Case]] = {
     "cast": [Case(lambda x: (x.astype(np.longdouble) * x).astype(x.dtype), UNARY_SHAPES),
              Case(lambda x: x.astype(np.float64) * x, UNARY_SHAPES)],
     "copy": [Case(lambda x: op("copy", x) * x, UNARY_SHAPES)],
+    "python_scalar": [Case(lambda x: op("python_scalar", x) * x, [((),)])],
     "conj": [Case(lambda x: op("conj", x) * x, UNARY_SHAPES)],
     "flip": [Case(lambda x: np.flip(x, 1) * x, [((2, 3),)]), Case(np.flip, [((2, 3),)])],
     # indexing

@@ -27,7 +27,7 @@ from autotrace.convert.passes import (
 )
 from autotrace.convert.source import SourceUnavailable, function_source
 from autotrace.convert.templates import clone
-from autotrace.errors import ConversionError
+from autotrace.errors import CONVERTED_CODES, ConversionError
 from autotrace.retracing import user_stacklevel
 from autotrace.signature import is_python_code
 
@@ -100,6 +100,8 @@ def convert(fn):
     if not isinstance(fn, types.FunctionType):
         if is_python_code(fn):  # an object with a Python __call__
             return types.MethodType(convert(type(fn).__call__), fn)
+        return fn
+    if fn.__code__ in CONVERTED_CODES:  # defined inside converted code: converted with it
         return fn
     try:
         converted = converted_code(fn)
