@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import math
 import os
 import subprocess
 import sys
@@ -89,6 +90,42 @@ def test_gradients_of_a_traced_ufunc():
     assert d_sin(np.float64(0.3)) == np.cos(0.3)
     np.testing.assert_allclose(at.jacobian(at.trace(np.sin))(X), np.diag(np.cos(X)))
     at.check_grads(at.trace(np.sin), (X,), order=2)
+
+
+@pytest.mark.parametrize("fn", [math.exp, math.log, math.sqrt, math.tanh, math.atan,
+                                math.fabs])
+@pytest.mark.parametrize("x", [np.float64(0.7), np.float32(1.5), np.int64(2)])
+def test_math_functions_are_the_math_op(fn, x):
+    traced = at.trace(fn)
+    got = traced(x)
+    assert got == fn(x) and type(got) is float
+    graph = str(traced.get_concrete_function(x).graph)
+    arg = "args_0" if x.dtype == np.float64 else "%0"  # others are cast to float64 first
+    assert f"float = math {arg} fn={fn.__name__}" in graph
+
+
+def uses_math(x, k):
+    return math.log(x.sum()) * k + math.sqrt(2)
+
+
+def test_math_functions_inside_traced_code_and_their_errors():
+    traced = at.trace(uses_math)
+    for x in (X + 2, np.array([1.0, 2.0, 3.0])):
+        assert traced(x, 3.0) == uses_math(x, 3.0) and type(traced(x, 3.0)) is float
+    assert traced.trace_count == 1
+    with pytest.raises(ValueError, match="math domain error"):  # as plain Python, not nan
+        traced(X - 5, 3.0)
+    with pytest.raises(TracingError, match=r"`args_0` \(f64\[3\]\) was converted to a"):
+        at.trace(math.exp)(X)  # math takes one number; so does the traced call
+
+
+def test_gradients_of_math_functions():
+    assert at.grad(uses_math)(X + 2, 3.0).tolist() == [3.0 / (X + 2).sum()] * 3
+    d_exp = at.grad(at.trace(math.exp))
+    assert d_exp(0.5) == math.exp(0.5)
+    assert at.hessian(lambda x: math.sin(x) * x)(0.5) == pytest.approx(
+        2 * math.cos(0.5) - 0.5 * math.sin(0.5), rel=1e-12)
+    at.check_grads(lambda x: math.atanh(x) * math.cosh(x), (0.3,), order=2)
 
 
 # -- functions whose source cannot be read (item 7) ------------------------------------------

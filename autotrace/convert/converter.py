@@ -100,7 +100,8 @@ def convert(fn):
     if not isinstance(fn, types.FunctionType):
         if is_python_code(fn):  # an object with a Python __call__
             return types.MethodType(convert(type(fn).__call__), fn)
-        return fn
+        # what generated code does for it: its graph version when it has one (math.exp)
+        return functools.partial(runtime.call, fn) if _has_overload(fn) else fn
     if fn.__code__ in CONVERTED_CODES:  # defined inside converted code: converted with it
         return fn
     try:
@@ -109,6 +110,15 @@ def convert(fn):
         _warn_once(fn, e)
         return fn
     return codegen.make_function(converted.code, fn, runtime)
+
+
+def _has_overload(fn) -> bool:
+    from autotrace.runtime.calls import NUMPY_OVERLOADS
+
+    try:
+        return fn in NUMPY_OVERLOADS
+    except TypeError:  # unhashable
+        return False
 
 
 def converted_code(fn: types.FunctionType) -> Converted:
