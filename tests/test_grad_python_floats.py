@@ -132,3 +132,17 @@ def test_check_grads_with_python_floats():
     wrong = at.custom_gradient(lambda x: (x * x, lambda g: g * 3.0))
     with pytest.raises(AssertionError, match="gradient check failed"):
         at.check_grads(wrong, (0.7,))
+
+
+def test_transforms_of_constants_inside_a_trace():
+    """A transform called in traced code on literal values differentiates them (before,
+    their gradient was silently zero)."""
+    def uses_grads(x):
+        return at.grad(poly)(2.0) * x + at.grad(lambda w: (w ** 2).sum())(np.array([1.0, 3.0]))
+
+    traced = at.trace(uses_grads)
+    x = np.array([1.0, -1.0])
+    np.testing.assert_array_equal(traced(x), dpoly(2.0) * x + np.array([2.0, 6.0]))
+    outer = at.trace(at.grad(poly))  # at.trace keys the float by value; the grad lifts it
+    assert outer(2.0) == dpoly(2.0) and outer(-1.0) == dpoly(-1.0)
+    assert type(outer(2.0)) is float

@@ -18,11 +18,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from autotrace import context
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.tape import GradientTape
 from autotrace.function import TracedFunction
 from autotrace.ops.shapes import shape_of
 from autotrace.signature import PYTHON_FLOAT, call_signature, flatten, unflatten
+from autotrace.tensor import TensorBase
 
 
 def _traced(f):
@@ -89,17 +91,40 @@ class _Transformed(TracedFunction):
         return out
 
 
-def _selected(bound, argnums, fname: str) -> list:
-    args = bound.args
+def _selected(bound, argnums, fname: str) -> tuple[list, list]:
+    """(the differentiated arguments, all positional arguments with them in place)."""
+    args = list(bound.args)
     for i in argnums:
         if not -len(args) <= i < len(args):
             raise ValueError(f"argnums {i} is out of range: {fname} got {len(args)} positional "
                              "arguments")
-    chosen = [args[i] for i in argnums]
-    for i, x in zip(argnums, chosen):
-        for leaf in flatten(x)[0]:
+    for i in argnums:
+        for leaf in flatten(args[i])[0]:
             _check_differentiable(leaf, i, fname)
-    return chosen
+        args[i] = _graph_values(args[i])
+    return [args[i] for i in argnums], args
+
+
+def _graph_values(x):
+    """Inside a trace, `x` with its constants (a transform called on literal values) made
+    graph values that a tape can watch: their gradient is not zero."""
+    builder = context.current_builder()
+    if builder is None:
+        return x
+    leaves, tree = flatten(x)
+    return unflatten(tree, [leaf if isinstance(leaf, TensorBase) else _lift(builder, leaf)
+                            for leaf in leaves])
+
+
+def _lift(builder, constant):
+    """A copy node of `constant` (a Python float stays a weak Python float)."""
+    from autotrace.graph.ir import Var
+    from autotrace.ops.shape import fresh_copy
+
+    weak = float if type(constant) is float else None
+    var = Var(np.shape(constant), np.result_type(constant), weak=weak)
+    builder.add_node(fresh_copy, (constant,), {}, (var,))
+    return builder.tensor(var)
 
 
 def _check_differentiable(leaf, i: int, fname: str) -> None:
@@ -199,10 +224,10 @@ def _value_and_grad_body(traced, argnums, has_aux: bool, fname: str):
     nums, many = _argnums(argnums)
 
     def body(bound):
-        chosen = _selected(bound, nums, fname)
+        chosen, args = _selected(bound, nums, fname)
         with GradientTape() as tape:
             tape.watch(chosen)
-            out = traced(*bound.args, **bound.kwargs)
+            out = traced(*args, **bound.kwargs)
         value, aux = (out[0], out[1]) if has_aux else (out, None)
         grads = tape.gradient(_scalar(value, fname), chosen, unconnected_gradients="zero")
         grads = _python_floats(tuple(grads), chosen)
@@ -237,10 +262,10 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> TracedFunction:
     fname = f"jacobian({traced.__name__})"
 
     def body(bound):
-        chosen = _selected(bound, nums, fname)
+        chosen, args = _selected(bound, nums, fname)
         with GradientTape(persistent=True) as tape:
             tape.watch(chosen)
-            out = traced(*bound.args, **bound.kwargs)
+            out = traced(*args, **bound.kwargs)
         sources = tuple(chosen) if many else chosen[0]
         jac, tree = flatten(jacobian_of(tape, out, sources))
         src = flatten(sources)[0]  # the leaves of `jac` run over `src` once per output leaf
