@@ -134,7 +134,7 @@ def _check_differentiable(leaf, i: int, fname: str) -> None:
             "need real float inputs: pass a Python float or a float array, or leave it out "
             "of argnums."
         )
-    if not is_float(leaf) or not hasattr(leaf, "dtype") and type(leaf) is not float:
+    if not is_float(leaf) or (type(leaf) is not float and not hasattr(leaf, "dtype")):
         raise TypeError(
             f"{fname}: argument {i} has dtype {getattr(leaf, 'dtype', type(leaf).__name__)}; "
             "gradients are defined for float arrays only. Pass it as a float array, or leave "

@@ -168,9 +168,8 @@ def _spans(body: ast.expr, code) -> bool:
 
 # -- the text read is the code that runs --------------------------------------------------
 _CHECK = "__autotrace_check"
-_FUTURE_FLAGS = 0
-for _name in __future__.all_feature_names:
-    _FUTURE_FLAGS |= getattr(__future__, _name).compiler_flag
+_FUTURE_FLAGS = sum(getattr(__future__, name).compiler_flag  # distinct bits
+                    for name in __future__.all_feature_names)
 
 
 def check_current(node: ast.FunctionDef | ast.Lambda, code, imported: tuple | None) -> None:
