@@ -78,7 +78,7 @@ class TracedFunction:
         self.reduce_retracing = reduce_retracing
         self.autograph = autograph
         self.trace_count = 0
-        self._signature = call_signature(fn)
+        self._signature = call_signature(fn, len(input_signature or ()))
         self.input_signature = _normalize_signature(input_signature, self._signature)
         self._specs = flatten(tuple(self.input_signature or ()))
         self._cache: dict = {}  # (tree, leaf keys) -> ConcreteFunction

@@ -75,20 +75,21 @@ def shape_generalizes(general: tuple, shape: tuple) -> bool:
 
 
 # -- call signatures ---------------------------------------------------------------------
-_ANY_CALL = inspect.Signature([inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
-                               inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)])
-
-
-def call_signature(fn) -> inspect.Signature:
+def call_signature(fn, positional: int = 0) -> inspect.Signature:
     """The signature a traced `fn` binds its arguments with.
 
     Python code (functions, methods, partials of them, objects with a Python `__call__`):
     `inspect.signature`, whose defaults are applied to every call. Builtins, ufuncs and
-    other C callables: `(*args, **kwargs)`, so a call passes exactly what the caller
-    passed (their signatures list defaults that cannot all be passed, like a ufunc's
-    `signature=None` next to `dtype=None`).
+    other C callables: `(args_0, ..., /, *args, **kwargs)` with `positional` leading
+    parameters (those an `input_signature` covers), so a call passes exactly what the
+    caller passed (their own signatures list defaults that cannot all be passed, like a
+    ufunc's `signature=None` next to `dtype=None`).
     """
-    return inspect.signature(fn) if is_python_code(fn) else _ANY_CALL
+    if is_python_code(fn):
+        return inspect.signature(fn)
+    P = inspect.Parameter
+    return inspect.Signature([P(f"args_{i}", P.POSITIONAL_ONLY) for i in range(positional)]
+                             + [P("args", P.VAR_POSITIONAL), P("kwargs", P.VAR_KEYWORD)])
 
 
 def is_python_code(fn) -> bool:

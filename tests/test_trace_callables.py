@@ -55,6 +55,15 @@ def test_binary_ufuncs_and_numpy_functions():
     assert repr(at.trace(np.add)) == "<autotrace.TracedFunction add>"
 
 
+def test_a_traced_ufunc_with_an_input_signature():
+    traced = at.trace(np.sin, input_signature=[at.TensorSpec((None,))])
+    for n in (3, 5):
+        same(traced(np.ones(n)), np.sin(np.ones(n)))
+    assert traced.trace_count == 1
+    assert str(traced.get_concrete_function().graph).splitlines()[0] == \
+        "graph sin(args_0: f64[?]) -> f64[?]"
+
+
 def test_partials_of_numpy_functions():
     add_one = at.trace(functools.partial(np.add, 1.0))
     same(add_one(X), np.add(1.0, X))
