@@ -146,3 +146,27 @@ def test_transforms_of_constants_inside_a_trace():
     outer = at.trace(at.grad(poly))  # at.trace keys the float by value; the grad lifts it
     assert outer(2.0) == dpoly(2.0) and outer(-1.0) == dpoly(-1.0)
     assert type(outer(2.0)) is float
+
+
+def piecewise(x):
+    if x > 0:
+        return x * x
+    return -3.0 * x
+
+
+def halvings(x):
+    while x > 1.0:
+        x = x / 2.0
+    return x
+
+
+def test_control_flow_on_a_differentiated_python_float_is_graph_control_flow():
+    g = at.grad(piecewise)
+    assert (g(2.0), g(-1.0)) == (4.0, -3.0)
+    assert g.trace_count == 1  # one graph, both branches
+    h = at.value_and_grad(halvings)
+    for x in (0.5, 3.0, 10.0):
+        value, slope = h(x)
+        assert value == halvings(x) and type(value) is float
+        assert slope == halvings(x) / x
+    assert h.trace_count == 1
