@@ -53,6 +53,9 @@ def test_binary_ufuncs_and_numpy_functions():
     same(at.trace(np.sum)(y, axis=0), np.sum(y, axis=0))
     same(at.trace(np.matmul)(y.T, y), np.matmul(y.T, y))
     assert repr(at.trace(np.add)) == "<autotrace.TracedFunction add>"
+    with pytest.raises(at.ConversionError, match=r"^<ufunc 'add'> is not a Python function: "
+                       r"it has no source to convert \(tracing calls it as it is\)$"):
+        at.to_code(np.add)
 
 
 def test_a_traced_ufunc_with_an_input_signature():
@@ -91,6 +94,7 @@ def test_callable_objects_are_converted():
     for x in (X, -X):  # one graph, both paths
         same(cf(x), gate(x))
     assert traced.trace_count == 1 and traced.__name__ == "Gate"
+    assert traced.code.startswith("def __call__(self, x):\n")
 
 
 def test_gradients_of_a_traced_ufunc():

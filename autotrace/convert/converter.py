@@ -140,7 +140,14 @@ def converted_source(fn) -> str:
 
     if isinstance(fn, TracedFunction):
         fn = fn.python_function
+    if isinstance(fn, functools.partial):
+        fn = fn.func
+    if not isinstance(fn, (types.FunctionType, types.MethodType)) and is_python_code(fn):
+        fn = type(fn).__call__  # an object with a Python __call__
     fn = getattr(fn, "__func__", fn)
+    if not isinstance(fn, types.FunctionType):
+        raise SourceUnavailable(f"{fn!r} is not a Python function: it has no source to "
+                                "convert (tracing calls it as it is)")
     return converted_code(fn).source
 
 
