@@ -107,7 +107,7 @@ class ConcreteFunction(GraphFunction):
                             f"function was traced with {self._tree}")
         for path, leaf, want in zip(self._traced._paths(tree), leaves, self._template):
             if isinstance(want, TensorSpec):
-                if not is_array_like(leaf) or not want.is_compatible_with(leaf):
+                if not want.is_compatible_with(leaf):
                     raise TypeError(
                         f"{name}: argument `{path}` is {describe_leaf(leaf)}, but this "
                         f"concrete function takes {describe_leaf(want)} (call the traced "
@@ -234,8 +234,8 @@ def trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
         for name, leaf, t in zip(traced._paths(tree), leaves, template):
             # Tapes opened inside the function watch its float arguments, as TensorFlow's
             # watch the Variables passed in (see autodiff/tape.py).
-            flat.append(builder.add_input(t.shape, t.dtype, name, variable=t.dtype.kind in "fc")
-                        if isinstance(t, TensorSpec) else leaf)
+            flat.append(builder.add_input(t.shape, t.dtype, name, variable=t.dtype.kind in "fc",
+                                          weak=t.weak) if isinstance(t, TensorSpec) else leaf)
         args, kwargs = _rebuild_call(traced._signature, unflatten(tree, flat))
         try:
             result = traced.converted(*args, **kwargs)

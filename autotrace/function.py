@@ -40,6 +40,8 @@ from autotrace.retracing import (  # noqa: F401 - RetracingWarning is public thr
 from autotrace.signature import (
     ID,
     TensorSpec,
+    call_signature,
+    callable_name,
     describe_leaf,
     fast_key,
     fast_key_objects,
@@ -70,11 +72,15 @@ class TracedFunction:
         if not callable(fn):
             raise TypeError(f"trace() needs a function, got {fn!r}")
         functools.update_wrapper(self, fn)
+        if not isinstance(getattr(self, "__name__", None), str):  # partials, objects
+            self.__name__ = callable_name(fn)
+        if not isinstance(getattr(self, "__qualname__", None), str):  # ufuncs
+            self.__qualname__ = self.__name__
         self.python_function = fn
         self.reduce_retracing = reduce_retracing
         self.autograph = autograph
         self.trace_count = 0
-        self._signature = inspect.signature(fn)
+        self._signature = call_signature(fn, len(input_signature or ()))
         self.input_signature = _normalize_signature(input_signature, self._signature)
         self._specs = flatten(tuple(self.input_signature or ()))
         self._cache: dict = {}  # (tree, leaf keys) -> ConcreteFunction
@@ -94,7 +100,7 @@ class TracedFunction:
         if self._converted_fn is None:
             from autotrace.convert.converter import convert
 
-            self._converted_fn = convert(self.python_function, strict=True) if self.autograph \
+            self._converted_fn = convert(self.python_function) if self.autograph \
                 else self.python_function
         return self._converted_fn
 

@@ -14,8 +14,11 @@ is a leaf). Each leaf contributes to the cache key:
 
 from __future__ import annotations
 
+import functools
+import inspect
+import types
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
@@ -36,6 +39,9 @@ class TensorSpec:
     shape: tuple
     dtype: Any = np.float64
     name: str | None = None
+    # A Python scalar type: the input is that Python number at run time (numpy's weak
+    # promotion), e.g. a differentiated Python float (`PYTHON_FLOAT`).
+    weak: type | None = field(default=None, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "shape", tuple(None if d is None else int(d) for d in self.shape))
@@ -47,14 +53,71 @@ class TensorSpec:
         return cls(tuple(arr.shape), arr.dtype)
 
     def is_compatible_with(self, value) -> bool:
-        """`value` (array, numpy scalar, tensor or spec) has this dtype and a matching shape."""
+        """`value` (array, numpy scalar, tensor or spec) has this dtype and a matching shape;
+        for a `weak` spec: `value` is a Python number of that type."""
+        if self.weak is not None:
+            return type(value) is self.weak or (
+                isinstance(value, TensorSpec) and value.weak is self.weak)
+        if not is_array_like(value):
+            return False
         spec = leaf_spec(value)
-        return spec.dtype == self.dtype and shape_generalizes(self.shape, spec.shape)
+        return spec.weak is None and spec.dtype == self.dtype and \
+            shape_generalizes(self.shape, spec.shape)
+
+
+PYTHON_FLOAT = TensorSpec((), np.float64, weak=float)
+WEAK = "weak"  # first element of the leaf key of a `weak` spec
 
 
 def shape_generalizes(general: tuple, shape: tuple) -> bool:
     """Same rank, and every dim of `general` is None or equal (None in `shape` needs None)."""
     return len(general) == len(shape) and all(g is None or g == s for g, s in zip(general, shape))
+
+
+# -- call signatures ---------------------------------------------------------------------
+def call_signature(fn, positional: int = 0) -> inspect.Signature:
+    """The signature a traced `fn` binds its arguments with.
+
+    Python code (functions, methods, partials of them, objects with a Python `__call__`):
+    `inspect.signature`, whose defaults are applied to every call. Builtins, ufuncs and
+    other C callables: `(args_0, ..., /, *args, **kwargs)` with `positional` leading
+    parameters (those an `input_signature` covers), so a call passes exactly what the
+    caller passed (their own signatures list defaults that cannot all be passed, like a
+    ufunc's `signature=None` next to `dtype=None`).
+    """
+    if is_python_code(fn):
+        return inspect.signature(fn)
+    P = inspect.Parameter
+    return inspect.Signature([P(f"args_{i}", P.POSITIONAL_ONLY) for i in range(positional)]
+                             + [P("args", P.VAR_POSITIONAL), P("kwargs", P.VAR_KEYWORD)])
+
+
+def is_python_code(fn) -> bool:
+    """`fn` runs Python bytecode: a function, or a method/partial/callable object of one."""
+    from autotrace.function import TracedFunction
+
+    while True:
+        if isinstance(fn, TracedFunction):
+            fn = fn.python_function
+        elif isinstance(fn, functools.partial):
+            fn = fn.func
+        elif isinstance(fn, types.MethodType):
+            fn = fn.__func__
+        elif isinstance(fn, types.FunctionType):
+            return True
+        else:
+            return not inspect.isclass(fn) and isinstance(
+                inspect.getattr_static(type(fn), "__call__", None), types.FunctionType)
+
+
+def callable_name(fn) -> str:
+    """A name for any callable: its `__name__`, a partial's function's, or its type's."""
+    name = getattr(fn, "__name__", None)
+    if isinstance(name, str):
+        return name
+    if isinstance(fn, functools.partial):
+        return f"partial_{callable_name(fn.func)}"
+    return type(fn).__name__
 
 
 # -- pytrees ------------------------------------------------------------------------------
@@ -162,7 +225,7 @@ def leaf_key(x):
     """Cache-key component of one leaf (see module docstring)."""
     if is_array_like(x):  # before the Python types: np.float64 is a float subclass
         spec = leaf_spec(x)
-        return (spec.shape, spec.dtype)
+        return (spec.shape, spec.dtype) if spec.weak is None else (WEAK, spec.weak)
     kind = type(x)
     if kind is float:
         return (float, x.hex())
@@ -217,7 +280,7 @@ def describe_leaf(x) -> str:
         from autotrace.graph.ir import type_str
 
         spec = leaf_spec(x)
-        return type_str(spec.shape, spec.dtype)
+        return f"a Python {spec.weak.__name__}" if spec.weak else type_str(spec.shape, spec.dtype)
     if isinstance(x, _PY_VALUES + (slice,)):
         return repr(x)
     return f"<{type(x).__name__} object>"
@@ -231,6 +294,8 @@ def describe_key(key) -> str:
         return type_str(*key)
     if key[0] == ID:
         return repr(key[1])
+    if key[0] == WEAK:
+        return f"a Python {key[1].__name__}"
     if key[0] is float:
         return repr(float.fromhex(key[1]))
     if key[0] is complex:

@@ -17,6 +17,7 @@ numpy float32 values, must return float32 cotangents (`test_vjp_keeps_float32`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -187,6 +188,9 @@ CASES: dict[str, list[Case]] = {
     "cast": [Case(lambda x: (x.astype(np.longdouble) * x).astype(x.dtype), UNARY_SHAPES),
              Case(lambda x: x.astype(np.float64) * x, UNARY_SHAPES)],
     "copy": [Case(lambda x: op("copy", x) * x, UNARY_SHAPES)],
+    "python_scalar": [Case(lambda x: op("python_scalar", x) * x, [((),)])],
+    "math": [Case(lambda x: op("math", x, fn=math.exp) * x, [((),)]),
+             Case(lambda x: op("math", x, fn=math.sqrt), [((),)], POS)],
     "conj": [Case(lambda x: op("conj", x) * x, UNARY_SHAPES)],
     "flip": [Case(lambda x: np.flip(x, 1) * x, [((2, 3),)]), Case(np.flip, [((2, 3),)])],
     # indexing

@@ -102,12 +102,10 @@ def test_float32_in_float32_out():
     assert at.grad(f)(x, Y).dtype == np.float32  # the gradient has its argument's dtype
 
 
-def test_integer_and_python_number_arguments_are_refused():
+def test_integer_arguments_are_refused():
     with pytest.raises(TypeError, match=r"grad\(f\): argument 0 has dtype int64; gradients "
                                         "are defined for float arrays only"):
         at.grad(f)(np.array([1, 2]), Y)
-    with pytest.raises(TypeError, match=r"argument 0 is a Python float.*np.float64\(1.5\)"):
-        at.grad(f)(1.5, Y)
     ints = np.array([1, 2])
     np.testing.assert_array_equal(at.grad(f, argnums=1)(ints, Y), 2 * ints * Y)
 

@@ -20,12 +20,12 @@ DEFAULT_TOL = {np.dtype(np.float64): 1e-5, np.dtype(np.float32): 2e-2}
 def check_grads(f: Callable, args: tuple, order: int = 1, eps: float | None = None,
                 rtol: float | None = None, atol: float | None = None, seed: int = 0) -> None:
     """Raise `AssertionError` if `f`'s reverse-mode derivatives up to `order` disagree with
-    finite differences at `args` (a tuple of float arrays).
+    finite differences at `args` (a tuple of float arrays or Python floats).
 
     Example:
         >>> check_grads(lambda x: np.sin(x) * x, (np.array([0.3, 1.2]),), order=2)
     """
-    args = tuple(np.asarray(a) for a in args)
+    args = tuple(a if type(a) is float else np.asarray(a) for a in args)
     rng = np.random.default_rng(seed)
     _check(f, args, order, eps, rtol, atol, rng)
 
@@ -45,8 +45,8 @@ def _check(f, args, order, eps, rtol, atol, rng, level: int = 1) -> None:
     u = _random_like(f(*args), rng)
     v = tuple(_random_like(a, rng) for a in args)
     projected = _projection(f, u)
-    plus = projected(*(a + eps * d for a, d in zip(args, v)))
-    minus = projected(*(a - eps * d for a, d in zip(args, v)))
+    plus = projected(*(_step(a, eps * d) for a, d in zip(args, v)))
+    minus = projected(*(_step(a, -eps * d) for a, d in zip(args, v)))
     numeric = (plus - minus) / (2 * eps)
     vjp = grad(TracedFunction(projected, autograph=False), argnums=tuple(range(len(args))))
     analytic = sum(float(np.sum(g * d)) for g, d in zip(vjp(*args), v))
@@ -56,6 +56,11 @@ def _check(f, args, order, eps, rtol, atol, rng, level: int = 1) -> None:
             f"finite differences give {float(numeric)!r} (eps={eps}, rtol={rtol}, atol={atol})"
         )
     _check(vjp, args, order - 1, eps, rtol, atol, rng, level + 1)
+
+
+def _step(a, d):
+    """`a + d`, a Python float again for a Python float `a`."""
+    return float(a + d) if type(a) is float else a + d
 
 
 def _projection(f, u):

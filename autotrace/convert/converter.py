@@ -27,7 +27,9 @@ from autotrace.convert.passes import (
 )
 from autotrace.convert.source import SourceUnavailable, function_source
 from autotrace.convert.templates import clone
-from autotrace.errors import ConversionError
+from autotrace.errors import CONVERTED_CODES, ConversionError
+from autotrace.retracing import user_stacklevel
+from autotrace.signature import is_python_code
 
 # Order matters; each pass is a module with `transform(node, ctx)`.
 PIPELINE = (
@@ -78,13 +80,13 @@ _lock = threading.RLock()
 _warned: set = set()
 
 
-def convert(fn, strict: bool = False):
-    """The converted form of `fn` (Python functions, methods, partials, traced functions).
+def convert(fn):
+    """The converted form of `fn` (Python functions, methods, partials, callable objects,
+    traced functions); builtins, ufuncs and other C callables are returned as they are.
 
-    Args:
-        fn: the callable.
-        strict: raise `ConversionError` if the source cannot be read; otherwise return
-            `fn` unconverted with a one-time warning.
+    A function whose source cannot be read is returned unconverted with a one-time
+    `ConversionWarning` (straight-line numpy code in it still traces); one whose file no
+    longer holds the code that runs raises `StaleSource`.
     """
     from autotrace import runtime
     from autotrace.function import TracedFunction
@@ -92,19 +94,31 @@ def convert(fn, strict: bool = False):
     if isinstance(fn, TracedFunction):
         return fn.converted
     if isinstance(fn, types.MethodType):
-        return types.MethodType(convert(fn.__func__, strict), fn.__self__)
+        return types.MethodType(convert(fn.__func__), fn.__self__)
     if isinstance(fn, functools.partial):
-        return functools.partial(convert(fn.func, strict), *fn.args, **fn.keywords)
+        return functools.partial(convert(fn.func), *fn.args, **fn.keywords)
     if not isinstance(fn, types.FunctionType):
+        if is_python_code(fn):  # an object with a Python __call__
+            return types.MethodType(convert(type(fn).__call__), fn)
+        # what generated code does for it: its graph version when it has one (math.exp)
+        return functools.partial(runtime.call, fn) if _has_overload(fn) else fn
+    if fn.__code__ in CONVERTED_CODES:  # defined inside converted code: converted with it
         return fn
     try:
         converted = converted_code(fn)
     except SourceUnavailable as e:
-        if strict:
-            raise
         _warn_once(fn, e)
         return fn
     return codegen.make_function(converted.code, fn, runtime)
+
+
+def _has_overload(fn) -> bool:
+    from autotrace.runtime.calls import NUMPY_OVERLOADS
+
+    try:
+        return fn in NUMPY_OVERLOADS
+    except TypeError:  # unhashable
+        return False
 
 
 def converted_code(fn: types.FunctionType) -> Converted:
@@ -128,7 +142,14 @@ def converted_source(fn) -> str:
 
     if isinstance(fn, TracedFunction):
         fn = fn.python_function
+    if isinstance(fn, functools.partial):
+        fn = fn.func
+    if not isinstance(fn, (types.FunctionType, types.MethodType)) and is_python_code(fn):
+        fn = type(fn).__call__  # an object with a Python __call__
     fn = getattr(fn, "__func__", fn)
+    if not isinstance(fn, types.FunctionType):
+        raise SourceUnavailable(f"{fn!r} is not a Python function: it has no source to "
+                                "convert (tracing calls it as it is)")
     return converted_code(fn).source
 
 
@@ -183,10 +204,13 @@ def _warn_once(fn, error: Exception) -> None:
         return
     _warned.add(key)
     warnings.warn(
-        f"autotrace could not convert {getattr(fn, '__qualname__', fn)!r} and calls it "
-        f"unconverted: {error} Python control flow on tensors inside it will fail.",
+        f"autotrace could not convert {getattr(fn, '__qualname__', fn)!r} and traces it "
+        f"unconverted: {error} What is lost: Python control flow in it (`if`, `while`, "
+        "`for`, `and`/`or`/`not`, `a if c else b`) is not converted to graph control flow, "
+        "so using a traced value there raises a TracingError; straight-line numpy code "
+        "traces as usual.",
         ConversionWarning,
-        stacklevel=3,
+        stacklevel=user_stacklevel(),
     )
 
 

@@ -5,14 +5,22 @@ The whole file is parsed once per content (C speed; tokenizing a def's block wit
 found by its first line and name; decorators are removed later (the converted function
 is re-created without them); a lambda is found by line, parameters and, when several
 share a line, column. The nodes returned are shared: copy before changing them.
+
+The text read must be the code that runs: a file edited after its module was imported
+(without a reload) holds other code, and converting it would trace a function that is not
+the one called. So the def found is compiled again, alone, and compared with the live code
+object (`StaleSource` when they differ).
 """
 
 from __future__ import annotations
+import __future__
 
 import ast
+import copy
 import functools
 import inspect
 import textwrap
+import types
 from dataclasses import dataclass
 
 from autotrace.errors import ConversionError
@@ -20,6 +28,10 @@ from autotrace.errors import ConversionError
 
 class SourceUnavailable(ConversionError):
     """The function's source cannot be read (built in, defined in a REPL, C code, ...)."""
+
+
+class StaleSource(ConversionError):
+    """The source on disk is not the code that runs (the file was edited after import)."""
 
 
 @dataclass
@@ -46,21 +58,29 @@ def function_source(fn) -> FunctionSource:
         ) from None
     if code.co_name == "<lambda>":
         node = _find_lambda(lines, code)
-        return FunctionSource(node, code.co_filename, lines)
-    node = _find_def(lines, code)
-    if node is None:  # the file as a whole does not parse: read the def's own block
-        node = _parse_block(lines, code, fn)
+    else:
+        node = _find_def(lines, code)
+        if node is None:  # the file as a whole does not parse: read the def's own block
+            node = _parse_block(lines, code, fn)
+    try:
+        imported = _file_index(code.co_filename, "".join(lines)).imported
+    except SyntaxError:  # only the def's block was read
+        imported = None
+    check_current(node, code, imported)
     return FunctionSource(node, code.co_filename, lines)
 
 
 def _find_def(lines: list, code):
-    """The def of `code` in its file (parsed once per file content), or None."""
+    """The def of `code` in its file (parsed once per file content), or None when the file
+    does not parse; `StaleSource` when it parses but holds no such def on that line."""
     try:
         index = _file_index(code.co_filename, "".join(lines))
     except SyntaxError:
         return None
     found = [n for n in index.defs.get(code.co_firstlineno, []) if n.name == code.co_name]
-    return found[0] if found else None
+    if not found:
+        raise _stale(code)
+    return found[0]
 
 
 def _parse_block(lines: list, code, fn):
@@ -87,6 +107,7 @@ def _parse(text: str, filename: str, firstlineno: int) -> ast.Module:
 class _FileIndex:
     defs: dict  # first line (the first decorator's, else the def's) -> defs starting there
     lambdas: dict  # line -> lambdas starting on it
+    imported: tuple  # names module-level imports bind (they change how calls compile)
 
 
 @functools.lru_cache(maxsize=64)
@@ -94,13 +115,25 @@ def _file_index(filename: str, text: str) -> _FileIndex:
     """Defs and lambdas of a whole file by line (parsed once per file content)."""
     defs: dict = {}
     lambdas: dict = {}
-    for node in ast.walk(ast.parse(text)):
+    tree = ast.parse(text)
+    for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             defs.setdefault(first, []).append(node)
         elif isinstance(node, ast.Lambda):
             lambdas.setdefault(node.lineno, []).append(node)
-    return _FileIndex(defs, lambdas)
+    return _FileIndex(defs, lambdas, _imported_names(tree))
+
+
+def _imported_names(tree: ast.Module) -> tuple:
+    names, todo = [], list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names += [(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"]
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            todo += [n for n in ast.iter_child_nodes(node) if isinstance(n, ast.stmt)]
+    return tuple(names)
 
 
 def _find_lambda(lines: list, code) -> ast.Lambda:
@@ -115,7 +148,7 @@ def _find_lambda(lines: list, code) -> ast.Lambda:
     found = [n for n in candidates
              if tuple(a.arg for a in n.args.args + n.args.kwonlyargs) == tuple(params)]
     if len(found) > 1:
-        found = [n for n in found if _spans(n.body, code)]
+        found = [n for n in found if _spans(n.body, code)] or found
     if len(found) != 1:
         problem = "no lambda" if not found else "several lambdas that cannot be told apart"
         raise SourceUnavailable(f"{where}: {problem} with parameters {params} found; give "
@@ -131,3 +164,113 @@ def _spans(body: ast.expr, code) -> bool:
                in code.co_positions() if line is not None and col is not None and end_col]
     return bool(located) and all(start <= (line, col) and (end_line, end_col) <= end
                                  for line, col, end_line, end_col in located)
+
+
+# -- the text read is the code that runs --------------------------------------------------
+_CHECK = "__autotrace_check"
+_FUTURE_FLAGS = sum(getattr(__future__, name).compiler_flag  # distinct bits
+                    for name in __future__.all_feature_names)
+
+
+def check_current(node: ast.FunctionDef | ast.Lambda, code, imported: tuple | None) -> None:
+    """Raise `StaleSource` unless `node`, compiled alone, gives `code` (same bytecode,
+    names, constants and lines, recursively through nested functions).
+
+    `imported`: the names the file's module-level imports bind (None if unknown).
+    """
+    compiled = _compile_alone(node, code, imported or ())
+    if imported is None or _rewritten(code):  # pytest rewrites asserts: lines only
+        same = compiled is not None and set(_lines(compiled)) == set(_lines(code))
+    else:  # nested classes hold their qualified names, which start with the function's
+        names = (getattr(compiled, "co_qualname", ""), getattr(code, "co_qualname", ""))
+        same = _fingerprint(compiled, names) == _fingerprint(code, names)
+    if not same:
+        raise _stale(code)
+
+
+def _stale(code) -> StaleSource:
+    name = getattr(code, "co_qualname", code.co_name)
+    return StaleSource(
+        f'File "{code.co_filename}", line {code.co_firstlineno}: the source of {name} in the '
+        "file is not the code that runs (the file was edited after it was imported). "
+        "autotrace converts a function from its source text, and converting the new text "
+        "would trace other code than the function called: reload the module "
+        "(importlib.reload) or restart Python, then trace it again.")
+
+
+def _compile_alone(node, code, imported: tuple):
+    """The code object of `node` compiled in a scope like its own: the module's imports
+    (calls of an imported module's attributes compile differently), a factory function
+    whose parameters are `code`'s free variables, and inside it the class whose private
+    names (`__x`) the function's are mangled with."""
+    node = copy.copy(node)
+    if isinstance(node, ast.Lambda):
+        stmt = ast.Assign(targets=[ast.Name(_CHECK, ast.Store())], value=node)
+    else:  # renamed: the function's own name must stay what it is in the file (a global)
+        node.name = _CHECK
+        stmt = node
+    ast.copy_location(stmt, node)
+    owner = _owner_class(getattr(code, "co_qualname", ""))
+    free = [n for n in code.co_freevars if not (owner and n == "__class__")]
+    if owner:
+        stmt = ast.copy_location(ast.ClassDef(name=owner, bases=[], keywords=[], body=[stmt],
+                                              decorator_list=[]), node)
+    factory = ast.FunctionDef(
+        name=_CHECK, args=ast.arguments(posonlyargs=[], args=[ast.arg(n) for n in free],
+                                        kwonlyargs=[], kw_defaults=[], defaults=[]),
+        body=[stmt], decorator_list=[], returns=None, type_comment=None)
+    imports = [ast.Import(names=[ast.alias(name=n)]) for n in imported]
+    module = ast.fix_missing_locations(ast.Module(
+        body=imports + [ast.copy_location(factory, node)], type_ignores=[]))
+    compiled = compile(module, code.co_filename, "exec",
+                       flags=code.co_flags & _FUTURE_FLAGS, dont_inherit=True)
+    return _find_code(compiled, code.co_name if code.co_name == "<lambda>" else _CHECK,
+                      depth=3 if owner else 2)
+
+
+def _find_code(code, name: str, depth: int):
+    """The code object named `name` `depth` levels of nesting below `code`."""
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            if depth == 1 and const.co_name == name:
+                return const
+            found = _find_code(const, name, depth - 1) if depth > 1 else None
+            if found is not None:
+                return found
+    return None
+
+
+def _owner_class(qualname: str) -> str:
+    """The class a function's private names are mangled with (from its qualified name):
+    the innermost enclosing name that is neither a function (followed by `<locals>`) nor
+    a compiler scope (`<listcomp>`)."""
+    parts = qualname.split(".")[:-1]
+    for i in reversed(range(len(parts))):
+        following = parts[i + 1] if i + 1 < len(parts) else ""
+        if not parts[i].startswith("<") and following != "<locals>":
+            return parts[i]
+    return ""
+
+
+def _fingerprint(code, qualnames: tuple) -> tuple | None:
+    """What of `code` its source decides, with qualified names starting `qualnames[0]`
+    read as starting `qualnames[1]`."""
+    if code is None:
+        return None
+    old, new = qualnames
+    consts = tuple(
+        _fingerprint(c, qualnames) if isinstance(c, types.CodeType) else
+        (str, repr(new + c[len(old):])) if old and isinstance(c, str) and c.startswith(old + ".")
+        else (type(c), repr(c)) for c in code.co_consts)
+    return (code.co_code, code.co_names, code.co_varnames, code.co_freevars,
+            code.co_cellvars, code.co_argcount, code.co_posonlyargcount,
+            code.co_kwonlyargcount, consts, _lines(code))
+
+
+def _lines(code) -> list | None:
+    return None if code is None else [line for _, _, line in code.co_lines()]
+
+
+def _rewritten(code) -> bool:
+    """pytest's assertion rewriting changed this code (its helpers are `@py...` names)."""
+    return any(name.startswith("@py") for name in code.co_names + code.co_varnames)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autotrace.ops.registry import Aval, Op, apply, dispatches, register
+from autotrace.ops.registry import PY_TYPE_OF_KIND, Aval, Op, apply, dispatches, register
 from autotrace.ops.shapes import (
     broadcast_shapes,
     normalize_axes,
@@ -301,6 +301,20 @@ dispatches(np.copy)(copy)
 # A fresh array equal to its input: the simplifier puts it where an output would
 # otherwise become the caller's own input array (numpy ops always return new arrays).
 fresh_copy = register(Op("copy", np.copy, lambda x: x, vjp=lambda g, x, out: (g,)))
+
+
+# A 0-d value as a Python scalar at run time (a weak value, see `Var.weak`): the results
+# plain Python gives as Python numbers (the gradient of a Python float argument).
+_python_scalar = register(Op(
+    "python_scalar", np.asarray,
+    lambda x: Aval((), x.dtype, PY_TYPE_OF_KIND[x.dtype.kind]), vjp=lambda g, x, out: (g,)))
+
+
+def python_scalar(x):
+    """0-d `x` as a Python scalar (`x.item()`) that stays a graph value when traced."""
+    from autotrace.tensor import TensorBase
+
+    return apply(_python_scalar, x) if isinstance(x, TensorBase) else np.asarray(x).item()
 
 
 def conj(a):

@@ -36,11 +36,14 @@ def _as_array(a, dtype=None, **kwargs):
 
 
 def _numpy_overloads() -> dict:
-    """numpy functions that do not dispatch on their arguments, and their graph versions."""
+    """numpy (and `math`) functions that do not dispatch on their arguments, and their
+    graph versions."""
     from autotrace import ops
+    from autotrace.ops.pymath import TWINS, math_call
 
     return {np.arange: ops.arange, np.eye: ops.eye, np.asarray: _as_array,
-            np.array: _as_array, np.asanyarray: _as_array}
+            np.array: _as_array, np.asanyarray: _as_array,
+            **{fn: functools.partial(math_call, fn) for fn in TWINS}}
 
 
 NUMPY_OVERLOADS: dict = {}
