@@ -12,7 +12,7 @@ from autotrace.signature import TensorSpec
 
 
 def trace(fn: Callable | None = None, *, input_signature: Sequence[TensorSpec] | None = None,
-          reduce_retracing: bool = False, autograph: bool = True):
+          reduce_retracing: bool = False, autograph: bool = True, max_traces: int = 256):
     """Convert `fn` to graph code and trace it once per input signature.
 
     Args:
@@ -22,6 +22,9 @@ def trace(fn: Callable | None = None, *, input_signature: Sequence[TensorSpec] |
             call that matches (None dims match any size).
         reduce_retracing: after a dim has been seen with two sizes, trace it as unknown.
         autograph: convert Python control flow on tensors (True) or trace as written.
+        max_traces: how many concrete functions (one per input signature) the cache
+            keeps; tracing one more evicts the least recently used, with a
+            `CacheEvictionWarning`.
 
     Returns:
         A `TracedFunction`, called exactly like `fn`.
@@ -35,7 +38,8 @@ def trace(fn: Callable | None = None, *, input_signature: Sequence[TensorSpec] |
     """
     def wrap(f):
         return TracedFunction(f, input_signature=input_signature,
-                              reduce_retracing=reduce_retracing, autograph=autograph)
+                              reduce_retracing=reduce_retracing, autograph=autograph,
+                              max_traces=max_traces)
 
     return wrap if fn is None else wrap(fn)
 

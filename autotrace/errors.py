@@ -6,6 +6,7 @@ import linecache
 import os
 import sys
 import sysconfig
+import warnings
 import weakref
 
 import numpy as np
@@ -69,13 +70,17 @@ def at_user_line(message: str, depth: int = 1) -> str:
     return f"{message}\n  at {location_of_frame(frame)}"
 
 
-# -- errors while running compiled graphs ----------------------------------------------------
+# -- errors and warnings while running compiled graphs ---------------------------------------
 _LINE_MAPS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
-def register_line_map(filename: str, compiled) -> None:
-    """Remember which node each line of a compiled graph's source runs."""
+def register_line_map(filename: str, compiled, source: str) -> None:
+    """Remember which node each line of a compiled graph's source runs, and give the
+    source to `linecache` (tracebacks show generated lines), both for as long as the
+    compiled function lives."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     _LINE_MAPS[filename] = compiled
+    weakref.finalize(compiled, linecache.cache.pop, filename, None)
 
 
 def locate_run_error(exc: BaseException) -> None:
@@ -116,6 +121,56 @@ def locate_trace_error(exc: BaseException) -> None:
     source = linecache.getline(filename, lineno).strip()
     _attach(exc, f'while tracing, at File "{filename}", line {lineno}, in {function}: '
                  f"{source}", in_message=True)
+
+
+def _relocate_warning(msg: warnings.WarningMessage) -> None:
+    """Point a warning raised by a compiled graph (numpy's "divide by zero encountered",
+    say) at the user's line its node came from, instead of at the generated code."""
+    filename, lineno = msg.filename, msg.lineno
+    if filename not in _LINE_MAPS:
+        if not is_library_file(filename):
+            return
+        frame = _compiled_caller()  # an op's implementation warned: who called it?
+        if frame is None:
+            return
+        filename, lineno = frame.f_code.co_filename, frame.f_lineno
+    compiled = _LINE_MAPS.get(filename)
+    node = compiled.line_nodes.get(lineno) if compiled is not None else None
+    if node is not None and node.origin is not None:
+        msg.filename, msg.lineno = node.origin.filename, node.origin.lineno
+
+
+def _compiled_caller():
+    """The innermost frame running a compiled graph, unless user code is nearer."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename in _LINE_MAPS:
+            return frame
+        if not is_library_file(filename):
+            return None
+        frame = frame.f_back
+    return None
+
+
+def _install_warning_hook() -> None:
+    """Wrap `warnings._showwarnmsg`, through which every shown or recorded warning passes
+    (`catch_warnings` swaps what it calls, not it): costs nothing until a warning fires."""
+    show = warnings._showwarnmsg
+    if getattr(show, "_autotrace", False):
+        return
+
+    def showwarnmsg(msg):
+        try:
+            _relocate_warning(msg)
+        finally:
+            show(msg)
+
+    showwarnmsg._autotrace = True
+    warnings._showwarnmsg = showwarnmsg
+
+
+_install_warning_hook()
 
 
 def _origin_text(origin) -> str:

@@ -8,6 +8,10 @@ nested arguments, tensors) takes the full path: bind, flatten, key, lookup.
 
 Objects keyed by identity (e.g. `self` of a method) are held weakly: when one dies, the
 cache entries keyed by it are dropped.
+
+The cache holds at most `max_traces` concrete functions; tracing one more evicts the least
+recently used (with a `CacheEvictionWarning`). Each compiled entry records the call count
+of its last use (`last_call`: one attribute store on the hit path), which orders them.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from autotrace.errors import locate_run_error
 from autotrace.retracing import (  # noqa: F401 - RetracingWarning is public through here
     RETRACE_LIMIT,
     RETRACE_WINDOW,
+    CacheEvictionWarning,
     RetracingWarning,
     retrace_cause,
     user_stacklevel,
@@ -38,6 +43,7 @@ from autotrace.retracing import (  # noqa: F401 - RetracingWarning is public thr
 from autotrace.signature import (
     ID,
     TensorSpec,
+    describe_key,
     describe_leaf,
     fast_key,
     fast_key_objects,
@@ -51,6 +57,7 @@ from autotrace.signature import (
 )
 
 _FAST_MAX = 4096
+MAX_TRACES = 256
 
 
 class TracedFunction:
@@ -62,11 +69,17 @@ class TracedFunction:
         python_function: the original function.
         trace_count: how many graphs have been traced.
         code: the converted source text.
+        max_traces: how many concrete functions the cache keeps (least recently used
+            evicted first).
     """
 
-    def __init__(self, fn, input_signature=None, reduce_retracing=False, autograph=True):
+    def __init__(self, fn, input_signature=None, reduce_retracing=False, autograph=True,
+                 max_traces: int = MAX_TRACES):
         if not callable(fn):
             raise TypeError(f"trace() needs a function, got {fn!r}")
+        if type(max_traces) is not int or max_traces < 1:
+            raise ValueError(f"max_traces must be a positive int, got {max_traces!r}")
+        self.max_traces = max_traces
         functools.update_wrapper(self, fn)
         self.python_function = fn
         self.reduce_retracing = reduce_retracing
@@ -118,7 +131,7 @@ class TracedFunction:
                 key = tuple(key)
             run = self._fast.get(key)
             if run is not None:
-                self._calls += 1
+                self._calls = run.last_call = self._calls + 1
                 try:
                     return run(*args)
                 except Exception as e:
@@ -185,13 +198,14 @@ class TracedFunction:
             leaves = self._apply_signature(leaves, tree, skip)
         key = (tree, tuple(leaf_key(x) for x in leaves))
         cf = self._cache.get(key)
-        if cf is not None:
-            return cf
-        with self._lock:
-            cf = self._cache.get(key)
-            if cf is None:
-                cf = self._compatible(key) or self._trace(leaves, tree, key)
-                self._store(self._cache, key, cf, _key_objects(key))
+        if cf is None:
+            with self._lock:
+                cf = self._cache.get(key)
+                if cf is None:
+                    cf = self._compatible(key) or self._trace(leaves, tree, key)
+                    self._store(self._cache, key, cf, _key_objects(key))
+                    self._enforce_bound(cf)
+        cf._call.last_call = self._calls
         return cf
 
     def _compatible(self, key) -> ConcreteFunction | None:
@@ -248,6 +262,8 @@ class TracedFunction:
         key = fast_key(args)
         if key is not None:
             with self._lock:
+                if not any(c is cf for c in self._cache.values()):
+                    return  # evicted meanwhile, by another thread
                 if len(self._fast) >= _FAST_MAX:
                     self._fast.clear()
                 self._store(self._fast, key, cf._call, fast_key_objects(args))
@@ -272,10 +288,43 @@ class TracedFunction:
         self._by_ident[id(obj)] = []
         return True
 
+    # -- the bound on the cache ---------------------------------------------------------
+    def _enforce_bound(self, newest: ConcreteFunction) -> None:
+        """Evict least recently used concrete functions beyond `max_traces` (lock held)."""
+        live = {id(cf): cf for cf in self._cache.values()}
+        while len(live) > self.max_traces:
+            victim = min((cf for cf in live.values() if cf is not newest),
+                         key=lambda cf: cf._call.last_call)
+            del live[id(victim)]
+            self._evict(victim)
+            warnings.warn(self._eviction_message(victim), CacheEvictionWarning,
+                          stacklevel=user_stacklevel())
+
+    def _evict(self, victim: ConcreteFunction) -> None:
+        """Drop every cache entry that leads to `victim` (it lives on if the user holds it)."""
+        run = victim._call
+        gone = [(self._cache, k) for k, cf in self._cache.items() if cf is victim]
+        gone += [(self._fast, k) for k, r in self._fast.items() if r is run]
+        for table, k in gone:
+            del table[k]
+        for entries in self._by_ident.values():
+            entries[:] = [(t, k) for t, k in entries if t.get(k) is not None]
+
+    def _eviction_message(self, victim: ConcreteFunction) -> str:
+        params = [f"{path}: {describe_leaf(t)}" if isinstance(t, TensorSpec)
+                  else f"{path}={describe_key(t)}"
+                  for path, t in zip(self._paths(victim._tree), victim._template)]
+        return (f"{self.__name__} holds {self.max_traces} concrete functions (max_traces), "
+                f"so the least recently used one, {self.__name__}({', '.join(params)}), was "
+                "evicted; calling it with that signature again traces again. Raise the bound "
+                f"with autotrace.trace(..., max_traces=N) if {self.__name__} really needs "
+                "this many signatures, or make them fewer (reduce_retracing=True, an "
+                "input_signature with None dims, arrays instead of Python values).")
+
     # -- retracing warning --------------------------------------------------------------
     def _note_retrace(self, key) -> None:
         self._trace_calls = self._trace_calls[-RETRACE_LIMIT:] + [self._calls]
-        self._trace_keys.append(key)
+        self._trace_keys = self._trace_keys[-self.max_traces:] + [key]
         recent = [c for c in self._trace_calls if c > self._calls - RETRACE_WINDOW]
         if len(recent) >= RETRACE_LIMIT and not self._warned:
             self._warned = True
@@ -352,7 +401,7 @@ class _BoundTracedFunction:
         if not kwargs:
             run = traced._fast.get(fast_key(args))
             if run is not None:
-                traced._calls += 1
+                traced._calls = run.last_call = traced._calls + 1
                 return run(*args)
         return traced._call_slow(args, kwargs, skip=1)
 

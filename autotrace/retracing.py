@@ -18,6 +18,11 @@ class RetracingWarning(UserWarning):
     """A traced function keeps tracing new graphs."""
 
 
+class CacheEvictionWarning(RetracingWarning):
+    """A traced function's cache was full (`max_traces`): its least recently used concrete
+    function was dropped, and calling with that signature again traces again."""
+
+
 def retrace_cause(traced, previous, latest) -> str:
     """Which argument changed between the last two traces, and what to do about it."""
     (tree_a, a), (tree_b, b) = previous, latest

@@ -20,7 +20,6 @@ from __future__ import annotations
 import builtins
 import itertools
 import keyword
-import linecache
 import os
 import re
 from dataclasses import dataclass, field
@@ -270,13 +269,13 @@ def _function_name(name: str, namespace: dict) -> str:
 def _finish(em: Emitter, fname: str, graph_name: str):
     source = "\n".join(em.lines) + "\n"
     filename = f"<autotrace {graph_name} #{next(_files)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), em.namespace)
     fn = em.namespace[fname]
     fn.source = source
     fn.filename = filename
     fn.line_nodes = em.line_nodes
-    register_line_map(filename, fn)
+    fn.last_call = 0  # calls of the traced function, at its last use (the cache's LRU order)
+    register_line_map(filename, fn, source)
     return fn
 
 
