@@ -219,7 +219,7 @@ class _BoundConcreteFunction:
 def trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     """Trace `traced.converted` once on `leaves` (arrays/specs become graph inputs)."""
     template = [leaf_spec(x) if is_array_like(x) else leaf_key(x) for x in leaves]
-    with GraphBuilder(traced.__name__) as builder:
+    with GraphBuilder(traced.__name__, max_nodes=traced.max_nodes) as builder:
         flat = []
         for name, leaf, t in zip(traced._paths(tree), leaves, template):
             # Tapes opened inside the function watch its float arguments, as TensorFlow's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import linecache
 import os
 import sys
@@ -35,6 +36,15 @@ class UnsupportedError(AutotraceError, NotImplementedError):
     """A numpy function or feature autotrace does not implement for traced values."""
 
 
+class GraphSizeError(AutotraceError, RuntimeError):
+    """A trace reached its node limit (`max_nodes`), typically a long Python loop unrolled
+    at trace time."""
+
+
+class UnrollingWarning(UserWarning):
+    """A Python loop unrolled at trace time has added many nodes to the graph."""
+
+
 def user_frame(depth: int = 1):
     """The innermost frame that belongs to user code (not autotrace, numpy or stdlib)."""
     frame = sys._getframe(depth + 1)
@@ -53,6 +63,36 @@ def is_library_file(filename: str) -> bool:
             filename.startswith(_NUMPY_DIR):
         return True
     return filename.startswith(_STDLIB) and "-packages" not in filename
+
+
+def call_error(fn, signature: inspect.Signature, args: tuple, kwargs: dict) -> str:
+    """The message Python gives for calling `fn` with arguments that do not fit its
+    signature (`f() missing 1 required positional argument: 'b'`), with the user's calling
+    line. `fn` itself is not called: a stub with the same parameters is."""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
+    try:
+        _signature_stub(signature, name)(*args, **kwargs)
+        message = f"{name}() got arguments that do not match its signature {signature}"
+    except TypeError as e:
+        message = str(e)
+    return at_user_line(message)
+
+
+def _signature_stub(signature: inspect.Signature, name: str):
+    """A function taking exactly `signature`'s parameters (defaults None) and doing
+    nothing."""
+    params = [p.replace(annotation=p.empty, default=None if p.default is not p.empty
+                        else p.empty) for p in signature.parameters.values()]
+    text = f"def stub{signature.replace(parameters=params, return_annotation=signature.empty)}" \
+           ": pass"
+    namespace: dict = {}
+    exec(text, namespace)
+    stub = namespace["stub"]
+    stub.__qualname__ = name
+    stub.__code__ = stub.__code__.replace(co_name=name.rsplit(".", 1)[-1],
+                                          **({"co_qualname": name} if sys.version_info >=
+                                             (3, 11) else {}))
+    return stub
 
 
 def location_of_frame(frame) -> str:

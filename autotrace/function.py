@@ -31,7 +31,8 @@ from autotrace.concrete import (  # noqa: F401 - ConcreteFunction is public thro
     _has_tensors,
     trace_concrete,
 )
-from autotrace.errors import locate_run_error
+from autotrace.errors import call_error, locate_run_error
+from autotrace.graph.budget import MAX_NODES
 from autotrace.retracing import (  # noqa: F401 - RetracingWarning is public through here
     RETRACE_LIMIT,
     RETRACE_WINDOW,
@@ -71,15 +72,19 @@ class TracedFunction:
         code: the converted source text.
         max_traces: how many concrete functions the cache keeps (least recently used
             evicted first).
+        max_nodes: the most nodes one trace may create (None: no limit).
     """
 
     def __init__(self, fn, input_signature=None, reduce_retracing=False, autograph=True,
-                 max_traces: int = MAX_TRACES):
+                 max_traces: int = MAX_TRACES, max_nodes: int | None = MAX_NODES):
         if not callable(fn):
             raise TypeError(f"trace() needs a function, got {fn!r}")
         if type(max_traces) is not int or max_traces < 1:
             raise ValueError(f"max_traces must be a positive int, got {max_traces!r}")
+        if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
+            raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
         self.max_traces = max_traces
+        self.max_nodes = max_nodes
         functools.update_wrapper(self, fn)
         self.python_function = fn
         self.reduce_retracing = reduce_retracing
@@ -181,8 +186,9 @@ class TracedFunction:
         """Bind to the signature (defaults applied) and flatten."""
         try:
             bound = self._signature.bind(*args, **kwargs)
-        except TypeError as e:
-            raise TypeError(f"{self.__name__}(): {e}") from None
+        except TypeError:
+            raise TypeError(call_error(self.python_function, self._signature, args,
+                                       kwargs)) from None
         bound.apply_defaults()
         return flatten(tuple(bound.arguments.values()))
 
