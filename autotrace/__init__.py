@@ -13,8 +13,13 @@
 
 from autotrace import ops as _ops
 from autotrace.api import to_code, trace
-from autotrace.errors import AutotraceError, ConversionError, TracingError, UnsupportedError
-from autotrace.function import ConcreteFunction, RetracingWarning, TracedFunction
+from autotrace.errors import (
+    AutotraceError, ConversionError, GraphSizeError, TracingError, UnrollingWarning,
+    UnsupportedError,
+)
+from autotrace.function import (
+    CacheEvictionWarning, ConcreteFunction, RetracingWarning, TracedFunction,
+)
 from autotrace.graph.ir import Graph, Node, Var
 from autotrace.ops.elementwise import *  # noqa: F401,F403
 from autotrace.ops.elementwise import abs, divide, mod, round  # noqa: F401

@@ -52,6 +52,7 @@ class Emitter:
         self._names: dict[int, str] = {}
         self._used: set[str] = set(_RESERVED)
         self._consts: dict[int, str] = {}
+        self._suffixes: dict[str, int] = {}
         self._anonymous = itertools.count()
 
     # -- names --------------------------------------------------------------------------
@@ -104,10 +105,12 @@ class Emitter:
         name = self._consts.get(key)
         if name is None:
             base = "_" + re.sub(r"\W", "_", prefix)
-            name, k = base, 0
+            k = self._suffixes.get(base, 0)  # the next free suffix: linear, not quadratic
+            name = f"{base}_{k}" if k else base
             while name in self.namespace:
                 k += 1
                 name = f"{base}_{k}"
+            self._suffixes[base] = k + 1
             self.namespace[name] = obj
             self._consts[key] = name
         return name
