@@ -38,13 +38,13 @@ from autotrace.retracing import (  # noqa: F401 - RetracingWarning is public thr
     RETRACE_WINDOW,
     CacheEvictionWarning,
     RetracingWarning,
+    eviction_message,
     retrace_cause,
     user_stacklevel,
 )
 from autotrace.signature import (
     ID,
     TensorSpec,
-    describe_key,
     describe_leaf,
     fast_key,
     fast_key_objects,
@@ -268,7 +268,7 @@ class TracedFunction:
         key = fast_key(args)
         if key is not None:
             with self._lock:
-                if not any(c is cf for c in self._cache.values()):
+                if not any(c is cf for c in self._cache.copy().values()):
                     return  # evicted meanwhile, by another thread
                 if len(self._fast) >= _FAST_MAX:
                     self._fast.clear()
@@ -297,35 +297,25 @@ class TracedFunction:
     # -- the bound on the cache ---------------------------------------------------------
     def _enforce_bound(self, newest: ConcreteFunction) -> None:
         """Evict least recently used concrete functions beyond `max_traces` (lock held)."""
-        live = {id(cf): cf for cf in self._cache.values()}
+        live = {id(cf): cf for cf in self._cache.copy().values()}
         while len(live) > self.max_traces:
             victim = min((cf for cf in live.values() if cf is not newest),
                          key=lambda cf: cf._call.last_call)
             del live[id(victim)]
             self._evict(victim)
-            warnings.warn(self._eviction_message(victim), CacheEvictionWarning,
+            warnings.warn(eviction_message(self, victim), CacheEvictionWarning,
                           stacklevel=user_stacklevel())
 
     def _evict(self, victim: ConcreteFunction) -> None:
         """Drop every cache entry that leads to `victim` (it lives on if the user holds it)."""
+        # Copies: a finalizer (`_forget`) may change the tables at any allocation.
         run = victim._call
-        gone = [(self._cache, k) for k, cf in self._cache.items() if cf is victim]
-        gone += [(self._fast, k) for k, r in self._fast.items() if r is run]
+        gone = [(self._cache, k) for k, cf in self._cache.copy().items() if cf is victim]
+        gone += [(self._fast, k) for k, r in self._fast.copy().items() if r is run]
         for table, k in gone:
-            del table[k]
-        for entries in self._by_ident.values():
+            table.pop(k, None)
+        for entries in self._by_ident.copy().values():
             entries[:] = [(t, k) for t, k in entries if t.get(k) is not None]
-
-    def _eviction_message(self, victim: ConcreteFunction) -> str:
-        params = [f"{path}: {describe_leaf(t)}" if isinstance(t, TensorSpec)
-                  else f"{path}={describe_key(t)}"
-                  for path, t in zip(self._paths(victim._tree), victim._template)]
-        return (f"{self.__name__} holds {self.max_traces} concrete functions (max_traces), "
-                f"so the least recently used one, {self.__name__}({', '.join(params)}), was "
-                "evicted; calling it with that signature again traces again. Raise the bound "
-                f"with autotrace.trace(..., max_traces=N) if {self.__name__} really needs "
-                "this many signatures, or make them fewer (reduce_retracing=True, an "
-                "input_signature with None dims, arrays instead of Python values).")
 
     # -- retracing warning --------------------------------------------------------------
     def _note_retrace(self, key) -> None:
