@@ -70,11 +70,16 @@ def call_error(fn, signature: inspect.Signature, args: tuple, kwargs: dict) -> s
     signature (`f() missing 1 required positional argument: 'b'`), with the user's calling
     line. `fn` itself is not called: a stub with the same parameters is."""
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
+    prefix = ""
     try:
-        _signature_stub(signature, name)(*args, **kwargs)
+        stub = _signature_stub(signature, name)
+    except SyntaxError:  # a signature that Python source cannot spell (some builtins')
+        stub, prefix = signature.bind, f"{name}(): "
+    try:
+        stub(*args, **kwargs)
         message = f"{name}() got arguments that do not match its signature {signature}"
     except TypeError as e:
-        message = str(e)
+        message = prefix + str(e)
     return at_user_line(message)
 
 
