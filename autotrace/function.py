@@ -31,7 +31,7 @@ from autotrace.concrete import (  # noqa: F401 - ConcreteFunction is public thro
     _has_tensors,
     trace_concrete,
 )
-from autotrace.errors import call_error, locate_run_error
+from autotrace.errors import at_user_line, call_error, locate_run_error
 from autotrace.graph.budget import MAX_NODES
 from autotrace.retracing import (  # noqa: F401 - RetracingWarning is public through here
     RETRACE_LIMIT,
@@ -228,14 +228,15 @@ class TracedFunction:
         first = sum(c.num_leaves for c in tree.children[:skip])
         for name, want, got in zip(params, spec_tree.children, tree.children[skip:]):
             if want != got:
-                raise TypeError(f"{self.__name__}(): argument `{name}` has structure {got}, "
-                                f"but input_signature expects {want}")
+                raise TypeError(at_user_line(
+                    f"{self.__name__}(): argument `{name}` has structure {got}, but "
+                    f"input_signature expects {want}"))
         paths = self._paths(tree)[first:]
         for path, spec, leaf in zip(paths, spec_leaves, leaves[first:]):
             if not is_array_like(leaf) or not spec.is_compatible_with(leaf):
-                raise TypeError(
+                raise TypeError(at_user_line(
                     f"{self.__name__}(): argument `{path}` does not match input_signature: "
-                    f"expected {describe_leaf(spec)}, got {describe_leaf(leaf)}")
+                    f"expected {describe_leaf(spec)}, got {describe_leaf(leaf)}"))
         return leaves[:first] + spec_leaves + leaves[first + len(spec_leaves):]
 
     def _trace(self, leaves, tree, key) -> ConcreteFunction:

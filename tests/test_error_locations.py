@@ -160,3 +160,21 @@ def test_warnings_outside_compiled_code_are_left_alone():
         np.float64(1.0) / np.float64(0.0)
         line = inspect.currentframe().f_lineno - 1
     assert [(w.filename, w.lineno) for w in record] == [(__file__, line)]
+
+
+def test_signature_mismatches_name_the_calling_line():
+    cf = at.trace(add).get_concrete_function(np.ones(2), np.ones(2))
+    line = inspect.currentframe().f_lineno + 2
+    with pytest.raises(TypeError) as info:
+        cf(np.ones(3), np.ones(2))
+    assert str(info.value) == (
+        "add: argument `a` is f64[3], but this concrete function takes f64[2] (call the "
+        "traced function instead to trace a graph for new shapes)\n"
+        f'  at File "{__file__}", line {line}, in '
+        "test_signature_mismatches_name_the_calling_line: cf(np.ones(3), np.ones(2))")
+    f = at.trace(add, input_signature=[at.TensorSpec((None,), np.float64)] * 2)
+    with pytest.raises(TypeError) as info:
+        f(np.ones(2, np.float32), np.ones(2))
+    assert str(info.value).startswith(
+        "add(): argument `a` does not match input_signature: expected f64[?], got f32[2]\n"
+        f'  at File "{__file__}", line {line + 8}, in ')
