@@ -28,6 +28,7 @@ __all__ = [
     "optimizers", "config",
     # errors
     "AutotraceError", "ConversionError", "TracingError", "UnsupportedError",
+    "GraphSizeError", "ConversionWarning", "UnrollingWarning", "CacheEvictionWarning",
     # numpy-named functions (docs/ops.md)
     "abs", "absolute", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
     "arctanh", "bitwise_and", "bitwise_or", "bitwise_xor", "cbrt", "ceil", "clip", "cos",
@@ -50,8 +51,13 @@ __all__ = [
 
 from autotrace import ops as _ops
 from autotrace.api import to_code, trace
-from autotrace.errors import AutotraceError, ConversionError, TracingError, UnsupportedError
-from autotrace.function import ConcreteFunction, RetracingWarning, TracedFunction
+from autotrace.errors import (
+    AutotraceError, ConversionError, ConversionWarning, GraphSizeError, TracingError,
+    UnrollingWarning, UnsupportedError,
+)
+from autotrace.function import (
+    CacheEvictionWarning, ConcreteFunction, RetracingWarning, TracedFunction,
+)
 from autotrace.graph.ir import Graph, Node, Var
 from autotrace.ops.elementwise import (  # noqa: F401
     abs, absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,

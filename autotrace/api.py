@@ -7,12 +7,14 @@ from typing import Callable, Sequence
 from autotrace.autodiff.check import check_grads  # noqa: F401 - public API
 from autotrace.autodiff.custom import custom_gradient, stop_gradient  # noqa: F401
 from autotrace.autodiff.transforms import grad, hessian, jacobian, value_and_grad  # noqa: F401
-from autotrace.function import TracedFunction
+from autotrace.function import MAX_TRACES, TracedFunction
+from autotrace.graph.budget import MAX_NODES
 from autotrace.signature import TensorSpec
 
 
 def trace(fn: Callable | None = None, *, input_signature: Sequence[TensorSpec] | None = None,
-          reduce_retracing: bool = False, autograph: bool = True):
+          reduce_retracing: bool = False, autograph: bool = True, max_traces: int = MAX_TRACES,
+          max_nodes: int | None = MAX_NODES):
     """Convert `fn` to graph code and trace it once per input signature.
 
     Args:
@@ -22,6 +24,12 @@ def trace(fn: Callable | None = None, *, input_signature: Sequence[TensorSpec] |
             call that matches (None dims match any size).
         reduce_retracing: after a dim has been seen with two sizes, trace it as unknown.
         autograph: convert Python control flow on tensors (True) or trace as written.
+        max_traces: how many concrete functions (one per input signature) the cache
+            keeps; tracing one more evicts the least recently used, with a
+            `CacheEvictionWarning`.
+        max_nodes: the most graph nodes one trace may create (sub-graphs included);
+            beyond it tracing stops with `GraphSizeError` (a Python loop unrolled at trace
+            time warns from 10,000 nodes on). None: no limit.
 
     Returns:
         A `TracedFunction`, called exactly like `fn`.
@@ -35,7 +43,8 @@ def trace(fn: Callable | None = None, *, input_signature: Sequence[TensorSpec] |
     """
     def wrap(f):
         return TracedFunction(f, input_signature=input_signature,
-                              reduce_retracing=reduce_retracing, autograph=autograph)
+                              reduce_retracing=reduce_retracing, autograph=autograph,
+                              max_traces=max_traces, max_nodes=max_nodes)
 
     return wrap if fn is None else wrap(fn)
 

@@ -16,7 +16,7 @@ import numpy as np
 from autotrace import context
 from autotrace.autodiff.graph_function import GraphFunction
 from autotrace.compile.codegen import Entry, compile_graph
-from autotrace.errors import locate_run_error, locate_trace_error
+from autotrace.errors import at_user_line, locate_run_error, locate_trace_error
 from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
 from autotrace.signature import (
@@ -94,29 +94,30 @@ class ConcreteFunction(GraphFunction):
             raise
 
     def _check(self, leaves, tree) -> None:
-        """TypeError naming the argument unless `leaves`/`tree` match this signature."""
+        """TypeError naming the argument (and the calling line) unless `leaves`/`tree`
+        match this signature."""
         name = self.graph.name
         if tree != self._tree:
             for param, got, want in zip(self._traced._signature.parameters, tree.children,
                                         self._tree.children):
                 if got != want:
-                    raise TypeError(
+                    raise TypeError(at_user_line(
                         f"{name}: argument `{param}` has structure {got}, but this concrete "
-                        f"function was traced with {want}")
-            raise TypeError(f"{name}: arguments have structure {tree}, but this concrete "
-                            f"function was traced with {self._tree}")
+                        f"function was traced with {want}"))
+            raise TypeError(at_user_line(f"{name}: arguments have structure {tree}, but this "
+                                         f"concrete function was traced with {self._tree}"))
         for path, leaf, want in zip(self._traced._paths(tree), leaves, self._template):
             if isinstance(want, TensorSpec):
                 if not want.is_compatible_with(leaf):
-                    raise TypeError(
+                    raise TypeError(at_user_line(
                         f"{name}: argument `{path}` is {describe_leaf(leaf)}, but this "
                         f"concrete function takes {describe_leaf(want)} (call the traced "
-                        "function instead to trace a graph for new shapes)")
+                        "function instead to trace a graph for new shapes)"))
             elif leaf_key(leaf) != want:
-                raise TypeError(
+                raise TypeError(at_user_line(
                     f"{name}: argument `{path}` is {describe_leaf(leaf)}, but this concrete "
                     f"function was traced with {describe_key(want)} (Python values are "
-                    "part of the signature; call the traced function to trace a new graph)")
+                    "part of the signature; call the traced function to trace a new graph)"))
 
     def accepts_positional(self, args: tuple, leaves: list) -> bool:
         """The compiled entry can take `args` as they are (they are the leading leaves and
@@ -229,7 +230,7 @@ class _BoundConcreteFunction:
 def trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     """Trace `traced.converted` once on `leaves` (arrays/specs become graph inputs)."""
     template = [leaf_spec(x) if is_array_like(x) else leaf_key(x) for x in leaves]
-    with GraphBuilder(traced.__name__) as builder:
+    with GraphBuilder(traced.__name__, max_nodes=traced.max_nodes) as builder:
         flat = []
         for name, leaf, t in zip(traced._paths(tree), leaves, template):
             # Tapes opened inside the function watch its float arguments, as TensorFlow's

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import linecache
 import os
 import sys
 import sysconfig
+import warnings
 import weakref
 
 import numpy as np
@@ -34,6 +36,19 @@ class UnsupportedError(AutotraceError, NotImplementedError):
     """A numpy function or feature autotrace does not implement for traced values."""
 
 
+class GraphSizeError(AutotraceError, RuntimeError):
+    """A trace reached its node limit (`max_nodes`), typically a long Python loop unrolled
+    at trace time."""
+
+
+class ConversionWarning(UserWarning):
+    """A function was called unconverted because its source could not be read."""
+
+
+class UnrollingWarning(UserWarning):
+    """A Python loop unrolled at trace time has added many nodes to the graph."""
+
+
 def user_frame(depth: int = 1):
     """The innermost frame that belongs to user code (not autotrace, numpy or stdlib)."""
     frame = sys._getframe(depth + 1)
@@ -54,6 +69,41 @@ def is_library_file(filename: str) -> bool:
     return filename.startswith(_STDLIB) and "-packages" not in filename
 
 
+def call_error(fn, signature: inspect.Signature, args: tuple, kwargs: dict) -> str:
+    """The message Python gives for calling `fn` with arguments that do not fit its
+    signature (`f() missing 1 required positional argument: 'b'`), with the user's calling
+    line. `fn` itself is not called: a stub with the same parameters is."""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
+    prefix = ""
+    try:
+        stub = _signature_stub(signature, name)
+    except SyntaxError:  # a signature that Python source cannot spell (some builtins')
+        stub, prefix = signature.bind, f"{name}(): "
+    try:
+        stub(*args, **kwargs)
+        message = f"{name}() got arguments that do not match its signature {signature}"
+    except TypeError as e:
+        message = prefix + str(e)
+    return at_user_line(message)
+
+
+def _signature_stub(signature: inspect.Signature, name: str):
+    """A function taking exactly `signature`'s parameters (defaults None) and doing
+    nothing."""
+    params = [p.replace(annotation=p.empty, default=None if p.default is not p.empty
+                        else p.empty) for p in signature.parameters.values()]
+    text = f"def stub{signature.replace(parameters=params, return_annotation=signature.empty)}" \
+           ": pass"
+    namespace: dict = {}
+    exec(text, namespace)
+    stub = namespace["stub"]
+    stub.__qualname__ = name
+    stub.__code__ = stub.__code__.replace(co_name=name.rsplit(".", 1)[-1],
+                                          **({"co_qualname": name} if sys.version_info >=
+                                             (3, 11) else {}))
+    return stub
+
+
 def location_of_frame(frame) -> str:
     """`file.py:12: source text` of a frame's current line."""
     filename, lineno = frame.f_code.co_filename, frame.f_lineno
@@ -69,13 +119,17 @@ def at_user_line(message: str, depth: int = 1) -> str:
     return f"{message}\n  at {location_of_frame(frame)}"
 
 
-# -- errors while running compiled graphs ----------------------------------------------------
+# -- errors and warnings while running compiled graphs ---------------------------------------
 _LINE_MAPS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
-def register_line_map(filename: str, compiled) -> None:
-    """Remember which node each line of a compiled graph's source runs."""
+def register_line_map(filename: str, compiled, source: str) -> None:
+    """Remember which node each line of a compiled graph's source runs, and give the
+    source to `linecache` (tracebacks show generated lines), both for as long as the
+    compiled function lives."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     _LINE_MAPS[filename] = compiled
+    weakref.finalize(compiled, linecache.cache.pop, filename, None)
 
 
 def locate_run_error(exc: BaseException) -> None:
@@ -116,6 +170,56 @@ def locate_trace_error(exc: BaseException) -> None:
     source = linecache.getline(filename, lineno).strip()
     _attach(exc, f'while tracing, at File "{filename}", line {lineno}, in {function}: '
                  f"{source}", in_message=True)
+
+
+def _relocate_warning(msg: warnings.WarningMessage) -> None:
+    """Point a warning raised by a compiled graph (numpy's "divide by zero encountered",
+    say) at the user's line its node came from, instead of at the generated code."""
+    filename, lineno = msg.filename, msg.lineno
+    if filename not in _LINE_MAPS:
+        if not is_library_file(filename):
+            return
+        frame = _compiled_caller()  # an op's implementation warned: who called it?
+        if frame is None:
+            return
+        filename, lineno = frame.f_code.co_filename, frame.f_lineno
+    compiled = _LINE_MAPS.get(filename)
+    node = compiled.line_nodes.get(lineno) if compiled is not None else None
+    if node is not None and node.origin is not None:
+        msg.filename, msg.lineno = node.origin.filename, node.origin.lineno
+
+
+def _compiled_caller():
+    """The innermost frame running a compiled graph, unless user code is nearer."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename in _LINE_MAPS:
+            return frame
+        if not is_library_file(filename):
+            return None
+        frame = frame.f_back
+    return None
+
+
+def _install_warning_hook() -> None:
+    """Wrap `warnings._showwarnmsg`, through which every shown or recorded warning passes
+    (`catch_warnings` swaps what it calls, not it): costs nothing until a warning fires."""
+    show = warnings._showwarnmsg
+    if getattr(show, "_autotrace", False):
+        return
+
+    def showwarnmsg(msg):
+        try:
+            _relocate_warning(msg)
+        finally:
+            show(msg)
+
+    showwarnmsg._autotrace = True
+    warnings._showwarnmsg = showwarnmsg
+
+
+_install_warning_hook()
 
 
 def _origin_text(origin) -> str:

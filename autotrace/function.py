@@ -8,6 +8,10 @@ nested arguments, tensors) takes the full path: bind, flatten, key, lookup.
 
 Objects keyed by identity (e.g. `self` of a method) are held weakly: when one dies, the
 cache entries keyed by it are dropped.
+
+The cache holds at most `max_traces` concrete functions; tracing one more evicts the least
+recently used (with a `CacheEvictionWarning`). Each compiled entry records the call count
+of its last use (`last_call`: one attribute store on the hit path), which orders them.
 """
 
 from __future__ import annotations
@@ -28,11 +32,14 @@ from autotrace.concrete import (  # noqa: F401 - ConcreteFunction is public thro
     _has_tensors,
     trace_concrete,
 )
-from autotrace.errors import locate_run_error
+from autotrace.errors import at_user_line, call_error, locate_run_error
+from autotrace.graph.budget import MAX_NODES
 from autotrace.retracing import (  # noqa: F401 - RetracingWarning is public through here
     RETRACE_LIMIT,
     RETRACE_WINDOW,
+    CacheEvictionWarning,
     RetracingWarning,
+    eviction_message,
     log_trace,
     retrace_cause,
     user_stacklevel,
@@ -55,6 +62,7 @@ from autotrace.signature import (
 )
 
 _FAST_MAX = 4096
+MAX_TRACES = 256
 
 
 class TracedFunction:
@@ -66,11 +74,21 @@ class TracedFunction:
         python_function: the original function.
         trace_count: how many graphs have been traced.
         code: the converted source text.
+        max_traces: how many concrete functions the cache keeps (least recently used
+            evicted first).
+        max_nodes: the most nodes one trace may create (None: no limit).
     """
 
-    def __init__(self, fn, input_signature=None, reduce_retracing=False, autograph=True):
+    def __init__(self, fn, input_signature=None, reduce_retracing=False, autograph=True,
+                 max_traces: int = MAX_TRACES, max_nodes: int | None = MAX_NODES):
         if not callable(fn):
             raise TypeError(f"trace() needs a function, got {fn!r}")
+        if type(max_traces) is not int or max_traces < 1:
+            raise ValueError(f"max_traces must be a positive int, got {max_traces!r}")
+        if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
+            raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
+        self.max_traces = max_traces
+        self.max_nodes = max_nodes
         functools.update_wrapper(self, fn)
         if not isinstance(getattr(self, "__name__", None), str):  # partials, objects
             self.__name__ = callable_name(fn)
@@ -128,7 +146,7 @@ class TracedFunction:
                 key = tuple(key)
             run = self._fast.get(key)
             if run is not None:
-                self._calls += 1
+                self._calls = run.last_call = self._calls + 1
                 try:
                     return run(*args)
                 except Exception as e:
@@ -191,8 +209,9 @@ class TracedFunction:
         """Bind to the signature (defaults applied) and flatten."""
         try:
             bound = self._signature.bind(*args, **kwargs)
-        except TypeError as e:
-            raise TypeError(f"{self.__name__}(): {e}") from None
+        except TypeError:
+            raise TypeError(call_error(self.python_function, self._signature, args,
+                                       kwargs)) from None
         bound.apply_defaults()
         return flatten(tuple(bound.arguments.values()))
 
@@ -208,13 +227,14 @@ class TracedFunction:
             leaves = self._apply_signature(leaves, tree, skip)
         key = (tree, tuple(leaf_key(x) for x in leaves))
         cf = self._cache.get(key)
-        if cf is not None:
-            return cf
-        with self._lock:
-            cf = self._cache.get(key)
-            if cf is None:
-                cf = self._compatible(key) or self._trace(leaves, tree, key)
-                self._store(self._cache, key, cf, _key_objects(key))
+        if cf is None:
+            with self._lock:
+                cf = self._cache.get(key)
+                if cf is None:
+                    cf = self._compatible(key) or self._trace(leaves, tree, key)
+                    self._store(self._cache, key, cf, _key_objects(key))
+                    self._enforce_bound(cf)
+        cf._call.last_call = self._calls
         return cf
 
     def _compatible(self, key) -> ConcreteFunction | None:
@@ -231,14 +251,15 @@ class TracedFunction:
         first = sum(c.num_leaves for c in tree.children[:skip])
         for name, want, got in zip(params, spec_tree.children, tree.children[skip:]):
             if want != got:
-                raise TypeError(f"{self.__name__}(): argument `{name}` has structure {got}, "
-                                f"but input_signature expects {want}")
+                raise TypeError(at_user_line(
+                    f"{self.__name__}(): argument `{name}` has structure {got}, but "
+                    f"input_signature expects {want}"))
         paths = self._paths(tree)[first:]
         for path, spec, leaf in zip(paths, spec_leaves, leaves[first:]):
             if not is_array_like(leaf) or not spec.is_compatible_with(leaf):
-                raise TypeError(
+                raise TypeError(at_user_line(
                     f"{self.__name__}(): argument `{path}` does not match input_signature: "
-                    f"expected {describe_leaf(spec)}, got {describe_leaf(leaf)}")
+                    f"expected {describe_leaf(spec)}, got {describe_leaf(leaf)}"))
         return leaves[:first] + spec_leaves + leaves[first + len(spec_leaves):]
 
     def _trace(self, leaves, tree, key) -> ConcreteFunction:
@@ -273,6 +294,8 @@ class TracedFunction:
         key = fast_key(args)
         if key is not None:
             with self._lock:
+                if not any(c is cf for c in self._cache.copy().values()):
+                    return  # evicted meanwhile, by another thread
                 if len(self._fast) >= _FAST_MAX:
                     self._fast.clear()
                 self._store(self._fast, key, cf._call, fast_key_objects(args))
@@ -297,10 +320,33 @@ class TracedFunction:
         self._by_ident[id(obj)] = []
         return True
 
+    # -- the bound on the cache ---------------------------------------------------------
+    def _enforce_bound(self, newest: ConcreteFunction) -> None:
+        """Evict least recently used concrete functions beyond `max_traces` (lock held)."""
+        live = {id(cf): cf for cf in self._cache.copy().values()}
+        while len(live) > self.max_traces:
+            victim = min((cf for cf in live.values() if cf is not newest),
+                         key=lambda cf: cf._call.last_call)
+            del live[id(victim)]
+            self._evict(victim)
+            warnings.warn(eviction_message(self, victim), CacheEvictionWarning,
+                          stacklevel=user_stacklevel())
+
+    def _evict(self, victim: ConcreteFunction) -> None:
+        """Drop every cache entry that leads to `victim` (it lives on if the user holds it)."""
+        # Copies: a finalizer (`_forget`) may change the tables at any allocation.
+        run = victim._call
+        gone = [(self._cache, k) for k, cf in self._cache.copy().items() if cf is victim]
+        gone += [(self._fast, k) for k, r in self._fast.copy().items() if r is run]
+        for table, k in gone:
+            table.pop(k, None)
+        for entries in self._by_ident.copy().values():
+            entries[:] = [(t, k) for t, k in entries if t.get(k) is not None]
+
     # -- retracing warning --------------------------------------------------------------
     def _note_retrace(self, key) -> None:
         self._trace_calls = self._trace_calls[-RETRACE_LIMIT:] + [self._calls]
-        self._trace_keys.append(key)
+        self._trace_keys = self._trace_keys[-self.max_traces:] + [key]
         recent = [c for c in self._trace_calls if c > self._calls - RETRACE_WINDOW]
         if len(recent) >= RETRACE_LIMIT and not self._warned:
             self._warned = True
@@ -389,7 +435,7 @@ class _BoundTracedFunction:
         if not kwargs:
             run = traced._fast.get(fast_key(args))
             if run is not None:
-                traced._calls += 1
+                traced._calls = run.last_call = traced._calls + 1
                 return run(*args)
         return traced._call_slow(args, kwargs, skip=1)
 

@@ -9,7 +9,7 @@ import sys
 
 from autotrace.config import logger
 from autotrace.errors import CONVERTED_CODES
-from autotrace.signature import ID, describe_key, is_array_key
+from autotrace.signature import ID, TensorSpec, describe_key, describe_leaf, is_array_key
 
 RETRACE_WINDOW = 10
 RETRACE_LIMIT = 5
@@ -18,6 +18,11 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 class RetracingWarning(UserWarning):
     """A traced function keeps tracing new graphs."""
+
+
+class CacheEvictionWarning(RetracingWarning):
+    """A traced function's cache was full (`max_traces`): its least recently used concrete
+    function was dropped, and calling with that signature again traces again."""
 
 
 def retrace_cause(traced, previous, latest) -> str:
@@ -38,6 +43,20 @@ def retrace_cause(traced, previous, latest) -> str:
         return cause + " Objects are keyed by identity: each new object traces again."
     return cause + (" Python values are part of the signature (each value is baked into "
                     "its graph): pass it as an array, np.asarray(...), to trace once.")
+
+
+def eviction_message(traced, victim) -> str:
+    """The `CacheEvictionWarning` text: which signature `traced` evicted, what to do."""
+    name = traced.__name__
+    params = [f"{path}: {describe_leaf(t)}" if isinstance(t, TensorSpec)
+              else f"{path}={describe_key(t)}"
+              for path, t in zip(traced._paths(victim._tree), victim._template)]
+    return (f"{name} holds {traced.max_traces} concrete functions (max_traces), so the "
+            f"least recently used one, {name}({', '.join(params)}), was evicted; calling it "
+            "with that signature again traces again. Raise the bound with "
+            f"autotrace.trace(..., max_traces=N) if {name} really needs this many "
+            "signatures, or make them fewer (reduce_retracing=True, an input_signature with "
+            "None dims, arrays instead of Python values).")
 
 
 def user_stacklevel() -> int:

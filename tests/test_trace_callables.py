@@ -19,9 +19,8 @@ import numpy as np
 import pytest
 
 import autotrace as at
-from autotrace.convert.converter import ConversionWarning
 from autotrace.convert.source import StaleSource
-from autotrace.errors import TracingError
+from autotrace.errors import ConversionWarning, TracingError
 
 X = np.array([0.5, -1.0, 2.0])
 LOST = ("What is lost: Python control flow in it (`if`, `while`, `for`, `and`/`or`/`not`, "

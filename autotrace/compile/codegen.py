@@ -20,7 +20,6 @@ from __future__ import annotations
 import builtins
 import itertools
 import keyword
-import linecache
 import os
 import re
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ class Emitter:
         self._names: dict[int, str] = {}
         self._used: set[str] = set(_RESERVED)
         self._consts: dict[int, str] = {}
+        self._suffixes: dict[str, int] = {}
         self._anonymous = itertools.count()
 
     # -- names --------------------------------------------------------------------------
@@ -105,10 +105,12 @@ class Emitter:
         name = self._consts.get(key)
         if name is None:
             base = "_" + re.sub(r"\W", "_", prefix)
-            name, k = base, 0
+            k = self._suffixes.get(base, 0)  # the next free suffix: linear, not quadratic
+            name = f"{base}_{k}" if k else base
             while name in self.namespace:
                 k += 1
                 name = f"{base}_{k}"
+            self._suffixes[base] = k + 1
             self.namespace[name] = obj
             self._consts[key] = name
         return name
@@ -270,13 +272,13 @@ def _function_name(name: str, namespace: dict) -> str:
 def _finish(em: Emitter, fname: str, graph_name: str):
     source = "\n".join(em.lines) + "\n"
     filename = f"<autotrace {graph_name} #{next(_files)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), em.namespace)
     fn = em.namespace[fname]
     fn.source = source
     fn.filename = filename
     fn.line_nodes = em.line_nodes
-    register_line_map(filename, fn)
+    fn.last_call = 0  # calls of the traced function, at its last use (the cache's LRU order)
+    register_line_map(filename, fn, source)
     return fn
 
 

@@ -27,7 +27,7 @@ from autotrace.convert.passes import (
 )
 from autotrace.convert.source import SourceUnavailable, function_source
 from autotrace.convert.templates import clone
-from autotrace.errors import CONVERTED_CODES, ConversionError
+from autotrace.errors import CONVERTED_CODES, ConversionError, ConversionWarning
 from autotrace.retracing import user_stacklevel
 from autotrace.signature import is_python_code
 
@@ -212,7 +212,3 @@ def _warn_once(fn, error: Exception) -> None:
         ConversionWarning,
         stacklevel=user_stacklevel(),
     )
-
-
-class ConversionWarning(UserWarning):
-    """A function was called unconverted because its source could not be read."""

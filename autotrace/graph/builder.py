@@ -21,6 +21,7 @@ import numpy as np
 
 from autotrace import context
 from autotrace.errors import TracingError, at_user_line, user_frame
+from autotrace.graph.budget import NodeBudget
 from autotrace.graph.ir import Graph, Node, Origin, Var
 from autotrace.ops.registry import aval_of, weak_result
 
@@ -31,9 +32,12 @@ _SCALARS = (bool, int, float, complex, np.generic, np.ndarray, str, type(None))
 class GraphBuilder:
     """Builds one graph; used as a context manager around the traced call."""
 
-    def __init__(self, name: str = "f", parent: GraphBuilder | None = None):
+    def __init__(self, name: str = "f", parent: GraphBuilder | None = None,
+                 max_nodes: int | None = None):
         self.graph = Graph(name)
         self.parent = parent
+        # Nodes of the whole trace, sub-graphs included (`max_nodes`: its limit).
+        self.budget = parent.budget if parent is not None else NodeBudget(name, max_nodes)
         self.captures: list[tuple] = []  # (outer value: parent Var or Variable, inner Var)
         self._captured: dict[int, Var] = {}
         self._pending: dict[tuple, tuple] = {}  # frame key -> (lineno, source, var)
@@ -158,6 +162,10 @@ class GraphBuilder:
             v.node = node
         node.origin = self._origin_for(outputs[0] if outputs else None)
         self.graph.nodes.append(node)
+        budget = self.budget
+        budget.count += 1
+        if budget.count >= budget.next_check:
+            budget.check()
         for tape in context.active_tapes():
             tape.record(op, node.inputs, params, node.outputs, node.origin)
         return node

@@ -57,6 +57,8 @@ def _np_size(a, axis=None):
     """`np.size(x, axis)`: an int when known statically, else a traced int64 scalar."""
     if axis is None:
         return a.size
+    # The installed numpy decides which axes it accepts (a tuple only from numpy 2.4 on).
+    np.size(np.empty((0,) * len(shape_of(a))), axis)
     total = 1
     for ax in normalize_axes(axis, len(shape_of(a))):
         total = total * dim_of(a, ax)

@@ -21,6 +21,7 @@ global/nonlocal names, changing Python containers of the enclosing function
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any, Callable, Sequence
 
 from autotrace import context
@@ -94,16 +95,17 @@ def while_stmt(cond_fn, body_fn, state: tuple, outer: tuple = (), try_line: int 
     """`while cond: body` over loop variables `state`; returns their final values."""
     state = tuple(state)
     builder = context.current_builder()
-    while True:
-        mark = len(builder.graph.nodes) if builder is not None else 0
-        test = cond_fn(*state)
-        if is_traced(test):
-            del builder.graph.nodes[mark:]
-            return _guarded("while", (cond_fn, body_fn), outer, try_line, graph_while,
-                            cond_fn, body_fn, state, param_names(body_fn), "while")
-        if not truth(test):
-            return state_result(state)
-        state = as_state(body_fn(*state), len(state))
+    with _unrolled(builder, "while"):
+        while True:
+            mark = len(builder.graph.nodes) if builder is not None else 0
+            test = cond_fn(*state)
+            if is_traced(test):
+                del builder.graph.nodes[mark:]
+                return _guarded("while", (cond_fn, body_fn), outer, try_line, graph_while,
+                                cond_fn, body_fn, state, param_names(body_fn), "while")
+            if not truth(test):
+                return state_result(state)
+            state = as_state(body_fn(*state), len(state))
 
 
 def for_stmt(iterable, body_fn, state: tuple, extra_test=None, outer: tuple = (),
@@ -123,17 +125,23 @@ def for_stmt(iterable, body_fn, state: tuple, extra_test=None, outer: tuple = ()
         return _guarded("for", fns, outer, try_line, graph_for, sequence, body_fn, state,
                         extra_test)
     items = iter(iterable)
-    for item in items:
-        if extra_test is not None:
-            test = extra_test(*state)
-            if is_traced(test):
-                rest = rest_as_graph_sequence(iterable, item, items, here())
-                return _guarded("for", fns, outer, try_line, graph_for, rest, body_fn, state,
-                                extra_test)
-            if not truth(test):
-                break
-        state = as_state(body_fn(item, *state), len(state))
+    with _unrolled(context.current_builder(), "for"):
+        for item in items:
+            if extra_test is not None:
+                test = extra_test(*state)
+                if is_traced(test):
+                    rest = rest_as_graph_sequence(iterable, item, items, here())
+                    return _guarded("for", fns, outer, try_line, graph_for, rest, body_fn,
+                                    state, extra_test)
+                if not truth(test):
+                    break
+            state = as_state(body_fn(item, *state), len(state))
     return state_result(state)
+
+
+def _unrolled(builder, kind: str):
+    """Context of a Python loop run while tracing: the node budget watches it."""
+    return builder.budget.unrolling(kind) if builder is not None else nullcontext()
 
 
 # -- what graph control flow refuses -------------------------------------------------------
