@@ -276,15 +276,26 @@ def _binds_definitely(stmt) -> bool:
 # -- definite assignment (forward) ---------------------------------------------------------
 # `defined_in`: names certainly bound before a statement *in the converted code*: an
 # if/while/for statement binds all the variables the control-flow pass makes it return
-# (possibly to `Undefined`). `maybe_in`: names that may be bound (over-approximation).
+# (possibly to `Undefined`). `maybe_in`: names that may be bound (over-approximation,
+# always a superset of `defined_in`). Only compound statements get them (the control-flow
+# pass asks only those): copying the growing sets at every statement was quadratic.
 def _defined_block(stmts: list, defined: set, maybe: set) -> tuple[set, set]:
     current, possible = set(defined), set(maybe)
     for stmt in stmts:
-        stmt.defined_in, stmt.maybe_in = frozenset(current), frozenset(possible)
         binds = assigned(stmt)
+        if not _is_compound(stmt):
+            # What a simple statement binds is in `binds`; `possible` covers the rest.
+            current = _defined_out(stmt, current, possible, binds)
+            possible |= binds
+            continue
+        stmt.defined_in, stmt.maybe_in = frozenset(current), frozenset(possible)
         current = _defined_out(stmt, current, possible, binds)
         possible = possible | binds | current
     return current, possible
+
+
+def _is_compound(stmt) -> bool:
+    return hasattr(stmt, "body") or isinstance(stmt, ast.Match)
 
 
 def _defined_out(stmt, defined: set, maybe: set, binds: set) -> set:
@@ -304,8 +315,9 @@ def _defined_out(stmt, defined: set, maybe: set, binds: set) -> set:
     if isinstance(stmt, ast.Delete):  # `del x` unbinds `x`; `del d[k]` leaves `d` bound
         return defined - {t.id for t in stmt.targets if isinstance(t, ast.Name)}
     if isinstance(stmt, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
-        return set(defined)
-    return defined | binds
+        return defined
+    defined |= binds  # `defined` is the caller's own running set (see _defined_block)
+    return defined
 
 
 def _loop_defined(loop, defined: set, maybe: set) -> set:
