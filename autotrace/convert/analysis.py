@@ -172,20 +172,25 @@ def all_names(tree) -> set[str]:
 
 
 def scope_declarations(func) -> tuple[set[str], set[str]]:
-    """(global names, nonlocal names) declared directly in `func`."""
+    """(global names, nonlocal names) declared in `func`'s statements, nested ones
+    included. Declarations are statements: expressions are not walked."""
     glob, nonloc = set(), set()
-    for node in _walk_scope(func.body):
+    stack = list(func.body)
+    while stack:
+        node = stack.pop()
         if isinstance(node, ast.Global):
-            glob |= set(node.names)
+            glob.update(node.names)
         elif isinstance(node, ast.Nonlocal):
-            nonloc |= set(node.names)
+            nonloc.update(node.names)
+        for field in _STATEMENT_LISTS:
+            block = getattr(node, field, None)
+            if block:
+                stack.extend(block)
     return glob, nonloc
 
 
-def _walk_scope(stmts):
-    for stmt in stmts:
-        for node in ast.walk(stmt):
-            yield node
+# Where statements nest: the blocks of compound statements, except handlers, match cases.
+_STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 # -- liveness (backward) -------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import gc
 import threading
 import types
 import warnings
@@ -28,6 +27,7 @@ from autotrace.convert.passes import (
 from autotrace.convert.source import SourceUnavailable, function_source
 from autotrace.convert.templates import clone
 from autotrace.errors import ConversionError
+from autotrace.gcpause import paused_gc
 
 # Order matters; each pass is a module with `transform(node, ctx)`.
 PIPELINE = (
@@ -131,15 +131,8 @@ def converted_source(fn) -> str:
 
 
 def _convert_code(fn: types.FunctionType) -> Converted:
-    # Converting allocates many AST nodes and no reference cycles: collecting garbage
-    # meanwhile would only rescan the program's heap again and again (a third of the time).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():  # many AST nodes, no cycles: collecting would rescan them (see there)
         return _run_pipeline(fn)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _run_pipeline(fn: types.FunctionType) -> Converted:
