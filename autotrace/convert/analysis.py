@@ -383,6 +383,8 @@ def always_exits(stmts: list) -> bool:
 
 def contains(stmts: list, kinds: tuple, stop_at_loops: bool = False) -> bool:
     """Whether `stmts` contain a node of `kinds` in this scope (optionally not in loops)."""
+    # Statements nest only in statements: looking for one, skip the expressions.
+    statements = all(issubclass(kind, ast.stmt) for kind in kinds)
     stack = list(stmts)
     while stack:
         node = stack.pop()
@@ -393,5 +395,9 @@ def contains(stmts: list, kinds: tuple, stop_at_loops: bool = False) -> bool:
         if stop_at_loops and isinstance(node, (ast.While, ast.For)):
             stack.extend(node.orelse)
             continue
-        stack.extend(children(node))
+        if statements:
+            for field in _STATEMENT_LISTS:
+                stack.extend(getattr(node, field, None) or ())
+        else:
+            stack.extend(children(node))
     return False
