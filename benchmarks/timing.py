@@ -8,6 +8,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 import timeit
 
 os.environ["AUTOTRACE_CHECK"] = "0"
@@ -32,6 +33,11 @@ def limit_threads() -> str:
     return "BLAS threads: 1 (threadpoolctl)"
 
 
+# One thread: the CPU time of this process is the work done, and the time other processes
+# take on shared cores does not count. Several BLAS threads: CPU time would add them up.
+TIMER = time.process_time if SINGLE_THREAD else time.perf_counter
+
+
 def per_call_us(contenders: dict, args, number: int, repeat: int) -> dict[str, list[float]]:
     """Microseconds per call of each `fn(*args)`, one entry per round.
 
@@ -41,7 +47,8 @@ def per_call_us(contenders: dict, args, number: int, repeat: int) -> dict[str, l
     times: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(repeat):
         for name, fn in contenders.items():
-            (t,) = timeit.repeat(lambda fn=fn: fn(*args), number=number, repeat=1)
+            (t,) = timeit.repeat(lambda fn=fn: fn(*args), number=number, repeat=1,
+                                 timer=TIMER)
             times[name].append(t / number * 1e6)
     return times
 
@@ -51,7 +58,7 @@ def calibrate(fn, args, target_s: float = 0.02) -> int:
     fn(*args)
     number = 1
     while True:
-        t = timeit.timeit(lambda: fn(*args), number=number)
+        t = timeit.timeit(lambda: fn(*args), number=number, timer=TIMER)
         if t >= target_s / 10 or number >= 10**6:
             return max(1, round(number * target_s / max(t, 1e-9)))
         number *= 10

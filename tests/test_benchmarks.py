@@ -25,7 +25,8 @@ def test_quick_run_reports_every_workload(tmp_path):
     assert result["threads"].startswith("BLAS threads: 1")
     for r in rows:
         assert r["value"] > 0, r
-        if r["reference"] is not None:  # a ratio to hand-written numpy
-            assert abs(r["ratio"] - r["value"] / r["reference"]) < 1e-9, r
+        if r["reference"] is not None:  # the median of per-round ratios to hand-written numpy
+            low, high = r["spread"]
+            assert 0 < low <= r["ratio"] <= high, r
     phases = {r["case"].split(": ")[1] for r in rows if r["workload"] == "W5" and ": " in r["case"]}
     assert phases == {"convert", "trace", "compile", "first call"}
