@@ -1,4 +1,6 @@
-"""Light graph optimization: algebraic identities, common subexpressions, dead code.
+"""Light graph optimization: algebraic identities, cheaper equivalent ops (`STRENGTH`:
+`x**2` -> `x*x`, negations folded into `+`/`-`, static `unbroadcast` -> `sum`), common
+subexpressions, dead code.
 
 Run on every concrete function's graph before it is printed or compiled, so a gradient
 graph reads like the chain rule (`mul ones d` is just `d`) and runs no wasted kernels.
