@@ -24,6 +24,7 @@ Run:  python benchmarks/run.py [--rounds N] [--quick] [--json PATH] [--only W1,W
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import tempfile
@@ -165,20 +166,21 @@ def run_w4(s: Suite) -> None:
 
 
 def run_w5(s: Suite) -> None:
-    rounds = max(1, min(3, s.sizes["rounds"]))
-    first = {}
+    rounds, sizes = max(1, min(5, s.sizes["rounds"])), s.sizes["w5_sizes"]
+    parts: dict = {n: [] for n in sizes}
     with tempfile.TemporaryDirectory() as directory:
-        for n in s.sizes["w5_sizes"]:
-            parts = [first_call(n, directory, r) for r in range(rounds)]
-            for k, phase in enumerate(("convert", "trace", "compile", "first call")):
-                values = [p[k] * 1e3 for p in parts]
-                lo, hi = min(values), max(values)
-                s.add("W5", f"{n} statements: {phase}", "autotrace", "ms",
-                      statistics.median(values), spread=(lo, hi))
-            first[n] = statistics.median(p[3] for p in parts)
-    small, large = s.sizes["w5_sizes"][1], s.sizes["w5_sizes"][-1]
+        for r in range(rounds):  # interleaved: each round times every size once
+            for n in sizes:
+                parts[n].append(first_call(n, directory, r))
+    for n in sizes:
+        for k, phase in enumerate(("convert", "trace", "compile", "first call")):
+            values = [p[k] * 1e3 for p in parts[n]]
+            s.add("W5", f"{n} statements: {phase}", "autotrace", "ms",
+                  statistics.median(values), spread=(min(values), max(values)))
+    small, large = sizes[1], sizes[-1]
+    ratios = [b[3] / a[3] for a, b in zip(parts[small], parts[large])]
     s.add("W5", f"first call {large} / {small} statements", "autotrace", "x",
-          first[large] / first[small], ratio=first[large] / first[small])
+          statistics.median(ratios), ratio=statistics.median(ratios), spread=quartiles(ratios))
 
 
 def first_call(n: int, directory: str, r: int) -> tuple:
@@ -188,6 +190,7 @@ def first_call(n: int, directory: str, r: int) -> tuple:
     source = f"def {name}(v):\n" + "    v = v * 1.0001 + 0.5\n" * n + "    return v\n"
     fn = load_function(source, directory, name, name)
     x = np.ones(4)
+    gc.collect()  # the garbage of the previous first call is not this one's
     start = time.process_time()
     converter.converted_code(fn)
     converted = time.process_time()
