@@ -128,3 +128,20 @@ def test_contains_finds_statements_in_blocks_but_not_in_nested_scopes():
     assert analysis.contains(g.body, (ast.Break,))
     assert not analysis.contains(g.body, (ast.Break,), stop_at_loops=True)
     assert analysis.contains(g.body, (ast.Lambda,))  # expressions still found
+
+
+def test_equal_functions_from_two_files_are_converted_each_for_its_file(tmp_path):
+    from autotrace.convert import converter
+
+    functions = []
+    for name in ("first_copy", "second_copy"):
+        path = tmp_path / f"{name}.py"
+        path.write_text("def f(x):\n    return x + 1\n")
+        namespace = {}
+        exec(compile(path.read_text(), str(path), "exec"), namespace)
+        functions.append(namespace["f"])
+    a, b = functions
+    assert a.__code__ == b.__code__  # equality ignores the file
+    assert converter.converted_code(a).code.co_filename.endswith("first_copy.py")
+    assert converter.converted_code(b).code.co_filename.endswith("second_copy.py")
+    assert converter.converted_code(a) is converter.converted_code(a)

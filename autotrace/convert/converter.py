@@ -73,7 +73,9 @@ class Context:
         return self.lines[lineno - 1].strip() if 0 < lineno <= len(self.lines) else ""
 
 
-_by_code: dict[types.CodeType, Converted] = {}
+# By identity (id -> (code, converted)): equal code objects from two files are different
+# functions (equality ignores the file name), and hashing one hashes all its bytecode.
+_by_code: dict[int, tuple] = {}
 _lock = threading.RLock()
 _warned: set = set()
 
@@ -110,14 +112,13 @@ def convert(fn, strict: bool = False):
 def converted_code(fn: types.FunctionType) -> Converted:
     """Convert `fn.__code__` once; later functions with the same code reuse it."""
     code = fn.__code__
-    found = _by_code.get(code)
-    if found is None:
+    found = _by_code.get(id(code))
+    if found is None or found[0] is not code:
         with _lock:
-            found = _by_code.get(code)
-            if found is None:
-                found = _convert_code(fn)
-                _by_code[code] = found
-    return found
+            found = _by_code.get(id(code))
+            if found is None or found[0] is not code:
+                found = _by_code[id(code)] = (code, _convert_code(fn))
+    return found[1]
 
 
 def converted_source(fn) -> str:
