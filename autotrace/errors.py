@@ -85,7 +85,8 @@ def frame_lineno(frame) -> int:
         if len(_LINE_TABLES) >= _LINE_TABLES_MAX:
             _LINE_TABLES.clear()
         entry = _LINE_TABLES[id(code)] = (code, _line_table(code))
-    line = entry[1][frame.f_lasti // 2]
+    table, unit = entry[1], frame.f_lasti // 2
+    line = table[unit] if 0 <= unit < len(table) else None
     return frame.f_lineno if line is None else line
 
 
