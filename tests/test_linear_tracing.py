@@ -145,3 +145,24 @@ def test_equal_functions_from_two_files_are_converted_each_for_its_file(tmp_path
     assert converter.converted_code(a).code.co_filename.endswith("first_copy.py")
     assert converter.converted_code(b).code.co_filename.endswith("second_copy.py")
     assert converter.converted_code(a) is converter.converted_code(a)
+
+
+def test_paused_gc_nests_and_restores_the_collector_state():
+    import gc
+
+    from autotrace.gcpause import paused_gc
+
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner one restores "off"
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()  # a collector switched off by the user stays off
+    finally:
+        gc.enable()
