@@ -17,6 +17,7 @@ from autotrace import context
 from autotrace.autodiff.graph_function import GraphFunction
 from autotrace.compile.codegen import Entry, compile_graph
 from autotrace.errors import at_user_line, locate_run_error, locate_trace_error
+from autotrace.gcpause import paused_gc
 from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
 from autotrace.signature import (
@@ -229,6 +230,11 @@ class _BoundConcreteFunction:
 # -- tracing ------------------------------------------------------------------------------
 def trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     """Trace `traced.converted` once on `leaves` (arrays/specs become graph inputs)."""
+    with paused_gc():
+        return _trace_concrete(traced, leaves, tree)
+
+
+def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     template = [leaf_spec(x) if is_array_like(x) else leaf_key(x) for x in leaves]
     with GraphBuilder(traced.__name__, max_nodes=traced.max_nodes) as builder:
         flat = []

@@ -15,9 +15,29 @@ import numpy as np
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _STDLIB = sysconfig.get_paths()["stdlib"]
 _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
+
+
+class _CodeSet:
+    """A set of code objects by identity. Hashing a code object hashes its bytecode and
+    constants, which grow with the function: `user_frame` asks once per traced node, so
+    a hashed set made tracing a long function quadratic. The codes are kept alive, so
+    their ids stay theirs."""
+
+    __slots__ = ("_codes",)
+
+    def __init__(self):
+        self._codes: dict[int, object] = {}
+
+    def add(self, code) -> None:
+        self._codes[id(code)] = code
+
+    def __contains__(self, code) -> bool:
+        return self._codes.get(id(code)) is code
+
+
 # Code objects produced by the converter count as user code wherever their file lives
 # (the demo's own functions live inside this package).
-CONVERTED_CODES: set = set()
+CONVERTED_CODES = _CodeSet()
 
 
 class AutotraceError(Exception):
@@ -58,6 +78,38 @@ def user_frame(depth: int = 1):
             return frame
         frame = frame.f_back
     return None
+
+
+_LINE_TABLES: dict[int, tuple] = {}  # id(code) -> (code, line of each code unit)
+_LINE_TABLES_MAX = 64
+_SMALL_CODE = 512  # bytes of bytecode below which CPython's own scan is as quick
+
+
+def frame_lineno(frame) -> int:
+    """`frame.f_lineno` in constant time.
+
+    CPython finds a frame's line by scanning its code's line table from the start: asked
+    once per traced node, that made tracing a long function quadratic. Long code objects
+    get a table built once instead (frames under a debugger's trace function keep theirs).
+    """
+    code = frame.f_code
+    if len(code.co_code) < _SMALL_CODE or frame.f_trace is not None:
+        return frame.f_lineno
+    entry = _LINE_TABLES.get(id(code))
+    if entry is None or entry[0] is not code:
+        if len(_LINE_TABLES) >= _LINE_TABLES_MAX:
+            _LINE_TABLES.clear()
+        entry = _LINE_TABLES[id(code)] = (code, _line_table(code))
+    table, unit = entry[1], frame.f_lasti // 2
+    line = table[unit] if 0 <= unit < len(table) else None
+    return frame.f_lineno if line is None else line
+
+
+def _line_table(code) -> list:
+    table: list = [None] * (len(code.co_code) // 2)
+    for start, end, line in code.co_lines():
+        table[start // 2:end // 2] = [line] * (end // 2 - start // 2)
+    return table
 
 
 def is_library_file(filename: str) -> bool:
@@ -106,7 +158,7 @@ def _signature_stub(signature: inspect.Signature, name: str):
 
 def location_of_frame(frame) -> str:
     """`file.py:12: source text` of a frame's current line."""
-    filename, lineno = frame.f_code.co_filename, frame.f_lineno
+    filename, lineno = frame.f_code.co_filename, frame_lineno(frame)
     source = linecache.getline(filename, lineno).strip()
     return f'File "{filename}", line {lineno}, in {frame.f_code.co_name}: {source}'
 

@@ -83,13 +83,19 @@ def synthetic_function(lines: int, directory: str):
     blocks = max(1, (lines - 3) // BLOCK.count("\n"))
     body = "".join(BLOCK.format(k=k) for k in range(blocks))
     source = f"def synthetic(x):\n    y = x\n{body}    return y\n"
-    path = os.path.join(directory, f"synthetic_{lines}.py")
+    return load_function(source, directory, f"synthetic_{lines}", "synthetic"), \
+        source.count("\n")
+
+
+def load_function(source: str, directory: str, module_name: str, name: str):
+    """Function `name` of `source`, written to a file first (the converter reads source)."""
+    path = os.path.join(directory, f"{module_name}.py")
     with open(path, "w") as f:
         f.write(source)
-    spec = importlib.util.spec_from_file_location(f"synthetic_{lines}", path)
+    spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.synthetic, source.count("\n")
+    return getattr(module, name)
 
 
 def conversion_times(repeat: int) -> None:

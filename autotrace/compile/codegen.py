@@ -54,6 +54,7 @@ class Emitter:
         self._consts: dict[int, str] = {}
         self._suffixes: dict[str, int] = {}
         self._anonymous = itertools.count()
+        self._suffix: dict[str, int] = {}  # base -> last suffix taken (no rescans: linear)
 
     # -- names --------------------------------------------------------------------------
     def name(self, var: Var) -> str:
@@ -70,10 +71,11 @@ class Emitter:
         if not _IDENT.match(base):
             base = ""
         name = base or f"v{next(self._anonymous)}"
-        k = 0
+        k = self._suffix.get(base, 0)
         while name in self._used:
             k += 1
             name = f"{base}_{k}" if base else f"v{next(self._anonymous)}"
+        self._suffix[base] = k
         self._used.add(name)
         return name
 

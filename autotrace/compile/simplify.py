@@ -1,4 +1,6 @@
-"""Light graph optimization: algebraic identities, common subexpressions, dead code.
+"""Light graph optimization: algebraic identities, cheaper equivalent ops (`STRENGTH`:
+`x**2` -> `x*x`, negations folded into `+`/`-`, static `unbroadcast` -> `sum`), common
+subexpressions, dead code.
 
 Run on every concrete function's graph before it is printed or compiled, so a gradient
 graph reads like the chain rule (`mul ones d` is just `d`) and runs no wasted kernels.
@@ -62,6 +64,7 @@ RULES = {
         lambda i, o, p: i[1] if _is(_const_value(i[0], p), 0) else None,  # 0+x -> x
     ],
     "sub": [lambda i, o, p: i[0] if _is(_const_value(i[1], p), 0) else None],  # x-0 -> x
+    "pow": [lambda i, o, p: i[0] if _is(_const_value(i[1], p), 1) else None],  # x**1 -> x
     "neg": [lambda i, o, p: _neg_of(i[0], p)],  # --x -> x
     "cast": [lambda i, o, p: i[0]],  # cast to its own type -> x (checked by _same_type)
     "reshape_like": [lambda i, o, p: i[0]],  # same shape -> x
@@ -76,6 +79,79 @@ def _neg_of(x, producers):
     return node.inputs[0] if node is not None and node.op.name == "neg" else None
 
 
+# (op name) -> rules rewriting a node in place into cheaper ops, as (op name, inputs,
+# params) or None; each gets (inputs, producers). A rewrite applies only when the new op's
+# abstract rule gives the node's exact shape and dtype, so promotion never changes.
+STRENGTH = {
+    "pow": [
+        lambda i, p: ("mul", (i[0], i[0]), {}) if _is(_const_value(i[1], p), 2) else None,
+        # x**2 -> x*x (what ndarray.__pow__ computes too)
+        lambda i, p: ("full_like", (i[0], 1), {}) if _is(_const_value(i[1], p), 0) else None,
+        # x**0 -> ones (nan**0 is 1 as well)
+    ],
+    "add": [
+        lambda i, p: _with_neg("sub", i[0], i[1], p),  # a + -b -> a - b
+        lambda i, p: _with_neg("sub", i[1], i[0], p),  # -a + b -> b - a
+    ],
+    "sub": [lambda i, p: _with_neg("add", i[0], i[1], p)],  # a - -b -> a + b
+    "mul": [
+        lambda i, p: _neg_times_constant(i[0], i[1], p),  # -a * c -> a * -c
+        lambda i, p: _neg_times_constant(i[1], i[0], p),  # c * -a -> a * -c
+    ],
+    "unbroadcast": [lambda i, p: _sum_to_shape(*i)],  # unbroadcast(g, x) -> sum(g, axis=...)
+}
+STRENGTH_REDUCTION = True  # the tests switch it off to compare results with and without
+
+
+def _with_neg(op: str, a, negated, producers):
+    b = _neg_of(negated, producers)
+    return None if b is None else (op, (a, b), {})
+
+
+def _neg_times_constant(negated, c, producers):
+    a = _neg_of(negated, producers)
+    if a is None or not isinstance(a, Var) or a.dtype.kind not in "fc" or \
+            not isinstance(c, (float, int, np.floating, np.integer)) or isinstance(c, bool):
+        return None  # (unsigned ints cannot take -c)
+    return ("mul", (a, -c), {})
+
+
+def _sum_to_shape(g, like):
+    """`unbroadcast` with static shapes as one direct sum: over the leading axes, or over
+    the axes `like` has as 1 (keepdims). Mixed cases keep the general op."""
+    if not (_static(g) and _static(like)) or like.shape == ():
+        return None  # a 0-d result would become a numpy scalar
+    lead = len(g.shape) - len(like.shape)
+    ones = tuple(lead + k for k, d in enumerate(like.shape) if d == 1 and g.shape[lead + k] != 1)
+    if lead and not ones:
+        return ("sum", (g,), {"axis": tuple(range(lead)), "keepdims": False})
+    if ones and not lead:
+        return ("sum", (g,), {"axis": ones, "keepdims": True})
+    return None
+
+
+def _reduce_strength(node: Node, producers: dict) -> None:
+    """Apply the first `STRENGTH` rule whose new op gives the node's exact type."""
+    from autotrace.ops.registry import OPS, aval_of
+
+    rules = STRENGTH.get(node.op.name) if STRENGTH_REDUCTION else None
+    if not rules or len(node.outputs) != 1 or node.outputs[0].weak is not None:
+        return
+    out = node.outputs[0]
+    for rule in rules:
+        new = rule(node.inputs, producers)
+        if new is None:
+            continue
+        name, inputs, params = new
+        try:
+            aval = OPS[name].abstract(*map(aval_of, inputs), **params)
+        except (TypeError, ValueError):
+            continue
+        if aval.shape == out.shape and aval.dtype == out.dtype and aval.weak is None:
+            node.op, node.inputs, node.params = OPS[name], inputs, params
+            return
+
+
 def simplify(graph: Graph) -> Graph:
     """Simplify `graph` in place (and its sub-graphs); returns it."""
     aliases = _fuse_recorded_loops(graph)
@@ -88,6 +164,7 @@ def simplify(graph: Graph) -> Graph:
         for sub in node.subgraphs():
             simplify(sub)
         _specialize(node)
+        _reduce_strength(node, producers)
         replacement = _fold(node, results)
         if replacement is None:
             replacement = _rewrite(node, producers)

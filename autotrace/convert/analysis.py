@@ -172,20 +172,25 @@ def all_names(tree) -> set[str]:
 
 
 def scope_declarations(func) -> tuple[set[str], set[str]]:
-    """(global names, nonlocal names) declared directly in `func`."""
+    """(global names, nonlocal names) declared in `func`'s statements, nested ones
+    included. Declarations are statements: expressions are not walked."""
     glob, nonloc = set(), set()
-    for node in _walk_scope(func.body):
+    stack = list(func.body)
+    while stack:
+        node = stack.pop()
         if isinstance(node, ast.Global):
-            glob |= set(node.names)
+            glob.update(node.names)
         elif isinstance(node, ast.Nonlocal):
-            nonloc |= set(node.names)
+            nonloc.update(node.names)
+        for field in _STATEMENT_LISTS:
+            block = getattr(node, field, None)
+            if block:
+                stack.extend(block)
     return glob, nonloc
 
 
-def _walk_scope(stmts):
-    for stmt in stmts:
-        for node in ast.walk(stmt):
-            yield node
+# Where statements nest: the blocks of compound statements, except handlers, match cases.
+_STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 # -- liveness (backward) -------------------------------------------------------------------
@@ -276,15 +281,26 @@ def _binds_definitely(stmt) -> bool:
 # -- definite assignment (forward) ---------------------------------------------------------
 # `defined_in`: names certainly bound before a statement *in the converted code*: an
 # if/while/for statement binds all the variables the control-flow pass makes it return
-# (possibly to `Undefined`). `maybe_in`: names that may be bound (over-approximation).
+# (possibly to `Undefined`). `maybe_in`: names that may be bound (over-approximation,
+# always a superset of `defined_in`). Only compound statements get them (the control-flow
+# pass asks only those): copying the growing sets at every statement was quadratic.
 def _defined_block(stmts: list, defined: set, maybe: set) -> tuple[set, set]:
     current, possible = set(defined), set(maybe)
     for stmt in stmts:
-        stmt.defined_in, stmt.maybe_in = frozenset(current), frozenset(possible)
         binds = assigned(stmt)
+        if not _is_compound(stmt):
+            # What a simple statement binds is in `binds`; `possible` covers the rest.
+            current = _defined_out(stmt, current, possible, binds)
+            possible |= binds
+            continue
+        stmt.defined_in, stmt.maybe_in = frozenset(current), frozenset(possible)
         current = _defined_out(stmt, current, possible, binds)
         possible = possible | binds | current
     return current, possible
+
+
+def _is_compound(stmt) -> bool:
+    return hasattr(stmt, "body") or isinstance(stmt, ast.Match)
 
 
 def _defined_out(stmt, defined: set, maybe: set, binds: set) -> set:
@@ -304,8 +320,9 @@ def _defined_out(stmt, defined: set, maybe: set, binds: set) -> set:
     if isinstance(stmt, ast.Delete):  # `del x` unbinds `x`; `del d[k]` leaves `d` bound
         return defined - {t.id for t in stmt.targets if isinstance(t, ast.Name)}
     if isinstance(stmt, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
-        return set(defined)
-    return defined | binds
+        return defined
+    defined |= binds  # `defined` is the caller's own running set (see _defined_block)
+    return defined
 
 
 def _loop_defined(loop, defined: set, maybe: set) -> set:
@@ -366,6 +383,8 @@ def always_exits(stmts: list) -> bool:
 
 def contains(stmts: list, kinds: tuple, stop_at_loops: bool = False) -> bool:
     """Whether `stmts` contain a node of `kinds` in this scope (optionally not in loops)."""
+    # Statements nest only in statements: looking for one, skip the expressions.
+    statements = all(issubclass(kind, ast.stmt) for kind in kinds)
     stack = list(stmts)
     while stack:
         node = stack.pop()
@@ -376,5 +395,9 @@ def contains(stmts: list, kinds: tuple, stop_at_loops: bool = False) -> bool:
         if stop_at_loops and isinstance(node, (ast.While, ast.For)):
             stack.extend(node.orelse)
             continue
-        stack.extend(children(node))
+        if statements:
+            for field in _STATEMENT_LISTS:
+                stack.extend(getattr(node, field, None) or ())
+        else:
+            stack.extend(children(node))
     return False

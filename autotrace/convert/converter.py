@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import gc
 import threading
 import types
 import warnings
@@ -28,6 +27,7 @@ from autotrace.convert.passes import (
 from autotrace.convert.source import SourceUnavailable, function_source
 from autotrace.convert.templates import clone
 from autotrace.errors import CONVERTED_CODES, ConversionError, ConversionWarning
+from autotrace.gcpause import paused_gc
 from autotrace.retracing import user_stacklevel
 from autotrace.signature import is_python_code
 
@@ -75,7 +75,9 @@ class Context:
         return self.lines[lineno - 1].strip() if 0 < lineno <= len(self.lines) else ""
 
 
-_by_code: dict[tuple[types.CodeType, str], Converted] = {}
+# By identity (id -> (code, converted)): equal code objects from two files are different
+# functions (equality ignores the file name), and hashing one hashes all its bytecode.
+_by_code: dict[int, tuple] = {}
 _lock = threading.RLock()
 _warned: set = set()
 
@@ -123,17 +125,14 @@ def _has_overload(fn) -> bool:
 
 def converted_code(fn: types.FunctionType) -> Converted:
     """Convert `fn.__code__` once; later functions with the same code reuse it."""
-    # Code objects compare equal across files (co_filename is not compared), and the
-    # conversion's line map names the file.
-    code = (fn.__code__, fn.__code__.co_filename)
-    found = _by_code.get(code)
-    if found is None:
+    code = fn.__code__
+    found = _by_code.get(id(code))
+    if found is None or found[0] is not code:
         with _lock:
-            found = _by_code.get(code)
-            if found is None:
-                found = _convert_code(fn)
-                _by_code[code] = found
-    return found
+            found = _by_code.get(id(code))
+            if found is None or found[0] is not code:
+                found = _by_code[id(code)] = (code, _convert_code(fn))
+    return found[1]
 
 
 def converted_source(fn) -> str:
@@ -154,15 +153,8 @@ def converted_source(fn) -> str:
 
 
 def _convert_code(fn: types.FunctionType) -> Converted:
-    # Converting allocates many AST nodes and no reference cycles: collecting garbage
-    # meanwhile would only rescan the program's heap again and again (a third of the time).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():  # many AST nodes, no cycles: collecting would rescan them (see there)
         return _run_pipeline(fn)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _run_pipeline(fn: types.FunctionType) -> Converted:

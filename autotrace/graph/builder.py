@@ -20,7 +20,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from autotrace import context
-from autotrace.errors import TracingError, at_user_line, user_frame
+from autotrace.errors import TracingError, at_user_line, frame_lineno, user_frame
 from autotrace.graph.budget import NodeBudget
 from autotrace.graph.ir import Graph, Node, Origin, Var
 from autotrace.ops.registry import aval_of, weak_result
@@ -186,15 +186,15 @@ class GraphBuilder:
         frame = user_frame(2)
         if frame is None:
             return None
-        code = frame.f_code
-        source = linecache.getline(code.co_filename, frame.f_lineno).strip()
-        origin = Origin(code.co_filename, frame.f_lineno, source, code.co_name)
+        code, lineno = frame.f_code, frame_lineno(frame)
+        source = linecache.getline(code.co_filename, lineno).strip()
+        origin = Origin(code.co_filename, lineno, source, code.co_name)
         if var is not None:
-            key = (id(frame), code)
+            key = (id(frame), id(code))  # hashing a code object costs its size
             previous = self._pending.get(key)
-            if previous is not None and previous[0] != frame.f_lineno:
+            if previous is not None and previous[0] != lineno:
                 _name_after_statement(previous)
-            self._pending[key] = (frame.f_lineno, source, var)
+            self._pending[key] = (lineno, source, var)
         return origin
 
     def finish_names(self) -> None:

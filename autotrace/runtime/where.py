@@ -5,7 +5,7 @@ from __future__ import annotations
 import linecache
 import os
 
-from autotrace.errors import user_frame
+from autotrace.errors import frame_lineno, user_frame
 
 
 def here(depth: int = 1) -> str:
@@ -13,7 +13,7 @@ def here(depth: int = 1) -> str:
     frame = user_frame(depth + 1)
     if frame is None:
         return "an unknown line"
-    filename, lineno = frame.f_code.co_filename, frame.f_lineno
+    filename, lineno = frame.f_code.co_filename, frame_lineno(frame)
     source = linecache.getline(filename, lineno).strip()
     text = f"line {lineno} of {os.path.basename(filename)}"
     return f"{text} (`{source}`)" if source else text
