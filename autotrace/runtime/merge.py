@@ -96,9 +96,11 @@ def join(name: str, a: Leaf, b: Leaf, labels: tuple[str, str], where: str) -> Le
     """Merge what two paths give `name`; raise a `TracingError` that says why not."""
     if a.kind == "undefined" or b.kind == "undefined":
         missing, other = (a, b) if a.kind == "undefined" else (b, a)
-        if missing.value.placeholder and other.is_value:
-            return Leaf("tensor", None, other.shape, other.dtype, other.weak)
-        return Leaf("undefined")
+        if not missing.value.placeholder:
+            return Leaf("undefined")
+        if other.kind == "undefined":  # unset on both paths: still a placeholder
+            return Leaf("undefined", missing.value) if other.value.placeholder else other
+        return single(other)
     if a.kind == "const" and b.kind == "const" and same_constant(a.value, b.value):
         return Leaf("const", a.value)
     if not (a.is_value and b.is_value):

@@ -37,9 +37,8 @@ def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
 def _single_exit(node: ast.FunctionDef) -> ast.FunctionDef:
     if not _has_inner_return(node.body):
         return node
-    body = _lift(node.body)
-    if _liftable(body):
-        node.body = body
+    node.body = _lift(node.body)
+    if _liftable(node.body):
         return node
     node.body, flag = _with_flags(node)
     analysis.annotate(node)
