@@ -6,6 +6,8 @@ Rules, in Python's and numpy's terms:
 * Python scalars become a graph value that is still a Python scalar at run time ("weak"),
   so numpy promotion against it is unchanged (`float32_array * i` stays float32);
 * a Python scalar meeting an array takes the array's dtype when numpy would (NEP 50);
+* a Python number keeps its type: an `int` on one path and a `float` (or a `bool` and an
+  `int`) on the other is an error, as are arrays of two dtypes (one graph, one type);
 * arrays must agree on dtype and rank; dims that differ become unknown (numpy runs it);
 * a variable unbound on one path is unbound after the merge (`Undefined`: using it raises
   `UnboundLocalError` naming it and the statement);
@@ -26,6 +28,7 @@ from autotrace.tensor import EagerTensor, Tensor
 
 _PY_SCALARS = (bool, int, float, complex)
 _PY_ORDER = (bool, int, float, complex)
+LOOP = ("before the loop", "after one iteration")  # the labels of a loop's two paths
 
 
 @dataclass(frozen=True)
@@ -114,9 +117,12 @@ def join(name: str, a: Leaf, b: Leaf, labels: tuple[str, str], where: str) -> Le
 
 
 def _join_dtypes(name, a: Leaf, b: Leaf, labels, where):
+    """The one dtype rule: both paths give the same Python number type or the same array
+    dtype, or a Python number that numpy keeps as the array's dtype (NEP 50)."""
     if a.weak and b.weak:
-        weak = max(a.weak, b.weak, key=_PY_ORDER.index)
-        return np.result_type(weak(0)), weak
+        if a.weak is not b.weak:
+            raise _type_change(name, a, b, labels, where)
+        return np.result_type(a.weak(0)), a.weak
     if a.weak or b.weak:
         strong, other = (b, a) if a.weak else (a, b)
         if np.result_type(strong.dtype, other.weak(0)) == strong.dtype:
@@ -124,10 +130,29 @@ def _join_dtypes(name, a: Leaf, b: Leaf, labels, where):
         raise _mismatch(name, a, b, labels, where, f"numpy would not keep the Python "
                         f"{other.weak.__name__} as {strong.dtype}.")
     if a.dtype != b.dtype:
-        example = f"`.astype(np.{a.dtype})`" if name.startswith("the ") else \
-            f"`{name} = {name}.astype(np.{a.dtype})`"
-        raise _mismatch(name, a, b, labels, where, f"Cast one of them, e.g. {example}.")
+        raise _type_change(name, a, b, labels, where)
     return a.dtype, None
+
+
+def _type_change(name, a: Leaf, b: Leaf, labels, where: str) -> TracingError:
+    """A number or array whose type differs between the paths (`int` vs `float`, `bool` vs
+    `int`, int64 vs float64), with the fix: one type before a loop, or on both branches."""
+    loop = labels == LOOP
+    if a.weak:
+        wide = max(a.weak, b.weak, key=_PY_ORDER.index)
+        narrow = min(a.weak, b.weak, key=_PY_ORDER.index)
+        advice = f"Start it as a Python {wide.__name__} before the loop, e.g. " \
+            f"`{name} = {wide(0)!r}` (not `{name} = {narrow(0)!r}`)." if loop else \
+            f"Give it a Python {wide.__name__} on both paths, e.g. " \
+            f"`{name} = {wide.__name__}(...)`."
+    elif loop:
+        advice = f"Cast it before the loop (e.g. `{name} = {name}.astype(np.{b.dtype})`) " \
+            "or inside the body."
+    else:
+        advice = "Cast one of them, e.g. " + (
+            f"`.astype(np.{a.dtype})`." if name.startswith("the ") else
+            f"`{name} = {name}.astype(np.{a.dtype})`.")
+    return _mismatch(name, a, b, labels, where, advice)
 
 
 def _quoted(name: str) -> str:
