@@ -106,8 +106,8 @@ def return_value(returned, value):
     raise TracingError(
         f"`{name}` returns {what} on some paths but reaches the end of its body without a "
         f"`return` (so returns None) on others, and which one depends on a tensor "
-        f"(the function at {here()}). A graph gives one type on every path: end `{name}` with a `return` "
-        "of the value it should give."
+        f"(the function at {here()}). A graph gives one type on every path: end `{name}` "
+        "with a `return` of the value it should give."
     )
 
 

@@ -137,21 +137,23 @@ def _join_dtypes(name, a: Leaf, b: Leaf, labels, where):
 def _type_change(name, a: Leaf, b: Leaf, labels, where: str) -> TracingError:
     """A number or array whose type differs between the paths (`int` vs `float`, `bool` vs
     `int`, int64 vs float64), with the fix: one type before a loop, or on both branches."""
-    loop = labels == LOOP
+    def assign(value: str) -> str:
+        return f"`{value}`" if name.startswith("the ") else f"`{name} = {value}`"
+
     if a.weak:
         wide = max(a.weak, b.weak, key=_PY_ORDER.index)
         narrow = min(a.weak, b.weak, key=_PY_ORDER.index)
         advice = f"Start it as a Python {wide.__name__} before the loop, e.g. " \
-            f"`{name} = {wide(0)!r}` (not `{name} = {narrow(0)!r}`)." if loop else \
-            f"Give it a Python {wide.__name__} on both paths, e.g. " \
-            f"`{name} = {wide.__name__}(...)`."
-    elif loop:
+            f"{assign(repr(wide(0)))} (not {assign(repr(narrow(0)))})." if labels == LOOP \
+            else f"Give it a Python {wide.__name__} on both paths, e.g. " \
+            f"{assign(wide.__name__ + '(...)')}."
+    elif labels == LOOP:
         advice = f"Cast it before the loop (e.g. `{name} = {name}.astype(np.{b.dtype})`) " \
             "or inside the body."
     else:
-        advice = "Cast one of them, e.g. " + (
-            f"`.astype(np.{a.dtype})`." if name.startswith("the ") else
-            f"`{name} = {name}.astype(np.{a.dtype})`.")
+        example = f"`.astype(np.{a.dtype})`" if name.startswith("the ") else \
+            assign(f"{name}.astype(np.{a.dtype})")
+        advice = f"Cast one of them, e.g. {example}."
     return _mismatch(name, a, b, labels, where, advice)
 
 
