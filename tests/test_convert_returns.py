@@ -65,3 +65,15 @@ def test_calls_inside_nested_lambdas_with_a_python_condition(k):
     traced = at.trace(returns.call_in_nested_lambda)
     compare_call(traced, returns.call_in_nested_lambda, (ONES, k))
     compare_call(traced, returns.call_in_nested_lambda, (-ONES, k))
+
+
+@pytest.mark.parametrize("fn, first, second", [
+    (returns.returns_two_strings, "the Python value 'positive'", "the Python value 'negative'"),
+    (returns.returns_none_or_array, "a f64[2] array", "the Python value None"),
+])
+def test_python_values_returned_on_tensor_paths_must_agree(fn, first, second):
+    with pytest.raises(TracingError) as info:
+        at.trace(fn)(np.ones(2))
+    assert str(info.value).startswith(
+        f"`retval` is {first} in the `if` branch but {second} in the `else` branch (line "), \
+        str(info.value)

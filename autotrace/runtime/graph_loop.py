@@ -133,8 +133,8 @@ def _loop_inputs(child, types, names) -> list:
 
 def _relax(name: str, t: merge.Leaf, out: merge.Leaf, where: str) -> merge.Leaf:
     """The loop type after seeing what one iteration gives (see `graph_while`)."""
-    if t.kind == "undefined":
-        return merge.single(out) if t.value.placeholder and out.is_value else t
+    if t.kind == "undefined":  # an unset `retval` takes what a `return` gives it
+        return merge.single(out) if t.value.placeholder and out.kind != "undefined" else t
     if t.kind == "const":
         if out.kind == "const" and merge.same_constant(t.value, out.value):
             return t

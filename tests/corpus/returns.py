@@ -180,3 +180,41 @@ def call_in_nested_lambda(x, k):
     if k > 0 and (k < 5 or np.max(helper_with_tensor_if(x)) > 0.0):
         return x + 1
     return x
+
+
+# -- a nested function's returns are its own ------------------------------------------------
+@case(np.ones(2), np.array([1.0, 6.0]), np.array([3.0, 1.0]), paths=3)
+def nested_def_with_early_returns(x):
+    def scale(y):
+        for v in y:
+            if v > 2:
+                return y * v
+        return -y
+
+    for v in x:
+        if v > 5:
+            return scale(x)
+    return scale(x) + 1
+
+
+# -- Python values returned on tensor-decided paths (refused unless they agree) -------------
+def returns_two_strings(x):
+    for v in x:
+        if v < 0:
+            return "negative"
+    return "positive"
+
+
+def returns_none_or_array(x):
+    for v in x:
+        if v < 0:
+            return None
+    return x
+
+
+@case(np.ones(2), -np.ones(2))
+def returns_one_string(x):
+    for v in x:
+        if v < 0:
+            return "done"
+    return "done"

@@ -28,7 +28,7 @@ from __future__ import annotations
 import ast
 
 from autotrace.convert import analysis
-from autotrace.convert.passes.flags import LOOPS, rewrite_exits
+from autotrace.convert.passes.flags import LOOPS, SCOPES, rewrite_exits
 from autotrace.convert.templates import at_line, fresh_name, replace
 from autotrace.convert.visitor import walk
 
@@ -128,6 +128,9 @@ def _without_dead_sets(stmts: list, flag: str) -> list:
     kept = []
     for stmt in stmts:
         if _sets(stmt, flag) and flag not in stmt.live_out:
+            continue
+        if isinstance(stmt, SCOPES):  # a nested function's own flag is its own
+            kept.append(stmt)
             continue
         for field in ("body", "orelse", "finalbody"):
             block = getattr(stmt, field, None)
