@@ -8,6 +8,9 @@ import numpy as np
 import pytest
 from corpus import returns
 from corpus.check import assert_same_as_python, compare_call
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import autotrace as at
 from autotrace.convert import converter
@@ -77,3 +80,17 @@ def test_python_values_returned_on_tensor_paths_must_agree(fn, first, second):
     assert str(info.value).startswith(
         f"`retval` is {first} in the `if` branch but {second} in the `else` branch (line "), \
         str(info.value)
+
+
+_RANDOM = [returns.lift_gives_up, returns.lift_gives_up_with_loops,
+           returns.return_from_graph_loops, returns.tuples_from_branches,
+           returns.nested_def_with_early_returns]
+_TRACED = {fn: at.trace(fn) for fn in _RANDOM}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(_RANDOM),
+       arrays(np.float64, 3, elements=st.floats(-8, 8, allow_subnormal=False)))
+def test_early_returns_on_random_inputs_one_graph(fn, x):
+    compare_call(_TRACED[fn], fn, (x,))
+    assert _TRACED[fn].trace_count == 1
