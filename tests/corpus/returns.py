@@ -218,3 +218,14 @@ def returns_one_string(x):
         if v < 0:
             return "done"
     return "done"
+
+
+@case(*[(x, k) for x in sums(1, 3, 20) for k in (np.int64(1), np.int64(-1))], paths=4)
+def endless_loop_in_a_branch(x, k):
+    if k > 0:
+        while True:
+            x = x * 2
+            if np.sum(x) > 10:
+                return x
+    else:
+        return -x

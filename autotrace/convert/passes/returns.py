@@ -115,12 +115,17 @@ def _with_flags(func: ast.FunctionDef) -> list:
 def _may_reach_end(stmts: list) -> bool:
     """Whether a path through `stmts` may end without `return`/`raise` (`while True:`
     without a `break` never ends)."""
-    if analysis.always_exits(stmts):
-        return False
-    return not any(isinstance(s, ast.While) and isinstance(s.test, ast.Constant) and
-                   s.test.value is True and
-                   not analysis.contains(s.body, (ast.Break,), stop_at_loops=True)
-                   for s in stmts)
+    for s in stmts:
+        if isinstance(s, (ast.Return, ast.Raise)):
+            return False
+        if isinstance(s, ast.If) and not _may_reach_end(s.body) and \
+                not _may_reach_end(s.orelse):
+            return False
+        if isinstance(s, ast.While) and isinstance(s.test, ast.Constant) and \
+                s.test.value is True and \
+                not analysis.contains(s.body, (ast.Break,), stop_at_loops=True):
+            return False
+    return True
 
 
 def _without_dead_sets(stmts: list, flag: str) -> list:
