@@ -61,6 +61,8 @@ def _has_inner_return(stmts) -> bool:
 
 # -- lifting -------------------------------------------------------------------------------
 def _lift(stmts: list) -> list:
+    """`stmts` with the statements after an `if` that returns on one side only moved
+    (never copied) into its other side; unreachable statements after a return dropped."""
     out = []
     for i, stmt in enumerate(stmts):
         if isinstance(stmt, ast.If):
