@@ -6,7 +6,7 @@ import ast
 
 import numpy as np
 import pytest
-from corpus import returns
+from corpus import branches, calls, logic, loops, python_values, returns
 from corpus.check import assert_same_as_python, compare_call
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,11 +24,20 @@ def test_early_returns_match_python(case):
     assert_same_as_python(case.fn, case.inputs, case.merged_scalars, case.paths, case.rtol)
 
 
-@pytest.mark.parametrize("fn", [returns.lift_gives_up, returns.lift_gives_up_with_loops])
-def test_converted_code_holds_each_statement_once_and_shares_no_nodes(fn):
+CORPUS_FUNCTIONS = [case.fn for module in (branches, calls, logic, loops, python_values, returns)
+                    for case in module.CORPUS.cases]
+
+
+@pytest.mark.parametrize("fn", sorted(set(CORPUS_FUNCTIONS), key=lambda f: f.__qualname__),
+                         ids=lambda f: f.__qualname__)
+def test_converted_code_shares_no_ast_nodes(fn):
     nodes = [id(n) for n in ast.walk(converter._run_pipeline(fn)._tree)
              if not isinstance(n, ast.expr_context)]  # Load/Store: one instance each
     assert len(nodes) == len(set(nodes))
+
+
+@pytest.mark.parametrize("fn", [returns.lift_gives_up, returns.lift_gives_up_with_loops])
+def test_converted_code_holds_each_statement_once(fn):
     code = at.trace(fn).code
     assert code.count("at__.add(x, 2") == 1
     assert code.count("at__.gt(np.sum(x), 0)") + code.count("at__.gt(np.sum(x), 5)") == 1
