@@ -229,3 +229,15 @@ def endless_loop_in_a_branch(x, k):
                 return x
     else:
         return -x
+
+
+@case(*sums(3, -3))
+def dead_return_after_break(x):
+    if np.sum(x) > 0:
+        x = -x
+    else:
+        for v in x:
+            x = x - v
+            break
+            return x  # never runs: the loop has no return flag to test
+    return x
