@@ -41,7 +41,8 @@ def dtype_changes_in_loop(x):
 
 def test_loop_variable_dtype_change_names_variable_dtypes_and_line():
     raises(TracingError, dtype_changes_in_loop, X, line_text="while n < x.sum()",
-           words=("`n`", "int64", "float64", "astype"))
+           words=("`n` is an i64[] array before the loop but a f64[] array after one iteration",
+                  "`n = n.astype(np.float64)`"))
 
 
 def branches_give_different_structures(x):

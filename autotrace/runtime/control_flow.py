@@ -25,17 +25,20 @@ from contextlib import nullcontext
 from typing import Any, Callable, Sequence
 
 from autotrace import context
-from autotrace.errors import ConversionError
+from autotrace.errors import ConversionError, TracingError, user_frame
+from autotrace.runtime import merge
 from autotrace.runtime.containers import Snapshot, mutation_error
 from autotrace.runtime.graph_cond import graph_cond
 from autotrace.runtime.graph_loop import as_state, graph_for, graph_while, state_result
 from autotrace.runtime.raising import BranchRaises
+from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced, truth
 from autotrace.runtime.where import graph_statement, here, param_names
 from autotrace.signature import flatten, unflatten
 
 __all__ = ["cond", "for_stmt", "graph_cond", "graph_for", "graph_while", "if_exp",
-           "if_return", "if_stmt", "is_traced", "truth", "while_loop", "while_stmt"]
+           "if_return", "if_stmt", "is_traced", "return_value", "truth", "while_loop",
+           "while_stmt"]
 
 
 # -- if ------------------------------------------------------------------------------------
@@ -88,6 +91,25 @@ def _run_branch(fn, state: tuple, names: tuple | None = None):
     else:
         result = fn(*state)
     return () if names == () else result
+
+
+def return_value(returned, value):
+    """What a function with early returns gives at the end of its body: `value` when a
+    `return` ran, None when it fell off the end. With a traced `returned` the path is only
+    known at run time, and a graph cannot give None on one path and a value on another."""
+    if not is_traced(returned):
+        return value if truth(returned) else None
+    leaves, tree = flatten(value)
+    if all(leaf is None or isinstance(leaf, Undefined) for leaf in leaves):
+        return None
+    what = merge.classify(value).describe() if tree.kind == "leaf" else f"a {tree.kind}"
+    name = user_frame(1).f_code.co_name
+    raise TracingError(
+        f"`{name}` returns {what} on some paths but reaches the end of its body without a "
+        f"`return` (so returns None) on others, and which one depends on a tensor "
+        f"(the function at {here()}). A graph gives one type on every path: end `{name}` "
+        "with a `return` of the value it should give."
+    )
 
 
 # -- while / for ---------------------------------------------------------------------------

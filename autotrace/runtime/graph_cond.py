@@ -163,6 +163,8 @@ def _results(builder, joined, outputs, names, kind, where) -> list:
             if var.name is None and not name.startswith("the "):
                 var.name = name
             out.append(builder.tensor(var))
+        elif j.kind == "undefined" and getattr(j.value, "placeholder", False):
+            out.append(j.value)
         elif j.kind == "undefined":
             out.append(Undefined(name, f"it is not assigned on every path of the `{kind}` "
                                        f"at {where}"))

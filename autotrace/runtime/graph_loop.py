@@ -133,8 +133,8 @@ def _loop_inputs(child, types, names) -> list:
 
 def _relax(name: str, t: merge.Leaf, out: merge.Leaf, where: str) -> merge.Leaf:
     """The loop type after seeing what one iteration gives (see `graph_while`)."""
-    if t.kind == "undefined":
-        return merge.single(out) if t.value.placeholder and out.is_value else t
+    if t.kind == "undefined":  # an unset `retval` takes what a `return` gives it
+        return merge.single(out) if t.value.placeholder and out.kind != "undefined" else t
     if t.kind == "const":
         if out.kind == "const" and merge.same_constant(t.value, out.value):
             return t
@@ -143,11 +143,10 @@ def _relax(name: str, t: merge.Leaf, out: merge.Leaf, where: str) -> merge.Leaf:
             f"{out.describe()} after an iteration. A graph loop can only carry arrays and "
             "numbers; Python objects such as lists must not change inside it."
         )
-    labels = ("before the loop", "after one iteration")
     if out.kind == "undefined":
         raise TracingError(f"`{name}` is deleted inside the loop body at {where}")
     if not out.is_value:
-        raise merge._mismatch(name, t, out, labels, where, "")
+        raise merge._mismatch(name, t, out, merge.LOOP, where, "")
     if len(out.shape) != len(t.shape):
         start = f"`{name} = np.zeros_like(...)`" if not t.shape else f"`{name}` with that rank"
         raise TracingError(
@@ -156,13 +155,7 @@ def _relax(name: str, t: merge.Leaf, out: merge.Leaf, where: str) -> merge.Leaf:
             f"(a loop that runs zero times must still give `{name}` a value of that shape): "
             f"start it as an array of the final shape, e.g. {start}."
         )
-    if t.weak is None and out.weak is None and t.dtype != out.dtype:
-        raise TracingError(
-            f"`{name}` changes dtype from {t.dtype} to {out.dtype} inside the loop at "
-            f"{where}. A graph loop keeps one dtype per variable: cast it before the loop "
-            f"(e.g. `{name} = {name}.astype(np.{out.dtype})`) or inside the body."
-        )
-    return merge.join(name, t, out, labels, where)
+    return merge.join(name, t, out, merge.LOOP, where)
 
 
 def _loop_test(child, test, where):

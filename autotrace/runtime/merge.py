@@ -6,6 +6,8 @@ Rules, in Python's and numpy's terms:
 * Python scalars become a graph value that is still a Python scalar at run time ("weak"),
   so numpy promotion against it is unchanged (`float32_array * i` stays float32);
 * a Python scalar meeting an array takes the array's dtype when numpy would (NEP 50);
+* a Python number keeps its type: an `int` on one path and a `float` (or a `bool` and an
+  `int`) on the other is an error, as are arrays of two dtypes (one graph, one type);
 * arrays must agree on dtype and rank; dims that differ become unknown (numpy runs it);
 * a variable unbound on one path is unbound after the merge (`Undefined`: using it raises
   `UnboundLocalError` naming it and the statement);
@@ -26,6 +28,7 @@ from autotrace.tensor import EagerTensor, Tensor
 
 _PY_SCALARS = (bool, int, float, complex)
 _PY_ORDER = (bool, int, float, complex)
+LOOP = ("before the loop", "after one iteration")  # the labels of a loop's two paths
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,11 @@ def join(name: str, a: Leaf, b: Leaf, labels: tuple[str, str], where: str) -> Le
     """Merge what two paths give `name`; raise a `TracingError` that says why not."""
     if a.kind == "undefined" or b.kind == "undefined":
         missing, other = (a, b) if a.kind == "undefined" else (b, a)
-        if missing.value.placeholder and other.is_value:
-            return Leaf("tensor", None, other.shape, other.dtype, other.weak)
-        return Leaf("undefined")
+        if not missing.value.placeholder:
+            return Leaf("undefined")
+        if other.kind == "undefined":  # unset on both paths: still a placeholder
+            return Leaf("undefined", missing.value) if other.value.placeholder else other
+        return single(other)
     if a.kind == "const" and b.kind == "const" and same_constant(a.value, b.value):
         return Leaf("const", a.value)
     if not (a.is_value and b.is_value):
@@ -112,9 +117,12 @@ def join(name: str, a: Leaf, b: Leaf, labels: tuple[str, str], where: str) -> Le
 
 
 def _join_dtypes(name, a: Leaf, b: Leaf, labels, where):
+    """The one dtype rule: both paths give the same Python number type or the same array
+    dtype, or a Python number that numpy keeps as the array's dtype (NEP 50)."""
     if a.weak and b.weak:
-        weak = max(a.weak, b.weak, key=_PY_ORDER.index)
-        return np.result_type(weak(0)), weak
+        if a.weak is not b.weak:
+            raise _type_change(name, a, b, labels, where)
+        return np.result_type(a.weak(0)), a.weak
     if a.weak or b.weak:
         strong, other = (b, a) if a.weak else (a, b)
         if np.result_type(strong.dtype, other.weak(0)) == strong.dtype:
@@ -122,10 +130,31 @@ def _join_dtypes(name, a: Leaf, b: Leaf, labels, where):
         raise _mismatch(name, a, b, labels, where, f"numpy would not keep the Python "
                         f"{other.weak.__name__} as {strong.dtype}.")
     if a.dtype != b.dtype:
-        example = f"`.astype(np.{a.dtype})`" if name.startswith("the ") else \
-            f"`{name} = {name}.astype(np.{a.dtype})`"
-        raise _mismatch(name, a, b, labels, where, f"Cast one of them, e.g. {example}.")
+        raise _type_change(name, a, b, labels, where)
     return a.dtype, None
+
+
+def _type_change(name, a: Leaf, b: Leaf, labels, where: str) -> TracingError:
+    """A number or array whose type differs between the paths (`int` vs `float`, `bool` vs
+    `int`, int64 vs float64), with the fix: one type before a loop, or on both branches."""
+    def assign(value: str) -> str:
+        return f"`{value}`" if name.startswith("the ") else f"`{name} = {value}`"
+
+    if a.weak:
+        wide = max(a.weak, b.weak, key=_PY_ORDER.index)
+        narrow = min(a.weak, b.weak, key=_PY_ORDER.index)
+        advice = f"Start it as a Python {wide.__name__} before the loop, e.g. " \
+            f"{assign(repr(wide(0)))} (not {assign(repr(narrow(0)))})." if labels == LOOP \
+            else f"Give it a Python {wide.__name__} on both paths, e.g. " \
+            f"{assign(wide.__name__ + '(...)')}."
+    elif labels == LOOP:
+        advice = f"Cast it before the loop (e.g. `{name} = {name}.astype(np.{b.dtype})`) " \
+            "or inside the body."
+    else:
+        example = f"`.astype(np.{a.dtype})`" if name.startswith("the ") else \
+            assign(f"{name}.astype(np.{a.dtype})")
+        advice = f"Cast one of them, e.g. {example}."
+    return _mismatch(name, a, b, labels, where, advice)
 
 
 def _quoted(name: str) -> str:

@@ -74,8 +74,9 @@ class BreakContinue(Transformer):
             before = [ast.copy_location(s, node) for s in replace(f"{flag} = False")]
             node.body = _rewrite(node.body, ast.Break, flag)
             flags.append(flag)
-        if getattr(node, "return_flag", None):  # set by the returns pass
-            flags.append(node.return_flag)
+        returns = getattr(node, "return_flag", None)  # set by the returns pass
+        if returns and returns in analysis.assigned(node.body):  # not if only after `break`
+            flags.append(returns)
         after = node.orelse
         if flags:
             if isinstance(node, ast.While):

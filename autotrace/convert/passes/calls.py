@@ -106,11 +106,13 @@ def _is_user_class_instance(obj) -> bool:
     return isinstance(call, types.FunctionType) and _is_user_code(call)
 
 
-def _locals(func: ast.FunctionDef) -> set:
-    args = func.args
+def _params(args: ast.arguments) -> set:
     params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
-    params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-    return params | assigned(func.body)
+    return params | {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+
+
+def _locals(func: ast.FunctionDef) -> set:
+    return _params(func.args) | assigned(func.body)
 
 
 class _Scopes(Transformer):
@@ -128,7 +130,8 @@ class _Scopes(Transformer):
         return node
 
     def visit_Lambda(self, node: ast.Lambda):
-        local = self.enclosing | {a.arg for a in node.args.args}
+        local = self.enclosing | _params(node.args)
+        node.body = _Scopes(self.fn, local).visit(node.body)  # lambdas inside lambdas
         node.body = Calls(self.fn, local).visit(node.body)
         return node
 

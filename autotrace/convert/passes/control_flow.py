@@ -92,13 +92,14 @@ class ControlFlow(Transformer):
     def _if(self, node: ast.If, params: list, outputs: list | None, outer: list,
             one_sided: list):
         """`outputs=None`: every path returns (the helpers return the function's value)."""
-        returns = _return(outputs or [], node)
         true_name, false_name = self.name("if_true"), "None"
-        helpers = [_helper(true_name, params, node.body + returns, node, outer)]
+        helpers = [_helper(true_name, params, node.body + _return(outputs or [], node), node,
+                           outer)]
         if node.orelse or outputs is None or not params == outputs:
             orelse = node.orelse or [ast.Pass()]
             false_name = self.name("if_false")
-            helpers.append(_helper(false_name, params, orelse + returns, node, outer))
+            helpers.append(_helper(false_name, params, orelse + _return(outputs or [], node),
+                                   node, outer))
         args = "" if outputs is None or params == outputs else f", {tuple(outputs)!r}"
         entry = "if_return" if outputs is None else "if_stmt"
         kwargs = _outer_kwarg(outer) + self._try_kwarg()

@@ -8,8 +8,8 @@ and the break/continue passes use.
                                                s += v
 
 An exit statement becomes the given flag-setting statements and ends its block; compound
-statements are rewritten inside; after a statement that may exit, the rest of its block
-runs under `if not flag:`.
+statements are rewritten inside (not nested functions and classes, whose exits are their
+own); after a statement that may exit, the rest of its block runs under `if not flag:`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from autotrace.convert import analysis
 from autotrace.convert.templates import replace
 
 LOOPS = (ast.While, ast.For)
+SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # their exits are their own
 
 
 def rewrite_exits(stmts: list, kind: type, flag: str, replacement: Callable[[ast.stmt], list],
@@ -37,7 +38,7 @@ def rewrite_exits(stmts: list, kind: type, flag: str, replacement: Callable[[ast
         if isinstance(stmt, kind):
             return out + [ast.copy_location(s, stmt) for s in replacement(stmt)]
         exits = analysis.contains([stmt], (kind,), stop_at_loops=not enter_loops)
-        if enter_loops or not isinstance(stmt, LOOPS):
+        if not isinstance(stmt, SCOPES) and (enter_loops or not isinstance(stmt, LOOPS)):
             for owner, field in _blocks(stmt):
                 setattr(owner, field, rewrite_exits(getattr(owner, field), kind, flag,
                                                     replacement, enter_loops, mark))

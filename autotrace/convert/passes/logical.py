@@ -16,7 +16,7 @@ import ast
 import itertools
 
 from autotrace.convert import analysis
-from autotrace.convert.templates import runtime_call
+from autotrace.convert.templates import clone, runtime_call
 from autotrace.convert.visitor import Transformer
 
 
@@ -63,6 +63,8 @@ class Logical(Transformer):
         parts = []
         for i, op in enumerate(node.ops):
             left, right = operands[i], operands[i + 1]
+            if i:  # the previous comparison's right operand: a node appears once in a tree
+                left = clone(left)
             if i + 1 < len(node.ops) and not isinstance(right, (ast.Name, ast.Constant)):
                 temp = self._temp()
                 operands[i + 1] = ast.Name(id=temp, ctx=ast.Load())

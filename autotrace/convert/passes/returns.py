@@ -15,7 +15,12 @@ use flags, as AutoGraph does: `do_return = True; retval = value`, the rest of ea
 guarded by `if not do_return:`, and `return retval` at the end. A loop that may return
 stops when the flag is set: it is recorded as the loop's `return_flag`, which the
 break/continue pass adds to the loop's condition like a `break` flag. `retval` starts as
-a placeholder that takes the type of the value returned.
+a placeholder that takes the type of the value returned. A function that may reach the
+end of its body ends with `return at__.return_value(do_return, retval)`: None when no
+`return` ran (refused when that depends on a tensor: a graph gives one type).
+
+Lifting moves statements (it never copies them), so when it gives up, the flags apply
+to the lifted body: each statement of the function appears exactly once.
 """
 
 from __future__ import annotations
@@ -23,8 +28,8 @@ from __future__ import annotations
 import ast
 
 from autotrace.convert import analysis
-from autotrace.convert.passes.flags import LOOPS, rewrite_exits
-from autotrace.convert.templates import fresh_name, replace
+from autotrace.convert.passes.flags import LOOPS, SCOPES, rewrite_exits
+from autotrace.convert.templates import at_line, fresh_name, replace
 from autotrace.convert.visitor import walk
 
 
@@ -37,9 +42,8 @@ def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
 def _single_exit(node: ast.FunctionDef) -> ast.FunctionDef:
     if not _has_inner_return(node.body):
         return node
-    body = _lift(node.body)
-    if _liftable(body):
-        node.body = body
+    node.body = _lift(node.body)
+    if _liftable(node.body):
         return node
     node.body, flag = _with_flags(node)
     analysis.annotate(node)
@@ -57,6 +61,8 @@ def _has_inner_return(stmts) -> bool:
 
 # -- lifting -------------------------------------------------------------------------------
 def _lift(stmts: list) -> list:
+    """`stmts` with the statements after an `if` that returns on one side only moved
+    (never copied) into its other side; unreachable statements after a return dropped."""
     out = []
     for i, stmt in enumerate(stmts):
         if isinstance(stmt, ast.If):
@@ -96,11 +102,32 @@ def _with_flags(func: ast.FunctionDef) -> list:
     taken = analysis.assigned(func.body) | analysis.reads(func.body)
     flag, value = fresh_name("do_return", taken), fresh_name("retval", taken)
     prologue = replace(f"{flag} = False\n{value} = at__.Undefined('{value}', placeholder=True)")
-    body = _flag_block(func.body, flag, value)
-    epilogue = replace(f"return {value}")
-    for stmt in prologue + epilogue:
+    for stmt in prologue:
         ast.copy_location(stmt, func.body[0])
-    return prologue + body + epilogue, flag
+    if _may_reach_end(func.body):  # falling off the end returns None
+        (epilogue,) = replace(f"return at__.return_value({flag}, {value})")
+        at_line(epilogue, func)  # errors name the `def` line
+    else:
+        (epilogue,) = replace(f"return {value}")
+        ast.copy_location(epilogue, func.body[0])
+    body = _flag_block(func.body, flag, value)
+    return prologue + body + [epilogue], flag
+
+
+def _may_reach_end(stmts: list) -> bool:
+    """Whether a path through `stmts` may end without `return`/`raise` (`while True:`
+    without a `break` never ends)."""
+    for s in stmts:
+        if isinstance(s, (ast.Return, ast.Raise)):
+            return False
+        if isinstance(s, ast.If) and not _may_reach_end(s.body) and \
+                not _may_reach_end(s.orelse):
+            return False
+        if isinstance(s, ast.While) and isinstance(s.test, ast.Constant) and \
+                s.test.value is True and \
+                not analysis.contains(s.body, (ast.Break,), stop_at_loops=True):
+            return False
+    return True
 
 
 def _without_dead_sets(stmts: list, flag: str) -> list:
@@ -108,6 +135,9 @@ def _without_dead_sets(stmts: list, flag: str) -> list:
     kept = []
     for stmt in stmts:
         if _sets(stmt, flag) and flag not in stmt.live_out:
+            continue
+        if isinstance(stmt, SCOPES):  # a nested function's own flag is its own
+            kept.append(stmt)
             continue
         for field in ("body", "orelse", "finalbody"):
             block = getattr(stmt, field, None)
