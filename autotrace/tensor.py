@@ -121,6 +121,21 @@ def _install_operators():
         setattr(TensorBase, method, _method(getattr(F, method)))
     TensorBase.__hash__ = object.__hash__
     TensorBase.__round__ = _round
+    TensorBase.__pow__ = _pow
+
+
+def _pow(self, exponent):
+    """`x ** e`. numpy's `ndarray.__pow__` squares a bool *array* for a Python int 2
+    (int8, numpy's `square`), where `np.power` and numpy bool scalars give int64; a 0-d
+    bool value could be either at run time, so it is refused rather than guessed."""
+    if type(exponent) is int and exponent == 2 and self.dtype == np.bool_:
+        if self.ndim == 0:
+            raise TracingError(at_user_line(
+                "`x ** 2` on a 0-d bool value: numpy gives int8 for a 0-d array and int64 "
+                "for a numpy bool scalar, and a traced value may be either. Write "
+                "`np.square(x)` (int8) or `x.astype(np.int64) ** 2`."))
+        return F.square(self)
+    return F.power(self, exponent)
 
 
 def _round(self, ndigits=None):
