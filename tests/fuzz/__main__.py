@@ -23,8 +23,7 @@ def main(argv=None) -> int:
     seeds = range(args.seed, args.seed + args.programs)
     counts, first = campaign(seeds, args.jobs, log=lambda s: print(s, flush=True))
     for number, (key, result) in enumerate(sorted(first.items()), 1):
-        source = result.source if args.no_shrink else shrunk(result)
-        text = repro(source, result)
+        text = repro(result if args.no_shrink else shrunk(result))
         print(f"\n## class {number}: {key}\n{text}", flush=True)
         if args.out:
             os.makedirs(args.out, exist_ok=True)

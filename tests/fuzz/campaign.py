@@ -48,12 +48,17 @@ def _deadline(seconds: int):
 
 def check_source(source: str, returns: str, cases: list) -> Outcome:
     """`check` on a program given as text (`cases` as built by `choose_inputs`)."""
-    module = load(source)
+    try:
+        module = load(source)
+    except Exception as e:  # noqa: BLE001 - a shrinking step that broke the program
+        return Outcome("invalid", "invalid", repr(e))
     try:
         with _deadline(TIMEOUT_S):
             return check(module, returns, cases)
     except _Timeout as e:
         return Outcome("timeout", "timeout", str(e))
+    except Exception as e:  # noqa: BLE001 - e.g. a shrinking step that deleted `f`
+        return Outcome("invalid", "invalid", repr(e))
     finally:
         unload(module)
 
@@ -72,19 +77,45 @@ def run_seed(seed: int) -> Result:
     return Result(seed, outcome)
 
 
-def shrunk(result: Result) -> str:
-    """The smallest program found that fails like `result`'s."""
+def shrunk(result: Result) -> Result:
+    """`result` with the fewest inputs and the smallest program found that fail the same
+    way (the first input of a signature is the one it is traced with, so it stays)."""
     key = result.outcome.key
-    return shrink(result.source,
-                  lambda src: check_source(src, result.returns, result.cases).key == key)
+    fails = lambda src, cases: check_source(src, result.returns, cases).key == key
+    cases = _fewest_cases(result.source, result.cases, fails)
+    source = shrink(result.source, lambda src: fails(src, cases))
+    return Result(result.seed, result.outcome, source, result.returns, cases)
 
 
-def repro(source: str, result: Result) -> str:
-    """A standalone script: the program, its inputs, and the comparison that fails."""
+def _fewest_cases(source: str, cases: list, fails) -> list:
+    for signature in cases:
+        for end in range(1, len(signature) + 1):
+            if fails(source, [signature[:end]]):
+                return [signature[:end]]
+    return cases
+
+
+_RUNNER = """
+if __name__ == "__main__":  # python FILE: plain Python, then the traced function
+    import autotrace as at
+
+    traced = at.trace(f)
+    for signature in CASES:
+        for args in signature:
+            print("python:", f(*args))
+            print("traced:", traced(*args))
+"""
+
+
+def repro(result: Result) -> str:
+    """A standalone script (also a regression file, see test_fuzz.py): the program, its
+    inputs (`CASES`, a list per signature), its return kind, and a runner."""
+    source = result.source if result.source.startswith("import numpy as np\n") else \
+        "import numpy as np\n\n\n" + result.source
     cases = "\n".join("    [\n" + "".join(f"        {_args(a)},\n" for a in sig) + "    ],"
                       for sig in result.cases)
-    return (f"# fuzz seed {result.seed}: {result.outcome.key}\n{source}\n"
-            f"RETURNS = {result.returns!r}\nCASES = [  # one list per signature\n{cases}\n]\n")
+    return (f'"""fuzz seed {result.seed}: {result.outcome.key}"""\n\n{source}\n\n'
+            f"RETURNS = {result.returns!r}\nCASES = [\n{cases}\n]\n{_RUNNER}")
 
 
 def _args(args) -> str:

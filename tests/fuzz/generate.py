@@ -24,7 +24,7 @@ from dataclasses import dataclass
 ARRAYS, SCALARS = ("x", "y", "a", "b"), ("s", "t")
 RETURN_KINDS = ("arr", "scal", "arr,scal", "scal,arr,int", "arr,int")
 _UNARY = ("np.tanh({})", "np.sin({})", "np.cos({})", "np.exp(np.tanh({}))",
-          "np.sqrt({0} * {0} + 1.0)", "np.abs({})", "np.cumsum({}) * 0.25", "{}[::-1]",
+          "np.sqrt({0} * {0} + 1.0)", "np.abs({})", "(np.cumsum({}) * 0.25)", "{}[::-1]",
           "-{}")  # fmt: skip
 _REDUCE = ("np.sum({})", "np.max({})", "np.min({})", "np.mean({})")
 
@@ -76,7 +76,8 @@ class _Generator:
             op = self.rng.choice(("+", "-", "*"))
             return f"({sub()} {op} {self.rng.choice(('0.5', '0.25'))} * {sub()})"
         if r < 0.72:
-            return f"({sub()} * {self.rng.choice(('k', 'c', 'm', '0.5'))} + {self.scalar(scope, depth + 1)})"
+            left, factor = sub(), self.rng.choice(("k", "c", "m", "0.5"))
+            return f"({left} * {factor} + {self.scalar(scope, depth + 1)})"
         if r < 0.78:
             return f"np.where({sub()} > {self.const()}, {sub()}, {sub()})"
         if r < 0.82:
@@ -104,7 +105,7 @@ class _Generator:
 
     def index(self, scope) -> str:
         names = ["0", "1", "2", "-1", "k % 3", "m % 3"] + [f"{i} % 3" for i, _ in scope.indices]
-        return self.rng.choice(names + (["k"] if self.chance(0.05) else []))  # k = 3: IndexError
+        return self.rng.choice(names)
 
     def integer(self, scope) -> str:
         names = ["k", "m", "1", "2"] + [i for i, _ in scope.indices]
@@ -189,7 +190,8 @@ class _Generator:
             if self.chance(0.5):
                 value = f"np.tanh({value})"
         else:
-            name, value = "m", self.rng.choice(("m + 1", "m - 1", "m + k", "k", f"{self.integer(scope)} + 1"))
+            name = "m"
+            value = self.rng.choice(("m + 1", "m - 1", "m + k", "k", f"{self.integer(scope)} + 1"))
         self.emit(indent, f"{name} = {value}")
 
     def if_stmt(self, indent, scope, depth) -> None:

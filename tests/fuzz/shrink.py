@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import time
 
 
 def _statement_lists(tree):
@@ -20,6 +21,9 @@ def _variants(tree):
     lists = list(_statement_lists(tree))
     for li, (node, field) in enumerate(lists):
         for si, stmt in enumerate(getattr(node, field)):
+            if isinstance(stmt, ast.Import) or _is_final_return(node, field, si) or \
+                    _is_prologue(node, field, si):
+                continue
             replacements = [[]]
             if isinstance(stmt, (ast.If, ast.For, ast.While)):
                 replacements += [stmt.body, stmt.orelse] if stmt.orelse else [stmt.body]
@@ -30,6 +34,22 @@ def _variants(tree):
     for ni, node in enumerate(ast.walk(tree)):
         for simpler in _simpler_expressions(node):
             yield _replace_node(tree, ni, simpler)
+
+
+def _is_final_return(node, field, index) -> bool:
+    """The last `return` of a function is kept: without it the function would return None,
+    and a shrunk program should fail the way the original does, not by falling off."""
+    stmts = getattr(node, field)
+    return isinstance(node, ast.FunctionDef) and index == len(stmts) - 1 and \
+        isinstance(stmts[index], ast.Return)
+
+
+def _is_prologue(node, field, index) -> bool:
+    """The assignments that open a function are kept: every variable stays bound on
+    every path, so a shrunk program never fails by reading an unbound name."""
+    stmts = getattr(node, field)
+    return isinstance(node, ast.FunctionDef) and \
+        all(isinstance(s, ast.Assign) for s in stmts[:index + 1])
 
 
 def _simpler_expressions(node):
@@ -70,13 +90,13 @@ def _replace_node(tree, node_index, simpler):
     return tree
 
 
-def shrink(source: str, still_fails, budget: int = 400) -> str:
+def shrink(source: str, still_fails, budget: int = 300, seconds: float = 40) -> str:
     """The smallest program found, by greedy one-step cuts, for which `still_fails(source)`
-    holds (it holds for `source`); at most `budget` candidates are tried."""
+    holds (it holds for `source`); at most `budget` candidates and about `seconds`."""
     tree = ast.parse(source)
     tried, seen = 0, {ast.unparse(tree)}
-    progress = True
-    while progress and tried < budget:
+    progress, end = True, time.monotonic() + seconds
+    while progress and tried < budget and time.monotonic() < end:
         progress = False
         for variant in _variants(tree):
             text = ast.unparse(ast.fix_missing_locations(variant))
@@ -87,6 +107,6 @@ def shrink(source: str, still_fails, budget: int = 400) -> str:
             if still_fails(text + "\n"):
                 tree, progress = variant, True
                 break
-            if tried >= budget:
+            if tried >= budget or time.monotonic() > end:
                 break
     return ast.unparse(tree) + "\n"
