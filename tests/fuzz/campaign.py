@@ -15,6 +15,7 @@ from .load import choose_inputs, load, unload
 from .shrink import shrink
 
 TIMEOUT_S = 30
+SHRINK_TIMEOUT_S = 3
 
 
 @dataclass
@@ -28,8 +29,9 @@ class Result:
     cases: list | None = None
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Not an Exception: the oracle's `except Exception` must not take it for the
+    program's own error."""
 
 
 @contextlib.contextmanager
@@ -46,14 +48,15 @@ def _deadline(seconds: int):
         signal.signal(signal.SIGALRM, old)
 
 
-def check_source(source: str, returns: str, cases: list) -> Outcome:
-    """`check` on a program given as text (`cases` as built by `choose_inputs`)."""
+def check_source(source: str, returns: str, cases: list, seconds: int = TIMEOUT_S) -> Outcome:
+    """`check` on a program given as text (`cases` as built by `choose_inputs`), stopped
+    as a `timeout` after `seconds`."""
     try:
         module = load(source)
     except Exception as e:  # noqa: BLE001 - a shrinking step that broke the program
         return Outcome("invalid", "invalid", repr(e))
     try:
-        with _deadline(TIMEOUT_S):
+        with _deadline(seconds):
             return check(module, returns, cases)
     except _Timeout as e:
         return Outcome("timeout", "timeout", str(e))
@@ -81,7 +84,9 @@ def shrunk(result: Result) -> Result:
     """`result` with the fewest inputs and the smallest program found that fail the same
     way (the first input of a signature is the one it is traced with, so it stays)."""
     key = result.outcome.key
-    fails = lambda src, cases: check_source(src, result.returns, cases).key == key
+    # a cut can make a loop endless (its counter deleted): give up on it soon
+    fails = lambda src, cases: check_source(src, result.returns, cases, SHRINK_TIMEOUT_S).key \
+        == key
     cases = _fewest_cases(result.source, result.cases, fails)
     source = shrink(result.source, lambda src: fails(src, cases))
     return Result(result.seed, result.outcome, source, result.returns, cases)

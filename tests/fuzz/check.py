@@ -61,6 +61,7 @@ def normalized(error: BaseException) -> str:
     text = re.sub(r'File "[^"]*"', "File", text)
     text = re.sub(r"`[^`]*`", "`.`", text)  # quoted source lines
     text = re.sub(r"autotrace_fuzz_\w+\.py", "F.py", text)
+    text = re.sub(r"\(\(?[*, ()]*\)", "(S)", text)  # structures: (*, (*, *))
     text = re.sub(r"\d+(\.\d+)?", "N", text)
     return f"{type(error).__name__}: {text[:100]}"
 

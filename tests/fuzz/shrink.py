@@ -90,7 +90,7 @@ def _replace_node(tree, node_index, simpler):
     return tree
 
 
-def shrink(source: str, still_fails, budget: int = 300, seconds: float = 40) -> str:
+def shrink(source: str, still_fails, budget: int = 300, seconds: float = 25) -> str:
     """The smallest program found, by greedy one-step cuts, for which `still_fails(source)`
     holds (it holds for `source`); at most `budget` candidates and about `seconds`."""
     tree = ast.parse(source)
