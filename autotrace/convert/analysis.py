@@ -197,10 +197,31 @@ _STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 def annotate(func: ast.FunctionDef) -> None:
     """Attach `live_out` and `defined_in` to every statement of `func` (see module doc)."""
     _live_block(func.body, set())
+    _keep_captured_live(func)
     args = func.args
     params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
     params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
     _defined_block(func.body, params, params)
+
+
+def _keep_captured_live(func) -> None:
+    """A name a nested function or lambda reads may be read whenever that closure is
+    called, which no statement shows: it is live everywhere in `func` (so a branch or
+    loop that rebinds it gives its new value back, as Python's shared cell does)."""
+    own, stack = [], list(func.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _SCOPES):
+            own.append(node)
+        else:
+            stack.extend(children(node))
+    captured = set().union(*(free_reads(scope) for scope in own)) & assigned(func.body)
+    if not captured:
+        return
+    for node in _walk_scope(func.body):
+        for field in ("live_out", "branches_live_in", "live_head"):
+            if hasattr(node, field):
+                setattr(node, field, getattr(node, field) | captured)
 
 
 def _live_block(stmts: list, live_out: set) -> set:

@@ -1,0 +1,1 @@
+"""autotrace's random-program differential fuzzer (see README.md in this folder)."""
