@@ -175,18 +175,25 @@ def scope_declarations(func) -> tuple[set[str], set[str]]:
     """(global names, nonlocal names) declared in `func`'s statements, nested ones
     included. Declarations are statements: expressions are not walked."""
     glob, nonloc = set(), set()
-    stack = list(func.body)
-    while stack:
-        node = stack.pop()
+    for node in _statements(func.body):
         if isinstance(node, ast.Global):
             glob.update(node.names)
         elif isinstance(node, ast.Nonlocal):
             nonloc.update(node.names)
+    return glob, nonloc
+
+
+def _statements(stmts):
+    """Every statement in `stmts` and in the blocks nested in them (expressions are not
+    walked, so this is linear in the number of statements)."""
+    stack = list(stmts)
+    while stack:
+        node = stack.pop()
+        yield node
         for field in _STATEMENT_LISTS:
             block = getattr(node, field, None)
             if block:
                 stack.extend(block)
-    return glob, nonloc
 
 
 # Where statements nest: the blocks of compound statements, except handlers, match cases.
@@ -218,7 +225,7 @@ def _keep_captured_live(func) -> None:
     captured = set().union(*(free_reads(scope) for scope in own)) & assigned(func.body)
     if not captured:
         return
-    for node in _walk_scope(func.body):
+    for node in _statements(func.body):
         for field in ("live_out", "branches_live_in", "live_head"):
             if hasattr(node, field):
                 setattr(node, field, getattr(node, field) | captured)

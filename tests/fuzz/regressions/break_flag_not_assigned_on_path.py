@@ -1,8 +1,7 @@
-"""Found by `python -m tests.fuzz --seed 0`, seed 2885, shrunk; fails today: strict xfail."""
+"""Found by `python -m tests.fuzz --seed 0`, seed 2885, shrunk; fixed, kept as a regression test."""
 
 import numpy as np
 
-XFAIL = 'raised: UnboundLocalError break_, not assigned on every path (issue 8 item 1)'
 
 def f(x, y, k, c, n):
     a = x

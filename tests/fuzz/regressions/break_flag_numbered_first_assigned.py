@@ -1,8 +1,7 @@
-"""Found by `python -m tests.fuzz --seed 0`, seed 2397, shrunk; fails today: strict xfail."""
+"""Found by `python -m tests.fuzz --seed 0`, seed 2397, shrunk; fixed, kept as a regression test."""
 
 import numpy as np
 
-XFAIL = 'raised: UnboundLocalError break_N, first assigned (issue 8 item 1)'
 
 def f(x, y, k, c, n):
     a = x

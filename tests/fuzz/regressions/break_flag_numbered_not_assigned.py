@@ -1,8 +1,7 @@
-"""Found by `python -m tests.fuzz --seed 0`, seed 135, shrunk; fails today: strict xfail."""
+"""Found by `python -m tests.fuzz --seed 0`, seed 135, shrunk; fixed, kept as a regression test."""
 
 import numpy as np
 
-XFAIL = 'raised: UnboundLocalError break_N, not assigned on every path (issue 8 item 1)'
 
 def h0(a, s):
     b = a

@@ -1,8 +1,7 @@
-"""Found by `python -m tests.fuzz --seed 0`, seed 652, shrunk; fails today: strict xfail."""
+"""Found by `python -m tests.fuzz --seed 0`, seed 652, shrunk; fixed, kept as a regression test."""
 
 import numpy as np
 
-XFAIL = 'raised: UnboundLocalError break_ (early returns and a later loop with break, issue 8 item 1)'
 
 def h0(a, s):
     b = a

@@ -1,8 +1,7 @@
-"""Found by `python -m tests.fuzz --seed 0`, seed 1897, shrunk; fails today: strict xfail."""
+"""Found by `python -m tests.fuzz --seed 0`, seed 1897, shrunk; fixed, kept as a regression test."""
 
 import numpy as np
 
-XFAIL = 'raised: return in a traced while after a traced if with return: loop body changes the structure'
 
 def f(x, y, k, c, n):
     a = x

@@ -1,8 +1,7 @@
-"""Found by `python -m tests.fuzz --seed 0`, seed 2709, shrunk; fails today: strict xfail."""
+"""Found by `python -m tests.fuzz --seed 0`, seed 2709, shrunk; fixed, kept as a regression test."""
 
 import numpy as np
 
-XFAIL = 'raised: call in a nested lambda not converted (issue 8 item 3)'
 
 def h0(a, s):
     b = a

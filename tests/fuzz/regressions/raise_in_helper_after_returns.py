@@ -1,8 +1,7 @@
-"""Found by `python -m tests.fuzz --seed 0`, seed 2855, shrunk; fails today: strict xfail."""
+"""Found by `python -m tests.fuzz --seed 0`, seed 2855, shrunk; fixed, kept as a regression test."""
 
 import numpy as np
 
-XFAIL = 'wrong-error: UnboundLocalError instead of ValueError (helper raising after early returns)'
 
 def h0(a, s):
     b = a

@@ -1,8 +1,7 @@
-"""Found by `python -m tests.fuzz --seed 0`, seed 3, shrunk; fails today: strict xfail."""
+"""Found by `python -m tests.fuzz --seed 0`, seed 3, shrunk; fixed, kept as a regression test."""
 
 import numpy as np
 
-XFAIL = 'wrong-error: TracingError instead of ValueError (helper raising in a traced elif)'
 
 def h0(a, s):
     b = a

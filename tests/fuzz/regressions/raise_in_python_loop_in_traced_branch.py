@@ -1,8 +1,7 @@
-"""Found by `python -m tests.fuzz --seed 0`, seed 936, shrunk; fails today: strict xfail."""
+"""Found by `python -m tests.fuzz --seed 0`, seed 936, shrunk; fixed, kept as a regression test."""
 
 import numpy as np
 
-XFAIL = 'raised: raise in a Python loop in one traced branch, return in the other: different structures'
 
 def f(x, y, k, c, n):
     a = x

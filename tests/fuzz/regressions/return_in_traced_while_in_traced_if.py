@@ -1,8 +1,7 @@
-"""Found by `python -m tests.fuzz --seed 0`, seed 1186, shrunk; fails today: strict xfail."""
+"""Found by `python -m tests.fuzz --seed 0`, seed 1186, shrunk; fixed, kept as a regression test."""
 
 import numpy as np
 
-XFAIL = 'raised: return in a traced while inside a traced if: branches give different structures (issue 8 item 2)'
 
 def h0(a, s):
     b = a

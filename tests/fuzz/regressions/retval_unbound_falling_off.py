@@ -1,8 +1,7 @@
-"""Found by `python -m tests.fuzz --seed 0`, seed 2917, shrunk; fails today: strict xfail."""
+"""Found by `python -m tests.fuzz --seed 0`, seed 2917, shrunk; fixed, kept as a regression test."""
 
 import numpy as np
 
-XFAIL = 'raised: UnboundLocalError retval falling off the end (issue 8 item 4)'
 
 def f(x, y, k, c, n):
     a = x
