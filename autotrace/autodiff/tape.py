@@ -25,6 +25,7 @@ import numpy as np
 
 from autotrace import context
 from autotrace.autodiff.backprop import Entry, backprop, key_of
+from autotrace.core import Tracer
 from autotrace.graph.ir import Var
 from autotrace.signature import flatten, unflatten
 
@@ -92,7 +93,7 @@ class GradientTape:
             return
         hit = False
         for x in inputs:
-            k = key_of(x) if isinstance(x, Var) or hasattr(x, "_symbolic") else None
+            k = key_of(x) if isinstance(x, (Var, Tracer)) else None
             if k is None:
                 continue
             if k in self._watched:

@@ -14,22 +14,27 @@ the trace ends. Generated code needs no naming boilerplate.
 from __future__ import annotations
 
 import linecache
+import math
 import re
 from contextlib import contextmanager
 
 import numpy as np
 
 from autotrace import context
+from autotrace.core import Aval, Trace, weak_result
 from autotrace.errors import TracingError, at_user_line, user_frame
 from autotrace.graph.ir import Graph, Node, Origin, Var
-from autotrace.ops.registry import aval_of, weak_result
 
 _ASSIGNED_NAME = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:[-+*/@%&|^]|//|\*\*|<<|>>)?=(?!=)")
 _SCALARS = (bool, int, float, complex, np.generic, np.ndarray, str, type(None))
 
 
-class GraphBuilder:
-    """Builds one graph; used as a context manager around the traced call."""
+class GraphBuilder(Trace):
+    """The graph-building trace: builds one graph; used as a context manager around the
+    traced call. Symbolic `Tensor`s belong to it, and so do `Variable`s read under it
+    (captured by reference)."""
+
+    builds_graph = True
 
     def __init__(self, name: str = "f", parent: GraphBuilder | None = None):
         self.graph = Graph(name)
@@ -42,14 +47,18 @@ class GraphBuilder:
         self.variable_vars: set[int] = set()  # uids of inputs that hold `Variable`s
 
     # -- context ------------------------------------------------------------------------
-    def __enter__(self) -> GraphBuilder:
-        context.builders().append(self)
-        return self
-
     def __exit__(self, *exc) -> None:
-        popped = context.builders().pop()
-        assert popped is self, "graph builders exited out of order"
+        super().__exit__(*exc)
         self.finish_names()
+
+    def process(self, op, args, params):
+        if self.level == math.inf:  # not on the stack: the tensor outlived its trace
+            raise TracingError(
+                f"`{op.name}` received a symbolic tensor outside of the trace that created "
+                "it. A value computed while tracing leaked out (stored in a global, an "
+                "attribute or a list). Return it from the traced function instead."
+            )
+        return self.apply(op, args, params)
 
     def child(self, name: str) -> GraphBuilder:
         """A builder for a sub-graph; it inherits the current origin override, so the
@@ -213,3 +222,16 @@ def _variable_name(variable) -> str | None:
             if value is variable:
                 return name
     return None
+
+
+def aval_of(x) -> Aval:
+    """The abstract value of a graph input (`Var`) or a constant."""
+    if isinstance(x, Var):
+        return Aval(x.shape, x.dtype, x.weak)
+    if type(x) in _PY_SCALARS:
+        return Aval((), np.result_type(x), type(x) if type(x) is not bool else None)
+    arr = np.asarray(x)
+    return Aval(arr.shape, arr.dtype)
+
+
+_PY_SCALARS = (bool, int, float, complex)
