@@ -50,6 +50,7 @@ def to_code(fn: Callable) -> str:
         def f(a, b):
             return at__.add(a, b)
     """
+    # lazy import: start-up cost; the converter (astor, passes) loads on first conversion
     from autotrace.convert.converter import converted_source
 
     return converted_source(fn)

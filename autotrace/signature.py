@@ -20,6 +20,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from autotrace.graph.ir import type_str
+from autotrace.tensor import Tensor, TensorBase
+
 _PY_VALUES = (bool, int, float, complex, str, bytes, type(None))
 ID = "id"  # first element of an identity leaf key
 
@@ -142,14 +145,12 @@ def leaf_paths(tree: TreeDef, prefix: str) -> list[str]:
 # -- keys ---------------------------------------------------------------------------------
 def is_array_like(x) -> bool:
     """Leaves that become graph inputs: arrays, numpy scalars, tensors, specs."""
-    from autotrace.tensor import TensorBase
 
     return isinstance(x, (np.ndarray, np.generic, TensorBase, TensorSpec))
 
 
 def leaf_spec(x) -> TensorSpec:
     """The `TensorSpec` of an array-like leaf."""
-    from autotrace.tensor import Tensor
 
     if isinstance(x, TensorSpec):
         return x
@@ -214,7 +215,6 @@ class IdentityKey:
 def describe_leaf(x) -> str:
     """Short text of a leaf for messages: `f64[3]`, `2.0`, `<Model object>`."""
     if is_array_like(x):
-        from autotrace.graph.ir import type_str
 
         spec = leaf_spec(x)
         return type_str(spec.shape, spec.dtype)
@@ -226,7 +226,6 @@ def describe_leaf(x) -> str:
 def describe_key(key) -> str:
     """Short text of a leaf key (the inverse picture of `leaf_key`)."""
     if is_array_key(key):
-        from autotrace.graph.ir import type_str
 
         return type_str(*key)
     if key[0] == ID:
@@ -250,7 +249,6 @@ _KINDS: dict[type, int | None] = {}
 
 
 def _classify(kind: type) -> int | None:
-    from autotrace.tensor import TensorBase
 
     if kind is np.ndarray or issubclass(kind, np.generic):
         return _ARRAY

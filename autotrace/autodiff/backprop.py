@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from autotrace.graph.ir import Origin, Var
+from autotrace.ops.shape import astype, broadcast_like, unbroadcast
+from autotrace.tensor import Tensor, TensorBase
 
 
 @dataclass
@@ -29,7 +31,6 @@ class Entry:
 
 def key_of(x):
     """Identity of a differentiable value: its Var while tracing, the object otherwise."""
-    from autotrace.tensor import Tensor
 
     if isinstance(x, Var):
         return ("var", x.uid)
@@ -71,7 +72,6 @@ def backprop(entries: list, seeds: dict, wanted: set, builder, prefix: str = "d"
 
 def _accumulate(entry: Entry, out_cts: list, cts: dict, builder, prefix: str) -> None:
     """Add the entry's input cotangents into `cts`."""
-    from autotrace.tensor import Tensor
 
     inputs = tuple(as_value(x, builder) for x in entry.inputs)
     outputs = tuple(as_value(x, builder) for x in entry.outputs)
@@ -107,7 +107,6 @@ def _origin(builder, entry: Entry):
 
 
 def _differentiable_input(x) -> bool:
-    from autotrace.tensor import TensorBase
 
     return (isinstance(x, (Var, TensorBase))) and is_float(x)
 
@@ -124,15 +123,12 @@ def _forward_reach(entries: list, wanted: set) -> set:
 
 
 def _is_traceable(x) -> bool:
-    from autotrace.tensor import TensorBase
 
     return isinstance(x, (Var, TensorBase))
 
 
 def fit(g, x):
     """Cotangent `g` shaped and typed like `x` (undo broadcasting, cast)."""
-    from autotrace.ops.shape import astype, broadcast_like, unbroadcast
-    from autotrace.tensor import Tensor
 
     g_shape, x_shape = _static_shape(g), _static_shape(x)
     if g_shape != x_shape or None in x_shape:
@@ -148,7 +144,6 @@ def fit(g, x):
 
 
 def _static_shape(x) -> tuple:
-    from autotrace.tensor import Tensor
 
     return x.symbol.shape if isinstance(x, Tensor) else tuple(np.shape(x))
 

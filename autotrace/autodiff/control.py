@@ -14,11 +14,12 @@
 
 from __future__ import annotations
 
-from autotrace import context
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.history import record_loop
-from autotrace.autodiff.inline import inline
+from autotrace.autodiff.inline import graph_vjp
 from autotrace.ops import control
+from autotrace.ops.creation import zeros_like
+from autotrace.runtime.control_flow import graph_cond
 from autotrace.tensor import is_tensor
 
 
@@ -26,30 +27,8 @@ def _floats(values) -> list[int]:
     return [i for i, x in enumerate(values) if is_float(x) and is_tensor(x)]
 
 
-def graph_vjp(graph, inputs, cts, wanted: list[int]) -> list:
-    """Cotangents of `graph`'s inputs `wanted`, replaying it on `inputs` under a tape."""
-    from autotrace.autodiff.tape import GradientTape
-
-    builder = context.current_builder()
-    watched = [builder.tensor(builder.to_input(inputs[i])) for i in wanted]
-    args = list(inputs)
-    for i, w in zip(wanted, watched):
-        args[i] = w
-    with GradientTape(persistent=True) as tape:
-        tape.watch(watched)
-        outputs = inline(graph, args)
-    pairs = [(o, c) for o, c in zip(outputs, cts) if c is not None and is_tensor(o)]
-    if not pairs:
-        from autotrace.ops.creation import zeros_like
-
-        return [zeros_like(w) for w in watched]
-    return tape.gradient([o for o, _ in pairs], watched,
-                         output_gradients=[c for _, c in pairs], unconnected_gradients="zero")
-
-
 # -- cond ------------------------------------------------------------------------------------
 def cond_vjp(cts, pred, *rest, then, orelse):
-    from autotrace.runtime.control_flow import graph_cond
 
     operands = rest[:-1]
     wanted = _floats(operands)
@@ -86,7 +65,6 @@ control.while_loop.vjp = while_vjp
 # -- call ------------------------------------------------------------------------------------
 def call_vjp(cts, *rest, fn):
     """Run the function's backward graph (built once, cached on it) as another `call`."""
-    from autotrace.ops.creation import zeros_like
 
     inputs, outputs = rest[:-1], rest[-1]
     backward = fn.backward()

@@ -25,10 +25,14 @@ import math
 import numpy as np
 
 from autotrace.autodiff.backprop import is_float
+from autotrace.autodiff.inline import graph_vjp
 from autotrace.compile.codegen import emit_call
 from autotrace.ops import control
+from autotrace.ops.creation import zeros_like
 from autotrace.ops.registry import Aval, Op, apply, register
 from autotrace.ops.shapes import shape_of
+from autotrace.runtime.control_flow import graph_while
+from autotrace.tensor import is_tensor
 
 
 # -- recording --------------------------------------------------------------------------------
@@ -213,10 +217,6 @@ class Record:
         (None entries: zero). One reverse `while_loop` walks the iterations from the last
         to the first: `ct_k = J_body(state_k)^T ct_(k+1) + ct_record[k]`.
         """
-        from autotrace.autodiff.control import graph_vjp
-        from autotrace.ops.creation import zeros_like
-        from autotrace.runtime.control_flow import graph_while
-        from autotrace.tensor import is_tensor
 
         n = len(self.carried)
         ct_datas = list(ct_datas) if ct_datas is not None else [None] * n

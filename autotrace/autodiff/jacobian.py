@@ -12,7 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace.autodiff.backprop import is_float
+from autotrace.ops.creation import zeros_like
+from autotrace.ops.join import stack
+from autotrace.ops.shape import reshape
 from autotrace.signature import flatten, unflatten
+from autotrace.tensor import Tensor
 
 
 def jacobian(tape, target, sources, unconnected: str = "zero"):
@@ -29,9 +33,6 @@ def jacobian(tape, target, sources, unconnected: str = "zero"):
 
 def _jacobians(tape, target, sources: list, unconnected: str) -> list:
     """The Jacobian of one output leaf w.r.t. each source leaf."""
-    from autotrace.ops.creation import zeros_like
-    from autotrace.ops.join import stack
-    from autotrace.ops.shape import reshape
 
     out_shape = _shape(target)
     if None in out_shape:
@@ -61,7 +62,6 @@ def _onehot(target, i: int, shape: tuple):
 
 
 def _shape(x) -> tuple:
-    from autotrace.tensor import Tensor
 
     return x.symbol.shape if isinstance(x, Tensor) else tuple(np.shape(x))
 

@@ -25,9 +25,12 @@ import numpy as np
 
 from autotrace import context
 from autotrace.autodiff.backprop import Entry, backprop, key_of
+from autotrace.autodiff.jacobian import tape_jacobian
 from autotrace.core import Tracer
 from autotrace.graph.ir import Var
+from autotrace.ops.creation import ones_like, zeros_like
 from autotrace.signature import flatten, unflatten
+from autotrace.tensor import EagerTensor, Tensor, Variable
 
 UNCONNECTED = ("none", "zero")
 
@@ -83,7 +86,6 @@ class GradientTape:
             self._watched[self._key(x)] = x
 
     def watched_variables(self) -> tuple:
-        from autotrace.tensor import Variable
 
         return tuple(v for v in self._watched.values() if isinstance(v, Variable))
 
@@ -154,7 +156,6 @@ class GradientTape:
 
     def jacobian(self, target, sources, unconnected_gradients: str = "none"):
         """Jacobian of `target` w.r.t. each source: shape target.shape + source.shape."""
-        from autotrace.autodiff.jacobian import tape_jacobian
 
         return tape_jacobian(self, target, sources, unconnected_gradients)
 
@@ -175,7 +176,6 @@ class GradientTape:
         self._used = True
 
     def _seeds(self, targets, output_gradients) -> dict:
-        from autotrace.ops.creation import ones_like
 
         if output_gradients is None:
             cts = []
@@ -198,8 +198,6 @@ class GradientTape:
         return seeds
 
     def _finish(self, g, source, unconnected: str):
-        from autotrace.ops.creation import zeros_like
-        from autotrace.tensor import EagerTensor
 
         if g is None:
             if unconnected == "none":
@@ -212,7 +210,6 @@ class GradientTape:
 
 def _prefix(targets: list) -> str:
     """`de_` for cotangents of target `e`; `d` when the target has no name."""
-    from autotrace.tensor import Tensor
 
     if len(targets) == 1 and isinstance(targets[0], Tensor) and targets[0].symbol.name:
         return f"d{targets[0].symbol.name}_d"

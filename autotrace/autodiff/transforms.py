@@ -15,15 +15,17 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import numpy as np
 
 from autotrace.autodiff.backprop import is_float
+from autotrace.autodiff.jacobian import jacobian as jacobian_of
 from autotrace.autodiff.tape import GradientTape
+from autotrace.function import TracedFunction
 from autotrace.signature import flatten
+from autotrace.tensor import Tensor
 
 if TYPE_CHECKING:
     from autotrace.function import TracedFunction
 
 
 def _traced(f):
-    from autotrace.function import TracedFunction
 
     return f if isinstance(f, TracedFunction) else TracedFunction(f)
 
@@ -40,7 +42,6 @@ def _argnums(argnums) -> tuple[tuple, bool]:
 def _transform(f, name: str, body, base: str | None = None):
     """A traced function with `f`'s signature whose body is `body(bound_args)`, named
     `{name}_{base}` (base: `f`'s name)."""
-    from autotrace.function import TracedFunction
 
     python_fn = getattr(f, "python_function", f)
     sig = inspect.signature(python_fn)
@@ -85,7 +86,6 @@ def _check_differentiable(leaf, i: int, fname: str) -> None:
 
 
 def _scalar(value, fname: str):
-    from autotrace.tensor import Tensor
 
     shape = value.symbol.shape if isinstance(value, Tensor) else np.shape(value)
     if None in shape or int(np.prod(shape, dtype=np.int64)) != 1:
@@ -179,7 +179,6 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> TracedFunction:
         array([[2., 0.],
                [0., 2.]])
     """
-    from autotrace.autodiff.jacobian import jacobian as jacobian_of
 
     traced = _traced(f)
     nums, many = _argnums(argnums)

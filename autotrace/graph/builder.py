@@ -24,6 +24,7 @@ from autotrace import context
 from autotrace.core import Aval, Trace, weak_result
 from autotrace.errors import TracingError, at_user_line, user_frame
 from autotrace.graph.ir import Graph, Node, Origin, Var
+from autotrace.tensor import EagerTensor, Tensor, TensorBase
 
 _ASSIGNED_NAME = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:[-+*/@%&|^]|//|\*\*|<<|>>)?=(?!=)")
 _SCALARS = (bool, int, float, complex, np.generic, np.ndarray, str, type(None))
@@ -71,7 +72,6 @@ class GraphBuilder(Trace):
     def add_input(self, shape, dtype, name: str | None = None, weak: type | None = None,
                   variable: bool = False):
         """A new graph input; `variable=True` marks a `Variable` argument (tapes watch it)."""
-        from autotrace.tensor import Tensor
 
         var = Var(shape, dtype, name, weak=weak)
         self.graph.inputs.append(var)
@@ -80,13 +80,11 @@ class GraphBuilder(Trace):
         return Tensor(var, self)
 
     def tensor(self, var: Var):
-        from autotrace.tensor import Tensor
 
         return Tensor(var, self)
 
     def to_input(self, x):
         """A node input for `x`: a Var of this graph (capturing if needed) or a constant."""
-        from autotrace.tensor import EagerTensor, Tensor
 
         if isinstance(x, Tensor):
             if x.builder is self:
@@ -135,7 +133,6 @@ class GraphBuilder(Trace):
         return False
 
     def _sequence_constant(self, seq):
-        from autotrace.tensor import TensorBase
 
         if any(isinstance(item, TensorBase) for item in seq):
             raise TracingError(

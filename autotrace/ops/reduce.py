@@ -63,7 +63,6 @@ def expand_reduced(g, axis: tuple, keepdims: bool):
 
 def _count(x, out):
     """Number of elements reduced into each output element (static when known)."""
-    from autotrace.ops.shape import size
 
     n_in, n_out = size_of(shape_of(x)), size_of(shape_of(out))
     if n_in is not None and n_out:
@@ -197,4 +196,4 @@ argmin = _arg_reduction("argmin", np.argmin)
 
 # Names used by the VJPs above, bound late to avoid an import cycle between families.
 from autotrace.ops.elementwise import equal, maximum  # noqa: E402
-from autotrace.ops.shape import astype, broadcast_like, expand_dims  # noqa: E402
+from autotrace.ops.shape import astype, broadcast_like, expand_dims, size  # noqa: E402

@@ -28,6 +28,7 @@ from autotrace.errors import ConversionError
 from autotrace.runtime.containers import Snapshot, mutation_error
 from autotrace.runtime.graph_cond import graph_cond
 from autotrace.runtime.graph_loop import as_state, graph_for, graph_while, state_result
+from autotrace.runtime.iterables import graph_sequence_of, rest_as_graph_sequence
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.values import is_traced, truth
 from autotrace.runtime.where import graph_statement, here, param_names
@@ -114,7 +115,6 @@ def for_stmt(iterable, body_fn, state: tuple, extra_test=None, outer: tuple = ()
     must hold before each iteration. Python iterables run in Python; traced tensors,
     `at__.range` with traced bounds, and `enumerate`/`zip` over tensors run as a graph loop.
     """
-    from autotrace.runtime.iterables import graph_sequence_of, rest_as_graph_sequence
 
     state = tuple(state)
     fns = (body_fn, extra_test)
