@@ -45,3 +45,4 @@ from autotrace.api import (  # noqa: E402
     check_grads, custom_gradient, grad, hessian, jacobian, stop_gradient, value_and_grad,
 )
 from autotrace.runtime.control_flow import cond, while_loop  # noqa: E402
+from autotrace.autodiff.forward import jacfwd, jvp, linearize  # noqa: E402

@@ -1,4 +1,4 @@
-"""VJPs of `cond`, `while_loop` and `call`.
+"""VJPs and JVPs of `cond`, `while_loop` and `call`.
 
 * `cond`: a `cond` over the branches' VJPs (each branch replays its forward part under a
   tape, so residuals come from the taken branch only).
@@ -10,16 +10,21 @@
   record is a float array with its own VJP, so higher derivatives work too.
 * `call` (a concrete function run as one op under an eager tape): the VJP calls the
   function's backward graph, traced once and cached on the function.
+
+JVPs store nothing: `cond` becomes a `cond` over the branches' JVPs, `while_loop` a
+`while_loop` whose state is the loop variables and their tangents (trip counts may depend
+on the data), `call` the function's graph replayed in forward mode.
 """
 
 from __future__ import annotations
 
 from autotrace.autodiff.backprop import is_float
+from autotrace.autodiff.forward import jvp_graph
 from autotrace.autodiff.history import record_loop
-from autotrace.autodiff.inline import graph_vjp
+from autotrace.autodiff.inline import graph_vjp, inline
 from autotrace.ops import control
 from autotrace.ops.creation import zeros_like
-from autotrace.runtime.control_flow import graph_cond
+from autotrace.runtime.control_flow import graph_cond, graph_while
 from autotrace.tensor import is_tensor
 
 
@@ -48,6 +53,25 @@ def cond_vjp(cts, pred, *rest, then, orelse):
 control.cond.vjp = cond_vjp
 
 
+def cond_jvp(primals, tangents, then, orelse):
+    pred, operands, t_operands = primals[0], primals[1:], tangents[1:]
+    floats = [is_float(v) for v in then.outputs]
+
+    def branch(graph):
+        def run():
+            outs, touts = jvp_graph(graph, operands, t_operands)
+            return (*outs, *_materialized(outs, touts, floats))
+
+        return run
+
+    results = graph_cond(pred, branch(then), branch(orelse), (), "if")
+    n = len(floats)
+    return tuple(results[:n]), _spread(results[n:], floats)
+
+
+control.cond.jvp = cond_jvp
+
+
 # -- while_loop ------------------------------------------------------------------------------
 def while_vjp(cts, *rest, cond, body):
     """Record the loop's iterations (`loop_history`), then sweep them in reverse."""
@@ -60,6 +84,43 @@ def while_vjp(cts, *rest, cond, body):
 
 
 control.while_loop.vjp = while_vjp
+
+
+def while_jvp(primals, tangents, cond, body):
+    """The tangents of the loop variables ride along as extra loop variables."""
+    n = len(body.outputs)
+    init, captured, t_captured = primals[:n], primals[n:], tangents[n:]
+    floats = [is_float(v) for v in body.inputs[:n]]
+
+    def cond_fn(*state):
+        return inline(cond, [*state[:n], *captured])[0]
+
+    def body_fn(*state):
+        outs, touts = jvp_graph(body, [*state[:n], *captured],
+                                [*_spread(state[n:], floats), *t_captured])
+        return (*outs, *_materialized(outs, touts, floats))
+
+    names = [v.name or f"v{k}" for k, v in enumerate(body.inputs[:n])]
+    names += [f"d{name}" for name, f in zip(names, floats) if f]
+    state = (*init, *_materialized(init, tangents[:n], floats))
+    results = graph_while(cond_fn, body_fn, state, tuple(names), "while")
+    results = results if isinstance(results, tuple) else (results,)
+    return tuple(results[:n]), _spread(results[n:], floats)
+
+
+def _materialized(values, tangents, floats) -> list:
+    """The tangents of the float values, zeros for None (a loop or branch carries them)."""
+    return [zeros_like(x) if t is None else t
+            for x, t, f in zip(values, tangents, floats) if f]
+
+
+def _spread(float_tangents, floats) -> tuple:
+    """Tangents of the float values back at their positions among all values."""
+    it = iter(float_tangents)
+    return tuple(next(it) if f else None for f in floats)
+
+
+control.while_loop.jvp = while_jvp
 
 
 # -- call ------------------------------------------------------------------------------------
@@ -78,3 +139,11 @@ def call_vjp(cts, *rest, fn):
 
 
 control.call.vjp = call_vjp
+
+
+def call_jvp(primals, tangents, fn):
+    outs, touts = jvp_graph(fn.graph, primals, tangents)
+    return tuple(outs), tuple(touts)
+
+
+control.call.jvp = call_jvp

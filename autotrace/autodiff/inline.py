@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from autotrace import context
 from autotrace.autodiff.tape import GradientTape
+from autotrace.core import bind, find_top_trace
 from autotrace.graph.ir import Graph, Var
 from autotrace.ops.control import run_graph
 from autotrace.ops.creation import zeros_like
@@ -19,7 +20,6 @@ def inline(graph: Graph, inputs) -> list:
     """Apply `graph`'s nodes to `inputs` in the current trace; returns its outputs."""
     builder = context.current_builder()
     if builder is None:
-
         return list(run_graph(graph, *inputs))
     env = {v.uid: x for v, x in zip(graph.inputs, inputs)}
     for node in graph.nodes:
@@ -35,6 +35,11 @@ def inline(graph: Graph, inputs) -> list:
 
 
 def _replay(builder, node, args) -> tuple:
+    top = find_top_trace(args)
+    if top.level > builder.level and not top.builds_graph:
+        # A transform's tracers (forward mode, batching): the transform's rule applies.
+        result = bind(node.op, *args, **node.params)
+        return result if node.op.multiple_results else (result,)
     if node.op.emit is not None or node.op.effect:
         # Control flow and effects carry their own types: add the node as it is.
         inputs = tuple(builder.to_input(a) for a in args)

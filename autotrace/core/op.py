@@ -54,9 +54,10 @@ class Op:
             entry of `ct` is None when no cotangent reached that result. Written
             with registry ops, so it works on numpy values, eager and symbolic tensors.
             None means the op is not differentiable (its outputs carry no gradient).
-        jvp: `jvp(tangents, *inputs, out, **params) -> tangent of out` (a tuple for
-            several results). An entry of `tangents` is None for an input with no tangent
-            (a constant, an integer); the rule treats it as zero.
+        jvp: `jvp(primals, tangents, **params) -> (out, tangent_out)` (tuples for several
+            results). An entry of `tangents` is None for an input with no tangent (a
+            constant, an integer); the rule treats it as zero and may return None for a
+            zero tangent. Shared rule shapes: `autotrace/ops/rules.py`.
         batch: `batch(args, dims, **params) -> (out, out_dims)`: the op applied to
             arguments with a batch axis at `dims[i]` (None: not batched). None: the
             batching trace falls back to a loop over the batch.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace.ops import rules
 from autotrace.ops.einsum import tensordot
 from autotrace.ops.elementwise import multiply
 from autotrace.ops.reduce import sum as reduce_sum
@@ -70,6 +71,7 @@ def _matvec_vjp(g, a, b):
 
 
 _matmul = register(Op("matmul", np.matmul, _matmul_abstract, vjp=_matmul_vjp))
+rules.multilinear(_matmul)
 
 
 @dispatches(np.matmul)
@@ -128,11 +130,13 @@ _diagonal = register(Op(
     _diagonal_abstract,
     vjp=lambda g, x, out, **p: (apply(_diagonal_scatter, g, x, **p),),
 ))
+rules.linear(_diagonal)
 _diagonal_scatter = register(Op(
     "diagonal_scatter", _diagonal_scatter_impl,
     lambda g, like, offset, axis1, axis2: Aval(like.shape, g.dtype),
     vjp=lambda gg, g, like, out, **p: (apply(_diagonal, gg, **p), None),
 ))
+rules.linear(_diagonal_scatter)
 
 
 @dispatches(np.diagonal)

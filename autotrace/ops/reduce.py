@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace.ops import rules
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shapes import (
     normalize_axes,
@@ -152,7 +153,9 @@ def _reject(name, **kwargs):
 
 
 sum = _reduction("sum", (np.sum,), _accumulate_dtype, _sum_vjp, ufunc=True)  # noqa: A001
+rules.linear(sum.op)
 mean = _reduction("mean", (np.mean,), _mean_dtype, _mean_vjp)
+rules.linear(mean.op)
 prod = _reduction("prod", (np.prod,), _accumulate_dtype, _prod_vjp, ufunc=True)
 max = _reduction("max", (np.max, np.amax), _same, _extremum_vjp, ufunc=True)  # noqa: A001
 min = _reduction("min", (np.min, np.amin), _same, _extremum_vjp, ufunc=True)  # noqa: A001

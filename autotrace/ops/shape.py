@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace.ops import rules
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shapes import (
     broadcast_shapes,
@@ -85,6 +86,7 @@ def _reshape_impl(x, *dims, shape=()):
 _reshape = register(Op("reshape", _reshape_impl, _reshape_abstract,
                        vjp=lambda g, x, *rest, shape: (reshape_like(g, x),) + (None,) * (
                            len(rest) - 1)))
+rules.linear(_reshape)
 
 
 @dispatches(np.reshape)
@@ -104,6 +106,7 @@ def reshape(a, *shape, order="C", newshape=None, copy=None):
 _reshape_like = register(Op("reshape_like", lambda x, like: np.reshape(x, np.shape(like)),
                             lambda x, like: Aval(like.shape, x.dtype),
                             vjp=lambda g, x, like, out: (reshape_like(g, x), None)))
+rules.linear(_reshape_like)
 
 
 def reshape_like(x, like):
@@ -129,6 +132,7 @@ def _transpose_abstract(x: Aval, axes=()) -> Aval:
 
 _transpose = register(Op("transpose", lambda x, axes: np.transpose(x, axes), _transpose_abstract,
                          vjp=lambda g, x, out, axes: (transpose(g, tuple(np.argsort(axes))),)))
+rules.linear(_transpose)
 
 
 @dispatches(np.transpose)
@@ -177,6 +181,7 @@ def _expand_abstract(x: Aval, axis=()) -> Aval:
 _expand_dims = register(Op("expand_dims", lambda x, axis: np.expand_dims(x, axis),
                            _expand_abstract,
                            vjp=lambda g, x, out, axis: (squeeze(g, axis),)))
+rules.linear(_expand_dims)
 
 
 @dispatches(np.expand_dims)
@@ -196,6 +201,7 @@ def _squeeze_abstract(x: Aval, axis=()) -> Aval:
 
 _squeeze = register(Op("squeeze", lambda x, axis: np.squeeze(x, axis), _squeeze_abstract,
                        vjp=lambda g, x, out, axis: (reshape_like(g, x),)))
+rules.linear(_squeeze)
 
 
 @dispatches(np.squeeze)
@@ -221,6 +227,7 @@ _broadcast_to = register(Op(
     "broadcast_to", lambda x, shape: np.broadcast_to(x, shape), _broadcast_to_abstract,
     vjp=lambda g, x, out, shape: (unbroadcast(g, x),),
 ))
+rules.linear(_broadcast_to)
 
 
 @dispatches(np.broadcast_to)
@@ -235,6 +242,7 @@ _broadcast_like = register(Op(
     lambda x, like: Aval(broadcast_shapes(x.shape, like.shape), x.dtype),
     vjp=lambda g, x, like, out: (unbroadcast(g, x), None),
 ))
+rules.linear(_broadcast_like)
 
 
 def broadcast_like(x, like):
@@ -258,6 +266,7 @@ _unbroadcast = register(Op(
     "unbroadcast", _unbroadcast_impl, lambda g, like: Aval(like.shape, g.dtype),
     vjp=lambda g, x, like, out: (broadcast_like(g, x), None),
 ))
+rules.linear(_unbroadcast)
 
 
 def unbroadcast(g, like):
@@ -281,6 +290,7 @@ def _cast_impl(x, dtype):
 
 
 _cast = register(Op("cast", _cast_impl, lambda x, dtype: Aval(x.shape, dtype), vjp=_cast_vjp))
+rules.linear(_cast)
 
 
 def astype(x, dtype, copy=True):
@@ -301,6 +311,7 @@ dispatches(np.copy)(copy)
 # A fresh array equal to its input: the simplifier puts it where an output would
 # otherwise become the caller's own input array (numpy ops always return new arrays).
 fresh_copy = register(Op("copy", np.copy, lambda x: x, vjp=lambda g, x, out: (g,)))
+rules.linear(fresh_copy)
 
 
 def conj(a):
@@ -309,10 +320,12 @@ def conj(a):
 
 
 _conj = register(Op("conj", np.conj, lambda x: x, vjp=lambda g, x, out: (conj(g),)))
+rules.linear(_conj)
 
 
 _flip = register(Op("flip", lambda x, axis: np.flip(x, axis), lambda x, axis: x,
                     vjp=lambda g, x, out, axis: (flip(g, axis),)))
+rules.linear(_flip)
 
 
 @dispatches(np.flip)
