@@ -25,6 +25,7 @@ from autotrace.autodiff.inline import graph_vjp, inline
 from autotrace.ops import control
 from autotrace.ops.creation import zeros_like
 from autotrace.runtime.control_flow import graph_cond, graph_while
+from autotrace.runtime.graph_loop import state_result
 from autotrace.tensor import is_tensor
 
 
@@ -98,7 +99,7 @@ def while_jvp(primals, tangents, cond, body):
     def body_fn(*state):
         outs, touts = jvp_graph(body, [*state[:n], *captured],
                                 [*_spread(state[n:], floats), *t_captured])
-        return (*outs, *_materialized(outs, touts, floats))
+        return state_result((*outs, *_materialized(outs, touts, floats)))
 
     names = [v.name or f"v{k}" for k, v in enumerate(body.inputs[:n])]
     names += [f"d{name}" for name, f in zip(names, floats) if f]
