@@ -28,14 +28,14 @@ import numpy as np
 
 from autotrace.autodiff.forward import _traced, positional
 from autotrace.autodiff.inline import inline
-from autotrace.core import Trace, Tracer, bind
+from autotrace.core import Trace, bind
 from autotrace.function import TracedFunction
 from autotrace.ops import OPS
 from autotrace.ops import control as control_ops
 from autotrace.ops.elementwise import where
 from autotrace.ops.join import stack
 from autotrace.ops.reduce import any as reduce_any
-from autotrace.ops.shape import broadcast_to, expand_dims, moveaxis
+from autotrace.ops.shape import broadcast_to, dtype_of, expand_dims, moveaxis, squeeze
 from autotrace.ops.shapes import shape_of
 from autotrace.runtime.control_flow import graph_cond, graph_while
 from autotrace.runtime.graph_loop import state_result
@@ -43,14 +43,35 @@ from autotrace.signature import TensorSpec, flatten, unflatten
 from autotrace.tensor import TensorBase
 
 
-class BatchTracer(Tracer):
-    """A value with the batch on axis 0, owned by a `BatchTrace`."""
+class BatchTracer(TensorBase):
+    """A value with the batch on axis 0, owned by a `BatchTrace`. It is a tensor of one
+    example's shape (numpy operators and methods work on it), so reverse-mode rules run
+    on batched cotangents unchanged (vectorized Jacobians)."""
 
     __slots__ = ("_trace", "value")
 
     def __init__(self, trace: BatchTrace, value):
         self._trace = trace
         self.value = value
+
+    @property
+    def _static_shape(self) -> tuple:
+        return shape_of(self.value)[1:]
+
+    @property
+    def shape(self) -> tuple:
+        return self._static_shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return dtype_of(self.value)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self._static_shape, dtype=np.int64))
+
+    def __repr__(self) -> str:
+        return f"<BatchTracer {self.value!r}>"
 
 
 class BatchTrace(Trace):
@@ -124,6 +145,46 @@ def _matmul(trace, op, values, dims, params):
     return _loop(trace, op, values, dims, params)
 
 
+def _unbroadcast(trace, op, values, dims, params):
+    """Sum `g` down to `like`'s per-example shape (aligned, so the batch axis is kept)."""
+    if dims[0] is None:
+        return _loop(trace, op, values, dims, params)
+    like_rank = _rank(values[1], dims[1])
+    g, like = _aligned([values[0], trace.batched(values[1], dims[1])], [0, 0])
+    out = bind(op, g, like, **params)
+    extra = _rank(like, 0) - like_rank
+    return (squeeze(out, tuple(range(1, 1 + extra))) if extra else out), 0
+
+
+def _broadcast_like(trace, op, values, dims, params):
+    x, like = _aligned([values[0], trace.batched(values[1], dims[1])], [dims[0], 0])
+    return bind(op, x, like, **params), 0
+
+
+def _reshape_like(trace, op, values, dims, params):
+    return bind(op, *[trace.batched(x, d) for x, d in zip(values, dims)], **params), 0
+
+
+def _full_like(trace, op, values, dims, params):
+    if dims[1] is not None:
+        return _loop(trace, op, values, dims, params)
+    return bind(op, values[0], *values[1:], **params), 0
+
+
+def _reshape(trace, op, values, dims, params):
+    if len(values) > 1:  # traced sizes
+        return _loop(trace, op, values, dims, params)
+    return bind(op, values[0], shape=(trace.size, *params["shape"])), 0
+
+
+def _broadcast_to(trace, op, values, dims, params):
+    shape = params["shape"]
+    x, rank = values[0], _rank(values[0], 0)
+    if rank < len(shape):
+        x = expand_dims(x, tuple(range(1, 1 + len(shape) - rank)))
+    return bind(op, x, shape=(trace.size, *shape)), 0
+
+
 def _loop(trace, op, values, dims, params):
     """Any op: applied example by example, the results stacked."""
     results = []
@@ -147,7 +208,8 @@ def _axis_is_normalized(params) -> bool:
 
 
 _AXIS_OPS = {"sum", "mean", "prod", "max", "min", "var", "std", "any", "all", "cumsum",
-             "cumprod", "sort", "argsort", "flip", "concatenate", "take_along_axis"}
+             "cumprod", "sort", "argsort", "flip", "concatenate", "take_along_axis",
+             "expand_dims", "squeeze"}
 
 
 def rule_for(op) -> Callable:
@@ -160,11 +222,15 @@ def rule_for(op) -> Callable:
         return lambda trace, op, values, dims, params: (
             _shift_axes if _axis_is_normalized(params) else _loop)(
                 trace, op, values, dims, params)
-    return {"transpose": _transpose, "matmul": _matmul}.get(op.name, _loop)
+    return _SPECIAL.get(op.name, _loop)
 
 
 _ELEMENTWISE = {name for name, op in OPS.items()
-                if isinstance(op.impl, np.ufunc) and name != "matmul"} | {"where", "clip"}
+                if isinstance(op.impl, np.ufunc) and name != "matmul"} | {
+    "where", "clip", "cast", "copy", "conj", "stop_gradient"}
+_SPECIAL = {"transpose": _transpose, "matmul": _matmul, "unbroadcast": _unbroadcast,
+            "reshape_like": _reshape_like, "broadcast_like": _broadcast_like,
+            "full_like": _full_like, "reshape": _reshape, "broadcast_to": _broadcast_to}
 
 
 # -- control flow ----------------------------------------------------------------------------
