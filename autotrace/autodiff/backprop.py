@@ -17,6 +17,7 @@ import numpy as np
 
 from autotrace.graph.ir import Origin, Var
 from autotrace.ops.shape import astype, broadcast_like, unbroadcast
+from autotrace.ops.shapes import shape_of
 from autotrace.tensor import Tensor, TensorBase
 
 
@@ -130,7 +131,7 @@ def _is_traceable(x) -> bool:
 def fit(g, x):
     """Cotangent `g` shaped and typed like `x` (undo broadcasting, cast)."""
 
-    g_shape, x_shape = _static_shape(g), _static_shape(x)
+    g_shape, x_shape = shape_of(g), shape_of(x)
     if g_shape != x_shape or None in x_shape:
         if len(g_shape) < len(x_shape):
             g = broadcast_like(g, x)
@@ -141,9 +142,3 @@ def fit(g, x):
     if np.dtype(getattr(g, "dtype", None) or np.result_type(g)) != dtype or weak:
         g = astype(g, dtype)
     return g
-
-
-def _static_shape(x) -> tuple:
-
-    return x.symbol.shape if isinstance(x, Tensor) else tuple(np.shape(x))
-

@@ -204,7 +204,10 @@ class GradientTape:
                 return None
             g = zeros_like(self._as_value(source))
         if self._builder is None and not context.active_tapes():
-            return g.numpy() if isinstance(g, EagerTensor) else np.asarray(g)
+            if isinstance(g, EagerTensor):
+                return g.numpy()
+            # A transform's value (batched cotangents of a vectorized Jacobian) stays one.
+            return g if isinstance(g, Tracer) else np.asarray(g)
         return g
 
 

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from autotrace import context
-from autotrace.core import Aval, Trace, weak_result
+from autotrace.core import Aval, Trace, Tracer, weak_result
 from autotrace.errors import TracingError, at_user_line, user_frame
 from autotrace.graph.ir import Graph, Node, Origin, Var
 from autotrace.tensor import EagerTensor, Tensor, TensorBase
@@ -94,6 +94,11 @@ class GraphBuilder(Trace):
             if x._is_variable:
                 return self._capture(x, x, None)
             return x.numpy()
+        if isinstance(x, Tracer):  # a lower transform's value met by a sub-graph's trace
+            raise TracingError(
+                "A value of an outer transform (vmap, jvp) reached a graph built inside it "
+                "(a branch or loop body traced from Python code that closes over it). "
+                "This combination of transforms is not supported here.")
         if isinstance(x, _SCALARS):
             return x
         if isinstance(x, (list, tuple)):
