@@ -6,7 +6,8 @@ from typing import Callable, Sequence
 
 from autotrace.autodiff.check import check_grads  # noqa: F401 - public API
 from autotrace.autodiff.custom import custom_gradient, stop_gradient  # noqa: F401
-from autotrace.autodiff.transforms import grad, hessian, jacobian, value_and_grad  # noqa: F401
+from autotrace.autodiff.jacobians import hessian, jacobian, jacrev  # noqa: F401
+from autotrace.autodiff.transforms import grad, value_and_grad  # noqa: F401
 from autotrace.function import TracedFunction
 from autotrace.signature import TensorSpec
 

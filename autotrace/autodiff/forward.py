@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from autotrace.autodiff.backprop import fit, is_float
+from autotrace.autodiff.batch_trace import BatchTrace
 from autotrace.autodiff.inline import inline
 from autotrace.autodiff.tape import GradientTape
 from autotrace.autodiff.transforms import _argnums, _selected, _transform
@@ -34,7 +35,7 @@ from autotrace.core import Trace, Tracer, bind
 from autotrace.function import TracedFunction
 from autotrace.ops.creation import zeros_like
 from autotrace.ops.join import stack
-from autotrace.ops.shape import astype, broadcast_like, dtype_of, reshape
+from autotrace.ops.shape import astype, broadcast_like, dtype_of, moveaxis, reshape
 from autotrace.ops.shapes import shape_of
 from autotrace.signature import TensorSpec, flatten, unflatten
 from autotrace.tensor import Tensor, TensorBase
@@ -170,7 +171,7 @@ def linearize(f: Callable, *primals) -> tuple:
 
 def jacfwd(f: Callable, argnums: int | Sequence[int] = 0) -> TracedFunction:
     """Forward-mode Jacobian of `f` w.r.t. the arguments in `argnums` (like `jax.jacfwd`):
-    one JVP per input element.
+    the JVP vectorized over the input's elements (`vmap` of `jvp`).
 
     Returns:
         A traced function; for an array output and an array argument an array of shape
@@ -195,30 +196,60 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0) -> TracedFunction:
     return _transform(traced, "jacfwd", body)
 
 
-def _forward_jacobian(traced, args: list, i: int, x):
-    """d f(args) / d args[i] for an array `args[i]` = `x`: one JVP per basis vector."""
+def _forward_jacobian(target, args: list, i: int, x):
+    """d f(args) / d args[i] for an array `args[i]` = `x`: the JVP vectorized over the
+    basis of `x`'s space (one forward pass on a batched identity tangent). Graphs with
+    control flow, or with ops whose JVP comes from their VJP by a tape, run one JVP per
+    basis vector (those rules trace sub-graphs or tapes, which cannot hold batched
+    tangents)."""
     shape = shape_of(x)
     if None in shape:
         raise TypeError("jacfwd needs arguments of known shape; trace with fixed sizes")
     size = int(np.prod(shape, dtype=np.int64))
     basis = np.eye(size, dtype=dtype_of(x)).reshape((size, *shape))
+    if _needs_columns(target, args):
+        return _forward_columns(target, args, i, basis, shape)
+    tangents = [None] * len(args)
+    with BatchTrace(size) as trace:
+        tangents[i] = trace.wrap(basis, 0)
+        out, t_out = jvp_call(target, tuple(args), tuple(tangents))
+        columns = [trace.split(t) if t is not None else (None, None)
+                   for t in flatten(t_out)[0]]
+    out_leaves, out_tree = flatten(out)
+    jac = []
+    for o, (t, dim) in zip(out_leaves, columns):
+        o_shape = shape_of(o)
+        if t is None or dim is None:  # no dependence on x (or not a float): zeros
+            jac.append(np.zeros(o_shape + shape, dtype_of(x)))
+        else:
+            jac.append(reshape(moveaxis(t, 0, -1), o_shape + shape))
+    return unflatten(out_tree, jac)
+
+
+def _needs_columns(target, args) -> bool:
+    leaves, tree = target._canonical(tuple(args), {})
+    specs = [TensorSpec(shape_of(x), dtype_of(x)) if isinstance(x, TensorBase) else x
+             for x in leaves]
+    return any(node.op.emit is not None or (node.op.jvp is None and node.op.vjp is not None)
+               for node in target._lookup(specs, tree).graph.walk())
+
+
+def _forward_columns(target, args, i, basis, shape):
     columns = []
-    for k in range(size):
+    for k in range(len(basis)):
         tangents = [None] * len(args)
         tangents[i] = basis[k]
-        out, t_out = jvp_call(traced, tuple(args), tuple(tangents))
+        out, t_out = jvp_call(target, tuple(args), tuple(tangents))
         columns.append(flatten(t_out)[0])
     out_leaves, out_tree = flatten(out)
-    jac = [_stack_columns([c[j] for c in columns], shape_of(o), shape)
+    jac = [_stack_columns([c[j] for c in columns], shape_of(o), shape, basis.dtype)
            for j, o in enumerate(out_leaves)]
     return unflatten(out_tree, jac)
 
 
-def _stack_columns(columns: list, out_shape: tuple, in_shape: tuple):
-    if not columns:
-        return np.zeros(out_shape + in_shape)
+def _stack_columns(columns: list, out_shape: tuple, in_shape: tuple, dtype):
     if columns[0] is None:
-        return None
+        return np.zeros(out_shape + in_shape, dtype)
     return reshape(stack(columns, axis=-1), out_shape + in_shape)
 
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace import context
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.batch_trace import BatchTrace
 from autotrace.ops.creation import zeros_like
 from autotrace.ops.join import stack
 from autotrace.ops.shape import moveaxis, reshape
 from autotrace.signature import flatten, unflatten
-from autotrace.tensor import Tensor
+from autotrace.tensor import EagerTensor, Tensor
 
 
 def jacobian(tape, target, sources, unconnected: str = "zero"):
@@ -56,6 +57,8 @@ def _jacobians(tape, target, sources: list, unconnected: str, examples: bool = F
                                   unconnected_gradients="none")
             rows = [trace.batched(*trace.split(g)) if g is not None else None
                     for g in grads]
+    if tape._builder is None and not context.active_tapes():  # eager: numpy results
+        rows = [r.numpy() if isinstance(r, EagerTensor) else r for r in rows]
     result = []
     for src, row in zip(sources, rows):
         src_shape = _shape(src)

@@ -25,7 +25,7 @@ import numpy as np
 
 from autotrace import context
 from autotrace.autodiff.backprop import Entry, backprop, key_of
-from autotrace.autodiff.jacobian import tape_jacobian
+from autotrace.autodiff.jacobian import tape_batch_jacobian, tape_jacobian
 from autotrace.core import Tracer
 from autotrace.graph.ir import Var
 from autotrace.ops.creation import ones_like, zeros_like
@@ -158,6 +158,21 @@ class GradientTape:
         """Jacobian of `target` w.r.t. each source: shape target.shape + source.shape."""
 
         return tape_jacobian(self, target, sources, unconnected_gradients)
+
+    def batch_jacobian(self, target, source, unconnected_gradients: str = "none"):
+        """Per-example Jacobians: `target[b]` w.r.t. `source[b]` for every `b` of axis 0,
+        shape `(B, *target.shape[1:], *source.shape[1:])` (TensorFlow's contract: example
+        `b` of the target depends on example `b` of the source only). One backward pass on
+        a batched cotangent.
+
+        Example:
+            >>> x = Variable(np.ones((4, 3)))
+            >>> with GradientTape() as tape:
+            ...     y = x * 2.0
+            >>> tape.batch_jacobian(y, x).shape
+            (4, 3, 3)
+        """
+        return tape_batch_jacobian(self, target, source, unconnected_gradients)
 
     def _as_value(self, x):
         """`x` as something ops accept at this tape's level (a captured var for a Variable
