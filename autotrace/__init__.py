@@ -48,3 +48,4 @@ from autotrace.runtime.control_flow import cond, while_loop  # noqa: E402
 from autotrace.autodiff.forward import jacfwd, jvp, linearize  # noqa: E402
 from autotrace.api import jacrev  # noqa: E402
 from autotrace.autodiff.batching import vmap  # noqa: E402
+from autotrace.autodiff.checkpoint import checkpoint  # noqa: E402
