@@ -21,7 +21,8 @@ __all__ = [
     "RetracingWarning",
     # differentiation
     "grad", "value_and_grad", "jacobian", "hessian", "check_grads", "GradientTape",
-    "stop_gradient", "custom_gradient",
+    "stop_gradient", "custom_gradient", "jvp", "linearize", "jacfwd", "jacrev", "vmap",
+    "checkpoint",
     # tensors, state, explicit control flow, graphs
     "Variable", "Tensor", "EagerTensor", "cond", "while_loop", "Graph", "Node", "Var",
     # training and debugging (submodules: docs/optimizers.md, docs/debugging.md)
@@ -97,3 +98,7 @@ from autotrace.api import (  # noqa: E402
 from autotrace.runtime.control_flow import cond, while_loop  # noqa: E402
 from autotrace import config  # noqa: E402
 from autotrace import optimizers  # noqa: E402
+from autotrace.autodiff.forward import jacfwd, jvp, linearize  # noqa: E402
+from autotrace.api import jacrev  # noqa: E402
+from autotrace.autodiff.batching import vmap  # noqa: E402
+from autotrace.autodiff.checkpoint import checkpoint  # noqa: E402

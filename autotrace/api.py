@@ -6,7 +6,8 @@ from typing import Callable, Sequence
 
 from autotrace.autodiff.check import check_grads  # noqa: F401 - public API
 from autotrace.autodiff.custom import custom_gradient, stop_gradient  # noqa: F401
-from autotrace.autodiff.transforms import grad, hessian, jacobian, value_and_grad  # noqa: F401
+from autotrace.autodiff.jacobians import hessian, jacobian, jacrev  # noqa: F401
+from autotrace.autodiff.transforms import grad, value_and_grad  # noqa: F401
 from autotrace.function import MAX_TRACES, TracedFunction
 from autotrace.graph.budget import MAX_NODES
 from autotrace.signature import TensorSpec
@@ -59,6 +60,7 @@ def to_code(fn: Callable) -> str:
         def f(a, b):
             return at__.add(a, b)
     """
+    # lazy import: start-up cost; the converter (astor, passes) loads on first conversion
     from autotrace.convert.converter import converted_source
 
     return converted_source(fn)

@@ -20,6 +20,8 @@ from autotrace.errors import at_user_line, locate_run_error, locate_trace_error
 from autotrace.gcpause import paused_gc
 from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
+from autotrace.ops.control import call_concrete
+from autotrace.runtime.undefined import Undefined
 from autotrace.signature import (
     TensorSpec,
     describe_key,
@@ -137,7 +139,6 @@ class ConcreteFunction(GraphFunction):
         call one `call` op, so tapes record it (its VJP is the backward graph).
         """
         if _has_tensors(inputs) or (self.variables and context.active_tapes()):
-            from autotrace.ops.control import call_concrete
 
             return self._assemble(call_concrete(self, inputs), eager=True)
         return self._assemble(self._run_raw(inputs))
@@ -161,27 +162,32 @@ class ConcreteFunction(GraphFunction):
     def to_dot(self, *args, values: bool = False, gradients: bool = False, **options) -> str:
         """DOT text of this graph; `args` (a call's arguments) are needed only for values
         and gradients. Options: see `autotrace.viz.graph_to_dot`."""
+        # lazy import: start-up cost; viz (the display layer, on top) loads on first display
         from autotrace import viz
 
         return viz.function_to_dot(self, args, values=values, gradients=gradients, **options)
 
     def render(self, path, *args, format: str | None = None, **options):
         """Write the picture to `path` (.svg/.png/.pdf/.dot); see `autotrace.viz.render`."""
+        # lazy import: start-up cost; viz (the display layer, on top) loads on first display
         from autotrace import viz
 
         return viz.render(self.to_dot(*args, **options), path, format)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        # lazy import: start-up cost; viz (the display layer, on top) loads on first display
         from autotrace import viz
 
         return viz.graph_mimebundle(self.graph)
 
     def _repr_html_(self) -> str:
+        # lazy import: start-up cost; viz (the display layer, on top) loads on first display
         from autotrace import viz
 
         return viz.graph_html(self.graph)
 
     def _repr_svg_(self) -> str | None:
+        # lazy import: start-up cost; viz (the display layer, on top) loads on first display
         from autotrace import viz
 
         return viz.graph_svg(self.graph)
@@ -257,7 +263,6 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
 
 def _output_leaf(builder: GraphBuilder, leaf):
     """A graph output Var (added once) for a traced leaf; the value itself otherwise."""
-    from autotrace.runtime.undefined import Undefined
 
     if isinstance(leaf, Undefined):
         leaf.fail()

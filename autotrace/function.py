@@ -116,6 +116,7 @@ class TracedFunction:
     def converted(self):
         """The converted Python function (what tracing runs)."""
         if self._converted_fn is None:
+            # lazy import: start-up cost; the converter (astor, passes) loads on first conversion
             from autotrace.convert.converter import convert
 
             self._converted_fn = convert(self.python_function) if self.autograph \
@@ -125,6 +126,7 @@ class TracedFunction:
     @property
     def code(self) -> str:
         """Converted source, as text (a `str`; Jupyter shows it highlighted)."""
+        # lazy import: start-up cost; the converter (astor) and viz load on first use
         from autotrace.convert.converter import converted_source
         from autotrace.viz import Code
 
@@ -370,6 +372,7 @@ class TracedFunction:
             >>> f.to_dot(np.array([2.]), np.array([1.]), values=True, gradients=True)
             ... # doctest: +SKIP
         """
+        # lazy import: start-up cost; viz (the display layer, on top) loads on first display
         from autotrace import viz
 
         return viz.function_to_dot(self, args, values=values, gradients=gradients, **options)
@@ -377,21 +380,25 @@ class TracedFunction:
     def render(self, path, *args, format: str | None = None, **options):
         """Write the picture of the graph for `args` to `path` (.svg/.png/.pdf/.dot);
         needs `pip install autotrace[viz]` or the system Graphviz (`autotrace.viz.render`)."""
+        # lazy import: start-up cost; viz (the display layer, on top) loads on first display
         from autotrace import viz
 
         return viz.render(self.to_dot(*args, **options), path, format)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        # lazy import: start-up cost; viz (the display layer, on top) loads on first display
         from autotrace import viz
 
         return viz.function_mimebundle(self)
 
     def _repr_html_(self) -> str | None:
+        # lazy import: start-up cost; viz (the display layer, on top) loads on first display
         from autotrace import viz
 
         return viz.function_html(self)
 
     def _repr_svg_(self) -> str | None:
+        # lazy import: start-up cost; viz (the display layer, on top) loads on first display
         from autotrace import viz
 
         return viz.function_svg(self)

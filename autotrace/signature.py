@@ -23,6 +23,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from autotrace.graph.ir import type_str
+from autotrace.tensor import Tensor, TensorBase
+
 _PY_VALUES = (bool, int, float, complex, str, bytes, type(None))
 ID = "id"  # first element of an identity leaf key
 
@@ -94,10 +97,8 @@ def call_signature(fn, positional: int = 0) -> inspect.Signature:
 
 def is_python_code(fn) -> bool:
     """`fn` runs Python bytecode: a function, or a method/partial/callable object of one."""
-    from autotrace.function import TracedFunction
-
     while True:
-        if isinstance(fn, TracedFunction):
+        if getattr(fn, "python_function", None) is not None:  # a TracedFunction
             fn = fn.python_function
         elif isinstance(fn, functools.partial):
             fn = fn.func
@@ -205,14 +206,12 @@ def leaf_paths(tree: TreeDef, prefix: str) -> list[str]:
 # -- keys ---------------------------------------------------------------------------------
 def is_array_like(x) -> bool:
     """Leaves that become graph inputs: arrays, numpy scalars, tensors, specs."""
-    from autotrace.tensor import TensorBase
 
     return isinstance(x, (np.ndarray, np.generic, TensorBase, TensorSpec))
 
 
 def leaf_spec(x) -> TensorSpec:
     """The `TensorSpec` of an array-like leaf."""
-    from autotrace.tensor import Tensor
 
     if isinstance(x, TensorSpec):
         return x
@@ -277,7 +276,6 @@ class IdentityKey:
 def describe_leaf(x) -> str:
     """Short text of a leaf for messages: `f64[3]`, `2.0`, `<Model object>`."""
     if is_array_like(x):
-        from autotrace.graph.ir import type_str
 
         spec = leaf_spec(x)
         return f"a Python {spec.weak.__name__}" if spec.weak else type_str(spec.shape, spec.dtype)
@@ -289,7 +287,6 @@ def describe_leaf(x) -> str:
 def describe_key(key) -> str:
     """Short text of a leaf key (the inverse picture of `leaf_key`)."""
     if is_array_key(key):
-        from autotrace.graph.ir import type_str
 
         return type_str(*key)
     if key[0] == ID:
@@ -315,7 +312,6 @@ _KINDS: dict[type, int | None] = {}
 
 
 def _classify(kind: type) -> int | None:
-    from autotrace.tensor import TensorBase
 
     if kind is np.ndarray or issubclass(kind, np.generic):
         return _ARRAY

@@ -1,5 +1,9 @@
-"""Tensors: symbolic (graph-time) `Tensor`, eager `EagerTensor` and mutable `Variable`.
+"""Tensors: symbolic (graph-time) `Tensor`, eager `EagerTensor` and mutable `Variable`,
+and the eager trace.
 
+All three are `core.Tracer`s: a `Tensor` belongs to the graph being built (a child
+builder captures its ancestors' tensors), an `EagerTensor` to the eager trace, a
+`Variable` to the graph being built if any (captured by reference), else the eager trace.
 All three share `TensorBase`, one mixin of numpy-style operators and methods that route
 every operation through the op registry (`autotrace.ops`). numpy functions reach the
 registry through `__array_ufunc__` / `__array_function__`, so `np.sin(x)`, `x @ w` and
@@ -12,6 +16,7 @@ import numpy as np
 
 from autotrace import context
 from autotrace import ops as F
+from autotrace.core import Trace, Tracer, innermost_graph_trace
 from autotrace.errors import TracingError, UnsupportedError, at_user_line
 from autotrace.ops.registry import FUNCTION_DISPATCH, UFUNC_DISPATCH
 
@@ -34,7 +39,7 @@ _METHODS = (
 )  # fmt: skip
 
 
-class TensorBase:
+class TensorBase(Tracer):
     """numpy-style operators and methods shared by symbolic and eager tensors."""
 
     __slots__ = ()
@@ -165,6 +170,10 @@ class Tensor(TensorBase):
         self.builder = builder
 
     @property
+    def _trace(self):
+        return innermost_graph_trace() or self.builder
+
+    @property
     def _static_shape(self) -> tuple:
         return self.symbol.shape
 
@@ -277,10 +286,28 @@ def _concrete_error(tensor: Tensor, how: str, advice: str) -> TracingError:
     return TracingError(at_user_line(f"{label[0].upper()}{label[1:]} {how}. {_TRACING} {advice}"))
 
 
+class EagerTrace(Trace):
+    """Eager evaluation: run the numpy impl on the values, wrap the results so tapes can
+    keep following them, and tell the recording tapes about the application."""
+
+    level = 0
+
+    def process(self, op, args, params):
+        raw = op.impl(*[a._value if isinstance(a, EagerTensor) else a for a in args], **params)
+        outputs = tuple(EagerTensor(r) for r in raw) if op.multiple_results else EagerTensor(raw)
+        for tape in context.active_tapes():
+            tape.record(op, args, params, outputs if op.multiple_results else (outputs,))
+        return outputs
+
+
+EAGER = EagerTrace()
+
+
 class EagerTensor(TensorBase):
     """A concrete value produced by running ops eagerly; tapes can follow it."""
 
     __slots__ = ("_value", "__weakref__")
+    _trace = EAGER
 
     def __init__(self, value):
         self._value = value.numpy() if isinstance(value, EagerTensor) else value
@@ -358,6 +385,10 @@ class Variable(EagerTensor):
     __slots__ = ("name", "trainable")
     _is_variable = True
 
+    @property
+    def _trace(self):
+        return innermost_graph_trace() or EAGER
+
     def __init__(self, value, name: str | None = None, dtype=None, trainable: bool = True):
         raw = value.numpy() if isinstance(value, EagerTensor) else value
         super().__init__(np.array(raw, dtype=dtype))
@@ -389,7 +420,6 @@ class Variable(EagerTensor):
 
 
 _install_operators()
-context.set_tensor_types(TensorBase)
 
 
 def is_tensor(x) -> bool:

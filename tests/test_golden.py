@@ -13,7 +13,7 @@ import pytest
 
 import autotrace as at
 from autotrace.compile import codegen
-from autotrace.graph.printer import Namer, format_value
+from autotrace.graph.ir import Namer, format_value
 
 
 def seed(a, b):

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from autotrace.graph.ir import Origin, Var
+from autotrace.ops.shape import astype, broadcast_like, unbroadcast
+from autotrace.ops.shapes import shape_of
+from autotrace.tensor import Tensor, TensorBase
 
 
 @dataclass
@@ -29,7 +32,6 @@ class Entry:
 
 def key_of(x):
     """Identity of a differentiable value: its Var while tracing, the object otherwise."""
-    from autotrace.tensor import Tensor
 
     if isinstance(x, Var):
         return ("var", x.uid)
@@ -71,7 +73,6 @@ def backprop(entries: list, seeds: dict, wanted: set, builder, prefix: str = "d"
 
 def _accumulate(entry: Entry, out_cts: list, cts: dict, builder, prefix: str) -> None:
     """Add the entry's input cotangents into `cts`."""
-    from autotrace.tensor import Tensor
 
     inputs = tuple(as_value(x, builder) for x in entry.inputs)
     outputs = tuple(as_value(x, builder) for x in entry.outputs)
@@ -107,7 +108,6 @@ def _origin(builder, entry: Entry):
 
 
 def _differentiable_input(x) -> bool:
-    from autotrace.tensor import TensorBase
 
     return (isinstance(x, (Var, TensorBase))) and is_float(x)
 
@@ -124,17 +124,14 @@ def _forward_reach(entries: list, wanted: set) -> set:
 
 
 def _is_traceable(x) -> bool:
-    from autotrace.tensor import TensorBase
 
     return isinstance(x, (Var, TensorBase))
 
 
 def fit(g, x):
     """Cotangent `g` shaped and typed like `x` (undo broadcasting, cast)."""
-    from autotrace.ops.shape import astype, broadcast_like, unbroadcast
-    from autotrace.tensor import Tensor
 
-    g_shape, x_shape = _static_shape(g), _static_shape(x)
+    g_shape, x_shape = shape_of(g), shape_of(x)
     if g_shape != x_shape or None in x_shape:
         if len(g_shape) < len(x_shape):
             g = broadcast_like(g, x)
@@ -145,10 +142,3 @@ def fit(g, x):
     if np.dtype(getattr(g, "dtype", None) or np.result_type(g)) != dtype or weak:
         g = astype(g, dtype)
     return g
-
-
-def _static_shape(x) -> tuple:
-    from autotrace.tensor import Tensor
-
-    return x.symbol.shape if isinstance(x, Tensor) else tuple(np.shape(x))
-

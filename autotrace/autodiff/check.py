@@ -11,6 +11,9 @@ from typing import Callable
 
 import numpy as np
 
+from autotrace.autodiff.transforms import grad
+from autotrace.function import TracedFunction
+from autotrace.runtime.calls import call
 from autotrace.signature import flatten, unflatten
 
 DEFAULT_EPS = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-2}
@@ -33,8 +36,6 @@ def check_grads(f: Callable, args: tuple, order: int = 1, eps: float | None = No
 def _check(f, args, order, eps, rtol, atol, rng, level: int = 1) -> None:
     """Check derivatives `level` .. `level + order - 1` of the original function, whose
     `(level - 1)`-th VJP is `f`."""
-    from autotrace.autodiff.transforms import grad
-    from autotrace.function import TracedFunction
 
     if order == 0:
         return
@@ -67,7 +68,6 @@ def _projection(f, u):
     """`x -> <u, f(x)>`. `f` is called through `at__.call`, which converts user code at
     run time (the function itself is traced as written: a closure over `f` must not be
     resolved when it is converted, since `f` differs from call to call)."""
-    from autotrace.runtime.calls import call
 
     def projected(*xs):
         total = 0.0

@@ -1,4 +1,4 @@
-"""VJPs of `cond`, `while_loop` and `call`.
+"""VJPs and JVPs of `cond`, `while_loop` and `call`.
 
 * `cond`: a `cond` over the branches' VJPs (each branch replays its forward part under a
   tape, so residuals come from the taken branch only).
@@ -10,15 +10,22 @@
   record is a float array with its own VJP, so higher derivatives work too.
 * `call` (a concrete function run as one op under an eager tape): the VJP calls the
   function's backward graph, traced once and cached on the function.
+
+JVPs store nothing: `cond` becomes a `cond` over the branches' JVPs, `while_loop` a
+`while_loop` whose state is the loop variables and their tangents (trip counts may depend
+on the data), `call` the function's graph replayed in forward mode.
 """
 
 from __future__ import annotations
 
-from autotrace import context
 from autotrace.autodiff.backprop import is_float
+from autotrace.autodiff.forward import jvp_graph
 from autotrace.autodiff.history import record_loop
-from autotrace.autodiff.inline import inline
+from autotrace.autodiff.inline import graph_vjp, inline
 from autotrace.ops import control
+from autotrace.ops.creation import zeros_like
+from autotrace.runtime.control_flow import graph_cond, graph_while
+from autotrace.runtime.graph_loop import state_result
 from autotrace.tensor import is_tensor
 
 
@@ -26,30 +33,8 @@ def _floats(values) -> list[int]:
     return [i for i, x in enumerate(values) if is_float(x) and is_tensor(x)]
 
 
-def graph_vjp(graph, inputs, cts, wanted: list[int]) -> list:
-    """Cotangents of `graph`'s inputs `wanted`, replaying it on `inputs` under a tape."""
-    from autotrace.autodiff.tape import GradientTape
-
-    builder = context.current_builder()
-    watched = [builder.tensor(builder.to_input(inputs[i])) for i in wanted]
-    args = list(inputs)
-    for i, w in zip(wanted, watched):
-        args[i] = w
-    with GradientTape(persistent=True) as tape:
-        tape.watch(watched)
-        outputs = inline(graph, args)
-    pairs = [(o, c) for o, c in zip(outputs, cts) if c is not None and is_tensor(o)]
-    if not pairs:
-        from autotrace.ops.creation import zeros_like
-
-        return [zeros_like(w) for w in watched]
-    return tape.gradient([o for o, _ in pairs], watched,
-                         output_gradients=[c for _, c in pairs], unconnected_gradients="zero")
-
-
 # -- cond ------------------------------------------------------------------------------------
 def cond_vjp(cts, pred, *rest, then, orelse):
-    from autotrace.runtime.control_flow import graph_cond
 
     operands = rest[:-1]
     wanted = _floats(operands)
@@ -69,6 +54,25 @@ def cond_vjp(cts, pred, *rest, then, orelse):
 control.cond.vjp = cond_vjp
 
 
+def cond_jvp(primals, tangents, then, orelse):
+    pred, operands, t_operands = primals[0], primals[1:], tangents[1:]
+    floats = [is_float(v) for v in then.outputs]
+
+    def branch(graph):
+        def run():
+            outs, touts = jvp_graph(graph, operands, t_operands)
+            return (*outs, *_materialized(outs, touts, floats))
+
+        return run
+
+    results = graph_cond(pred, branch(then), branch(orelse), (), "if")
+    n = len(floats)
+    return tuple(results[:n]), _spread(results[n:], floats)
+
+
+control.cond.jvp = cond_jvp
+
+
 # -- while_loop ------------------------------------------------------------------------------
 def while_vjp(cts, *rest, cond, body):
     """Record the loop's iterations (`loop_history`), then sweep them in reverse."""
@@ -83,10 +87,46 @@ def while_vjp(cts, *rest, cond, body):
 control.while_loop.vjp = while_vjp
 
 
+def while_jvp(primals, tangents, cond, body):
+    """The tangents of the loop variables ride along as extra loop variables."""
+    n = len(body.outputs)
+    init, captured, t_captured = primals[:n], primals[n:], tangents[n:]
+    floats = [is_float(v) for v in body.inputs[:n]]
+
+    def cond_fn(*state):
+        return inline(cond, [*state[:n], *captured])[0]
+
+    def body_fn(*state):
+        outs, touts = jvp_graph(body, [*state[:n], *captured],
+                                [*_spread(state[n:], floats), *t_captured])
+        return state_result((*outs, *_materialized(outs, touts, floats)))
+
+    names = [v.name or f"v{k}" for k, v in enumerate(body.inputs[:n])]
+    names += [f"d{name}" for name, f in zip(names, floats) if f]
+    state = (*init, *_materialized(init, tangents[:n], floats))
+    results = graph_while(cond_fn, body_fn, state, tuple(names), "while")
+    results = results if isinstance(results, tuple) else (results,)
+    return tuple(results[:n]), _spread(results[n:], floats)
+
+
+def _materialized(values, tangents, floats) -> list:
+    """The tangents of the float values, zeros for None (a loop or branch carries them)."""
+    return [zeros_like(x) if t is None else t
+            for x, t, f in zip(values, tangents, floats) if f]
+
+
+def _spread(float_tangents, floats) -> tuple:
+    """Tangents of the float values back at their positions among all values."""
+    it = iter(float_tangents)
+    return tuple(next(it) if f else None for f in floats)
+
+
+control.while_loop.jvp = while_jvp
+
+
 # -- call ------------------------------------------------------------------------------------
 def call_vjp(cts, *rest, fn):
     """Run the function's backward graph (built once, cached on it) as another `call`."""
-    from autotrace.ops.creation import zeros_like
 
     inputs, outputs = rest[:-1], rest[-1]
     backward = fn.backward()
@@ -100,3 +140,11 @@ def call_vjp(cts, *rest, fn):
 
 
 control.call.vjp = call_vjp
+
+
+def call_jvp(primals, tangents, fn):
+    outs, touts = jvp_graph(fn.graph, primals, tangents)
+    return tuple(outs), tuple(touts)
+
+
+control.call.jvp = call_jvp

@@ -38,8 +38,15 @@ def _custom_vjp(ct, value, *rest, grad_fn):
     return (None, *grads)
 
 
+def _custom_jvp(primals, tangents, grad_fn):
+    """Forward mode differentiates the computation of the value (the custom rule is a
+    reverse-mode rule; JAX's `custom_vjp` refuses forward mode instead)."""
+    return apply(custom_vjp, *primals, grad_fn=grad_fn), tangents[0]
+
+
 custom_vjp = register(Op("custom_vjp", lambda value, *args, grad_fn: value,
-                         lambda value, *args, grad_fn: value, vjp=_custom_vjp))
+                         lambda value, *args, grad_fn: value, vjp=_custom_vjp,
+                         jvp=_custom_jvp))
 
 
 def custom_gradient(f: Callable) -> Callable:

@@ -8,6 +8,8 @@ differentiated again in turn.
 
 from __future__ import annotations
 
+from autotrace.autodiff.backprop import is_float
+from autotrace.autodiff.inline import graph_vjp
 from autotrace.compile.codegen import compile_graph
 from autotrace.compile.simplify import simplify
 from autotrace.graph.builder import GraphBuilder
@@ -50,8 +52,6 @@ class BackwardFunction(GraphFunction):
     """Gradients of a `GraphFunction`'s float outputs w.r.t. its float inputs."""
 
     def __init__(self, forward: GraphFunction):
-        from autotrace.autodiff.backprop import is_float
-        from autotrace.autodiff.control import graph_vjp
 
         fwd = forward.graph
         self.float_inputs = [i for i, v in enumerate(fwd.inputs) if is_float(v)]

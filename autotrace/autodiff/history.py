@@ -25,10 +25,15 @@ import math
 import numpy as np
 
 from autotrace.autodiff.backprop import is_float
+from autotrace.autodiff.inline import graph_vjp
 from autotrace.compile.codegen import emit_call
-from autotrace.ops import control
+from autotrace.errors import UnsupportedError
+from autotrace.ops import control, rules
+from autotrace.ops.creation import zeros_like
 from autotrace.ops.registry import Aval, Op, apply, register
 from autotrace.ops.shapes import shape_of
+from autotrace.runtime.control_flow import graph_while
+from autotrace.tensor import is_tensor
 
 
 # -- recording --------------------------------------------------------------------------------
@@ -111,6 +116,17 @@ loop_history = register(Op("loop_history", _history_impl, _history_abstract, vjp
                            multiple_results=True, emit=_emit_history))
 
 
+def _history_jvp(primals, tangents, **params):
+    raise UnsupportedError(
+        "Forward mode (jvp, jacfwd) through the gradient of a data-dependent `while` loop "
+        "is not supported: the loop's recorded states (`loop_history`) have no JVP rule. "
+        "Differentiate in reverse mode twice instead (e.g. at.jacobian(at.grad(f)))."
+    )
+
+
+loop_history.jvp = _history_jvp
+
+
 def record_loop(inputs, cond, body, names=()) -> Record:
     """Run a `while_loop` node's loop on `inputs` again, recording every iteration.
 
@@ -173,11 +189,13 @@ history_read = register(Op(
                                               None, None),
     emit=_emit_read,
 ))
+rules.linear(history_read)
 history_write = register(Op(
     "history_write", _write_impl, lambda g, data, layout, i: Aval(data.shape, g.dtype),
     vjp=lambda gg, g, data, layout, i, out: (read(gg, layout, i, shape_of(g), g.dtype),
                                              None, None, None),
 ))
+rules.linear(history_write)
 
 
 def read(data, layout, i, shape, dtype, weak=None):
@@ -213,10 +231,6 @@ class Record:
         (None entries: zero). One reverse `while_loop` walks the iterations from the last
         to the first: `ct_k = J_body(state_k)^T ct_(k+1) + ct_record[k]`.
         """
-        from autotrace.autodiff.control import graph_vjp
-        from autotrace.ops.creation import zeros_like
-        from autotrace.runtime.control_flow import graph_while
-        from autotrace.tensor import is_tensor
 
         n = len(self.carried)
         ct_datas = list(ct_datas) if ct_datas is not None else [None] * n

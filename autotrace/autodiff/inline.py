@@ -1,4 +1,5 @@
-"""Replay a graph's nodes into the graph being traced (so tapes record them).
+"""Replay a graph's nodes into the graph being traced (so tapes record them), and the
+VJP of a graph by replay (`graph_vjp`).
 
 Used to differentiate sub-graphs (branches, loop bodies) and whole concrete functions:
 their VJPs replay the forward computation under a tape and ask it for gradients.
@@ -7,15 +8,18 @@ their VJPs replay the forward computation under a tape and ask it for gradients.
 from __future__ import annotations
 
 from autotrace import context
+from autotrace.autodiff.tape import GradientTape
+from autotrace.core import bind, find_top_trace
 from autotrace.graph.ir import Graph, Var
+from autotrace.ops.control import run_graph
+from autotrace.ops.creation import zeros_like
+from autotrace.tensor import is_tensor
 
 
 def inline(graph: Graph, inputs) -> list:
     """Apply `graph`'s nodes to `inputs` in the current trace; returns its outputs."""
     builder = context.current_builder()
     if builder is None:
-        from autotrace.ops.control import run_graph
-
         return list(run_graph(graph, *inputs))
     env = {v.uid: x for v, x in zip(graph.inputs, inputs)}
     for node in graph.nodes:
@@ -31,6 +35,11 @@ def inline(graph: Graph, inputs) -> list:
 
 
 def _replay(builder, node, args) -> tuple:
+    top = find_top_trace(args)
+    if top.level > builder.level and not top.builds_graph:
+        # A transform's tracers (forward mode, batching): the transform's rule applies.
+        result = bind(node.op, *args, **node.params)
+        return result if node.op.multiple_results else (result,)
     if node.op.emit is not None or node.op.effect:
         # Control flow and effects carry their own types: add the node as it is.
         inputs = tuple(builder.to_input(a) for a in args)
@@ -39,3 +48,22 @@ def _replay(builder, node, args) -> tuple:
         return tuple(builder.tensor(v) for v in new.outputs)
     result = builder.apply(node.op, args, dict(node.params))
     return result if node.op.multiple_results else (result,)
+
+
+def graph_vjp(graph, inputs, cts, wanted: list[int]) -> list:
+    """Cotangents of `graph`'s inputs `wanted`, replaying it on `inputs` under a tape."""
+
+    builder = context.current_builder()
+    watched = [builder.tensor(builder.to_input(inputs[i])) for i in wanted]
+    args = list(inputs)
+    for i, w in zip(wanted, watched):
+        args[i] = w
+    with GradientTape(persistent=True) as tape:
+        tape.watch(watched)
+        outputs = inline(graph, args)
+    pairs = [(o, c) for o, c in zip(outputs, cts) if c is not None and is_tensor(o)]
+    if not pairs:
+
+        return [zeros_like(w) for w in watched]
+    return tape.gradient([o for o, _ in pairs], watched,
+                         output_gradients=[c for _, c in pairs], unconnected_gradients="zero")

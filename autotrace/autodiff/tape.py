@@ -25,8 +25,12 @@ import numpy as np
 
 from autotrace import context
 from autotrace.autodiff.backprop import Entry, backprop, key_of
+from autotrace.autodiff.jacobian import tape_batch_jacobian, tape_jacobian
+from autotrace.core import Tracer
 from autotrace.graph.ir import Var
+from autotrace.ops.creation import ones_like, zeros_like
 from autotrace.signature import flatten, unflatten
+from autotrace.tensor import EagerTensor, Tensor, Variable
 
 UNCONNECTED = ("none", "zero")
 
@@ -82,7 +86,6 @@ class GradientTape:
             self._watched[self._key(x)] = x
 
     def watched_variables(self) -> tuple:
-        from autotrace.tensor import Variable
 
         return tuple(v for v in self._watched.values() if isinstance(v, Variable))
 
@@ -92,7 +95,7 @@ class GradientTape:
             return
         hit = False
         for x in inputs:
-            k = key_of(x) if isinstance(x, Var) or hasattr(x, "_symbolic") else None
+            k = key_of(x) if isinstance(x, (Var, Tracer)) else None
             if k is None:
                 continue
             if k in self._watched:
@@ -153,9 +156,23 @@ class GradientTape:
 
     def jacobian(self, target, sources, unconnected_gradients: str = "none"):
         """Jacobian of `target` w.r.t. each source: shape target.shape + source.shape."""
-        from autotrace.autodiff.jacobian import tape_jacobian
 
         return tape_jacobian(self, target, sources, unconnected_gradients)
+
+    def batch_jacobian(self, target, source, unconnected_gradients: str = "none"):
+        """Per-example Jacobians: `target[b]` w.r.t. `source[b]` for every `b` of axis 0,
+        shape `(B, *target.shape[1:], *source.shape[1:])` (TensorFlow's contract: example
+        `b` of the target depends on example `b` of the source only). One backward pass on
+        a batched cotangent.
+
+        Example:
+            >>> x = Variable(np.ones((4, 3)))
+            >>> with GradientTape() as tape:
+            ...     y = x * 2.0
+            >>> tape.batch_jacobian(y, x).shape
+            (4, 3, 3)
+        """
+        return tape_batch_jacobian(self, target, source, unconnected_gradients)
 
     def _as_value(self, x):
         """`x` as something ops accept at this tape's level (a captured var for a Variable
@@ -174,7 +191,6 @@ class GradientTape:
         self._used = True
 
     def _seeds(self, targets, output_gradients) -> dict:
-        from autotrace.ops.creation import ones_like
 
         if output_gradients is None:
             cts = []
@@ -197,21 +213,21 @@ class GradientTape:
         return seeds
 
     def _finish(self, g, source, unconnected: str):
-        from autotrace.ops.creation import zeros_like
-        from autotrace.tensor import EagerTensor
 
         if g is None:
             if unconnected == "none":
                 return None
             g = zeros_like(self._as_value(source))
         if self._builder is None and not context.active_tapes():
-            return g.numpy() if isinstance(g, EagerTensor) else np.asarray(g)
+            if isinstance(g, EagerTensor):
+                return g.numpy()
+            # A transform's value (batched cotangents of a vectorized Jacobian) stays one.
+            return g if isinstance(g, Tracer) else np.asarray(g)
         return g
 
 
 def _prefix(targets: list) -> str:
     """`de_` for cotangents of target `e`; `d` when the target has no name."""
-    from autotrace.tensor import Tensor
 
     if len(targets) == 1 and isinstance(targets[0], Tensor) and targets[0].symbol.name:
         return f"d{targets[0].symbol.name}_d"

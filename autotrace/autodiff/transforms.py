@@ -24,11 +24,13 @@ import numpy as np
 
 from autotrace import config, context
 from autotrace.autodiff.backprop import is_float
+from autotrace.autodiff.jacobian import jacobian as jacobian_of
 from autotrace.autodiff.tape import GradientTape
 from autotrace.function import TracedFunction
+from autotrace.ops.shape import python_scalar
 from autotrace.ops.shapes import shape_of
 from autotrace.signature import PYTHON_FLOAT, call_signature, flatten, unflatten
-from autotrace.tensor import EagerTensor, TensorBase
+from autotrace.tensor import EagerTensor, Tensor, TensorBase
 
 
 def _traced(f):
@@ -182,22 +184,16 @@ def _check_differentiable(leaf, i: int, fname: str) -> None:
 def _python_floats(grads, sources):
     """`grads` (the structure of `sources`) with the gradients of Python float sources
     (weak graph inputs) as Python floats."""
-    from autotrace.ops.shape import python_scalar
-
     grad_leaves, tree = flatten(grads)
     return unflatten(tree, [python_scalar(g) if _is_python_float(x) else g
                             for g, x in zip(grad_leaves, flatten(sources)[0])])
 
 
 def _is_python_float(x) -> bool:
-    from autotrace.tensor import Tensor
-
     return type(x) is float or (isinstance(x, Tensor) and x.symbol.weak is float)
 
 
 def _scalar(value, fname: str):
-    from autotrace.tensor import Tensor
-
     shape = value.symbol.shape if isinstance(value, Tensor) else np.shape(value)
     if None in shape or int(np.prod(shape, dtype=np.int64)) != 1:
         shown = tuple("?" if d is None else d for d in shape)
@@ -292,8 +288,6 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> TracedFunction:
         array([[2., 0.],
                [0., 2.]])
     """
-    from autotrace.autodiff.jacobian import jacobian as jacobian_of
-    from autotrace.ops.shape import python_scalar
 
     traced = _traced(f)
     nums, many = _argnums(argnums)

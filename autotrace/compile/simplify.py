@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace.graph.builder import aval_of
 from autotrace.graph.ir import Graph, Node, Var
+from autotrace.ops.registry import OPS
+from autotrace.ops.shape import fresh_copy
 
 _FILL_PRESERVING = {"expand_dims", "squeeze", "reshape", "reshape_like", "broadcast_to",
                     "broadcast_like", "transpose", "cast"}
@@ -132,8 +135,6 @@ def _sum_to_shape(g, like):
 
 def _reduce_strength(node: Node, producers: dict) -> None:
     """Apply the first `STRENGTH` rule whose new op gives the node's exact type."""
-    from autotrace.ops.registry import OPS, aval_of
-
     rules = STRENGTH.get(node.op.name) if STRENGTH_REDUCTION else None
     if not rules or len(node.outputs) != 1 or node.outputs[0].weak is not None:
         return
@@ -276,7 +277,6 @@ def _specialize(node: Node) -> None:
     * arithmetic with a constant array of equal elements, when the other operand alone
       has the result's shape -> the same with a numpy scalar (`1/256 * err`).
     """
-    from autotrace.ops.registry import OPS
 
     if node.op.name == "broadcast_like" and _static(node.inputs[1]):
         node.op, node.params = OPS["broadcast_to"], {"shape": node.inputs[1].shape}
@@ -302,7 +302,6 @@ def _became_input(old, new, inputs: set) -> bool:
 
 
 def _fresh_copy(var: Var, like: Var) -> Node:
-    from autotrace.ops.shape import fresh_copy
 
     out = Var(var.shape, var.dtype, like.name, weak=var.weak)
     node = Node(fresh_copy, (var,), {}, (out,), like.node.origin if like.node else None)

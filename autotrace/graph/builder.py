@@ -14,23 +14,29 @@ the trace ends. Generated code needs no naming boilerplate.
 from __future__ import annotations
 
 import linecache
+import math
 import re
 from contextlib import contextmanager
 
 import numpy as np
 
 from autotrace import context
+from autotrace.core import Aval, Trace, Tracer, weak_result
 from autotrace.errors import TracingError, at_user_line, frame_lineno, user_frame
 from autotrace.graph.budget import NodeBudget
 from autotrace.graph.ir import Graph, Node, Origin, Var
-from autotrace.ops.registry import aval_of, weak_result
+from autotrace.tensor import EagerTensor, Tensor, TensorBase
 
 _ASSIGNED_NAME = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:[-+*/@%&|^]|//|\*\*|<<|>>)?=(?!=)")
 _SCALARS = (bool, int, float, complex, np.generic, np.ndarray, str, type(None))
 
 
-class GraphBuilder:
-    """Builds one graph; used as a context manager around the traced call."""
+class GraphBuilder(Trace):
+    """The graph-building trace: builds one graph; used as a context manager around the
+    traced call. Symbolic `Tensor`s belong to it, and so do `Variable`s read under it
+    (captured by reference)."""
+
+    builds_graph = True
 
     def __init__(self, name: str = "f", parent: GraphBuilder | None = None,
                  max_nodes: int | None = None):
@@ -46,14 +52,18 @@ class GraphBuilder:
         self.variable_vars: set[int] = set()  # uids of inputs that hold `Variable`s
 
     # -- context ------------------------------------------------------------------------
-    def __enter__(self) -> GraphBuilder:
-        context.builders().append(self)
-        return self
-
     def __exit__(self, *exc) -> None:
-        popped = context.builders().pop()
-        assert popped is self, "graph builders exited out of order"
+        super().__exit__(*exc)
         self.finish_names()
+
+    def process(self, op, args, params):
+        if self.level == math.inf:  # not on the stack: the tensor outlived its trace
+            raise TracingError(
+                f"`{op.name}` received a symbolic tensor outside of the trace that created "
+                "it. A value computed while tracing leaked out (stored in a global, an "
+                "attribute or a list). Return it from the traced function instead."
+            )
+        return self.apply(op, args, params)
 
     def child(self, name: str) -> GraphBuilder:
         """A builder for a sub-graph; it inherits the current origin override, so the
@@ -66,7 +76,6 @@ class GraphBuilder:
     def add_input(self, shape, dtype, name: str | None = None, weak: type | None = None,
                   variable: bool = False):
         """A new graph input; `variable=True` marks a `Variable` argument (tapes watch it)."""
-        from autotrace.tensor import Tensor
 
         var = Var(shape, dtype, name, weak=weak)
         self.graph.inputs.append(var)
@@ -75,13 +84,11 @@ class GraphBuilder:
         return Tensor(var, self)
 
     def tensor(self, var: Var):
-        from autotrace.tensor import Tensor
 
         return Tensor(var, self)
 
     def to_input(self, x):
         """A node input for `x`: a Var of this graph (capturing if needed) or a constant."""
-        from autotrace.tensor import EagerTensor, Tensor
 
         if isinstance(x, Tensor):
             if x.builder is self:
@@ -91,6 +98,11 @@ class GraphBuilder:
             if x._is_variable:
                 return self._capture(x, x, None)
             return x.numpy()
+        if isinstance(x, Tracer):  # a lower transform's value met by a sub-graph's trace
+            raise TracingError(
+                "A value of an outer transform (vmap, jvp) reached a graph built inside it "
+                "(a branch or loop body traced from Python code that closes over it). "
+                "This combination of transforms is not supported here.")
         if isinstance(x, _SCALARS):
             return x
         if isinstance(x, (list, tuple)):
@@ -130,7 +142,6 @@ class GraphBuilder:
         return False
 
     def _sequence_constant(self, seq):
-        from autotrace.tensor import TensorBase
 
         if any(isinstance(item, TensorBase) for item in seq):
             raise TracingError(
@@ -221,3 +232,16 @@ def _variable_name(variable) -> str | None:
             if value is variable:
                 return name
     return None
+
+
+def aval_of(x) -> Aval:
+    """The abstract value of a graph input (`Var`) or a constant."""
+    if isinstance(x, Var):
+        return Aval(x.shape, x.dtype, x.weak)
+    if type(x) in _PY_SCALARS:
+        return Aval((), np.result_type(x), type(x) if type(x) is not bool else None)
+    arr = np.asarray(x)
+    return Aval(arr.shape, arr.dtype)
+
+
+_PY_SCALARS = (bool, int, float, complex)

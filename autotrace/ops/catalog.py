@@ -10,6 +10,7 @@ Regenerate after adding an op:
 from __future__ import annotations
 
 from autotrace.ops.registry import FUNCTION_DISPATCH, OPS, UFUNC_DISPATCH
+from autotrace.tensor import _METHODS
 
 
 def _gradient(op) -> str:
@@ -29,7 +30,6 @@ def _numpy_name(fn) -> str:
 def markdown() -> str:
     """The whole docs/ops.md text."""
     import autotrace  # noqa: F401 - registers every op family and installs control VJPs
-    from autotrace.tensor import _METHODS
 
     lines = [
         "# Ops",

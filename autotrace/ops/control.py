@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import weakref
 
+from autotrace.compile.codegen import compile_graph
 from autotrace.ops.registry import Aval, Op, apply, register
 
 _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -24,7 +25,6 @@ _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def run_graph(graph, *inputs) -> tuple:
     """Run a (sub-)graph on concrete inputs (compiled once per graph)."""
-    from autotrace.compile.codegen import compile_graph
 
     fn = _compiled.get(graph)
     if fn is None:

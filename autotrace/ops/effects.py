@@ -28,12 +28,15 @@ print_op = register(Op("print", _print_impl, lambda *avals, **params: (),
                        multiple_results=True, differentiable=False, effect=True))
 
 
+def _symbolic(x) -> bool:
+    """A value of the graph being built (eager values print at trace time as constants)."""
+    return getattr(x, "_symbolic", False)
+
+
 def graph_print(args, sep=" ", end="\n", file=None, flush=False) -> None:
     """Add a print node: tensors print their run-time values, other arguments as given."""
-    from autotrace.tensor import Tensor
-
-    values = [a for a in args if isinstance(a, Tensor)]
-    template = tuple(_SLOT if isinstance(a, Tensor) else a for a in args)
+    values = [a for a in args if _symbolic(a)]
+    template = tuple(_SLOT if _symbolic(a) else a for a in args)
     apply(print_op, *values, template=template, sep=sep, end=end, file=file, flush=flush)
 
 

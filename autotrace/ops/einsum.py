@@ -19,6 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
+from autotrace.ops import rules
 from autotrace.ops.creation import eye, ones_like
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shape import dim_of, dtype_of, unbroadcast
@@ -133,6 +134,7 @@ _einsum = register(Op(
     lambda *ops, subscripts, optimize=False: np.einsum(subscripts, *ops, optimize=optimize),
     _einsum_abstract, vjp=_einsum_vjp,
 ))
+rules.multilinear(_einsum)
 
 
 @dispatches(np.einsum)
@@ -180,6 +182,7 @@ def _tensordot_vjp(g, a, b, out, axes):
 
 _tensordot = register(Op("tensordot", lambda a, b, axes: np.tensordot(a, b, axes=axes),
                          _tensordot_abstract, vjp=_tensordot_vjp))
+rules.multilinear(_tensordot)
 
 
 def _tensordot_axes(axes, nda: int, ndb: int) -> tuple:

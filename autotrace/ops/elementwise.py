@@ -14,6 +14,7 @@ import operator
 
 import numpy as np
 
+from autotrace.ops import rules
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shapes import broadcast_shapes
 
@@ -28,10 +29,14 @@ def _ufunc_abstract(ufunc: np.ufunc):
 
 
 def ufunc_op(ufunc: np.ufunc, name: str, vjp=None):
-    """Register `ufunc` as op `name`; return its numpy-signature front end."""
+    """Register `ufunc` as op `name`; return its numpy-signature front end. The JVP of a
+    differentiable one is derived from `vjp` (`rules.elementwise`: the Jacobian is
+    diagonal)."""
     op = register(
         Op(name, ufunc, _ufunc_abstract(ufunc), vjp=vjp, differentiable=vjp is not None)
     )
+    if vjp is not None:
+        rules.elementwise(op)
 
     def frontend(*args, **kwargs):
         _reject_ufunc_kwargs(ufunc, kwargs)
@@ -166,6 +171,7 @@ _where = register(
         vjp=lambda g, c, x, y, z: (None, where(c, g, 0), where(c, 0, g)),
     )
 )
+rules.elementwise(_where)
 
 
 @dispatches(np.where)
@@ -192,6 +198,7 @@ def _clip_vjp(g, x, lo, hi, z):
 
 
 _clip = register(Op("clip", np.clip, _clip_abstract, vjp=_clip_vjp))
+rules.elementwise(_clip)
 
 
 @dispatches(np.clip)

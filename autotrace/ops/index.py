@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace.ops import rules
 from autotrace.ops.registry import Aval, Op, apply, register
 from autotrace.ops.shapes import broadcast_shapes
 
@@ -172,11 +173,13 @@ def _getitem_vjp(g, x, *rest, index):
 
 
 _getitem = register(Op("getitem", _getitem_impl, _getitem_abstract, vjp=_getitem_vjp))
+rules.linear(_getitem)
 _scatter = register(Op(
     "scatter_add", _scatter_impl, lambda g, x, *avals, index: Aval(x.shape, g.dtype),
     vjp=lambda gg, g, x, *rest, index: (apply(_getitem, gg, *rest[:-1], index=index), None)
     + (None,) * len(rest[:-1]),
 ))
+rules.linear(_scatter)
 
 
 def getitem(x, key):

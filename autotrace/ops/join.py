@@ -10,6 +10,7 @@ import builtins
 
 import numpy as np
 
+from autotrace.ops import rules
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shapes import normalize_axis, shape_of
 
@@ -56,6 +57,7 @@ def _concat_vjp(g, *xs_and_out, axis):
 
 _concatenate = register(Op("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
                            _concat_abstract, vjp=_concat_vjp))
+rules.linear(_concatenate)
 
 
 @dispatches(np.concatenate)
@@ -114,6 +116,7 @@ def _split_vjp(gs, x, outs, indices, axis):
 
 _split = register(Op("split", lambda x, indices, axis: tuple(np.split(x, indices, axis=axis)),
                      _split_abstract, vjp=_split_vjp, multiple_results=True))
+rules.linear(_split)
 
 
 @dispatches(np.split)
@@ -153,12 +156,14 @@ _take_range = register(Op(
     vjp=lambda g, x, start, stop, out, axis: (apply(_place_range, g, x, start, stop, axis=axis),
                                               None, None),
 ))
+rules.linear(_take_range)
 _place_range = register(Op(
     "place_range", _place_range_impl,
     lambda g, like, start, stop, axis: Aval(like.shape, g.dtype),
     vjp=lambda gg, g, like, start, stop, out, axis: (take_range(gg, start, stop, axis), None,
                                                      None, None),
 ))
+rules.linear(_place_range)
 
 
 def take_range(x, start, stop, axis):

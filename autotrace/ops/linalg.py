@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace.ops import rules
+from autotrace.ops.einsum import tensordot
+from autotrace.ops.elementwise import multiply
 from autotrace.ops.reduce import sum as reduce_sum
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shape import (
@@ -59,7 +62,6 @@ def _matmul_vjp(g, a, b, out):
 
 def _matvec_vjp(g, a, b):
     """Vector cases without reshapes: `v @ v`, `M @ v` and `v @ M`."""
-    from autotrace.ops.elementwise import multiply
 
     if _ndim(a) == 1 and _ndim(b) == 1:  # g is a scalar
         return multiply(g, b), multiply(g, a)
@@ -69,6 +71,7 @@ def _matvec_vjp(g, a, b):
 
 
 _matmul = register(Op("matmul", np.matmul, _matmul_abstract, vjp=_matmul_vjp))
+rules.multilinear(_matmul)
 
 
 @dispatches(np.matmul)
@@ -85,12 +88,10 @@ def dot(a, b, out=None):
     if out is not None:
         raise NotImplementedError("dot(out=...) is not supported on traced values")
     if _ndim(a) == 0 or _ndim(b) == 0:
-        from autotrace.ops.elementwise import multiply
 
         return multiply(a, b)
     if _ndim(b) <= 2:
         return matmul(a, b)
-    from autotrace.ops.einsum import tensordot
 
     return tensordot(a, b, axes=([-1], [-2]))
 
@@ -98,7 +99,6 @@ def dot(a, b, out=None):
 @dispatches(np.outer)
 def outer(a, b, out=None):
     """`numpy.outer` of the flattened inputs."""
-    from autotrace.ops.elementwise import multiply
 
     return multiply(expand_dims(ravel(a), 1), expand_dims(ravel(b), 0))
 
@@ -130,11 +130,13 @@ _diagonal = register(Op(
     _diagonal_abstract,
     vjp=lambda g, x, out, **p: (apply(_diagonal_scatter, g, x, **p),),
 ))
+rules.linear(_diagonal)
 _diagonal_scatter = register(Op(
     "diagonal_scatter", _diagonal_scatter_impl,
     lambda g, like, offset, axis1, axis2: Aval(like.shape, g.dtype),
     vjp=lambda gg, g, like, out, **p: (apply(_diagonal, gg, **p), None),
 ))
+rules.linear(_diagonal_scatter)
 
 
 @dispatches(np.diagonal)

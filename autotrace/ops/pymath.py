@@ -13,7 +13,10 @@ import math
 
 import numpy as np
 
+from autotrace.core import Tracer
+from autotrace.ops import rules
 from autotrace.ops.registry import UFUNC_DISPATCH, Aval, Op, apply, register
+from autotrace.ops.shape import astype, dtype_of
 
 _F64 = np.dtype(np.float64)
 
@@ -28,8 +31,6 @@ TWINS = {
 
 
 def _vjp(g, x, out, fn):
-    from autotrace.ops.shape import astype, dtype_of
-
     (dx,) = UFUNC_DISPATCH[TWINS[fn]].op.vjp(g, x, out)
     return (astype(dx, dtype_of(x), copy=False),)  # the input's dtype, not the float's
 
@@ -38,15 +39,13 @@ math_op = register(Op(
     "math", lambda x, fn: np.float64(fn(x)),  # a weak output: the code calls .item()
     lambda x, fn: Aval((), _F64, float), vjp=_vjp,
 ))
+rules.elementwise(math_op)
 
 
 def math_call(fn, *args):
     """`fn(*args)` for a function in `TWINS`: the `math` op when the one argument is a
     traced real 0-d value (cast to float64 first, as `math` converts to a C double)."""
-    from autotrace.ops.shape import astype
-    from autotrace.tensor import Tensor
-
     x = args[0] if len(args) == 1 else None
-    if isinstance(x, Tensor) and x.symbol.shape == () and x.symbol.dtype.kind in "biuf":
+    if isinstance(x, Tracer) and x._symbolic and x.shape == () and x.dtype.kind in "biuf":
         return apply(math_op, x if x.symbol.dtype == _F64 else astype(x, _F64), fn=fn)
     return fn(*args)

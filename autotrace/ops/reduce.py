@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace.ops import rules
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shapes import (
     normalize_axes,
@@ -63,7 +64,6 @@ def expand_reduced(g, axis: tuple, keepdims: bool):
 
 def _count(x, out):
     """Number of elements reduced into each output element (static when known)."""
-    from autotrace.ops.shape import size
 
     n_in, n_out = size_of(shape_of(x)), size_of(shape_of(out))
     if n_in is not None and n_out:
@@ -153,7 +153,9 @@ def _reject(name, **kwargs):
 
 
 sum = _reduction("sum", (np.sum,), _accumulate_dtype, _sum_vjp, ufunc=True)  # noqa: A001
+rules.linear(sum.op)
 mean = _reduction("mean", (np.mean,), _mean_dtype, _mean_vjp)
+rules.linear(mean.op)
 prod = _reduction("prod", (np.prod,), _accumulate_dtype, _prod_vjp, ufunc=True)
 max = _reduction("max", (np.max, np.amax), _same, _extremum_vjp, ufunc=True)  # noqa: A001
 min = _reduction("min", (np.min, np.amin), _same, _extremum_vjp, ufunc=True)  # noqa: A001
@@ -197,4 +199,4 @@ argmin = _arg_reduction("argmin", np.argmin)
 
 # Names used by the VJPs above, bound late to avoid an import cycle between families.
 from autotrace.ops.elementwise import equal, maximum  # noqa: E402
-from autotrace.ops.shape import astype, broadcast_like, expand_dims  # noqa: E402
+from autotrace.ops.shape import astype, broadcast_like, expand_dims, size  # noqa: E402

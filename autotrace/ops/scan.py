@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace.ops import rules
 from autotrace.ops.reduce import _accumulate_dtype
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shape import astype, dtype_of, flip, ravel
@@ -44,6 +45,7 @@ def _cumprod_vjp(g, x, out, axis, dtype):
 
 _cumsum = register(Op("cumsum", lambda x, axis, dtype: np.cumsum(x, axis=axis, dtype=dtype),
                       _scan_abstract, vjp=_cumsum_vjp))
+rules.linear(_cumsum)
 _cumprod = register(Op("cumprod", lambda x, axis, dtype: np.cumprod(x, axis=axis, dtype=dtype),
                        _scan_abstract, vjp=_cumprod_vjp))
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace.core import Tracer
+from autotrace.ops import rules
 from autotrace.ops.registry import PY_TYPE_OF_KIND, Aval, Op, apply, dispatches, register
 from autotrace.ops.shapes import (
     broadcast_shapes,
@@ -87,6 +89,7 @@ def _reshape_impl(x, *dims, shape=()):
 _reshape = register(Op("reshape", _reshape_impl, _reshape_abstract,
                        vjp=lambda g, x, *rest, shape: (reshape_like(g, x),) + (None,) * (
                            len(rest) - 1)))
+rules.linear(_reshape)
 
 
 @dispatches(np.reshape)
@@ -106,6 +109,7 @@ def reshape(a, *shape, order="C", newshape=None, copy=None):
 _reshape_like = register(Op("reshape_like", lambda x, like: np.reshape(x, np.shape(like)),
                             lambda x, like: Aval(like.shape, x.dtype),
                             vjp=lambda g, x, like, out: (reshape_like(g, x), None)))
+rules.linear(_reshape_like)
 
 
 def reshape_like(x, like):
@@ -131,6 +135,7 @@ def _transpose_abstract(x: Aval, axes=()) -> Aval:
 
 _transpose = register(Op("transpose", lambda x, axes: np.transpose(x, axes), _transpose_abstract,
                          vjp=lambda g, x, out, axes: (transpose(g, tuple(np.argsort(axes))),)))
+rules.linear(_transpose)
 
 
 @dispatches(np.transpose)
@@ -179,6 +184,7 @@ def _expand_abstract(x: Aval, axis=()) -> Aval:
 _expand_dims = register(Op("expand_dims", lambda x, axis: np.expand_dims(x, axis),
                            _expand_abstract,
                            vjp=lambda g, x, out, axis: (squeeze(g, axis),)))
+rules.linear(_expand_dims)
 
 
 @dispatches(np.expand_dims)
@@ -198,6 +204,7 @@ def _squeeze_abstract(x: Aval, axis=()) -> Aval:
 
 _squeeze = register(Op("squeeze", lambda x, axis: np.squeeze(x, axis), _squeeze_abstract,
                        vjp=lambda g, x, out, axis: (reshape_like(g, x),)))
+rules.linear(_squeeze)
 
 
 @dispatches(np.squeeze)
@@ -223,6 +230,7 @@ _broadcast_to = register(Op(
     "broadcast_to", lambda x, shape: np.broadcast_to(x, shape), _broadcast_to_abstract,
     vjp=lambda g, x, out, shape: (unbroadcast(g, x),),
 ))
+rules.linear(_broadcast_to)
 
 
 @dispatches(np.broadcast_to)
@@ -237,6 +245,7 @@ _broadcast_like = register(Op(
     lambda x, like: Aval(broadcast_shapes(x.shape, like.shape), x.dtype),
     vjp=lambda g, x, like, out: (unbroadcast(g, x), None),
 ))
+rules.linear(_broadcast_like)
 
 
 def broadcast_like(x, like):
@@ -260,6 +269,7 @@ _unbroadcast = register(Op(
     "unbroadcast", _unbroadcast_impl, lambda g, like: Aval(like.shape, g.dtype),
     vjp=lambda g, x, like, out: (broadcast_like(g, x), None),
 ))
+rules.linear(_unbroadcast)
 
 
 def unbroadcast(g, like):
@@ -283,6 +293,7 @@ def _cast_impl(x, dtype):
 
 
 _cast = register(Op("cast", _cast_impl, lambda x, dtype: Aval(x.shape, dtype), vjp=_cast_vjp))
+rules.linear(_cast)
 
 
 def astype(x, dtype, copy=True):
@@ -303,6 +314,7 @@ dispatches(np.copy)(copy)
 # A fresh array equal to its input: the simplifier puts it where an output would
 # otherwise become the caller's own input array (numpy ops always return new arrays).
 fresh_copy = register(Op("copy", np.copy, lambda x: x, vjp=lambda g, x, out: (g,)))
+rules.linear(fresh_copy)
 
 
 # A 0-d value as a Python scalar at run time (a weak value, see `Var.weak`): the results
@@ -310,13 +322,14 @@ fresh_copy = register(Op("copy", np.copy, lambda x: x, vjp=lambda g, x, out: (g,
 _python_scalar = register(Op(
     "python_scalar", np.asarray,
     lambda x: Aval((), x.dtype, PY_TYPE_OF_KIND[x.dtype.kind]), vjp=lambda g, x, out: (g,)))
+rules.linear(_python_scalar)
+# A batch of Python scalars is an array: batched, the op is the identity.
+_python_scalar.batch = lambda trace, op, values, dims, params: (values[0], dims[0])
 
 
 def python_scalar(x):
     """0-d `x` as a Python scalar (`x.item()`) that stays a graph value when traced."""
-    from autotrace.tensor import TensorBase
-
-    return apply(_python_scalar, x) if isinstance(x, TensorBase) else np.asarray(x).item()
+    return apply(_python_scalar, x) if isinstance(x, Tracer) else np.asarray(x).item()
 
 
 def conj(a):
@@ -325,10 +338,12 @@ def conj(a):
 
 
 _conj = register(Op("conj", np.conj, lambda x: x, vjp=lambda g, x, out: (conj(g),)))
+rules.linear(_conj)
 
 
 _flip = register(Op("flip", lambda x, axis: np.flip(x, axis), lambda x, axis: x,
                     vjp=lambda g, x, out, axis: (flip(g, axis),)))
+rules.linear(_flip)
 
 
 @dispatches(np.flip)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace.ops import rules
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shape import ravel
 from autotrace.ops.shapes import broadcast_shapes, normalize_axis, shape_of
@@ -99,10 +100,12 @@ _take_along = register(Op(
     _take_along_abstract,
     vjp=lambda g, x, idx, out, axis: (apply(_add_along, g, x, idx, axis=axis), None),
 ))
+rules.linear(_take_along)
 _add_along = register(Op(
     "add_along_axis", _add_along_impl, lambda g, like, idx, axis: Aval(like.shape, g.dtype),
     vjp=lambda gg, g, like, idx, out, axis: (take_along_axis(gg, idx, axis=axis), None, None),
 ))
+rules.linear(_add_along)
 
 
 @dispatches(np.take_along_axis)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace.ops import rules
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shape import expand_dims, ravel, reshape
 from autotrace.ops.shapes import normalize_axis, shape_of
@@ -61,12 +62,14 @@ _repeat = register(Op(
     vjp=lambda g, x, out, repeats, axis: (apply(_repeat_sum, g, x, repeats=repeats,
                                                 axis=axis),),
 ))
+rules.linear(_repeat)
 _repeat_sum = register(Op(
     "repeat_sum", _repeat_sum_impl,
     lambda g, like, repeats, axis: Aval(like.shape, g.dtype),
     vjp=lambda gg, g, like, out, repeats, axis: (apply(_repeat, gg, repeats=repeats,
                                                        axis=axis), None),
 ))
+rules.linear(_repeat_sum)
 
 
 @dispatches(np.repeat)
@@ -108,10 +111,12 @@ _tile = register(Op(
     "tile", lambda x, reps: np.tile(x, reps), _tile_abstract,
     vjp=lambda g, x, out, reps: (apply(_tile_sum, g, x, reps=reps),),
 ))
+rules.linear(_tile)
 _tile_sum = register(Op(
     "tile_sum", _tile_sum_impl, lambda g, like, reps: Aval(like.shape, g.dtype),
     vjp=lambda gg, g, like, out, reps: (tile(gg, reps), None),
 ))
+rules.linear(_tile_sum)
 
 
 @dispatches(np.tile)

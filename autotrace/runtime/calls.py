@@ -19,8 +19,11 @@ import types
 
 import numpy as np
 
-from autotrace import context
+from autotrace import context, ops
 from autotrace.errors import CONVERTED_CODES, ConversionError, is_library_file
+from autotrace.ops.effects import graph_assert, graph_print
+from autotrace.ops.pymath import TWINS, math_call
+from autotrace.ops.shape import astype
 from autotrace.runtime.control_flow import is_traced, truth
 from autotrace.runtime.where import here
 
@@ -30,7 +33,6 @@ _depth = threading.local()
 
 def _as_array(a, dtype=None, **kwargs):
     """`np.asarray(t)` of a traced value is the value (cast when `dtype` differs)."""
-    from autotrace.ops.shape import astype
 
     return a if dtype is None or np.dtype(dtype) == a.dtype else astype(a, dtype)
 
@@ -38,8 +40,6 @@ def _as_array(a, dtype=None, **kwargs):
 def _numpy_overloads() -> dict:
     """numpy (and `math`) functions that do not dispatch on their arguments, and their
     graph versions."""
-    from autotrace import ops
-    from autotrace.ops.pymath import TWINS, math_call
 
     return {np.arange: ops.arange, np.eye: ops.eye, np.asarray: _as_array,
             np.array: _as_array, np.asanyarray: _as_array,
@@ -99,7 +99,12 @@ def _hashable(f) -> bool:
 
 
 def _converted(f):
+    # lazy import: start-up cost; the converter (astor, passes) loads on first conversion
     from autotrace.convert.converter import convert
+
+    # lazy import: import order, not a cycle. `runtime/__init__` (the `at__` namespace)
+    # imports this module, and the layers below `function` import `runtime.undefined`
+    # and `runtime.control_flow`, which runs that __init__ first.
     from autotrace.function import TracedFunction
 
     if isinstance(f, TracedFunction):
@@ -138,7 +143,6 @@ def print(*args, sep=" ", end="\n", file=None, flush=False):  # noqa: A001
     original), showing tensors' run-time values; otherwise Python's print."""
     if context.current_builder() is None:
         return builtins.print(*args, sep=sep, end=end, file=file, flush=flush)
-    from autotrace.ops.effects import graph_print
 
     graph_print(args, sep=sep, end=end, file=None if file is sys.stdout else file,
                 flush=flush)
@@ -156,7 +160,6 @@ def assert_(test, message=None):
             raise AssertionError(message() if callable(message) else message) if \
                 message is not None else AssertionError()
         return
-    from autotrace.ops.effects import graph_assert
 
     text = message() if callable(message) else message
     graph_assert(test, text, here())

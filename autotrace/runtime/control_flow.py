@@ -30,6 +30,7 @@ from autotrace.runtime import merge
 from autotrace.runtime.containers import Snapshot, mutation_error
 from autotrace.runtime.graph_cond import graph_cond
 from autotrace.runtime.graph_loop import as_state, graph_for, graph_while, state_result
+from autotrace.runtime.iterables import graph_sequence_of, rest_as_graph_sequence
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced, truth
@@ -138,7 +139,6 @@ def for_stmt(iterable, body_fn, state: tuple, extra_test=None, outer: tuple = ()
     must hold before each iteration. Python iterables run in Python; traced tensors,
     `at__.range` with traced bounds, and `enumerate`/`zip` over tensors run as a graph loop.
     """
-    from autotrace.runtime.iterables import graph_sequence_of, rest_as_graph_sequence
 
     state = tuple(state)
     fns = (body_fn, extra_test)

@@ -11,6 +11,7 @@ from autotrace import context
 from autotrace.errors import TracingError
 from autotrace.graph.ir import Var
 from autotrace.ops import control
+from autotrace.ops.elementwise import add, less, logical_and
 from autotrace.runtime import merge
 from autotrace.runtime.graph_cond import (
     align_captures,
@@ -184,7 +185,6 @@ def _loop_results(builder, types, outputs, names, kind, where) -> list:
 
 def graph_for(sequence, body_fn, state: tuple, extra_test=None):
     """A graph loop over `sequence` (length and item access by a traced index)."""
-    from autotrace.ops.elementwise import add, less, logical_and
 
     names = ("index",) + tuple(param_names(body_fn)[1:])
     where = here(2)

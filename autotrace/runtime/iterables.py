@@ -12,6 +12,10 @@ import builtins
 import numpy as np
 
 from autotrace.errors import TracingError
+from autotrace.ops.elementwise import floor_divide, maximum, minimum, where
+from autotrace.ops.index import getitem
+from autotrace.ops.join import stack
+from autotrace.ops.shape import dim_of
 from autotrace.tensor import EagerTensor, Tensor
 
 
@@ -28,7 +32,6 @@ class TensorSequence(GraphSequence):
     """The first axis of an array (traced or constant)."""
 
     def __init__(self, x):
-        from autotrace.ops.shape import dim_of
 
         if not np.ndim(x) and not (isinstance(x, Tensor) and x.symbol.shape):
             raise TypeError("iteration over a 0-d array")
@@ -36,7 +39,6 @@ class TensorSequence(GraphSequence):
         self.length = dim_of(x, 0)
 
     def item(self, i):
-        from autotrace.ops.index import getitem
 
         return getitem(self.x, i)
 
@@ -45,7 +47,6 @@ class RangeSequence(GraphSequence):
     """`range(start, stop, step)` with traced bounds."""
 
     def __init__(self, start, stop, step):
-        from autotrace.ops.elementwise import floor_divide, maximum, where
 
         if isinstance(step, int) and step == 0:
             raise ValueError("range() arg 3 must not be zero")
@@ -76,7 +77,6 @@ class EnumerateSequence(GraphSequence):
 
 class ZipSequence(GraphSequence):
     def __init__(self, parts: list):
-        from autotrace.ops.elementwise import minimum
 
         self.parts = parts
         length = parts[0].length
@@ -115,7 +115,6 @@ def as_graph_sequence(items: list, where: str) -> GraphSequence:
         columns = builtins.zip(*items)
         return ZipSequence([as_graph_sequence(list(c), where) for c in columns])
     try:
-        from autotrace.ops.join import stack
 
         values = [i.numpy() if isinstance(i, EagerTensor) else i for i in items]
         if builtins.any(isinstance(v, Tensor) for v in values):
@@ -166,7 +165,6 @@ def len(x):  # noqa: A001
     if isinstance(x, GraphSequence):
         return x.length
     if isinstance(x, Tensor) and x.symbol.shape and x.symbol.shape[0] is None:
-        from autotrace.ops.shape import dim_of
 
         return dim_of(x, 0)
     return builtins.len(x)

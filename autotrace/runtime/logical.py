@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 
 from autotrace.errors import TracingError
+from autotrace.ops.elementwise import logical_and, logical_not, logical_or
 from autotrace.runtime.values import is_traced, truth
 from autotrace.runtime.where import here
 
@@ -20,7 +21,6 @@ def and_(first, *rest):
     value = first
     for i, thunk in enumerate(rest):
         if is_traced(value):
-            from autotrace.ops.elementwise import logical_and
 
             return logical_and(value, and_(thunk(), *rest[i + 1:]))
         if not truth(value):
@@ -33,7 +33,6 @@ def or_(first, *rest):
     value = first
     for i, thunk in enumerate(rest):
         if is_traced(value):
-            from autotrace.ops.elementwise import logical_or
 
             return logical_or(value, or_(thunk(), *rest[i + 1:]))
         if truth(value):
@@ -44,7 +43,6 @@ def or_(first, *rest):
 
 def not_(value):
     if is_traced(value):
-        from autotrace.ops.elementwise import logical_not
 
         return logical_not(value)
     return not truth(value)

@@ -23,6 +23,7 @@ import numpy as np
 
 from autotrace.errors import TracingError
 from autotrace.graph.ir import type_str
+from autotrace.ops.shape import astype
 from autotrace.runtime.undefined import Undefined
 from autotrace.tensor import EagerTensor, Tensor
 
@@ -176,7 +177,6 @@ def to_value(leaf, joined: Leaf):
     """A path's value converted to the merged type (constants cast; tensors as they are)."""
     if isinstance(leaf, Tensor):
         if joined.weak is None and leaf.symbol.weak is not None:
-            from autotrace.ops.shape import astype
 
             return astype(leaf, joined.dtype)
         return leaf

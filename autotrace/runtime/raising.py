@@ -9,6 +9,7 @@ stops tracing it (`BranchRaises`); the `cond` then takes its types from the othe
 from __future__ import annotations
 
 from autotrace import context
+from autotrace.ops.effects import graph_raise
 
 
 class BranchRaises(Exception):
@@ -28,7 +29,6 @@ def raise_(exception=None):
     builder = context.current_builder()
     if builder is None or not getattr(builder, "in_branch", False):
         raise exception
-    from autotrace.ops.effects import graph_raise
 
     graph_raise(builder, exception)
     raise BranchRaises(exception)

@@ -19,8 +19,7 @@ import html
 import itertools
 from dataclasses import dataclass
 
-from autotrace.graph.ir import Graph, Node, Var
-from autotrace.graph.printer import Namer, format_graph, format_value
+from autotrace.graph.ir import Graph, Namer, Node, Var, format_graph, format_value
 from autotrace.viz import labels
 from autotrace.viz.evaluate import Evaluation, evaluate, has_partials
 

@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from autotrace.autodiff.inline import inline
+from autotrace.autodiff.tape import GradientTape
+from autotrace.function import TracedFunction
 from autotrace.graph.ir import Graph, Node, Var
 
 
@@ -87,9 +90,6 @@ def target_of(graph: Graph, output: int | None) -> Var:
 
 def _probe(wide: Graph, target: Var | None, edges: list):
     """The traced probe function for `evaluate` (see the module docstring)."""
-    from autotrace.autodiff.inline import inline
-    from autotrace.autodiff.tape import GradientTape
-    from autotrace.function import TracedFunction
 
     floats = _float(wide.outputs)
 
@@ -109,8 +109,6 @@ def _probe(wide: Graph, target: Var | None, edges: list):
 
 def _local_partial(node: Node, x: Var, env: dict):
     """∂y/∂x for y = node's result, replaying the node alone (None if not shown)."""
-    from autotrace.autodiff.inline import inline
-    from autotrace.autodiff.tape import GradientTape
 
     operands = list(dict.fromkeys(i for i in node.inputs if isinstance(i, Var)))
     args = [env[v.uid] for v in operands]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from autotrace.function import ConcreteFunction
 from autotrace.signature import TensorSpec
 from autotrace.viz.dot import graph_to_dot
+from autotrace.viz.render import GraphvizUnavailable, render
 
 
 def function_to_dot(fn, args: tuple = (), *, values: bool = False, gradients: bool = False,
@@ -28,7 +30,6 @@ def function_to_dot(fn, args: tuple = (), *, values: bool = False, gradients: bo
 
 def concrete_function(fn, args: tuple):
     """`fn` itself if it is a concrete function, else its concrete function for `args`."""
-    from autotrace.function import ConcreteFunction
 
     if isinstance(fn, ConcreteFunction):
         return fn
@@ -56,7 +57,6 @@ def render_function(fn, args: tuple, path, format: str | None = None,
     to `path` and the returned message says so and what to install (for demos and
     scripts that should run everywhere). Options: as for `function_to_dot`.
     """
-    from autotrace.viz.render import GraphvizUnavailable, render
 
     try:
         written = render(function_to_dot(fn, args, **options), path, format)

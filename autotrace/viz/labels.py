@@ -10,8 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from autotrace.graph.ir import Graph, Node, type_str
-from autotrace.graph.printer import Namer, format_index, format_param, format_value
+from autotrace.graph.ir import (
+    Graph,
+    Namer,
+    Node,
+    format_index,
+    format_param,
+    format_value,
+    type_str,
+)
 
 # How an op prints in a picture (display only; ops not listed print as calls).
 _INFIX = {

@@ -1,0 +1,214 @@
+"""The batch trace and the batching rules of the ops (below `vmap`, so reverse-mode
+Jacobians can run a backward pass on batched cotangents).
+
+A `BatchTracer` holds a value whose axis 0 is the batch (one entry per example). Under a
+`BatchTrace`, an op applied to tracers runs its batching rule (`rule_for`), which binds
+ops on the stacked values in the traces below: elementwise ops align the per-example
+ranks and apply themselves; reductions, scans and sorts shift their axes by one;
+`transpose`, `matmul` and the shape ops backward passes use have their own; every other
+op falls back to a loop over the examples (exact, one node per example). Control-flow
+ops get their rules from `autodiff/batching.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from autotrace.core import Trace, bind
+from autotrace.ops import OPS
+from autotrace.ops.join import stack
+from autotrace.ops.shape import broadcast_to, dtype_of, expand_dims, squeeze
+from autotrace.ops.shapes import shape_of
+from autotrace.tensor import TensorBase
+
+
+class BatchTracer(TensorBase):
+    """A value with the batch on axis 0, owned by a `BatchTrace`. It is a tensor of one
+    example's shape (numpy operators and methods work on it), so reverse-mode rules run
+    on batched cotangents unchanged (vectorized Jacobians)."""
+
+    __slots__ = ("_trace", "value")
+
+    def __init__(self, trace: BatchTrace, value):
+        self._trace = trace
+        self.value = value
+
+    @property
+    def _static_shape(self) -> tuple:
+        return shape_of(self.value)[1:]
+
+    @property
+    def shape(self) -> tuple:
+        return self._static_shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return dtype_of(self.value)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self._static_shape, dtype=np.int64))
+
+    def __repr__(self) -> str:
+        return f"<BatchTracer {self.value!r}>"
+
+
+class BatchTrace(Trace):
+    """Batching over `size` examples."""
+
+    def __init__(self, size: int):
+        self.size = size
+
+    def split(self, x) -> tuple:
+        """(value, 0) for a tracer of this trace, (x, None) for a value shared by all."""
+        if isinstance(x, BatchTracer) and x._trace is self:
+            return x.value, 0
+        return x, None
+
+    def wrap(self, value, dim):
+        return value if dim is None else BatchTracer(self, value)
+
+    def process(self, op, args, params):
+        values, dims = zip(*(self.split(a) for a in args)) if args else ((), ())
+        out, out_dims = rule_for(op)(self, op, list(values), list(dims), params)
+        if op.multiple_results:
+            return tuple(self.wrap(o, d) for o, d in zip(out, out_dims))
+        return self.wrap(out, out_dims)
+
+    def batched(self, x, dim):
+        """`x` with a batch axis (a shared value broadcast to every example)."""
+        return batched(x, dim, self.size)
+
+
+def batched(x, dim, size: int):
+    """`x` with a batch axis: itself, or a shared value broadcast to `size` examples."""
+    return x if dim is not None else broadcast_to(x, (size, *shape_of(x)))
+
+
+def _rank(x, dim) -> int:
+    return len(shape_of(x)) - (dim is not None)
+
+
+# -- rules -----------------------------------------------------------------------------------
+def _aligned(values, dims) -> list:
+    """Batched values expanded to the largest per-example rank (`x[b]` of rank r -> shape
+    (B, 1.., *x[b].shape)), so numpy's broadcasting pairs examples with examples."""
+    rank = max(_rank(x, d) for x, d in zip(values, dims))
+    return [expand_dims(x, tuple(range(1, 1 + rank - _rank(x, d))))
+            if d is not None and _rank(x, d) < rank else x for x, d in zip(values, dims)]
+
+
+def _elementwise(trace, op, values, dims, params):
+    return bind(op, *_aligned(values, dims), **params), 0
+
+
+def _shift_axes(trace, op, values, dims, params):
+    """Ops along normalized axes (reductions, scans, sorts, concatenate): one axis more."""
+    axis = params["axis"]
+    shifted = tuple(a + 1 for a in axis) if isinstance(axis, tuple) else axis + 1
+    args = [trace.batched(x, d) if is_array(x) else x for x, d in zip(values, dims)]
+    return bind(op, *args, **dict(params, axis=shifted)), 0
+
+
+def _transpose(trace, op, values, dims, params):
+    axes = (0, *(a + 1 for a in params["axes"]))
+    return bind(op, values[0], axes=axes), 0
+
+
+def _matmul(trace, op, values, dims, params):
+    (a, b), (da, db) = values, dims
+    if _rank(a, da) >= 2 and _rank(b, db) >= 2:
+        return bind(op, *_aligned(values, dims), **params), 0
+    if _rank(a, da) == 1 and db is None and _rank(b, db) == 2:
+        return bind(op, a, b, **params), 0  # (B, k) @ (k, m)
+    return loop_rule(trace, op, values, dims, params)
+
+
+def _unbroadcast(trace, op, values, dims, params):
+    """Sum `g` down to `like`'s per-example shape (aligned, so the batch axis is kept)."""
+    if dims[0] is None:
+        return loop_rule(trace, op, values, dims, params)
+    like_rank = _rank(values[1], dims[1])
+    g, like = _aligned([values[0], trace.batched(values[1], dims[1])], [0, 0])
+    out = bind(op, g, like, **params)
+    extra = _rank(like, 0) - like_rank
+    return (squeeze(out, tuple(range(1, 1 + extra))) if extra else out), 0
+
+
+def _broadcast_like(trace, op, values, dims, params):
+    x, like = _aligned([values[0], trace.batched(values[1], dims[1])], [dims[0], 0])
+    return bind(op, x, like, **params), 0
+
+
+def _reshape_like(trace, op, values, dims, params):
+    return bind(op, *[trace.batched(x, d) for x, d in zip(values, dims)], **params), 0
+
+
+def _full_like(trace, op, values, dims, params):
+    if dims[1] is not None:
+        return loop_rule(trace, op, values, dims, params)
+    return bind(op, values[0], *values[1:], **params), 0
+
+
+def _reshape(trace, op, values, dims, params):
+    if len(values) > 1:  # traced sizes
+        return loop_rule(trace, op, values, dims, params)
+    return bind(op, values[0], shape=(trace.size, *params["shape"])), 0
+
+
+def _broadcast_to(trace, op, values, dims, params):
+    shape = params["shape"]
+    x, rank = values[0], _rank(values[0], 0)
+    if rank < len(shape):
+        x = expand_dims(x, tuple(range(1, 1 + len(shape) - rank)))
+    return bind(op, x, shape=(trace.size, *shape)), 0
+
+
+def loop_rule(trace, op, values, dims, params):
+    """Any op: applied example by example, the results stacked."""
+    results = []
+    for b in range(trace.size):
+        results.append(bind(op, *[x[b] if d is not None else x
+                                  for x, d in zip(values, dims)], **params))
+    if op.multiple_results:
+        n = len(results[0])
+        return tuple(stack([r[k] for r in results]) for k in range(n)), (0,) * n
+    return stack(results), 0
+
+
+def is_array(x) -> bool:
+    return isinstance(x, (TensorBase, np.ndarray))
+
+
+def _axis_is_normalized(params) -> bool:
+    axis = params.get("axis")
+    return isinstance(axis, int) or (isinstance(axis, tuple) and
+                                     all(isinstance(a, int) and a >= 0 for a in axis))
+
+
+_AXIS_OPS = {"sum", "mean", "prod", "max", "min", "var", "std", "any", "all", "cumsum",
+             "cumprod", "sort", "argsort", "flip", "concatenate", "take_along_axis",
+             "expand_dims", "squeeze"}
+
+
+def rule_for(op) -> Callable:
+    """The batching rule of `op` (see the module doc)."""
+    if op.batch is not None:
+        return op.batch
+    if op.name in _ELEMENTWISE:
+        return _elementwise
+    if op.name in _AXIS_OPS:
+        return lambda trace, op, values, dims, params: (
+            _shift_axes if _axis_is_normalized(params) else loop_rule)(
+                trace, op, values, dims, params)
+    return _SPECIAL.get(op.name, loop_rule)
+
+
+_ELEMENTWISE = {name for name, op in OPS.items()
+                if isinstance(op.impl, np.ufunc) and name != "matmul"} | {
+    "where", "clip", "cast", "copy", "conj", "stop_gradient"}
+_SPECIAL = {"transpose": _transpose, "matmul": _matmul, "unbroadcast": _unbroadcast,
+            "reshape_like": _reshape_like, "broadcast_like": _broadcast_like,
+            "full_like": _full_like, "reshape": _reshape, "broadcast_to": _broadcast_to}

@@ -1,0 +1,222 @@
+"""Batching: the batch trace and `vmap`.
+
+A `BatchTracer` holds a value whose axis 0 is the batch (one entry per example). Under a
+`BatchTrace`, an op applied to tracers runs its batching rule, which binds ops on the
+stacked values in the traces below (the graph being built). `vmap(f)` traces `f` once per
+per-example signature to its graph and replays that graph under a batch trace, inside a
+traced function of the stacked arguments.
+
+The trace and the rules of the ops are in `autodiff/batch_trace.py`; this module holds
+the rules of the control-flow ops, for converted Python control flow on per-example
+values:
+
+* `cond` with a batched predicate runs both branches on every example and selects per
+  example (`where`); when a branch has effects (print, assert, raise) it loops over the
+  examples instead. With a shared predicate it stays one `cond` over batched branches.
+* `while_loop` becomes a masked loop: it runs while any example's condition holds, and an
+  example whose condition is false keeps its state (`where`), so trip counts may differ
+  per example.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Callable
+
+from autotrace.autodiff.batch_trace import BatchTrace, batched, is_array
+from autotrace.autodiff.forward import _traced, positional
+from autotrace.autodiff.inline import inline
+from autotrace.function import TracedFunction
+from autotrace.ops import control as control_ops
+from autotrace.ops.elementwise import where
+from autotrace.ops.join import stack
+from autotrace.ops.reduce import any as reduce_any
+from autotrace.ops.shape import broadcast_to, expand_dims, moveaxis
+from autotrace.ops.shapes import shape_of
+from autotrace.runtime.control_flow import graph_cond, graph_while
+from autotrace.runtime.graph_loop import state_result
+from autotrace.signature import TensorSpec, flatten, unflatten
+
+
+# -- control flow ----------------------------------------------------------------------------
+def batch_graph(graph, values, dims, size: int) -> tuple[list, list]:
+    """Replay `graph` on `values` (batch axis 0 where `dims[i]` is 0) in the current trace;
+    returns (outputs, their dims)."""
+    with BatchTrace(size) as trace:
+        outs = inline(graph, [trace.wrap(v, d) for v, d in zip(values, dims)])
+        split = [trace.split(o) for o in outs]
+    return [v for v, _ in split], [d for _, d in split]
+
+
+def _has_effects(graph) -> bool:
+    return any(node.op.effect for node in graph.walk())
+
+
+def _select(pred, t, f):
+    """Per example: `t` where `pred` (shape (B,)) holds, else `f` (both batched, of one
+    static shape: broadcasting them would silently give wrong values)."""
+    if shape_of(t) != shape_of(f) or None in shape_of(t):
+        raise ValueError(
+            "vmap: a batched `if` or `while` gives a value whose shape differs per example "
+            f"({_per_example(t)} vs {_per_example(f)}); a batch holds one shape per value. "
+            "Give the branches (or loop iterations) values of one shape.")
+    rank = len(shape_of(t)) - 1
+    return where(expand_dims(pred, tuple(range(1, 1 + rank))) if rank else pred, t, f)
+
+
+def _per_example(x) -> str:
+    return "(" + ", ".join("?" if d is None else str(d) for d in shape_of(x)[1:]) + ")"
+
+
+def _cond_rule(trace, op, values, dims, params):
+    then, orelse = params["then"], params["orelse"]
+    pred, operands, odims = values[0], values[1:], dims[1:]
+    if dims[0] is not None:
+        if _has_effects(then) or _has_effects(orelse):
+            return _cond_per_example(trace, values, dims, then, orelse)
+        t = _batched_outputs(trace, *batch_graph(then, operands, odims, trace.size))
+        f = _batched_outputs(trace, *batch_graph(orelse, operands, odims, trace.size))
+        return tuple(_select(pred, a, b) for a, b in zip(t, f)), (0,) * len(t)
+
+    def branch(graph):
+        return lambda: tuple(_batched_outputs(
+            trace, *batch_graph(graph, operands, odims, trace.size)))
+
+    results = graph_cond(pred, branch(then), branch(orelse), (), "if")
+    return tuple(results), (0,) * len(results)
+
+
+def _cond_per_example(trace, values, dims, then, orelse):
+    """One `cond` per example (a branch has effects, so it must run only where taken)."""
+    results = []
+    for b in range(trace.size):
+        pred, *operands = [x[b] if d is not None else x for x, d in zip(values, dims)]
+        results.append(graph_cond(pred, lambda g=then, o=operands: tuple(inline(g, o)),
+                                  lambda g=orelse, o=operands: tuple(inline(g, o)), (), "if"))
+    n = len(results[0])
+    return tuple(stack([r[k] for r in results]) for k in range(n)), (0,) * n
+
+
+def _while_rule(trace, op, values, dims, params):
+    """A masked loop over batched state: runs while any example's condition holds."""
+    cond, body = params["cond"], params["body"]
+    n = len(body.outputs)
+    captured, cdims = values[n:], dims[n:]
+    size = trace.size
+
+    def pred_of(state):
+        p, pd = batch_graph(cond, [*state, *captured], [0] * n + list(cdims), size)
+        return p[0] if pd[0] is not None else broadcast_to(p[0], (size,))
+
+    def cond_fn(*state):
+        return reduce_any(pred_of(state))
+
+    def body_fn(*state):
+        pred = pred_of(state)
+        new, nd = batch_graph(body, [*state, *captured], [0] * n + list(cdims), size)
+        new = _batched_outputs(trace, new, nd)
+        return state_result(tuple(_select(pred, a, b) for a, b in zip(new, state)))
+
+    init = [trace.batched(x, d) for x, d in zip(values[:n], dims[:n])]
+    names = tuple(v.name or f"v{k}" for k, v in enumerate(body.inputs[:n]))
+    results = graph_while(cond_fn, body_fn, tuple(init), names, "while")
+    results = results if isinstance(results, tuple) else (results,)
+    return results, (0,) * n
+
+
+def _call_rule(trace, op, values, dims, params):
+    outs, out_dims = batch_graph(params["fn"].graph, values, dims, trace.size)
+    return tuple(outs), tuple(out_dims)
+
+
+def _batched_outputs(trace, outs, dims) -> list:
+    return [trace.batched(o, d) for o, d in zip(outs, dims)]
+
+
+control_ops.cond.batch = _cond_rule
+control_ops.while_loop.batch = _while_rule
+control_ops.call.batch = _call_rule
+
+
+# -- vmap ------------------------------------------------------------------------------------
+_TRANSFORMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_STRONG: dict = {}
+
+
+def vmap(f: Callable, in_axes=0, out_axes=0) -> TracedFunction:
+    """Vectorize `f` over a batch axis of its arguments (like `jax.vmap`).
+
+    Args:
+        f: plain or traced function of one example. Its Python `if` and `while` on
+            per-example values work: a batched `if` computes both branches and selects per
+            example, a batched `while` runs until every example is done.
+        in_axes: the batch axis of every positional argument (int), None (not batched),
+            or a tuple with one int/None per positional argument (applied to all the
+            arrays in that argument).
+        out_axes: where the batch axis goes in every output array (int).
+
+    Returns:
+        A traced function of the stacked arguments; every array in its output has the
+        batch axis at `out_axes` (an output shared by all examples is broadcast).
+
+    Example:
+        >>> vmap(lambda x: x.sum())(np.array([[1.0, 2.0], [3.0, 4.0]]))
+        array([3., 7.])
+    """
+    key = (in_axes if isinstance(in_axes, (int, type(None))) else tuple(in_axes), out_axes)
+    try:
+        per_f = _TRANSFORMS.setdefault(f, {})
+    except TypeError:  # not weakly referenceable (a numpy ufunc)
+        per_f = _STRONG.setdefault(f, {})
+    fn = per_f.get(key)
+    if fn is None:
+        target = positional(_traced(f))
+
+        def vmapped(*args):
+            return vmap_call(target, args, in_axes, out_axes)
+
+        vmapped.__name__ = vmapped.__qualname__ = f"vmap_{target.__name__}"
+        fn = per_f[key] = TracedFunction(vmapped, autograph=False)
+    return fn
+
+
+def _example_spec(x, dim):
+    """What one example's trace sees of `x`: a spec (shape without the batch axis), or a
+    Python value as it is."""
+    if not is_array(x):
+        return x
+    return TensorSpec(shape_of(x)[1:] if dim == 0 else shape_of(x), x.dtype)
+
+
+def vmap_call(target: TracedFunction, args: tuple, in_axes, out_axes):
+    """Inside a trace: `target`'s per-example graph replayed on the stacked `args`."""
+    axes = in_axes if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(args)
+    if len(axes) != len(args):
+        raise ValueError(f"vmap: in_axes has {len(axes)} entries for {len(args)} arguments")
+    moved, sizes = [], set()
+    for a, axis in zip(args, axes):
+        leaves, tree = flatten(a)
+        out = []
+        for x in leaves:
+            if axis is None or not is_array(x):
+                out.append((x, None))
+                continue
+            x = moveaxis(x, axis, 0) if axis != 0 else x
+            sizes.add(shape_of(x)[0])
+            out.append((x, 0))
+        moved.append((tree, out))
+    if len(sizes) != 1 or None in sizes:
+        raise ValueError(f"vmap: the batched arguments must have one known batch size, got "
+                         f"sizes {sorted(sizes, key=str)}")
+    size = sizes.pop()
+    examples = tuple(unflatten(tree, [_example_spec(x, d) for x, d in leaves])
+                     for tree, leaves in moved)
+    stacked = [pair for _, leaves in moved for pair in leaves]
+    leaves, tree = target._canonical(examples, {})
+    cf = target._lookup(leaves, tree)
+    inputs = [(x, d) for (x, d), s in zip(stacked, leaves) if isinstance(s, TensorSpec)]
+    inputs += [(v, None) for v in cf.variables]
+    outs, dims = batch_graph(cf.graph, [x for x, _ in inputs], [d for _, d in inputs], size)
+    outs = [batched(o, d, size) if is_array(o) else o for o, d in zip(outs, dims)]
+    outs = [moveaxis(o, 0, out_axes) if out_axes != 0 and is_array(o) else o for o in outs]
+    return cf._assemble(outs)
