@@ -70,6 +70,13 @@ class ConcreteFunction(GraphFunction):
         """The generated Python source that a call runs."""
         return self._call.source
 
+    def save(self, path) -> None:
+        """Write this function to `path` as versioned JSON text; `at.load(path)` reads it
+        back (docs/export.md, "Save and load")."""
+        from autotrace.graph.serialize import save
+
+        save(self, path)
+
     @property
     def input_specs(self) -> list[TensorSpec]:
         """Specs of the arguments that are graph inputs, in order."""
