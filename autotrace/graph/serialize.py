@@ -29,7 +29,7 @@ import numpy as np
 
 from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Graph, Node, Origin, Var
-from autotrace.signature import ID, TensorSpec, TreeDef, leaf_key
+from autotrace.signature import ID, TensorSpec, TreeDef
 
 FORMAT = "autotrace-function"
 VERSION = 1
