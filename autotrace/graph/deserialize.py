@@ -188,9 +188,7 @@ class _Decoder:
             _expect(callable(fn), f"{where}: no function {body!r}")
             return fn
         if tag == "call":
-            from autotrace.autodiff.graph_function import GraphFunction
-
-            return GraphFunction(self.graph(body))
+            return _saved_function(self.graph(body[0]), body[1])
         raise _Malformed(f"{where}: unknown value kind {tag!r}")
 
     def _param(self, p: dict) -> inspect.Parameter:
@@ -263,6 +261,15 @@ def _tree(x) -> TreeDef:
 def _plain_key(k):
     _expect(k is None or type(k) in (bool, int, str), f"unsupported dict key {k!r}")
     return k
+
+
+def _saved_function(graph: Graph, text: str):
+    """The function a `call` node runs: its graph, compiled; printed as it was saved."""
+    from autotrace.autodiff.graph_function import GraphFunction
+
+    _expect(isinstance(text, str), f"bad call description {text!r}")
+    cls = type("SavedFunction", (GraphFunction,), {"__repr__": lambda self: text})
+    return cls(graph)
 
 
 def _stub(name: str, signature: inspect.Signature):

@@ -241,7 +241,8 @@ class _Encoder:
         if _is_graph_function(x):
             if x.variables:
                 raise _Unsaveable("a function that captures Variables")
-            return {"call": self.graph(x.graph)}
+            # The repr is kept so that the loaded graph prints as the saved one did.
+            return {"call": [self.graph(x.graph), repr(x)]}
         raise _Unsaveable(_describe(x))
 
 
@@ -293,5 +294,5 @@ def _builtin(name: str):
 
 def _describe(x) -> str:
     if callable(x):
-        return f"the Python callable {getattr(x, '__qualname__', None) or x!r}"
+        return f"the Python callable {getattr(x, '__qualname__', None) or repr(x)}"
     return f"a {type(x).__name__} object ({x!r})"
