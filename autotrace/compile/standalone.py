@@ -27,7 +27,17 @@ import types
 import numpy as np
 
 from autotrace.errors import UnsupportedError
+from autotrace.graph.ir import Var
 
+_STATIC_TYPE = """
+
+class _StaticType:
+    \"\"\"The static type of a graph value (shape, dtype, weak), as helpers read it.\"\"\"
+
+    def __init__(self, shape, dtype, weak):
+        self.shape, self.dtype, self.weak = shape, dtype, weak
+
+"""
 _LITERALS = (bool, int, str, bytes, type(None))
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np"}
 
@@ -156,6 +166,14 @@ class _Module:
         if isinstance(obj, np.generic) and obj.dtype.kind not in "OV":
             data = obj.tobytes().hex()
             return f"np.frombuffer(bytes.fromhex({data!r}), dtype={obj.dtype.str!r})[0]"
+        if isinstance(obj, Var):  # helpers read a graph value's static type only
+            if "_StaticType" not in self.taken:
+                self.taken.add("_StaticType")
+                self.lines.append(_STATIC_TYPE)
+            return (f"_StaticType({obj.shape!r}, {self.name_of(obj.dtype, 'dtype')}, "
+                    f"{self.name_of(obj.weak, 'weak')})")
+        if isinstance(obj, BaseException) and getattr(builtins, kind.__name__, None) is kind:
+            return f"{kind.__name__}({', '.join(self.name_of(a, name) for a in obj.args)})"
         if _is_ours(obj) and isinstance(obj, (types.FunctionType, type)):
             self.code(obj, name)
             return None
@@ -205,12 +223,27 @@ def _definition_ast(obj):
                  and n.lineno == code.co_firstlineno
                  and [a.arg for a in n.args.posonlyargs + n.args.args + n.args.kwonlyargs]
                  == args]
+        if len(found) > 1:  # several on one line: the one that compiles to this code
+            found = [n for n in found if _same_code(n, code)]
         if len(found) != 1:
             raise UnsupportedError(f"cannot find the source of a lambda at "
                                    f"{code.co_filename}:{code.co_firstlineno}")
         return found[0]
     tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
     return tree.body[0]
+
+
+def _same_code(node: ast.Lambda, code) -> bool:
+    compiled = compile(ast.fix_missing_locations(ast.Expression(node)), code.co_filename,
+                       "eval")
+    inner = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
+    return _fingerprint(inner) == _fingerprint(code)
+
+
+def _fingerprint(code) -> tuple:
+    """What a lambda reads and holds (its bytecode varies with how its module compiled)."""
+    consts = tuple(c for c in code.co_consts if not isinstance(c, types.CodeType))
+    return code.co_names, code.co_varnames, consts
 
 
 def _strip_annotations(node) -> None:
