@@ -7,6 +7,9 @@ import re
 import numpy as np
 import pytest
 from corpus.check import assert_same
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
 from test_saveload_corpus import normalized_dot, round_trip
 
 import autotrace as at
@@ -307,3 +310,86 @@ def test_loaded_function_checks_its_signature(saved):
         loaded(np.ones(4), np.int64(2))
     with pytest.raises(TypeError, match=r"missing a required argument: 'n'|'n'"):
         loaded(np.ones(3))
+
+
+# -- signatures, round trips of the file itself, properties --------------------------------
+def test_signature_kinds_unknown_dims_and_nested_arguments(tmp_path):
+    def f(x, params, *rest, scale=2.0, **options):
+        y = x * params["w"] + params["b"][0] * scale
+        for r in rest:
+            y = y + r
+        return [y, options["k"]]
+
+    spec = at.TensorSpec((None, 2), np.float64)
+    params = {"w": np.ones(2), "b": (np.float32(0.5), 3)}
+    cf = at.trace(f).get_concrete_function(spec, params, np.ones(2), k=7)
+    loaded = round_trip(cf, tmp_path)
+    for n in (1, 4):
+        x = np.arange(2.0 * n).reshape(n, 2)
+        assert_same(loaded(x, params, np.ones(2), k=7), f(x, params, np.ones(2), k=7))
+        assert_same(loaded(x, params, np.ones(2), scale=2.0, k=7), cf(x, params, np.ones(2),
+                                                                          k=7))
+    with pytest.raises(TypeError, match=r"argument `options_k` is 8, but this concrete "
+                       r"function was traced with 7"):
+        loaded(np.ones((1, 2)), params, np.ones(2), k=8)
+
+
+def test_saving_a_loaded_function_writes_the_same_file(tmp_path):
+    x = np.array([0.3, -0.2, 0.9])
+    backward = at.trace(lambda x, n: at.grad(_loop_fn)(x, n)).get_concrete_function(
+        x, np.int64(3))
+    first = tmp_path / "first.json"
+    backward.save(first)
+    second = tmp_path / "second.json"
+    at.load(first).save(second)
+    assert second.read_text() == first.read_text()
+
+
+def test_gradient_function_of_a_python_float(tmp_path):
+    def f(x, s):
+        return (np.sin(x) * s * s).sum()
+
+    cf = at.grad(f, argnums=(0, 1)).get_concrete_function(np.ones(2), 1.5)
+    loaded = round_trip(cf, tmp_path)
+    for s in (0.5, -2.0):
+        gx, gs = loaded(np.array([0.1, 0.4]), s)
+        want = cf(np.array([0.1, 0.4]), s)
+        np.testing.assert_allclose(gx, want[0], rtol=1e-15)
+        assert type(gs) is type(want[1]) and gs == want[1]
+
+
+def test_run_time_error_points_at_the_users_line(tmp_path):
+    def f(x, k):
+        return x[k]
+
+    loaded = round_trip(at.trace(f).get_concrete_function(np.ones(3), np.int64(0)), tmp_path)
+    with pytest.raises(IndexError) as e:
+        loaded(np.ones(3), np.int64(5))
+    assert str(e.value) == ("index 5 is out of bounds for axis 0 with size 3\n  while "
+                            f'running the graph, in `getitem` from File "{__file__}", line '
+                            f"{f.__code__.co_firstlineno + 1}, in f: return x[k]")
+
+
+def test_loaded_picture_with_values_and_gradients(tmp_path):
+    x = np.array([0.3, -0.2, 0.9])
+    cf = at.trace(_loop_fn).get_concrete_function(x, np.int64(2))
+    loaded = round_trip(cf, tmp_path)
+    options = dict(values=True, gradients=True)
+    assert normalized_dot(loaded.to_dot(x, np.int64(2), **options)) == \
+        normalized_dot(cf.to_dot(x, np.int64(2), **options))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(DTYPES[:-2] + ["<m8[s]", "<M8[D]", "S3", "<U2"]).flatmap(
+    lambda d: arrays(np.dtype(d), array_shapes(min_dims=0, max_dims=3, max_side=3))))
+def test_any_constant_array_round_trips_bit_exact(const):
+    from autotrace.graph.deserialize import _Decoder
+    from autotrace.graph.serialize import _Encoder
+
+    data = _Encoder("f").value((const, const[()] if const.ndim == 0 else None), "a value")
+    got, scalar = _Decoder({"vars": [], "origins": [], "graphs": []}).value(
+        json.loads(json.dumps(data)), "a value")
+    assert got.dtype == const.dtype and got.shape == const.shape
+    assert got.tobytes() == const.tobytes() and got.flags.writeable
+    if const.ndim == 0:
+        assert type(scalar) is type(const[()]) and scalar.tobytes() == const[()].tobytes()
