@@ -87,6 +87,8 @@ class _Module:
         text = self.expression(obj)
         if text is not None:
             return text
+        if type(obj) in (tuple, slice):  # immutable: written in place
+            return self.value_text(obj, preferred)
         name = self._names.get(id(obj))
         if name is None:
             name = self.fresh(preferred if preferred.startswith("_") else "_" + preferred)

@@ -193,7 +193,8 @@ class _Decoder:
 
     def _param(self, p: dict) -> inspect.Parameter:
         kind = getattr(inspect.Parameter, p["kind"], None)
-        _expect(isinstance(kind, inspect._ParameterKind), f"bad parameter kind {p['kind']!r}")
+        _expect(isinstance(kind, type(inspect.Parameter.POSITIONAL_ONLY)),
+                f"bad parameter kind {p['kind']!r}")
         default = self.value(p["default"], f"default of {p['name']}") if "default" in p \
             else inspect.Parameter.empty
         return inspect.Parameter(p["name"], kind, default=default)
