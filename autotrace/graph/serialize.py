@@ -59,7 +59,9 @@ def to_text(data: dict) -> str:
     def rows(items, indent: str) -> str:
         return "[" + ",".join(f"\n{indent}{item}" for item in items) + "]"
 
-    one = json.dumps
+    def one(value) -> str:
+        return json.dumps(value, allow_nan=False)  # non-finite floats are tagged values
+
     lines = []
     for key, value in data.items():
         if key in ("signature", "template", "vars", "origins"):
