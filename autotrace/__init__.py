@@ -18,7 +18,7 @@ imported by name.
 __all__ = [
     # tracing
     "trace", "to_code", "TracedFunction", "ConcreteFunction", "TensorSpec",
-    "RetracingWarning",
+    "RetracingWarning", "load",
     # differentiation
     "grad", "value_and_grad", "jacobian", "hessian", "check_grads", "GradientTape",
     "stop_gradient", "custom_gradient", "jvp", "linearize", "jacfwd", "jacrev", "vmap",
@@ -59,6 +59,7 @@ from autotrace.errors import (
 from autotrace.function import (
     CacheEvictionWarning, ConcreteFunction, RetracingWarning, TracedFunction,
 )
+from autotrace.graph.deserialize import load
 from autotrace.graph.ir import Graph, Node, Var
 from autotrace.ops.elementwise import (  # noqa: F401
     abs, absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,

@@ -70,8 +70,20 @@ class ConcreteFunction(GraphFunction):
 
     @property
     def source(self) -> str:
-        """The generated Python source that a call runs."""
-        return self._call.source
+        """The generated Python a call runs, as a standalone module: the function and
+        what it reads (numpy callables, constants, autotrace's helpers inlined), importing
+        numpy only. `UnsupportedError` if the graph reads an object that has no source
+        text (a captured `Variable`, say)."""
+        from autotrace.compile.standalone import standalone_source
+
+        return standalone_source(self._call, self.graph.name)
+
+    def save(self, path) -> None:
+        """Write this function to `path` as versioned JSON text; `at.load(path)` reads it
+        back (docs/export.md, "Save and load")."""
+        from autotrace.graph.serialize import save
+
+        save(self, path)
 
     @property
     def input_specs(self) -> list[TensorSpec]:
