@@ -59,7 +59,7 @@ from autotrace.errors import (
 from autotrace.function import (
     CacheEvictionWarning, ConcreteFunction, RetracingWarning, TracedFunction,
 )
-from autotrace.graph.deserialize import load
+from autotrace.savefile.decode import load
 from autotrace.graph.ir import Graph, Node, Var
 from autotrace.ops.elementwise import (  # noqa: F401
     abs, absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
@@ -86,7 +86,7 @@ from autotrace.ops.tiling import atleast_1d, atleast_2d, atleast_3d, repeat, til
 from autotrace.signature import TensorSpec
 from autotrace.tensor import EagerTensor, Tensor, Variable
 
-__version__ = "0.1.0"
+from autotrace.version import __version__
 
 # Differentiation and explicit control flow (importing autodiff.control installs the VJPs
 # of cond, while_loop and call).

@@ -22,6 +22,7 @@ from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
 from autotrace.ops.control import call_concrete
 from autotrace.runtime.undefined import Undefined
+from autotrace.savefile.encode import save
 from autotrace.signature import (
     TensorSpec,
     describe_key,
@@ -81,7 +82,6 @@ class ConcreteFunction(GraphFunction):
     def save(self, path) -> None:
         """Write this function to `path` as versioned JSON text; `at.load(path)` reads it
         back (docs/export.md, "Save and load")."""
-        from autotrace.graph.serialize import save
 
         save(self, path)
 

@@ -383,8 +383,8 @@ def test_loaded_picture_with_values_and_gradients(tmp_path):
 @given(st.sampled_from(DTYPES[:-2] + ["<m8[s]", "<M8[D]", "S3", "<U2"]).flatmap(
     lambda d: arrays(np.dtype(d), array_shapes(min_dims=0, max_dims=3, max_side=3))))
 def test_any_constant_array_round_trips_bit_exact(const):
-    from autotrace.graph.deserialize import _Decoder
-    from autotrace.graph.serialize import _Encoder
+    from autotrace.savefile.decode import _Decoder
+    from autotrace.savefile.encode import _Encoder
 
     data = _Encoder("f").value((const, const[()] if const.ndim == 0 else None), "a value")
     got, scalar = _Decoder({"vars": [], "origins": [], "graphs": []}).value(

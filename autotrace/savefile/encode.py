@@ -27,9 +27,11 @@ import math
 
 import numpy as np
 
+from autotrace.autodiff.graph_function import GraphFunction
 from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Graph, Node, Origin, Var
-from autotrace.signature import ID, TensorSpec, TreeDef
+from autotrace.ops.effects import _SLOT
+from autotrace.signature import ID, TensorSpec, TreeDef, unflatten
 
 FORMAT = "autotrace-function"
 VERSION = 1
@@ -96,7 +98,6 @@ def dumps(cf) -> dict:
 
 
 def _result_structure(cf):
-    from autotrace.signature import unflatten
 
     return unflatten(cf._out_tree, cf._out_leaves)
 
@@ -279,13 +280,11 @@ def _function_name(fn) -> str | None:
 
 
 def _is_slot(x) -> bool:
-    from autotrace.ops.effects import _SLOT
 
     return x is _SLOT
 
 
 def _is_graph_function(x) -> bool:
-    from autotrace.autodiff.graph_function import GraphFunction
 
     return isinstance(x, GraphFunction)
 

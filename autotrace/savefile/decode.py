@@ -1,4 +1,4 @@
-"""Load a concrete function saved by `autotrace.graph.serialize` (docs/export.md).
+"""Load a concrete function saved by `autotrace.savefile.encode` (docs/export.md).
 
 Loading parses JSON and rebuilds `Var`s, `Node`s (ops looked up by registry name) and
 `Graph`s, then compiles the graph as a trace does; nothing in the file is run as Python.
@@ -16,9 +16,15 @@ import json
 
 import numpy as np
 
+from autotrace.autodiff.graph_function import GraphFunction
+from autotrace.concrete import ConcreteFunction
+from autotrace.function import TracedFunction
 from autotrace.graph.ir import Graph, Node, Origin, Var
-from autotrace.graph.serialize import _FUNCTION_MODULES, _PY_TYPES, _WEAK_TYPES, FORMAT, VERSION
+from autotrace.ops.effects import _SLOT
+from autotrace.ops.registry import OPS
+from autotrace.savefile.encode import _FUNCTION_MODULES, _PY_TYPES, _WEAK_TYPES, FORMAT, VERSION
 from autotrace.signature import LEAF, TensorSpec, TreeDef, leaf_key
+from autotrace.version import __version__
 
 
 class _Malformed(Exception):
@@ -45,8 +51,6 @@ def load(path):
         raise ValueError(f'{path}: not an autotrace save file (no "format": "{FORMAT}")')
     version = data.get("version")
     if version != VERSION:
-        from autotrace import __version__
-
         raise ValueError(f"{path}: saved in format version {version!r}, but autotrace "
                          f"{__version__} reads version {VERSION} only")
     try:
@@ -79,8 +83,6 @@ class _Decoder:
         self.graphs: dict[int, Graph] = {}
 
     def function(self):
-        from autotrace.concrete import ConcreteFunction
-        from autotrace.function import TracedFunction
 
         data = self.data
         name = data["name"]
@@ -124,7 +126,6 @@ class _Decoder:
         return g
 
     def node(self, n: dict, where: str) -> Node:
-        from autotrace.ops.registry import OPS
 
         op = OPS.get(n["op"])
         _expect(op is not None, f"{where}: unknown op {n['op']!r}")
@@ -174,7 +175,6 @@ class _Decoder:
         if tag == "type":
             return _type(body, where)
         if tag == "slot":
-            from autotrace.ops.effects import _SLOT
 
             return _SLOT
         if tag == "exception":
@@ -266,7 +266,6 @@ def _plain_key(k):
 
 def _saved_function(graph: Graph, text: str):
     """The function a `call` node runs: its graph, compiled; printed as it was saved."""
-    from autotrace.autodiff.graph_function import GraphFunction
 
     _expect(isinstance(text, str), f"bad call description {text!r}")
     cls = type("SavedFunction", (GraphFunction,), {"__repr__": lambda self: text})
