@@ -1,0 +1,306 @@
+"""ONNX export: each exported model passes `onnx.checker` and gives in onnxruntime what the
+plain Python function (the oracle) and the traced function give, on inputs that take
+different paths through one exported graph."""
+
+import numpy as np
+import pytest
+
+import autotrace as at
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-10}
+
+
+def session(model):
+    onnx.checker.check_model(model, full_check=True)
+    return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+
+
+def run(sess, *args):
+    """Run on the array arguments (Python values are baked into the model)."""
+    arrays = [a for a in args if isinstance(a, np.ndarray)]
+    feed = {i.name: a for i, a in zip(sess.get_inputs(), arrays)}
+    return sess.run(None, feed)
+
+
+def assert_matches(got, expected):
+    """One ONNX output against the oracle's leaf: dtype (a Python scalar is 0-d of numpy's
+    dtype for it), shape and values."""
+    want = np.asarray(expected)
+    assert got.dtype == want.dtype, f"dtype {got.dtype} != {want.dtype}"
+    assert got.shape == want.shape, f"shape {got.shape} != {want.shape}"
+    if want.dtype.kind == "f":
+        np.testing.assert_allclose(got, want, rtol=RTOL.get(want.dtype, 1e-3), atol=1e-12)
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
+def check(fn, example, inputs):
+    """Export `at.trace(fn)` traced on `example`, then compare on every input tuple with
+    the Python function and the traced one; returns the model."""
+    traced = at.trace(fn)
+    model = at.export_onnx(traced, *example)
+    sess = session(model)
+    for args in inputs:
+        expected = fn(*args)
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        outs = run(sess, *args)
+        assert len(outs) == len(expected)
+        for got, want, mine in zip(outs, expected, _as_tuple(traced(*args))):
+            assert_matches(got, want)
+            assert_matches(got, mine)
+    return model
+
+
+def _as_tuple(x):
+    return x if isinstance(x, tuple) else (x,)
+
+
+# -- the corpus ---------------------------------------------------------------------------
+def straight_line(a, b):
+    c = a * b + 1.5
+    return np.exp(-c) / (1 + np.abs(b)), c.astype(np.int32) % 3
+
+
+def tensor_if(x):
+    if x.sum() > 0:
+        y = x * 2
+    else:
+        y = -x + 1
+    return y
+
+
+def while_data_dependent(x):
+    steps = 0
+    while x.sum() < 100:
+        x = x * 2 + 1
+        steps += 1
+    return x, steps
+
+
+def for_over_tensor_bound(x, n):
+    total = np.zeros_like(x)
+    for i in range(n):
+        total = total + x * i
+    return total
+
+
+def reductions(x):
+    return (x.sum(axis=0), x.mean(axis=1, keepdims=True), x.max(), x.min(axis=0),
+            x.prod(axis=1), x.var(axis=0), x.std(), x.argmax(axis=1), x.argmin(),
+            (x > 0).any(axis=1), (x > -5).all())
+
+
+def mlp(w1, b1, w2, x):
+    h = np.tanh(x @ w1 + b1)
+    return (h @ w2).sum(axis=1)
+
+
+def mlp_loss(w1, b1, w2, x, y):
+    return ((mlp(w1, b1, w2, x) - y) ** 2).mean()
+
+
+def indexing(x, k):
+    return x[1:, ::-1], x[:, k], x[None, -1, 1:3], x[::2, 0], x[..., 1]
+
+
+def shapes(x):
+    y = x.reshape(2, -1).T
+    return np.concatenate([y, y * 2], axis=1), np.expand_dims(x, 0).squeeze(0), y.flatten()
+
+
+def elementwise(x, y):
+    return (np.sqrt(np.abs(x)), np.maximum(x, y), np.minimum(x, y), np.where(x > y, x, y),
+            np.floor(x), np.ceil(y), x // y, np.mod(x, y), np.clip(x, -1, 1), np.sin(x),
+            np.log(np.abs(y) + 1), np.round(x, 1),
+            x ** 2, np.sign(y), np.isnan(x), np.logical_and(x > 0, y > 0))
+
+
+def integer_ops(a, b):
+    return a // b, a % b, a * 3 - b, np.maximum(a, b), a.sum(), (a & b) ^ 5
+
+
+def einsum_matmul(a, b):
+    return np.einsum("ij,jk->ik", a, b), np.tensordot(a, b, axes=1), a @ b[:, 0]
+
+
+def weak_scalars(x, s):
+    return x * s + 1, s * 2.5
+
+
+RNG = np.random.default_rng(0)
+V3 = np.array([1.0, -2.0, 3.0])
+M34 = RNG.normal(size=(3, 4))
+
+
+def test_straight_line():
+    a = np.array([0.5, -1.0, 2.0], np.float32)
+    check(straight_line, (a, a), [(a, a * 2), (a - 1, a + 3)])
+
+
+def test_tensor_if_takes_both_branches_in_one_model():
+    check(tensor_if, (V3,), [(V3,), (-V3 * 3,), (np.zeros(3),)])
+
+
+def test_while_with_a_data_dependent_trip_count():
+    check(while_data_dependent, (V3,), [(V3,), (V3 * 10,), (V3 * 100,), (np.zeros(3),)])
+
+
+def test_for_over_a_tensor_bound():
+    check(for_over_tensor_bound, (V3, np.array(3)),
+          [(V3, np.array(0)), (V3, np.array(1)), (V3, np.array(5))])
+
+
+def test_reductions():
+    x = RNG.normal(size=(4, 3))
+    check(reductions, (x,), [(x,), (x * -3,), (x.astype(np.float64) + 10,)])
+    x32 = x.astype(np.float32)
+    check(reductions, (x32,), [(x32,), (x32 - 2,)])
+
+
+def test_matmul_mlp_and_its_gradient_serve_a_training_step():
+    w1, b1, w2 = RNG.normal(size=(3, 5)), RNG.normal(size=5), RNG.normal(size=(5, 2))
+    x, y = RNG.normal(size=(8, 3)), RNG.normal(size=8)
+    check(mlp, (w1, b1, w2, x), [(w1, b1, w2, x), (w1 * 2, b1, w2, x + 1)])
+    grad = at.grad(mlp_loss, argnums=(0, 1, 2))
+    spec = (w1, b1, w2, at.TensorSpec([None, 3]), at.TensorSpec([None]))
+    sess = session(at.export_onnx(grad, *spec))
+    for n in (8, 3):
+        args = (w1, b1, w2, x[:n], y[:n])
+        for k, (got, want) in enumerate(zip(run(sess, *args), grad(*args))):
+            assert_matches(got, want)
+            assert_matches(got, _numeric_grad(want, args, k))
+
+
+_GRAD = at.grad(mlp_loss, argnums=(0, 1, 2))
+
+
+def sgd_step(w1, b1, w2, x, y):
+    g1, gb, g2 = _GRAD(w1, b1, w2, x, y)
+    return w1 - 0.1 * g1, b1 - 0.1 * gb, w2 - 0.1 * g2
+
+
+def test_a_training_step_exports():
+    w1, b1, w2 = RNG.normal(size=(3, 5)), RNG.normal(size=5), RNG.normal(size=(5, 2))
+    x, y = RNG.normal(size=(8, 3)), RNG.normal(size=8)
+    spec = (w1, b1, w2, at.TensorSpec([None, 3]), at.TensorSpec([None]))
+    sess = session(at.export_onnx(at.trace(sgd_step), *spec))
+    for n in (8, 2):
+        args = (w1, b1, w2, x[:n], y[:n])
+        for got, want in zip(run(sess, *args), sgd_step(*args)):
+            assert_matches(got, want)
+
+
+def _numeric_grad(want, args, k, eps=1e-6):
+    """Central differences of `mlp_loss` w.r.t. argument `k` (the finite-difference oracle)."""
+    out = np.zeros_like(args[k])
+    for i in np.ndindex(out.shape):
+        plus, minus = [list(args), list(args)]
+        for sign, copy in ((1, plus), (-1, minus)):
+            copy[k] = args[k].copy()
+            copy[k][i] += sign * eps
+        out[i] = (mlp_loss(*plus) - mlp_loss(*minus)) / (2 * eps)
+    np.testing.assert_allclose(want, out, rtol=1e-5, atol=1e-8)
+    return want
+
+
+def test_indexing():
+    x = RNG.normal(size=(4, 5))
+    check(indexing, (x, np.array(2)), [(x, np.array(2)), (x * 2, np.array(-1))])
+
+
+def test_shapes_and_joins():
+    x = np.arange(6.0).reshape(3, 2)
+    check(shapes, (x,), [(x,), (x - 7,)])
+
+
+def test_elementwise_families():
+    x, y = RNG.normal(size=(5,)) * 3, RNG.normal(size=(5,)) * 3
+    check(elementwise, (x, y), [(x, y), (y, x)])
+
+
+def test_integer_arithmetic_follows_numpy_floor_semantics():
+    a, b = np.array([7, -7, 8, -9], np.int64), np.array([2, 2, -3, -4], np.int64)
+    check(integer_ops, (a, b), [(a, b), (b * 5, a)])
+    a32, b32 = a.astype(np.int32), b.astype(np.int32)
+    check(integer_ops, (a32, b32), [(a32, b32)])
+
+
+def test_einsum_tensordot_matmul():
+    a, b = RNG.normal(size=(3, 4)), RNG.normal(size=(4, 2))
+    check(einsum_matmul, (a, b), [(a, b), (a * 2, b - 1)])
+
+
+def test_python_scalar_arguments_are_baked_in_with_numpy_dtypes():
+    # As in the concrete function, a Python number is part of the signature: a constant
+    # that takes its partner's dtype (float32 here), or float64 on its own.
+    x = np.array([1.0, 2.0], np.float32)
+    model = at.export_onnx(at.trace(weak_scalars), x, 2.0)
+    assert [(i.name, i.type.tensor_type.elem_type) for i in model.graph.input] == [
+        ("x", onnx.TensorProto.FLOAT)]
+    y, s2 = run(session(model), x * 3)
+    assert_matches(y, weak_scalars(x * 3, 2.0)[0])
+    assert_matches(s2, np.float64(5.0))
+
+
+def test_none_dims_become_symbolic_dims():
+    model = at.export_onnx(at.trace(tensor_if), at.TensorSpec([None, 3]))
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param or d.dim_value for d in dims] == ["x_dim0", 3]
+    sess = session(model)
+    for n in (1, 4):
+        x = np.linspace(-2, 1, 3 * n).reshape(n, 3)
+        assert_matches(run(sess, x)[0], tensor_if(x))
+
+
+def test_user_names_are_the_value_names():
+    model = at.export_onnx(at.trace(while_data_dependent), V3)
+    assert [i.name for i in model.graph.input] == ["x"]
+    assert [o.name for o in model.graph.output] == ["x_1", "steps"]
+    values = {o for n in model.graph.node for o in n.output}
+    assert "x_1" in values and "steps" in values
+
+
+def test_concrete_functions_export_and_the_model_is_written(tmp_path):
+    cf = at.trace(mlp).get_concrete_function(M34, np.zeros(4), np.ones((4, 2)), M34.T[:2])
+    model = at.export_onnx(cf, path=tmp_path / "mlp.onnx")
+    loaded = onnx.load(str(tmp_path / "mlp.onnx"))
+    assert loaded.graph.SerializeToString() == model.graph.SerializeToString()
+    args = (M34, np.zeros(4), np.ones((4, 2)), M34.T[:2])
+    assert_matches(run(session(loaded), *args)[0], mlp(*args))
+
+
+def test_captured_variables_become_initializers():
+    v = at.Variable(np.array([1.0, 2.0]))
+
+    @at.trace
+    def scale(x):
+        return x * v
+
+    model = at.export_onnx(scale, np.ones(2))
+    assert [i.name for i in model.graph.initializer] == ["v"]
+    assert_matches(run(session(model), np.array([3.0, 4.0]))[0], np.array([3.0, 8.0]))
+
+
+def unsupported_ops(x):
+    y = np.arctan2(x, 2.0)
+    print(y)
+    return np.left_shift(x.astype(np.int64), 1), y
+
+
+def test_ops_without_an_onnx_form_are_named_with_the_first_users_line():
+    with pytest.raises(at.UnsupportedError) as info:
+        at.export_onnx(at.trace(unsupported_ops), V3)
+    line = unsupported_ops.__code__.co_firstlineno + 1
+    assert str(info.value) == (
+        "cannot export `unsupported_ops` to ONNX: no ONNX form for the ops arctan2, print, "
+        f'lshift (first at File "{__file__}", line {line}, in unsupported_ops\n'
+        "    y = np.arctan2(x, 2.0))")
+
+
+def test_dtypes_without_an_onnx_form_are_refused():
+    with pytest.raises(at.UnsupportedError, match=r"cannot export `add` to ONNX: no ONNX "
+                                                  r"form on bool, bool values at File"):
+        at.export_onnx(at.trace(lambda p: p + p), np.array([True]))
