@@ -21,8 +21,10 @@ _INT64_MIN, _INT64_MAX = np.iinfo(np.int64).min, np.iinfo(np.int64).max
 def _loop_dtypes(node) -> tuple[list, list]:
     """(input dtypes, output dtypes) numpy's ufunc loop uses for this node."""
     ufunc = node.op.impl
-    args = tuple(aval_of(x).ufunc_arg for x in node.inputs) + (None,) * ufunc.nout
-    dtypes = ufunc.resolve_dtypes(args)
+    args = tuple(aval_of(x).ufunc_arg for x in node.inputs)
+    if all(isinstance(a, type) for a in args):  # Python numbers only: Python's arithmetic
+        args = tuple(np.dtype(a) for a in args)
+    dtypes = ufunc.resolve_dtypes(args + (None,) * ufunc.nout)
     return list(dtypes[:ufunc.nin]), list(dtypes[ufunc.nin:])
 
 
