@@ -304,3 +304,45 @@ def test_dtypes_without_an_onnx_form_are_refused():
     with pytest.raises(at.UnsupportedError, match=r"cannot export `add` to ONNX: no ONNX "
                                                   r"form on bool, bool values at File"):
         at.export_onnx(at.trace(lambda p: p + p), np.array([True]))
+
+
+# -- the op oracle: numpy's values on awkward inputs (NaN, inf, signs, zeros) --------------
+UNARY = ["negative", "positive", "absolute", "sign", "exp", "log", "sqrt", "square",
+         "reciprocal", "exp2", "log2", "log10", "cbrt", "sin", "cos", "tan", "arcsin",
+         "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "floor",
+         "ceil", "rint", "trunc", "isnan", "isinf", "isfinite", "logical_not"]
+BINARY = ["add", "subtract", "multiply", "true_divide", "floor_divide", "remainder", "power",
+          "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater",
+          "greater_equal", "logical_and", "logical_or", "logical_xor"]
+REDUCE = ["sum", "mean", "prod", "max", "min", "any", "all", "var", "std", "argmax", "argmin",
+          "cumsum"]
+# onnxruntime's CPU provider has only float32 kernels for these: it refuses to load them.
+NO_F64_KERNEL = {"tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh",
+                 "arctanh"}
+AWKWARD = np.array([-2.5, -1.0, -0.5, 0.0, 0.3, 0.5, 1.0, 1.5, 2.5, 7.0, np.nan, np.inf,
+                    -np.inf])
+OTHER = np.array([1.5, -1.0, 2.0, 3.0, -0.3, 0.5, -4.0, 1.5, 0.0, -7.0, 1.0, 2.0, np.nan])
+
+
+def _op_cases():
+    for name in UNARY + REDUCE:
+        yield name, getattr(np, name), (AWKWARD,)
+    for name in BINARY:
+        yield name, getattr(np, name), (AWKWARD, OTHER)
+    for name in REDUCE:
+        f = getattr(np, name)
+        yield name + "_rows", lambda x, f=f: f(x[:12].reshape(3, 4), axis=1), (AWKWARD,)
+        yield name + "_finite", lambda x, f=f: f(x[:10]), (AWKWARD,)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, fn, args", list(_op_cases()), ids=[c[0] for c in _op_cases()])
+def test_op_matches_numpy_on_awkward_values(name, fn, args, dtype):
+    args = tuple(a.astype(dtype) for a in args)
+    model = at.export_onnx(at.trace(fn, autograph=False), *args)
+    if dtype == np.float64 and name in NO_F64_KERNEL:
+        with pytest.raises(Exception, match="NOT_IMPLEMENTED"):
+            session(model)
+        return
+    with np.errstate(all="ignore"):
+        assert_matches(run(session(model), *args)[0], fn(*args))

@@ -73,9 +73,20 @@ def _mod(t, dtype, a, b):
 
 
 def _floordiv(t, dtype, a, b):
-    if dtype.kind == "f":
-        return t.op("Floor", [t.op("Div", [a, b])])
-    return t.op("Div", [t.op("Sub", [a, t.op("Mod", [a, b], fmod=0)]), b])
+    """numpy's floor division: exact for ints; for floats its `divmod` (fmod, adjusted),
+    so `inf // 2` is NaN and `x // 0` is `x / 0` as in numpy."""
+    if dtype.kind != "f":
+        return t.op("Div", [t.op("Sub", [a, t.op("Mod", [a, b], fmod=0)]), b])
+    zero, one = _const(t, dtype, 0), _const(t, dtype, 1)
+    r = t.op("Mod", [a, b], fmod=1)
+    div = t.op("Div", [t.op("Sub", [a, r]), b])
+    fix = t.op("And", [t.op("Not", [t.op("Equal", [r, zero])]),
+                       t.op("Xor", [t.op("Less", [r, zero]), t.op("Less", [b, zero])])])
+    div = t.op("Where", [fix, t.op("Sub", [div, one]), div])
+    low = t.op("Floor", [div])
+    up = t.op("Greater", [t.op("Sub", [div, low]), _const(t, dtype, 0.5)])
+    out = t.op("Where", [up, t.op("Add", [low, one]), low])
+    return t.op("Where", [t.op("Equal", [b, zero]), t.op("Div", [a, b]), out])
 
 
 def _log_base(base: float):
@@ -96,14 +107,28 @@ def _axes_of(node, t):
 
 
 def reduction(op_type: str):
-    """sum/prod/mean/max/min: computed in the result dtype, as numpy does."""
+    """sum/prod/mean/max/min: computed in the result dtype, as numpy does; max/min of
+    floats are NaN where a NaN was reduced (onnxruntime skips NaNs)."""
     def convert(t, node):
-        x = t.value(node.inputs[0], node.outputs[0].dtype)
+        dtype = node.outputs[0].dtype
+        x = t.value(node.inputs[0], dtype)
         if not node.params["axis"]:
             return [t.op("Identity", [x])]
-        return [t.op(op_type, [x, _axes_of(node, t)], keepdims=int(node.params["keepdims"]))]
+        keep = int(node.params["keepdims"])
+        out = t.op(op_type, [x, _axes_of(node, t)], keepdims=keep)
+        if op_type not in ("ReduceMax", "ReduceMin") or dtype.kind != "f":
+            return [out]
+        nan = _const(t, dtype, np.nan)
+        return [t.op("Where", [_has_nan(t, node, x, keep), nan, out])]
 
     return convert
+
+
+def _has_nan(t, node, x, keepdims: int) -> str:
+    """Whether a NaN is among the values each output element reduces."""
+    flags = t.cast(t.op("IsNaN", [x]), bool, np.int32)
+    count = t.op("ReduceMax", [flags, _axes_of(node, t)], keepdims=keepdims)
+    return t.cast(count, np.int32, bool)
 
 
 def _any_all(want_all: bool):
@@ -137,12 +162,24 @@ def _variance(take_root: bool):
 
 
 def _arg_extremum(op_type: str):
+    """argmax/argmin; over floats the first NaN wins, as in numpy."""
     def convert(t, node):
         x, axis, keep = t.value(node.inputs[0]), node.params["axis"], node.params["keepdims"]
+        values = [x]
+        if node.inputs[0].dtype.kind == "f":
+            values.append(t.cast(t.op("IsNaN", [x]), bool, np.int32))
         if axis is None:
-            flat = t.op(op_type, [t.op("Reshape", [x, t.ints([-1])])], axis=0, keepdims=0)
-            return [t.op("Reshape", [flat, t.ints(node.outputs[0].shape)])]
-        return [t.op(op_type, [x], axis=axis, keepdims=int(keep))]
+            values = [t.op("Reshape", [v, t.ints([-1])]) for v in values]
+        found = [t.op(op_type if k == 0 else "ArgMax", [v], axis=axis or 0,
+                      keepdims=int(keep and axis is not None)) for k, v in enumerate(values)]
+        if len(found) == 2:
+            flag = t.op(
+                "ReduceMax", [values[1], t.ints([axis or 0])],
+                keepdims=int(keep and axis is not None))
+            found = [t.op("Where", [t.cast(flag, np.int32, bool), found[1], found[0]])]
+        if axis is None:
+            return [t.op("Reshape", [found[0], t.ints(node.outputs[0].shape)])]
+        return found
 
     return convert
 
@@ -426,8 +463,6 @@ CONVERTERS = {
     "neg": ufunc("Neg"), "pos": _identity, "abs": ufunc("Abs"), "sign": ufunc("Sign"),
     "square": ufunc(lambda t, d, a: t.op("Mul", [a, a])),
     "reciprocal": ufunc("Reciprocal", "f"),
-    "hypot": ufunc(lambda t, d, a, b: t.op("Sqrt", [t.op("Add", [t.op("Mul", [a, a]),
-                                                                  t.op("Mul", [b, b])])]), "f"),
     # elementwise: transcendental and rounding (floats)
     "exp": ufunc("Exp", "f"), "log": ufunc("Log", "f"), "sqrt": ufunc("Sqrt", "f"),
     "exp2": ufunc(lambda t, d, a: t.op("Pow", [_const(t, d, 2), a]), "f"),
