@@ -4,18 +4,16 @@ An op missing from the table has no ONNX form (`export_onnx` names them all). In
 cast to the dtypes numpy computes in (`ufunc.resolve_dtypes`, so a weak Python scalar
 takes its partner's dtype) and results to the node's dtype. Composite forms follow numpy's
 definitions (floor `mod` takes the divisor's sign, `maximum` propagates NaN, `any` of
-nothing is False). Control flow: `cond` -> `If`, `while_loop` -> `Loop`, `call` inlined.
+nothing is False). Shapes, indexing and control flow live in `onnx_structure`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from autotrace.export import onnx_structure as st
 from autotrace.export.onnx import unsupported
-from autotrace.ops.index import _expanded
 from autotrace.ops.registry import aval_of
-
-_INT64_MIN, _INT64_MAX = np.iinfo(np.int64).min, np.iinfo(np.int64).max
 
 
 def _loop_dtypes(node) -> tuple[list, list]:
@@ -184,161 +182,6 @@ def _arg_extremum(op_type: str):
     return convert
 
 
-# -- shapes -----------------------------------------------------------------------------
-def _shape_vector(t, parts) -> str:
-    """A 1-d int64 tensor from ints and 0-d traced values."""
-    if all(isinstance(p, (int, np.integer)) for p in parts):
-        return t.ints(parts)
-    pieces = [t.ints([p]) if isinstance(p, (int, np.integer)) else
-              t.op("Reshape", [t.value(p, np.int64), t.ints([1])]) for p in parts]
-    return t.op("Concat", pieces, axis=0)
-
-
-def _reshape(t, node):
-    dims = iter(node.inputs[1:])
-    parts = [d if isinstance(d, int) else next(dims) for d in node.params["shape"]]
-    return [t.op("Reshape", [t.value(node.inputs[0]), _shape_vector(t, parts)], allowzero=1)]
-
-
-def _unbroadcast(t, node):
-    """Sum `g` down to `like`'s shape. An axis whose `like` dim is unknown is summed when
-    that dim is 1 at run time (the reduction's axes are then computed by the model)."""
-    g, like = node.inputs
-    lead = len(g.shape) - len(like.shape)
-    axes, maybe = list(range(lead)), []
-    for i, d in enumerate(like.shape):
-        if d == 1 and g.shape[lead + i] != 1:
-            axes.append(lead + i)
-        elif d is None and g.shape[lead + i] != 1:
-            maybe.append(i)
-    x, shape = t.value(g), t.op("Shape", [t.value(like)])
-    if maybe:
-        ones = [t.op("Equal", [t.op("Gather", [shape, t.ints([i])], axis=0), t.ints([1])])
-                for i in maybe]
-        keep = t.op("Concat", [t.constant(np.ones(len(axes), bool)), *ones], axis=0)
-        chosen = t.op("Compress", [t.ints(axes + [lead + i for i in maybe]), keep], axis=0)
-        x = t.op("ReduceSum", [x, chosen], keepdims=1, noop_with_empty_axes=1)
-    elif axes:
-        x = t.op("ReduceSum", [x, t.ints(axes)], keepdims=1)
-    return [t.op("Reshape", [x, shape])]
-
-
-def _identity(t, node):
-    return [t.op("Identity", [t.value(node.inputs[0], node.outputs[0].dtype)])]
-
-
-def _axes_op(op_type: str):
-    """expand_dims / squeeze (no axes: the value itself)."""
-    def convert(t, node):
-        x, axes = t.value(node.inputs[0]), node.params["axis"]
-        return [t.op(op_type, [x, t.ints(axes)]) if axes else t.op("Identity", [x])]
-
-    return convert
-
-
-def _flip(t, node):
-    x, axes = t.value(node.inputs[0]), node.params["axis"]
-    if not axes:
-        return [t.op("Identity", [x])]
-    k = len(axes)
-    return [t.op("Slice", [x, t.ints([-1] * k), t.ints([_INT64_MIN] * k), t.ints(axes),
-                           t.ints([-1] * k)])]
-
-
-def _dim(t, node):
-    axis = node.params["axis"]
-    x = t.value(node.inputs[0])
-    return [t.op("Squeeze", [t.op("Shape", [x], start=axis, end=axis + 1), t.ints([0])])]
-
-
-def _split(t, node):
-    x, axis = t.value(node.inputs[0]), node.params["axis"]
-    bounds = [0, *node.params["indices"], _INT64_MAX]
-    return [t.op("Slice", [x, t.ints([lo]), t.ints([hi]), t.ints([axis])])
-            for lo, hi in zip(bounds[:-1], bounds[1:])]
-
-
-def _take_range(t, node):
-    x, start, stop = node.inputs
-    bounds = [_shape_vector(t, [b]) for b in (start, stop)]
-    return [t.op("Slice", [t.value(x), *bounds, t.ints([node.params["axis"]])])]
-
-
-def _tile(t, node):
-    x, reps = node.inputs[0], tuple(node.params["reps"])
-    name, ndim = t.value(x), len(x.shape)
-    if len(reps) > ndim:
-        name = t.op("Unsqueeze", [name, t.ints(range(len(reps) - ndim))])
-    reps = (1,) * (ndim - len(reps)) + reps
-    return [t.op("Tile", [name, t.ints(reps)])]
-
-
-def _cumsum(t, node):
-    x, axis = t.value(node.inputs[0], node.outputs[0].dtype), node.params["axis"]
-    if axis is None:
-        x, axis = t.op("Reshape", [x, t.ints([-1])]), 0
-    return [t.op("CumSum", [x, t.constant(np.asarray(axis, np.int64))])]
-
-
-# -- indexing ---------------------------------------------------------------------------
-def _getitem(t, node):
-    x, extra = node.inputs[0], node.inputs[1:]
-    index, kinds = _expanded(node.params["index"], [aval_of(e) for e in extra], len(x.shape))
-    name = t.value(x)
-    if "array" in kinds or "mask" in kinds:
-        return [_advanced(t, node, name, index, kinds, extra)]
-    starts, ends, steps, axes, ints, news, axis, pos = [], [], [], [], [], [], 0, 0
-    for item, kind in zip(index, kinds):
-        if kind == "new":
-            news.append(pos)
-            pos += 1
-            continue
-        if kind == "slice" and item != slice(None):
-            step = _bound(item.step, extra, 1)
-            backward = isinstance(step, int) and step < 0
-            if not isinstance(step, int):
-                raise unsupported(node, "a slice step known only at run time")
-            starts.append(_bound(item.start, extra, _INT64_MAX if backward else 0))
-            ends.append(_bound(item.stop, extra, _INT64_MIN if backward else _INT64_MAX))
-            steps.append(step)
-            axes.append(axis)
-        elif kind == "int":
-            ints.append((axis, _bound(item, extra, None)))
-        pos += kind == "slice"
-        axis += 1
-    if axes:
-        name = t.op("Slice", [name, _shape_vector(t, starts), _shape_vector(t, ends),
-                              t.ints(axes), t.ints(steps)])
-    for ax, i in reversed(ints):
-        at = t.constant(np.asarray(i, np.int64)) if isinstance(i, int) else t.value(i, np.int64)
-        name = t.op("Gather", [name, at], axis=ax)
-    if news:
-        name = t.op("Unsqueeze", [name, t.ints(news)])
-    return [name if axes or ints or news else t.op("Identity", [name])]
-
-
-def _bound(part, extra, default):
-    if part is None:
-        return default
-    return extra[part[1]] if isinstance(part, tuple) else part
-
-
-def _advanced(t, node, name, index, kinds, extra):
-    """One integer array (a Gather) or one 1-d mask (a Compress); the rest full slices."""
-    others = [i for i, k in zip(index, kinds) if k not in ("array", "mask")]
-    if len(others) != len(index) - 1 or any(i != slice(None) for i in others):
-        raise unsupported(node, "advanced indexing beyond one index array or 1-d mask "
-                                "with full slices")
-    axis = [k in ("array", "mask") for k in kinds].index(True)
-    item, kind = index[axis], kinds[axis]
-    key = extra[item[1]]
-    if kind == "array":
-        return t.op("Gather", [name, t.value(key, np.int64)], axis=axis)
-    if len(aval_of(key).shape) != 1:
-        raise unsupported(node, "a boolean mask of more than one dimension")
-    return t.op("Compress", [name, t.value(key, bool)], axis=axis)
-
-
 # -- linear algebra, creation, joins ------------------------------------------------------
 def _cast_all(op_type: str, **fixed):
     """Inputs cast to the result dtype, then one ONNX op (params passed as attributes)."""
@@ -402,65 +245,12 @@ def _eye(t, node):
     return [t.constant(node.op.impl(*node.inputs, **node.params))]
 
 
-# -- control flow ---------------------------------------------------------------------------
-def _cond(t, node):
-    if not node.outputs:
-        return []
-    pred = _truth(t, t.value(node.inputs[0]), node.inputs[0])
-    branches = {}
-    for key, attr in (("then", "then_branch"), ("orelse", "else_branch")):
-        branch = node.params[key]
-        for inner, outer in zip(branch.inputs, node.inputs[1:]):
-            t.bind(inner, t.value(outer))
-        branches[attr] = t.subgraph(f"{key}", branch, [], branch.outputs, node.outputs)
-    outs = t.op("If", [pred], n_out=len(node.outputs), **branches)
-    return outs if len(node.outputs) != 1 else [outs]
-
-
-def _while(t, node):
-    cond, body = node.params["cond"], node.params["body"]
-    n = len(node.outputs)
-    init = [t.value(x, v.dtype) for x, v in zip(node.inputs[:n], node.outputs)]
-    captured = [t.value(x) for x in node.inputs[n:]]
-    (test,) = t.run_inline(cond, init + captured)
-    start = _truth(t, test, cond.outputs[0])
-    state = [t.value_info(t.fresh(v.name or "state"), v) for v in node.outputs]
-    names = [s.name for s in state]
-    t._scopes.append([])
-    t.run_inline(body, names + captured)
-    after_vars = [t.value(o, v.dtype) for o, v in zip(body.outputs, node.outputs)]
-    (again,) = t.run_inline(cond, after_vars + captured)
-    loop_test = t.op("Identity", [_truth(t, again, cond.outputs[0])])
-    outs = [t.op("Identity", [a]) for a in after_vars]
-    nodes = t._scopes.pop()
-    ints = t.helper.make_tensor_value_info(t.fresh("trip"), t.elem_type(np.int64), [])
-    flag = t.helper.make_tensor_value_info(t.fresh("cond_in"), t.elem_type(bool), [])
-    out_infos = [t.helper.make_tensor_value_info(loop_test, t.elem_type(bool), [])] + [
-        t.value_info(o, v) for o, v in zip(outs, node.outputs)]
-    graph = t.helper.make_graph(nodes, t.fresh("body"), [ints, flag, *state], out_infos)
-    results = t.op("Loop", ["", start, *init], n_out=n, body=graph)
-    return results if n != 1 else [results]
-
-
-def _truth(t, name, x) -> str:
-    """A 0-d bool from a loop test (a bool constant or a size-1 value)."""
-    if not hasattr(x, "shape"):
-        return t.cast(name, np.asarray(x).dtype, bool)
-    out = t.cast(name, x.dtype, bool)
-    return t.op("Reshape", [out, t.ints([])]) if x.shape else out
-
-
-def _call(t, node):
-    fn = node.params["fn"]
-    return t.run_inline(fn.graph, [t.value(x) for x in node.inputs])
-
-
 CONVERTERS = {
     # elementwise: arithmetic
     "add": ufunc("Add"), "sub": ufunc("Sub"), "mul": ufunc("Mul"), "div": ufunc("Div"),
     "floordiv": ufunc(_floordiv), "mod": ufunc(_mod), "pow": ufunc("Pow"),
     "maximum": ufunc(_nan_safe("Max")), "minimum": ufunc(_nan_safe("Min")),
-    "neg": ufunc("Neg"), "pos": _identity, "abs": ufunc("Abs"), "sign": ufunc("Sign"),
+    "neg": ufunc("Neg"), "pos": st.identity, "abs": ufunc("Abs"), "sign": ufunc("Sign"),
     "square": ufunc(lambda t, d, a: t.op("Mul", [a, a])),
     "reciprocal": ufunc("Reciprocal", "f"),
     # elementwise: transcendental and rounding (floats)
@@ -495,30 +285,30 @@ CONVERTERS = {
     "min": reduction("ReduceMin"), "any": _any_all(False), "all": _any_all(True),
     "var": _variance(False), "std": _variance(True),
     "argmax": _arg_extremum("ArgMax"), "argmin": _arg_extremum("ArgMin"),
-    "cumsum": _cumsum,
+    "cumsum": st.cumsum,
     # shapes and casts
-    "reshape": _reshape,
+    "reshape": st.reshape,
     "reshape_like": lambda t, n: [t.op("Reshape", [t.value(n.inputs[0]),
                                                    t.op("Shape", [t.value(n.inputs[1])])])],
     "transpose": lambda t, n: [t.op("Transpose", [t.value(n.inputs[0])],
                                     perm=list(n.params["axes"]))],
-    "expand_dims": _axes_op("Unsqueeze"), "squeeze": _axes_op("Squeeze"),
+    "expand_dims": st.axes_op("Unsqueeze"), "squeeze": st.axes_op("Squeeze"),
     "broadcast_to": lambda t, n: [t.op("Expand", [t.value(n.inputs[0]),
                                                   t.ints(n.params["shape"])])],
     "broadcast_like": lambda t, n: [t.op("Expand", [t.value(n.inputs[0]),
                                                     t.op("Shape", [t.value(n.inputs[1])])])],
-    "unbroadcast": _unbroadcast,
-    "cast": _identity, "copy": _identity, "python_scalar": _identity, "conj": _identity,
-    "stop_gradient": _identity, "flip": _flip, "tile": _tile,
-    "dim": _dim, "size": lambda t, n: [t.op("Size", [t.value(n.inputs[0])])],
+    "unbroadcast": st.unbroadcast,
+    "cast": st.identity, "copy": st.identity, "python_scalar": st.identity, "conj": st.identity,
+    "stop_gradient": st.identity, "flip": st.flip, "tile": st.tile,
+    "dim": st.dim, "size": lambda t, n: [t.op("Size", [t.value(n.inputs[0])])],
     # indexing, joins
-    "getitem": _getitem, "take_range": _take_range,
-    "concatenate": _cast_all("Concat", axis="axis"), "split": _split,
+    "getitem": st.getitem, "take_range": st.take_range,
+    "concatenate": _cast_all("Concat", axis="axis"), "split": st.split,
     # linear algebra
     "matmul": _cast_all("MatMul"), "einsum": _cast_all("Einsum", equation="subscripts"),
     "tensordot": _tensordot,
     # creation
     "full_like": _full_like, "arange": _arange, "eye": _eye,
     # control flow
-    "cond": _cond, "while_loop": _while, "call": _call,
+    "cond": st.cond, "while_loop": st.while_loop, "call": st.call,
 }  # fmt: skip
