@@ -211,6 +211,26 @@ def test_indexing():
     check(indexing, (x, np.array(2)), [(x, np.array(2)), (x * 2, np.array(-1))])
 
 
+def indexed_loss(x, idx, k):
+    return (x[1:, ::-1] ** 2).sum() + x[:, k].sum() * 3 + x[idx].sum() + x[None, -1].sum()
+
+
+def test_gradients_of_indexing_scatter_and_add_up_repeated_indices():
+    grad = at.grad(indexed_loss)
+    x, idx = RNG.normal(size=(4, 3)), np.array([0, 2, 2, -1])
+    sess = session(at.export_onnx(grad, at.TensorSpec([None, 3]), idx, np.array(1)))
+    for args in ((x, idx, np.array(1)), (x[:3] * 2, np.array([1, 1, 1, 0]), np.array(-1))):
+        got = run(sess, *args)[0]
+        assert_matches(got, grad(*args))
+        want = np.zeros_like(args[0])
+        for i in np.ndindex(want.shape):
+            e = np.zeros_like(args[0])
+            e[i] = 1e-6
+            want[i] = (indexed_loss(args[0] + e, *args[1:]) -
+                       indexed_loss(args[0] - e, *args[1:])) / 2e-6
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+
+
 def test_shapes_and_joins():
     x = np.arange(6.0).reshape(3, 2)
     check(shapes, (x,), [(x,), (x - 7,)])

@@ -302,7 +302,7 @@ CONVERTERS = {
     "stop_gradient": st.identity, "flip": st.flip, "tile": st.tile,
     "dim": st.dim, "size": lambda t, n: [t.op("Size", [t.value(n.inputs[0])])],
     # indexing, joins
-    "getitem": st.getitem, "take_range": st.take_range,
+    "getitem": st.getitem, "scatter_add": st.scatter_add, "take_range": st.take_range,
     "concatenate": _cast_all("Concat", axis="axis"), "split": st.split,
     # linear algebra
     "matmul": _cast_all("MatMul"), "einsum": _cast_all("Einsum", equation="subscripts"),

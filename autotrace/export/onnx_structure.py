@@ -110,11 +110,30 @@ def cumsum(t, node):
 
 # -- indexing ---------------------------------------------------------------------------
 def getitem(t, node):
-    x, extra = node.inputs[0], node.inputs[1:]
-    index, kinds = _expanded(node.params["index"], [aval_of(e) for e in extra], len(x.shape))
-    name = t.value(x)
+    x = node.inputs[0]
+    return [_select(t, node, t.value(x), len(x.shape), node.inputs[1:])]
+
+
+def scatter_add(t, node):
+    """zeros like `x` with `g` added at `x[index]` (repeated indices add up): the positions
+    `x[index]` selects from an iota shaped like `x` are where a ScatterElements adds `g`."""
+    g, x, extra = node.inputs[0], node.inputs[1], node.inputs[2:]
+    dtype = node.outputs[0].dtype
+    shape, size = t.op("Shape", [t.value(x)]), t.op("Size", [t.value(x)])
+    zero, one = (t.constant(np.asarray(v, np.int64)) for v in (0, 1))
+    iota = t.op("Reshape", [t.op("Range", [zero, size, one]), shape])
+    picked = t.op("Reshape", [_select(t, node, iota, len(x.shape), extra), t.ints([-1])])
+    flat = t.op("Expand", [t.constant(np.zeros((), dtype)), t.op("Reshape", [size, t.ints([1])])])
+    updates = t.op("Reshape", [t.value(g, dtype), t.ints([-1])])
+    out = t.op("ScatterElements", [flat, picked, updates], axis=0, reduction="add")
+    return [t.op("Reshape", [out, shape])]
+
+
+def _select(t, node, name: str, ndim: int, extra) -> str:
+    """`name[index]` for the node's `index` param (and its extra inputs `extra`)."""
+    index, kinds = _expanded(node.params["index"], [aval_of(e) for e in extra], ndim)
     if "array" in kinds or "mask" in kinds:
-        return [_advanced(t, node, name, index, kinds, extra)]
+        return _advanced(t, node, name, index, kinds, extra)
     starts, ends, steps, axes, ints, news, axis, pos = [], [], [], [], [], [], 0, 0
     for item, kind in zip(index, kinds):
         if kind == "new":
@@ -142,7 +161,7 @@ def getitem(t, node):
         name = t.op("Gather", [name, at], axis=ax)
     if news:
         name = t.op("Unsqueeze", [name, t.ints(news)])
-    return [name if axes or ints or news else t.op("Identity", [name])]
+    return name if axes or ints or news else t.op("Identity", [name])
 
 
 def _bound(part, extra, default):
