@@ -231,6 +231,43 @@ def test_gradients_of_indexing_scatter_and_add_up_repeated_indices():
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
 
 
+def grow_until(x):
+    while x.sum() < 10:
+        x = np.concatenate([x * 1.5 + np.sin(x), x[:1]])
+    return (x ** 2).sum()
+
+
+def rows_loss(x, w):
+    s = 0.0
+    for row in x:
+        s = s + np.tanh(row @ w).sum()
+    return s
+
+
+@pytest.mark.parametrize("fn, example, inputs", [
+    (grow_until, (np.array([0.5, 1.0]),),
+     [(np.array([0.5, 1.0]),), (np.array([3.0, 4.0]),), (np.array([6.0, 5.0]),)]),
+    (rows_loss, (M34, M34.T[:, :2]), [(M34, M34.T[:, :2]), (M34[:1] * 2, M34.T[:, :2])]),
+], ids=["while_changing_shape", "for_over_rows"])
+def test_gradients_through_loops_with_data_dependent_trip_counts(fn, example, inputs):
+    grad = at.grad(fn, argnums=tuple(range(len(example))))
+    spec = [at.TensorSpec([None, *a.shape[1:]]) if a.ndim == 2 else at.TensorSpec([None])
+            for a in example]
+    sess = session(at.export_onnx(grad, *spec[:1], *example[1:]))
+    for args in inputs:
+        got = run(sess, *args)
+        for k, (g, want) in enumerate(zip(got, grad(*args))):
+            assert_matches(g, want)
+            numeric = np.zeros_like(args[k])
+            for i in np.ndindex(numeric.shape):
+                e = [np.zeros_like(a) for a in args]
+                e[k][i] = 1e-6
+                plus = fn(*(a + d for a, d in zip(args, e)))
+                minus = fn(*(a - d for a, d in zip(args, e)))
+                numeric[i] = (plus - minus) / 2e-6
+            np.testing.assert_allclose(g, numeric, rtol=1e-5, atol=1e-7)
+
+
 def test_shapes_and_joins():
     x = np.arange(6.0).reshape(3, 2)
     check(shapes, (x,), [(x,), (x - 7,)])

@@ -303,6 +303,7 @@ CONVERTERS = {
     "dim": st.dim, "size": lambda t, n: [t.op("Size", [t.value(n.inputs[0])])],
     # indexing, joins
     "getitem": st.getitem, "scatter_add": st.scatter_add, "take_range": st.take_range,
+    "place_range": st.place_range,
     "concatenate": _cast_all("Concat", axis="axis"), "split": st.split,
     # linear algebra
     "matmul": _cast_all("MatMul"), "einsum": _cast_all("Einsum", equation="subscripts"),
@@ -311,4 +312,6 @@ CONVERTERS = {
     "full_like": _full_like, "arange": _arange, "eye": _eye,
     # control flow
     "cond": st.cond, "while_loop": st.while_loop, "call": st.call,
+    "loop_history": st.loop_history, "history_read": st.history_read,
+    "history_write": st.history_write,
 }  # fmt: skip

@@ -115,18 +115,32 @@ def getitem(t, node):
 
 
 def scatter_add(t, node):
-    """zeros like `x` with `g` added at `x[index]` (repeated indices add up): the positions
-    `x[index]` selects from an iota shaped like `x` are where a ScatterElements adds `g`."""
+    """zeros like `x` with `g` added at `x[index]` (repeated indices add up)."""
     g, x, extra = node.inputs[0], node.inputs[1], node.inputs[2:]
+    return [_add_into(t, node, g, x, lambda iota: _select(t, node, iota, len(x.shape), extra))]
+
+
+def place_range(t, node):
+    """zeros like `like` with `g` at `like[start:stop]` along `axis` (take_range's adjoint)."""
+    g, like, start, stop = node.inputs
+    axis = node.params["axis"]
+    bounds = [_shape_vector(t, [b]) for b in (start, stop)]
+    return [_add_into(t, node, g, like,
+                      lambda iota: t.op("Slice", [iota, *bounds, t.ints([axis])]))]
+
+
+def _add_into(t, node, g, x, select) -> str:
+    """Zeros shaped like `x` with `g` added where `select` picks: the positions it picks
+    from an iota shaped like `x` are where a ScatterElements adds `g`."""
     dtype = node.outputs[0].dtype
     shape, size = t.op("Shape", [t.value(x)]), t.op("Size", [t.value(x)])
     zero, one = (t.constant(np.asarray(v, np.int64)) for v in (0, 1))
     iota = t.op("Reshape", [t.op("Range", [zero, size, one]), shape])
-    picked = t.op("Reshape", [_select(t, node, iota, len(x.shape), extra), t.ints([-1])])
+    picked = t.op("Reshape", [select(iota), t.ints([-1])])
     flat = t.op("Expand", [t.constant(np.zeros((), dtype)), t.op("Reshape", [size, t.ints([1])])])
     updates = t.op("Reshape", [t.value(g, dtype), t.ints([-1])])
     out = t.op("ScatterElements", [flat, picked, updates], axis=0, reduction="add")
-    return [t.op("Reshape", [out, shape])]
+    return t.op("Reshape", [out, shape])
 
 
 def _select(t, node, name: str, ndim: int, extra) -> str:
@@ -237,3 +251,78 @@ def _truth(t, name, x) -> str:
 def call(t, node):
     fn = node.params["fn"]
     return t.run_inline(fn.graph, [t.value(x) for x in node.inputs])
+
+
+# -- loop records (reverse mode through loops: autodiff/history.py) ------------------------------
+def loop_history(t, node):
+    """A `Loop` that also appends each state, before each trip, to a flat record per loop
+    variable (plus a layout row `[offset, *shape]` when the variable's shape is not static)
+    and counts the trips: outputs `(trips, *state, *records, *layouts)`."""
+    cond, body = node.params["cond"], node.params["body"]
+    n = len(body.outputs)
+    carried = body.inputs[:n]
+    init = [t.value(x, v.dtype) for x, v in zip(node.inputs[:n], carried)]
+    captured = [t.value(x) for x in node.inputs[n:]]
+    (test,) = t.run_inline(cond, init + captured)
+    start = _truth(t, test, cond.outputs[0])
+    starts = [t.constant(np.asarray(0, np.int64)),
+              *(t.constant(np.empty(0, v.dtype)) for v in carried),
+              *(t.constant(np.empty((0, 1 + len(v.shape)), np.int64)) for v in carried)]
+    count, state = t.fresh("trips"), [t.fresh(v.name or "state") for v in carried]
+    records, layouts = [t.fresh("record") for _ in carried], [t.fresh("layout") for _ in carried]
+    t._scopes.append([])
+    new_records, new_layouts = [], []
+    for v, name, record, layout in zip(carried, state, records, layouts):
+        flat = t.op("Reshape", [name, t.ints([-1])])
+        new_records.append(t.op("Concat", [record, flat], axis=0))
+        if None in v.shape:
+            row = t.op("Concat", [t.op("Reshape", [t.op("Size", [record]), t.ints([1])]),
+                                  t.op("Shape", [name])], axis=0)
+            layout = t.op("Concat", [layout, t.op("Unsqueeze", [row, t.ints([0])])], axis=0)
+        new_layouts.append(t.op("Identity", [layout]))
+    new_count = t.op("Add", [count, t.constant(np.asarray(1, np.int64))])
+    t.run_inline(body, state + captured)
+    after = [t.value(o, v.dtype) for o, v in zip(body.outputs, carried)]
+    (again,) = t.run_inline(cond, after + captured)
+    outs = [t.op("Identity", [_truth(t, again, cond.outputs[0])]), new_count,
+            *(t.op("Identity", [a]) for a in after), *new_records, *new_layouts]
+    nodes = t._scopes.pop()
+    info = t.helper.make_tensor_value_info
+    i64 = t.elem_type(np.int64)
+    ins = [info(t.fresh("trip"), i64, []), info(t.fresh("cond_in"), t.elem_type(bool), []),
+           info(count, i64, []), *(t.value_info(s, v) for s, v in zip(state, carried)),
+           *(info(r, t.elem_type(v.dtype), [None]) for r, v in zip(records, carried)),
+           *(info(lay, i64, [None, 1 + len(v.shape)]) for lay, v in zip(layouts, carried))]
+    out_types = [(bool, []), (np.int64, []), *((v.dtype, v.shape) for v in carried),
+                 *((v.dtype, [None]) for v in carried),
+                 *((np.int64, [None, 1 + len(v.shape)]) for v in carried)]
+    out_infos = [info(o, t.elem_type(d), list(s)) for o, (d, s) in zip(outs, out_types)]
+    graph = t.helper.make_graph(nodes, t.fresh("body"), ins, out_infos)
+    return t.op("Loop", ["", start, *starts[:1], *init, *starts[1:]], n_out=1 + 3 * n,
+                body=graph)
+
+
+def _segment(t, layout, i, shape):
+    """(start, stop, shape) of recorded state `i`: from the layout row when the shape is
+    not static, else at `i * size`."""
+    i = t.value(i, np.int64)
+    if None not in shape:
+        size = t.constant(np.asarray(int(np.prod(shape)), np.int64))
+        begin = t.op("Reshape", [t.op("Mul", [i, size]), t.ints([1])])
+        return begin, t.op("Add", [begin, size]), t.ints(shape)
+    row = t.op("Gather", [t.value(layout), i], axis=0)
+    begin = t.op("Slice", [row, t.ints([0]), t.ints([1])])
+    dims = t.op("Slice", [row, t.ints([1]), t.ints([INT64_MAX])])
+    return begin, t.op("Add", [begin, t.op("ReduceProd", [dims], keepdims=1)]), dims
+
+
+def history_read(t, node):
+    data, layout, i = node.inputs
+    begin, end, dims = _segment(t, layout, i, node.params["shape"])
+    return [t.op("Reshape", [t.op("Slice", [t.value(data), begin, end]), dims])]
+
+
+def history_write(t, node):
+    g, data, layout, i = node.inputs
+    begin, end, _ = _segment(t, layout, i, tuple(g.shape))
+    return [_add_into(t, node, g, data, lambda iota: t.op("Slice", [iota, begin, end]))]
