@@ -4,6 +4,9 @@ different paths through one exported graph."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import autotrace as at
 
@@ -146,6 +149,27 @@ def test_tensor_if_takes_both_branches_in_one_model():
 
 def test_while_with_a_data_dependent_trip_count():
     check(while_data_dependent, (V3,), [(V3,), (V3 * 10,), (V3 * 100,), (np.zeros(3),)])
+
+
+_WHILE = session(at.export_onnx(at.trace(while_data_dependent), at.TensorSpec([None])))
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, st.integers(1, 6), elements=st.floats(0, 60, allow_subnormal=False)))
+def test_one_exported_loop_on_random_inputs(x):
+    for got, want in zip(run(_WHILE, x), while_data_dependent(x)):
+        assert_matches(got, want)
+
+
+@at.custom_gradient
+def clipped_identity(x):
+    return x, lambda g: np.clip(g, -1, 1)
+
+
+def test_custom_gradients_export_with_their_own_gradient():
+    grad = at.grad(lambda x: (clipped_identity(x) * 5).sum())
+    x = np.array([1.0, -2.0])
+    assert_matches(run(session(at.export_onnx(grad, x)), x)[0], np.array([1.0, 1.0]))
 
 
 def test_for_over_a_tensor_bound():

@@ -299,7 +299,7 @@ CONVERTERS = {
                                                     t.op("Shape", [t.value(n.inputs[1])])])],
     "unbroadcast": st.unbroadcast,
     "cast": st.identity, "copy": st.identity, "python_scalar": st.identity, "conj": st.identity,
-    "stop_gradient": st.identity, "flip": st.flip, "tile": st.tile,
+    "stop_gradient": st.identity, "custom_vjp": st.identity, "flip": st.flip, "tile": st.tile,
     "dim": st.dim, "size": lambda t, n: [t.op("Size", [t.value(n.inputs[0])])],
     # indexing, joins
     "getitem": st.getitem, "scatter_add": st.scatter_add, "take_range": st.take_range,
