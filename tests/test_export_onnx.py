@@ -381,6 +381,12 @@ def test_ops_without_an_onnx_form_are_named_with_the_first_users_line():
         "    y = np.arctan2(x, 2.0))")
 
 
+def test_models_the_checker_rejects_are_refused():
+    with pytest.raises(at.UnsupportedError, match=r"cannot export `<lambda>` to ONNX: the ONNX "
+                                                  r"checker rejects the model .*Neg.*uint8"):
+        at.export_onnx(at.trace(lambda u: -u), np.array([1], np.uint8))
+
+
 def test_dtypes_without_an_onnx_form_are_refused():
     with pytest.raises(at.UnsupportedError, match=r"cannot export `add` to ONNX: no ONNX "
                                                   r"form on bool, bool values at File"):

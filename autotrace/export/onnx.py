@@ -62,7 +62,11 @@ def export_onnx(fn, *example_args, path=None, opset: int = OPSET, **example_kwar
     main = t.make_graph(graph.name, inputs, outputs)
     model = onnx.helper.make_model(main, producer_name="autotrace",
                                    opset_imports=[onnx.helper.make_opsetid("", opset)])
-    onnx.checker.check_model(model, full_check=True)
+    try:
+        onnx.checker.check_model(model, full_check=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as e:
+        raise UnsupportedError(f"cannot export `{graph.name}` to ONNX: the ONNX checker "
+                               f"rejects the model (an op on a dtype ONNX lacks?): {e}") from e
     if path is not None:
         onnx.save(model, str(path))
     return model
