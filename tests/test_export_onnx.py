@@ -353,6 +353,15 @@ def test_concrete_functions_export_and_the_model_is_written(tmp_path):
     assert_matches(run(session(loaded), *args)[0], mlp(*args))
 
 
+def test_plain_functions_and_input_signatures_export():
+    sess = session(at.export_onnx(tensor_if, V3))
+    assert_matches(run(sess, -V3)[0], tensor_if(-V3))
+    signed = at.trace(tensor_if, input_signature=[at.TensorSpec([None], np.float32)])
+    sess = session(at.export_onnx(signed))
+    x = np.array([1.0, -4.0], np.float32)
+    assert_matches(run(sess, x)[0], tensor_if(x))
+
+
 def test_captured_variables_become_initializers():
     v = at.Variable(np.array([1.0, 2.0]))
 

@@ -26,9 +26,10 @@ def export_onnx(fn, *example_args, path=None, opset: int = OPSET, **example_kwar
     """Export a traced function (traced on `example_args`) or a concrete function to ONNX.
 
     Args:
-        fn: an `@at.trace` function (including `at.grad(...)` and friends), or a
-            `ConcreteFunction`. `example_args` may be arrays or `TensorSpec`s; a `None` dim
-            of a spec becomes a symbolic dim of the model input.
+        fn: an `@at.trace` function (including `at.grad(...)` and friends), a plain
+            Python function (traced here), or a `ConcreteFunction`. `example_args` may
+            be arrays or `TensorSpec`s; a `None` dim of a spec becomes a symbolic dim of
+            the model input.
         path: where to write the model (`.onnx`); None writes nothing.
         opset: the ONNX opset of the default domain.
 
@@ -45,6 +46,10 @@ def export_onnx(fn, *example_args, path=None, opset: int = OPSET, **example_kwar
 
     from autotrace.export.onnx_ops import CONVERTERS
 
+    if not hasattr(fn, "get_concrete_function") and not hasattr(fn, "input_specs"):
+        from autotrace.api import trace
+
+        fn = trace(fn)  # a plain Python function: traced here
     cf = fn if not example_args and not example_kwargs and hasattr(fn, "input_specs") \
         else fn.get_concrete_function(*example_args, **example_kwargs)
     graph = cf.graph
