@@ -390,6 +390,12 @@ def test_ops_without_an_onnx_form_are_named_with_the_first_users_line():
         "    y = np.arctan2(x, 2.0))")
 
 
+def test_results_without_an_onnx_form_are_refused():
+    with pytest.raises(at.UnsupportedError, match=r"^cannot export a result to ONNX: <U2 "
+                                                  r"constants have no ONNX form$"):
+        at.export_onnx(lambda x: (x + 1, "ok"), V3)
+
+
 def test_models_the_checker_rejects_are_refused():
     with pytest.raises(at.UnsupportedError, match=r"cannot export `<lambda>` to ONNX: the ONNX "
                                                   r"checker rejects the model .*Neg.*uint8"):

@@ -92,7 +92,10 @@ def _refuse_unsupported(graph: Graph, table) -> None:
 
 
 def unsupported(node, why: str) -> UnsupportedError:
-    """The error for a node whose op has an ONNX form, but not for these inputs."""
+    """The error for a node whose op has an ONNX form, but not for these inputs (`node`
+    None: a result of the function itself)."""
+    if node is None:
+        return UnsupportedError(f"cannot export a result to ONNX: {why}")
     where = f" at {node.origin}" if node.origin is not None else ""
     return UnsupportedError(f"cannot export `{node.op.name}` to ONNX: {why}{where}")
 
@@ -190,6 +193,7 @@ class Translator:
             shape, dtype = like.shape, like.dtype
         else:
             shape, dtype = np.shape(x), np.asarray(x).dtype
+            self.node = None  # a constant result: no node to blame
         name = self.value(x, dtype)
         produced = {o for proto in self._scopes[-1] for o in proto.output}
         if name in produced and name not in self._outputs:
