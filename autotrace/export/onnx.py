@@ -236,14 +236,20 @@ class Translator:
         self._scopes[-1].append(self.helper.make_node("Identity", [name], [target]))
         self.bind(var, target)
 
-    def subgraph(self, name: str, graph: Graph, inputs, outputs, extra=None):
-        """An ONNX sub-graph: `graph`'s nodes with its inputs bound to names already in
-        scope or to `inputs` (value infos). `outputs` are the IR outputs to give, each
-        cast to its partner in `extra` (the node's output Vars) when given."""
-        self._scopes.append([])
+    def subgraph(self, name: str, graph: Graph, like):
+        """An ONNX sub-graph without inputs: `graph`'s nodes (its inputs already bound to
+        names in scope), its outputs cast to the dtypes of the Vars `like`."""
+        self.open_scope()
         self.translate(graph)
-        outs = [self.graph_output(o, v) for o, v in zip(graph.outputs, extra or graph.outputs)]
-        return self.make_graph(name, inputs, outs, self._scopes.pop())
+        outs = [self.graph_output(o, v) for o, v in zip(graph.outputs, like)]
+        return self.make_graph(name, [], outs, self.close_scope())
+
+    def open_scope(self) -> None:
+        """Start collecting nodes for a sub-graph (`close_scope` returns them)."""
+        self._scopes.append([])
+
+    def close_scope(self) -> list:
+        return self._scopes.pop()
 
     def run_inline(self, graph: Graph, bound) -> list:
         """Convert `graph` into the current scope with its inputs bound to `bound`; returns

@@ -210,7 +210,7 @@ def cond(t, node):
         branch = node.params[key]
         for inner, outer in zip(branch.inputs, node.inputs[1:]):
             t.bind(inner, t.value(outer))
-        branches[attr] = t.subgraph(f"{key}", branch, [], branch.outputs, node.outputs)
+        branches[attr] = t.subgraph(key, branch, node.outputs)
     outs = t.op("If", [pred], n_out=len(node.outputs), **branches)
     return outs if len(node.outputs) != 1 else [outs]
 
@@ -224,13 +224,13 @@ def while_loop(t, node):
     start = _truth(t, test, cond.outputs[0])
     state = [t.value_info(t.fresh(v.name or "state"), v) for v in node.outputs]
     names = [s.name for s in state]
-    t._scopes.append([])
+    t.open_scope()
     t.run_inline(body, names + captured)
     after_vars = [t.value(o, v.dtype) for o, v in zip(body.outputs, node.outputs)]
     (again,) = t.run_inline(cond, after_vars + captured)
     loop_test = t.op("Identity", [_truth(t, again, cond.outputs[0])])
     outs = [t.op("Identity", [a]) for a in after_vars]
-    nodes = t._scopes.pop()
+    nodes = t.close_scope()
     ints = t.helper.make_tensor_value_info(t.fresh("trip"), t.elem_type(np.int64), [])
     flag = t.helper.make_tensor_value_info(t.fresh("cond_in"), t.elem_type(bool), [])
     out_infos = [t.helper.make_tensor_value_info(loop_test, t.elem_type(bool), [])] + [
@@ -270,7 +270,7 @@ def loop_history(t, node):
               *(t.constant(np.empty((0, 1 + len(v.shape)), np.int64)) for v in carried)]
     count, state = t.fresh("trips"), [t.fresh(v.name or "state") for v in carried]
     records, layouts = [t.fresh("record") for _ in carried], [t.fresh("layout") for _ in carried]
-    t._scopes.append([])
+    t.open_scope()
     new_records, new_layouts = [], []
     for v, name, record, layout in zip(carried, state, records, layouts):
         flat = t.op("Reshape", [name, t.ints([-1])])
@@ -286,7 +286,7 @@ def loop_history(t, node):
     (again,) = t.run_inline(cond, after + captured)
     outs = [t.op("Identity", [_truth(t, again, cond.outputs[0])]), new_count,
             *(t.op("Identity", [a]) for a in after), *new_records, *new_layouts]
-    nodes = t._scopes.pop()
+    nodes = t.close_scope()
     info = t.helper.make_tensor_value_info
     i64 = t.elem_type(np.int64)
     ins = [info(t.fresh("trip"), i64, []), info(t.fresh("cond_in"), t.elem_type(bool), []),
