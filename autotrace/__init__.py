@@ -25,8 +25,8 @@ __all__ = [
     "checkpoint",
     # tensors, state, explicit control flow, graphs
     "Variable", "Tensor", "EagerTensor", "cond", "while_loop", "Graph", "Node", "Var",
-    # training and debugging (submodules: docs/optimizers.md, docs/debugging.md)
-    "optimizers", "config",
+    # training, debugging and export (docs/optimizers.md, docs/debugging.md, docs/export.md)
+    "optimizers", "config", "export_onnx",
     # errors
     "AutotraceError", "ConversionError", "TracingError", "UnsupportedError",
     "GraphSizeError", "ConversionWarning", "UnrollingWarning", "CacheEvictionWarning",
@@ -60,6 +60,7 @@ from autotrace.function import (
     CacheEvictionWarning, ConcreteFunction, RetracingWarning, TracedFunction,
 )
 from autotrace.savefile.decode import load
+from autotrace.export import export_onnx
 from autotrace.graph.ir import Graph, Node, Var
 from autotrace.ops.elementwise import (  # noqa: F401
     abs, absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,

@@ -11,7 +11,8 @@ Conventions for the python blocks of a Markdown file (what this harness enforces
   `print(...)` call, what it prints (without the final newline) must equal TEXT; for any
   other expression, `repr(value)` must equal TEXT. Other comments are prose.
 * A line whose comment says `needs Graphviz` is skipped (replaced by `pass`) when no
-  Graphviz renderer is found; everything else in the block still runs.
+  Graphviz renderer is found; everything else in the block still runs. Likewise
+  `needs ONNX` when `onnx` or `onnxruntime` is not installed.
 * Blocks tagged anything else (```text, ```bash, untagged) are not run; listings that
   show program output are checked by the tests that own them (test_readme.py here).
 """
@@ -34,6 +35,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 CHECK = "# -> "
 GRAPHVIZ = "needs Graphviz"
+ONNX = "needs ONNX"
 
 
 def test_ops_list_is_current():
@@ -68,14 +70,22 @@ def has_renderer(folder: pathlib.Path) -> bool:
     return True
 
 
-def script(doc: pathlib.Path, renderer: bool) -> str:
+def has_onnx() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnxruntime"))
+
+
+def script(doc: pathlib.Path, renderer: bool, onnx: bool = True) -> str:
     """The python blocks of `doc` as one script, each at its Markdown line numbers."""
     lines: list[str] = []
+    skip = [m for m, present in ((GRAPHVIZ, renderer), (ONNX, onnx)) if not present]
     for start, code in code_blocks(doc.read_text(), "python"):
         lines += [""] * (start - 1 - len(lines))
         for line in code.splitlines():
-            if not renderer and GRAPHVIZ in line:
-                line = line[:len(line) - len(line.lstrip())] + "pass  # skipped: " + GRAPHVIZ
+            for marker in skip:
+                if marker in line:
+                    line = line[:len(line) - len(line.lstrip())] + "pass  # skipped: " + marker
             lines.append(line)
     return "\n".join(lines) + "\n"
 
@@ -132,7 +142,7 @@ def _doc_check(doc: pathlib.Path):
 def run_doc(doc: pathlib.Path, folder: pathlib.Path) -> tuple[dict, int]:
     """Run `doc`'s python blocks in `folder`: (their namespace, how many `# ->` checks
     ran)."""
-    source = script(doc, has_renderer(folder))
+    source = script(doc, has_renderer(folder), has_onnx())
     path = folder / f"{doc.stem.lower()}_md.py"
     path.write_text(source)
     wanted = checks(source)
@@ -199,6 +209,14 @@ def test_graphviz_lines_are_skipped_without_a_renderer(tmp_path):
     assert script(doc, renderer=False).splitlines()[1:4] == [
         "if True:", "    pass  # skipped: needs Graphviz", "ok = 1"]
     assert "f.render('x.svg')" in script(doc, renderer=True)
+
+
+def test_onnx_lines_are_skipped_without_onnx(tmp_path):
+    doc = tmp_path / "Export.md"
+    doc.write_text("```python\nm = export()  # needs ONNX\nok = 1\n```\n")
+    assert script(doc, renderer=True, onnx=False).splitlines()[1:3] == [
+        "pass  # skipped: needs ONNX", "ok = 1"]
+    assert "m = export()" in script(doc, renderer=True, onnx=True)
 
 
 def test_control_flow_listing_is_what_to_code_prints(tmp_path, monkeypatch):

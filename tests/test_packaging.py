@@ -47,3 +47,4 @@ def test_extras_bring_what_pictures_and_the_notebook_need():
     assert names["viz"] == {"graphviz-pure"}  # no `graphviz` Python package: not needed
     assert names["notebook"] == {"nbclient", "nbformat", "ipykernel"}
     assert "autotrace[notebook]" in extras["dev"]  # CI installs dev: the notebook test runs
+    assert names["onnx"] == {"onnx", "onnxruntime"} and "autotrace[onnx]" in extras["dev"]
