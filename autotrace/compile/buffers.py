@@ -43,12 +43,7 @@ def reusable_buffers(graph: Graph, last_use: dict[int, list[Var]],
     """
     if not ENABLED:
         return {}
-    readers_ok: dict[int, bool] = {}  # uid -> every reader is an elementwise ufunc
-    for node in graph.nodes:
-        ok = _elementwise(node)
-        for x in node.inputs:
-            if isinstance(x, Var):
-                readers_ok[x.uid] = readers_ok.get(x.uid, True) and ok
+    readers_ok = _readers_elementwise(graph)
     plan: dict[int, Var] = {}
     for i, node in enumerate(graph.nodes):
         if not _elementwise(node):
@@ -65,6 +60,17 @@ def reusable_buffers(graph: Graph, last_use: dict[int, list[Var]],
                 plan[i] = x
                 break
     return plan
+
+
+def _readers_elementwise(graph: Graph) -> dict[int, bool]:
+    """uid -> whether every node reading that value is an elementwise ufunc."""
+    ok: dict[int, bool] = {}
+    for node in graph.nodes:
+        elementwise = _elementwise(node)
+        for x in node.inputs:
+            if isinstance(x, Var):
+                ok[x.uid] = ok.get(x.uid, True) and elementwise
+    return ok
 
 
 def _elementwise(node: Node) -> bool:
