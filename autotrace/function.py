@@ -62,6 +62,7 @@ from autotrace.signature import (
 )
 
 _FAST_MAX = 4096
+_NDARRAY = np.ndarray
 MAX_TRACES = 256
 
 
@@ -134,26 +135,28 @@ class TracedFunction:
 
     # -- calling ------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if config.EAGER:
-            return self._call_eagerly(args, kwargs)
-        if not kwargs:
-            key = []
-            for a in args:  # `fast_key`, inlined for the common all-ndarray call
-                if type(a) is not np.ndarray:
-                    key = fast_key(args)
-                    break
-                key.append(a.shape)
-                key.append(a.dtype)
+        if not kwargs and not config.EAGER:
+            # `fast_key`, inlined for the common one- and two-array calls (no list).
+            n = len(args)
+            if n == 2:
+                a, b = args
+                key = (a.shape, a.dtype, b.shape, b.dtype) \
+                    if type(a) is _NDARRAY and type(b) is _NDARRAY else fast_key(args)
+            elif n == 1:
+                (a,) = args
+                key = (a.shape, a.dtype) if type(a) is _NDARRAY else fast_key(args)
             else:
-                key = tuple(key)
+                key = fast_key(args)
             run = self._fast.get(key)
             if run is not None:
                 self._calls = run.last_call = self._calls + 1
-                try:
+                try:  # free unless raised (CPython 3.11 zero-cost exceptions)
                     return run(*args)
                 except Exception as e:
                     locate_run_error(e)
                     raise
+        if config.EAGER:
+            return self._call_eagerly(args, kwargs)
         return self._call_slow(args, kwargs)
 
     def _call_eagerly(self, args, kwargs, skip: int = 0):

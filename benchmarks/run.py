@@ -78,6 +78,18 @@ class Suite:
             self.add(workload, case, name, "us", statistics.median(times[name]), ref,
                      statistics.median(ratios), quartiles(ratios))
 
+    def overhead(self, workload: str, case: str, traced, args) -> None:
+        """What a cached call of `traced` costs over its compiled code called directly:
+        the median of per-round differences (interleaved rounds)."""
+        check(traced, traced.python_function, args)
+        compiled = traced.get_concrete_function(*args)._call
+        number = calibrate(compiled, args, self.sizes["round_s"])
+        times = per_call_us({"compiled": compiled, "traced": traced}, args, number,
+                            self.sizes["rounds"])
+        diffs = [t - c for t, c in zip(times["traced"], times["compiled"])]
+        self.add(workload, case, "autotrace", "us", statistics.median(diffs),
+                 statistics.median(times["compiled"]), spread=quartiles(diffs))
+
     def race_peers(self, workload: str, case: str, gradient: bool, hand, args) -> None:
         """The peer libraries' rows for `workload` (when any is installed)."""
         rivals = peers.contenders(workload, gradient, args)
@@ -128,6 +140,7 @@ def run_w1(s: Suite) -> None:
            (a, b))
     s.race("W1", "grad w.r.t. (a, b)", wl.seed_grad_hand,
            {"autotrace": at.grad(wl.seed, argnums=(0, 1))}, (a, b))
+    s.overhead("W1", "call overhead over the compiled code", at.trace(wl.add), (a, b))
     s.race_peers("W1", "call", False, wl.seed, (a, b))
     s.race_peers("W1", "grad", True, wl.seed_grad_hand, (a, b))
     assert traced.trace_count == 1, "the benchmark must measure cache hits only"
@@ -258,8 +271,8 @@ def table(rows: list[dict]) -> str:
         unit = r["unit"]
         ref = "" if r["reference"] is None else _num(r["reference"], unit)
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}x"
-        spread = "" if r["spread"] is None else \
-            "–".join(_num(v, "" if unit in ("ms", "MB") else "x") for v in r["spread"])
+        of = "" if r["ratio"] is None or unit in ("ms", "MB") else "x"  # spread of what
+        spread = "" if r["spread"] is None else "–".join(_num(v, of) for v in r["spread"])
         lines.append(f"| {r['workload']} | {r['case']} | {r['contender']} | "
                      f"{_num(r['value'], unit)} | {ref} | {ratio} | {spread} |")
     return "\n".join(lines)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from autotrace.compile import buffers
 from autotrace.errors import register_line_map
 from autotrace.graph.ir import Graph, Node, Var
 
@@ -132,12 +133,15 @@ class Emitter:
             final: the outputs are returned right after (no `del` after the last node).
         """
         last_use = _last_uses(graph) if release else {}
+        keep = {o.uid for o in graph.outputs if isinstance(o, Var)}
+        into = buffers.reusable_buffers(graph, last_use, keep) if release else {}
         if final and graph.nodes:
             last_use.pop(len(graph.nodes) - 1, None)
-        keep = {o.uid for o in graph.outputs if isinstance(o, Var)}
         for i, node in enumerate(graph.nodes):
-            emit_node = node.op.emit or emit_call
-            emit_node(node, self, indent)
+            if i in into:
+                buffers.emit_into(node, self, indent, into[i])
+            else:
+                (node.op.emit or emit_call)(node, self, indent)
             if self.check:
                 for v in node.outputs:
                     self.emit(f"_check({self.name(v)}, {self.bind(v, 'var')})", indent, node)
