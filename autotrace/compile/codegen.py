@@ -134,14 +134,20 @@ class Emitter:
             last_use.pop(len(graph.nodes) - 1, None)
         keep = {o.uid for o in graph.outputs if isinstance(o, Var)}
         for i, node in enumerate(graph.nodes):
-            emit_node = node.op.emit or emit_call
-            emit_node(node, self, indent)
+            self.emit_node(node, indent)
             if self.check:
                 for v in node.outputs:
                     self.emit(f"_check({self.name(v)}, {self.bind(v, 'var')})", indent, node)
             dead = [v for v in last_use.get(i, ()) if v.uid not in keep]
             if dead:
                 self.emit("del " + ", ".join(self.name(v) for v in dead), indent)
+
+    def emit_node(self, node: Node, indent: str) -> None:
+        (node.op.emit or emit_call)(node, self, indent)
+
+    def captured(self, expr: str) -> str:
+        """Expression reading a captured `Variable`'s current value."""
+        return f"{expr}.numpy()"
 
     def structure(self, value) -> str:
         """Expression rebuilding a nested result whose leaves are `Var`s or constants.
@@ -179,9 +185,10 @@ _OPERATORS = {
 }  # fmt: skip
 
 
-def emit_call(node: Node, em: Emitter, indent: str) -> None:
-    """Default emission: `out = a + b` for operator ufuncs, else `out = _op(args, k=v)`."""
-    args = [em.value(x) for x in node.inputs]
+def emit_call(node: Node, em: Emitter, indent: str, args: list | None = None) -> None:
+    """Default emission: `out = a + b` for operator ufuncs, else `out = _op(args, k=v)`.
+    `args`: the input expressions (default: the inputs' names and constants)."""
+    args = [em.value(x) for x in node.inputs] if args is None else args
     targets = ", ".join(em.name(v) for v in node.outputs)
     if node.op.multiple_results and len(node.outputs) == 1:
         targets += ","
@@ -237,7 +244,8 @@ class Entry:
     n_required: int | None = None
 
 
-def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None = None):
+def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None = None,
+                  backend=None):
     """Compile `graph` into a Python function.
 
     Without `entry` the function is `run(*inputs) -> tuple(outputs)` over all graph inputs.
@@ -245,9 +253,18 @@ def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None =
 
     The returned function has `.source` (the generated text) and `.line_nodes` (generated
     line number -> node, used to point run-time errors at the user's line).
+
+    `backend`: a `backends.Backend` to write the code over its arrays instead of numpy's
+    (`lowering.py`); raises `BackendError` for an op it cannot run.
     """
-    em = Emitter(CHECK if check is None else check)
-    em.namespace["_check"] = check_value
+    check = CHECK if check is None else check
+    if backend is None:
+        em = Emitter(check)
+        em.namespace["_check"] = check_value
+    else:
+        from autotrace.compile.lowering import BackendEmitter
+
+        em = BackendEmitter(backend, check)
     if entry is None:
         entry = Entry(list(graph.inputs), tuple(graph.outputs))
     params = [em.name(p) if isinstance(p, Var) else em.fresh(p) for p in entry.params]
@@ -255,7 +272,7 @@ def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None =
         params[entry.n_required:] = [f"{p}=None" for p in params[entry.n_required:]]
     em.emit("", "")  # the def line, written once the namespace is complete
     for var, variable in entry.captured:
-        em.emit(f"{em.name(var)} = {em.bind(variable, 'variable')}.numpy()", "    ")
+        em.emit(f"{em.name(var)} = {em.captured(em.bind(variable, 'variable'))}", "    ")
     em.emit_graph(graph, "    ", release=True, final=True)
     em.emit(f"return {em.structure(entry.result)}", "    ")
     fname = _function_name(graph.name, em.namespace)
