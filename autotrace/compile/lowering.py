@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from autotrace.compile.backends import Backend, BackendError
-from autotrace.compile.codegen import Emitter, check_value, emit_call
+from autotrace.compile.codegen import Emitter, check_value, compile_graph, emit_call
 from autotrace.graph.ir import Node, Var
 
 # op name -> array API function name, for ops that are one elementwise function call.
@@ -98,7 +100,11 @@ def _scatter_add(b, g, x, *inputs, index):
     from autotrace.ops.index import build_key
 
     out = b.xp.zeros(tuple(x.shape), dtype=g.dtype, device=b.device)
-    out[build_key(index, inputs)] = g
+    key = build_key(index, inputs)
+    if any(k is None for k in key):  # new axes (size 1) are not assignable everywhere: drop them
+        key = tuple(k for k in key if k is not None)
+        g = b.xp.reshape(g, tuple(out[key].shape))
+    out[key] = g
     return out
 
 
@@ -145,79 +151,167 @@ def _unbroadcast(b, g, like):
     return b.xp.reshape(out, shape)
 
 
-def _einsum(b, *ops, subscripts, optimize=False):
-    fn = getattr(b.xp, "einsum", None)
-    if fn is None:
-        raise BackendError(f"op `einsum` is not available on the {b.name} backend")
-    return fn(subscripts, *ops)
-
-
 def _clip(b, x, lo, hi):
     return b.xp.clip(x, min=lo, max=hi)
 
 
-# op name -> (impl(backend, *inputs, **params), how inputs are cast, result dtype as the
-# `dtype` param). Cast: "out" (the node's result dtype), "promote", "bool", None (as is).
-LOWERINGS: dict[str, tuple] = {
-    name: (_call(fn), "promote" if name in _PROMOTED else "bool" if name in _BOOL else "out",
-           False)
+@dataclass(frozen=True)
+class Lowering:
+    """How one op runs on a backend.
+
+    Attributes:
+        impl: `impl(backend, *inputs, **params)` over `backend.xp`.
+        cast: how inputs are cast first: "out" (to the node's result dtype), "promote"
+            (to their common dtype), "bool", None (as they are), or one of these per input.
+        dtype: pass the node's result dtype as the `dtype` param (creation ops).
+        needs: namespace functions it calls that not every library has.
+        refuse: `refuse(node, backend) -> reason or None` for params it cannot run.
+    """
+
+    impl: Callable
+    cast: str | tuple | None = None
+    dtype: bool = False
+    needs: tuple = ()
+    refuse: Callable | None = None
+
+
+def _advanced_scatter(node, backend) -> str | None:
+    from autotrace.ops.index import _has_advanced
+
+    if _has_advanced(node.params["index"]):
+        return "with an array index (a scatter-add)"
+    return None
+
+
+def _mask_on_dask(first: int):
+    """Dask arrays indexed by a boolean mask have unknown shapes, which later ops need;
+    `first`: where the index inputs start."""
+    def refuse(node, backend) -> str | None:
+        if backend.name != "dask":
+            return None
+        masks = [x for x in node.inputs[first:] if isinstance(x, Var) and x.dtype.kind == "b"]
+        return "with a boolean mask (the result's shape is unknown to Dask)" if masks else None
+
+    return refuse
+
+
+def _scatter(node, backend) -> str | None:
+    return _advanced_scatter(node, backend) or _mask_on_dask(2)(node, backend)
+
+
+def _array_repeats(dask_only: bool):
+    def refuse(node, backend) -> str | None:
+        if isinstance(node.params["repeats"], int) or (dask_only and backend.name != "dask"):
+            return None
+        return "with per-element repeats"
+
+    return refuse
+
+
+def _diagonal(b, x, offset, axis1, axis2):
+    return b.xp.linalg.diagonal(b.xp.moveaxis(x, (axis1, axis2), (-2, -1)), offset=offset)
+
+
+def _repeat_sum(b, g, like, repeats, axis):
+    n, shape = like.shape[axis], tuple(g.shape)
+    return b.xp.sum(b.xp.reshape(g, shape[:axis] + (n, repeats) + shape[axis + 1:]),
+                    axis=axis + 1)
+
+
+def _tile_sum(b, g, like, reps):
+    from autotrace.ops.tiling import _aligned
+
+    shape, reps = _aligned(tuple(like.shape), reps)
+    split = tuple(v for r, s in zip(reps, shape) for v in (r, s))
+    summed = b.xp.sum(b.xp.reshape(g, split), axis=tuple(range(0, len(split), 2)))
+    return b.xp.reshape(summed, tuple(like.shape))
+
+
+def _cbrt(b, x):
+    fn = getattr(b.xp, "cbrt", None)
+    return fn(x) if fn is not None else b.xp.sign(x) * b.xp.abs(x) ** (1 / 3)
+
+
+def _call_fn(b, *inputs, fn, run):
+    """A called concrete function's graph, compiled for the backend when the caller was."""
+    values = [b.move(v.numpy()) for v in fn.variables]
+    return run(*inputs[: len(inputs) - len(fn.variables)], *values)
+
+
+LOWERINGS: dict[str, Lowering] = {
+    name: Lowering(_call(fn), "promote" if name in _PROMOTED else
+                   "bool" if name in _BOOL else "out")
     for name, fn in _ELEMENTWISE.items()
 }
 LOWERINGS.update({
-    "where": (lambda b, c, x, y: b.xp.where(c, x, y), ("bool", "out", "out"), False),
-    "reciprocal": (lambda b, x: 1 / x, "out", False),
-    "exp2": (lambda b, x: b.xp.pow(b.xp.asarray(2, dtype=x.dtype, device=b.device), x),
-             "out", False),
-    "clip": (_clip, None, False),
-    "sum": (_reduce("sum", _same), "out", False),
-    "prod": (_reduce("prod", _same), "out", False),
-    "mean": (_reduce("mean", _same), "out", False),
-    "max": (_reduce("max", _same), None, False),
-    "min": (_reduce("min", _same), None, False),
-    "var": (_reduce("var", _zeros), "out", False),
-    "std": (_reduce("std", _zeros), "out", False),
-    "any": (_reduce("any", lambda b, x: x != 0), None, False),
-    "all": (_reduce("all", lambda b, x: x != 0), None, False),
-    "argmax": (_arg_reduce("argmax"), None, False),
-    "argmin": (_arg_reduce("argmin"), None, False),
-    "getitem": (_getitem, None, False),
-    "scatter_add": (_scatter_add, None, False),
-    "place_range": (_place_range, None, False),
-    "take_range": (lambda b, x, start, stop, axis: x[_ranged(axis, start, stop)], None, False),
-    "reshape": (_reshape, None, False),
-    "reshape_like": (lambda b, x, like: b.xp.reshape(x, tuple(like.shape)), None, False),
-    "transpose": (lambda b, x, axes: b.xp.permute_dims(
-        x, tuple(axes) if axes is not None else tuple(reversed(range(x.ndim)))), None, False),
-    "expand_dims": (_expand_dims, None, False),
-    "squeeze": (lambda b, x, axis: b.xp.squeeze(x, axis=axis), None, False),
-    "broadcast_to": (lambda b, x, shape: b.xp.broadcast_to(x, tuple(shape)), None, False),
-    "broadcast_like": (lambda b, x, like: b.xp.broadcast_to(x, tuple(like.shape)), None,
-                       False),
-    "unbroadcast": (_unbroadcast, None, False),
-    "tensordot": (lambda b, x, y, axes: b.xp.tensordot(x, y, axes=axes), "out", False),
-    "einsum": (_einsum, "out", False),
-    "concatenate": (lambda b, *xs, axis: b.xp.concat(xs, axis=axis), "out", False),
-    "split": (_split, None, False),
-    "cast": (lambda b, x, dtype: b.cast(x, dtype), None, False),
-    "cumsum": (lambda b, x, axis, dtype: b.xp.cumulative_sum(x, axis=axis), "out", False),
-    "full_like": (lambda b, x, value, dtype=None: b.xp.full_like(x, value, dtype=dtype),
-                  None, True),
-    "arange": (lambda b, start, stop, step, dtype=None: b.xp.arange(
-        start, stop, step, dtype=dtype, device=b.device), None, True),
-    "eye": (lambda b, n, m, k, dtype: b.xp.eye(n, m, k=k, dtype=dtype, device=b.device),
-            None, True),
-    "flip": (lambda b, x, axis: b.xp.flip(x, axis=axis), None, False),
-    "sort": (lambda b, x, axis: b.xp.sort(x, axis=axis), None, False),
-    "argsort": (lambda b, x, axis, kind=None: b.xp.argsort(x, axis=axis, stable=True), None,
-                False),
-    "repeat": (lambda b, x, repeats, axis: b.xp.repeat(x, repeats, axis=axis), None, False),
-    "tile": (lambda b, x, reps: b.xp.tile(x, tuple(reps)), None, False),
-    "copy": (lambda b, x: b.xp.asarray(x, copy=True), None, False),
-    "stop_gradient": (_same, None, False),
-    "custom_vjp": (lambda b, value, *args, grad_fn: value, None, False),
-    "size": (lambda b, x: math.prod(x.shape), None, False),
-    "dim": (lambda b, x, axis: x.shape[axis], None, False),
-    "python_scalar": (lambda b, x: x, None, False),
+    "where": Lowering(lambda b, c, x, y: b.xp.where(c, x, y), ("bool", "out", "out")),
+    "reciprocal": Lowering(lambda b, x: 1 / x, "out"),
+    "exp2": Lowering(lambda b, x: b.xp.pow(b.xp.asarray(2, dtype=x.dtype, device=b.device),
+                                           x), "out"),
+    "cbrt": Lowering(_cbrt, "out"),
+    "clip": Lowering(_clip),
+    "sum": Lowering(_reduce("sum", _same), "out"),
+    "prod": Lowering(_reduce("prod", _same), "out"),
+    "mean": Lowering(_reduce("mean", _same), "out"),
+    "max": Lowering(_reduce("max", _same)),
+    "min": Lowering(_reduce("min", _same)),
+    "var": Lowering(_reduce("var", _zeros), "out"),
+    "std": Lowering(_reduce("std", _zeros), "out"),
+    "any": Lowering(_reduce("any", lambda b, x: x != 0)),
+    "all": Lowering(_reduce("all", lambda b, x: x != 0)),
+    "argmax": Lowering(_arg_reduce("argmax")),
+    "argmin": Lowering(_arg_reduce("argmin")),
+    "getitem": Lowering(_getitem, refuse=_mask_on_dask(1)),
+    "scatter_add": Lowering(_scatter_add, refuse=_scatter),
+    "place_range": Lowering(_place_range),
+    "take_range": Lowering(lambda b, x, start, stop, axis: x[_ranged(axis, start, stop)]),
+    "reshape": Lowering(_reshape),
+    "reshape_like": Lowering(lambda b, x, like: b.xp.reshape(x, tuple(like.shape))),
+    "transpose": Lowering(lambda b, x, axes: b.xp.permute_dims(
+        x, tuple(axes) if axes is not None else tuple(reversed(range(x.ndim))))),
+    "expand_dims": Lowering(_expand_dims),
+    "squeeze": Lowering(lambda b, x, axis: b.xp.squeeze(x, axis=axis)),
+    "broadcast_to": Lowering(lambda b, x, shape: b.xp.broadcast_to(x, tuple(shape))),
+    "broadcast_like": Lowering(lambda b, x, like: b.xp.broadcast_to(x, tuple(like.shape))),
+    "unbroadcast": Lowering(_unbroadcast),
+    "tensordot": Lowering(lambda b, x, y, axes: b.xp.tensordot(x, y, axes=axes), "out"),
+    "einsum": Lowering(lambda b, *ops, subscripts, optimize=False: b.xp.einsum(subscripts,
+                                                                               *ops),
+                       "out", needs=("einsum",)),
+    "concatenate": Lowering(lambda b, *xs, axis: b.xp.concat(xs, axis=axis), "out"),
+    "split": Lowering(_split),
+    "cast": Lowering(lambda b, x, dtype: b.cast(x, dtype)),
+    "cumsum": Lowering(lambda b, x, axis, dtype: b.xp.cumulative_sum(x, axis=axis), "out",
+                       needs=("cumulative_sum",)),
+    "cumprod": Lowering(lambda b, x, axis, dtype: b.xp.cumulative_prod(x, axis=axis), "out",
+                        needs=("cumulative_prod",)),
+    "full_like": Lowering(lambda b, x, value, dtype=None: b.xp.full_like(x, value,
+                                                                         dtype=dtype),
+                          dtype=True),
+    "arange": Lowering(lambda b, start, stop, step, dtype=None: b.xp.arange(
+        start, stop, step, dtype=dtype, device=b.device), dtype=True),
+    "eye": Lowering(lambda b, n, m, k, dtype: b.xp.eye(n, m, k=k, dtype=dtype,
+                                                       device=b.device), dtype=True),
+    "diagonal": Lowering(_diagonal, needs=("linalg", "moveaxis")),
+    "flip": Lowering(lambda b, x, axis: b.xp.flip(x, axis=axis)),
+    "sort": Lowering(lambda b, x, axis: b.xp.sort(x, axis=axis)),
+    "argsort": Lowering(lambda b, x, axis, kind=None: b.xp.argsort(x, axis=axis,
+                                                                    stable=True)),
+    "take_along_axis": Lowering(lambda b, x, idx, axis: b.xp.take_along_axis(x, idx,
+                                                                             axis=axis),
+                                needs=("take_along_axis",)),
+    "repeat": Lowering(lambda b, x, repeats, axis: b.xp.repeat(x, repeats, axis=axis),
+                       needs=("repeat",), refuse=_array_repeats(True)),
+    "repeat_sum": Lowering(_repeat_sum, refuse=_array_repeats(False)),
+    "tile": Lowering(lambda b, x, reps: b.xp.tile(x, tuple(reps)), needs=("tile",)),
+    "tile_sum": Lowering(_tile_sum),
+    "copy": Lowering(lambda b, x: b.xp.asarray(x, copy=True)),
+    "stop_gradient": Lowering(_same),
+    "custom_vjp": Lowering(lambda b, value, *args, grad_fn: value),
+    "size": Lowering(lambda b, x: math.prod(x.shape)),
+    "dim": Lowering(lambda b, x, axis: x.shape[axis]),
+    "python_scalar": Lowering(lambda b, x: x),
+    "call": Lowering(_call_fn),
 })
 _CONTROL = {"cond", "while_loop"}
 
@@ -253,12 +347,21 @@ class BackendEmitter(Emitter):
             node.op.emit(node, self, indent)
         elif node.op.effect or (node.outputs and all(v.weak is not None for v in node.outputs)):
             self._emit_numpy(node, indent)
-        elif name in LOWERINGS:
-            self._emit_lowered(node, indent, *LOWERINGS[name])
         else:
+            self._emit_lowered(node, indent, self._lowering(node))
+
+    def _lowering(self, node: Node) -> Lowering:
+        """The op's `Lowering` for this backend, or `BackendError` naming the op."""
+        name, b = node.op.name, self.backend
+        low = LOWERINGS.get(name)
+        reason = None if low is None else (low.refuse(node, b) if low.refuse else None)
+        missing = [] if low is None else [n for n in low.needs if not hasattr(b.xp, n)]
+        if low is None or reason or missing:
+            why = f" {reason}" if reason else ""
             raise BackendError(
-                f"op `{name}` is not available on the {self.backend.name} backend"
-                f"{_where(node)}; run this function on numpy (the default backend)")
+                f"op `{name}`{why} is not available on the {b.name} backend{_where(node)}; "
+                "run this function on numpy (the default backend)")
+        return low
 
     def _emit_numpy(self, node: Node, indent: str) -> None:
         """numpy's own code for the node, on inputs brought back to numpy."""
@@ -270,8 +373,9 @@ class BackendEmitter(Emitter):
         finally:
             self._numpy_inputs = False
 
-    def _emit_lowered(self, node: Node, indent: str, impl, cast, dtype_param) -> None:
+    def _emit_lowered(self, node: Node, indent: str, low: Lowering) -> None:
         out_dtype = node.outputs[0].dtype
+        cast = low.cast
         casts = cast if isinstance(cast, tuple) else (cast,) * len(node.inputs)
         promoted = np.result_type(*(_promote_arg(x) for x in node.inputs)) \
             if "promote" in casts else None
@@ -280,10 +384,12 @@ class BackendEmitter(Emitter):
             target = {"out": out_dtype, "promote": promoted, "bool": np.dtype(bool)}.get(how)
             args.append(self.value(x) if target is None else self._cast_arg(x, target))
         params = dict(node.params)
-        if dtype_param:
+        if low.dtype:
             params["dtype"] = self.backend.dtype(out_dtype)
+        if node.op.name == "call":  # the callee's graph, compiled for this backend now
+            params["run"] = compile_graph(params["fn"].graph, backend=self.backend)
         args += [f"{k}={self.constant(v, k)}" for k, v in params.items()]
-        fn = self.bind(functools.partial(impl, self.backend), node.op.name)
+        fn = self.bind(functools.partial(low.impl, self.backend), node.op.name)
         call = f"{fn}({', '.join(args)})"
         outs = [self.name(v) for v in node.outputs]
         if node.op.multiple_results:
