@@ -9,8 +9,9 @@ it (`lowering.py` holds the per-op translation onto the namespace). An op the ba
 no translation for is refused then, with a `BackendError` naming the op and the backend.
 
 Control flow runs as Python `if`/`while` on the backend's 0-d predicate: torch and CuPy
-read it from the device; Dask *computes* it (a `while` on a Dask value computes the
-predicate, and the loop state it depends on, once per trip).
+read it from the device; Dask *computes* it. A `while` on Dask persists its loop state at
+the start of every trip (one `dask.persist` plus the predicate's compute per trip), so the
+task graph stays one trip deep instead of growing with the trip count.
 """
 
 from __future__ import annotations
@@ -122,6 +123,18 @@ class DaskBackend(Backend):
 
     def to_numpy(self, x):
         return np.asarray(x.compute()) if self.is_array(x) else x
+
+    def persist(self, *values) -> tuple:
+        """The Dask arrays among `values` computed and kept (in memory, or on the
+        cluster's workers), so a `while` state's task graph does not grow per trip."""
+        import dask
+
+        arrays = [k for k, v in enumerate(values) if self.is_array(v)]
+        done = dask.persist(*(values[k] for k in arrays))
+        out = list(values)
+        for k, v in zip(arrays, done):
+            out[k] = v
+        return tuple(out)
 
 
 class TorchBackend(Backend):

@@ -145,6 +145,10 @@ class Emitter:
     def emit_node(self, node: Node, indent: str) -> None:
         (node.op.emit or emit_call)(node, self, indent)
 
+    def trip_start(self, names: list[str], indent: str) -> None:
+        """Code at the start of each trip of a `while` over loop variables `names`
+        (none for numpy; a backend may materialize the state there)."""
+
     def captured(self, expr: str) -> str:
         """Expression reading a captured `Variable`'s current value."""
         return f"{expr}.numpy()"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
@@ -341,6 +342,13 @@ class BackendEmitter(Emitter):
     def captured(self, expr: str) -> str:
         return f"_move({expr}.numpy())"
 
+    def trip_start(self, names: list[str], indent: str) -> None:
+        persist = getattr(self.backend, "persist", None)
+        if persist is not None and names:
+            targets = ", ".join(names) + ("," if len(names) == 1 else "")
+            self.emit(f"{targets} = {self.bind(persist, 'persist')}({', '.join(names)})",
+                      indent)
+
     def emit_node(self, node: Node, indent: str) -> None:
         name = node.op.name
         if name in _CONTROL:
@@ -414,8 +422,12 @@ def _promote_arg(x):
 
 
 def _check_backend(backend: Backend, value, var: Var) -> None:
-    """Checking mode: the run-time value (brought to numpy) matches the static type."""
-    check_value(backend.to_numpy(value) if var.weak is None else value, var)
+    """Checking mode: the run-time value's shape and dtype match the static type (read
+    from the array's metadata: computing each Dask value would make the check quadratic)."""
+    if var.weak is None and backend.is_array(value):
+        value = SimpleNamespace(shape=tuple(value.shape),
+                                dtype=backend.numpy_dtype(value.dtype))
+    check_value(value, var)
 
 
 def _where(node: Node) -> str:
