@@ -11,7 +11,8 @@ Conventions for the python blocks of a Markdown file (what this harness enforces
   `print(...)` call, what it prints (without the final newline) must equal TEXT; for any
   other expression, `repr(value)` must equal TEXT. Other comments are prose.
 * A line whose comment says `needs Graphviz` is skipped (replaced by `pass`) when no
-  Graphviz renderer is found; everything else in the block still runs.
+  Graphviz renderer is found; everything else in the block still runs. Likewise
+  `needs torch` / `needs CuPy` (an optional backend's package; CuPy: and a GPU).
 * Blocks tagged anything else (```text, ```bash, untagged) are not run; listings that
   show program output are checked by the tests that own them (test_readme.py here).
 """
@@ -27,6 +28,7 @@ import sys
 import tokenize
 
 import pytest
+from backend_check import available
 
 from autotrace.ops.catalog import markdown
 
@@ -74,10 +76,18 @@ def script(doc: pathlib.Path, renderer: bool) -> str:
     for start, code in code_blocks(doc.read_text(), "python"):
         lines += [""] * (start - 1 - len(lines))
         for line in code.splitlines():
-            if not renderer and GRAPHVIZ in line:
-                line = line[:len(line) - len(line.lstrip())] + "pass  # skipped: " + GRAPHVIZ
+            missing = [m for m in _missing(renderer) if m in line]
+            if missing:
+                line = line[:len(line) - len(line.lstrip())] + "pass  # skipped: " + missing[0]
             lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def _missing(renderer: bool) -> list[str]:
+    """The `needs ...` marks whose lines cannot run here."""
+    marks = {"needs torch": available("torch"), "needs CuPy": available("cupy"),
+             GRAPHVIZ: renderer}
+    return [mark for mark, ok in marks.items() if not ok]
 
 
 def checks(source: str) -> dict[int, str]:
