@@ -13,11 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from backend_check import BACKENDS, available, run_case, run_traced, to_numpy
-from corpus import branches, calls, logic, loops, python_values
+from corpus import branches, calls, helpers, logic, loops, python_values
 from test_grad_ops import ALL_CASES, _case_id, _gradient_of
 
 import autotrace as at
 from autotrace.compile.backends import BackendError, get_backend
+from autotrace.function import TracedFunction
 
 CORPUS = [c for m in (branches, calls, logic, loops, python_values) for c in m.CORPUS.cases]
 PARAMS = [pytest.param(name, marks=pytest.mark.skipif(
@@ -26,9 +27,19 @@ needs_dask = pytest.mark.skipif(not available("dask"), reason="dask is not insta
 needs_torch = pytest.mark.skipif(not available("torch"), reason="torch is not installed")
 
 
+@pytest.fixture
+def fresh_corpus(monkeypatch):
+    """Corpus functions call module-level traced helpers: give them fresh copies, so the
+    corpus tests of test_convert_corpus_*.py see the helpers' caches as they left them."""
+    for module in (branches, calls, logic, loops, python_values, helpers):
+        for name, value in list(vars(module).items()):
+            if isinstance(value, TracedFunction):
+                monkeypatch.setattr(module, name, at.trace(value.python_function))
+
+
 @pytest.mark.parametrize("case", CORPUS, ids=lambda c: c.id)
 @pytest.mark.parametrize("backend", PARAMS)
-def test_corpus_on_backend(backend, case):
+def test_corpus_on_backend(backend, case, fresh_corpus):
     assert run_case(case, backend) in ("pass", "refused")
 
 
@@ -182,7 +193,7 @@ def test_dask_on_a_local_cluster(dask_client):
 
 @needs_dask
 @pytest.mark.parametrize("case", loops.CORPUS.cases[:12], ids=lambda c: c.id)
-def test_loop_corpus_on_a_local_cluster(dask_client, case):
+def test_loop_corpus_on_a_local_cluster(dask_client, case, fresh_corpus):
     assert run_case(case, "dask") in ("pass", "refused")
 
 
