@@ -211,6 +211,15 @@ def test_graphviz_lines_are_skipped_without_a_renderer(tmp_path):
     assert "f.render('x.svg')" in script(doc, renderer=True)
 
 
+def test_backend_lines_are_skipped_without_their_package(tmp_path):
+    doc = tmp_path / "Backends.md"
+    doc.write_text("```python\nimport torch  # needs torch\nimport cupy  # needs CuPy\n```\n")
+    lines = script(doc, renderer=True).splitlines()[1:3]
+    for line, name, mark in zip(lines, ("torch", "cupy"), ("needs torch", "needs CuPy")):
+        assert line == (f"import {name}  # {mark}" if available(name)
+                        else f"pass  # skipped: {mark}")
+
+
 def test_control_flow_listing_is_what_to_code_prints(tmp_path, monkeypatch):
     import autotrace as at
 
