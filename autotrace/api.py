@@ -15,7 +15,7 @@ from autotrace.signature import TensorSpec
 
 def trace(fn: Callable | None = None, *, input_signature: Sequence[TensorSpec] | None = None,
           reduce_retracing: bool = False, autograph: bool = True, max_traces: int = MAX_TRACES,
-          max_nodes: int | None = MAX_NODES):
+          max_nodes: int | None = MAX_NODES, backend="numpy"):
     """Convert `fn` to graph code and trace it once per input signature.
 
     Args:
@@ -31,6 +31,8 @@ def trace(fn: Callable | None = None, *, input_signature: Sequence[TensorSpec] |
         max_nodes: the most graph nodes one trace may create (sub-graphs included);
             beyond it tracing stops with `GraphSizeError` (a Python loop unrolled at trace
             time warns from 10,000 nodes on). None: no limit.
+        backend: the array library the graphs run on: "numpy" (the default), "torch",
+            "cupy" or "dask" (or a `Backend`); see docs/backends.md.
 
     Returns:
         A `TracedFunction`, called exactly like `fn`.
@@ -42,10 +44,18 @@ def trace(fn: Callable | None = None, *, input_signature: Sequence[TensorSpec] |
         >>> f(np.array([2.]), np.array([1.]))
         array([6.])
     """
+    from autotrace.compile.backends import get_backend
+
+    placed = get_backend(backend)
+
     def wrap(f):
-        return TracedFunction(f, input_signature=input_signature,
-                              reduce_retracing=reduce_retracing, autograph=autograph,
-                              max_traces=max_traces, max_nodes=max_nodes)
+        options = dict(input_signature=input_signature, reduce_retracing=reduce_retracing,
+                       autograph=autograph, max_traces=max_traces, max_nodes=max_nodes)
+        if placed is not None:
+            from autotrace.backend_function import BackendTracedFunction
+
+            return BackendTracedFunction(f, placed, **options)
+        return TracedFunction(f, **options)
 
     return wrap if fn is None else wrap(fn)
 

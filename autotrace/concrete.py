@@ -66,8 +66,27 @@ class ConcreteFunction(GraphFunction):
             n_required = len(params) if isinstance(t, TensorSpec) else n_required
         self._n_required = n_required
         captured = [(inner, outer) for outer, inner in captures]
-        self._call = compile_graph(self.graph, entry=Entry(params, result, captured,
-                                                           n_required))
+        self._entry = Entry(params, result, captured, n_required)
+        self._call = compile_graph(self.graph, entry=self._entry)
+        self._backends: dict = {}
+
+    def to(self, backend, **options):
+        """This graph on another array library: "numpy" (this function itself), "torch",
+        "cupy" or "dask" (options: torch `device=`, Dask `chunks=`). Its inputs may be
+        the backend's arrays or numpy arrays (moved); its results stay on the backend.
+        The code is generated on the first request; an op the backend lacks raises
+        `BackendError` then. See docs/backends.md."""
+        # lazy import: start-up cost; the backend layer (above this one) loads on first use
+        from autotrace.backend_function import BackendFunction
+        from autotrace.compile.backends import get_backend
+
+        backend = get_backend(backend, **options)
+        if backend is None:
+            return self
+        made = self._backends.get(backend.key())
+        if made is None:
+            made = self._backends[backend.key()] = BackendFunction(self, backend)
+        return made
 
     @property
     def source(self) -> str:

@@ -12,7 +12,8 @@ Conventions for the python blocks of a Markdown file (what this harness enforces
   other expression, `repr(value)` must equal TEXT. Other comments are prose.
 * A line whose comment says `needs Graphviz` is skipped (replaced by `pass`) when no
   Graphviz renderer is found; everything else in the block still runs. Likewise
-  `needs ONNX` when `onnx` or `onnxruntime` is not installed.
+  `needs ONNX` when `onnx` or `onnxruntime` is not installed, and `needs torch` /
+  `needs CuPy` (an optional backend's package; CuPy: and a GPU).
 * Blocks tagged anything else (```text, ```bash, untagged) are not run; listings that
   show program output are checked by the tests that own them (test_readme.py here).
 """
@@ -28,6 +29,7 @@ import sys
 import tokenize
 
 import pytest
+from backend_check import available
 
 from autotrace.ops.catalog import markdown
 
@@ -79,7 +81,7 @@ def has_onnx() -> bool:
 def script(doc: pathlib.Path, renderer: bool, onnx: bool = True) -> str:
     """The python blocks of `doc` as one script, each at its Markdown line numbers."""
     lines: list[str] = []
-    skip = [m for m, present in ((GRAPHVIZ, renderer), (ONNX, onnx)) if not present]
+    skip = _missing(renderer, onnx)
     for start, code in code_blocks(doc.read_text(), "python"):
         lines += [""] * (start - 1 - len(lines))
         for line in code.splitlines():
@@ -88,6 +90,13 @@ def script(doc: pathlib.Path, renderer: bool, onnx: bool = True) -> str:
                     line = line[:len(line) - len(line.lstrip())] + "pass  # skipped: " + marker
             lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def _missing(renderer: bool, onnx: bool) -> list[str]:
+    """The `needs ...` marks whose lines cannot run here."""
+    marks = {"needs torch": available("torch"), "needs CuPy": available("cupy"),
+             GRAPHVIZ: renderer, ONNX: onnx}
+    return [mark for mark, ok in marks.items() if not ok]
 
 
 def checks(source: str) -> dict[int, str]:
@@ -217,6 +226,15 @@ def test_onnx_lines_are_skipped_without_onnx(tmp_path):
     assert script(doc, renderer=True, onnx=False).splitlines()[1:3] == [
         "pass  # skipped: needs ONNX", "ok = 1"]
     assert "m = export()" in script(doc, renderer=True, onnx=True)
+
+
+def test_backend_lines_are_skipped_without_their_package(tmp_path):
+    doc = tmp_path / "Backends.md"
+    doc.write_text("```python\nimport torch  # needs torch\nimport cupy  # needs CuPy\n```\n")
+    lines = script(doc, renderer=True).splitlines()[1:3]
+    for line, name, mark in zip(lines, ("torch", "cupy"), ("needs torch", "needs CuPy")):
+        assert line == (f"import {name}  # {mark}" if available(name)
+                        else f"pass  # skipped: {mark}")
 
 
 def test_control_flow_listing_is_what_to_code_prints(tmp_path, monkeypatch):

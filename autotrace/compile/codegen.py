@@ -45,6 +45,8 @@ class Emitter:
     with `_` so the two never collide.
     """
 
+    reuses_buffers = True  # numpy's `out=` into dead temporaries (compile/buffers.py)
+
     def __init__(self, check: bool = CHECK):
         self.namespace: dict = {"np": np}
         self.lines: list[str] = []
@@ -134,20 +136,32 @@ class Emitter:
         """
         last_use = _last_uses(graph) if release else {}
         keep = {o.uid for o in graph.outputs if isinstance(o, Var)}
-        into = buffers.reusable_buffers(graph, last_use, keep) if release else {}
+        into = buffers.reusable_buffers(graph, last_use, keep) \
+            if release and self.reuses_buffers else {}
         if final and graph.nodes:
             last_use.pop(len(graph.nodes) - 1, None)
         for i, node in enumerate(graph.nodes):
             if i in into:
                 buffers.emit_into(node, self, indent, into[i])
             else:
-                (node.op.emit or emit_call)(node, self, indent)
+                self.emit_node(node, indent)
             if self.check:
                 for v in node.outputs:
                     self.emit(f"_check({self.name(v)}, {self.bind(v, 'var')})", indent, node)
             dead = [v for v in last_use.get(i, ()) if v.uid not in keep]
             if dead:
                 self.emit("del " + ", ".join(self.name(v) for v in dead), indent)
+
+    def emit_node(self, node: Node, indent: str) -> None:
+        (node.op.emit or emit_call)(node, self, indent)
+
+    def trip_start(self, names: list[str], indent: str) -> None:
+        """Code at the start of each trip of a `while` over loop variables `names`
+        (none for numpy; a backend may materialize the state there)."""
+
+    def captured(self, expr: str) -> str:
+        """Expression reading a captured `Variable`'s current value."""
+        return f"{expr}.numpy()"
 
     def structure(self, value) -> str:
         """Expression rebuilding a nested result whose leaves are `Var`s or constants.
@@ -185,9 +199,10 @@ _OPERATORS = {
 }  # fmt: skip
 
 
-def emit_call(node: Node, em: Emitter, indent: str) -> None:
-    """Default emission: `out = a + b` for operator ufuncs, else `out = _op(args, k=v)`."""
-    args = [em.value(x) for x in node.inputs]
+def emit_call(node: Node, em: Emitter, indent: str, args: list | None = None) -> None:
+    """Default emission: `out = a + b` for operator ufuncs, else `out = _op(args, k=v)`.
+    `args`: the input expressions (default: the inputs' names and constants)."""
+    args = [em.value(x) for x in node.inputs] if args is None else args
     targets = ", ".join(em.name(v) for v in node.outputs)
     if node.op.multiple_results and len(node.outputs) == 1:
         targets += ","
@@ -243,7 +258,8 @@ class Entry:
     n_required: int | None = None
 
 
-def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None = None):
+def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None = None,
+                  emitter: Emitter | None = None):
     """Compile `graph` into a Python function.
 
     Without `entry` the function is `run(*inputs) -> tuple(outputs)` over all graph inputs.
@@ -251,9 +267,16 @@ def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None =
 
     The returned function has `.source` (the generated text) and `.line_nodes` (generated
     line number -> node, used to point run-time errors at the user's line).
+
+    `emitter`: the `Emitter` to write with (`lowering.BackendEmitter` writes the code over
+    a backend's arrays instead of numpy's, and raises `BackendError` for an op it cannot
+    run); by default numpy's.
     """
-    em = Emitter(CHECK if check is None else check)
-    em.namespace["_check"] = check_value
+    check = CHECK if check is None else check
+    em = emitter
+    if em is None:
+        em = Emitter(check)
+        em.namespace["_check"] = check_value
     if entry is None:
         entry = Entry(list(graph.inputs), tuple(graph.outputs))
     params = [em.name(p) if isinstance(p, Var) else em.fresh(p) for p in entry.params]
@@ -261,7 +284,7 @@ def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None =
         params[entry.n_required:] = [f"{p}=None" for p in params[entry.n_required:]]
     em.emit("", "")  # the def line, written once the namespace is complete
     for var, variable in entry.captured:
-        em.emit(f"{em.name(var)} = {em.bind(variable, 'variable')}.numpy()", "    ")
+        em.emit(f"{em.name(var)} = {em.captured(em.bind(variable, 'variable'))}", "    ")
     em.emit_graph(graph, "    ", release=True, final=True)
     em.emit(f"return {em.structure(entry.result)}", "    ")
     fname = _function_name(graph.name, em.namespace)

@@ -82,6 +82,7 @@ def _emit_while(node, em, indent: str) -> None:
                 indent, node)
     em.emit("while True:", indent, node)
     inner = indent + "    "
+    em.trip_start(names, inner)
     _bind_inputs(em, cond_g, [*node.outputs, *captured])
     em.emit_graph(cond_g, inner)
     em.emit(f"if not {em.value(cond_g.outputs[0])}:", inner, node)

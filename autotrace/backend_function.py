@@ -1,0 +1,87 @@
+"""A traced graph run on another array library: `cf.to("torch")`, `trace(backend="dask")`.
+
+`BackendFunction` is a `ConcreteFunction`'s graph compiled over a backend's arrays
+(`compile/lowering.py`): arguments of the backend's type are used as they are, numpy
+arrays are moved onto it, and results stay there (a Dask result is a lazy Dask array;
+`.compute()` runs it on the active scheduler or `dask.distributed` cluster).
+`BackendTracedFunction` is the `TracedFunction` that `trace(..., backend=...)` returns:
+it traces on the arguments' shapes and dtypes, then calls the backend function.
+"""
+
+from __future__ import annotations
+
+from autotrace.compile.backends import Backend
+from autotrace.compile.codegen import CHECK, compile_graph
+from autotrace.compile.lowering import BackendEmitter
+from autotrace.errors import locate_run_error
+from autotrace.function import TracedFunction
+from autotrace.signature import TensorSpec
+
+
+class BackendFunction:
+    """One concrete function's graph, compiled for `backend` (see the module doc).
+
+    Attributes:
+        concrete_function: the numpy `ConcreteFunction` it was made from.
+        backend: the `Backend`.
+        source: the generated Python a call runs.
+    """
+
+    def __init__(self, cf, backend: Backend):
+        self.concrete_function = cf
+        self.backend = backend
+        self._call = compile_graph(cf.graph, entry=cf._entry,
+                                   emitter=BackendEmitter(backend, CHECK))
+        self._moved = [isinstance(t, TensorSpec) and t.weak is None for t in cf._template]
+
+    @property
+    def graph(self):
+        return self.concrete_function.graph
+
+    @property
+    def source(self) -> str:
+        return self._call.source
+
+    def to(self, backend, **options):
+        """The same graph on another backend (see `ConcreteFunction.to`)."""
+        return self.concrete_function.to(backend, **options)
+
+    def __call__(self, *args, **kwargs):
+        cf, b = self.concrete_function, self.backend
+        try:
+            leaves, tree = cf._traced._canonical(args, kwargs)
+            cf._check(specs_of(b, leaves), tree)
+            moved = [b.move(x) if m else x for x, m in zip(leaves, self._moved)]
+            return self._call(*moved)
+        except Exception as e:
+            locate_run_error(e)
+            raise
+
+    def __repr__(self) -> str:
+        return f"<BackendFunction {self.graph.name} on {self.backend!r}>"
+
+
+def specs_of(backend: Backend, leaves) -> list:
+    """`leaves` with the backend's arrays replaced by their `TensorSpec`s."""
+    return [TensorSpec(tuple(x.shape), backend.numpy_dtype(x.dtype))
+            if backend.is_array(x) else x for x in leaves]
+
+
+class BackendTracedFunction(TracedFunction):
+    """`trace(fn, backend=...)`: traced like any function, run on `backend` (the numpy
+    `TracedFunction`'s call path is left as it is)."""
+
+    def __init__(self, fn, backend: Backend, **options):
+        super().__init__(fn, **options)
+        self.backend = backend
+
+    def __call__(self, *args, **kwargs):
+        return self.get_concrete_function(*args, **kwargs)(*args, **kwargs)
+
+    def get_concrete_function(self, *args, **kwargs) -> BackendFunction:
+        """The backend function for these arguments (arrays of any backend, or specs)."""
+        if not args and not kwargs and self.input_signature is not None:
+            return self._concrete((), {}).to(self.backend)
+        leaves, tree = self._canonical(args, kwargs)
+        self._calls += 1
+        return self._lookup(specs_of(self.backend, leaves), tree).to(self.backend)
