@@ -7,22 +7,81 @@ from __future__ import annotations
 
 import builtins
 
+import numpy as np
+
 from autotrace.ops.registry import Op, apply, register
 
 
 def _print_impl(*values, template=(), sep=" ", end="\n", file=None, flush=False):
-    it = iter(values)
-    args = [next(it) if slot is _SLOT else slot for slot in template]
-    builtins.print(*args, sep=sep, end=end, file=file, flush=flush)
+    builtins.print(*fill(template, values), sep=sep, end=end, file=file, flush=flush)
     return ()
 
 
-class _Slot:
+class Slot:
+    """A place in an effect's arguments filled at run time from its tensor inputs.
+
+    `width` tensors are taken; `render(*values)` makes the argument (the value itself by
+    default, or a string formatted at run time). `pytypes[i]` is the Python scalar type of
+    a weakly typed input (a traced Python number), so it is shown as Python shows it.
+    """
+
+    __slots__ = ("pytypes", "render")
+
+    def __init__(self, pytypes=(None,), render=None):
+        self.pytypes, self.render = tuple(pytypes), render
+
+    def fill(self, it):
+        values = [_as_python(next(it), t) for t in self.pytypes]
+        return values[0] if self.render is None else self.render(*values)
+
     def __repr__(self) -> str:
-        return "_"
+        return "_" if self.render is None else f"<format {self.render!r}>"
 
 
-_SLOT = _Slot()
+def _as_python(value, pytype):
+    """The run-time value as the plain function holds it: a Python number for a weakly
+    typed input, a numpy scalar for a 0-d array (what numpy's ops return)."""
+    if pytype is not None:
+        return pytype(value)
+    return value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value
+
+
+def fill(template, values) -> list:
+    """The effect's arguments: `template` with each `Slot` filled from `values`."""
+    it = iter(values)
+    return [slot.fill(it) if isinstance(slot, Slot) else slot for slot in template]
+
+
+def effect_args(args) -> tuple[list, tuple]:
+    """Split effect arguments into (tensor inputs, template). A tensor becomes a `Slot`; a
+    `Formatted` string (from `runtime.formatting`) a `Slot` rendering it at run time."""
+    from autotrace.runtime.formatting import Formatted
+    from autotrace.tensor import Tensor
+
+    values, template = [], []
+    for a in args:
+        if isinstance(a, Tensor):
+            values.append(a)
+            template.append(Slot((a.symbol.weak,)))
+        elif isinstance(a, Formatted):
+            values.extend(a.values)
+            template.append(Slot([v.symbol.weak for v in a.values], a.render))
+        else:
+            template.append(a)
+    return values, tuple(template)
+
+
+def _apply_effect(op, values, params):
+    """Add the effect node to the graph being built, even when `values` is empty: an
+    effect with constant arguments must still run on every call (and only on the branch
+    taken), which `apply` would not do (it runs ops without symbolic inputs at once)."""
+    from autotrace import context
+
+    builder = context.current_builder()
+    if builder is None:
+        return apply(op, *values, **params)
+    return builder.apply(op, tuple(values), params)
+
 
 print_op = register(Op("print", _print_impl, lambda *avals, **params: (),
                        multiple_results=True, differentiable=False, effect=True))
@@ -30,11 +89,27 @@ print_op = register(Op("print", _print_impl, lambda *avals, **params: (),
 
 def graph_print(args, sep=" ", end="\n", file=None, flush=False) -> None:
     """Add a print node: tensors print their run-time values, other arguments as given."""
-    from autotrace.tensor import Tensor
+    values, template = effect_args(args)
+    _apply_effect(print_op, values, dict(template=template, sep=sep, end=end, file=file,
+                                         flush=flush))
 
-    values = [a for a in args if isinstance(a, Tensor)]
-    template = tuple(_SLOT if isinstance(a, Tensor) else a for a in args)
-    apply(print_op, *values, template=template, sep=sep, end=end, file=file, flush=flush)
+
+def _call_impl(*values, fn, template=(), keys=()):
+    args = fill(template, values)
+    n = len(args) - len(keys)
+    fn(*args[:n], **dict(zip(keys, args[n:])))
+    return ()
+
+
+call_op = register(Op("effect_call", _call_impl, lambda *avals, **params: (),
+                      multiple_results=True, differentiable=False, effect=True))
+
+
+def graph_call(fn, args, kwargs) -> None:
+    """Add a node calling `fn(*args, **kwargs)` for its effect on every run (a logging
+    call), with tensors and `Formatted` strings filled in at run time."""
+    values, template = effect_args([*args, *kwargs.values()])
+    _apply_effect(call_op, values, dict(fn=fn, template=template, keys=tuple(kwargs)))
 
 
 def _assert_impl(test, *message, where=""):
