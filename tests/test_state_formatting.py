@@ -119,3 +119,28 @@ def test_formatting_python_values_is_plain_python(capsys):
         return x * n
 
     _same_output(lambda x: f(x, 7), capsys)
+
+
+V = at.Variable(np.array(1.5))
+
+
+def loop_and_variable(x):
+    i = 0
+    s = x[0]
+    while s < 10:
+        s = s * 2
+        print(f"it {i} s={s:.2f}", "%d" % i, sep="|")
+        i += 1
+    print(f"v={V} {s!r}", V)
+    return s
+
+
+def test_print_in_graph_loop_and_variables_read_live(capsys):
+    traced = at.trace(loop_and_variable)
+    for x, v in ((np.array([1.0]), 1.5), (np.array([3.0]), 2.5), (np.array([20.0]), -1.0)):
+        V.assign(np.array(v))
+        traced(x)
+        got = capsys.readouterr().out
+        loop_and_variable(x)
+        assert got == capsys.readouterr().out
+    assert traced.trace_count == 1

@@ -20,9 +20,10 @@ def _print_impl(*values, template=(), sep=" ", end="\n", file=None, flush=False)
 class Slot:
     """A place in an effect's arguments filled at run time from its tensor inputs.
 
-    `width` tensors are taken; `render(*values)` makes the argument (the value itself by
-    default, or a string formatted at run time). `pytypes[i]` is the Python scalar type of
-    a weakly typed input (a traced Python number), so it is shown as Python shows it.
+    One value per entry of `pytypes` is taken; `render(*values)` makes the argument (the
+    value itself by default, or a string formatted at run time). `pytypes[i]` is the Python
+    scalar type of a weakly typed input (a traced Python number), so it is shown as Python
+    shows it, or a `Live` object (a `Variable`), shown as it is when the node runs.
     """
 
     __slots__ = ("pytypes", "render")
@@ -31,11 +32,21 @@ class Slot:
         self.pytypes, self.render = tuple(pytypes), render
 
     def fill(self, it):
-        values = [_as_python(next(it), t) for t in self.pytypes]
+        values = [t.obj if isinstance(t, Live) else _as_python(next(it), t)
+                  for t in self.pytypes]
         return values[0] if self.render is None else self.render(*values)
 
     def __repr__(self) -> str:
         return "_" if self.render is None else f"<format {self.render!r}>"
+
+
+class Live:
+    """An object formatted as it is at run time (a `Variable`), not a graph input."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
 
 
 def _as_python(value, pytype):
@@ -64,11 +75,16 @@ def effect_args(args) -> tuple[list, tuple]:
             values.append(a)
             template.append(Slot((a.symbol.weak,)))
         elif isinstance(a, Formatted):
-            values.extend(a.values)
-            template.append(Slot([v.symbol.weak for v in a.values], a.render))
+            values.extend(v for v in a.values if isinstance(v, Tensor))
+            template.append(Slot([_weak(v) if isinstance(v, Tensor) else Live(v)
+                                  for v in a.values], a.render))
         else:
             template.append(a)
     return values, tuple(template)
+
+
+def _weak(x):
+    return x.symbol.weak
 
 
 def _apply_effect(op, values, params):

@@ -17,13 +17,20 @@ import logging
 
 from autotrace import context
 from autotrace.errors import TracingError, at_user_line
-from autotrace.runtime.values import is_traced
+from autotrace.runtime import values as _values
 
 _CONVERSIONS = {-1: None, 115: builtins.str, 114: builtins.repr, 97: builtins.ascii}
 _FORMATTERS = (builtins.str, builtins.repr, builtins.format, builtins.ascii)
 _LOGGING_FUNCTIONS = frozenset(
     getattr(logging, n) for n in ("debug", "info", "warning", "warn", "error", "critical",
                                   "exception", "log", "fatal"))
+
+
+def is_traced(x) -> bool:
+    """A value known only at run time: a traced tensor, or a `Variable` read while tracing
+    (its value may change between calls)."""
+    return _values.is_traced(x) or (getattr(x, "_is_variable", False) and
+                                    context.current_builder() is not None)
 
 
 class Formatted:
