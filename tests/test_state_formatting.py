@@ -38,6 +38,28 @@ def logs(x):
     return loss
 
 
+def methods_and_variables(x):
+    fmt = "var %s / %.1f"
+    loss = np.sum(x)
+    print("loss {:.4f} {n} {}".format(loss, x.shape[0], n=x[0]), fmt % (loss, x[1]))
+    logger.warning("w {}".format(x[2]))
+    return loss
+
+
+def str_format_elsewhere(x):
+    return "{}".format(x[0])
+
+
+def fmt_variable_elsewhere(x):
+    fmt = "%s"
+    return fmt % x[0]
+
+
+def format_method_of_variable(x):
+    fmt = "{}"
+    return fmt.format(x[0])
+
+
 def formats_elsewhere(x):
     label = f"value {np.sum(x):.2f}"
     return label
@@ -101,6 +123,8 @@ def test_logging_calls_format_at_run_time(caplog):
     (formats_elsewhere, "This f-string"),
     (percent_elsewhere, "This `%` formatting"),
     (str_elsewhere, "`str(...)`"),
+    (str_format_elsewhere, "This `str.format` call"),
+    (fmt_variable_elsewhere, "This `%` formatting"),
 ])
 def test_formatting_elsewhere_is_refused(fn, what):
     with pytest.raises(at.TracingError) as info:
@@ -144,3 +168,17 @@ def test_print_in_graph_loop_and_variables_read_live(capsys):
         loop_and_variable(x)
         assert got == capsys.readouterr().out
     assert traced.trace_count == 1
+
+
+def test_str_format_and_percent_of_a_variable_in_print(capsys, caplog):
+    with caplog.at_level(logging.INFO, logger="autotrace.test.formatting"):
+        _same_output(methods_and_variables, capsys)
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == ["w 3.0", "w 3.0", "w 2.0", "w 2.0", "w 9.0", "w 9.0"]
+
+
+def test_format_method_on_a_template_variable_is_refused():
+    with pytest.raises(at.TracingError) as info:
+        at.trace(format_method_of_variable)(XS[0])
+    assert "was formatted into a string (`format(x, '')`, `str.format`)" in str(info.value)
+    assert "test_state_formatting.py" in str(info.value)

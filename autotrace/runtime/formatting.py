@@ -126,6 +126,41 @@ def percent(effect: bool, template, args):
     return Formatted(traced, _Percent(template, args, keys))
 
 
+class _Method:
+    """Render of `template.format(*args, **kwargs)` with the traced values filled in."""
+
+    __slots__ = ("template", "args", "kwargs", "slots")
+
+    def __init__(self, template: str, args, kwargs, slots):
+        self.template, self.args, self.kwargs, self.slots = template, args, kwargs, slots
+
+    def __call__(self, *values):
+        args, kwargs = list(self.args), dict(self.kwargs)
+        for (where, key), value in zip(self.slots, values):
+            (args if where == "args" else kwargs)[key] = value
+        return self.template.format(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return repr(self.template) + ".format(...)"
+
+
+def str_format(effect: bool, template: str, *args, **kwargs):
+    """`"literal {}".format(*args, **kwargs)`."""
+    slots = [("args", k) for k, a in enumerate(args) if is_traced(a)] + \
+        [("kwargs", k) for k, a in kwargs.items() if is_traced(a)]
+    if not slots:
+        return template.format(*args, **kwargs)
+    if not effect:
+        raise _refuse("This `str.format` call")
+    traced = [args[k] if w == "args" else kwargs[k] for w, k in slots]
+    return Formatted(traced, _Method(template, args, kwargs, slots))
+
+
+def mod(a, b):
+    """`a % b` where `a` may be a string held in a variable (`fmt % x`)."""
+    return percent(False, a, b) if isinstance(a, str) else a % b
+
+
 class _Call:
     __slots__ = ("fn", "rest")
 

@@ -2,6 +2,7 @@
 
     f"loss {x:.4f}"        ->   at__.fstring(False, 'loss ', (x, -1, '.4f'))
     "%s" % x               ->   at__.percent(False, '%s', x)
+    "{:.2f}".format(x)     ->   at__.str_format(False, '{:.2f}', x)
     str(x)                 ->   at__.format_call(False, str, x)     (also repr, ascii, format)
     logger.info(s, x)      ->   at__.log_call(logger.info, s, x)    (debug, warning, ...)
 
@@ -38,6 +39,8 @@ class Formatting(Transformer):
             kw.value = self._arg(kw.value, effect)
         if isinstance(func, ast.Name) and func.id in FORMATTERS:
             return self._formatter(node, False)
+        if _is_str_format(func):
+            return self._str_format(node, False)
         if _maybe_logging(func):
             new = runtime_call("log_call", node.func, *node.args)
             new.keywords = node.keywords
@@ -55,6 +58,13 @@ class Formatting(Transformer):
                 arg.func.id in FORMATTERS:
             arg.args = [self.visit(a) for a in arg.args]
             return self._formatter(arg, True)
+        if isinstance(arg, ast.Call) and _is_str_format(arg.func):
+            arg.args = [self.visit(a) for a in arg.args]
+            for kw in arg.keywords:
+                kw.value = self.visit(kw.value)
+            return self._str_format(arg, True)
+        if isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Mod):
+            return self._percent(arg, True)  # `fmt % x`: Python's `%` unless `fmt` is a str
         return self.visit(arg)
 
     def visit_JoinedStr(self, node: ast.JoinedStr):
@@ -82,10 +92,20 @@ class Formatting(Transformer):
                            self.visit(node.right))
         return ast.copy_location(new, node)
 
+    def _str_format(self, node: ast.Call, effect: bool) -> ast.expr:
+        new = runtime_call("str_format", ast.Constant(effect), node.func.value, *node.args)
+        new.keywords = node.keywords
+        return ast.copy_location(new, node)
+
     def _formatter(self, node: ast.Call, effect: bool) -> ast.expr:
         new = runtime_call("format_call", ast.Constant(effect), node.func, *node.args)
         new.keywords = node.keywords
         return ast.copy_location(new, node)
+
+
+def _is_str_format(func: ast.expr) -> bool:
+    return isinstance(func, ast.Attribute) and func.attr == "format" and \
+        isinstance(func.value, ast.Constant) and isinstance(func.value.value, str)
 
 
 def _is_print(func: ast.expr) -> bool:
