@@ -89,3 +89,18 @@ def test_concatenate_of_a_list_is_not_stacked():
     for x in X:
         for got, want in zip(at.trace(f)(x), f(x)):
             assert_same(got, want)
+
+
+def with_dtype_and_axis(x):
+    a = np.array([x[0], 2, x[1]], dtype=np.float32)
+    b = np.asarray([[x[0]], [x[1]]], np.int64)
+    c = np.mean([x, x * 2], axis=0)
+    return a, b, c
+
+
+def test_dtype_argument_and_keywords():
+    traced = at.trace(with_dtype_and_axis)
+    for x in X:
+        for got, want in zip(traced(x), with_dtype_and_axis(x)):
+            assert_same(got, want)
+    assert traced.trace_count == 1
