@@ -252,6 +252,12 @@ class Tensor(TensorBase):
         raise _concrete_error(self, "was converted to a Python list by `x.tolist()`",
                               _KEEP_TENSOR)
 
+    def __format__(self, spec):
+        raise _concrete_error(
+            self, f"was formatted into a string (`format(x, {spec!r})`, `str.format`)",
+            "A string is fixed when the function is traced. Print it (`print(...)` and "
+            "logging calls format their arguments at run time), or return the array.")
+
     def __array__(self, dtype=None, copy=None):
         raise _concrete_error(
             self, "was converted to a numpy array by `np.asarray(x)` or `np.array(x)`",

@@ -274,7 +274,7 @@ NOT_DIFFERENTIABLE = {
     "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
     "bitand", "bitor", "bitxor", "lshift", "rshift", "any", "all", "argmax", "argmin",
     "argsort", "stop_gradient",
-    effects.print_op.name, effects.assert_op.name, effects.raise_op.name,
+    effects.print_op.name, effects.assert_op.name, effects.raise_op.name, effects.call_op.name,
 }  # fmt: skip
 
 ALL_CASES = [(name, k, case, shapes) for name, cases in CASES.items()

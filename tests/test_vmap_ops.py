@@ -8,6 +8,8 @@ only (the others shared by every example, `in_axes=None`), in float64 and float3
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 from test_grad_ops import ANY, CASES, NOT_DIFFERENTIABLE, UNARY_SHAPES, Case, distinct, op
@@ -28,6 +30,11 @@ def _int(fn):
 
 def _printing(x):
     print("x is", x)
+    return x * 2
+
+
+def _logging(x):
+    logging.getLogger("autotrace.tests").warning("x is %s", x)
     return x * 2
 
 
@@ -77,6 +84,7 @@ OTHER_CASES: dict[str, list[Case]] = {
     "argsort": [Case(lambda x: np.argsort(x, axis=1), [((2, 3),)], distinct())],
     "stop_gradient": [Case(lambda x: at.stop_gradient(x) * 2, UNARY_SHAPES)],
     "print": [Case(_printing, [((2,),)])],
+    "effect_call": [Case(_logging, [((2,),)])],
     "assert": [Case(_asserting, [((2,),)])],
     "raise": [Case(_raising, [((2,),)])],
 }  # fmt: skip

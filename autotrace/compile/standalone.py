@@ -28,6 +28,7 @@ import numpy as np
 
 from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Var
+from autotrace.ops.effects import Live, Slot
 
 _STATIC_TYPE = """
 
@@ -179,6 +180,10 @@ class _Module:
         if _is_ours(obj) and isinstance(obj, (types.FunctionType, type)):
             self.code(obj, name)
             return None
+        if isinstance(obj, Slot) and obj.render is None and not any(
+                isinstance(t, Live) for t in obj.pytypes):  # a print argument's place
+            types_ = ", ".join(self.name_of(t, "pytype") for t in obj.pytypes)
+            return f"{self.name_of(Slot, 'Slot')}(({types_},))"
         if _is_ours(type(obj)) and getattr(obj, "__dict__", None) == {}:
             return f"{self.name_of(type(obj), type(obj).__name__)}()"  # a marker object
         raise UnsupportedError(f"cannot make a standalone module of {self.name}: it reads "

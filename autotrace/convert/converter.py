@@ -20,6 +20,7 @@ from autotrace.convert.passes import (
     calls,
     control_flow,
     exceptions,
+    formatting,
     logical,
     returns,
     unsupported,
@@ -38,6 +39,7 @@ PIPELINE = (
     break_continue,  # break/continue -> flags in loop conditions (with `returns`' flags)
     control_flow,  # if/while/for -> helpers + at__ calls (needs the flags as variables)
     exceptions,  # assert/raise -> at__ calls (after control flow, which needs raise statements)
+    formatting,  # f-strings, `%`, str(): run-time strings in print/logging (before `%`)
     logical,  # and/or/not/if-exp/chained comparisons (incl. the tests control flow moved)
     arithmetic,  # operators -> at__ calls (incl. the single comparisons logical produced)
     calls,  # calls -> at__.call where the callee may be user code (last: sees all calls)

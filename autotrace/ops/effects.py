@@ -7,37 +7,75 @@ from __future__ import annotations
 
 import builtins
 
+import numpy as np
+
 from autotrace.ops.registry import Op, apply, register
 
 
 def _print_impl(*values, template=(), sep=" ", end="\n", file=None, flush=False):
-    it = iter(values)
-    args = [next(it) if slot is _SLOT else slot for slot in template]
-    builtins.print(*args, sep=sep, end=end, file=file, flush=flush)
+    builtins.print(*fill(template, values), sep=sep, end=end, file=file, flush=flush)
     return ()
 
 
-class _Slot:
+class Slot:
+    """A place in an effect's arguments filled at run time from its tensor inputs.
+
+    One value per entry of `pytypes` is taken; `render(*values)` makes the argument (the
+    value itself by default, or a string formatted at run time). `pytypes[i]` is the Python
+    scalar type of a weakly typed input (a traced Python number), so it is shown as Python
+    shows it, or a `Live` object (a `Variable`), shown as it is when the node runs.
+    """
+
+    __slots__ = ("pytypes", "render")
+
+    def __init__(self, pytypes=(None,), render=None):
+        self.pytypes, self.render = tuple(pytypes), render
+
+    def fill(self, it):
+        values = [t.obj if isinstance(t, Live) else _as_python(next(it), t)
+                  for t in self.pytypes]
+        return values[0] if self.render is None else self.render(*values)
+
     def __repr__(self) -> str:
-        return "_"
+        return "_" if self.render is None else f"<format {self.render!r}>"
 
 
-_SLOT = _Slot()
+class Live:
+    """An object formatted as it is at run time (a `Variable`), not a graph input."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
+def _as_python(value, pytype):
+    """The run-time value as the plain function holds it: a Python number for a weakly
+    typed input, a numpy scalar for a 0-d array (what numpy's ops return)."""
+    if pytype is not None:
+        return pytype(value)
+    return value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value
+
+
+def fill(template, values) -> list:
+    """The effect's arguments: `template` with each `Slot` filled from `values`."""
+    it = iter(values)
+    return [slot.fill(it) if isinstance(slot, Slot) else slot for slot in template]
+
 
 print_op = register(Op("print", _print_impl, lambda *avals, **params: (),
                        multiple_results=True, differentiable=False, effect=True))
 
 
-def _symbolic(x) -> bool:
-    """A value of the graph being built (eager values print at trace time as constants)."""
-    return getattr(x, "_symbolic", False)
+def _call_impl(*values, fn, template=(), keys=()):
+    args = fill(template, values)
+    n = len(args) - len(keys)
+    fn(*args[:n], **dict(zip(keys, args[n:])))
+    return ()
 
 
-def graph_print(args, sep=" ", end="\n", file=None, flush=False) -> None:
-    """Add a print node: tensors print their run-time values, other arguments as given."""
-    values = [a for a in args if _symbolic(a)]
-    template = tuple(_SLOT if _symbolic(a) else a for a in args)
-    apply(print_op, *values, template=template, sep=sep, end=end, file=file, flush=flush)
+call_op = register(Op("effect_call", _call_impl, lambda *avals, **params: (),
+                      multiple_results=True, differentiable=False, effect=True))
 
 
 def _assert_impl(test, *message, where=""):

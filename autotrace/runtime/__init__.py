@@ -8,10 +8,14 @@ from autotrace.runtime.calls import assert_, call, print  # noqa: F401
 from autotrace.runtime.control_flow import (  # noqa: F401
     for_stmt, if_exp, if_return, if_stmt, return_value, while_stmt,
 )
+from autotrace.runtime.formatting import (  # noqa: F401
+    format_call, fstring, log_call, percent, str_format,
+)
 from autotrace.runtime.guards import match_subject, set_global  # noqa: F401
 from autotrace.runtime.iterables import enumerate, len, range, zip  # noqa: F401
 from autotrace.runtime.logical import and_, bool, not_, or_  # noqa: F401
 from autotrace.runtime.raising import raise_  # noqa: F401
 from autotrace.runtime.operators import *  # noqa: F401,F403
+from autotrace.runtime.formatting import mod  # noqa: F401,E402 - `fmt % x` of strings
 from autotrace.runtime.operators import bitand, bitor, bitxor  # noqa: F401
 from autotrace.runtime.undefined import Undefined  # noqa: F401

@@ -21,10 +21,17 @@ import numpy as np
 
 from autotrace import context, ops
 from autotrace.errors import CONVERTED_CODES, ConversionError, is_library_file
-from autotrace.ops.effects import graph_assert, graph_print
+from autotrace.ops.effects import graph_assert
 from autotrace.ops.pymath import TWINS, math_call
 from autotrace.ops.shape import astype
 from autotrace.runtime.control_flow import is_traced, truth
+from autotrace.runtime.effects import graph_print
+from autotrace.runtime.sequences import (
+    array_like_args,
+    holds_traced,
+    is_numpy_function,
+    stacked,
+)
 from autotrace.runtime.where import here
 
 MAX_TRACE_RECURSION = 200
@@ -32,8 +39,11 @@ _depth = threading.local()
 
 
 def _as_array(a, dtype=None, **kwargs):
-    """`np.asarray(t)` of a traced value is the value (cast when `dtype` differs)."""
+    """`np.asarray(t)` of a traced value is the value (cast when `dtype` differs); of a
+    list holding traced values, their stacked array."""
 
+    if type(a) in (list, tuple):
+        return stacked(a, dtype)
     return a if dtype is None or np.dtype(dtype) == a.dtype else astype(a, dtype)
 
 
@@ -55,9 +65,12 @@ def call(f, *args, **kwargs):
         return f(*args, **kwargs)
     overload = NUMPY_OVERLOADS.get(f) if _hashable(f) else None
     if overload is not None:
-        if any(is_traced(a) for a in args) or any(is_traced(v) for v in kwargs.values()):
+        if any(is_traced(a) or holds_traced(a) for a in args) or \
+                any(is_traced(v) for v in kwargs.values()):
             return overload(*args, **kwargs)
         return f(*args, **kwargs)
+    if is_numpy_function(f) and any(holds_traced(a) for a in args):
+        return f(*array_like_args(f, args), **kwargs)
     target = _converted(f)
     key = getattr(getattr(target, "__func__", target), "__code__", None)
     if key not in CONVERTED_CODES:

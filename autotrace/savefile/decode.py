@@ -20,7 +20,7 @@ from autotrace.autodiff.graph_function import GraphFunction
 from autotrace.concrete import ConcreteFunction
 from autotrace.function import TracedFunction
 from autotrace.graph.ir import Graph, Node, Origin, Var
-from autotrace.ops.effects import _SLOT
+from autotrace.ops.effects import Slot
 from autotrace.ops.registry import OPS
 from autotrace.savefile.encode import _FUNCTION_MODULES, _PY_TYPES, _WEAK_TYPES, FORMAT, VERSION
 from autotrace.signature import LEAF, TensorSpec, TreeDef, leaf_key
@@ -83,7 +83,6 @@ class _Decoder:
         self.graphs: dict[int, Graph] = {}
 
     def function(self):
-
         data = self.data
         name = data["name"]
         _expect(isinstance(name, str), '"name" must be a string')
@@ -126,7 +125,6 @@ class _Decoder:
         return g
 
     def node(self, n: dict, where: str) -> Node:
-
         op = OPS.get(n["op"])
         _expect(op is not None, f"{where}: unknown op {n['op']!r}")
         inputs = [self.value(x, where) for x in n["inputs"]]
@@ -175,8 +173,9 @@ class _Decoder:
         if tag == "type":
             return _type(body, where)
         if tag == "slot":
-
-            return _SLOT
+            _expect(isinstance(body, list) and all(t is None or t in _WEAK_TYPES for t in body),
+                    f"{where}: a slot lists Python scalar type names or null")
+            return Slot([None if t is None else _WEAK_TYPES[t] for t in body])
         if tag == "exception":
             kind = getattr(builtins, body[0], None)
             _expect(isinstance(kind, type) and issubclass(kind, BaseException),

@@ -30,7 +30,7 @@ import numpy as np
 from autotrace.autodiff.graph_function import GraphFunction
 from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Graph, Node, Origin, Var
-from autotrace.ops.effects import _SLOT
+from autotrace.ops.effects import Slot
 from autotrace.signature import ID, TensorSpec, TreeDef, unflatten
 
 FORMAT = "autotrace-function"
@@ -98,7 +98,6 @@ def dumps(cf) -> dict:
 
 
 def _result_structure(cf):
-
     return unflatten(cf._out_tree, cf._out_leaves)
 
 
@@ -235,8 +234,13 @@ class _Encoder:
             return {"scalar": _array(np.asarray(x))}
         if isinstance(x, type):
             return {"type": _type_name(x)}
-        if _is_slot(x):
-            return {"slot": None}
+        if isinstance(x, Slot):
+            if x.render is not None or any(t is not None and t not in _WEAK_TYPES.values()
+                                           for t in x.pytypes):
+                raise UnsupportedError(
+                    f"cannot save a string formatted at run time ({x!r}, from print or "
+                    "logging): its formatting is Python code, which a save file does not hold")
+            return {"slot": [None if t is None else t.__name__ for t in x.pytypes]}
         if isinstance(x, BaseException) and _builtin(type(x).__name__) is type(x):
             return {"exception": [type(x).__name__, [self._value(a) for a in x.args]]}
         if _function_name(x) is not None:
@@ -279,13 +283,7 @@ def _function_name(fn) -> str | None:
     return None
 
 
-def _is_slot(x) -> bool:
-
-    return x is _SLOT
-
-
 def _is_graph_function(x) -> bool:
-
     return isinstance(x, GraphFunction)
 
 

@@ -3,6 +3,7 @@
     y = helper(x)          ->   y = at__.call(helper, x)
     y = self.layer(x)      ->   y = at__.call(self.layer, x)
     y = np.sin(x)          ->   y = np.sin(x)                 (numpy: dispatches by itself)
+    s = np.sum([1, a])     ->   s = at__.call(np.sum, [1, a])   (numpy of a list display)
     n = len(x)             ->   n = at__.len(x)               (also print, range, enumerate, zip,
                                                                bool)
 
@@ -30,6 +31,7 @@ BUILTIN_OVERLOADS = {"print", "range", "enumerate", "zip", "len", "bool"}
 _VALUE_METHODS = frozenset().union(
     *(dir(t) for t in (np.ndarray, list, dict, str, set, tuple, bytes, int, float)))
 _UNKNOWN = object()
+_LIST_DISPLAYS = (ast.List, ast.Tuple, ast.ListComp)
 
 
 class Calls(Transformer):
@@ -50,7 +52,7 @@ class Calls(Transformer):
                 self._resolve(func) is getattr(builtins, func.id):
             node.func = ast.copy_location(replace_expr(f"at__.{func.id}"), func)
             return node
-        if not self._needs_conversion(func):
+        if not (self._needs_conversion(func) or self._numpy_of_list(func, node.args)):
             return node
         call = replace_expr("at__.call(f)", f=func)
         call.args += node.args
@@ -68,6 +70,14 @@ class Calls(Transformer):
         if _hashable(target) and target in NUMPY_OVERLOADS:
             return True
         return _is_user_code(target) or _is_user_class_instance(target)
+
+    def _numpy_of_list(self, func: ast.expr, args: list) -> bool:
+        """`np.sum([1, a * a])`: numpy would make the list an array before tensors in it
+        could dispatch (`at__.call` stacks it; see `runtime.sequences`)."""
+        from autotrace.runtime.sequences import is_numpy_function
+
+        return any(isinstance(a, _LIST_DISPLAYS) for a in args) and \
+            is_numpy_function(self._resolve(func))
 
     def _resolve(self, node: ast.expr):
         """The object a dotted name refers to, or `_UNKNOWN` (locals, calls, ...)."""
