@@ -202,7 +202,8 @@ _STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 # -- liveness (backward) -------------------------------------------------------------------
 def annotate(func: ast.FunctionDef) -> None:
-    """Attach `live_out` and `defined_in` to every statement of `func` (see module doc)."""
+    """Attach `live_out` and `defined_in` to every statement of `func` (see module doc),
+    and `captured` (`captured_names`) to `func`."""
     _live_block(func.body, set())
     _keep_captured_live(func)
     args = func.args
@@ -211,10 +212,9 @@ def annotate(func: ast.FunctionDef) -> None:
     _defined_block(func.body, params, params)
 
 
-def _keep_captured_live(func) -> None:
-    """A name a nested function or lambda reads may be read whenever that closure is
-    called, which no statement shows: it is live everywhere in `func` (so a branch or
-    loop that rebinds it gives its new value back, as Python's shared cell does)."""
+def captured_names(func) -> set[str]:
+    """Names `func` binds that a nested function or lambda of `func` reads: they live in
+    a cell shared with the closure."""
     own, stack = [], list(func.body)
     while stack:
         node = stack.pop()
@@ -222,7 +222,14 @@ def _keep_captured_live(func) -> None:
             own.append(node)
         else:
             stack.extend(children(node))
-    captured = set().union(*(free_reads(scope) for scope in own)) & assigned(func.body)
+    return set().union(*(free_reads(scope) for scope in own)) & assigned(func.body)
+
+
+def _keep_captured_live(func) -> None:
+    """A name a nested function or lambda reads may be read whenever that closure is
+    called, which no statement shows: it is live everywhere in `func` (so a branch or
+    loop that rebinds it gives its new value back, as Python's shared cell does)."""
+    captured = func.captured = captured_names(func)
     if not captured:
         return
     for node in _statements(func.body):
