@@ -36,6 +36,7 @@ class ControlFlow(Transformer):
         self.outer: list[dict] = [{}]  # per scope: name -> "global" | "nonlocal"
         self.try_lines: list[list[int]] = [[]]  # per scope: lines of the enclosing `try`s
         self.shared: list[set] = [set()]  # per scope: names in cells closures read
+        self.written: list[set] = [set()]  # per scope: the ones closures write (`nonlocal`)
         self.user_names = user_names
 
     def name(self, base: str) -> str:
@@ -52,7 +53,9 @@ class ControlFlow(Transformer):
         self.outer.append({**dict.fromkeys(glob, "global"), **dict.fromkeys(nonloc, "nonlocal")})
         self.try_lines.append([])
         self.shared.append(node.captured)
+        self.written.append(node.closure_written)
         self.generic_visit(node)
+        self.written.pop()
         self.shared.pop()
         self.try_lines.pop()
         self.outer.pop()
@@ -81,7 +84,9 @@ class ControlFlow(Transformer):
 
     # -- if -------------------------------------------------------------------------------
     def visit_If(self, node: ast.If):
-        in_body, in_else = analysis.assigned(node.body), analysis.assigned(node.orelse)
+        # A call in either branch may run a closure that writes a name (`nonlocal`).
+        in_body = analysis.assigned(node.body) | self.written[-1]
+        in_else = analysis.assigned(node.orelse) | self.written[-1]
         changed = _ordered(in_body | in_else, node.body + node.orelse)
         outer = [(n, self.outer[-1][n]) for n in changed if n in self.outer[-1]]
         changed = [n for n in changed if n not in self.outer[-1]]
@@ -180,7 +185,7 @@ class ControlFlow(Transformer):
         return _helper(name, [renamed.get(p, p) for p in params], sync + body, at, outer)
 
     def _loop_vars(self, node, assigned: set, also: set):
-        names = _ordered(assigned | also, [node])
+        names = _ordered(assigned | also | self.written[-1], [node])
         outer = [(n, self.outer[-1][n]) for n in names if n in self.outer[-1]]
         carried = [n for n in names if n not in self.outer[-1] and (
             n in node.live_head or n in also)]
