@@ -20,6 +20,7 @@ from autotrace.errors import at_user_line, locate_run_error, locate_trace_error
 from autotrace.gcpause import paused_gc
 from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
+from autotrace.runtime.raising import BranchRaises
 from autotrace.signature import (
     TensorSpec,
     describe_key,
@@ -246,6 +247,8 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
         args, kwargs = _rebuild_call(traced._signature, unflatten(tree, flat))
         try:
             result = traced.converted(*args, **kwargs)
+        except BranchRaises:  # every path raises, at run time: the graph's `raise` nodes
+            result = None
         except Exception as e:
             locate_trace_error(e)
             raise
