@@ -21,6 +21,7 @@ from autotrace.gcpause import paused_gc
 from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
 from autotrace.ops.control import call_concrete
+from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.undefined import Undefined
 from autotrace.savefile.encode import save
 from autotrace.signature import (
@@ -283,6 +284,8 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
         args, kwargs = _rebuild_call(traced._signature, unflatten(tree, flat))
         try:
             result = traced.converted(*args, **kwargs)
+        except BranchRaises:  # every path raises, at run time: the graph's `raise` nodes
+            result = None
         except Exception as e:
             locate_trace_error(e)
             raise

@@ -126,6 +126,15 @@ def with_lambda(x):
     return shift(x)
 
 
+def closure_in_branch(x):
+    t = 2.0
+    scale = lambda v: v * t  # noqa: E731
+    if x.sum() > 0:
+        t = 3.0
+        x = scale(x)
+    return x
+
+
 EXPECTED = {
     if_else: """
 def if_else(x):
@@ -305,6 +314,22 @@ def helper_call(x):
 def with_lambda(x):
     shift = lambda v: at__.add(v, 1)
     return at__.call(shift, x)
+""",
+    # `t` lives in a cell `scale` reads: the helper writes that cell (a parameter cannot be
+    # `nonlocal`), so `scale` called in the branch sees `t = 3.0`, as in Python.
+    closure_in_branch: """
+def closure_in_branch(x):
+    t = 2.0
+    scale = lambda v: at__.mul(v, t)
+
+    def if_true(at__t, x):
+        nonlocal t
+        t = at__t
+        t = 3.0
+        x = at__.call(scale, x)
+        return t, x
+    t, x = at__.if_stmt(at__.gt(x.sum(), 0), if_true, None, (t, x))
+    return x
 """,
 }
 

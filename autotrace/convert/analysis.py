@@ -172,10 +172,11 @@ def all_names(tree) -> set[str]:
 
 
 def scope_declarations(func) -> tuple[set[str], set[str]]:
-    """(global names, nonlocal names) declared in `func`'s statements, nested ones
-    included. Declarations are statements: expressions are not walked."""
+    """(global names, nonlocal names) declared in `func`'s statements, nested blocks
+    included, nested functions and classes not (their declarations are their own).
+    Declarations are statements: expressions are not walked."""
     glob, nonloc = set(), set()
-    for node in _statements(func.body):
+    for node in _statements(func.body, skip=_SCOPES):
         if isinstance(node, ast.Global):
             glob.update(node.names)
         elif isinstance(node, ast.Nonlocal):
@@ -183,13 +184,16 @@ def scope_declarations(func) -> tuple[set[str], set[str]]:
     return glob, nonloc
 
 
-def _statements(stmts):
-    """Every statement in `stmts` and in the blocks nested in them (expressions are not
-    walked, so this is linear in the number of statements)."""
+def _statements(stmts, skip: tuple = ()):
+    """Every statement in `stmts` and in the blocks nested in them, except the bodies of
+    `skip` statements (expressions are not walked, so this is linear in the number of
+    statements)."""
     stack = list(stmts)
     while stack:
         node = stack.pop()
         yield node
+        if isinstance(node, skip):
+            continue
         for field in _STATEMENT_LISTS:
             block = getattr(node, field, None)
             if block:
@@ -202,19 +206,21 @@ _STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 # -- liveness (backward) -------------------------------------------------------------------
 def annotate(func: ast.FunctionDef) -> None:
-    """Attach `live_out` and `defined_in` to every statement of `func` (see module doc)."""
+    """Attach `live_out` and `defined_in` to every statement of `func` (see module doc),
+    and `captured` / `closure_written` (`closure_names`) to `func`."""
     _live_block(func.body, set())
-    _keep_captured_live(func)
     args = func.args
     params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
     params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    func.captured, func.closure_written = closure_names(func, params)
+    _keep_captured_live(func)
     _defined_block(func.body, params, params)
 
 
-def _keep_captured_live(func) -> None:
-    """A name a nested function or lambda reads may be read whenever that closure is
-    called, which no statement shows: it is live everywhere in `func` (so a branch or
-    loop that rebinds it gives its new value back, as Python's shared cell does)."""
+def closure_names(func, params: set) -> tuple[set[str], set[str]]:
+    """Names of `func` (its parameters or names it binds) that a nested function or lambda
+    of `func` reads or writes (`nonlocal`): they live in a cell shared with the closure;
+    and the ones a closure writes (any call may change them)."""
     own, stack = [], list(func.body)
     while stack:
         node = stack.pop()
@@ -222,7 +228,17 @@ def _keep_captured_live(func) -> None:
             own.append(node)
         else:
             stack.extend(children(node))
-    captured = set().union(*(free_reads(scope) for scope in own)) & assigned(func.body)
+    mine = assigned(func.body) | params
+    written = {n for scope in own for s in ast.walk(scope) if isinstance(s, ast.Nonlocal)
+               for n in s.names} & mine
+    return (set().union(*(free_reads(scope) for scope in own)) & mine) | written, written
+
+
+def _keep_captured_live(func) -> None:
+    """A name a nested function or lambda reads may be read whenever that closure is
+    called, which no statement shows: it is live everywhere in `func` (so a branch or
+    loop that rebinds it gives its new value back, as Python's shared cell does)."""
+    captured = func.captured
     if not captured:
         return
     for node in _statements(func.body):

@@ -18,6 +18,7 @@ from autotrace.runtime.graph_cond import (
     branch_output,
     check_scalar_condition,
 )
+from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced, truth
 from autotrace.runtime.where import here, param_names
@@ -99,8 +100,13 @@ def _trace_loop(builder, cond_fn, body_fn, tree, types, names, where):
     cond_child, body_child = builder.child("cond"), builder.child("body")
     with cond_child:
         test = cond_fn(*unflatten(tree, _loop_inputs(cond_child, types, names)))
+    body_child.in_branch = True  # a `raise` in the body raises when an iteration runs
     with body_child:
-        result = body_fn(*unflatten(tree, _loop_inputs(body_child, types, names)))
+        inputs = unflatten(tree, _loop_inputs(body_child, types, names))
+        try:
+            result = body_fn(*inputs)
+        except BranchRaises:  # every iteration raises: the loop variables stay as they are
+            result = state_result(inputs)
     return cond_child, body_child, tuple(as_state(result, len(tree.children))), test
 
 

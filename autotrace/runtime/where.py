@@ -19,12 +19,17 @@ def here(depth: int = 1) -> str:
     return f"{text} (`{source}`)" if source else text
 
 
+# A generated helper takes a variable that lives in a cell shared with a closure as
+# `at__<name>` (convert/passes/control_flow.py, `CELL_PARAM`).
+CELL_PARAM = "at__"
+
+
 def param_names(fn) -> tuple:
     """Parameter names of a generated helper (the variables it takes and returns)."""
     if fn is None:
         return ()
     code = fn.__code__
-    return code.co_varnames[: code.co_argcount]
+    return tuple(n.removeprefix(CELL_PARAM) for n in code.co_varnames[: code.co_argcount])
 
 
 _GRAPH_STATEMENTS = {

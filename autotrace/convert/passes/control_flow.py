@@ -26,6 +26,7 @@ import ast
 from autotrace.convert import analysis
 from autotrace.convert.templates import at_line, fresh_name, name_tuple, replace, replace_expr
 from autotrace.convert.visitor import Transformer
+from autotrace.runtime.where import CELL_PARAM
 
 GENERATED = "_autotrace_generated"
 
@@ -34,6 +35,8 @@ class ControlFlow(Transformer):
     def __init__(self, user_names: set):
         self.outer: list[dict] = [{}]  # per scope: name -> "global" | "nonlocal"
         self.try_lines: list[list[int]] = [[]]  # per scope: lines of the enclosing `try`s
+        self.shared: list[set] = [set()]  # per scope: names in cells closures read
+        self.written: list[set] = [set()]  # per scope: the ones closures write (`nonlocal`)
         self.user_names = user_names
 
     def name(self, base: str) -> str:
@@ -49,7 +52,11 @@ class ControlFlow(Transformer):
         glob, nonloc = analysis.scope_declarations(node)
         self.outer.append({**dict.fromkeys(glob, "global"), **dict.fromkeys(nonloc, "nonlocal")})
         self.try_lines.append([])
+        self.shared.append(node.captured)
+        self.written.append(node.closure_written)
         self.generic_visit(node)
+        self.written.pop()
+        self.shared.pop()
         self.try_lines.pop()
         self.outer.pop()
         return node
@@ -77,7 +84,9 @@ class ControlFlow(Transformer):
 
     # -- if -------------------------------------------------------------------------------
     def visit_If(self, node: ast.If):
-        in_body, in_else = analysis.assigned(node.body), analysis.assigned(node.orelse)
+        # A call in either branch may run a closure that writes a name (`nonlocal`).
+        in_body = analysis.assigned(node.body) | self.written[-1]
+        in_else = analysis.assigned(node.orelse) | self.written[-1]
         changed = _ordered(in_body | in_else, node.body + node.orelse)
         outer = [(n, self.outer[-1][n]) for n in changed if n in self.outer[-1]]
         changed = [n for n in changed if n not in self.outer[-1]]
@@ -93,13 +102,13 @@ class ControlFlow(Transformer):
             one_sided: list):
         """`outputs=None`: every path returns (the helpers return the function's value)."""
         true_name, false_name = self.name("if_true"), "None"
-        helpers = [_helper(true_name, params, node.body + _return(outputs or [], node), node,
-                           outer)]
+        helpers = [self._helper(true_name, params, node.body + _return(outputs or [], node),
+                                node, outer)]
         if node.orelse or outputs is None or not params == outputs:
             orelse = node.orelse or [ast.Pass()]
             false_name = self.name("if_false")
-            helpers.append(_helper(false_name, params, orelse + _return(outputs or [], node),
-                                   node, outer))
+            helpers.append(self._helper(false_name, params,
+                                        orelse + _return(outputs or [], node), node, outer))
         args = "" if outputs is None or params == outputs else f", {tuple(outputs)!r}"
         entry = "if_return" if outputs is None else "if_stmt"
         kwargs = _outer_kwarg(outer) + self._try_kwarg()
@@ -120,8 +129,9 @@ class ControlFlow(Transformer):
     def visit_While(self, node: ast.While):
         loop_vars, outer = self._loop_vars(node, analysis.assigned(node.body), set())
         cond_name, body_name = self.name("loop_cond"), self.name("loop_body")
-        cond = _helper(cond_name, loop_vars, [ast.Return(value=node.test)], node, [])
-        body = _helper(body_name, loop_vars, node.body + _return(loop_vars, node), node, outer)
+        cond = self._helper(cond_name, loop_vars, [ast.Return(value=node.test)], node, [])
+        body = self._helper(body_name, loop_vars, node.body + _return(loop_vars, node), node,
+                            outer)
         kwargs = _outer_kwarg(outer) + self._try_kwarg()
         call = replace_expr(f"at__.while_stmt({cond_name}, {body_name}, state{kwargs})",
                             state=_state(loop_vars))
@@ -142,21 +152,40 @@ class ControlFlow(Transformer):
             (unpack,) = replace("target = item", target=node.target, item=item)
             body_stmts.insert(0, at_line(unpack, node))
         body_name = self.name("loop_body")
-        helpers = [_helper(body_name, [item, *loop_vars], body_stmts + _return(loop_vars, node),
-                           node, outer)]
+        helpers = [self._helper(body_name, [item, *loop_vars],
+                                body_stmts + _return(loop_vars, node), node, outer)]
         extra_test = ""
         if flags:
             test_name = self.name("loop_test")
             test = replace_expr(" and ".join(f"not {f}" for f in flags))
-            helpers.insert(0, _helper(test_name, loop_vars, [ast.Return(value=test)], node, []))
+            helpers.insert(0, self._helper(test_name, loop_vars, [ast.Return(value=test)], node,
+                                           []))
             extra_test = f", extra_test={test_name}"
         kwargs = extra_test + _outer_kwarg(outer) + self._try_kwarg()
         call = replace_expr(f"at__.for_stmt(iterable, {body_name}, state{kwargs})",
                             iterable=node.iter, state=_state(loop_vars))
         return self._loop_result(node, loop_vars, helpers, call)
 
+    def _helper(self, name: str, params: list, body: list, at: ast.AST,
+                outer: list) -> ast.FunctionDef:
+        """`_helper`, where a parameter that a closure of the function reads (a shared cell)
+        comes in as `at__<name>` and is written to the cell first: a closure called in the
+        helper sees the helper's value, as in Python (`nonlocal` is not a parameter).
+
+            def if_true(at__t, a):
+                nonlocal t
+                t = at__t
+        """
+        shared = [p for p in params if p in self.shared[-1]]
+        if not shared:
+            return _helper(name, params, body, at, outer)
+        renamed = {p: self.name(f"{CELL_PARAM}{p}") for p in shared}
+        sync = [at_line(ast.Nonlocal(names=shared), at)]
+        sync += [at_line(s, at) for p in shared for s in replace(f"{p} = {renamed[p]}")]
+        return _helper(name, [renamed.get(p, p) for p in params], sync + body, at, outer)
+
     def _loop_vars(self, node, assigned: set, also: set):
-        names = _ordered(assigned | also, [node])
+        names = _ordered(assigned | also | self.written[-1], [node])
         outer = [(n, self.outer[-1][n]) for n in names if n in self.outer[-1]]
         carried = [n for n in names if n not in self.outer[-1] and (
             n in node.live_head or n in also)]

@@ -1,10 +1,8 @@
-"""An early return in a traced `if` moves the rest of the function into the branch
-function (convert/passes/returns.py), where `t = ...` binds a local: the lambda called
-there reads the `t` from before the `if`."""
+"""Fixed: the same after an early return in a traced `if`, which moves the rest of the
+function into the branch function (convert/passes/returns.py). Was: `t = ...` bound a
+local there, and the lambda read the `t` from before the `if`."""
 
 import numpy as np
-
-XFAIL = "mismatch: a closure called after a lifted early return reads a stale variable"
 
 
 def f(x, y, k, c, n):

@@ -1,9 +1,8 @@
-"""Even under a Python condition: the branch runs as a function of its own, where
-`t = 3.0` binds a local, so the lambda called there reads the old `t`."""
+"""Fixed: a lambda called in a Python-condition branch that rebinds the variable it reads
+sees the new value (the branch helper writes the shared cell: `nonlocal t; t = at__t`).
+Was: the branch ran as a function of its own, where `t = 3.0` bound a local."""
 
 import numpy as np
-
-XFAIL = "mismatch: a closure called in a Python-condition branch reads a variable it rebinds"
 
 
 def f(x, y, k, c, n):

@@ -1,9 +1,8 @@
-"""A lambda called inside the traced branch that rebinds the variable it reads: the branch
-body is a function of its own, so the lambda sees the value from before the `if`."""
+"""Fixed: a lambda called inside the traced branch that rebinds the variable it reads sees
+the branch's value (the helper writes the shared cell). Was: the branch body, a function
+of its own, left the lambda reading the value from before the `if`."""
 
 import numpy as np
-
-XFAIL = "mismatch: a closure called in a traced branch reads a variable the branch rebinds"
 
 
 def f(x, y, k, c, n):

@@ -1,8 +1,7 @@
-"""The same in a traced `while`: the lambda reads `t` from before the loop on every trip."""
+"""Fixed: the same in a traced `while` (the body helper writes the shared cell). Was: the
+lambda read `t` from before the loop on every trip."""
 
 import numpy as np
-
-XFAIL = "mismatch: a closure called in a traced loop body reads a variable the body rebinds"
 
 
 def f(x, y, k, c, n):
