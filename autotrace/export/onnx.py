@@ -19,7 +19,7 @@ from autotrace.api import trace
 from autotrace.errors import UnsupportedError
 from autotrace.export.onnx_ops import CONVERTERS
 from autotrace.export.onnx_structure import unsupported
-from autotrace.graph.ir import Graph, Var
+from autotrace.graph.ir import Graph, Var, unique_name
 
 OPSET = 18
 _IDENT = re.compile(r"[^A-Za-z0-9_]")
@@ -106,13 +106,7 @@ class Translator:
 
     # -- names ----------------------------------------------------------------------------
     def fresh(self, base: str | None) -> str:
-        base = _IDENT.sub("_", base or "") or "t"
-        name, k = base, 0
-        while name in self._used:
-            k += 1
-            name = f"{base}_{k}"
-        self._used.add(name)
-        return name
+        return unique_name(_IDENT.sub("_", base or "") or "t", self._used)
 
     def reserve(self, var: Var) -> None:
         """Keep `var`'s user name for it (a model output), whatever is named first."""

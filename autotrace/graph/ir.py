@@ -211,12 +211,17 @@ class Namer:
             name = f"%{self._anonymous}"
             self._anonymous += 1
             return name
-        name, k = base, 0
-        while name in self._used:
-            k += 1
-            name = f"{base}_{k}"
-        self._used.add(name)
-        return name
+        return unique_name(base, self._used)
+
+
+def unique_name(base: str, used: set) -> str:
+    """`base`, or `base_1`, `base_2`, ... : the first not in `used` (which it joins)."""
+    name, k = base, 0
+    while name in used:
+        k += 1
+        name = f"{base}_{k}"
+    used.add(name)
+    return name
 
 
 def format_value(x, namer: Namer) -> str:
