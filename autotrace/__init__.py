@@ -29,7 +29,8 @@ __all__ = [
     "optimizers", "config", "export_onnx",
     # errors
     "AutotraceError", "ConversionError", "TracingError", "UnsupportedError",
-    "GraphSizeError", "ConversionWarning", "UnrollingWarning", "CacheEvictionWarning",
+    "GraphSizeError", "BackendError", "ConversionWarning", "UnrollingWarning",
+    "CacheEvictionWarning",
     # numpy-named functions (docs/ops.md)
     "abs", "absolute", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
     "arctanh", "bitwise_and", "bitwise_or", "bitwise_xor", "cbrt", "ceil", "clip", "cos",
@@ -53,7 +54,7 @@ __all__ = [
 from autotrace import ops as _ops
 from autotrace.api import to_code, trace
 from autotrace.errors import (
-    AutotraceError, ConversionError, ConversionWarning, GraphSizeError, TracingError,
+    AutotraceError, BackendError, ConversionError, ConversionWarning, GraphSizeError, TracingError,
     UnrollingWarning, UnsupportedError,
 )
 from autotrace.function import (

@@ -61,6 +61,11 @@ class GraphSizeError(AutotraceError, RuntimeError):
     at trace time."""
 
 
+class BackendError(AutotraceError, NotImplementedError):
+    """An op or value the requested array backend cannot run (raised when the backend's
+    code is generated, before anything runs)."""
+
+
 class ConversionWarning(UserWarning):
     """A function was called unconverted because its source could not be read."""
 

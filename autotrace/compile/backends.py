@@ -20,9 +20,7 @@ import importlib
 
 import numpy as np
 
-
-class BackendError(NotImplementedError):
-    """An op or value the requested backend cannot run (raised when its code is made)."""
+from autotrace.errors import BackendError  # noqa: F401 - raised here, public in errors
 
 
 class Backend:
