@@ -189,12 +189,19 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0) -> TracedFunction:
 
     def body(bound):
         chosen, args = _selected(bound.args, nums, fname)
-        jacs = [_forward_jacobian(target, args, i % len(args), x) for i, x in zip(nums, chosen)]
-        jacs = [python_scalar(j) if _is_python_float(x) and shape_of(j) == () else j
-                for j, x in zip(jacs, chosen)]  # d(scalar)/d(Python float): a Python float
-        return tuple(jacs) if many else jacs[0]
+        return forward_jacobians(target, args, nums, chosen, many)
 
     return _transform(traced, "jacfwd", body, nums)
+
+
+def forward_jacobians(target, args: list, nums: tuple, chosen: list, many: bool):
+    """The forward-mode Jacobians w.r.t. `args[i]` for `i` in `nums` (`chosen` holds those
+    arguments): a tuple when `many`; the derivative of a scalar w.r.t. a Python float is a
+    Python float."""
+    jacs = [_forward_jacobian(target, args, i % len(args), x) for i, x in zip(nums, chosen)]
+    jacs = [python_scalar(j) if _is_python_float(x) and shape_of(j) == () else j
+            for j, x in zip(jacs, chosen)]
+    return tuple(jacs) if many else jacs[0]
 
 
 def _forward_jacobian(target, args: list, i: int, x):

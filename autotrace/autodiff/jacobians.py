@@ -20,10 +20,9 @@ import numpy as np
 
 from autotrace import config
 from autotrace.autodiff import transforms
-from autotrace.autodiff.forward import _forward_jacobian, _needs_columns, positional
+from autotrace.autodiff.forward import _needs_columns, forward_jacobians, positional
 from autotrace.autodiff.transforms import (
     _argnums,
-    _is_python_float,
     _selected,
     _traced,
     _transform,
@@ -62,17 +61,13 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> TracedFunction:
             return reverse(*bound.args, **bound.kwargs)
         chosen, args = _selected(bound.args, nums, fname)
         if not bound.kwargs and _forward_is_cheaper(target, args, chosen):
-            jacs = [_forward_jacobian(target, args, i % len(args), x)
-                    for i, x in zip(nums, chosen)]
-            return tuple(jacs) if many else jacs[0]
+            return forward_jacobians(target, args, nums, chosen, many)
         return reverse(*bound.args, **bound.kwargs)
 
     return _transform(traced, "jacobian", body, nums)
 
 
 def _forward_is_cheaper(target, args, chosen) -> bool:
-    if any(_is_python_float(x) for x in chosen):  # reverse mode gives them Python floats
-        return False
     if not all(isinstance(x, TensorBase) and None not in shape_of(x) for x in chosen):
         return False
     n_in = sum(int(np.prod(shape_of(x), dtype=np.int64)) for x in chosen)
