@@ -18,80 +18,30 @@ numpy float32 values, must return float32 cotangents (`test_vjp_keeps_float32`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
+import op_cases
 import pytest
+from op_cases.common import (  # noqa: F401 - re-exported for test_vmap_ops / test_jvp_ops
+    ANY,
+    BINARY_SHAPES,
+    POS,
+    UNARY_SHAPES,
+    UNIT,
+    Case,
+    away_from_zero,
+    binary,
+    distinct,
+    op,
+    unary,
+    uniform,
+)
 
 import autotrace as at
 from autotrace.graph.builder import GraphBuilder
-from autotrace.ops import OPS, apply, effects
+from autotrace.ops import OPS, effects
 from autotrace.ops.index import index_add_into, normalize_key
 from autotrace.ops.shapes import shape_of
-
-# --- inputs ---------------------------------------------------------------------------------
-
-
-def uniform(lo: float, hi: float):
-    """Values in [lo, hi)."""
-    return lambda rng, shape: rng.uniform(lo, hi, size=shape)
-
-
-def away_from_zero(lo: float = 0.3, hi: float = 2.0):
-    """Values with lo <= |x| < hi, random signs (kink-free for abs, sign, maximum...)."""
-    return lambda rng, shape: rng.uniform(lo, hi, size=shape) * rng.choice([-1, 1], size=shape)
-
-
-def distinct(lo: float = -2.0, hi: float = 2.0):
-    """Values at least 0.1 apart from each other (no ties for sort, max, min)."""
-    def gen(rng, shape):
-        n = int(np.prod(shape, dtype=np.int64))
-        grid = np.linspace(lo, hi, max(n, 1))[:n]
-        return rng.permutation(grid).reshape(shape) + rng.uniform(0, 0.01, size=shape)
-
-    return gen
-
-
-ANY = uniform(-2.0, 2.0)
-POS = uniform(0.5, 2.0)
-UNIT = uniform(-0.8, 0.8)
-
-
-@dataclass
-class Case:
-    """`fn(*arrays)` applies the op; `shapes` lists argument shapes to try, one tuple of
-    shapes per variant; `gen` makes the values (one generator, or one per argument)."""
-
-    fn: Callable
-    shapes: list
-    gen: Callable | tuple = ANY
-    smooth: bool = True  # False: piecewise (order 1 only)
-    rtol32: float = 1e-2
-    tags: dict = field(default_factory=dict)
-
-    def inputs(self, shapes: tuple, dtype, seed: int = 0) -> tuple:
-        rng = np.random.default_rng(seed)
-        gens = self.gen if isinstance(self.gen, tuple) else (self.gen,) * len(shapes)
-        return tuple(np.asarray(g(rng, s), dtype=dtype) for g, s in zip(gens, shapes))
-
-
-UNARY_SHAPES = [((),), ((3,),), ((2, 3),)]
-BINARY_SHAPES = [((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (3,)), ((3,), ())]
-
-
-def unary(fn, gen=ANY, smooth=True) -> list[Case]:
-    return [Case(fn, UNARY_SHAPES, gen, smooth)]
-
-
-def binary(fn, gen=ANY, smooth=True) -> list[Case]:
-    return [Case(fn, BINARY_SHAPES, gen, smooth)]
-
-
-def op(name: str, *args, **params):
-    """Apply registry op `name` directly (internal ops have no numpy front end)."""
-    return apply(OPS[name], *args, **params)
-
 
 # --- the table ------------------------------------------------------------------------------
 LIKE_23 = np.zeros((2, 3))
@@ -276,6 +226,7 @@ NOT_DIFFERENTIABLE = {
     "argsort", "stop_gradient",
     effects.print_op.name, effects.assert_op.name, effects.raise_op.name, effects.call_op.name,
 }  # fmt: skip
+NOT_DIFFERENTIABLE |= op_cases.NOT_DIFFERENTIABLE
 
 ALL_CASES = [(name, k, case, shapes) for name, cases in CASES.items()
              for k, case in enumerate(cases) for shapes in case.shapes]

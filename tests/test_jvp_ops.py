@@ -15,6 +15,7 @@ A differentiable op has a JVP rule of its own (`Op.jvp`), or is one of the few l
 from __future__ import annotations
 
 import numpy as np
+import op_cases
 import pytest
 from test_grad_ops import ALL_CASES, CASES, _case_id
 
@@ -24,7 +25,8 @@ from autotrace.ops import OPS
 pytestmark = pytest.mark.filterwarnings("ignore::autotrace.RetracingWarning")
 
 # Nonlinear ops whose JVP is `d/dg <vjp(g), t>` (autodiff/forward.py `_transposed_vjp`).
-TRANSPOSED_VJP = {"prod", "max", "min", "var", "std", "cumprod", "sort"}
+TRANSPOSED_VJP = {"prod", "max", "min", "var", "std", "cumprod", "sort",
+                  *op_cases.TRANSPOSED_VJP}
 # Their cases are the gradient of a while loop, through which forward mode refuses loudly
 # (`loop_history` has no JVP; test_jvp.py checks the message).
 NO_JVP = {"loop_history", "history_read", "history_write"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import op_cases
 import pytest
 from test_grad_ops import ANY, CASES, NOT_DIFFERENTIABLE, UNARY_SHAPES, Case, distinct, op
 
@@ -88,12 +89,14 @@ OTHER_CASES: dict[str, list[Case]] = {
     "assert": [Case(_asserting, [((2,),)])],
     "raise": [Case(_raising, [((2,),)])],
 }  # fmt: skip
+OTHER_CASES.update(op_cases.BATCH_CASES)  # the families in tests/op_cases/
 
 ALL = {**CASES, **OTHER_CASES}
 # Per-example results of different shapes (a boolean mask's selection; the gradient of a
 # while loop, whose record is as long as that example's trip count) cannot be stacked:
 # numpy's error, at the user's line. Documented in docs/autodiff.md.
-RAGGED = {("getitem", 2), ("loop_history", 0), ("history_read", 0), ("history_write", 0)}
+RAGGED = {("getitem", 2), ("loop_history", 0), ("history_read", 0), ("history_write", 0),
+          *op_cases.RAGGED}
 ITEMS = [(name, k, case, shapes) for name, cases in sorted(ALL.items())
          for k, case in enumerate(cases) for shapes in case.shapes]
 
