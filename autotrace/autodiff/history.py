@@ -92,7 +92,50 @@ def _emit_history(node, em, indent: str) -> None:
     fn = em.bind(pack, "pack")
     for k, (states, var) in enumerate(zip(lists, body.inputs[:n])):
         data, layout = (em.name(v) for v in node.outputs[1 + n + k::n][:2])
-        em.emit(f"{data}, {layout} = {fn}({states}, {em.bind(var, 'var')})", indent)
+        record = node.outputs[1 + n + k]
+        if _listed(var) and em.graph is not None and _read_only(record, em.graph):
+            # the list is the record: no packed copy (1x memory)
+            empty = em.bind(np.empty((0, 1 + len(var.shape)), np.int64), "no_layout")
+            em.emit(f"{data}, {layout} = {states}, {empty}", indent)
+        else:
+            em.emit(f"{data}, {layout} = {fn}({states}, {em.bind(var, 'var')})", indent)
+
+
+def _listed(var) -> bool:
+    """Whether generated numpy code may keep this loop variable's states as the list of
+    the arrays themselves (static shape, not 0-d: state k is `data[k]`, nothing copied)
+    rather than packed into one flat array. Eager and other evaluation paths always pack;
+    `history_read` and `history_write` accept both."""
+    return var.weak is None and len(var.shape) > 0 and None not in var.shape
+
+
+def _read_only(record, graph) -> bool:
+    """Whether `record` is only ever given to `history_read` / `history_write` as their
+    data, in `graph` and the sub-graphs of its loops and branches that it is captured by
+    (a record used as an array — a higher derivative's `zeros_like(record)` — is packed)."""
+    if any(o is record for o in graph.outputs):
+        return False
+    for node in graph.nodes:
+        for p, x in enumerate(node.inputs):
+            if x is not record:
+                continue
+            if (node.op is history_read and p == 0) or (node.op is history_write and p == 1):
+                continue
+            subs = _captured_as(node, p)
+            if subs is None or not all(_read_only(g.inputs[q], g) for g, q in subs):
+                return False
+    return True
+
+
+def _captured_as(node, p: int):
+    """[(sub-graph, input position)] that node input `p` binds to when it is captured (not
+    loop-carried) by a `while_loop` or an operand of a `cond`; None otherwise."""
+    name, params = node.op.name, node.params
+    if name == "while_loop" and p >= len(params["body"].outputs):
+        return [(params["cond"], p), (params["body"], p)]
+    if name == "cond" and p >= 1:
+        return [(params["then"], p - 1), (params["orelse"], p - 1)]
+    return None
 
 
 def _history_abstract(*avals, cond, body):
@@ -160,6 +203,8 @@ def _segment(layout, i, like) -> tuple[slice, tuple]:
 
 
 def _read_impl(data, layout, i, shape, dtype, weak=None):
+    if type(data) is list:  # generated code's record of static-shape states
+        return data[int(i)]
     if not shape and not len(layout):
         return data[i]
     where, shape = _segment(layout, i, shape)
@@ -167,19 +212,31 @@ def _read_impl(data, layout, i, shape, dtype, weak=None):
 
 
 def _write_impl(g, data, layout, i):
-    out = np.zeros(np.shape(data), dtype=np.result_type(g))
+    size = (len(data) * np.size(data[0]) if data else 0,) if type(data) is list \
+        else np.shape(data)
+    out = np.zeros(size, dtype=np.result_type(g))
     out[_segment(layout, i, g)[0]] = np.ravel(g)
     return out
 
 
 def _emit_read(node, em, indent: str) -> None:
-    """`x = data[i]` for a 0-d state (the common loop counter or scalar iterate; its
-    shape is static, so the data holds one element per iteration); a call otherwise."""
+    """A slice of the data for a state of static shape (no layout rows: state `i` is the
+    `i`-th run of `size` elements), so the reverse sweep pays no call per trip; `x =
+    data[i]` for a 0-d state; a call when the shape varies by iteration (or is weak)."""
     data, _, i = (em.value(x) for x in node.inputs)
     out = node.outputs[0]
-    if out.shape != () or node.params.get("weak") is not None:
+    if None in out.shape or node.params.get("weak") is not None:
         return emit_call(node, em, indent)
-    em.emit(f"{em.name(out)} = {data}[{i}]", indent, node)  # 0-d: static, one per slot
+    if out.shape == ():
+        em.emit(f"{em.name(out)} = {data}[{i}]", indent, node)  # 0-d: one per slot
+        return
+    # The record is the list of states when this code made it (`_listed`), else flat
+    # data (a cotangent record, or one from another evaluation path).
+    size = math.prod(out.shape)
+    view = f"{data}[{i} * {size}:({i} + 1) * {size}]"
+    if len(out.shape) > 1:
+        view += f".reshape({out.shape!r})"
+    em.emit(f"{em.name(out)} = {data}[{i}] if type({data}) is list else {view}", indent, node)
 
 
 history_read = register(Op(
