@@ -26,6 +26,12 @@ import numpy as np
 
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.inline import graph_vjp
+from autotrace.autodiff.loop_checkpoints import (
+    history_replay,
+    policy,
+    refuse_derivative,
+    run_checkpointed,
+)
 from autotrace.compile.codegen import emit_call
 from autotrace.errors import UnsupportedError
 from autotrace.ops import control, rules
@@ -37,8 +43,12 @@ from autotrace.tensor import is_tensor
 
 
 # -- recording --------------------------------------------------------------------------------
-def _history_impl(*inputs, cond, body):
+def _history_impl(*inputs, cond, body, every=None):
     n = len(body.outputs)
+    if every is not None:  # only some states kept (loop_checkpoints); one record object
+        trips, *final, record = run_checkpointed(inputs, cond, body, every)
+        layouts = (np.empty((0, 1 + len(v.shape)), np.int64) for v in body.inputs[:n])
+        return (trips, *final, *(record,) * n, *layouts)
     state, captured = list(inputs[:n]), inputs[n:]
     states = []
     while control.run_graph(cond, *state, *captured)[0]:
@@ -66,6 +76,8 @@ def pack(values: list, var) -> tuple:
 
 def _emit_history(node, em, indent: str) -> None:
     """Inline Python, like a `while_loop`, appending each state to a list as it goes."""
+    if node.params.get("every") is not None:
+        return emit_call(node, em, indent)
     cond, body = node.params["cond"], node.params["body"]
     n = len(body.outputs)
     names = [em.name(v) for v in node.outputs[1:1 + n]]
@@ -138,7 +150,7 @@ def _captured_as(node, p: int):
     return None
 
 
-def _history_abstract(*avals, cond, body):
+def _history_abstract(*avals, cond, body, every=None):
     carried = body.inputs[: len(body.outputs)]
     return (Aval((), np.dtype(np.int64)),
             *(Aval(v.shape, v.dtype, v.weak) for v in carried),
@@ -146,12 +158,12 @@ def _history_abstract(*avals, cond, body):
             *(Aval((None, 1 + len(v.shape)), np.dtype(np.int64)) for v in carried))
 
 
-def _history_vjp(cts, *rest, cond, body):
+def _history_vjp(cts, *rest, cond, body, every=None):
     """The record's cotangents (and the final state's) back to the loop's inputs."""
     inputs, outs = rest[:-1], rest[-1]
     n = len(body.outputs)
     record = Record(body, inputs[n:], outs[0], outs[1:1 + n], outs[1 + n:1 + 2 * n],
-                    outs[1 + 2 * n:])
+                    outs[1 + 2 * n:], every)
     return record.reverse_sweep(cts[1:1 + n], cts[1 + n:1 + 2 * n])
 
 
@@ -177,7 +189,9 @@ def record_loop(inputs, cond, body, names=()) -> Record:
     them: `trips`, `y_record`, `y_layout`).
     """
     n = len(body.outputs)
-    outs = apply(loop_history, *inputs, cond=cond, body=body)
+    every = policy(body)
+    extra = {} if every is None else {"every": every}
+    outs = apply(loop_history, *inputs, cond=cond, body=body, **extra)
     names = [names[k] if k < len(names) and names[k] else f"v{k}" for k in range(n)]
     labels = ["trips", *names, *(f"{m}_record" for m in names),
               *(f"{m}_layout" for m in names)]
@@ -185,7 +199,7 @@ def record_loop(inputs, cond, body, names=()) -> Record:
         if out.symbol.name is None:
             out.symbol.name = label
     return Record(body, inputs[n:], outs[0], outs[1:1 + n], outs[1 + n:1 + 2 * n],
-                  outs[1 + 2 * n:])
+                  outs[1 + 2 * n:], every)
 
 
 # -- reading and writing one iteration ---------------------------------------------------------
@@ -267,16 +281,21 @@ class Record:
     """A loop's recorded run: iteration `count`, final state, and per loop variable the
     data and layout of its states before each iteration."""
 
-    def __init__(self, body, captured, count, final, datas, layouts):
+    def __init__(self, body, captured, count, final, datas, layouts, every=None):
         self.body, self.captured = body, list(captured)
         self.count, self.final = count, list(final)
         self.datas, self.layouts = list(datas), list(layouts)
         self.carried = body.inputs[: len(body.outputs)]
+        self.every = every  # checkpointed (loop_checkpoints): datas are one Checkpoints
 
     def state(self, i) -> list:
         """The loop variables at the start of iteration `i` (named after them)."""
-        values = [read(d, lay, i, v.shape, v.dtype, v.weak)
-                  for d, lay, v in zip(self.datas, self.layouts, self.carried)]
+        if self.every is not None:
+            values = list(apply(history_replay, self.datas[0], i, *self.captured,
+                                body=self.body))
+        else:
+            values = [read(d, lay, i, v.shape, v.dtype, v.weak)
+                      for d, lay, v in zip(self.datas, self.layouts, self.carried)]
         for value, var in zip(values, self.carried):
             value.symbol.name = value.symbol.name or var.name
         return values
@@ -291,6 +310,8 @@ class Record:
 
         n = len(self.carried)
         ct_datas = list(ct_datas) if ct_datas is not None else [None] * n
+        if self.every is not None and any(c is not None for c in ct_datas):
+            refuse_derivative()
         state_w = [k for k in range(n) if is_float(self.carried[k])]
         cap_w = [j for j, c in enumerate(self.captured) if is_float(c) and is_tensor(c)]
         wanted = state_w + [n + j for j in cap_w]
