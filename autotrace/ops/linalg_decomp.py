@@ -30,8 +30,7 @@ rules, written with registry ops so they differentiate again:
   `slogdet`'s is `inv(a).T` (sign has none).
 * `pinv`/`lstsq`: the derivative of the pseudo-inverse at constant rank (full-rank inputs).
 
-JVPs are separate rules (the tangent of each factorization) except `lstsq`'s, which forward
-mode derives from its VJP.
+Each op also has its own JVP rule (the tangent of the factorization).
 """
 
 from __future__ import annotations
@@ -474,7 +473,7 @@ def _svd_vjp(g, a, out, full_matrices):
         return term if total is None else total + term
 
     if gs is not None:
-        inner = acc(inner, expand_dims(gs, -1) * _eye_like(expand_dims(s, -1) * vh[..., :1]))
+        inner = acc(inner, expand_dims(gs, -1) * np.eye(shape_of(s)[-1], dtype=dtype_of(s)))
     if gu is not None:
         ut_gu = matmul(_T(u), gu)
         inner = acc(inner, (f * (ut_gu - _T(ut_gu))) * expand_dims(s, -2))
@@ -714,11 +713,15 @@ def _pinv_tangent(a, p, t):
             + y - matmul(p, matmul(a, y)))
 
 
-def _pinv_vjp(g, a, out, **params):
+def _pinv_checks(a, params) -> None:
     _real_only("pinv", a)
     if params.get("hermitian"):
         raise UnsupportedError(at_user_line(
             "the gradient of numpy.linalg.pinv(hermitian=True) is not implemented"))
+
+
+def _pinv_vjp(g, a, out, **params):
+    _pinv_checks(a, params)
     return (_pinv_grad(a, out, g),)
 
 
@@ -726,7 +729,7 @@ def _pinv_jvp(primals, tangents, **params):
     out = apply(_pinv, primals[0], **params)
     if tangents[0] is None:
         return out, None
-    _pinv_vjp(None, primals[0], out, **params)  # the same refusals
+    _pinv_checks(primals[0], params)
     return out, _pinv_tangent(primals[0], out, tangents[0])
 
 
@@ -799,7 +802,30 @@ def _lstsq_vjp(g, a, b, out, rcond):
     return ga, gb
 
 
-_lstsq = register(Op("lstsq", _lstsq_impl, _lstsq_abstract, vjp=_lstsq_vjp,
+def _lstsq_jvp(primals, tangents, rcond):
+    a, b = primals
+    ta, tb = tangents
+    out = apply(_lstsq, a, b, rcond=rcond)
+    if ta is None and tb is None:
+        return out, None
+    _real_only("lstsq", a, b)
+    x = out[0]
+    p = apply(_pinv, a, hermitian=False)
+    dx = dres = ds = None
+    m, n = _known(a, "lstsq")
+    if ta is not None:
+        dx = matmul(_pinv_tangent(a, p, ta), b)
+        dres_in = -matmul(ta, x)
+        ds = _svdvals_jvp((a,), (ta,))[1]
+    if tb is not None:
+        dx = matmul(p, tb) if dx is None else dx + matmul(p, tb)
+        dres_in = tb if ta is None else dres_in + tb
+    if m > n:
+        dres = reduce_sum((b - matmul(a, x)) * dres_in, axis=0) * 2
+    return out, (dx, dres, None, ds)
+
+
+_lstsq = register(Op("lstsq", _lstsq_impl, _lstsq_abstract, vjp=_lstsq_vjp, jvp=_lstsq_jvp,
                      multiple_results=True))
 
 
