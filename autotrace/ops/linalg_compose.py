@@ -88,9 +88,31 @@ def norm(x, ord=None, axis=None, keepdims=False):
     raise ValueError("Improper number of dimensions to norm.")
 
 
+def _empty_max_is_zero() -> bool:
+    """numpy >= 2.3 takes the max of the inf-, 1- and 2-norms with `initial=0` (the norm of
+    an empty array is 0); older versions raise numpy's zero-size reduction error."""
+    try:
+        return np.linalg.norm(np.zeros(0), np.inf) == 0
+    except ValueError:
+        return False
+
+
+_EMPTY_MAX_IS_ZERO = _empty_max_is_zero()
+
+
+def _max0(x, axis, keepdims=False):
+    """`x.max(axis, initial=0)` for `x >= 0` where numpy does that (`_EMPTY_MAX_IS_ZERO`):
+    the max, or (an empty reduction) the zeros that summing gives."""
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    shape = shape_of(x)
+    if _EMPTY_MAX_IS_ZERO and any(shape[a] == 0 for a in axes):
+        return reduce_sum(x, axis=axis, keepdims=keepdims)
+    return reduce_max(x, axis=axis, keepdims=keepdims)
+
+
 def _vector_norm(x, ord, axis: tuple, keepdims: bool):
     if ord == math.inf:
-        return reduce_max(absolute(x), axis=axis, keepdims=keepdims)
+        return _max0(absolute(x), axis, keepdims)
     if ord == -math.inf:
         return reduce_min(absolute(x), axis=axis, keepdims=keepdims)
     if ord == 0:
@@ -107,28 +129,29 @@ def _vector_norm(x, ord, axis: tuple, keepdims: bool):
 
 def _matrix_norm(x, ord, axis: tuple, keepdims: bool):
     ndim = _ndim(x)
-    row, col = (normalize_axis(a, ndim) for a in axis)
+    row_axis, col_axis = (normalize_axis(a, ndim) for a in axis)
+    row, col = row_axis, col_axis
     if row == col:
         raise ValueError("Duplicate axes given.")
     if ord in (2, -2, "nuc"):
         s = svd(moveaxis(x, (row, col), (-2, -1)), compute_uv=False)
-        reduce = reduce_max if ord == 2 else reduce_min if ord == -2 else reduce_sum
-        ret = reduce(s, axis=-1)
+        ret = (_max0(s, -1) if ord == 2 else reduce_min(s, axis=-1) if ord == -2
+               else reduce_sum(s, axis=-1))
     elif ord in (1, -1):
         col = col - 1 if col > row else col
-        reduce = reduce_max if ord == 1 else reduce_min
-        ret = reduce(reduce_sum(absolute(x), axis=row), axis=col)
+        sums = reduce_sum(absolute(x), axis=row)
+        ret = _max0(sums, col) if ord == 1 else reduce_min(sums, axis=col)
     elif ord in (math.inf, -math.inf):
         row = row - 1 if row > col else row
-        reduce = reduce_max if ord == math.inf else reduce_min
-        ret = reduce(reduce_sum(absolute(x), axis=col), axis=row)
+        sums = reduce_sum(absolute(x), axis=col)
+        ret = _max0(sums, row) if ord == math.inf else reduce_min(sums, axis=row)
     elif ord in (None, "fro", "f"):
         ret = sqrt(reduce_sum(multiply(x, x), axis=(row, col)))
     else:
         raise ValueError("Invalid norm order for matrices.")
     if keepdims:
         shape = list(shape_of(x))
-        shape[row] = shape[col] = 1
+        shape[row_axis] = shape[col_axis] = 1
         ret = reshape(ret, tuple(shape))
     return ret
 
@@ -312,6 +335,8 @@ def inner(a, b):
     """`numpy.inner`: the sum product over the last axes (a product for 0-d inputs)."""
     if _ndim(a) == 0 or _ndim(b) == 0:
         return multiply(a, b)
+    if _ndim(a) == 1 and _ndim(b) == 1 and shape_of(a) == shape_of(b):
+        return matmul(a, b)  # a numpy scalar, as numpy's
     ka, kb = shape_of(a)[-1], shape_of(b)[-1]
     if ka != kb:
         sa = ",".join(map(str, shape_of(a))) + ("," if _ndim(a) == 1 else "")

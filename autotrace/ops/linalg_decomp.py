@@ -689,7 +689,8 @@ def eigvals(a):
 # --- pinv / lstsq ---------------------------------------------------------------------------
 def _pinv_abstract(a: Aval, **params) -> Aval:
     _stacked_2d(a)
-    return Aval(a.shape[:-2] + (a.shape[-1], a.shape[-2]), linalg_dtype(a))
+    empty = 0 in a.shape  # numpy returns an empty array of the input's dtype
+    return Aval(a.shape[:-2] + (a.shape[-1], a.shape[-2]), a.dtype if empty else linalg_dtype(a))
 
 
 def _pinv_grad(a, p, g):

@@ -10,6 +10,7 @@ of singular vectors / eigenvectors (`v * v`, products `u @ diag(f(s)) @ vh`).
 from __future__ import annotations
 
 import numpy as np
+
 from op_cases.common import ANY, Case
 
 # --- inputs ---------------------------------------------------------------------------------
