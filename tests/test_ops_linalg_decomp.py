@@ -485,3 +485,41 @@ def test_vmap_of_linalg():
     assert_same(got, np.stack([np.linalg.solve(a[0], y) for y in b]))
     got = at.vmap(lambda x: np.linalg.norm(x, axis=0))(a)
     np.testing.assert_allclose(got, np.linalg.norm(a, axis=1), rtol=1e-12)
+
+
+# --- ONNX export and array backends -----------------------------------------------------------
+def test_onnx_exports_det_and_refuses_the_other_decompositions():
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    for dtype, rtol in ((np.float32, 1e-5),):
+        a = invertible((2, 3, 3), dtype)
+        model = at.export_onnx(np.linalg.det, a)
+        onnx.checker.check_model(model, full_check=True)
+        sess = ort.InferenceSession(model.SerializeToString(),
+                                    providers=["CPUExecutionProvider"])
+        (got,) = sess.run(None, {sess.get_inputs()[0].name: a})
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, np.linalg.det(a), rtol=rtol)
+    with pytest.raises(at.UnsupportedError, match=r"no ONNX form on float64 values"):
+        at.export_onnx(np.linalg.det, np.eye(3))
+    with pytest.raises(at.UnsupportedError, match=r"no ONNX form for the ops inv, svdvals "
+                                                  r"\(first at File .*test_ops_linalg_decomp"):
+        at.export_onnx(lambda x: np.linalg.inv(x) + np.linalg.norm(x, 2), np.eye(3))
+
+
+def test_array_backends_run_inv_and_solve_and_refuse_the_rest():
+    pytest.importorskip("dask")
+    pytest.importorskip("array_api_compat")
+    from backend_check import run_traced
+
+    a, b = invertible((3, 3), np.float64), sample((3, 2), np.float64, seed=1)
+    for fn, args in [(np.linalg.inv, (a,)), (np.linalg.solve, (a, b)),
+                     (lambda x, y: np.linalg.solve(x, y[:, 0]), (a, b))]:
+        assert run_traced(at.trace(fn), args, "dask") == "pass"
+    cases = [(np.linalg.svd, a, "svd"), (np.linalg.det, a, "det"),
+             (np.linalg.cholesky, spd((3, 3), np.float64), "cholesky"),
+             (np.linalg.inv, invertible((2, 3, 3), np.float64), "inv` on stacked matrices")]
+    for fn, x, words in cases:
+        cf = at.trace(fn).get_concrete_function(x)
+        with pytest.raises(at.BackendError, match=f"op `{words}"):
+            cf.to("dask")
