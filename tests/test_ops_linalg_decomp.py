@@ -523,3 +523,18 @@ def test_array_backends_run_inv_and_solve_and_refuse_the_rest():
         cf = at.trace(fn).get_concrete_function(x)
         with pytest.raises(at.BackendError, match=f"op `{words}"):
             cf.to("dask")
+
+
+def test_composed_products_differentiate_and_batch():
+    rng = np.random.default_rng(3)
+    a, b, c = rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), rng.standard_normal(4)
+    at.check_grads(lambda x, y, z: np.linalg.multi_dot([x, y, z]), (a, b, c), order=2)
+    at.check_grads(lambda x, y: np.vecdot(x, y) * np.linalg.vecdot(y, x), (a, a[::-1]),
+                   order=2)
+    at.check_grads(lambda x: np.linalg.vector_norm(x, axis=(0, 1), ord=3), (a,), order=2)
+    stacked = rng.standard_normal((5, 2, 3))
+    for fn in (lambda x: np.cross(x, x[::-1]), lambda x: np.kron(x, x[0]),
+               lambda x: np.linalg.norm(x, "nuc"), lambda x: np.linalg.matrix_power(
+                   x @ x.T + np.eye(2), -2)):
+        got = at.vmap(fn)(stacked)
+        np.testing.assert_allclose(got, np.stack([fn(x) for x in stacked]), rtol=1e-12)
