@@ -25,7 +25,9 @@ rules, written with registry ops so they differentiate again:
   inf/nan for repeated or zero singular values. `full_matrices=True` (numpy's default) on
   a non-square matrix has no unique gradient (the extra singular vectors are arbitrary):
   its gradient refuses; pass `full_matrices=False`. `svdvals`/`compute_uv=False` is fine.
-* `qr`: defined for `m >= n` in mode 'reduced' or 'r', and square matrices in 'complete'.
+* `qr`: every shape in modes 'reduced' and 'r' (a wide matrix `[X | Y]` as the QR of its
+  square part `X` and `R = [R_X | Q^T Y]`); mode 'complete' of a tall matrix refuses (the
+  last m - n columns of Q are arbitrary).
 * `det`'s gradient is `det * inv(a).T`, so it raises LinAlgError for a singular matrix;
   `slogdet`'s is `inv(a).T` (sign has none).
 * `pinv`/`lstsq`: the derivative of the pseudo-inverse at constant rank (full-rank inputs).
@@ -38,6 +40,9 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace.errors import UnsupportedError, at_user_line
+from autotrace.ops.creation import zeros_like
+from autotrace.ops.index import getitem
+from autotrace.ops.join import concatenate
 from autotrace.ops.linalg import matmul
 from autotrace.ops.reduce import sum as reduce_sum
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
@@ -350,15 +355,39 @@ def _qr_abstract(a: Aval, mode="reduced"):
     return Aval(batch + (m, m if mode == "complete" else k), dtype), r
 
 
-def _qr_grad(a, q, r, gq, gr, mode):
-    """VJP of (Q, R) = qr(A) for m >= n: M = gR R^T - Q^T gQ,
-    gA = (gQ + Q (M - tril(M - M^T, -1))) R^-T (the transpose of the tangent rule)."""
+def _qr_domain(a, mode) -> tuple:
     _real_only("qr", a)
     m, n = _known(a, "qr")[-2:]
-    if m < n or (mode == "complete" and m != n):
+    if mode == "complete" and m > n:
         raise UnsupportedError(at_user_line(
-            f"the gradient of numpy.linalg.qr (mode={mode!r}) of a {m}x{n} matrix is not "
-            "implemented: it needs m >= n, and a square matrix in mode 'complete'."))
+            f"the gradient of numpy.linalg.qr(mode='complete') of a {m}x{n} matrix is not "
+            "defined (the last m - n columns of Q are arbitrary); use mode='reduced'."))
+    return m, n
+
+
+def _columns(x, start, stop=None):
+    return getitem(x, (Ellipsis, slice(None), slice(start, stop)))
+
+
+def _qr_grad(a, q, r, gq, gr, mode):
+    """VJP of (Q, R) = qr(A). Tall (m >= n): M = gR R^T - Q^T gQ,
+    gA = (gQ + Q (M - tril(M - M^T, -1))) R^-T (the transpose of the tangent rule).
+    Wide: A = [X | Y] with X square, Q R_X = qr(X) and R = [R_X | Q^T Y]."""
+    m, n = _qr_domain(a, mode)
+    if m >= n:
+        return _qr_grad_tall(q, r, gq, gr)
+    y = _columns(a, m)
+    gr_x = None if gr is None else _columns(gr, 0, m)
+    gr_y = None if gr is None else _columns(gr, m)
+    if gr_y is not None:
+        gq = matmul(y, _T(gr_y)) if gq is None else gq + matmul(y, _T(gr_y))
+    gx = _qr_grad_tall(q, _columns(r, 0, m), gq, gr_x)
+    if gx is None:
+        return None
+    return concatenate([gx, matmul(q, gr_y) if gr_y is not None else zeros_like(y)], axis=-1)
+
+
+def _qr_grad_tall(q, r, gq, gr):
     terms = []
     if gr is not None:
         terms.append(matmul(gr, _T(r)))
@@ -381,7 +410,16 @@ def _qr_vjp(g, a, out, mode):
 
 
 def _qr_tangent(a, q, r, t, mode):
-    _qr_grad(a, q, r, None, None, mode)  # the same domain checks
+    """(dQ, dR) for the tangent t of A (the wide case as in `_qr_grad`)."""
+    m, n = _qr_domain(a, mode)
+    if m >= n:
+        return _qr_tangent_tall(q, r, t)
+    dq, dr_x = _qr_tangent_tall(q, _columns(r, 0, m), _columns(t, 0, m))
+    dr_y = matmul(_T(dq), _columns(a, m)) + matmul(_T(q), _columns(t, m))
+    return dq, concatenate([dr_x, dr_y], axis=-1)
+
+
+def _qr_tangent_tall(q, r, t):
     t_rinv = _solve_right(t, r)
     c = matmul(_T(q), t_rinv)
     low = c * _strict_lower(c)

@@ -53,7 +53,7 @@ def spectrum(symmetric: bool = False):
 SQUARE = [((3, 3),), ((2, 3, 3),)]
 SQUARE_PAIRS = [((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 1)), ((2, 3, 3), (3, 2)),
                 ((3, 3), (2, 3, 2))]
-TALL = [((4, 3),), ((3, 3),), ((2, 4, 2),)]
+TALL = [((4, 3),), ((3, 3),), ((2, 4, 2),), ((3, 5),), ((2, 2, 3),)]
 ANY_RECT = [((4, 3),), ((3, 4),), ((2, 3, 3),)]
 
 
@@ -92,7 +92,8 @@ CASES: dict[str, list[Case]] = {
     "cholesky": [Case(np.linalg.cholesky, SQUARE, spd),
                  Case(lambda a: np.linalg.cholesky(a, upper=True), [((3, 3),)], spd)],
     "qr": [Case(_qr_parts, TALL, general),
-           Case(lambda a: np.linalg.qr(a, mode="complete").R, [((3, 3),)], general)],
+           Case(lambda a: np.linalg.qr(a, mode="complete").R, [((3, 3),), ((2, 4),)],
+                general)],
     "qr_r": [Case(lambda a: np.linalg.qr(a, mode="r"), TALL, general)],
     "svd": [Case(_svd_parts, ANY_RECT, spectrum()),
             Case(_svd_product, [((4, 3),)], spectrum()),
