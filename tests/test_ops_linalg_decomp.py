@@ -538,3 +538,29 @@ def test_composed_products_differentiate_and_batch():
                    x @ x.T + np.eye(2), -2)):
         got = at.vmap(fn)(stacked)
         np.testing.assert_allclose(got, np.stack([fn(x) for x in stacked]), rtol=1e-12)
+
+
+def _numeric_jacobian(f, x, eps=1e-6):
+    cols = []
+    for i in range(x.size):
+        d = np.zeros(x.size)
+        d[i] = eps
+        d = d.reshape(x.shape)
+        cols.append((np.asarray(f(x + d)) - np.asarray(f(x - d))).ravel() / (2 * eps))
+    return np.stack(cols, -1).reshape(np.shape(f(x)) + x.shape)
+
+
+@pytest.mark.parametrize("name", ["inv", "cholesky", "eigvalsh", "svdvals", "qr", "det",
+                                  "slogdet", "pinv"])
+def test_jacobians_run_the_rules_batched(name):
+    """jacrev (vmap over cotangents) and jacfwd (vmap over tangents) of each rule."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 3)) + 3 * np.eye(3)
+    fn = {"inv": np.linalg.inv, "cholesky": np.linalg.cholesky,
+          "eigvalsh": np.linalg.eigvalsh, "svdvals": lambda m: np.linalg.svd(m, compute_uv=False),
+          "qr": lambda m: np.linalg.qr(m).R, "det": np.linalg.det,
+          "slogdet": lambda m: np.linalg.slogdet(m).logabsdet, "pinv": np.linalg.pinv}[name]
+    x = a @ a.T if name in ("cholesky", "eigvalsh") else a
+    want = _numeric_jacobian(fn, x)
+    for transform in (at.jacrev, at.jacfwd):
+        np.testing.assert_allclose(transform(fn)(x), want, rtol=1e-6, atol=1e-6)
