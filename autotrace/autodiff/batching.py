@@ -30,6 +30,7 @@ from autotrace.function import TracedFunction
 from autotrace.ops import control as control_ops
 from autotrace.ops.elementwise import where
 from autotrace.ops.join import stack
+from autotrace.ops.random import refuse_under_vmap
 from autotrace.ops.reduce import any as reduce_any
 from autotrace.ops.shape import broadcast_to, expand_dims, moveaxis
 from autotrace.ops.shapes import shape_of
@@ -214,6 +215,7 @@ def vmap_call(target: TracedFunction, args: tuple, in_axes, out_axes):
     stacked = [pair for _, leaves in moved for pair in leaves]
     leaves, tree = target._canonical(examples, {})
     cf = target._lookup(leaves, tree)
+    refuse_under_vmap(cf.graph)
     inputs = [(x, d) for (x, d), s in zip(stacked, leaves) if isinstance(s, TensorSpec)]
     inputs += [(v, None) for v in cf.variables]
     outs, dims = batch_graph(cf.graph, [x for x, _ in inputs], [d for _, d in inputs], size)

@@ -32,6 +32,7 @@ from autotrace.autodiff.inline import inline
 from autotrace.autodiff.tape import GradientTape
 from autotrace.autodiff.transforms import _argnums, _is_python_float, _selected, _transform
 from autotrace.core import Trace, Tracer, bind
+from autotrace.errors import UnsupportedError
 from autotrace.function import TracedFunction
 from autotrace.ops.creation import zeros_like
 from autotrace.ops.join import stack
@@ -70,6 +71,8 @@ class JVPTrace(Trace):
     def process(self, op, args, params):
         primals, tangents = zip(*(self.split(a) for a in args)) if args else ((), ())
         if op.vjp is None and op.jvp is None:  # not differentiable: no tangent
+            if op.no_gradient is not None and any(t is not None for t in tangents):
+                raise UnsupportedError(op.no_gradient(**params))
             return bind(op, *primals, **params)
         rule = op.jvp or _transposed_vjp(op)
         out, tangent = rule(primals, tangents, **params)

@@ -1,0 +1,117 @@
+"""Random draws as graph ops that draw when the graph runs, not when it is traced.
+
+* `random_draw(gen, *values, method, template, keys, out)` calls
+  `gen.<method>(*args, **kwargs)`: a method of a numpy `Generator` or `RandomState` (the
+  legacy `np.random.<fn>` functions are methods of numpy's global `RandomState`). `args`
+  and `kwargs` are `template` with each `Slot` filled from `values` (traced arguments,
+  traced entries of `size`), as for `print` (`ops.effects`). `out` is the result's type,
+  found while tracing (`runtime.random`).
+* `random_make(*values, factory, template, keys)` makes a generator at run time
+  (`np.random.default_rng(seed)` inside a traced function): a value of dtype object that
+  `random_draw` takes as `gen`.
+* `random_seed(gen, *values, template, keys)` calls `gen.seed(...)` at run time: a
+  `RandomState`, or the `np.random` module (`np.random.seed(0)` inside a traced function).
+
+All three are effects: never removed, merged, folded or reordered, so a draw whose result
+is unused still advances its generator, and draws happen in Python's order, per iteration
+of a graph loop and only on the branch taken. They are not differentiable: a draw is a
+constant with respect to its arguments, and `runtime.random` refuses gradients through a
+draw's float arguments (`rng.normal(mu, sigma)`; write `mu + sigma *
+rng.standard_normal(...)`). vmap refuses them (`REFUSED_UNDER_VMAP`): one draw per example
+in a loop would not match anything the plain function does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autotrace.core import Aval
+from autotrace.errors import UnsupportedError
+from autotrace.graph.ir import type_str
+from autotrace.ops.effects import fill
+from autotrace.ops.registry import Op, register
+
+OBJECT = np.dtype(object)
+
+
+def call_with(fn, values, template, keys):
+    """`fn(*args, **kwargs)` for `template` filled from `values` (the last `len(keys)`
+    entries are keyword arguments)."""
+    args = fill(template, values)
+    n = len(args) - len(keys)
+    return fn(*args[:n], **dict(zip(keys, args[n:])))
+
+
+class DrawType(Aval):
+    """A draw's result type (the `out` param), shown as graph text shows types."""
+
+    def __repr__(self) -> str:
+        return self.weak.__name__ if self.weak is not None else type_str(self.shape, self.dtype)
+
+
+def _draw_impl(gen, *values, method, template=(), keys=(), out=None):
+    result = call_with(getattr(gen, method), values, template, keys)
+    if out is not None and out.weak is not None:
+        return np.asarray(result)[()]  # a numpy scalar; generated code takes `.item()`
+    return result
+
+
+def _draw_abstract(gen, *avals, method, template=(), keys=(), out=None):
+    return out
+
+
+def _refuse_batch(trace, op, values, dims, params):
+    raise UnsupportedError(
+        f"vmap cannot batch a random draw (`{params.get('method', op.name)}`): drawing once "
+        "per example would not match the plain function. Draw the whole batch at once "
+        "outside vmap (`rng.normal(size=(n, ...))`) and pass it in.")
+
+
+def _no_gradient(method, **params) -> str:
+    return (f"cannot differentiate through the random draw `{method}`: a draw is not a "
+            "differentiable function of its arguments. For a gradient with respect to a "
+            "location or scale, draw the standard variable and transform it (`mu + sigma * "
+            "rng.standard_normal(shape)`), or stop the gradient (`at.stop_gradient`)")
+
+
+random_draw = register(Op(
+    "random_draw", _draw_impl, _draw_abstract, differentiable=False, effect=True,
+    batch=_refuse_batch, no_gradient=_no_gradient,
+    doc="`gen.<method>(...)` of a numpy Generator or RandomState, drawn at run time"))
+
+
+def _make_impl(*values, factory, template=(), keys=()):
+    return call_with(factory, values, template, keys)
+
+
+random_make = register(Op(
+    "random_make", _make_impl, lambda *avals, **params: Aval((), OBJECT),
+    differentiable=False, effect=True, batch=_refuse_batch,
+    doc="a numpy Generator (or RandomState, bit generator) made at run time"))
+
+
+def _seed_impl(gen, *values, template=(), keys=()):
+    call_with(gen.seed, values, template, keys)
+    return ()
+
+
+random_seed = register(Op(
+    "random_seed", _seed_impl, lambda *avals, **params: (), multiple_results=True,
+    differentiable=False, effect=True, batch=_refuse_batch,
+    doc="`RandomState.seed(...)` or `np.random.seed(...)` at run time"))
+
+def refuse_under_vmap(graph) -> None:
+    """vmap of a function that draws random numbers: `UnsupportedError` naming the draw."""
+    for node in graph.walk():
+        if node.op.name in REFUSED_UNDER_VMAP:
+            what = node.params.get("method") or getattr(node.params.get("factory"), "__name__",
+                                                        node.op.name)
+            where = f" at {node.origin.short()}" if node.origin is not None else ""
+            raise UnsupportedError(
+                f"vmap cannot batch the random draw `{what}`{where}: drawing once for the "
+                "whole batch or once per example would not match the plain function. Draw "
+                "the batch's numbers outside vmap and pass them in as a batched argument.")
+
+
+# Ops that vmap refuses instead of batching (tests/test_vmap_ops.py reads this).
+REFUSED_UNDER_VMAP = frozenset({random_draw.name, random_make.name, random_seed.name})
