@@ -100,18 +100,23 @@ random_seed = register(Op(
     differentiable=False, effect=True, batch=_refuse_batch,
     doc="`RandomState.seed(...)` or `np.random.seed(...)` at run time"))
 
+def describe(node) -> str:
+    """`normal at model.py:7  y = rng.normal(mu)`: a random node for messages."""
+    what = node.params.get("method") or getattr(node.params.get("factory"), "__name__", None) \
+        or "seed"
+    return f"`{what}`" + (f" at {node.origin.short()}" if node.origin is not None else "")
+
+
 def refuse_under_vmap(graph) -> None:
     """vmap of a function that draws random numbers: `UnsupportedError` naming the draw."""
     for node in graph.walk():
         if node.op.name in REFUSED_UNDER_VMAP:
-            what = node.params.get("method") or getattr(node.params.get("factory"), "__name__",
-                                                        node.op.name)
-            where = f" at {node.origin.short()}" if node.origin is not None else ""
             raise UnsupportedError(
-                f"vmap cannot batch the random draw `{what}`{where}: drawing once for the "
+                f"vmap cannot batch the random draw {describe(node)}: drawing once for the "
                 "whole batch or once per example would not match the plain function. Draw "
                 "the batch's numbers outside vmap and pass them in as a batched argument.")
 
 
-# Ops that vmap refuses instead of batching (tests/test_vmap_ops.py reads this).
-REFUSED_UNDER_VMAP = frozenset({random_draw.name, random_make.name, random_seed.name})
+RANDOM_OPS = frozenset({random_draw.name, random_make.name, random_seed.name})
+# Ops that vmap refuses instead of batching (tests/op_cases/random.py names them too).
+REFUSED_UNDER_VMAP = RANDOM_OPS

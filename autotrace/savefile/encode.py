@@ -31,6 +31,7 @@ from autotrace.autodiff.graph_function import GraphFunction
 from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Graph, Node, Origin, Var
 from autotrace.ops.effects import Slot
+from autotrace.ops.random import RANDOM_OPS, describe
 from autotrace.signature import ID, TensorSpec, TreeDef, unflatten
 
 FORMAT = "autotrace-function"
@@ -190,6 +191,11 @@ class _Encoder:
         return k
 
     def node(self, n: Node) -> dict:
+        if n.op.name in RANDOM_OPS:
+            raise UnsupportedError(
+                f"cannot save {self.name}: it draws random numbers at run time ({describe(n)}), "
+                "and a save file holds no generator. Draw outside the function and pass the "
+                "numbers in as an argument.")
         where = f"`{n.op.name}` node" + (f" at {n.origin.short()}" if n.origin else "")
         return {"op": n.op.name, "inputs": [self.value(x, f"an input of the {where}")
                                             for x in n.inputs],
