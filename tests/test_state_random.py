@@ -345,3 +345,55 @@ def test_graph_text_shows_the_draw():
     traced = at.trace(lambda x: x + gen.normal(size=3))
     text = str(traced.get_concrete_function(np.zeros(3)).graph)
     assert "random_draw" in text and "method='normal'" in text and "out=f64[3]" in text
+
+
+def test_traced_arguments_of_every_kind():
+    gen = np.random.default_rng(8)
+
+    def f(x, n, p):
+        inner = [gen.normal() * x for _ in range(2)]
+        return np.stack(inner), gen.normal(size=n), gen.choice(3, size=4, p=p)
+
+    traced = at.trace(f)
+    p = np.array([0.2, 0.3, 0.5])
+    got = [traced(XS[k % 3], 3, p) for k in range(CALLS)]
+    gen = np.random.default_rng(8)
+    want = [f(XS[k % 3], 3, p) for k in range(CALLS)]
+    for a, b in zip(got, want):
+        _same(a, b)
+
+
+def test_nested_traced_functions_draw_in_order():
+    gen = np.random.default_rng(6)
+    inner = at.trace(lambda x: x * gen.normal(size=3))
+    outer = at.trace(lambda x: inner(x) - inner(2 * x))
+    got = [outer(XS[k % 3]) for k in range(CALLS)]
+    gen = np.random.default_rng(6)
+    want = [XS[k % 3] * gen.normal(size=3) - 2 * XS[k % 3] * gen.normal(size=3)
+            for k in range(CALLS)]
+    for a, b in zip(got, want):
+        _same(a, b)
+
+
+def test_gradients_draw_once_per_call():
+    gen = np.random.default_rng(3)
+
+    def loss(x):
+        return np.sum(x * gen.normal(size=x.shape))
+
+    grads = [at.grad(loss)(np.ones(3)) for _ in range(2)]
+    ref = np.random.default_rng(3)
+    np.testing.assert_array_equal(grads[0], ref.normal(size=3))
+    np.testing.assert_array_equal(grads[1], ref.normal(size=3))
+    assert _state(gen) == _state(ref)
+
+
+def test_tape_over_a_traced_call_that_draws_is_refused():
+    gen = np.random.default_rng(3)
+    traced = at.trace(lambda v: np.sum(v * gen.normal(size=3)))
+    v = at.Variable(np.ones(3))
+    with at.GradientTape() as tape:
+        y = traced(v)
+    with pytest.raises(UnsupportedError, match=r"its gradient recomputes the function, which "
+                       r"would draw new random numbers \(`normal` at test_state_random.py"):
+        tape.gradient(y, v)

@@ -117,6 +117,19 @@ def refuse_under_vmap(graph) -> None:
                 "the batch's numbers outside vmap and pass them in as a batched argument.")
 
 
+def refuse_replay(graph) -> None:
+    """A backward graph that recomputes `graph` (the gradient of a traced function called
+    under a `GradientTape`) would draw again: `UnsupportedError` naming the draw."""
+    for node in graph.walk():
+        if node.op.name in RANDOM_OPS:
+            raise UnsupportedError(
+                f"cannot differentiate `{graph.name}` as one call: its gradient recomputes "
+                f"the function, which would draw new random numbers ({describe(node)}) and "
+                "advance the generator again. Take the gradient with `at.grad` (which "
+                "differentiates the draws it made), or draw outside the traced function and "
+                "pass the numbers in.")
+
+
 RANDOM_OPS = frozenset({random_draw.name, random_make.name, random_seed.name})
 # Ops that vmap refuses instead of batching (tests/op_cases/random.py names them too).
 REFUSED_UNDER_VMAP = RANDOM_OPS

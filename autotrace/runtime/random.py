@@ -240,24 +240,32 @@ def _scratch(kind: type):
     return np.random.default_rng(0) if kind is np.random.Generator else np.random.RandomState(0)
 
 
-def _placeholder(t: Tensor, k: int, unknown: int):
+def _placeholder(t: Tensor, k: int, unknown: int, probabilities: bool):
     """A stand-in for traced value number `k`: valid for the usual parameter ranges
-    (integers 1, 2, ...; floats 0.25, 0.5, ...), unknown dims of size `unknown`."""
+    (integers 1, 2, ...; floats 0.25, 0.5, ..., or, with `probabilities`, equal entries
+    summing to 1 as `choice`'s `p` needs), unknown dims of size `unknown`."""
     var = t.symbol
     if var.dtype == OBJECT:
         raise UnsupportedError(f"{here()}: a generator cannot be an argument of a draw")
     shape = tuple(unknown if d is None else d for d in var.shape)
     kind = var.dtype.kind
     value = True if kind == "b" else (k + unknown if kind in "iu" else 0.25 * (k + 1))
+    if probabilities and kind == "f" and shape:
+        value = 1.0 / max(int(np.prod(shape)), 1)
     if var.weak is not None:
         return var.weak(value)
     return np.full(shape, value, dtype=var.dtype)
 
 
 def _trial(kind, name, values, template, keys, unknown: int):
-    stand_ins = [_placeholder(t, k, unknown) for k, t in enumerate(values)]
+    method = getattr(_scratch(kind), name)
     with np.errstate(all="ignore"):
-        return call_with(getattr(_scratch(kind), name), stand_ins, template, keys)
+        try:
+            stand_ins = [_placeholder(t, k, unknown, False) for k, t in enumerate(values)]
+            return call_with(method, stand_ins, template, keys)
+        except (ValueError, TypeError):
+            stand_ins = [_placeholder(t, k, unknown, True) for k, t in enumerate(values)]
+            return call_with(method, stand_ins, template, keys)
 
 
 def _result_type(kind, name, values, template, keys, label) -> Aval:
