@@ -3,6 +3,8 @@ or locally made generator, and numpy's legacy global functions, happen when the 
 advance the generator exactly as the plain function does (bit for bit, call after call),
 per iteration of graph loops and only on the branch taken; what cannot run is refused."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -68,6 +70,7 @@ GENERATOR_CASES = [
     ("multinomial", lambda g, x: g.multinomial(10, [0.2, 0.3, 0.5])),
     ("permuted", lambda g, x: g.permuted(np.arange(6).reshape(2, 3), axis=1)),
     ("several", lambda g, x: (g.normal(size=3), g.random(), g.integers(3))),
+    ("partial", lambda g, x: functools.partial(g.normal, 1.0)(size=3) * x),
 ]
 XS = [np.array([1.0, -2.0, 0.5]), np.array([0.25, 3.0, -1.0]), np.array([2.0, 2.0, 2.0])]
 

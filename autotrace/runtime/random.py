@@ -21,6 +21,8 @@ trace time.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from autotrace import context
@@ -89,7 +91,10 @@ class _Method:
 
 
 def is_random_call(f) -> bool:
-    """`f` is a numpy random function or a method of a numpy random object."""
+    """`f` is a numpy random function or a method of a numpy random object (or a
+    `functools.partial` of one)."""
+    if type(f) is functools.partial:
+        return is_random_call(f.func)
     owner = getattr(f, "__self__", None)
     if isinstance(owner, (np.random.Generator, np.random.RandomState, np.random.BitGenerator,
                           np.random.SeedSequence)):
@@ -104,6 +109,8 @@ def is_random_call(f) -> bool:
 
 def random_call(f, args, kwargs):
     """The graph version of `f(*args, **kwargs)` for a numpy random `f` (see the module doc)."""
+    if type(f) is functools.partial:
+        return random_call(f.func, (*f.args, *args), {**f.keywords, **kwargs})
     try:
         factory = f in _FACTORIES
     except TypeError:
