@@ -181,9 +181,52 @@ def test_generator_argument_advances_the_callers_generator():
     for k in range(CALLS):
         _same(traced(XS[k % 3], mine), f(XS[k % 3], theirs))
     _same_state(mine, theirs)
-    other, other2 = np.random.default_rng(12), np.random.default_rng(12)
-    _same(traced(XS[0], other), f(XS[0], other2))
-    _same_state(other, other2)
+    # Another generator object is the same signature: no new trace, its own draws.
+    for seed in (12, 13):
+        other, other2 = np.random.default_rng(seed), np.random.default_rng(seed)
+        _same(traced(XS[0], other), f(XS[0], other2))
+        _same_state(other, other2)
+    assert traced.trace_count == 1
+    cf = traced.get_concrete_function(XS[0], mine)
+    assert "rng: obj[]" in str(cf.graph)
+    with pytest.raises(TypeError, match="argument `rng` is 5, but this concrete function "
+                       "takes a numpy Generator"):
+        cf(XS[0], 5)
+
+
+def test_generator_signature_is_its_class():
+    def f(x, rng):
+        return x + rng.random(3)
+
+    traced = at.trace(f)
+    gen, rs = np.random.default_rng(1), np.random.RandomState(1)
+    _same(traced(XS[0], gen), f(XS[0], np.random.default_rng(1)))
+    _same(traced(XS[0], rs), f(XS[0], np.random.RandomState(1)))
+    _same(traced(XS[0], np.random.RandomState(2)), f(XS[0], np.random.RandomState(2)))
+    assert traced.trace_count == 2  # one per generator class, not per object
+
+
+def test_isinstance_of_a_generator_argument_holds_while_tracing():
+    def f(x, seed):
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        return x + rng.normal(size=3)
+
+    traced = at.trace(f)
+    mine, theirs = np.random.default_rng(0), np.random.default_rng(0)
+    for _ in range(2):
+        _same(traced(XS[0], mine), f(XS[0], theirs))
+    _same(traced(XS[0], 4), f(XS[0], 4))
+
+
+def test_generator_argument_through_grad_and_nested_calls():
+    inner = at.trace(lambda x, r: x * r.normal(size=3))
+    outer = at.trace(lambda x, r: inner(x, r) + inner(x, r))
+    mine, ref = np.random.default_rng(2), np.random.default_rng(2)
+    _same(outer(XS[0], mine), XS[0] * ref.normal(size=3) + XS[0] * ref.normal(size=3))
+    grad = at.grad(lambda x, r: np.sum(x * r.normal(size=3)))
+    for _ in range(2):
+        _same(grad(np.ones(3), mine), ref.normal(size=3))
+    _same_state(mine, ref)
 
 
 def test_random_state_argument_and_attribute():

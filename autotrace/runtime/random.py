@@ -31,6 +31,7 @@ from autotrace.errors import UnsupportedError
 from autotrace.ops.effects import Slot
 from autotrace.ops.random import OBJECT, DrawType, call_with, random_draw, random_make, random_seed
 from autotrace.runtime.where import here
+from autotrace.signature import GeneratorStandIn
 from autotrace.tensor import Tensor
 
 _GLOBAL = np.random.mtrand._rand  # what the legacy np.random.<fn> functions draw from
@@ -60,14 +61,20 @@ _REASONS = {
 }
 
 
-class TracedGenerator:
-    """Stands for a generator made inside the traced function (`np.random.default_rng(0)`):
-    its draw methods add `random_draw` nodes on the run-time generator."""
+class TracedGenerator(GeneratorStandIn):
+    """Stands for a generator while tracing: one made inside the traced function
+    (`np.random.default_rng(0)`), or one passed in as an argument (a graph input, see
+    `signature.GeneratorSpec`). Its draw methods add `random_draw` nodes on the run-time
+    generator, `tensor` (a value of dtype object)."""
 
     __slots__ = ("tensor", "kind")
 
     def __init__(self, tensor: Tensor, kind: type):
         self.tensor, self.kind = tensor, kind
+
+    @property
+    def __class__(self):
+        return self.kind  # isinstance(rng, np.random.Generator) holds, as in plain Python
 
     def __getattr__(self, name: str):
         if name.startswith("__"):

@@ -32,7 +32,7 @@ from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Graph, Node, Origin, Var
 from autotrace.ops.effects import Slot
 from autotrace.ops.random import RANDOM_OPS, describe
-from autotrace.signature import ID, TensorSpec, TreeDef, unflatten
+from autotrace.signature import ID, GeneratorSpec, TensorSpec, TreeDef, unflatten
 
 FORMAT = "autotrace-function"
 VERSION = 1
@@ -110,6 +110,9 @@ def _param(p: inspect.Parameter, enc) -> dict:
 
 
 def _template_entry(t, path: str, enc) -> dict:
+    if isinstance(t, GeneratorSpec):
+        raise UnsupportedError(f"cannot save {enc.name}: argument `{path}` is a numpy "
+                               f"{t.kind.__name__}, which a save file cannot hold")
     if isinstance(t, TensorSpec):
         return {"spec": {"shape": list(t.shape), "dtype": t.dtype.str, "name": t.name,
                          "weak": t.weak.__name__ if t.weak else None}}
