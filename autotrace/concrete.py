@@ -22,9 +22,9 @@ from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
 from autotrace.ops.control import call_concrete
 from autotrace.runtime.raising import BranchRaises
+from autotrace.runtime.random import TracedGenerator
 from autotrace.runtime.undefined import Undefined
 from autotrace.savefile.encode import save
-from autotrace.runtime.random import TracedGenerator
 from autotrace.signature import (
     GeneratorSpec,
     TensorSpec,
