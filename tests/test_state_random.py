@@ -443,3 +443,14 @@ def test_tape_over_a_traced_call_that_draws_is_refused():
     with pytest.raises(UnsupportedError, match=r"its gradient recomputes the function, which "
                        r"would draw new random numbers \(`normal` at test_state_random.py"):
         tape.gradient(y, v)
+
+
+def test_save_and_onnx_refuse_a_generator_argument(tmp_path):
+    traced = at.trace(lambda x, rng: x * 2)  # the generator is not even used
+    cf = traced.get_concrete_function(np.ones(3), np.random.default_rng(0))
+    with pytest.raises(UnsupportedError, match="argument `rng` is a numpy Generator, which a "
+                       "save file cannot hold"):
+        cf.save(tmp_path / "f.json")
+    pytest.importorskip("onnx")
+    with pytest.raises(UnsupportedError, match="its argument `rng` is a numpy random generator"):
+        at.export_onnx(cf)

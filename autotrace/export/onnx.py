@@ -53,6 +53,10 @@ def export_onnx(fn, *example_args, path=None, opset: int = OPSET, **example_kwar
         else fn.get_concrete_function(*example_args, **example_kwargs)
     graph = cf.graph
     _refuse_unsupported(graph, CONVERTERS)
+    for var in graph.inputs:
+        if var.dtype == np.dtype(object):  # a numpy random generator (signature.GeneratorSpec)
+            raise UnsupportedError(f"cannot export `{graph.name}` to ONNX: its argument "
+                                   f"`{var.name}` is a numpy random generator")
     t = Translator(onnx)
     n_args = len(cf.input_specs)
     inputs = [t.graph_input(v, f"{v.name or 'input'}") for v in graph.inputs[:n_args]]
