@@ -22,7 +22,7 @@ from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
 from autotrace.ops.control import call_concrete
 from autotrace.runtime.raising import BranchRaises
-from autotrace.runtime.random import TracedGenerator
+from autotrace.runtime.random import TracedGenerator, no_trace_time_draws
 from autotrace.runtime.undefined import Undefined
 from autotrace.savefile.encode import save
 from autotrace.signature import (
@@ -299,7 +299,8 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
             flat.append(leaf)
         args, kwargs = _rebuild_call(traced._signature, unflatten(tree, flat))
         try:
-            result = traced.converted(*args, **kwargs)
+            with no_trace_time_draws(traced.__name__):
+                result = traced.converted(*args, **kwargs)
         except BranchRaises:  # every path raises, at run time: the graph's `raise` nodes
             result = None
         except Exception as e:

@@ -454,3 +454,13 @@ def test_save_and_onnx_refuse_a_generator_argument(tmp_path):
     pytest.importorskip("onnx")
     with pytest.raises(UnsupportedError, match="its argument `rng` is a numpy random generator"):
         at.export_onnx(cf)
+
+
+def test_a_draw_at_trace_time_in_unconverted_code_is_refused():
+    scope = {}
+    exec(compile("import numpy as np\ndef lib():\n    return np.random.rand(2)\n", "<lib>",
+                 "exec"), scope)  # code without a source file is not converted
+    traced = at.trace(lambda x: x + scope["lib"]())
+    with pytest.raises(UnsupportedError, match="numpy's global random state changed while "
+                       "tracing <lambda>: code that autotrace does not convert"):
+        traced(np.zeros(2))

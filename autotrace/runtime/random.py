@@ -22,6 +22,7 @@ trace time.
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -95,6 +96,22 @@ class _Method:
 
     def __call__(self, *args, **kwargs):
         return _dispatch(self.gen, self.gen.kind, self.name, args, kwargs)
+
+
+@contextmanager
+def no_trace_time_draws(name: str):
+    """Around a trace: `UnsupportedError` if numpy's global random state moved, i.e. code
+    that is not converted (a library function) drew numbers that the graph would freeze."""
+    before = np.random.get_state()
+    yield
+    after = np.random.get_state()
+    if before[2:] != after[2:] or not np.array_equal(before[1], after[1]):
+        raise UnsupportedError(
+            f"numpy's global random state changed while tracing {name}: code that autotrace "
+            "does not convert (a library function, say) drew random numbers while the graph "
+            "was built, and they would be frozen into it. Draw with np.random.* or a "
+            "Generator in the traced function's own code (those run at call time), or "
+            "outside it and pass the numbers in.")
 
 
 def is_random_call(f) -> bool:
