@@ -1,16 +1,16 @@
 """Random draws as graph ops that draw when the graph runs, not when it is traced.
 
-* `random_draw(gen, *values, method, template, keys, out)` calls
-  `gen.<method>(*args, **kwargs)`: a method of a numpy `Generator` or `RandomState` (the
-  legacy `np.random.<fn>` functions are methods of numpy's global `RandomState`). `args`
-  and `kwargs` are `template` with each `Slot` filled from `values` (traced arguments,
-  traced entries of `size`), as for `print` (`ops.effects`). `out` is the result's type,
-  found while tracing (`runtime.random`).
-* `random_make(*values, factory, template, keys)` makes a generator at run time
+* `random_draw(gen, *values, method, args, out)` calls `gen.<method>(...)`: a method of a
+  numpy `Generator` or `RandomState` (the legacy `np.random.<fn>` functions are methods of
+  numpy's global `RandomState`). `args` (`Arguments`) are the call's arguments, each
+  `Slot` in them filled from `values` (traced arguments, traced entries of `size`), as for
+  `print` (`ops.effects`). `out` is the result's type, found while tracing
+  (`runtime.random`).
+* `random_make(*values, factory, args)` makes a generator at run time
   (`np.random.default_rng(seed)` inside a traced function): a value of dtype object that
   `random_draw` takes as `gen`.
-* `random_seed(gen, *values, template, keys)` calls `gen.seed(...)` at run time: a
-  `RandomState`, or the `np.random` module (`np.random.seed(0)` inside a traced function).
+* `random_seed(gen, *values, args)` calls `gen.seed(...)` at run time: a `RandomState`, or
+  the `np.random` module (`np.random.seed(0)` inside a traced function).
 
 All three are effects: never removed, merged, folded or reordered, so a draw whose result
 is unused still advances its generator, and draws happen in Python's order, per iteration
@@ -28,18 +28,40 @@ import numpy as np
 from autotrace.core import Aval
 from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import type_str
-from autotrace.ops.effects import fill
+from autotrace.ops.effects import Slot, fill
 from autotrace.ops.registry import Op, register
 
 OBJECT = np.dtype(object)
 
 
-def call_with(fn, values, template, keys):
-    """`fn(*args, **kwargs)` for `template` filled from `values` (the last `len(keys)`
-    entries are keyword arguments)."""
-    args = fill(template, values)
-    n = len(args) - len(keys)
-    return fn(*args[:n], **dict(zip(keys, args[n:])))
+class Arguments:
+    """A call's arguments: `template` (positional, then keyword values; `Slot`s where
+    traced values go) and the keyword names `keys`. Without slots the call's arguments are
+    built once."""
+
+    __slots__ = ("template", "keys", "_fixed")
+
+    def __init__(self, template: tuple, keys: tuple):
+        self.template, self.keys = tuple(template), tuple(keys)
+        self._fixed = None if any(isinstance(t, Slot) for t in template) else \
+            self._split(list(self.template))
+
+    def _split(self, filled: list) -> tuple:
+        n = len(filled) - len(self.keys)
+        return tuple(filled[:n]), dict(zip(self.keys, filled[n:]))
+
+    def call(self, fn, values):
+        """`fn(*args, **kwargs)` with the slots filled from `values`."""
+        if self._fixed is not None:
+            return fn(*self._fixed[0], **self._fixed[1])
+        args, kwargs = self._split(fill(self.template, values))
+        return fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        n = len(self.template) - len(self.keys)
+        parts = [repr(t) for t in self.template[:n]]
+        parts += [f"{k}={t!r}" for k, t in zip(self.keys, self.template[n:])]
+        return "(" + ", ".join(parts) + ")"
 
 
 class DrawType(Aval):
@@ -49,14 +71,14 @@ class DrawType(Aval):
         return self.weak.__name__ if self.weak is not None else type_str(self.shape, self.dtype)
 
 
-def _draw_impl(gen, *values, method, template=(), keys=(), out=None):
-    result = call_with(getattr(gen, method), values, template, keys)
-    if out is not None and out.weak is not None:
+def _draw_impl(gen, *values, method, args, out):
+    result = args.call(getattr(gen, method), values)
+    if out.weak is not None:
         return np.asarray(result)[()]  # a numpy scalar; generated code takes `.item()`
     return result
 
 
-def _draw_abstract(gen, *avals, method, template=(), keys=(), out=None):
+def _draw_abstract(gen, *avals, method, args, out):
     return out
 
 
@@ -80,8 +102,8 @@ random_draw = register(Op(
     doc="`gen.<method>(...)` of a numpy Generator or RandomState, drawn at run time"))
 
 
-def _make_impl(*values, factory, template=(), keys=()):
-    return call_with(factory, values, template, keys)
+def _make_impl(*values, factory, args):
+    return args.call(factory, values)
 
 
 random_make = register(Op(
@@ -90,8 +112,8 @@ random_make = register(Op(
     doc="a numpy Generator (or RandomState, bit generator) made at run time"))
 
 
-def _seed_impl(gen, *values, template=(), keys=()):
-    call_with(gen.seed, values, template, keys)
+def _seed_impl(gen, *values, args):
+    args.call(gen.seed, values)
     return ()
 
 

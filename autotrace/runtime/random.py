@@ -30,7 +30,7 @@ from autotrace import context
 from autotrace.core import Aval
 from autotrace.errors import UnsupportedError
 from autotrace.ops.effects import Slot
-from autotrace.ops.random import OBJECT, DrawType, call_with, random_draw, random_make, random_seed
+from autotrace.ops.random import OBJECT, Arguments, DrawType, random_draw, random_make, random_seed
 from autotrace.runtime.where import here
 from autotrace.signature import GeneratorStandIn
 from autotrace.tensor import Tensor
@@ -167,24 +167,22 @@ def _dispatch(gen, kind: type, name: str, args, kwargs):
         if not hasattr(kind, name):
             raise AttributeError(f"'{kind.__name__}' object has no attribute '{name}'")
         raise _refuse(label, why)
-    values, template, keys = _template(args, kwargs)
-    out = _result_type(kind, name, values, template, keys, label)
+    values, call = _arguments(args, kwargs)
+    out = _result_type(kind, name, values, call, label)
     builder = context.current_builder()
     return builder.apply(random_draw, (_gen_input(gen), *values),
-                         dict(method=name, template=template, keys=keys, out=out))
+                         dict(method=name, args=call, out=out))
 
 
 def _seed(gen, args, kwargs) -> None:
-    values, template, keys = _template(args, kwargs)
-    context.current_builder().apply(random_seed, (_gen_input(gen), *values),
-                                    dict(template=template, keys=keys))
+    values, call = _arguments(args, kwargs)
+    context.current_builder().apply(random_seed, (_gen_input(gen), *values), dict(args=call))
 
 
 def _make(factory, args, kwargs):
-    values, template, keys = _template(args, kwargs)
+    values, call = _arguments(args, kwargs)
     builder = context.current_builder()
-    made = builder.apply(random_make, tuple(values),
-                         dict(factory=factory, template=template, keys=keys))
+    made = builder.apply(random_make, tuple(values), dict(factory=factory, args=call))
     return TracedGenerator(made, _FACTORIES[factory])
 
 
@@ -233,8 +231,8 @@ def _rebuild(tree, it):
     return tree
 
 
-def _template(args, kwargs) -> tuple[list, tuple, tuple]:
-    """(traced values, template, keyword names) for `call_with` (ops.random)."""
+def _arguments(args, kwargs) -> tuple[list, Arguments]:
+    """(traced values, `Arguments` with a `Slot` for each) of a call."""
     values, template = [], []
     for a in [*args, *kwargs.values()]:
         if isinstance(a, TracedGenerator):
@@ -249,7 +247,7 @@ def _template(args, kwargs) -> tuple[list, tuple, tuple]:
             template.append(Slot([t.symbol.weak for t in found], _Rebuild(tree)))
         else:
             template.append(a)
-    return values, tuple(template), tuple(kwargs)
+    return values, Arguments(tuple(template), tuple(kwargs))
 
 
 def _holds_tensor(a) -> bool:
@@ -288,22 +286,22 @@ def _placeholder(t: Tensor, k: int, unknown: int, probabilities: bool):
     return np.full(shape, value, dtype=var.dtype)
 
 
-def _trial(kind, name, values, template, keys, unknown: int):
+def _trial(kind, name, values, call: Arguments, unknown: int):
     method = getattr(_scratch(kind), name)
     with np.errstate(all="ignore"):
         try:
             stand_ins = [_placeholder(t, k, unknown, False) for k, t in enumerate(values)]
-            return call_with(method, stand_ins, template, keys)
+            return call.call(method, stand_ins)
         except (ValueError, TypeError):
             stand_ins = [_placeholder(t, k, unknown, True) for k, t in enumerate(values)]
-            return call_with(method, stand_ins, template, keys)
+            return call.call(method, stand_ins)
 
 
-def _result_type(kind, name, values, template, keys, label) -> Aval:
+def _result_type(kind, name, values, call: Arguments, label) -> Aval:
     """The draw's result type: from the call on a scratch generator with placeholder
     arguments (twice when traced sizes or unknown dims could change the shape)."""
     try:
-        first = _trial(kind, name, values, template, keys, 1)
+        first = _trial(kind, name, values, call, 1)
     except UnsupportedError:
         raise
     except Exception as e:
@@ -319,7 +317,7 @@ def _result_type(kind, name, values, template, keys, label) -> Aval:
     shape = np.shape(first)
     if any(v.symbol.dtype.kind in "iu" or None in v.symbol.shape for v in values):
         try:
-            second = np.shape(_trial(kind, name, values, template, keys, 2))
+            second = np.shape(_trial(kind, name, values, call, 2))
         except Exception:  # noqa: BLE001 - only the rank is known then
             second = (None,) * len(shape)
         if len(second) != len(shape):
