@@ -374,6 +374,18 @@ def test_unsupported_random_calls_name_the_function_and_line(call, label):
         at.trace(f)(np.zeros(3))
 
 
+@pytest.mark.parametrize("call, label", [
+    (lambda g, x: g.bit_generator, "Generator.bit_generator"),
+    (lambda g, x: g.shuffle(x), "Generator.shuffle"),
+    (lambda g, x: g.permuted(x, out=x), "Generator.permuted"),
+])
+def test_unsupported_uses_of_a_generator_argument(call, label):
+    with pytest.raises(UnsupportedError, match=rf"`{label}` cannot run in a traced function"):
+        at.trace(lambda x, g: call(g, x))(np.zeros(3), np.random.default_rng(0))
+    with pytest.raises(AttributeError, match="'Generator' object has no attribute 'randn'"):
+        at.trace(lambda x, g: g.randn(3))(np.zeros(3), np.random.default_rng(0))
+
+
 def test_save_and_onnx_refuse_draws(tmp_path):
     gen = np.random.default_rng(0)
     traced = at.trace(lambda x: x + gen.normal(size=3))

@@ -58,6 +58,7 @@ RANDOM_STATE_DRAWS = (GENERATOR_DRAWS - {"integers", "permuted", "multivariate_h
 _ALIASES = {"ranf": "random_sample", "sample": "random_sample"}  # np.random functions
 _REASONS = {
     "shuffle": "it shuffles its argument in place; use `x = rng.permutation(x)`",
+    "permuted": "it writes into `out=`; use the result of `rng.permuted(x)`",
     "bytes": "it returns a bytes object, not an array",
 }
 
@@ -78,12 +79,16 @@ class TracedGenerator(GeneratorStandIn):
         return self.kind  # isinstance(rng, np.random.Generator) holds, as in plain Python
 
     def __getattr__(self, name: str):
-        if name.startswith("__"):
-            raise AttributeError(name)
+        attr = getattr(self.kind, name, None)
+        if name.startswith("__") or attr is None:
+            raise AttributeError(f"'{self.kind.__name__}' object has no attribute '{name}'")
+        if not callable(attr):  # `bit_generator`: the state itself
+            raise _refuse(_label(self, name), "it is the generator's state, which a graph "
+                          "does not hold")
         return _Method(self, name)
 
     def __repr__(self) -> str:
-        return f"<traced {self.kind.__name__} made at run time>"
+        return f"<traced {self.kind.__name__}>"
 
 
 class _Method:
@@ -162,11 +167,7 @@ def _dispatch(gen, kind: type, name: str, args, kwargs):
         return _seed(gen, args, kwargs)
     draws = GENERATOR_DRAWS if kind is np.random.Generator else RANDOM_STATE_DRAWS
     if name not in draws or (name == "permuted" and kwargs.get("out") is not None):
-        why = _REASONS.get(name, "it has no run-time form in a graph" if not
-                           hasattr(kind, name) else "it is not a draw autotrace runs")
-        if not hasattr(kind, name):
-            raise AttributeError(f"'{kind.__name__}' object has no attribute '{name}'")
-        raise _refuse(label, why)
+        raise _refuse(label, _REASONS.get(name, "it is not a draw autotrace runs"))
     values, call = _arguments(args, kwargs)
     out = _result_type(kind, name, values, call, label)
     builder = context.current_builder()
