@@ -238,7 +238,7 @@ class ConcreteFunction(GraphFunction):
 
 
 def _input_vars(graph, template) -> list:
-    """Per template entry, the graph input Var of an array leaf (None otherwise)."""
+    """Per template entry, the graph input Var of an input leaf (None otherwise)."""
     it = iter(graph.inputs)
     return [next(it) if is_input_spec(t) else None for t in template]
 

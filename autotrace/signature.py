@@ -101,6 +101,12 @@ def generator_kind(x) -> type | None:
     return type(x) if type(x) in _GENERATOR_TYPES else None
 
 
+def is_input_leaf(x) -> bool:
+    """A leaf given to a concrete function's lookup that becomes a graph input: a
+    `TensorSpec`, or a generator (see `GeneratorSpec`)."""
+    return isinstance(x, TensorSpec) or generator_kind(x) is not None
+
+
 def is_input_spec(t) -> bool:
     """A template entry that is a graph input: a `TensorSpec` or a `GeneratorSpec`."""
     return isinstance(t, (TensorSpec, GeneratorSpec))

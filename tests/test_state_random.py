@@ -477,3 +477,15 @@ def test_a_draw_at_trace_time_in_unconverted_code_is_refused():
     with pytest.raises(UnsupportedError, match="numpy's global random state changed while "
                        "tracing <lambda>: code that autotrace does not convert"):
         traced(np.zeros(2))
+
+
+def test_generator_argument_under_vmap_and_jvp():
+    double = at.vmap(lambda x, r: x * 2, in_axes=(0, None))  # passed, never drawn from
+    _same(double(np.ones((3, 2)), np.random.default_rng(0)), np.full((3, 2), 2.0))
+    mine, ref = np.random.default_rng(4), np.random.default_rng(4)
+    out, tangent = at.jvp(lambda x, r: x * r.normal(size=2), (np.ones(2), mine),
+                          (np.full(2, 2.0), None))
+    noise = ref.normal(size=2)
+    _same(out, noise)
+    _same(tangent, 2.0 * noise)
+    _same_state(mine, ref)

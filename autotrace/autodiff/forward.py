@@ -38,7 +38,7 @@ from autotrace.ops.creation import zeros_like
 from autotrace.ops.join import stack
 from autotrace.ops.shape import astype, broadcast_like, dtype_of, moveaxis, python_scalar, reshape
 from autotrace.ops.shapes import shape_of
-from autotrace.signature import TensorSpec, flatten, unflatten
+from autotrace.signature import TensorSpec, flatten, is_input_leaf, unflatten
 from autotrace.tensor import Tensor, TensorBase
 
 
@@ -322,7 +322,8 @@ def jvp_call(target: TracedFunction, primals: tuple, tangents: tuple) -> tuple:
     specs = [TensorSpec(shape_of(x), dtype_of(x)) if isinstance(x, TensorBase) else x
              for x in leaves]
     cf = target._lookup(specs, tree)
-    tangent_in = [t for x, t, s in zip(leaves, t_leaves, specs) if isinstance(s, TensorSpec)]
+    tangent_in = [t if isinstance(s, TensorSpec) else None  # None: a generator's
+                  for t, s in zip(t_leaves, specs) if is_input_leaf(s)]
     tangent_in += [None] * len(cf.variables)
     outs, touts = jvp_graph(cf.graph, [*cf.graph_inputs(leaves), *cf.variables], tangent_in)
     return cf._assemble(outs), _tangent_structure(cf, outs, touts)
