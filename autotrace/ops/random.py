@@ -14,11 +14,11 @@
 
 All three are effects: never removed, merged, folded or reordered, so a draw whose result
 is unused still advances its generator, and draws happen in Python's order, per iteration
-of a graph loop and only on the branch taken. They are not differentiable: a draw is a
-constant with respect to its arguments, and `runtime.random` refuses gradients through a
-draw's float arguments (`rng.normal(mu, sigma)`; write `mu + sigma *
-rng.standard_normal(...)`). vmap refuses them (`REFUSED_UNDER_VMAP`): one draw per example
-in a loop would not match anything the plain function does.
+of a graph loop and only on the branch taken. They are not differentiable: a draw's value
+is a constant for gradients, and a gradient through a draw's float arguments
+(`rng.normal(mu, sigma)`; write `mu + sigma * rng.standard_normal(...)`) is refused
+(`Op.no_gradient`). vmap refuses them (`REFUSED_UNDER_VMAP`): one draw for the batch, or one
+per example, would not match anything the plain function does.
 """
 
 from __future__ import annotations
@@ -121,6 +121,7 @@ random_seed = register(Op(
     "random_seed", _seed_impl, lambda *avals, **params: (), multiple_results=True,
     differentiable=False, effect=True, batch=_refuse_batch,
     doc="`RandomState.seed(...)` or `np.random.seed(...)` at run time"))
+
 
 def describe(node) -> str:
     """`normal at model.py:7  y = rng.normal(mu)`: a random node for messages."""
