@@ -295,6 +295,7 @@ def test_draws_in_graph_loops_and_branches_follow_python():
     for a, b in zip(got, want):
         _same(a, b)
     assert state == _state(gen)
+    assert traced.trace_count == 1  # one graph, every path through it
     cf = traced.get_concrete_function(inputs[0])
     assert "while_loop" in str(cf.graph) and "cond" in str(cf.graph)
 
@@ -311,6 +312,7 @@ def test_draws_in_a_loop_over_a_tensor_with_traced_size():
     traced = at.trace(f, input_signature=[at.TensorSpec((None, 2))])
     inputs = [np.ones((n, 2)) for n in (1, 3, 2)]
     got = [traced(x) for x in inputs]
+    assert traced.trace_count == 1
     gen = np.random.default_rng(3)
     want = [f(x) for x in inputs]
     for a, b in zip(got, want):
