@@ -455,9 +455,37 @@ def test_tape_over_a_traced_call_that_draws_is_refused():
     v = at.Variable(np.ones(3))
     with at.GradientTape() as tape:
         y = traced(v)
-    with pytest.raises(UnsupportedError, match=r"its gradient recomputes the function, which "
-                       r"would draw new random numbers \(`normal` at test_state_random.py"):
+    with pytest.raises(UnsupportedError, match=r"cannot take this gradient: it replays "
+                       r"`<lambda>` .* which draws random numbers \(`normal` at "
+                       r"test_state_random.py:\d+"):
         tape.gradient(y, v)
+
+
+def test_gradient_through_a_graph_branch_or_loop_that_draws_is_refused():
+    gen = np.random.default_rng(0)
+
+    def branch(x):
+        if np.sum(x) > 0:
+            x = x * gen.normal(size=3)
+        return np.sum(x)
+
+    def loop(x):
+        while np.sum(x) < 10.0:
+            x = x * 1.5 + gen.random(3)
+        return np.sum(x)
+
+    for fn, where, line in ((branch, "then", "x = x \\* gen.normal"),
+                            (loop, "body", "x = x \\* 1.5 \\+ gen.random")):
+        with pytest.raises(UnsupportedError, match=rf"it replays `{where}` .* which draws "
+                           rf"random numbers \(`\w+` at test_state_random.py:\d+  {line}"):
+            at.grad(fn)(np.ones(3))
+        assert at.trace(fn)(np.ones(3)) is not None  # the function itself runs
+
+
+def test_second_derivatives_of_a_draw_outside_control_flow():
+    gen = np.random.default_rng(5)
+    hess = at.hessian(lambda x: np.sum(x * x * gen.normal(size=3)))(np.ones(3))
+    np.testing.assert_allclose(hess, np.diag(2 * np.random.default_rng(5).normal(size=3)))
 
 
 def test_save_and_onnx_refuse_a_generator_argument(tmp_path):

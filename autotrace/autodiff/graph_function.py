@@ -14,7 +14,6 @@ from autotrace.compile.codegen import compile_graph
 from autotrace.compile.simplify import simplify
 from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
-from autotrace.ops.random import refuse_replay
 
 
 class GraphFunction:
@@ -55,7 +54,6 @@ class BackwardFunction(GraphFunction):
     def __init__(self, forward: GraphFunction):
 
         fwd = forward.graph
-        refuse_replay(fwd)
         self.float_inputs = [i for i, v in enumerate(fwd.inputs) if is_float(v)]
         self.float_outputs = [i for i, v in enumerate(fwd.outputs)
                               if isinstance(v, Var) and is_float(v)]

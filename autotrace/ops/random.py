@@ -141,16 +141,16 @@ def refuse_under_vmap(graph) -> None:
 
 
 def refuse_replay(graph) -> None:
-    """A backward graph that recomputes `graph` (the gradient of a traced function called
-    under a `GradientTape`) would draw again: `UnsupportedError` naming the draw."""
+    """A gradient that replays `graph` (a graph branch or loop body, or a traced function
+    called under a `GradientTape`) would draw again: `UnsupportedError` naming the draw."""
     for node in graph.walk():
         if node.op.name in RANDOM_OPS:
             raise UnsupportedError(
-                f"cannot differentiate `{graph.name}` as one call: its gradient recomputes "
-                f"the function, which would draw new random numbers ({describe(node)}) and "
-                "advance the generator again. Take the gradient with `at.grad` (which "
-                "differentiates the draws it made), or draw outside the traced function and "
-                "pass the numbers in.")
+                f"cannot take this gradient: it replays `{graph.name}` (a branch or loop "
+                "body on traced values, or a traced function called under a GradientTape), "
+                f"which draws random numbers ({describe(node)}): the replay would draw new "
+                "ones and advance the generator again. Draw before the `if`/loop and use "
+                "the numbers inside it, or draw outside the traced function and pass them in.")
 
 
 RANDOM_OPS = frozenset({random_draw.name, random_make.name, random_seed.name})
