@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from autotrace import context
+from autotrace import context, mutation
 from autotrace.autodiff.graph_function import GraphFunction
 from autotrace.compile.codegen import Entry, compile_graph
 from autotrace.errors import at_user_line, locate_run_error, locate_trace_error
@@ -52,10 +52,14 @@ class ConcreteFunction(GraphFunction):
     generated Python a call runs, which returns the user's structure itself.
     """
 
-    def __init__(self, traced: TracedFunction, graph, tree, template, result, captures):
+    def __init__(self, traced: TracedFunction, graph, tree, template, result, captures,
+                 written=()):
         traced_outputs = list(graph.outputs)
         super().__init__(graph, [outer for outer, _ in captures])
         result = _remap(result, traced_outputs, self.graph.outputs)
+        # (leaf position, graph output position) of arguments written in place: the call
+        # writes the output back into the caller's array, as numpy's in-place writes do.
+        self._written = [(pos, _index_of(traced_outputs, var)) for pos, var in written]
         self._traced = traced
         self._tree = tree
         self._template = template  # per input leaf: TensorSpec (graph input) or leaf key
@@ -67,7 +71,8 @@ class ConcreteFunction(GraphFunction):
             n_required = len(params) if isinstance(t, TensorSpec) else n_required
         self._n_required = n_required
         captured = [(inner, outer) for outer, inner in captures]
-        self._entry = Entry(params, result, captured, n_required)
+        writes = [(pos, self.graph.outputs[k]) for pos, k in self._written]
+        self._entry = Entry(params, result, captured, n_required, writes)
         self._call = compile_graph(self.graph, entry=self._entry)
         self._backends: dict = {}
 
@@ -172,8 +177,26 @@ class ConcreteFunction(GraphFunction):
         """
         if _has_tensors(inputs) or (self.variables and context.active_tapes()):
 
-            return self._assemble(call_concrete(self, inputs), eager=True)
-        return self._assemble(self._run_raw(inputs))
+            outs = call_concrete(self, inputs)
+            self._write_back(inputs, outs, symbolic=True)
+            return self._assemble(outs, eager=True)
+        outs = self._run_raw(inputs)
+        self._write_back(inputs, outs)
+        return self._assemble(outs)
+
+    def _write_back(self, inputs, outs, symbolic: bool = False) -> None:
+        """Arguments written in place get their final value (numpy arrays in place; traced
+        values re-pointed). Eager tensors are left alone: they have no in-place writes."""
+        if not self._written:
+            return
+        position = {pos: k for k, pos in enumerate(
+            p for p, t in enumerate(self._template) if isinstance(t, TensorSpec))}
+        for pos, k in self._written:
+            caller = inputs[position[pos]]
+            if isinstance(caller, np.ndarray):
+                np.copyto(caller, outs[k].numpy() if symbolic else outs[k])
+            elif isinstance(caller, Tensor) and isinstance(outs[k], Tensor):
+                mutation.repoint(caller, outs[k])
 
     def _assemble(self, outs, eager: bool = False):
         """The user's structure from the tuple of graph outputs. `eager`: the call had
@@ -223,6 +246,10 @@ class ConcreteFunction(GraphFunction):
         from autotrace import viz
 
         return viz.graph_svg(self.graph)
+
+
+def _index_of(vars_: list, var) -> int:
+    return next(k for k, v in enumerate(vars_) if v is var)
 
 
 def _input_vars(graph, template) -> list:
@@ -275,12 +302,13 @@ def trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
 def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     template = [leaf_spec(x) if is_array_like(x) else leaf_key(x) for x in leaves]
     with GraphBuilder(traced.__name__, max_nodes=traced.max_nodes) as builder:
-        flat = []
+        flat, inputs = [], []
         for name, leaf, t in zip(traced._paths(tree), leaves, template):
             # Tapes opened inside the function watch its float arguments, as TensorFlow's
             # watch the Variables passed in (see autodiff/tape.py).
             flat.append(builder.add_input(t.shape, t.dtype, name, variable=t.dtype.kind in "fc",
                                           weak=t.weak) if isinstance(t, TensorSpec) else leaf)
+            inputs.append((flat[-1], flat[-1].symbol) if isinstance(t, TensorSpec) else None)
         args, kwargs = _rebuild_call(traced._signature, unflatten(tree, flat))
         try:
             result = traced.converted(*args, **kwargs)
@@ -289,10 +317,12 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
         except Exception as e:
             locate_trace_error(e)
             raise
+        written = [(pos, _output_leaf(builder, entry[0])) for pos, entry in enumerate(inputs)
+                   if entry is not None and entry[0].symbol is not entry[1]]
     out_leaves, out_tree = flatten(result)
     outs = [_output_leaf(builder, leaf) for leaf in out_leaves]
     return ConcreteFunction(traced, builder.graph, tree, template, unflatten(out_tree, outs),
-                            list(builder.captures))
+                            list(builder.captures), written)
 
 
 def _output_leaf(builder: GraphBuilder, leaf):

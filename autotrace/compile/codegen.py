@@ -250,12 +250,25 @@ class Entry:
             (`Variable`s captured by reference).
         n_required: parameters after the first `n_required` default to None (they are
             never graph inputs), so callers may leave out trailing baked-in values.
+        written: (parameter position, `Var`) pairs: the parameter (a caller's array) is
+            written in place with the Var's final value, and results that are that Var
+            return the caller's array itself (numpy's in-place writes).
     """
 
     params: list
     result: Any
     captured: list = field(default_factory=list)
     n_required: int | None = None
+    written: list = field(default_factory=list)
+
+
+def write_back(caller, value):
+    """The caller's array with `value` written into it (and returned), as a numpy in-place
+    write leaves it; `value` itself for an immutable argument (a number)."""
+    if isinstance(caller, np.ndarray):
+        np.copyto(caller, value)
+        return caller
+    return value
 
 
 def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None = None,
@@ -283,9 +296,17 @@ def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None =
     if entry.n_required is not None:
         params[entry.n_required:] = [f"{p}=None" for p in params[entry.n_required:]]
     em.emit("", "")  # the def line, written once the namespace is complete
+    callers = []
+    for pos, var in entry.written:
+        callers.append((em.fresh(f"{params[pos]}_caller"), var))
+        em.emit(f"{callers[-1][0]} = {params[pos]}", "    ")
     for var, variable in entry.captured:
         em.emit(f"{em.name(var)} = {em.captured(em.bind(variable, 'variable'))}", "    ")
     em.emit_graph(graph, "    ", release=True, final=True)
+    for caller, var in callers:
+        em.emit(f"{caller} = {em.bind(write_back, 'write_back')}({caller}, {em.name(var)})",
+                "    ")
+        em.alias(var, caller)
     em.emit(f"return {em.structure(entry.result)}", "    ")
     fname = _function_name(graph.name, em.namespace)
     em.lines[0] = f"def {fname}({', '.join(params)}):"

@@ -50,6 +50,8 @@ class GraphBuilder(Trace):
         self._origin_override: list[Origin | None] = []
         self.in_branch = False  # a branch of a graph `cond` (where `raise` becomes a node)
         self.variable_vars: set[int] = set()  # uids of inputs that hold `Variable`s
+        # ids of stand-ins for outer tensors a graph `if` branch may write in place
+        self.proxies: dict[int, Tensor] = {}
 
     # -- context ------------------------------------------------------------------------
     def __exit__(self, *exc) -> None:

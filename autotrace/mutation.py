@@ -1,0 +1,109 @@
+"""In-place writes on traced values, functionalized: `x[k] = v`, `x += y` and friends.
+
+A graph value is immutable, but a Python object standing for one (`Tensor`) is not: an
+in-place write adds a `setitem` (or arithmetic) node and re-points the object at its
+result, so every Python name bound to that object sees the new value, exactly as with a
+numpy array (`y = x; y += 1` changes `x`). Views are tracked the same way: `v = x[0]`
+(basic indexing, `x.T`, `x.reshape(...)`, ...) remembers how it was derived from `x`, a
+write to `x` re-derives the live views, and a write through a basic-indexing view writes
+into its base (`v += 1` changes `x[0]`). A write through another kind of view (`x.T[0] =
+1`) is refused, naming the user's line.
+
+Graph control flow keeps the same object semantics (`runtime/graph_cond.py`,
+`runtime/graph_loop.py`); a concrete function writes the final value of a mutated
+argument back into the caller's array (`concrete.py`).
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from autotrace import ops as F
+from autotrace.core import innermost_graph_trace
+from autotrace.errors import TracingError, at_user_line
+
+
+class View:
+    """How a view was derived from its base: `derive(base)` recomputes it; `key` is the
+    basic-indexing key for views that can be written through (None otherwise)."""
+
+    __slots__ = ("base", "derive", "key", "what")
+
+    def __init__(self, base, derive, key, what: str):
+        self.base, self.derive, self.key, self.what = base, derive, key, what
+
+
+def note_view(base, view, derive, key=None, what: str = "a view") -> None:
+    """Record that `view` (a new traced value) is a view of `base`, as numpy makes it."""
+    if not _symbolic(base) or not _symbolic(view) or view is base:
+        return
+    view.view = View(base, derive, key, what)
+    if base.views is None:
+        base.views = []
+    base.views.append(weakref.ref(view))
+
+
+def _symbolic(x) -> bool:
+    return getattr(x, "_symbolic", False) and hasattr(x, "views")
+
+
+def setitem(t, key, value) -> None:
+    """`t[key] = value` on a traced value."""
+    check_writable(t, "an item assignment")
+    _write(t, F.setitem(t, key, value))
+
+
+def augmented(t, ufunc: np.ufunc, other):
+    """`t op= other` on a traced value; returns `t` (as numpy's in-place operators do)."""
+    check_writable(t, "an augmented assignment")
+    _write(t, F.augmented(ufunc, t, other))
+    return t
+
+
+def _write(t, new) -> None:
+    """Re-point `t` at `new`, then write through to its base and re-derive its views."""
+    view = t.view
+    if view is not None:
+        if view.key is None:
+            raise TracingError(at_user_line(
+                f"An in-place write into {view.what} of another traced array: numpy would "
+                "change that array too, which autotrace does not follow for this kind of "
+                "view. Write into the array itself (e.g. `x[:, 0] = v` instead of "
+                "`x.T[0] = v`), or take a copy first (`y = x.T.copy()`)."))
+        base = view.base
+        check_writable(base, "an item assignment")
+        _write(base, F.setitem(base, view.key, new))
+        return
+    repoint(t, new)
+
+
+def repoint(t, new) -> None:
+    """Make `t` stand for `new`'s value, and re-derive the live views of `t`."""
+    t.symbol, t.builder = new.symbol, new.builder
+    for ref in t.views or ():
+        v = ref()
+        if v is not None and v.view is not None and v.view.base is t:
+            repoint(v, v.view.derive(t))
+    if t.views:
+        t.views = [r for r in t.views if r() is not None]
+
+
+def live_views(t) -> list:
+    """The views of `t` still referenced somewhere."""
+    return [v for v in (r() for r in t.views or ()) if v is not None]
+
+
+def check_writable(t, what: str) -> None:
+    """Refuse a write to a value of an enclosing graph that the current graph `if` or loop
+    does not carry (reached through an attribute, a container or a closure)."""
+    current = innermost_graph_trace()
+    if current is None or t.builder is current or id(t) in current.proxies:
+        return
+    raise TracingError(at_user_line(
+        f"{what.capitalize()} writes into a traced value from outside the graph `if` or "
+        "loop it is in, which does not carry it (it was reached through an attribute, a "
+        "container or a closure). Bind it to a local name before the statement "
+        "(`buf = self.buf`) and write through that name (`buf[i] = v`), or pass it in as "
+        "an argument."))

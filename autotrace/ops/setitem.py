@@ -1,0 +1,133 @@
+"""Functional in-place writes: `setitem(x, key, v)` is a new array equal to `x` with
+`x[key] = v` applied (numpy's assignment: `v` broadcast into `x[key]`, cast to `x.dtype`
+unsafely, repeated fancy indices last-write-wins), and `augmented(ufunc, x, y)` is what
+`x op= y` leaves in `x` (numpy's `same_kind` output casting and output-shape rule).
+
+Tensors use them to functionalize in-place writes (see `Tensor.__setitem__`): the graph
+gets a `setitem` node and the Python object is re-pointed at its result.
+
+VJP: w.r.t. `x` the cotangent with the written positions zeroed; w.r.t. `v` the cotangent
+gathered at those positions (only where a write won, for repeated fancy indices) and
+summed down to `v`'s shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autotrace.ops import rules
+from autotrace.ops.elementwise import where
+from autotrace.ops.index import _getitem, _getitem_abstract, build_key, normalize_key
+from autotrace.ops.registry import UFUNC_DISPATCH, Aval, Op, apply, register
+from autotrace.ops.shape import astype, unbroadcast
+from autotrace.ops.shapes import broadcast_shapes, shape_of
+
+
+def _setitem_abstract(x: Aval, v: Aval, *avals: Aval, index=()) -> Aval:
+    target = _getitem_abstract(x, *avals, index=index).shape
+    _check_broadcast(v.shape, target)
+    return Aval(x.shape, x.dtype)
+
+
+def _check_broadcast(vshape: tuple, target: tuple) -> None:
+    """numpy's rule for assigned values: leading size-1 dims may be dropped, the rest must
+    broadcast to the target without changing it."""
+    shape = tuple(vshape)
+    while len(shape) > len(target) and shape[0] == 1:
+        shape = shape[1:]
+    fits = len(shape) <= len(target)
+    if fits and None not in shape and None not in target:
+        fits = broadcast_shapes(shape, target) == tuple(target)
+    if not fits:
+        raise ValueError(f"could not broadcast input array from shape {_dims(vshape)} into "
+                         f"shape {_dims(target)}")
+
+
+def _dims(shape: tuple) -> str:
+    return "(" + ",".join("?" if d is None else str(d) for d in shape) + \
+        ("," if len(shape) == 1 else "") + ")"
+
+
+def _setitem_impl(x, v, *inputs, index):
+    out = np.array(x, copy=True)
+    out[build_key(index, inputs)] = v
+    return out
+
+
+def _fancy(inputs) -> bool:
+    """Integer-array index parts (which may repeat a position)."""
+    return any(np.ndim(i) and np.dtype(getattr(i, "dtype", np.int64)).kind in "iu"
+               for i in inputs)
+
+
+def _setitem_vjp(g, x, v, *rest, index):
+    inputs = rest[:-1]
+    dx = apply(_setitem, g, 0, *inputs, index=index) if rules.is_float(x) else None
+    dv = None
+    if rules.is_float(x) and rules.is_float(v) and hasattr(v, "dtype"):
+        written = apply(_getitem, g, *inputs, index=index)
+        if _fancy(inputs):
+            written = where(apply(_winners, x, *inputs, index=index), written, 0)
+        dv = unbroadcast(written, v)
+    return (dx, dv) + (None,) * len(inputs)
+
+
+_setitem = register(Op("setitem", _setitem_impl, _setitem_abstract, vjp=_setitem_vjp,
+                       doc="`x` with `x[index] = v` applied (a new array)"))
+rules.linear(_setitem)
+
+
+def _winners_impl(x, *inputs, index):
+    key = build_key(index, inputs)
+    shape = np.shape(np.asarray(x)[key])
+    ids = np.full(np.shape(x), -1, dtype=np.int64)
+    order = np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)
+    ids[key] = order
+    return ids[key] == order
+
+
+_winners = register(Op(
+    "setitem_winners", _winners_impl,
+    lambda x, *avals, index: Aval(_getitem_abstract(x, *avals, index=index).shape,
+                                  np.dtype(bool)),
+    vjp=None, differentiable=False,
+    doc="which writes of `x[index] = v` survive (last write wins for repeated indices)"))
+
+
+def setitem(x, key, value):
+    """`x` with `x[key] = value` applied, as a new value (numpy's assignment rules)."""
+    index, inputs = normalize_key(key)
+    if isinstance(value, (list, tuple)):
+        value = np.asarray(value)
+    return apply(_setitem, x, value, *inputs, index=index)
+
+
+def augmented(ufunc: np.ufunc, x, y):
+    """The value `x op= y` leaves in `x`: `ufunc(x, y)` cast back to `x.dtype` under
+    numpy's `same_kind` rule (numpy's own error otherwise), and of `x`'s shape."""
+    check_same_kind(ufunc, x, y)
+    new = UFUNC_DISPATCH[ufunc](x, y)
+    xshape, shape = shape_of(x), shape_of(new)
+    if len(shape) != len(xshape) or any(a is not None and b is not None and a != b
+                                        for a, b in zip(xshape, shape)):
+        raise ValueError(f"non-broadcastable output operand with shape {_dims(xshape)} "
+                         f"doesn't match the broadcast shape {_dims(shape)}")
+    if new.dtype != x.dtype:
+        new = astype(new, x.dtype)
+    return new
+
+
+def check_same_kind(ufunc: np.ufunc, x, y) -> None:
+    """Raise numpy's error if `ufunc(x, y, out=x)` would be refused for its dtypes (run on
+    one-element stand-ins of the operands, so the message is numpy's own)."""
+    with np.errstate(all="ignore"):
+        ufunc(np.ones(1, x.dtype), _stand_in(y), out=np.ones(1, x.dtype))
+
+
+def _stand_in(y):
+    weak = getattr(getattr(y, "symbol", None), "weak", None)
+    if isinstance(y, (bool, int, float, complex)):
+        return type(y)(1)
+    if weak is not None:
+        return weak(1)
+    return np.ones(1, np.result_type(getattr(y, "dtype", y)))
