@@ -52,17 +52,21 @@ def _symbolic(x) -> bool:
 def setitem(t, key, value) -> None:
     """`t[key] = value` on a traced value."""
     check_writable(t, "an item assignment")
-    _write(t, F.setitem(t, key, value))
+    write(t, F.setitem(t, key, value))
 
 
 def augmented(t, ufunc: np.ufunc, other):
-    """`t op= other` on a traced value; returns `t` (as numpy's in-place operators do)."""
+    """`t op= other` on a traced value; returns `t` (as numpy's in-place operators do).
+    A 0-d value is taken for a numpy scalar (what numpy's reductions and integer indexing
+    give), which is immutable: `NotImplemented`, so Python rebinds the name to `t op other`."""
+    if not t.symbol.shape or t.symbol.weak is not None:
+        return NotImplemented
     check_writable(t, "an augmented assignment")
-    _write(t, F.augmented(ufunc, t, other))
+    write(t, F.augmented(ufunc, t, other))
     return t
 
 
-def _write(t, new) -> None:
+def write(t, new) -> None:
     """Re-point `t` at `new`, then write through to its base and re-derive its views."""
     view = t.view
     if view is not None:
@@ -74,7 +78,7 @@ def _write(t, new) -> None:
                 "`x.T[0] = v`), or take a copy first (`y = x.T.copy()`)."))
         base = view.base
         check_writable(base, "an item assignment")
-        _write(base, F.setitem(base, view.key, new))
+        write(base, F.setitem(base, view.key, new))
         return
     repoint(t, new)
 
@@ -107,3 +111,42 @@ def check_writable(t, what: str) -> None:
         "container or a closure). Bind it to a local name before the statement "
         "(`buf = self.buf`) and write through that name (`buf[i] = v`), or pass it in as "
         "an argument."))
+
+
+def proxy(builder, x):
+    """A stand-in for traced `x` in a graph `if` branch traced by `builder`: written in
+    place, it leaves `x` alone (the other branch must not see the write); `graph_cond`
+    writes the joined value into `x` afterwards. Other values are returned as they are."""
+    if not _symbolic(x) or builder is None or not x.symbol.shape:
+        return x
+    p = x.new_object()
+    builder.proxies[id(p)] = (p, x)
+    return p
+
+
+def written_outer(children) -> list:
+    """The outer values whose stand-ins were written in some of `children` (branches)."""
+    seen: dict = {}
+    for child in children:
+        for p, outer in child.proxies.values():
+            if p.symbol is not outer.symbol:
+                seen.setdefault(id(outer), outer)
+    return list(seen.values())
+
+
+def stand_in(child, outer):
+    """`outer`'s stand-in in branch `child` (`outer` itself if it has none)."""
+    return next((p for p, o in child.proxies.values() if o is outer), outer)
+
+
+def refuse_stale_views(t, where: str) -> None:
+    """A value written inside a graph `if`/loop must have no live views (which would be
+    read stale inside it)."""
+    if live_views(t):
+        name = f"`{t.symbol.name}`" if t.symbol.name else "an array"
+        raise TracingError(
+            f"{name} is written in place inside the graph `if` or loop at {where} while a "
+            "view of it (`v = x[...]`, `x.T`, `x.reshape(...)`) is alive: numpy would "
+            "change the view too, which autotrace does not follow inside graph control "
+            "flow. Take a copy for the view (`v = x[0].copy()`), or index the array "
+            "itself where the view is read.")

@@ -7,7 +7,7 @@ and the captured outer values are aligned so both sub-graphs take the same input
 
 from __future__ import annotations
 
-from autotrace import context
+from autotrace import context, mutation
 from autotrace.errors import TracingError
 from autotrace.graph.ir import Var
 from autotrace.ops import control
@@ -44,6 +44,13 @@ def graph_cond(pred, true_fn, false_fn, names, kind: str):
             "give the same variables with the same nesting."
         )
     leaf_names = _leaf_names(names, tree)
+    n = len(leaf_names)
+    written = mutation.written_outer([b.child for b in branches])
+    for o in written:
+        mutation.refuse_stale_views(o, where)
+    for b in live:  # a value written in place is one more output (joined like the rest)
+        b.leaves = b.leaves + [mutation.stand_in(b.child, o) for o in written]
+    leaf_names = leaf_names + [o.symbol.name or "written array" for o in written]
     joined = _join_branches(branches, leaf_names, where, kind)
     for b in branches:
         leaves = b.leaves if b.raised is None else [_PLACEHOLDER] * len(joined)
@@ -52,7 +59,23 @@ def graph_cond(pred, true_fn, false_fn, names, kind: str):
                                      zip(leaves, joined) if j.kind == "tensor"]
     outputs = tuple(Var(j.shape, j.dtype, weak=j.weak) for j in joined if j.kind == "tensor")
     _add_cond(builder, pred, branches, outputs)
-    return unflatten(tree, _results(builder, joined, outputs, leaf_names, kind, where))
+    results = _results(builder, joined, outputs, leaf_names, kind, where)
+    for o, value in zip(written, results[n:]):
+        mutation.check_writable(o, "an in-place write")
+        mutation.write(o, value)
+    return unflatten(tree, _same_objects(live, results[:n]))
+
+
+def _same_objects(live, results: list) -> list:
+    """A result that every branch gives as the stand-in of one outer array is that array
+    itself (written in place, or not at all): `x` stays the caller's object."""
+    out = []
+    for k, r in enumerate(results):
+        outers = {id(o): o for o in (b.child.proxies.get(id(b.leaves[k]), (None, None))[1]
+                                     for b in live)}
+        o = next(iter(outers.values())) if len(outers) == 1 else None
+        out.append(o if o is not None else r)
+    return out
 
 
 class _Branch:

@@ -7,7 +7,7 @@ numpy gives them against arrays); Python values that stay the same are not carri
 
 from __future__ import annotations
 
-from autotrace import context
+from autotrace import context, mutation
 from autotrace.errors import TracingError
 from autotrace.graph.ir import Var
 from autotrace.ops import control
@@ -52,7 +52,7 @@ def graph_while(cond_fn, body_fn, state: tuple, names, kind: str, where: str | N
     state = tuple(state)
     leaves, tree, leaf_names, types = _initial_types(state, names)
     for _ in range(MAX_RELAXATIONS + 1):
-        cond_child, body_child, result, test = _trace_loop(
+        cond_child, body_child, result, test, body_inputs = _trace_loop(
             builder, cond_fn, body_fn, tree, types, leaf_names, where)
         aligned, result = merge.align_placeholders(state, result)
         if flatten(aligned)[1] != tree:  # an unset `retval` takes the returned structure
@@ -80,7 +80,37 @@ def graph_while(cond_fn, body_fn, state: tuple, names, kind: str, where: str | N
     builder.add_node(control.while_loop, (*init_inputs, *captured),
                      {"cond": cond_child.graph, "body": body_child.graph}, outputs)
     results = _loop_results(builder, types, outputs, leaf_names, kind, where)
+    _write_in_place(leaves, body_inputs, body_leaves, results, leaf_names, where)
     return state_result(unflatten(tree, results))
+
+
+def _write_in_place(before, inputs, after, results, names, where) -> None:
+    """Loop variables the body writes in place (its result is the very object it got)
+    write their final value into the array they named before the loop, which stays the
+    value of the name: an alias or the caller's array sees the writes, as in numpy."""
+    for k, (outer, (inner, symbol), out) in enumerate(zip(before, inputs, after)):
+        if not isinstance(inner, Tensor):
+            continue
+        written = inner.symbol is not symbol
+        if written and out is not inner:
+            raise TracingError(
+                f"`{names[k]}` is written in place and then rebound in the body of the loop "
+                f"at {where}: in Python the first iteration writes into the array given "
+                "before the loop and later ones into new arrays, which one graph loop cannot "
+                f"express. Copy before the loop (`{names[k]} = {names[k]}.copy()`), or write "
+                "without rebinding.")
+        if out is not inner or not isinstance(outer, Tensor) or not outer.symbol.shape:
+            continue
+        if sum(o is outer for o in before) > 1 and written:
+            raise TracingError(
+                f"`{names[k]}` is written in place in the loop at {where}, and another loop "
+                "variable names the same array: a graph loop carries them separately. "
+                f"Write through one name only, or take a copy (`{names[k]}.copy()`).")
+        if written:
+            mutation.refuse_stale_views(outer, where)
+            mutation.check_writable(outer, "an in-place write")
+            mutation.write(outer, results[k])
+        results[k] = outer
 
 
 def _initial_types(state: tuple, names):
@@ -103,11 +133,13 @@ def _trace_loop(builder, cond_fn, body_fn, tree, types, names, where):
     body_child.in_branch = True  # a `raise` in the body raises when an iteration runs
     with body_child:
         inputs = unflatten(tree, _loop_inputs(body_child, types, names))
+        body_inputs = [(x, getattr(x, "symbol", None)) for x in flatten(inputs)[0]]
         try:
             result = body_fn(*inputs)
         except BranchRaises:  # every iteration raises: the loop variables stay as they are
             result = state_result(inputs)
-    return cond_child, body_child, tuple(as_state(result, len(tree.children))), test
+    return (cond_child, body_child, tuple(as_state(result, len(tree.children))), test,
+            body_inputs)
 
 
 def _same_structure(result: tuple, tree, names, where: str) -> list:

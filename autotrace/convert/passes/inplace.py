@@ -1,0 +1,87 @@
+"""In-place writes through a local name -> runtime calls that rebind the name.
+
+    x[i] = v           ->   x = at__.setitem(x, i, v)
+    x[1:3] += v        ->   x = at__.setitem_aug(x, slice(1, 3, None), 'add', v)
+
+A traced `x` is written in place by the runtime (its Python object is re-pointed at the
+new value, `autotrace/mutation.py`), so the call returns `x` itself; a numpy array that
+receives a traced value or key becomes a traced value, which the rebinding hands to the
+later code; anything else (lists, dicts, numpy arrays written with Python values) is
+written as Python writes it. Only names local to the function are rebound (a global or
+closure name written here stays as it is), and only single-target assignments.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from autotrace.convert import analysis
+from autotrace.convert.passes.arithmetic import BINARY
+from autotrace.convert.templates import replace
+from autotrace.convert.visitor import Transformer, walk
+
+
+class InPlace(Transformer):
+    def __init__(self, local_names: set):
+        self.locals = local_names
+
+    def visit_FunctionDef(self, node):
+        inner = InPlace(_locals(node))
+        node.body = [inner.visit(s) for s in node.body]
+        return node
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node):
+        return node  # class bodies are their own scope, written as Python writes them
+
+    def visit_Assign(self, node: ast.Assign):
+        self.generic_visit(node)
+        target = node.targets[0]
+        if len(node.targets) != 1 or not self._local_subscript(target):
+            return node
+        (new,) = replace("x = at__.setitem(x, key, value)", x=target.value.id,
+                         key=_key(target.slice), value=node.value)
+        return ast.copy_location(new, node)
+
+    def visit_AugAssign(self, node: ast.AugAssign):
+        self.generic_visit(node)
+        if not self._local_subscript(node.target):
+            return node
+        op = BINARY[type(node.op)].removeprefix("bit")
+        (new,) = replace(f"x = at__.setitem_aug(x, key, '{op}', value)", x=node.target.value.id,
+                         key=_key(node.target.slice), value=node.value)
+        return ast.copy_location(new, node)
+
+    def _local_subscript(self, target) -> bool:
+        return (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+                and target.value.id in self.locals)
+
+
+def _key(node: ast.expr) -> ast.expr:
+    """A subscript's key as an expression (`1:3` -> `slice(1, 3, None)`)."""
+    if isinstance(node, ast.Slice):
+        parts = [p if p is not None else ast.Constant(value=None)
+                 for p in (node.lower, node.upper, node.step)]
+        call = ast.Call(func=ast.Name(id="slice", ctx=ast.Load()), args=parts, keywords=[])
+        return ast.copy_location(call, node)
+    if isinstance(node, ast.Tuple):
+        return ast.copy_location(ast.Tuple(elts=[_key(e) for e in node.elts],
+                                           ctx=ast.Load()), node)
+    return node
+
+
+def _locals(func) -> set:
+    """Names local to `func`: its parameters and the names it binds, less the ones it
+    declares global or nonlocal."""
+    args = func.args
+    params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    bound = {n.id for n in walk(func) if isinstance(n, ast.Name)
+             and isinstance(n.ctx, ast.Store)}
+    glob, nonloc = analysis.scope_declarations(func)
+    return (params | bound) - glob - nonloc
+
+
+def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
+    return InPlace(set()).visit(node)
