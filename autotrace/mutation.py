@@ -46,7 +46,8 @@ def note_view(base, view, derive, key=None, what: str = "a view") -> None:
 
 
 def _symbolic(x) -> bool:
-    return getattr(x, "_symbolic", False) and hasattr(x, "views")
+    kind = type(x)  # class attributes: a stand-in such as `Undefined` answers no getattr
+    return getattr(kind, "_symbolic", False) and hasattr(kind, "views")
 
 
 def setitem(t, key, value) -> None:

@@ -133,7 +133,8 @@ def _trace_loop(builder, cond_fn, body_fn, tree, types, names, where):
     body_child.in_branch = True  # a `raise` in the body raises when an iteration runs
     with body_child:
         inputs = unflatten(tree, _loop_inputs(body_child, types, names))
-        body_inputs = [(x, getattr(x, "symbol", None)) for x in flatten(inputs)[0]]
+        body_inputs = [(x, x.symbol if isinstance(x, Tensor) else None)
+                       for x in flatten(inputs)[0]]
         try:
             result = body_fn(*inputs)
         except BranchRaises:  # every iteration raises: the loop variables stay as they are
