@@ -23,6 +23,9 @@ import numpy as np
 from autotrace import ops as F
 from autotrace.core import innermost_graph_trace
 from autotrace.errors import TracingError, at_user_line
+from autotrace.ops.registry import dispatches
+from autotrace.ops.setitem import stand_in
+from autotrace.ops.shapes import shape_of
 
 
 class View:
@@ -65,6 +68,43 @@ def augmented(t, ufunc: np.ufunc, other):
     check_writable(t, "an augmented assignment")
     write(t, F.augmented(ufunc, t, other))
     return t
+
+
+@dispatches(np.copyto)
+def copyto(dst, src, casting="same_kind", where=True) -> None:
+    """`np.copyto(dst, src)` into a traced `dst` (numpy's casting check and error)."""
+    _require_traced(dst, "np.copyto(dst, src)", "dst")
+    np.copyto(np.ones(1, dst.dtype), stand_in(src), casting=casting)
+    if where is not True:
+        src = F.where(where, src, dst)
+    setitem(dst, Ellipsis, src)
+
+
+def ufunc_out(ufunc: np.ufunc, inputs: tuple, out: tuple, result):
+    """`ufunc(*inputs, out=(t,))`: `result` written into traced `t` under numpy's
+    `same_kind` rule (checked on stand-ins, so errors are numpy's own); returns `t`."""
+    if len(out) != 1:
+        raise TracingError(at_user_line(f"np.{ufunc.__name__}(..., out=...) with several "
+                                        "outputs is not supported on traced values."))
+    (target,) = out
+    _require_traced(target, f"np.{ufunc.__name__}(..., out=a)", "out")
+    with np.errstate(all="ignore"):
+        ufunc(*[stand_in(x) for x in inputs], out=np.ones(1, target.dtype))
+    if shape_of(result) != target.symbol.shape and None not in target.symbol.shape:
+        raise ValueError(f"non-broadcastable output operand with shape "
+                         f"{target.symbol.shape} doesn't match the broadcast shape "
+                         f"{shape_of(result)}")
+    setitem(target, Ellipsis, result)
+    return target
+
+
+def _require_traced(x, call: str, arg: str) -> None:
+    if not _symbolic(x):
+        raise TracingError(at_user_line(
+            f"`{call}` writes a traced value into `{arg}`, a numpy array (or another "
+            "non-traced object), which a graph cannot change in place. Use the result "
+            f"instead (`{arg} = ...` without `out=`/`copyto`), or make `{arg}` a traced "
+            "value first."))
 
 
 def write(t, new) -> None:
@@ -135,7 +175,7 @@ def written_outer(children) -> list:
     return list(seen.values())
 
 
-def stand_in(child, outer):
+def branch_stand_in(child, outer):
     """`outer`'s stand-in in branch `child` (`outer` itself if it has none)."""
     return next((p for p, o in child.proxies.values() if o is outer), outer)
 

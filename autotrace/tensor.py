@@ -78,6 +78,10 @@ class TensorBase(Tracer):
         frontend = UFUNC_DISPATCH.get(ufunc) if method == "__call__" else None
         if frontend is None:
             return self._unsupported(f"numpy.{ufunc.__name__}" + _method_suffix(method))
+        out = kwargs.pop("out", None)
+        if out is not None:
+            out = out if isinstance(out, tuple) else (out,)
+            return mutation.ufunc_out(ufunc, inputs, out, frontend(*inputs, **kwargs))
         return frontend(*inputs, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):

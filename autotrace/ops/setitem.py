@@ -20,27 +20,34 @@ from autotrace.ops.elementwise import where
 from autotrace.ops.index import _getitem, _getitem_abstract, build_key, normalize_key
 from autotrace.ops.registry import UFUNC_DISPATCH, Aval, Op, apply, register
 from autotrace.ops.shape import astype, unbroadcast
-from autotrace.ops.shapes import broadcast_shapes, shape_of
+from autotrace.ops.shapes import shape_of
 
 
 def _setitem_abstract(x: Aval, v: Aval, *avals: Aval, index=()) -> Aval:
     target = _getitem_abstract(x, *avals, index=index).shape
-    _check_broadcast(v.shape, target)
+    masks = [i for i in index if isinstance(i, tuple) and avals[i[1]].dtype.kind == "b"]
+    if len(index) == 1 and masks and v.ndim > 1:
+        raise TypeError("NumPy boolean array indexing assignment requires a 0 or "
+                        f"1-dimensional input, input has {v.ndim} dimensions")
+    if not _fits(v.shape, target):
+        if any(isinstance(i, tuple) for i in index):
+            raise ValueError(f"shape mismatch: value array of shape {_dims(v.shape)} could "
+                             f"not be broadcast to indexing result of shape {_dims(target)}")
+        raise ValueError(f"could not broadcast input array from shape {_dims(v.shape)} into "
+                         f"shape {_dims(target)}")
     return Aval(x.shape, x.dtype)
 
 
-def _check_broadcast(vshape: tuple, target: tuple) -> None:
+def _fits(vshape: tuple, target: tuple) -> bool:
     """numpy's rule for assigned values: leading size-1 dims may be dropped, the rest must
-    broadcast to the target without changing it."""
+    broadcast to the target without changing it (unknown dims are checked at run time)."""
     shape = tuple(vshape)
     while len(shape) > len(target) and shape[0] == 1:
         shape = shape[1:]
-    fits = len(shape) <= len(target)
-    if fits and None not in shape and None not in target:
-        fits = broadcast_shapes(shape, target) == tuple(target)
-    if not fits:
-        raise ValueError(f"could not broadcast input array from shape {_dims(vshape)} into "
-                         f"shape {_dims(target)}")
+    if len(shape) > len(target):
+        return False
+    return all(a is None or b is None or a == 1 or a == b
+               for a, b in zip(shape[::-1], target[::-1]))
 
 
 def _dims(shape: tuple) -> str:
@@ -106,8 +113,12 @@ def augmented(ufunc: np.ufunc, x, y):
     """The value `x op= y` leaves in `x`: `ufunc(x, y)` cast back to `x.dtype` under
     numpy's `same_kind` rule (numpy's own error otherwise), and of `x`'s shape."""
     check_same_kind(ufunc, x, y)
+    xshape, yshape = shape_of(x), shape_of(y)
+    if not _broadcastable(xshape, yshape):
+        raise ValueError(f"operands could not be broadcast together with shapes "
+                         f"{_dims(xshape)} {_dims(yshape)} {_dims(xshape)} ")
     new = UFUNC_DISPATCH[ufunc](x, y)
-    xshape, shape = shape_of(x), shape_of(new)
+    shape = shape_of(new)
     if len(shape) != len(xshape) or any(a is not None and b is not None and a != b
                                         for a, b in zip(xshape, shape)):
         raise ValueError(f"non-broadcastable output operand with shape {_dims(xshape)} "
@@ -117,14 +128,20 @@ def augmented(ufunc: np.ufunc, x, y):
     return new
 
 
+def _broadcastable(a: tuple, b: tuple) -> bool:
+    return all(p is None or q is None or p == q or p == 1 or q == 1
+               for p, q in zip(a[::-1], b[::-1]))
+
+
 def check_same_kind(ufunc: np.ufunc, x, y) -> None:
     """Raise numpy's error if `ufunc(x, y, out=x)` would be refused for its dtypes (run on
     one-element stand-ins of the operands, so the message is numpy's own)."""
     with np.errstate(all="ignore"):
-        ufunc(np.ones(1, x.dtype), _stand_in(y), out=np.ones(1, x.dtype))
+        ufunc(np.ones(1, x.dtype), stand_in(y), out=np.ones(1, x.dtype))
 
 
-def _stand_in(y):
+def stand_in(y):
+    """A one-element stand-in of `y` with its dtype (a Python scalar of its type when weak)."""
     weak = getattr(getattr(y, "symbol", None), "weak", None)
     if isinstance(y, (bool, int, float, complex)):
         return type(y)(1)

@@ -49,7 +49,7 @@ def graph_cond(pred, true_fn, false_fn, names, kind: str):
     for o in written:
         mutation.refuse_stale_views(o, where)
     for b in live:  # a value written in place is one more output (joined like the rest)
-        b.leaves = b.leaves + [mutation.stand_in(b.child, o) for o in written]
+        b.leaves = b.leaves + [mutation.branch_stand_in(b.child, o) for o in written]
     leaf_names = leaf_names + [o.symbol.name or "written array" for o in written]
     joined = _join_branches(branches, leaf_names, where, kind)
     for b in branches:
