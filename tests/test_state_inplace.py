@@ -48,9 +48,9 @@ def _equal(got, want):
     np.testing.assert_array_equal(got, want)
 
 
-F = np.array([[1.5, -2.0, 3.0, 0.5], [-1.0, 2.5, -0.5, 4.0], [2.0, -3.0, 1.0, -1.5]])
-I = np.array([[1, -2, 3, 0], [-1, 2, -5, 4], [2, -3, 1, -1]])
-B = np.array([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
+FLOATS = np.array([[1.5, -2.0, 3.0, 0.5], [-1.0, 2.5, -0.5, 4.0], [2.0, -3.0, 1.0, -1.5]])
+INTS = np.array([[1, -2, 3, 0], [-1, 2, -5, 4], [2, -3, 1, -1]])
+BOOLS = np.array([[1, 0, 1, 0], [0, 0, 1, 1], [1, 1, 0, 0]], dtype=bool)
 
 
 # -- every write form, on the caller's array -------------------------------------------------
@@ -123,7 +123,7 @@ ARRAY_FORMS = [set_int, add_slice, add_whole, negative_step, fancy, fancy_repeat
 @pytest.mark.parametrize("form", FORMS, ids=lambda f: f.__name__)
 def test_write_forms_with_scalar_values(form):
     v = np.float64(0.25)
-    same(form, (F.copy(), v), (F * -1, v + 1), (F + 2, v * 3), traces=1)
+    same(form, (FLOATS.copy(), v), (FLOATS * -1, v + 1), (FLOATS + 2, v * 3), traces=1)
 
 
 @pytest.mark.parametrize("form", ARRAY_FORMS, ids=lambda f: f.__name__)
@@ -131,19 +131,19 @@ def test_write_forms_with_broadcast_array_values(form):
     v = np.array([0.5, -1.0, 2.0, 3.0])
     if form in (broadcast_row, broadcast_column):
         v = np.arange(12.0).reshape(3, 4)
-    same(form, (F.copy(), v), (F * -1, v + 1), traces=1)
+    same(form, (FLOATS.copy(), v), (FLOATS * -1, v + 1), traces=1)
 
 
 @pytest.mark.parametrize("form", [set_int, set_mask, fancy, negative_step, broadcast_row],
                          ids=lambda f: f.__name__)
 def test_float_values_into_int_arrays_are_cast_like_numpy(form):
-    same(form, (I.copy(), np.full((3, 4), 1.75)[0]), (I * 2, np.full((3, 4), -2.5)[0]))
+    same(form, (INTS.copy(), np.full((3, 4), 1.75)[0]), (INTS * 2, np.full((3, 4), -2.5)[0]))
 
 
 @pytest.mark.parametrize("form", [add_slice, add_whole, div_scalar, centre],
                          ids=lambda f: f.__name__)
 def test_augmented_writes_of_float_into_int_raise_numpys_error(form):
-    same(form, (I.copy(), np.float64(1.5)))
+    same(form, (INTS.copy(), np.float64(1.5)))
 
 
 @pytest.mark.parametrize("key, value", [
@@ -164,7 +164,7 @@ def test_mask_write_of_a_2d_value_raises_numpys_error():
         x[x > 0] = v
         return x
 
-    same(f, (F.copy(), np.ones((3, 4))))
+    same(f, (FLOATS.copy(), np.ones((3, 4))))
 
 
 def test_augmented_write_of_the_wrong_shape_raises_numpys_error():
@@ -182,12 +182,12 @@ def test_bool_arrays():
         b[:, 1] = c[:, 0]
         return b
 
-    same(f, (B.copy(), ~B), (~B, B))
+    same(f, (BOOLS.copy(), ~BOOLS), (~BOOLS, BOOLS))
 
 
 def test_int_arrays_with_int_values():
-    same(add_whole, (I.copy(), I * 3), (I + 1, -I))
-    same(fancy_repeated, (I.copy(), np.full((3, 4), 2)))
+    same(add_whole, (INTS.copy(), INTS * 3), (INTS + 1, -INTS))
+    same(fancy_repeated, (INTS.copy(), np.full((3, 4), 2)))
 
 
 def test_augmented_write_that_would_broadcast_raises_numpys_error():
@@ -285,7 +285,7 @@ def test_writes_through_a_slice_view_reach_the_base():
         x[1, ::2] = v[:2]
         return x, v
 
-    same(f, (F.copy(),), (F * 2,))
+    same(f, (FLOATS.copy(),), (FLOATS * 2,))
 
 
 def test_views_see_later_writes_to_their_base():
@@ -295,7 +295,7 @@ def test_views_see_later_writes_to_their_base():
         x += 1
         return v.sum(), v
 
-    same(f, (F.copy(),), (-F,))
+    same(f, (FLOATS.copy(),), (-FLOATS,))
 
 
 def test_a_copy_is_independent():
