@@ -65,11 +65,14 @@ class TensorBase(Tracer):
         return out
 
     def sort(self, axis=-1, kind=None, order=None):
-        """`ndarray.sort()` sorts in place, which a graph value cannot do: refuse loudly
-        rather than return a sorted copy the caller would ignore."""
-        raise TracingError(at_user_line(
-            "x.sort() sorts in place and returns None; autotrace values are immutable. "
-            "Write `x = np.sort(x)` instead."))
+        """`ndarray.sort()`: sorts in place and returns None (a write, like `x[...] = v`,
+        see `autotrace/mutation.py`)."""
+        if not self._symbolic:
+            raise TracingError(at_user_line(
+                "x.sort() sorts in place and returns None; this value cannot be changed in "
+                "place. Write `x = np.sort(x)` instead."))
+        mutation.check_writable(self, "x.sort()")
+        mutation.write(self, F.sort(self, axis=axis, kind=kind, order=order))
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "reduce" and ufunc in _UFUNC_REDUCTIONS:

@@ -497,3 +497,83 @@ def test_gradient_is_of_the_inputs_as_they_were():
     b = a.copy()
     np.testing.assert_allclose(at.grad(f)(b), at.grad(pure)(a))
     np.testing.assert_allclose(b, a - a.mean())  # grad ran f, which wrote its argument
+
+
+def test_arguments_sharing_memory_with_a_written_one_are_refused():
+    def f(x, y):
+        x += 1
+        return y
+
+    traced = at.trace(f)
+    a = np.zeros(3)
+    traced(a, np.zeros(3))
+    with pytest.raises(ValueError, match=r"argument `x` is written in place by the traced "
+                                         r"function and shares memory with argument `y`"):
+        traced(a, a)
+    with pytest.raises(ValueError, match="shares memory"):
+        traced(a, a[::-1])
+
+
+# -- arrays from outside the function --------------------------------------------------------
+GLOBAL_BUFFER = np.zeros(3)
+
+
+class Model:
+    def __init__(self):
+        self.w = np.ones(3)
+
+
+def writes_global(x):
+    GLOBAL_BUFFER[0] = 1.0
+    return x
+
+
+def writes_attribute(m, x):
+    m.w[0] = x.sum()
+    return x
+
+
+def updates_attribute(m, x):
+    m.w -= x
+    return x
+
+
+@pytest.mark.parametrize("fn, args, why", [
+    (writes_global, (np.ones(3),), "it would be written once, when the function is traced"),
+    (writes_attribute, (Model(), np.ones(3)), "a traced value cannot be written into it"),
+    (updates_attribute, (Model(), np.ones(3)), "a traced value cannot be written into it"),
+])
+def test_writes_into_numpy_arrays_from_outside_are_refused(fn, args, why):
+    with pytest.raises(TracingError) as info:
+        at.trace(fn)(*args)
+    message = str(info.value)
+    assert message.startswith("An in-place write into a numpy array that is not a local "
+                              "variable of the traced function")
+    assert why in message and "Pass the array in as an argument" in message
+    assert f"in {fn.__name__}:" in message
+
+
+def test_writes_into_local_containers_keep_python_meaning():
+    def f(x):
+        parts = [np.zeros(3), np.zeros(3)]
+        parts[0][1] = 5.0
+        held = [x * 1.0]
+        held[0][0] = 7.0
+        held[0] += 1
+        return parts[0] + held[0]
+
+    same(f, (np.ones(3),), (np.arange(3.0),), traces=1)
+
+
+def test_traced_attribute_values_are_written_in_place():
+    class Box:
+        pass
+
+    def f(x):
+        box = Box()
+        box.h = x * 2.0
+        box.h[0] = -1.0
+        box.h += 1
+        return box.h
+
+    same(f, (np.ones(3),), (np.arange(3.0),), traces=1)

@@ -271,6 +271,21 @@ def write_back(caller, value):
     return value
 
 
+def refuse_aliased(values: tuple, names: tuple, written: tuple) -> None:
+    """Refuse a call whose argument written in place shares memory with another one: numpy
+    would see the write through both names, the graph reads them as separate inputs."""
+    for name, value in zip(names, values):
+        if name not in written or not isinstance(value, np.ndarray):
+            continue
+        for other, v in zip(names, values):
+            if other != name and isinstance(v, np.ndarray) and np.may_share_memory(value, v):
+                raise ValueError(
+                    f"argument `{name}` is written in place by the traced function and shares "
+                    f"memory with argument `{other}` (the same array, or views of one): "
+                    "numpy would see the write through both, but a traced function reads "
+                    f"its arguments as separate values. Pass a copy (`{other}.copy()`).")
+
+
 def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None = None,
                   emitter: Emitter | None = None):
     """Compile `graph` into a Python function.
@@ -297,6 +312,11 @@ def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None =
         params[entry.n_required:] = [f"{p}=None" for p in params[entry.n_required:]]
     em.emit("", "")  # the def line, written once the namespace is complete
     callers = []
+    if entry.written:
+        arrays = [p.split("=")[0] for p, q in zip(params, entry.params) if isinstance(q, Var)]
+        written = tuple(params[pos].split("=")[0] for pos, _ in entry.written)
+        em.emit(f"{em.bind(refuse_aliased, 'refuse_aliased')}(({', '.join(arrays)},), "
+                f"{tuple(arrays)!r}, {written!r})", "    ")
     for pos, var in entry.written:
         callers.append((em.fresh(f"{params[pos]}_caller"), var))
         em.emit(f"{callers[-1][0]} = {params[pos]}", "    ")

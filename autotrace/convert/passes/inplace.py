@@ -7,8 +7,13 @@ A traced `x` is written in place by the runtime (its Python object is re-pointed
 new value, `autotrace/mutation.py`), so the call returns `x` itself; a numpy array that
 receives a traced value or key becomes a traced value, which the rebinding hands to the
 later code; anything else (lists, dicts, numpy arrays written with Python values) is
-written as Python writes it. Only names local to the function are rebound (a global or
-closure name written here stays as it is), and only single-target assignments.
+written as Python writes it. Only names local to the function are rebound, and only
+single-target assignments. Other writes (`self.w[i] = v`, `W[i] = v` of a global,
+`obj.attr += v`) go through `at__.setitem_into` & co., which write a traced value in place
+and refuse a numpy array reached from outside the function (see `runtime/inplace.py`).
+
+    self.w[i] = v      ->   at__.setitem_into(self.w, i, v, True)
+    obj.n += 1         ->   obj.n = at__.augmented_into(obj.n, 'add', 1, True)
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ from autotrace.convert.visitor import Transformer, walk
 
 
 class InPlace(Transformer):
-    def __init__(self, local_names: set):
+    def __init__(self, local_names: set, params: set = frozenset()):
         self.locals = local_names
+        self.params = params
 
     def visit_FunctionDef(self, node):
-        inner = InPlace(_locals(node))
+        inner = InPlace(_locals(node), _params(node))
         node.body = [inner.visit(s) for s in node.body]
         return node
 
@@ -38,20 +44,43 @@ class InPlace(Transformer):
     def visit_Assign(self, node: ast.Assign):
         self.generic_visit(node)
         target = node.targets[0]
-        if len(node.targets) != 1 or not self._local_subscript(target):
+        if len(node.targets) != 1 or not isinstance(target, ast.Subscript):
             return node
-        (new,) = replace("x = at__.setitem(x, key, value)", x=target.value.id,
-                         key=_key(target.slice), value=node.value)
+        if self._local_subscript(target):
+            (new,) = replace("x = at__.setitem(x, key, value)", x=target.value.id,
+                             key=_key(target.slice), value=node.value)
+        else:
+            (new,) = replace(f"at__.setitem_into(x, key, value, {self._external(target)})",
+                             x=target.value, key=_key(target.slice), value=node.value)
         return ast.copy_location(new, node)
 
     def visit_AugAssign(self, node: ast.AugAssign):
         self.generic_visit(node)
-        if not self._local_subscript(node.target):
+        target, op = node.target, BINARY[type(node.op)].removeprefix("bit")
+        if self._local_subscript(target):
+            (new,) = replace(f"x = at__.setitem_aug(x, key, '{op}', value)",
+                             x=target.value.id, key=_key(target.slice), value=node.value)
+        elif isinstance(target, ast.Subscript):
+            (new,) = replace(
+                f"at__.setitem_aug_into(x, key, '{op}', value, {self._external(target)})",
+                x=target.value, key=_key(target.slice), value=node.value)
+        elif isinstance(target, ast.Attribute):
+            load = ast.Attribute(value=target.value, attr=target.attr, ctx=ast.Load())
+            (new,) = replace(f"target = at__.augmented_into(current, '{op}', value, "
+                             f"{self._external(target)})", target=target, current=load,
+                             value=node.value)
+        else:
             return node
-        op = BINARY[type(node.op)].removeprefix("bit")
-        (new,) = replace(f"x = at__.setitem_aug(x, key, '{op}', value)", x=node.target.value.id,
-                         key=_key(node.target.slice), value=node.value)
         return ast.copy_location(new, node)
+
+    def _external(self, target) -> bool:
+        """The written object is reached from outside the function: through a global or
+        closure name, or a parameter (an attribute of an argument)."""
+        root = target.value
+        while isinstance(root, (ast.Subscript, ast.Attribute)):
+            root = root.value
+        return not isinstance(root, ast.Name) or root.id not in self.locals or \
+            root.id in self.params
 
     def _local_subscript(self, target) -> bool:
         return (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
@@ -71,12 +100,16 @@ def _key(node: ast.expr) -> ast.expr:
     return node
 
 
+def _params(func) -> set:
+    args = func.args
+    return {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs} | \
+        {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+
+
 def _locals(func) -> set:
     """Names local to `func`: its parameters and the names it binds, less the ones it
     declares global or nonlocal."""
-    args = func.args
-    params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
-    params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    params = _params(func)
     bound = {n.id for n in walk(func) if isinstance(n, ast.Name)
              and isinstance(n.ctx, ast.Store)}
     glob, nonloc = analysis.scope_declarations(func)
