@@ -577,3 +577,37 @@ def test_traced_attribute_values_are_written_in_place():
         return box.h
 
     same(f, (np.ones(3),), (np.arange(3.0),), traces=1)
+
+
+def test_tape_differentiates_a_watched_value_as_it_was_watched():
+    @at.trace
+    def f(x):
+        with at.GradientTape() as tape:
+            tape.watch(x)
+            x[0] = x[1] * 3.0
+            y = (x * x).sum()
+        return tape.gradient(y, x)
+
+    def expected(x):  # d/dx of x1^2 * 9 + x1^2 + x2^2 (x0 is overwritten)
+        return np.array([0.0, 20.0 * x[1], 2.0 * x[2]])
+
+    a = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(f(a.copy()), expected(a))
+
+
+def test_vmap_and_jvp_of_functions_that_write():
+    def f(x):
+        y = x * 1.0
+        y[1:] += y[:-1] ** 2
+        y[0] = np.sin(x[-1])
+        return y
+
+    xs = np.array([[0.3, -0.2, 0.5], [1.0, 0.4, -0.7]])
+    np.testing.assert_allclose(at.vmap(f)(xs), np.stack([f(x.copy()) for x in xs]))
+    np.testing.assert_allclose(at.vmap(at.trace(buffer_unknown_size))(xs),
+                               np.stack([buffer_unknown_size(x) for x in xs]))
+    x, t, eps = xs[0], np.array([1.0, -2.0, 0.5]), 1e-6
+    out, tangent = at.jvp(f, (x,), (t,))
+    np.testing.assert_allclose(out, f(x.copy()))
+    numeric = (f(x + eps * t) - f(x - eps * t)) / (2 * eps)
+    np.testing.assert_allclose(tangent, numeric, rtol=1e-6, atol=1e-8)

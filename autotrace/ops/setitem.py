@@ -18,8 +18,9 @@ import numpy as np
 from autotrace.ops import rules
 from autotrace.ops.elementwise import where
 from autotrace.ops.index import _getitem, _getitem_abstract, build_key, normalize_key
+from autotrace.ops.join import stack
 from autotrace.ops.registry import UFUNC_DISPATCH, Aval, Op, apply, register
-from autotrace.ops.shape import astype, unbroadcast
+from autotrace.ops.shape import astype, broadcast_to, dtype_of, expand_dims, squeeze, unbroadcast
 from autotrace.ops.shapes import shape_of
 
 
@@ -75,12 +76,42 @@ def _setitem_vjp(g, x, v, *rest, index):
         written = apply(_getitem, g, *inputs, index=index)
         if _fancy(inputs):
             written = where(apply(_winners, x, *inputs, index=index), written, 0)
-        dv = unbroadcast(written, v)
+        extra = tuple(range(len(shape_of(v)) - len(shape_of(written))))  # dropped 1-dims
+        if extra:
+            dv = expand_dims(unbroadcast(written, squeeze(v, extra)), extra)
+        else:
+            dv = unbroadcast(written, v)
     return (dx, dv) + (None,) * len(inputs)
 
 
+def _setitem_batch(trace, op, values, dims, params):
+    """Batched `x`/`v` (axis 0) with a shared basic index: one write with a leading `:`
+    (`v`'s examples aligned to the written block); otherwise example by example."""
+    x, v, *inputs = values
+    index = params["index"]
+    if any(d is not None for d in dims[2:]) or any(isinstance(i, tuple) for i in index):
+        return _per_example(trace.size, values, dims, index), 0
+    if dims[0] is None:
+        x = broadcast_to(x, (trace.size, *shape_of(x)))
+    if dims[1] is not None:
+        example = Aval(shape_of(x)[1:], dtype_of(x))
+        rank = len(_getitem_abstract(example, *[Aval(shape_of(i), dtype_of(i))
+                                                for i in inputs], index=index).shape)
+        while len(shape_of(v)) - 1 > rank and shape_of(v)[1] == 1:
+            v = squeeze(v, 1)
+        missing = rank - (len(shape_of(v)) - 1)
+        if missing > 0:
+            v = expand_dims(v, tuple(range(1, 1 + missing)))
+    return apply(_setitem, x, v, *inputs, index=(slice(None),) + index), 0
+
+
+def _per_example(size: int, values, dims, index):
+    return stack([apply(_setitem, *[a[b] if d is not None else a for a, d in zip(values, dims)],
+                        index=index) for b in range(size)])
+
+
 _setitem = register(Op("setitem", _setitem_impl, _setitem_abstract, vjp=_setitem_vjp,
-                       doc="`x` with `x[index] = v` applied (a new array)"))
+                       batch=_setitem_batch, doc="`x` with `x[index] = v` applied (a new array)"))
 rules.linear(_setitem)
 
 

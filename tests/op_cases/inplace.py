@@ -36,3 +36,8 @@ BATCH_CASES = {
     "setitem_winners": [Case(lambda x: op("setitem_winners", x, _REPEATED, index=_IN0),
                              [((4,),), ((4, 2),)])],
 }
+CASES["setitem"] += [
+    Case(lambda x, v: op("setitem", x, v, index=(None, 1, slice(None, None, -1))),
+         [((3, 2), (1, 1, 2)), ((3, 2), (2,))]),
+    Case(lambda x, v: op("setitem", x, v, index=(0,)), [((3, 2), (1, 2)), ((2,), ())]),
+]
