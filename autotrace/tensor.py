@@ -81,9 +81,10 @@ class TensorBase(Tracer):
         frontend = UFUNC_DISPATCH.get(ufunc) if method == "__call__" else None
         if frontend is None:
             return self._unsupported(f"numpy.{ufunc.__name__}" + _method_suffix(method))
-        out = kwargs.pop("out", None)
-        if out is not None:
-            out = out if isinstance(out, tuple) else (out,)
+        out = kwargs.get("out")
+        out = out if isinstance(out, tuple) or out is None else (out,)
+        if out is not None and all(isinstance(o, Tensor) for o in out):
+            del kwargs["out"]  # into traced values: an in-place write (numpy arrays: refused)
             return mutation.ufunc_out(ufunc, inputs, out, frontend(*inputs, **kwargs))
         return frontend(*inputs, **kwargs)
 

@@ -262,9 +262,17 @@ def test_out_into_a_numpy_array_is_refused():
         np.add(x, 1.0, out=buf)
         return buf
 
-    with pytest.raises(TracingError, match=r"`np.add\(\.\.\., out=a\)` writes a traced value "
-                                           r"into `out`, a numpy array"):
+    def g(x):
+        buf = np.zeros(3)
+        np.copyto(buf, x)
+        return buf
+
+    with pytest.raises(NotImplementedError, match=r"numpy\.add\(\.\.\., out=\.\.\.\) is "
+                                                  "not supported on traced values"):
         at.trace(f)(np.ones(3))
+    with pytest.raises(TracingError, match=r"`np.copyto\(dst, src\)` writes a traced value "
+                                           r"into `dst`, a numpy array"):
+        at.trace(g)(np.ones(3))
 
 
 # -- aliases ---------------------------------------------------------------------------------
@@ -611,3 +619,10 @@ def test_vmap_and_jvp_of_functions_that_write():
     np.testing.assert_allclose(out, f(x.copy()))
     numeric = (f(x + eps * t) - f(x - eps * t)) / (2 * eps)
     np.testing.assert_allclose(tangent, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_saving_a_function_that_writes_its_arguments_is_refused(tmp_path):
+    cf = at.trace(centre).get_concrete_function(np.zeros(3), None)
+    with pytest.raises(at.UnsupportedError, match=r"cannot save centre: it writes its "
+                                                  r"argument\(s\) `x` in place"):
+        cf.save(tmp_path / "f.json")
