@@ -16,7 +16,7 @@ import numpy as np
 from autotrace import context, mutation
 from autotrace.autodiff.graph_function import GraphFunction
 from autotrace.compile.codegen import Entry, compile_graph
-from autotrace.errors import at_user_line, locate_run_error, locate_trace_error
+from autotrace.errors import TracingError, at_user_line, locate_run_error, locate_trace_error
 from autotrace.gcpause import paused_gc
 from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
@@ -178,25 +178,34 @@ class ConcreteFunction(GraphFunction):
         if _has_tensors(inputs) or (self.variables and context.active_tapes()):
 
             outs = call_concrete(self, inputs)
-            self._write_back(inputs, outs, symbolic=True)
+            self._write_back(inputs, outs)
             return self._assemble(outs, eager=True)
-        outs = self._run_raw(inputs)
-        self._write_back(inputs, outs)
+        outs = self._write_back(inputs, self._run_raw(inputs))
         return self._assemble(outs)
 
-    def _write_back(self, inputs, outs, symbolic: bool = False) -> None:
-        """Arguments written in place get their final value (numpy arrays in place; traced
-        values re-pointed). Eager tensors are left alone: they have no in-place writes."""
+    def _write_back(self, inputs, outs):
+        """Arguments written in place get their final value: a numpy array in place (and
+        it is the result where the graph returns that value), a traced value re-pointed.
+        Eager tensors are left alone: they have no in-place writes outside a trace."""
         if not self._written:
-            return
+            return outs
+        outs = list(outs)
         position = {pos: k for k, pos in enumerate(
             p for p, t in enumerate(self._template) if isinstance(t, TensorSpec))}
         for pos, k in self._written:
-            caller = inputs[position[pos]]
-            if isinstance(caller, np.ndarray):
-                np.copyto(caller, outs[k].numpy() if symbolic else outs[k])
-            elif isinstance(caller, Tensor) and isinstance(outs[k], Tensor):
-                mutation.repoint(caller, outs[k])
+            caller, value = inputs[position[pos]], outs[k]
+            if isinstance(caller, Tensor):
+                mutation.repoint(caller, value)
+            elif isinstance(caller, np.ndarray) and isinstance(value, Tensor):
+                raise TracingError(at_user_line(
+                    f"{self.graph.name} writes its argument in place, and was given a numpy "
+                    "array for it while tracing another function: the write would happen "
+                    "once, while tracing. Pass a traced value (or call the traced function "
+                    "itself, which is traced inline)."))
+            elif isinstance(caller, np.ndarray):
+                np.copyto(caller, value.numpy() if isinstance(value, EagerTensor) else value)
+                outs[k] = caller if not isinstance(value, EagerTensor) else value
+        return outs
 
     def _assemble(self, outs, eager: bool = False):
         """The user's structure from the tuple of graph outputs. `eager`: the call had

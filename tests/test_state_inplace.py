@@ -626,3 +626,30 @@ def test_saving_a_function_that_writes_its_arguments_is_refused(tmp_path):
     with pytest.raises(at.UnsupportedError, match=r"cannot save centre: it writes its "
                                                   r"argument\(s\) `x` in place"):
         cf.save(tmp_path / "f.json")
+
+
+def test_traced_functions_calling_traced_functions_that_write():
+    inner = at.trace(centre)
+
+    def outer(x, t):
+        inner(x, None)
+        y = x * 1.0
+        for i in range(t):
+            inner(y, None)
+            y[i] += 1.0
+        return x, y
+
+    same(outer, (np.array([1.0, 2.0, 6.0]), np.int64(2)), (np.array([0.0, 3.0, 3.0]),
+                                                          np.int64(3)), traces=1)
+    cf = inner.get_concrete_function(np.zeros(3), None)
+
+    @at.trace
+    def calls_concrete(x):
+        cf(x, None)
+        return x
+
+    a = np.array([1.0, 2.0, 6.0])
+    np.testing.assert_allclose(calls_concrete(a), [-2.0, -1.0, 3.0])
+    np.testing.assert_allclose(a, [-2.0, -1.0, 3.0])
+    b = np.array([1.0, 2.0, 6.0])
+    assert cf(b, None) is b
