@@ -653,3 +653,19 @@ def test_traced_functions_calling_traced_functions_that_write():
     np.testing.assert_allclose(a, [-2.0, -1.0, 3.0])
     b = np.array([1.0, 2.0, 6.0])
     assert cf(b, None) is b
+
+
+def test_loop_buffers_are_written_in_place_when_nothing_else_reads_them():
+    traced = at.trace(buffer_unknown_size)
+    cf = traced.get_concrete_function(at.TensorSpec((None,), np.float64))
+    assert "_setitem_into(out" in cf.source  # one copy before the loop, not one per trip
+
+    def running(x, t):
+        out = x  # the caller's array, read inside the loop: written as numpy does
+        for i in range(1, t):
+            out[i] = out[i - 1] + x[i]
+        return out
+
+    same(running, (np.array([1.0, 2.0, 3.0, 4.0]), np.int64(3)),
+         (np.array([1.0, -2.0, 3.0, 4.0]), np.int64(4)), traces=1)
+    same(buffer_traced_bound, (np.array([0.5, -1.0, 2.0, 1.5]), np.int64(3)), traces=1)

@@ -58,6 +58,8 @@ class Emitter:
         self._suffixes: dict[str, int] = {}
         self._anonymous = itertools.count()
         self._suffix: dict[str, int] = {}  # base -> last suffix taken (no rescans: linear)
+        # id of a node -> the impl writing into its first input (`buffers.loop_owned_writes`)
+        self.inplace: dict[int, object] = {}
 
     # -- names --------------------------------------------------------------------------
     def name(self, var: Var) -> str:
@@ -153,6 +155,10 @@ class Emitter:
                 self.emit("del " + ", ".join(self.name(v) for v in dead), indent)
 
     def emit_node(self, node: Node, indent: str) -> None:
+        impl = self.inplace.get(id(node))
+        if impl is not None:
+            emit_call(node, self, indent, impl=impl)
+            return
         (node.op.emit or emit_call)(node, self, indent)
 
     def trip_start(self, names: list[str], indent: str) -> None:
@@ -199,19 +205,22 @@ _OPERATORS = {
 }  # fmt: skip
 
 
-def emit_call(node: Node, em: Emitter, indent: str, args: list | None = None) -> None:
+def emit_call(node: Node, em: Emitter, indent: str, args: list | None = None,
+              impl=None) -> None:
     """Default emission: `out = a + b` for operator ufuncs, else `out = _op(args, k=v)`.
-    `args`: the input expressions (default: the inputs' names and constants)."""
+    `args`: the input expressions (default: the inputs' names and constants); `impl`: a
+    function to call instead of the op's (an in-place variant)."""
     args = [em.value(x) for x in node.inputs] if args is None else args
     targets = ", ".join(em.name(v) for v in node.outputs)
     if node.op.multiple_results and len(node.outputs) == 1:
         targets += ","
-    template = _OPERATORS.get(node.op.impl) if not node.params else None
+    template = _OPERATORS.get(node.op.impl) if not node.params and impl is None else None
     if template is not None:
         # Weak (Python scalar) outputs come from Python scalar inputs: already Python.
         em.emit(f"{targets} = {template.format(*map(_operand, args))}", indent, node)
         return
-    fn = em.bind(node.op.impl, node.op.name)
+    fn = em.bind(impl, impl.__name__) if impl is not None else em.bind(node.op.impl,
+                                                                       node.op.name)
     args += [f"{k}={em.constant(v, k)}" for k, v in node.params.items()]
     call = f"{fn}({', '.join(args)})"
     if len(node.outputs) == 1 and node.outputs[0].weak is not None:

@@ -62,6 +62,13 @@ def _setitem_impl(x, v, *inputs, index):
     return out
 
 
+def setitem_into(x, v, *inputs, index):
+    """`setitem` writing into `x` itself (for buffers the compiled code owns, see
+    `compile/buffers.loop_owned_writes`)."""
+    x[build_key(index, inputs)] = v
+    return x
+
+
 def _fancy(inputs) -> bool:
     """Integer-array index parts (which may repeat a position)."""
     return any(np.ndim(i) and np.dtype(getattr(i, "dtype", np.int64)).kind in "iu"
