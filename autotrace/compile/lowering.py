@@ -176,6 +176,23 @@ class Lowering:
     refuse: Callable | None = None
 
 
+def _setitem(b, x, v, *inputs, index):
+    from autotrace.ops.index import build_key
+
+    out = b.xp.asarray(x, copy=True)
+    out[build_key(index, inputs)] = v
+    return out
+
+
+def _setitem_refuse(node, backend) -> str | None:
+    """An array index or mask may name a position twice; backends differ on which write
+    wins (a traced scalar index names one)."""
+    arrays = [node.inputs[2 + i[1]] for i in node.params["index"] if isinstance(i, tuple)]
+    if any(isinstance(a, Var) and a.shape or np.ndim(a) for a in arrays):
+        return "with an array index or mask (backends differ on which repeated write wins)"
+    return None
+
+
 def _advanced_scatter(node, backend) -> str | None:
     from autotrace.ops.index import _has_advanced
 
@@ -264,6 +281,7 @@ LOWERINGS.update({
     "argmin": Lowering(_arg_reduce("argmin")),
     "getitem": Lowering(_getitem, refuse=_mask_on_dask(1)),
     "scatter_add": Lowering(_scatter_add, refuse=_scatter),
+    "setitem": Lowering(_setitem, refuse=_setitem_refuse),
     "place_range": Lowering(_place_range),
     "take_range": Lowering(lambda b, x, start, stop, axis: x[_ranged(axis, start, stop)]),
     "reshape": Lowering(_reshape),
