@@ -180,7 +180,15 @@ def _setitem(b, x, v, *inputs, index):
     from autotrace.ops.index import build_key
 
     out = b.xp.asarray(x, copy=True)
-    out[build_key(index, inputs)] = v
+    key = build_key(index, inputs)
+    target = tuple(out[key].shape)
+    v = b.xp.asarray(v)
+    if v.ndim > len(target):  # numpy drops leading size-1 dims of the value
+        v = b.xp.reshape(v, tuple(v.shape)[v.ndim - len(target):])
+    if any(k is None for k in key):  # new axes are not assignable everywhere: drop them
+        key = tuple(k for k in key if k is not None)
+        v = b.xp.reshape(b.xp.broadcast_to(v, target), tuple(out[key].shape))
+    out[key] = v
     return out
 
 
@@ -190,6 +198,10 @@ def _setitem_refuse(node, backend) -> str | None:
     arrays = [node.inputs[2 + i[1]] for i in node.params["index"] if isinstance(i, tuple)]
     if any(isinstance(a, Var) and a.shape or np.ndim(a) for a in arrays):
         return "with an array index or mask (backends differ on which repeated write wins)"
+    steps = [i.step for i in node.params["index"] if isinstance(i, slice)]
+    if backend.name == "dask" and any(not isinstance(s, int) or s < 0 for s in steps
+                                      if s is not None):
+        return "with a negative or traced slice step (Dask cannot assign through it)"
     return None
 
 
