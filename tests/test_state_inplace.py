@@ -669,3 +669,40 @@ def test_loop_buffers_are_written_in_place_when_nothing_else_reads_them():
     same(running, (np.array([1.0, 2.0, 3.0, 4.0]), np.int64(3)),
          (np.array([1.0, -2.0, 3.0, 4.0]), np.int64(4)), traces=1)
     same(buffer_traced_bound, (np.array([0.5, -1.0, 2.0, 1.5]), np.int64(3)), traces=1)
+
+
+def test_every_augmented_operator_and_list_operands():
+    def floats(x, w):
+        x += [1.0, 2.0, 3.0]
+        x[[True, False, True]] = 0.0
+        x[np.array([2])] -= 5
+        x **= 2
+        x //= 2
+        x %= 3
+        x[:2] = [4.0, 5.0]
+        return x
+
+    def ints(x, w):
+        x <<= 1
+        x &= 6
+        x |= 1
+        x ^= 2
+        x >>= 1
+        x *= w
+        return x
+
+    def matmul(x, w):
+        x @= w
+        return x
+
+    same(floats, (np.ones(3), None), (np.arange(3.0), None))
+    same(ints, (np.arange(5), np.int64(3)), (np.arange(5) * 3, np.int64(-1)))
+    same(matmul, (np.ones((2, 2)), np.eye(2) * 2), (np.arange(4.0).reshape(2, 2), np.ones((2, 2))))
+
+
+def test_a_sequence_too_deep_for_the_target_raises_numpys_error():
+    def f(x):
+        x[0] = [[1.0, 2.0]]
+        return x
+
+    same(f, (np.zeros((2, 2)),))

@@ -142,8 +142,14 @@ _winners = register(Op(
 def setitem(x, key, value):
     """`x` with `x[key] = value` applied, as a new value (numpy's assignment rules)."""
     index, inputs = normalize_key(key)
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)):  # numpy fits a sequence to the target's rank
         value = np.asarray(value)
+        rank = len(_getitem_abstract(Aval(shape_of(x), dtype_of(x)),
+                                     *[Aval(shape_of(i), dtype_of(i)) for i in inputs],
+                                     index=index).shape)
+        if value.ndim > rank:
+            raise ValueError("setting an array element with a sequence. The requested array "
+                             f"would exceed the maximum number of dimension of {rank}.")
     return apply(_setitem, x, value, *inputs, index=index)
 
 
@@ -185,4 +191,5 @@ def stand_in(y):
         return type(y)(1)
     if weak is not None:
         return weak(1)
-    return np.ones(1, np.result_type(getattr(y, "dtype", y)))
+    dtype = getattr(y, "dtype", None)
+    return np.ones(1, dtype if dtype is not None else np.asarray(y).dtype)
