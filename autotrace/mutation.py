@@ -55,7 +55,8 @@ def _symbolic(x) -> bool:
 
 def setitem(t, key, value) -> None:
     """`t[key] = value` on a traced value."""
-    check_writable(t, "an item assignment")
+    if t.view is None:  # a view writes into its base (`write` checks that one)
+        check_writable(t, "an item assignment")
     write(t, F.setitem(t, key, value))
 
 
@@ -65,7 +66,8 @@ def augmented(t, ufunc: np.ufunc, other):
     give), which is immutable: `NotImplemented`, so Python rebinds the name to `t op other`."""
     if not t.symbol.shape or t.symbol.weak is not None:
         return NotImplemented
-    check_writable(t, "an augmented assignment")
+    if t.view is None:
+        check_writable(t, "an augmented assignment")
     write(t, F.augmented(ufunc, t, other))
     return t
 
@@ -117,7 +119,7 @@ def write(t, new) -> None:
                 "change that array too, which autotrace does not follow for this kind of "
                 "view. Write into the array itself (e.g. `x[:, 0] = v` instead of "
                 "`x.T[0] = v`), or take a copy first (`y = x.T.copy()`)."))
-        base = view.base
+        base = _stand_in_here(view.base)
         check_writable(base, "an item assignment")
         write(base, F.setitem(base, view.key, new))
         return
@@ -125,19 +127,86 @@ def write(t, new) -> None:
 
 
 def repoint(t, new) -> None:
-    """Make `t` stand for `new`'s value, and re-derive the live views of `t`."""
+    """Make `t` stand for `new`'s value, and re-derive the live views of `t` (and, for a
+    stand-in in a graph `if`/loop, those of the arrays it stands for, until the statement
+    is traced: `restore_views`)."""
     t.symbol, t.builder = new.symbol, new.builder
-    for ref in t.views or ():
-        v = ref()
-        if v is not None and v.view is not None and v.view.base is t:
-            repoint(v, v.view.derive(t))
+    for v in live_views(t):
+        repoint(v, v.view.derive(t))
     if t.views:
         t.views = [r for r in t.views if r() is not None]
+    for outer in _outers(t):
+        stand_for(outer, t)
+
+
+def stand_for(outer, inner) -> None:
+    """Inside the graph `if` branch or loop being traced, the live views of `outer` show
+    `inner` (its stand-in there) until `restore_views`."""
+    saved = innermost_graph_trace().saved_views
+    for v in live_views(outer):
+        saved.setdefault(id(v), (v, v.symbol, v.builder))
+        derived = v.view.derive(inner)
+        v.symbol, v.builder = derived.symbol, derived.builder
+        stand_for(v, v)
+
+
+def restore_views(builder) -> None:
+    """Undo `stand_for` once `builder`'s graph `if` branch or loop is traced."""
+    for v, symbol, owner in reversed(list(builder.saved_views.values())):
+        v.symbol, v.builder = symbol, owner
+    builder.saved_views.clear()
+
+
+def snapshot(leaf, builder, shown: dict):
+    """`leaf` as a branch or loop body gives it: a view shown re-derived in `builder` is
+    given as a new object holding what it shows (`shown` maps it back to the view)."""
+    if id(leaf) not in builder.saved_views:
+        return leaf
+    snap = leaf.new_object()
+    shown[id(snap)] = leaf
+    return snap
+
+
+def link(builder, inner, outer) -> None:
+    """`inner` (a loop-body input) stands for traced `outer` in `builder`'s graph."""
+    if _symbolic(inner) and _symbolic(outer):
+        builder.proxies[id(inner)] = (inner, outer)
+        stand_for(outer, inner)
+
+
+def _outers(t):
+    """The arrays `t` stands for in the graph `if`s and loops being traced (outermost
+    last)."""
+    b = innermost_graph_trace()
+    while b is not None:
+        entry = b.proxies.get(id(t))
+        if entry is not None and entry[0] is t:
+            t = entry[1]
+            yield t
+        else:
+            b = b.parent
+
+
+def _stand_in_here(t):
+    """The innermost stand-in of `t` in the graph `if`s and loops being traced (`t`
+    itself if none)."""
+    found = True
+    while found:
+        found = False
+        b = innermost_graph_trace()
+        while b is not None and not found:
+            for p, outer in b.proxies.values():
+                if outer is t:
+                    t, found = p, True
+                    break
+            b = b.parent
+    return t
 
 
 def live_views(t) -> list:
     """The views of `t` still referenced somewhere."""
-    return [v for v in (r() for r in t.views or ()) if v is not None]
+    return [v for v in (r() for r in t.views or ())
+            if v is not None and v.view is not None and v.view.base is t]
 
 
 def check_writable(t, what: str) -> None:
@@ -158,8 +227,8 @@ def proxy(builder, x):
     """A stand-in for traced `x` in a graph `if` branch traced by `builder`: written in
     place, it leaves `x` alone (the other branch must not see the write); `graph_cond`
     writes the joined value into `x` afterwards. Other values are returned as they are."""
-    if not _symbolic(x) or builder is None or not x.symbol.shape:
-        return x
+    if not _symbolic(x) or builder is None or not x.symbol.shape or x.view is not None:
+        return x  # a view is its own stand-in: writes go to its base's (`write`)
     p = x.new_object()
     builder.proxies[id(p)] = (p, x)
     return p
@@ -178,16 +247,3 @@ def written_outer(children) -> list:
 def branch_stand_in(child, outer):
     """`outer`'s stand-in in branch `child` (`outer` itself if it has none)."""
     return next((p for p, o in child.proxies.values() if o is outer), outer)
-
-
-def refuse_stale_views(t, where: str) -> None:
-    """A value written inside a graph `if`/loop must have no live views (which would be
-    read stale inside it)."""
-    if live_views(t):
-        name = f"`{t.symbol.name}`" if t.symbol.name else "an array"
-        raise TracingError(
-            f"{name} is written in place inside the graph `if` or loop at {where} while a "
-            "view of it (`v = x[...]`, `x.T`, `x.reshape(...)`) is alive: numpy would "
-            "change the view too, which autotrace does not follow inside graph control "
-            "flow. Take a copy for the view (`v = x[0].copy()`), or index the array "
-            "itself where the view is read.")

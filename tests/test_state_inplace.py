@@ -463,16 +463,28 @@ def test_write_to_an_uncarried_outer_value_is_refused():
         at.trace(f)(np.ones(3), np.int64(2))
 
 
-def test_view_alive_across_a_graph_write_is_refused():
-    def f(x, t):
+def test_views_follow_writes_inside_graph_if_and_loops():
+    def in_loop(x, t):
         v = x[0]
+        total = 0.0
         for i in range(t):
-            x[0, i] = 1.0
-        return v
+            total = total + v.sum()  # sees the writes of earlier iterations
+            x[0, i] = 1.0 + i
+        return v, total
 
-    with pytest.raises(TracingError, match=r"is written in place inside the graph `if` or "
-                                           r"loop at .* while a view of it"):
-        at.trace(f)(np.zeros((2, 3)), np.int64(2))
+    def in_if(x):
+        v = x[1:]
+        w = x.T
+        if x.sum() > 0:
+            x[1, 0] = 9.0
+            s = v.sum() + w[0, 1]  # the views show the write inside the branch
+        else:
+            v += 1.0  # a write through the view reaches `x`
+            s = w.sum()
+        return x, v, s
+
+    same(in_loop, (np.zeros((2, 3)), np.int64(2)), (np.ones((2, 3)), np.int64(3)), traces=1)
+    same(in_if, (FLOATS.copy(),), (-FLOATS,), traces=1)
 
 
 # -- gradients -------------------------------------------------------------------------------
@@ -706,3 +718,15 @@ def test_a_sequence_too_deep_for_the_target_raises_numpys_error():
         return x
 
     same(f, (np.zeros((2, 2)),))
+
+
+def test_writing_a_carried_view_in_a_graph_loop_is_refused():
+    def f(x, t):
+        v = x[0]
+        for i in range(t):
+            v[i] = 1.0
+        return x
+
+    with pytest.raises(TracingError, match=r"`v` is a view of another array \(`v = x\[\.\.\.\]`\) "
+                                           r"and is written in place in the loop at line \d+"):
+        at.trace(f)(np.zeros((2, 3)), np.int64(2))

@@ -51,7 +51,8 @@ class GraphBuilder(Trace):
         self.in_branch = False  # a branch of a graph `cond` (where `raise` becomes a node)
         self.variable_vars: set[int] = set()  # uids of inputs that hold `Variable`s
         # ids of stand-ins for outer tensors a graph `if` branch may write in place
-        self.proxies: dict[int, Tensor] = {}
+        self.proxies: dict[int, tuple] = {}  # id -> (stand-in, the tensor it stands for)
+        self.saved_views: dict[int, tuple] = {}  # views shown re-derived while tracing it
 
     # -- context ------------------------------------------------------------------------
     def __exit__(self, *exc) -> None:

@@ -53,7 +53,7 @@ def graph_while(cond_fn, body_fn, state: tuple, names, kind: str, where: str | N
     leaves, tree, leaf_names, types = _initial_types(state, names)
     for _ in range(MAX_RELAXATIONS + 1):
         cond_child, body_child, result, test, body_inputs = _trace_loop(
-            builder, cond_fn, body_fn, tree, types, leaf_names, where)
+            builder, cond_fn, body_fn, tree, types, leaf_names, where, leaves)
         aligned, result = merge.align_placeholders(state, result)
         if flatten(aligned)[1] != tree:  # an unset `retval` takes the returned structure
             state = aligned
@@ -106,8 +106,13 @@ def _write_in_place(before, inputs, after, results, names, where) -> None:
                 f"`{names[k]}` is written in place in the loop at {where}, and another loop "
                 "variable names the same array: a graph loop carries them separately. "
                 f"Write through one name only, or take a copy (`{names[k]}.copy()`).")
+        if written and outer.view is not None:
+            raise TracingError(
+                f"`{names[k]}` is a view of another array (`{names[k]} = x[...]`) and is "
+                f"written in place in the loop at {where}: the loop carries it apart from "
+                "that array, which would not see the writes inside the loop. Write into the "
+                f"array itself, or take a copy (`{names[k]} = x[...].copy()`).")
         if written:
-            mutation.refuse_stale_views(outer, where)
             mutation.check_writable(outer, "an in-place write")
             mutation.write(outer, results[k])
         results[k] = outer
@@ -125,22 +130,34 @@ def _initial_types(state: tuple, names):
     return leaves, tree, leaf_names, types
 
 
-def _trace_loop(builder, cond_fn, body_fn, tree, types, names, where):
-    """Trace the condition and one iteration; returns the children, the new state, the test."""
+def _trace_loop(builder, cond_fn, body_fn, tree, types, names, where, outer: list):
+    """Trace the condition and one iteration; returns the children, the new state, the
+    test and the body's inputs (with their Vars). Inside both, the views of the arrays the
+    loop carries (`outer`, the values before the loop) show the carried values."""
     cond_child, body_child = builder.child("cond"), builder.child("body")
     with cond_child:
-        test = cond_fn(*unflatten(tree, _loop_inputs(cond_child, types, names)))
+        inputs = _loop_inputs(cond_child, types, names)
+        for inner, before in zip(inputs, outer):
+            mutation.link(cond_child, inner, before)
+        test = cond_fn(*unflatten(tree, inputs))
+    mutation.restore_views(cond_child)
     body_child.in_branch = True  # a `raise` in the body raises when an iteration runs
     with body_child:
-        inputs = unflatten(tree, _loop_inputs(body_child, types, names))
-        body_inputs = [(x, x.symbol if isinstance(x, Tensor) else None)
-                       for x in flatten(inputs)[0]]
+        leaves = _loop_inputs(body_child, types, names)
+        for inner, before in zip(leaves, outer):
+            mutation.link(body_child, inner, before)
+        inputs = unflatten(tree, leaves)
+        body_inputs = [(x, x.symbol if isinstance(x, Tensor) else None) for x in leaves]
         try:
             result = body_fn(*inputs)
         except BranchRaises:  # every iteration raises: the loop variables stay as they are
             result = state_result(inputs)
-    return (cond_child, body_child, tuple(as_state(result, len(tree.children))), test,
-            body_inputs)
+        out_leaves, out_tree = flatten(tuple(as_state(result, len(tree.children))))
+        shown: dict = {}
+        result = unflatten(out_tree, [mutation.snapshot(x, body_child, shown)
+                                      for x in out_leaves])
+    mutation.restore_views(body_child)
+    return cond_child, body_child, result, test, body_inputs
 
 
 def _same_structure(result: tuple, tree, names, where: str) -> list:
