@@ -53,13 +53,16 @@ class ConcreteFunction(GraphFunction):
     """
 
     def __init__(self, traced: TracedFunction, graph, tree, template, result, captures,
-                 written=()):
+                 written=(), written_outer=()):
         traced_outputs = list(graph.outputs)
         super().__init__(graph, [outer for outer, _ in captures])
         result = _remap(result, traced_outputs, self.graph.outputs)
         # (leaf position, graph output position) of arguments written in place: the call
         # writes the output back into the caller's array, as numpy's in-place writes do.
         self._written = [(pos, _index_of(traced_outputs, var)) for pos, var in written]
+        # (LiveArray, graph output position) of global/closure arrays written in place
+        self._written_outer = [(live, _index_of(traced_outputs, var))
+                               for live, var in written_outer]
         self._traced = traced
         self._tree = tree
         self._template = template  # per input leaf: TensorSpec (graph input) or leaf key
@@ -187,23 +190,19 @@ class ConcreteFunction(GraphFunction):
         """Arguments written in place get their final value: a numpy array in place (and
         it is the result where the graph returns that value), a traced value re-pointed.
         Eager tensors are left alone: they have no in-place writes outside a trace."""
-        if not self._written:
+        if not self._written and not self._written_outer:
             return outs
         outs = list(outs)
+        for live, k in self._written_outer:
+            _copy_into(live.numpy(), outs[k], self.graph.name)
         position = {pos: k for k, pos in enumerate(
             p for p, t in enumerate(self._template) if isinstance(t, TensorSpec))}
         for pos, k in self._written:
             caller, value = inputs[position[pos]], outs[k]
             if isinstance(caller, Tensor):
                 mutation.repoint(caller, value)
-            elif isinstance(caller, np.ndarray) and isinstance(value, Tensor):
-                raise TracingError(at_user_line(
-                    f"{self.graph.name} writes its argument in place, and was given a numpy "
-                    "array for it while tracing another function: the write would happen "
-                    "once, while tracing. Pass a traced value (or call the traced function "
-                    "itself, which is traced inline)."))
             elif isinstance(caller, np.ndarray):
-                np.copyto(caller, value.numpy() if isinstance(value, EagerTensor) else value)
+                _copy_into(caller, value, self.graph.name)
                 outs[k] = caller if not isinstance(value, EagerTensor) else value
         return outs
 
@@ -255,6 +254,17 @@ class ConcreteFunction(GraphFunction):
         from autotrace import viz
 
         return viz.graph_svg(self.graph)
+
+
+def _copy_into(array: np.ndarray, value, name: str) -> None:
+    """Write a call's final value of an array it writes in place into that numpy array."""
+    if isinstance(value, Tensor):
+        raise TracingError(at_user_line(
+            f"{name} writes a numpy array in place (an argument, or a global/closure array), "
+            "and was called on it while tracing another function: the write would happen "
+            "once, while tracing. Pass a traced value (or call the traced function itself, "
+            "which is traced inline)."))
+    np.copyto(array, value.numpy() if isinstance(value, EagerTensor) else value)
 
 
 def _index_of(vars_: list, var) -> int:
@@ -328,10 +338,13 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
             raise
         written = [(pos, _output_leaf(builder, entry[0])) for pos, entry in enumerate(inputs)
                    if entry is not None and entry[0].symbol is not entry[1]]
+        written_outer = [(live, _output_leaf(builder, t))
+                         for _, live, t, var in builder.outer_arrays.values()
+                         if t.symbol is not var]
     out_leaves, out_tree = flatten(result)
     outs = [_output_leaf(builder, leaf) for leaf in out_leaves]
     return ConcreteFunction(traced, builder.graph, tree, template, unflatten(out_tree, outs),
-                            list(builder.captures), written)
+                            list(builder.captures), written, written_outer)
 
 
 def _output_leaf(builder: GraphBuilder, leaf):

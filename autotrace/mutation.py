@@ -187,6 +187,14 @@ def _outers(t):
             b = b.parent
 
 
+def stand_in_for_branch(builder, t):
+    """`t`'s innermost stand-in; in a graph `if` branch that has none yet, a new one."""
+    here = _stand_in_here(t)
+    if builder.cond_branch and id(here) not in builder.proxies:
+        return proxy(builder, here)
+    return here
+
+
 def _stand_in_here(t):
     """The innermost stand-in of `t` in the graph `if`s and loops being traced (`t`
     itself if none)."""

@@ -53,6 +53,9 @@ class GraphBuilder(Trace):
         # ids of stand-ins for outer tensors a graph `if` branch may write in place
         self.proxies: dict[int, tuple] = {}  # id -> (stand-in, the tensor it stands for)
         self.saved_views: dict[int, tuple] = {}  # views shown re-derived while tracing it
+        self.cond_branch = False  # a branch of a graph `if` (its arrays get stand-ins)
+        # id of a global/closure array the function writes -> (it, LiveArray, Tensor, Var)
+        self.outer_arrays: dict[int, tuple] = {}
 
     # -- context ------------------------------------------------------------------------
     def __exit__(self, *exc) -> None:

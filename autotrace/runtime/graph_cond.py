@@ -109,7 +109,7 @@ _PLACEHOLDER = Undefined("branch value", placeholder=True)
 
 def _trace_branch(builder, fn, label) -> _Branch:
     child = builder.child(label)
-    child.in_branch = True
+    child.in_branch = child.cond_branch = True
     try:
         with child:
             result = fn()

@@ -7,6 +7,8 @@ numpy gives them against arrays); Python values that stay the same are not carri
 
 from __future__ import annotations
 
+import numpy as np
+
 from autotrace import context, mutation
 from autotrace.errors import TracingError
 from autotrace.graph.ir import Var
@@ -18,6 +20,7 @@ from autotrace.runtime.graph_cond import (
     branch_output,
     check_scalar_condition,
 )
+from autotrace.runtime.inplace import live_numpy_target
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced, truth
@@ -73,6 +76,7 @@ def graph_while(cond_fn, body_fn, state: tuple, names, kind: str, where: str | N
     with body_child:  # casts of body values belong to the body
         body_child.graph.outputs = [branch_output(body_child, body_leaves[i], types[i])
                                     for i in carried]
+    leaves = _live_numpy_state(leaves, body_inputs, body_leaves)
     captured = align_captures(builder, [cond_child, body_child])
     init_inputs = [builder.to_input(merge.to_value(leaves[i], types[i])) for i in carried]
     outputs = tuple(Var(types[i].shape, types[i].dtype, leaf_names[i], weak=types[i].weak)
@@ -82,6 +86,17 @@ def graph_while(cond_fn, body_fn, state: tuple, names, kind: str, where: str | N
     results = _loop_results(builder, types, outputs, leaf_names, kind, where)
     _write_in_place(leaves, body_inputs, body_leaves, results, leaf_names, where)
     return state_result(unflatten(tree, results))
+
+
+def _live_numpy_state(before: list, inputs, after) -> list:
+    """Loop variables holding a numpy array that the body writes in place start from the
+    array's live value when a global holds it (`w = W` before the loop; the call writes
+    the final value back), as `at__.setitem` does outside loops."""
+    out = list(before)
+    for k, (outer, (inner, symbol), new) in enumerate(zip(before, inputs, after)):
+        if type(outer) is np.ndarray and new is inner and inner.symbol is not symbol:
+            out[k] = live_numpy_target(outer)
+    return out
 
 
 def _write_in_place(before, inputs, after, results, names, where) -> None:

@@ -9,7 +9,9 @@ writes it: `d[k] = v` on a dict, a numpy array written with Python values.
 
 from __future__ import annotations
 
+import gc
 import operator
+import sys
 
 import numpy as np
 
@@ -83,14 +85,76 @@ def refuse_numpy_target(x, external: bool, value, key=()) -> None:
         "(`w = self.w.copy()`) and return the new value."))
 
 
-def _traced_target(x, key, value):
-    """`x`, or a traced value of its contents for a numpy array written while tracing
-    with a traced key or value."""
+class LiveArray:
+    """A global or closure numpy array a traced function writes into, captured by
+    reference: the graph reads its current value on every call (`numpy()`, like a
+    `Variable`'s) and the call writes the final value back into it (`concrete.py`)."""
+
+    __slots__ = ("getter", "name", "shape", "dtype")
+
+    def __init__(self, getter, name: str, value: np.ndarray):
+        self.getter, self.name, self.shape, self.dtype = getter, name, value.shape, value.dtype
+
+    def numpy(self) -> np.ndarray:
+        value = self.getter()
+        if type(value) is not np.ndarray or value.shape != self.shape or \
+                value.dtype != self.dtype:
+            raise TypeError(
+                f"`{self.name}`, which the traced function writes into, is now "
+                f"{_describe(value)}; it was traced as a {self.dtype} array of shape "
+                f"{self.shape}. Keep its shape and dtype, or pass it as an argument.")
+        return value
+
+
+def _describe(value) -> str:
+    if type(value) is np.ndarray:
+        return f"a {value.dtype} array of shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
+def outer_array(getter, name: str):
+    """The value of global/closure name `name` (`getter()`), which the function writes
+    into: while tracing, for a numpy array, the traced value standing for it (one per
+    array and trace, read live; in a graph `if` branch, the branch's own stand-in)."""
+    value = getter()
     builder = context.current_builder()
-    if type(x) is np.ndarray and builder is not None and \
-            (is_traced(value) or any(is_traced(k) for k in _parts(key))):
-        return builder.apply(fresh_copy, (x.copy(),), {})
-    return x
+    if builder is None or type(value) is not np.ndarray:
+        return value
+    top = builder
+    while top.parent is not None:
+        top = top.parent
+    entry = top.outer_arrays.get(id(value))
+    if entry is None:
+        live = LiveArray(getter, name, value)
+        inner = top._capture(live, live, None)
+        entry = top.outer_arrays[id(value)] = (value, live, Tensor(inner, top), inner)
+    return mutation.stand_in_for_branch(builder, entry[2])
+
+
+def _traced_target(x, key, value):
+    """`x`, or the traced value a numpy array written while tracing with a traced key or
+    value becomes (`live_numpy_target`)."""
+    builder = context.current_builder()
+    if type(x) is not np.ndarray or builder is None or \
+            not (is_traced(value) or any(is_traced(k) for k in _parts(key))):
+        return x
+    return live_numpy_target(x)
+
+
+def live_numpy_target(x: np.ndarray):
+    """The traced value a numpy array written in place while tracing becomes: the array's
+    live value (written back after each call) when a module's globals hold it (`w = W`),
+    else its contents now (an array the function made, or one it reached otherwise: see
+    docs/control_flow.md, "State")."""
+    builder = context.current_builder()
+    if _held_by_a_module(x):
+        return outer_array(lambda: x, "the array")
+    return builder.apply(fresh_copy, (x.copy(),), {})
+
+
+def _held_by_a_module(x) -> bool:
+    modules = {id(m.__dict__) for m in list(sys.modules.values()) if hasattr(m, "__dict__")}
+    return any(type(r) is dict and id(r) in modules for r in gc.get_referrers(x))
 
 
 def _parts(key):

@@ -14,6 +14,10 @@ and refuse a numpy array reached from outside the function (see `runtime/inplace
 
     self.w[i] = v      ->   at__.setitem_into(self.w, i, v, True)
     obj.n += 1         ->   obj.n = at__.augmented_into(obj.n, 'add', 1, True)
+
+A global or closure array the function writes into is read live, as a graph input, and
+written back after each call: every read of its name in the function is
+`at__.outer_array(lambda: W, 'W')` (the traced value standing for it in this trace).
 """
 
 from __future__ import annotations
@@ -22,19 +26,27 @@ import ast
 
 from autotrace.convert import analysis
 from autotrace.convert.passes.arithmetic import BINARY
-from autotrace.convert.templates import replace
+from autotrace.convert.templates import replace, replace_expr
 from autotrace.convert.visitor import Transformer, walk
 
 
 class InPlace(Transformer):
-    def __init__(self, local_names: set, params: set = frozenset()):
+    def __init__(self, local_names: set, params: set = frozenset(), outer: set = frozenset()):
         self.locals = local_names
         self.params = params
+        self.outer = outer  # global/closure names written here (`W[i] = v`)
 
     def visit_FunctionDef(self, node):
-        inner = InPlace(_locals(node), _params(node))
+        names = _locals(node)
+        inner = InPlace(names, _params(node), _outer_written(node, names))
         node.body = [inner.visit(s) for s in node.body]
         return node
+
+    def visit_Name(self, node: ast.Name):
+        if not isinstance(node.ctx, ast.Load) or node.id not in self.outer:
+            return node
+        new = replace_expr(f"at__.outer_array(lambda: {node.id}, '{node.id}')")
+        return ast.copy_location(new, node)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -98,6 +110,30 @@ def _key(node: ast.expr) -> ast.expr:
         return ast.copy_location(ast.Tuple(elts=[_key(e) for e in node.elts],
                                            ctx=ast.Load()), node)
     return node
+
+
+def _outer_written(func, local_names: set) -> set:
+    """Global and closure names that `func`'s own statements write into (`W[i] = v`)."""
+    names = set()
+    for node in _own_nodes(func.body):
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, ast.AugAssign) else []
+        for t in targets:
+            if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and \
+                    t.value.id not in local_names:
+                names.add(t.value.id)
+    return names
+
+
+def _own_nodes(nodes):
+    """The nodes of `nodes`, without the bodies of nested functions, lambdas, classes."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
+                                 ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
 
 
 def _params(func) -> set:
