@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from autotrace import context
+from autotrace import context, mutation
 from autotrace.autodiff.graph_function import GraphFunction
 from autotrace.compile.codegen import Entry, compile_graph
-from autotrace.errors import at_user_line, locate_run_error, locate_trace_error
+from autotrace.errors import TracingError, at_user_line, locate_run_error, locate_trace_error
 from autotrace.gcpause import paused_gc
 from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
@@ -56,10 +56,17 @@ class ConcreteFunction(GraphFunction):
     generated Python a call runs, which returns the user's structure itself.
     """
 
-    def __init__(self, traced: TracedFunction, graph, tree, template, result, captures):
+    def __init__(self, traced: TracedFunction, graph, tree, template, result, captures,
+                 written=(), written_outer=()):
         traced_outputs = list(graph.outputs)
         super().__init__(graph, [outer for outer, _ in captures])
         result = _remap(result, traced_outputs, self.graph.outputs)
+        # (leaf position, graph output position) of arguments written in place: the call
+        # writes the output back into the caller's array, as numpy's in-place writes do.
+        self._written = [(pos, _index_of(traced_outputs, var)) for pos, var in written]
+        # (LiveArray, graph output position) of global/closure arrays written in place
+        self._written_outer = [(live, _index_of(traced_outputs, var))
+                               for live, var in written_outer]
         self._traced = traced
         self._tree = tree
         # Per input leaf: TensorSpec or GeneratorSpec (a graph input), or its leaf key.
@@ -72,7 +79,8 @@ class ConcreteFunction(GraphFunction):
             n_required = len(params) if is_input_spec(t) else n_required
         self._n_required = n_required
         captured = [(inner, outer) for outer, inner in captures]
-        self._entry = Entry(params, result, captured, n_required)
+        writes = [(pos, self.graph.outputs[k]) for pos, k in self._written]
+        self._entry = Entry(params, result, captured, n_required, writes)
         self._call = compile_graph(self.graph, entry=self._entry)
         self._backends: dict = {}
 
@@ -184,8 +192,31 @@ class ConcreteFunction(GraphFunction):
         """
         if _has_tensors(inputs) or (self.variables and context.active_tapes()):
 
-            return self._assemble(call_concrete(self, inputs), eager=True)
-        return self._assemble(self._run_raw(inputs))
+            outs = call_concrete(self, inputs)
+            self._write_back(inputs, outs)
+            return self._assemble(outs, eager=True)
+        outs = self._write_back(inputs, self._run_raw(inputs))
+        return self._assemble(outs)
+
+    def _write_back(self, inputs, outs):
+        """Arguments written in place get their final value: a numpy array in place (and
+        it is the result where the graph returns that value), a traced value re-pointed.
+        Eager tensors are left alone: they have no in-place writes outside a trace."""
+        if not self._written and not self._written_outer:
+            return outs
+        outs = list(outs)
+        for live, k in self._written_outer:
+            _copy_into(live.numpy(), outs[k], self.graph.name)
+        position = {pos: k for k, pos in enumerate(
+            p for p, t in enumerate(self._template) if isinstance(t, TensorSpec))}
+        for pos, k in self._written:
+            caller, value = inputs[position[pos]], outs[k]
+            if isinstance(caller, Tensor):
+                mutation.repoint(caller, value)
+            elif isinstance(caller, np.ndarray):
+                _copy_into(caller, value, self.graph.name)
+                outs[k] = caller if not isinstance(value, EagerTensor) else value
+        return outs
 
     def _assemble(self, outs, eager: bool = False):
         """The user's structure from the tuple of graph outputs. `eager`: the call had
@@ -235,6 +266,21 @@ class ConcreteFunction(GraphFunction):
         from autotrace import viz
 
         return viz.graph_svg(self.graph)
+
+
+def _copy_into(array: np.ndarray, value, name: str) -> None:
+    """Write a call's final value of an array it writes in place into that numpy array."""
+    if isinstance(value, Tensor):
+        raise TracingError(at_user_line(
+            f"{name} writes a numpy array in place (an argument, or a global/closure array), "
+            "and was called on it while tracing another function: the write would happen "
+            "once, while tracing. Pass a traced value (or call the traced function itself, "
+            "which is traced inline)."))
+    np.copyto(array, value.numpy() if isinstance(value, EagerTensor) else value)
+
+
+def _index_of(vars_: list, var) -> int:
+    return next(k for k, v in enumerate(vars_) if v is var)
 
 
 def _input_vars(graph, template) -> list:
@@ -287,7 +333,7 @@ def trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
 def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     template = [_template_entry(x) for x in leaves]
     with GraphBuilder(traced.__name__, max_nodes=traced.max_nodes) as builder:
-        flat = []
+        flat, inputs = [], []
         for name, leaf, t in zip(traced._paths(tree), leaves, template):
             # Tapes opened inside the function watch its float arguments, as TensorFlow's
             # watch the Variables passed in (see autodiff/tape.py).
@@ -297,6 +343,7 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
                 leaf = builder.add_input(t.shape, t.dtype, name, variable=t.dtype.kind in "fc",
                                          weak=t.weak)
             flat.append(leaf)
+            inputs.append((flat[-1], flat[-1].symbol) if isinstance(t, TensorSpec) else None)
         args, kwargs = _rebuild_call(traced._signature, unflatten(tree, flat))
         try:
             with no_trace_time_draws(traced.__name__):
@@ -306,10 +353,15 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
         except Exception as e:
             locate_trace_error(e)
             raise
+        written = [(pos, _output_leaf(builder, entry[0])) for pos, entry in enumerate(inputs)
+                   if entry is not None and entry[0].symbol is not entry[1]]
+        written_outer = [(live, _output_leaf(builder, t))
+                         for _, live, t, var in builder.outer_arrays.values()
+                         if t.symbol is not var]
     out_leaves, out_tree = flatten(result)
     outs = [_output_leaf(builder, leaf) for leaf in out_leaves]
     return ConcreteFunction(traced, builder.graph, tree, template, unflatten(out_tree, outs),
-                            list(builder.captures))
+                            list(builder.captures), written, written_outer)
 
 
 def _template_entry(leaf):

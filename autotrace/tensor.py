@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autotrace import context
+from autotrace import context, mutation
 from autotrace import ops as F
 from autotrace.core import Trace, Tracer, innermost_graph_trace
 from autotrace.errors import TracingError, UnsupportedError, at_user_line
@@ -30,6 +30,7 @@ _COMPARE = {
     "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
     "gt": "greater", "ge": "greater_equal",
 }  # fmt: skip
+_VIEW_METHODS = {"reshape", "transpose", "squeeze", "swapaxes", "ravel", "diagonal"}
 _UNARY = {"neg": "negative", "pos": "positive", "abs": "absolute", "invert": "invert"}
 _METHODS = (
     "sum", "mean", "prod", "max", "min", "argmax", "argmin", "any", "all", "var", "std",
@@ -49,21 +50,29 @@ class TensorBase(Tracer):
 
     @property
     def T(self):
-        return F.transpose(self)
+        out = F.transpose(self)
+        mutation.note_view(self, out, F.transpose, None, "the transpose `x.T`")
+        return out
 
     @property
     def ndim(self) -> int:
         return len(self._static_shape)
 
     def __getitem__(self, key):
-        return F.getitem(self, key)
+        out = F.getitem(self, key)
+        if _basic(key) and getattr(out, "ndim", 0):
+            mutation.note_view(self, out, lambda b: F.getitem(b, key), key, "a slice")
+        return out
 
     def sort(self, axis=-1, kind=None, order=None):
-        """`ndarray.sort()` sorts in place, which a graph value cannot do: refuse loudly
-        rather than return a sorted copy the caller would ignore."""
-        raise TracingError(at_user_line(
-            "x.sort() sorts in place and returns None; autotrace values are immutable. "
-            "Write `x = np.sort(x)` instead."))
+        """`ndarray.sort()`: sorts in place and returns None (a write, like `x[...] = v`,
+        see `autotrace/mutation.py`)."""
+        if not self._symbolic:
+            raise TracingError(at_user_line(
+                "x.sort() sorts in place and returns None; this value cannot be changed in "
+                "place. Write `x = np.sort(x)` instead."))
+        mutation.check_writable(self, "x.sort()")
+        mutation.write(self, F.sort(self, axis=axis, kind=kind, order=order))
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "reduce" and ufunc in _UFUNC_REDUCTIONS:
@@ -72,6 +81,11 @@ class TensorBase(Tracer):
         frontend = UFUNC_DISPATCH.get(ufunc) if method == "__call__" else None
         if frontend is None:
             return self._unsupported(f"numpy.{ufunc.__name__}" + _method_suffix(method))
+        out = kwargs.get("out")
+        out = out if isinstance(out, tuple) or out is None else (out,)
+        if out is not None and all(isinstance(o, Tensor) for o in out):
+            del kwargs["out"]  # into traced values: an in-place write (numpy arrays: refused)
+            return mutation.ufunc_out(ufunc, inputs, out, frontend(*inputs, **kwargs))
         return frontend(*inputs, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
@@ -79,7 +93,11 @@ class TensorBase(Tracer):
         if frontend is None:
             module = getattr(func, "__module__", None) or "numpy"
             return self._unsupported(f"{module}.{func.__name__}", func, args, kwargs)
-        return frontend(*args, **kwargs)
+        out = frontend(*args, **kwargs)
+        if func in _VIEW_FUNCTIONS and args and args[0] is self:
+            mutation.note_view(self, out, lambda b: frontend(b, *args[1:], **kwargs), None,
+                               f"the view `np.{func.__name__}(x, ...)`")
+        return out
 
     def _unsupported(self, what, func=None, args=(), kwargs=None):
         raise UnsupportedError(
@@ -89,6 +107,18 @@ class TensorBase(Tracer):
                 "computation in a function decorated with @at.custom_gradient."
             )
         )
+
+
+_VIEW_FUNCTIONS = {np.reshape, np.transpose, np.squeeze, np.swapaxes, np.moveaxis,
+                   np.ravel, np.expand_dims, np.diagonal, np.broadcast_to}
+
+
+def _basic(key) -> bool:
+    """A basic-indexing key (ints, slices, None, `...`): numpy gives a view."""
+    items = key if isinstance(key, tuple) else (key,)
+    return all(i is None or i is Ellipsis or isinstance(i, slice) or
+               (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
+               for i in items)
 
 
 def _method_suffix(method: str) -> str:
@@ -105,8 +135,15 @@ def _unary(fn):
 
 
 def _method(fn):
-    def method(self, *args, **kwargs):
-        return fn(self, *args, **kwargs)
+    if fn.__name__ in _VIEW_METHODS:
+        def method(self, *args, **kwargs):
+            out = fn(self, *args, **kwargs)
+            mutation.note_view(self, out, lambda b: fn(b, *args, **kwargs), None,
+                               f"the view `x.{fn.__name__}(...)`")
+            return out
+    else:
+        def method(self, *args, **kwargs):
+            return fn(self, *args, **kwargs)
 
     method.__name__ = fn.__name__
     method.__doc__ = fn.__doc__
@@ -162,12 +199,20 @@ class Tensor(TensorBase):
 
     # `symbol` is the graph `Var` this tensor stands for (not `var`: that is numpy's
     # variance method, which traced code must be able to call).
-    __slots__ = ("symbol", "builder", "__weakref__")
+    # `view`: how this value derives from another as a numpy view (`mutation.View`);
+    # `views`: weak references to the live views of this value.
+    __slots__ = ("symbol", "builder", "view", "views", "__weakref__")
     _symbolic = True
 
     def __init__(self, var, builder):
         self.symbol = var
         self.builder = builder
+        self.view = self.views = None
+
+    def new_object(self) -> Tensor:
+        """Another Python object for the same value (a copy: writes to one leave the
+        other alone)."""
+        return Tensor(self.symbol, self.builder)
 
     @property
     def _trace(self):
@@ -265,13 +310,18 @@ class Tensor(TensorBase):
             "conversion (use x.astype(dtype) or x.copy() if that was the point).")
 
     def __setitem__(self, key, value):
-        raise TracingError(
-            at_user_line(
-                f"Item assignment `x[...] = v` on {_label(self)} is not supported. "
-                f"{_TRACING} Graph values are immutable: build the new value instead, e.g. "
-                "`x = np.where(mask, v, x)` or `x = np.concatenate([v, x[1:]])`."
-            )
-        )
+        mutation.setitem(self, key, value)
+
+
+def _install_inplace():
+    """`x += y` & co. on a traced value write into it, as on a numpy array."""
+    for dunder, name in _BINARY.items():
+        ufunc = getattr(np, name)
+        setattr(Tensor, f"__i{dunder}__",
+                lambda self, other, u=ufunc: mutation.augmented(self, u, other))
+
+
+_install_inplace()
 
 
 _TRACING = ("While tracing, a traced value is symbolic: it has a shape and a dtype but no "

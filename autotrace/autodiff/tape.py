@@ -48,6 +48,9 @@ class GradientTape:
         self.watch_accessed_variables = watch_accessed_variables
         self._entries: list[Entry] = []
         self._watched: dict = {}  # key -> the watched value (kept alive while watched)
+        # id of a watched traced value -> (it, its key when watched): a source written in
+        # place since (`x[0] = v`) is differentiated as it was when watched
+        self._watched_as: dict = {}
         self._recording = False
         self._used = False
         self._builder = None
@@ -76,6 +79,7 @@ class GradientTape:
         """Forget everything recorded and watched so far (as a new tape would)."""
         self._entries.clear()
         self._watched.clear()
+        self._watched_as.clear()
         self._used = False
 
     # -- recording ----------------------------------------------------------------------
@@ -83,7 +87,10 @@ class GradientTape:
         """Watch a tensor, a `Variable`, or a nested structure of them."""
         leaves, _ = flatten(value)
         for x in leaves:
-            self._watched[self._key(x)] = x
+            key = self._key(x)
+            self._watched[key] = x
+            if isinstance(x, Tensor):
+                self._watched_as[id(x)] = (x, key)
 
     def watched_variables(self) -> tuple:
 
@@ -112,6 +119,10 @@ class GradientTape:
         if isinstance(x, Var):
             return self._builder is not None and x.uid in self._builder.variable_vars
         return getattr(x, "_is_variable", False)
+
+    def _source_key(self, x):
+        watched = self._watched_as.get(id(x))
+        return watched[1] if watched is not None and watched[0] is x else self._key(x)
 
     def _key(self, x):
         if self._builder is not None and getattr(x, "_is_variable", False):
@@ -142,7 +153,7 @@ class GradientTape:
         targets, _ = flatten(target)
         source_leaves, source_tree = flatten(sources)
         seeds = self._seeds(targets, output_gradients)
-        wanted = [self._key(s) for s in source_leaves]
+        wanted = [self._source_key(s) for s in source_leaves]
         was_recording, self._recording = self._recording, False
         try:
             found = backprop(self._entries, seeds, set(wanted), self._builder,

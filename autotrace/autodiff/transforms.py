@@ -97,6 +97,14 @@ class _Transformed(TracedFunction):
         return out
 
 
+def _as_given(chosen: list) -> list:
+    """The differentiated values as they are before the call: new objects for the same
+    values, so in-place writes by `f` (which re-point the arguments) leave them alone and
+    the derivative is the one of `f`'s result w.r.t. its inputs as they were."""
+    leaves, tree = flatten(chosen)
+    return unflatten(tree, [x.new_object() if isinstance(x, Tensor) else x for x in leaves])
+
+
 def _selected(args, argnums, fname: str) -> tuple[list, list]:
     """(the differentiated arguments, all positional arguments with them in place)."""
     args = list(args)
@@ -261,9 +269,10 @@ def _value_and_grad_body(traced, argnums, has_aux: bool, fname: str):
         chosen, args = _selected(args, nums, fname)
         with GradientTape() as tape:
             tape.watch(chosen)
+            sources = _as_given(chosen)
             out = traced(*args, **bound.kwargs)
         value, aux = (out[0], out[1]) if has_aux else (out, None)
-        grads = tape.gradient(_scalar(value, fname), chosen, unconnected_gradients="zero")
+        grads = tape.gradient(_scalar(value, fname), sources, unconnected_gradients="zero")
         grads = _python_floats(tuple(grads), chosen)
         grads = grads if many else grads[0]
         return _eager_result((((value, aux) if has_aux else value), grads), eager)
@@ -298,8 +307,9 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> TracedFunction:
         chosen, args = _selected(args, nums, fname)
         with GradientTape(persistent=True) as tape:
             tape.watch(chosen)
+            given = _as_given(chosen)
             out = traced(*args, **bound.kwargs)
-        sources = tuple(chosen) if many else chosen[0]
+        sources = tuple(given) if many else given[0]
         jac, tree = flatten(jacobian_of(tape, out, sources))
         src = flatten(sources)[0]  # the leaves of `jac` run over `src` once per output leaf
         return _eager_result(unflatten(tree, [

@@ -19,6 +19,11 @@ construction rather than by alias analysis:
 
 Only straight-line code whose intermediates are released (`Emitter.emit_graph(...,
 release=True)`) uses it; sub-graphs of control flow keep fresh results.
+
+`loop_owned_writes` is the same idea for in-place writes in loops: a loop variable that
+the body reads only to write into (`out[i] = v`, `setitem` nodes in a chain ending in that
+variable's next value) is written in place, into a copy the loop makes once before it
+starts, instead of copied on every trip (which makes the buffer pattern quadratic).
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace.graph.ir import Graph, Node, Var
+from autotrace.ops.registry import OPS
+from autotrace.ops.setitem import setitem_into
+
+IN_PLACE = {OPS["setitem"]: setitem_into}  # op -> the impl that writes into its input 0
 
 ENABLED = True  # switched off to compare results with and without the pass (tests)
 # Below this size a fresh array is cheaper than the `out=` keyword call (numpy caches small
@@ -92,3 +101,38 @@ def emit_into(node: Node, em, indent: str, buffer: Var) -> None:
     fn = em.bind(node.op.impl, node.op.name)
     args = ", ".join(em.value(x) for x in node.inputs)
     em.emit(f"{em.name(node.outputs[0])} = {fn}({args}, out={em.name(buffer)})", indent, node)
+
+
+def loop_owned_writes(body: Graph, n: int) -> dict[int, list[Node]]:
+    """Loop variable index -> the nodes of `body` that may write into its buffer in place.
+
+    The variable's value must be read by one node only, an `IN_PLACE` op taking it as its
+    first input (and nowhere else); that node's result likewise, until the last one's
+    result is the variable's next value and nothing else: then no other value of the
+    loop ever sees the buffer (no view, no history record, no other loop variable).
+    """
+    if not ENABLED:
+        return {}
+    readers: dict[int, list[tuple[Node, int]]] = {}
+    for node in body.nodes:
+        for pos, x in enumerate(node.inputs):
+            if isinstance(x, Var):
+                readers.setdefault(x.uid, []).append((node, pos))
+    outputs = [o.uid for o in body.outputs if isinstance(o, Var)]
+    plan: dict[int, list[Node]] = {}
+    for k in range(n):
+        value, chain = body.inputs[k], []
+        if value.weak is not None or not value.shape or value.uid in outputs:
+            continue
+        while len(readers.get(value.uid, ())) == 1:
+            node, pos = readers[value.uid][0]
+            if node.op not in IN_PLACE or pos != 0 or len(readers[value.uid]) != 1:
+                break
+            chain.append(node)
+            value = node.outputs[0]
+            if value.uid in outputs:
+                break
+        if chain and value is chain[-1].outputs[0] and value.uid not in readers \
+                and outputs.count(value.uid) == 1 and body.outputs[k] is value:
+            plan[k] = chain
+    return plan

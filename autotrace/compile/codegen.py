@@ -59,6 +59,8 @@ class Emitter:
         self._anonymous = itertools.count()
         self._suffix: dict[str, int] = {}  # base -> last suffix taken (no rescans: linear)
         self.graph: Graph | None = None  # the (sub-)graph being written
+        # id of a node -> the impl writing into its first input (`buffers.loop_owned_writes`)
+        self.inplace: dict[int, object] = {}
 
     # -- names --------------------------------------------------------------------------
     def name(self, var: Var) -> str:
@@ -161,6 +163,10 @@ class Emitter:
                 self.emit("del " + ", ".join(self.name(v) for v in dead), indent)
 
     def emit_node(self, node: Node, indent: str) -> None:
+        impl = self.inplace.get(id(node))
+        if impl is not None:
+            emit_call(node, self, indent, impl=impl)
+            return
         (node.op.emit or emit_call)(node, self, indent)
 
     def trip_start(self, names: list[str], indent: str) -> None:
@@ -207,19 +213,22 @@ _OPERATORS = {
 }  # fmt: skip
 
 
-def emit_call(node: Node, em: Emitter, indent: str, args: list | None = None) -> None:
+def emit_call(node: Node, em: Emitter, indent: str, args: list | None = None,
+              impl=None) -> None:
     """Default emission: `out = a + b` for operator ufuncs, else `out = _op(args, k=v)`.
-    `args`: the input expressions (default: the inputs' names and constants)."""
+    `args`: the input expressions (default: the inputs' names and constants); `impl`: a
+    function to call instead of the op's (an in-place variant)."""
     args = [em.value(x) for x in node.inputs] if args is None else args
     targets = ", ".join(em.name(v) for v in node.outputs)
     if node.op.multiple_results and len(node.outputs) == 1:
         targets += ","
-    template = _OPERATORS.get(node.op.impl) if not node.params else None
+    template = _OPERATORS.get(node.op.impl) if not node.params and impl is None else None
     if template is not None:
         # Weak (Python scalar) outputs come from Python scalar inputs: already Python.
         em.emit(f"{targets} = {template.format(*map(_operand, args))}", indent, node)
         return
-    fn = em.bind(node.op.impl, node.op.name)
+    fn = em.bind(impl, impl.__name__) if impl is not None else em.bind(node.op.impl,
+                                                                       node.op.name)
     args += [f"{k}={em.constant(v, k)}" for k, v in node.params.items()]
     call = f"{fn}({', '.join(args)})"
     if len(node.outputs) == 1 and node.outputs[0].weak is not None:
@@ -258,12 +267,40 @@ class Entry:
             (`Variable`s captured by reference).
         n_required: parameters after the first `n_required` default to None (they are
             never graph inputs), so callers may leave out trailing baked-in values.
+        written: (parameter position, `Var`) pairs: the parameter (a caller's array) is
+            written in place with the Var's final value, and results that are that Var
+            return the caller's array itself (numpy's in-place writes).
     """
 
     params: list
     result: Any
     captured: list = field(default_factory=list)
     n_required: int | None = None
+    written: list = field(default_factory=list)
+
+
+def write_back(caller, value):
+    """The caller's array with `value` written into it (and returned), as a numpy in-place
+    write leaves it; `value` itself for an immutable argument (a number)."""
+    if isinstance(caller, np.ndarray):
+        np.copyto(caller, value)
+        return caller
+    return value
+
+
+def refuse_aliased(values: tuple, names: tuple, written: tuple) -> None:
+    """Refuse a call whose argument written in place shares memory with another one: numpy
+    would see the write through both names, the graph reads them as separate inputs."""
+    for name, value in zip(names, values):
+        if name not in written or not isinstance(value, np.ndarray):
+            continue
+        for other, v in zip(names, values):
+            if other != name and isinstance(v, np.ndarray) and np.may_share_memory(value, v):
+                raise ValueError(
+                    f"argument `{name}` is written in place by the traced function and shares "
+                    f"memory with argument `{other}` (the same array, or views of one): "
+                    "numpy would see the write through both, but a traced function reads "
+                    f"its arguments as separate values. Pass a copy (`{other}.copy()`).")
 
 
 def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None = None,
@@ -291,9 +328,22 @@ def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None =
     if entry.n_required is not None:
         params[entry.n_required:] = [f"{p}=None" for p in params[entry.n_required:]]
     em.emit("", "")  # the def line, written once the namespace is complete
+    callers = []
+    if entry.written:
+        arrays = [p.split("=")[0] for p, q in zip(params, entry.params) if isinstance(q, Var)]
+        written = tuple(params[pos].split("=")[0] for pos, _ in entry.written)
+        em.emit(f"{em.bind(refuse_aliased, 'refuse_aliased')}(({', '.join(arrays)},), "
+                f"{tuple(arrays)!r}, {written!r})", "    ")
+    for pos, var in entry.written:
+        callers.append((em.fresh(f"{params[pos]}_caller"), var))
+        em.emit(f"{callers[-1][0]} = {params[pos]}", "    ")
     for var, variable in entry.captured:
         em.emit(f"{em.name(var)} = {em.captured(em.bind(variable, 'variable'))}", "    ")
     em.emit_graph(graph, "    ", release=True, final=True)
+    for caller, var in callers:
+        em.emit(f"{caller} = {em.bind(write_back, 'write_back')}({caller}, {em.name(var)})",
+                "    ")
+        em.alias(var, caller)
     em.emit(f"return {em.structure(entry.result)}", "    ")
     fname = _function_name(graph.name, em.namespace)
     em.lines[0] = f"def {fname}({', '.join(params)}):"

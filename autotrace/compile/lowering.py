@@ -216,6 +216,35 @@ class Lowering:
     refuse: Callable | None = None
 
 
+def _setitem(b, x, v, *inputs, index):
+    from autotrace.ops.index import build_key
+
+    out = b.xp.asarray(x, copy=True)
+    key = build_key(index, inputs)
+    target = tuple(out[key].shape)
+    v = b.xp.asarray(v)
+    if v.ndim > len(target):  # numpy drops leading size-1 dims of the value
+        v = b.xp.reshape(v, tuple(v.shape)[v.ndim - len(target):])
+    if any(k is None for k in key):  # new axes are not assignable everywhere: drop them
+        key = tuple(k for k in key if k is not None)
+        v = b.xp.reshape(b.xp.broadcast_to(v, target), tuple(out[key].shape))
+    out[key] = v
+    return out
+
+
+def _setitem_refuse(node, backend) -> str | None:
+    """An array index or mask may name a position twice; backends differ on which write
+    wins (a traced scalar index names one)."""
+    arrays = [node.inputs[2 + i[1]] for i in node.params["index"] if isinstance(i, tuple)]
+    if any(isinstance(a, Var) and a.shape or np.ndim(a) for a in arrays):
+        return "with an array index or mask (backends differ on which repeated write wins)"
+    steps = [i.step for i in node.params["index"] if isinstance(i, slice)]
+    if backend.name == "dask" and any(not isinstance(s, int) or s < 0 for s in steps
+                                      if s is not None):
+        return "with a negative or traced slice step (Dask cannot assign through it)"
+    return None
+
+
 def _advanced_scatter(node, backend) -> str | None:
     from autotrace.ops.index import _has_advanced
 
@@ -332,6 +361,7 @@ LOWERINGS.update({
     "argmin": Lowering(_arg_reduce("argmin")),
     "getitem": Lowering(_getitem, refuse=_mask_on_dask(1)),
     "scatter_add": Lowering(_scatter_add, refuse=_scatter),
+    "setitem": Lowering(_setitem, refuse=_setitem_refuse),
     "place_range": Lowering(_place_range),
     "take_range": Lowering(lambda b, x, start, stop, axis: x[_ranged(axis, start, stop)]),
     "reshape": Lowering(_reshape),

@@ -21,6 +21,7 @@ from autotrace.convert.passes import (
     control_flow,
     exceptions,
     formatting,
+    inplace,
     logical,
     returns,
     unsupported,
@@ -35,6 +36,7 @@ from autotrace.signature import is_python_code
 # Order matters; each pass is a module with `transform(node, ctx)`.
 PIPELINE = (
     unsupported,  # refuse what cannot be a graph, before anything moves code around
+    inplace,  # `x[k] = v` through a local name -> `x = at__.setitem(...)` (a rebinding)
     returns,  # single exit: lift early returns, or flags (loops that return get a flag)
     break_continue,  # break/continue -> flags in loop conditions (with `returns`' flags)
     control_flow,  # if/while/for -> helpers + at__ calls (needs the flags as variables)

@@ -50,6 +50,12 @@ class GraphBuilder(Trace):
         self._origin_override: list[Origin | None] = []
         self.in_branch = False  # a branch of a graph `cond` (where `raise` becomes a node)
         self.variable_vars: set[int] = set()  # uids of inputs that hold `Variable`s
+        # ids of stand-ins for outer tensors a graph `if` branch may write in place
+        self.proxies: dict[int, tuple] = {}  # id -> (stand-in, the tensor it stands for)
+        self.saved_views: dict[int, tuple] = {}  # views shown re-derived while tracing it
+        self.cond_branch = False  # a branch of a graph `if` (its arrays get stand-ins)
+        # id of a global/closure array the function writes -> (it, LiveArray, Tensor, Var)
+        self.outer_arrays: dict[int, tuple] = {}
 
     # -- context ------------------------------------------------------------------------
     def __exit__(self, *exc) -> None:

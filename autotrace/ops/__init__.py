@@ -36,6 +36,7 @@ from autotrace.ops.reduce import (  # noqa: F401
 )
 from autotrace.ops.registry import OPS, Op, apply  # noqa: F401
 from autotrace.ops.scan import cumprod, cumsum  # noqa: F401
+from autotrace.ops.setitem import augmented, setitem  # noqa: F401
 from autotrace.ops.shape import *  # noqa: F401,F403
 from autotrace.ops.sort import argsort, sort, take_along_axis  # noqa: F401
 from autotrace.ops.tiling import atleast_1d, atleast_2d, atleast_3d, repeat, tile  # noqa: F401

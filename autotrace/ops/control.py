@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import weakref
 
+from autotrace.compile.buffers import IN_PLACE, loop_owned_writes
 from autotrace.compile.codegen import compile_graph
 from autotrace.ops.registry import Aval, Op, apply, register
 
@@ -80,6 +81,10 @@ def _emit_while(node, em, indent: str) -> None:
     if names:
         em.emit(f"{', '.join(names)} = {', '.join(em.value(x) for x in node.inputs[:n])}",
                 indent, node)
+    owned = loop_owned_writes(body, n) if em.reuses_buffers else {}
+    for k, chain in owned.items():  # the loop's own buffer, written in place on every trip
+        em.emit(f"{names[k]} = {names[k]}.copy()", indent, node)
+        em.inplace.update({id(w): IN_PLACE[w.op] for w in chain})
     em.emit("while True:", indent, node)
     inner = indent + "    "
     em.trip_start(names, inner)

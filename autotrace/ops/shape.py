@@ -305,8 +305,10 @@ def astype(x, dtype, copy=True):
 
 
 def copy(a, order="K"):
-    """Values are immutable in a graph, so a copy is the value itself."""
-    return a
+    """Graph values are immutable, so a copy is the same value; a traced value gets a new
+    Python object, so an in-place write to the copy leaves the original alone."""
+    new_object = getattr(a, "new_object", None)
+    return new_object() if new_object is not None else a
 
 
 dispatches(np.copy)(copy)

@@ -45,8 +45,7 @@ _argsort = register(Op(
 
 @dispatches(np.sort)
 def sort(a, axis=-1, kind=None, order=None, *, stable=None):
-    """`numpy.sort`: a sorted copy (also what `x.sort()` returns on a traced value, which,
-    unlike an ndarray, cannot be sorted in place)."""
+    """`numpy.sort`: a sorted copy (`x.sort()` on a traced value writes it into `x`)."""
     _reject_order("sort", order)
     a, axis = _along(a, axis)
     return apply(_sort, a, axis=axis)

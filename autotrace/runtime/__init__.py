@@ -11,6 +11,9 @@ from autotrace.runtime.control_flow import (  # noqa: F401
 from autotrace.runtime.formatting import (  # noqa: F401
     format_call, fstring, log_call, percent, str_format,
 )
+from autotrace.runtime.inplace import (  # noqa: F401
+    augmented_into, outer_array, setitem, setitem_aug, setitem_aug_into, setitem_into,
+)
 from autotrace.runtime.guards import match_subject, set_global  # noqa: F401
 from autotrace.runtime.iterables import enumerate, len, range, zip  # noqa: F401
 from autotrace.runtime.logical import and_, bool, not_, or_  # noqa: F401

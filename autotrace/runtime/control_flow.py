@@ -24,7 +24,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import Any, Callable, Sequence
 
-from autotrace import context
+from autotrace import context, mutation
 from autotrace.errors import ConversionError, TracingError, user_frame
 from autotrace.runtime import merge
 from autotrace.runtime.containers import Snapshot, mutation_error
@@ -79,9 +79,11 @@ def if_exp(pred, true_fn, false_fn):
 
 
 def _fresh(state: tuple) -> tuple:
-    """`state` with new lists/dicts (same leaves): what one graph branch changes in place
-    (`d[k] = v`) the other branch must not see."""
-    return unflatten(*reversed(flatten(state)))
+    """`state` with new lists/dicts, and stand-ins for its arrays: what one graph branch
+    changes in place (`d[k] = v`, `x[i] = v`) the other branch must not see."""
+    leaves, tree = flatten(state)
+    builder = context.current_builder()
+    return unflatten(tree, [mutation.proxy(builder, x) for x in leaves])
 
 
 def _run_branch(fn, state: tuple, names: tuple | None = None):

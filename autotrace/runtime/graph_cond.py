@@ -7,7 +7,7 @@ and the captured outer values are aligned so both sub-graphs take the same input
 
 from __future__ import annotations
 
-from autotrace import context
+from autotrace import context, mutation
 from autotrace.errors import TracingError
 from autotrace.graph.ir import Var
 from autotrace.ops import control
@@ -44,6 +44,11 @@ def graph_cond(pred, true_fn, false_fn, names, kind: str):
             "give the same variables with the same nesting."
         )
     leaf_names = _leaf_names(names, tree)
+    n = len(leaf_names)
+    written = mutation.written_outer([b.child for b in branches])
+    for b in live:  # a value written in place is one more output (joined like the rest)
+        b.leaves = b.leaves + [mutation.branch_stand_in(b.child, o) for o in written]
+    leaf_names = leaf_names + [o.symbol.name or "written array" for o in written]
     joined = _join_branches(branches, leaf_names, where, kind)
     for b in branches:
         leaves = b.leaves if b.raised is None else [_PLACEHOLDER] * len(joined)
@@ -52,14 +57,39 @@ def graph_cond(pred, true_fn, false_fn, names, kind: str):
                                      zip(leaves, joined) if j.kind == "tensor"]
     outputs = tuple(Var(j.shape, j.dtype, weak=j.weak) for j in joined if j.kind == "tensor")
     _add_cond(builder, pred, branches, outputs)
-    return unflatten(tree, _results(builder, joined, outputs, leaf_names, kind, where))
+    results = _results(builder, joined, outputs, leaf_names, kind, where)
+    for o, value in zip(written, results[n:]):
+        mutation.check_writable(o, "an in-place write")
+        mutation.write(o, value)
+    return unflatten(tree, _same_objects(live, results[:n]))
+
+
+def _outer_of(branch: _Branch, leaf):
+    """The outer array `leaf` stands for in `branch` (a stand-in or a shown view)."""
+    shown = branch.shown.get(id(leaf))
+    if shown is not None:
+        return shown
+    if id(leaf) in branch.child.proxies:
+        return branch.child.proxies[id(leaf)][1]
+    return leaf if isinstance(leaf, Tensor) and leaf.builder is not branch.child else None
+
+
+def _same_objects(live, results: list) -> list:
+    """A result that every branch gives as the stand-in of one outer array is that array
+    itself (written in place, or not at all): `x` stays the caller's object."""
+    out = []
+    for k, r in enumerate(results):
+        outers = {id(o): o for o in (_outer_of(b, b.leaves[k]) for b in live)}
+        o = next(iter(outers.values())) if len(outers) == 1 else None
+        out.append(o if o is not None else r)
+    return out
 
 
 class _Branch:
-    __slots__ = ("child", "result", "leaves", "tree", "raised")
+    __slots__ = ("child", "result", "leaves", "tree", "raised", "shown")
 
-    def __init__(self, child, result, raised):
-        self.child, self.raised = child, raised
+    def __init__(self, child, result, raised, shown=None):
+        self.child, self.raised, self.shown = child, raised, shown or {}
         self.set_result(result)
 
     def set_result(self, result) -> None:
@@ -79,13 +109,18 @@ _PLACEHOLDER = Undefined("branch value", placeholder=True)
 
 def _trace_branch(builder, fn, label) -> _Branch:
     child = builder.child(label)
-    child.in_branch = True
+    child.in_branch = child.cond_branch = True
     try:
         with child:
             result = fn()
     except BranchRaises as raised:
+        mutation.restore_views(child)
         return _Branch(child, None, raised.exception)
-    return _Branch(child, result, None)
+    leaves, tree = flatten(result)
+    shown: dict = {}
+    result = unflatten(tree, [mutation.snapshot(x, child, shown) for x in leaves])
+    mutation.restore_views(child)
+    return _Branch(child, result, None, shown)
 
 
 def _join_branches(branches, names, where, kind: str) -> list:

@@ -7,7 +7,9 @@ numpy gives them against arrays); Python values that stay the same are not carri
 
 from __future__ import annotations
 
-from autotrace import context
+import numpy as np
+
+from autotrace import context, mutation
 from autotrace.errors import TracingError
 from autotrace.graph.ir import Var
 from autotrace.ops import control
@@ -18,6 +20,7 @@ from autotrace.runtime.graph_cond import (
     branch_output,
     check_scalar_condition,
 )
+from autotrace.runtime.inplace import live_numpy_target
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced, truth
@@ -52,8 +55,8 @@ def graph_while(cond_fn, body_fn, state: tuple, names, kind: str, where: str | N
     state = tuple(state)
     leaves, tree, leaf_names, types = _initial_types(state, names)
     for _ in range(MAX_RELAXATIONS + 1):
-        cond_child, body_child, result, test = _trace_loop(
-            builder, cond_fn, body_fn, tree, types, leaf_names, where)
+        cond_child, body_child, result, test, body_inputs = _trace_loop(
+            builder, cond_fn, body_fn, tree, types, leaf_names, where, leaves)
         aligned, result = merge.align_placeholders(state, result)
         if flatten(aligned)[1] != tree:  # an unset `retval` takes the returned structure
             state = aligned
@@ -73,6 +76,7 @@ def graph_while(cond_fn, body_fn, state: tuple, names, kind: str, where: str | N
     with body_child:  # casts of body values belong to the body
         body_child.graph.outputs = [branch_output(body_child, body_leaves[i], types[i])
                                     for i in carried]
+    leaves = _live_numpy_state(leaves, body_inputs, body_leaves)
     captured = align_captures(builder, [cond_child, body_child])
     init_inputs = [builder.to_input(merge.to_value(leaves[i], types[i])) for i in carried]
     outputs = tuple(Var(types[i].shape, types[i].dtype, leaf_names[i], weak=types[i].weak)
@@ -80,7 +84,53 @@ def graph_while(cond_fn, body_fn, state: tuple, names, kind: str, where: str | N
     builder.add_node(control.while_loop, (*init_inputs, *captured),
                      {"cond": cond_child.graph, "body": body_child.graph}, outputs)
     results = _loop_results(builder, types, outputs, leaf_names, kind, where)
+    _write_in_place(leaves, body_inputs, body_leaves, results, leaf_names, where)
     return state_result(unflatten(tree, results))
+
+
+def _live_numpy_state(before: list, inputs, after) -> list:
+    """Loop variables holding a numpy array that the body writes in place start from the
+    array's live value when a global holds it (`w = W` before the loop; the call writes
+    the final value back), as `at__.setitem` does outside loops."""
+    out = list(before)
+    for k, (outer, (inner, symbol), new) in enumerate(zip(before, inputs, after)):
+        if type(outer) is np.ndarray and new is inner and inner.symbol is not symbol:
+            out[k] = live_numpy_target(outer)
+    return out
+
+
+def _write_in_place(before, inputs, after, results, names, where) -> None:
+    """Loop variables the body writes in place (its result is the very object it got)
+    write their final value into the array they named before the loop, which stays the
+    value of the name: an alias or the caller's array sees the writes, as in numpy."""
+    for k, (outer, (inner, symbol), out) in enumerate(zip(before, inputs, after)):
+        if not isinstance(inner, Tensor):
+            continue
+        written = inner.symbol is not symbol
+        if written and out is not inner:
+            raise TracingError(
+                f"`{names[k]}` is written in place and then rebound in the body of the loop "
+                f"at {where}: in Python the first iteration writes into the array given "
+                "before the loop and later ones into new arrays, which one graph loop cannot "
+                f"express. Copy before the loop (`{names[k]} = {names[k]}.copy()`), or write "
+                "without rebinding.")
+        if out is not inner or not isinstance(outer, Tensor) or not outer.symbol.shape:
+            continue
+        if sum(o is outer for o in before) > 1 and written:
+            raise TracingError(
+                f"`{names[k]}` is written in place in the loop at {where}, and another loop "
+                "variable names the same array: a graph loop carries them separately. "
+                f"Write through one name only, or take a copy (`{names[k]}.copy()`).")
+        if written and outer.view is not None:
+            raise TracingError(
+                f"`{names[k]}` is a view of another array (`{names[k]} = x[...]`) and is "
+                f"written in place in the loop at {where}: the loop carries it apart from "
+                "that array, which would not see the writes inside the loop. Write into the "
+                f"array itself, or take a copy (`{names[k]} = x[...].copy()`).")
+        if written:
+            mutation.check_writable(outer, "an in-place write")
+            mutation.write(outer, results[k])
+        results[k] = outer
 
 
 def _initial_types(state: tuple, names):
@@ -95,19 +145,34 @@ def _initial_types(state: tuple, names):
     return leaves, tree, leaf_names, types
 
 
-def _trace_loop(builder, cond_fn, body_fn, tree, types, names, where):
-    """Trace the condition and one iteration; returns the children, the new state, the test."""
+def _trace_loop(builder, cond_fn, body_fn, tree, types, names, where, outer: list):
+    """Trace the condition and one iteration; returns the children, the new state, the
+    test and the body's inputs (with their Vars). Inside both, the views of the arrays the
+    loop carries (`outer`, the values before the loop) show the carried values."""
     cond_child, body_child = builder.child("cond"), builder.child("body")
     with cond_child:
-        test = cond_fn(*unflatten(tree, _loop_inputs(cond_child, types, names)))
+        inputs = _loop_inputs(cond_child, types, names)
+        for inner, before in zip(inputs, outer):
+            mutation.link(cond_child, inner, before)
+        test = cond_fn(*unflatten(tree, inputs))
+    mutation.restore_views(cond_child)
     body_child.in_branch = True  # a `raise` in the body raises when an iteration runs
     with body_child:
-        inputs = unflatten(tree, _loop_inputs(body_child, types, names))
+        leaves = _loop_inputs(body_child, types, names)
+        for inner, before in zip(leaves, outer):
+            mutation.link(body_child, inner, before)
+        inputs = unflatten(tree, leaves)
+        body_inputs = [(x, x.symbol if isinstance(x, Tensor) else None) for x in leaves]
         try:
             result = body_fn(*inputs)
         except BranchRaises:  # every iteration raises: the loop variables stay as they are
             result = state_result(inputs)
-    return cond_child, body_child, tuple(as_state(result, len(tree.children))), test
+        out_leaves, out_tree = flatten(tuple(as_state(result, len(tree.children))))
+        shown: dict = {}
+        result = unflatten(out_tree, [mutation.snapshot(x, body_child, shown)
+                                      for x in out_leaves])
+    mutation.restore_views(body_child)
+    return cond_child, body_child, result, test, body_inputs
 
 
 def _same_structure(result: tuple, tree, names, where: str) -> list:

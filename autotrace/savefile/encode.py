@@ -87,6 +87,12 @@ def dumps(cf) -> dict:
         raise UnsupportedError(f"cannot save {name}: it captures {len(cf.variables)} "
                                "Variable(s), whose values live in this process; pass them as "
                                "arguments instead")
+    if cf._written:
+        paths = cf._traced._paths(cf._tree)
+        written = ", ".join(f"`{paths[pos]}`" for pos, _ in cf._written)
+        raise UnsupportedError(f"cannot save {name}: it writes its argument(s) {written} in "
+                               "place, which the saved format does not record; return the "
+                               "new value instead")
     enc = _Encoder(name)
     graph_id = enc.graph(cf.graph)
     signature = [_param(p, enc) for p in cf._traced._signature.parameters.values()]

@@ -1,0 +1,165 @@
+"""`setitem` / `setitem_aug`: in-place writes through a local name (`x[k] = v`,
+`x[k] += v`), as the converter rewrites them (`convert/passes/inplace.py`).
+
+A traced `x` is written in place (`autotrace/mutation.py`) and returned. A numpy array
+that receives a traced key or value while tracing becomes a traced value holding its
+contents (the generated code rebinds the name to it). Anything else is written as Python
+writes it: `d[k] = v` on a dict, a numpy array written with Python values.
+"""
+
+from __future__ import annotations
+
+import gc
+import operator
+import sys
+
+import numpy as np
+
+from autotrace import context, mutation
+from autotrace import ops as F
+from autotrace.errors import TracingError, at_user_line
+from autotrace.ops.shape import fresh_copy
+from autotrace.runtime.values import is_traced
+from autotrace.tensor import Tensor
+
+_UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide,
+           "floordiv": np.floor_divide, "mod": np.remainder, "pow": np.power,
+           "matmul": np.matmul, "and": np.bitwise_and, "or": np.bitwise_or,
+           "xor": np.bitwise_xor, "lshift": np.left_shift, "rshift": np.right_shift}
+
+
+def setitem(x, key, value):
+    """`x[key] = value`; returns what `x` names afterwards."""
+    x = _traced_target(x, key, value)
+    x[key] = value
+    return x
+
+
+def setitem_aug(x, key, op: str, value):
+    """`x[key] op= value` (Python: `t = x[key]; t op= value; x[key] = t`)."""
+    x = _traced_target(x, key, value)
+    if isinstance(x, Tensor):
+        mutation.setitem(x, key, F.augmented(_UFUNCS[op], F.getitem(x, key), value))
+        return x
+    item = x[key]
+    x[key] = getattr(operator, f"i{op}")(item, value)
+    return x
+
+
+def setitem_into(x, key, value, external: bool) -> None:
+    """`x[key] = value` where `x` is not a local name (an attribute, a container item, a
+    global): written in place; see `refuse_numpy_target`."""
+    refuse_numpy_target(x, external, value, key)
+    x[key] = value
+
+
+def setitem_aug_into(x, key, op: str, value, external: bool) -> None:
+    """`x[key] op= value` where `x` is not a local name."""
+    refuse_numpy_target(x, external, value, key)
+    setitem_aug(x, key, op, value)
+
+
+def augmented_into(x, op: str, value, external: bool):
+    """`obj.attr op= value`: the new value of the attribute (`x` itself when written in
+    place)."""
+    refuse_numpy_target(x, external, value)
+    return getattr(operator, f"i{op}")(x, value)
+
+
+def refuse_numpy_target(x, external: bool, value, key=()) -> None:
+    """While tracing, a numpy array cannot take a traced value in place, and one reached
+    from outside the function (`external`: a global or closure name, an argument's
+    attribute) would be written once, while tracing, instead of on every call."""
+    if type(x) is not np.ndarray or context.current_builder() is None:
+        return
+    traced = is_traced(value) or any(is_traced(k) for k in _parts(key))
+    if not (traced or external):
+        return
+    raise TracingError(at_user_line(
+        "An in-place write into a numpy array that is not a local variable of the traced "
+        "function (a global or closure variable, an attribute, or an item of a container): "
+        + ("a traced value cannot be written into it. " if traced else
+           "it would be written once, when the function is traced, not on every call. ")
+        + "Pass the array in as an argument (a traced function writes its arguments back "
+        "into the caller's arrays, as numpy does), or bind it to a local name first "
+        "(`w = self.w.copy()`) and return the new value."))
+
+
+class LiveArray:
+    """A global or closure numpy array a traced function writes into, captured by
+    reference: the graph reads its current value on every call (`numpy()`, like a
+    `Variable`'s) and the call writes the final value back into it (`concrete.py`)."""
+
+    __slots__ = ("getter", "name", "shape", "dtype")
+
+    def __init__(self, getter, name: str, value: np.ndarray):
+        self.getter, self.name, self.shape, self.dtype = getter, name, value.shape, value.dtype
+
+    def numpy(self) -> np.ndarray:
+        value = self.getter()
+        if type(value) is not np.ndarray or value.shape != self.shape or \
+                value.dtype != self.dtype:
+            raise TypeError(
+                f"`{self.name}`, which the traced function writes into, is now "
+                f"{_describe(value)}; it was traced as a {self.dtype} array of shape "
+                f"{self.shape}. Keep its shape and dtype, or pass it as an argument.")
+        return value
+
+
+def _describe(value) -> str:
+    if type(value) is np.ndarray:
+        return f"a {value.dtype} array of shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
+def outer_array(getter, name: str):
+    """The value of global/closure name `name` (`getter()`), which the function writes
+    into: while tracing, for a numpy array, the traced value standing for it (one per
+    array and trace, read live; in a graph `if` branch, the branch's own stand-in)."""
+    value = getter()
+    builder = context.current_builder()
+    if builder is None or type(value) is not np.ndarray:
+        return value
+    top = builder
+    while top.parent is not None:
+        top = top.parent
+    entry = top.outer_arrays.get(id(value))
+    if entry is None:
+        live = LiveArray(getter, name, value)
+        inner = top._capture(live, live, None)
+        entry = top.outer_arrays[id(value)] = (value, live, Tensor(inner, top), inner)
+    return mutation.stand_in_for_branch(builder, entry[2])
+
+
+def _traced_target(x, key, value):
+    """`x`, or the traced value a numpy array written while tracing with a traced key or
+    value becomes (`live_numpy_target`)."""
+    builder = context.current_builder()
+    if type(x) is not np.ndarray or builder is None or \
+            not (is_traced(value) or any(is_traced(k) for k in _parts(key))):
+        return x
+    return live_numpy_target(x)
+
+
+def live_numpy_target(x: np.ndarray):
+    """The traced value a numpy array written in place while tracing becomes: the array's
+    live value (written back after each call) when a module's globals hold it (`w = W`),
+    else its contents now (an array the function made, or one it reached otherwise: see
+    docs/control_flow.md, "State")."""
+    builder = context.current_builder()
+    if _held_by_a_module(x):
+        return outer_array(lambda: x, "the array")
+    return builder.apply(fresh_copy, (x.copy(),), {})
+
+
+def _held_by_a_module(x) -> bool:
+    modules = {id(m.__dict__) for m in list(sys.modules.values()) if hasattr(m, "__dict__")}
+    return any(type(r) is dict and id(r) in modules for r in gc.get_referrers(x))
+
+
+def _parts(key):
+    for item in key if isinstance(key, tuple) else (key,):
+        if isinstance(item, slice):
+            yield from (item.start, item.stop, item.step)
+        else:
+            yield item
