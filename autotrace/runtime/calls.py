@@ -32,6 +32,8 @@ from autotrace.runtime.sequences import (
     is_numpy_function,
     stacked,
 )
+from autotrace.runtime.stacked import StackedList
+from autotrace.runtime.stacked import call as stacked_call
 from autotrace.runtime.where import here
 
 MAX_TRACE_RECURSION = 200
@@ -63,6 +65,9 @@ def call(f, *args, **kwargs):
     """`f(*args, **kwargs)` with user functions converted (see module docstring)."""
     if context.current_builder() is None:
         return f(*args, **kwargs)
+    if any(isinstance(a, StackedList) for a in args) and \
+            (f is builtins.sum or is_numpy_function(f)):
+        return stacked_call(f, args, kwargs)
     overload = NUMPY_OVERLOADS.get(f) if _hashable(f) else None
     if overload is not None:
         if any(is_traced(a) or holds_traced(a) for a in args) or \

@@ -32,6 +32,7 @@ from autotrace.runtime.graph_cond import graph_cond
 from autotrace.runtime.graph_loop import as_state, graph_for, graph_while, state_result
 from autotrace.runtime.iterables import graph_sequence_of, rest_as_graph_sequence
 from autotrace.runtime.raising import BranchRaises
+from autotrace.runtime.stacked import flatten as stacked_flatten
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced, truth
 from autotrace.runtime.where import graph_statement, here, param_names
@@ -81,7 +82,7 @@ def if_exp(pred, true_fn, false_fn):
 def _fresh(state: tuple) -> tuple:
     """`state` with new lists/dicts (same leaves): what one graph branch changes in place
     (`d[k] = v`) the other branch must not see."""
-    return unflatten(*reversed(flatten(state)))
+    return unflatten(*reversed(stacked_flatten(state)))
 
 
 def _run_branch(fn, state: tuple, names: tuple | None = None):

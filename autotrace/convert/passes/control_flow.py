@@ -37,6 +37,7 @@ class ControlFlow(Transformer):
         self.try_lines: list[list[int]] = [[]]  # per scope: lines of the enclosing `try`s
         self.shared: list[set] = [set()]  # per scope: names in cells closures read
         self.written: list[set] = [set()]  # per scope: the ones closures write (`nonlocal`)
+        self.locals: list[set] = [set()]  # per scope: its parameters and the names it binds
         self.user_names = user_names
 
     def name(self, base: str) -> str:
@@ -54,7 +55,9 @@ class ControlFlow(Transformer):
         self.try_lines.append([])
         self.shared.append(node.captured)
         self.written.append(node.closure_written)
+        self.locals.append(_params(node.args) | analysis.assigned(node.body))
         self.generic_visit(node)
+        self.locals.pop()
         self.written.pop()
         self.shared.pop()
         self.try_lines.pop()
@@ -85,8 +88,8 @@ class ControlFlow(Transformer):
     # -- if -------------------------------------------------------------------------------
     def visit_If(self, node: ast.If):
         # A call in either branch may run a closure that writes a name (`nonlocal`).
-        in_body = analysis.assigned(node.body) | self.written[-1]
-        in_else = analysis.assigned(node.orelse) | self.written[-1]
+        in_body = self._changed(node.body) | self.written[-1]
+        in_else = self._changed(node.orelse) | self.written[-1]
         changed = _ordered(in_body | in_else, node.body + node.orelse)
         outer = [(n, self.outer[-1][n]) for n in changed if n in self.outer[-1]]
         changed = [n for n in changed if n not in self.outer[-1]]
@@ -97,6 +100,10 @@ class ControlFlow(Transformer):
         outputs = [n for n in changed if n in node.live_out]
         one_sided = [n for n in outputs if not (n in in_body and n in in_else)]
         return self._if(node, params, outputs, outer, one_sided)
+
+    def _changed(self, stmts: list) -> set:
+        """Names `stmts` assign, and the local lists they grow (`hs.append(h)`)."""
+        return analysis.assigned(stmts) | (analysis.grown(stmts) & self.locals[-1])
 
     def _if(self, node: ast.If, params: list, outputs: list | None, outer: list,
             one_sided: list):
@@ -127,7 +134,7 @@ class ControlFlow(Transformer):
 
     # -- while ----------------------------------------------------------------------------
     def visit_While(self, node: ast.While):
-        loop_vars, outer = self._loop_vars(node, analysis.assigned(node.body), set())
+        loop_vars, outer = self._loop_vars(node, self._changed(node.body), set())
         cond_name, body_name = self.name("loop_cond"), self.name("loop_body")
         cond = self._helper(cond_name, loop_vars, [ast.Return(value=node.test)], node, [])
         body = self._helper(body_name, loop_vars, node.body + _return(loop_vars, node), node,
@@ -142,7 +149,7 @@ class ControlFlow(Transformer):
         targets = analysis.assigned(node.target)
         flags = getattr(node, "break_flags", [])
         extra = set(flags)
-        loop_vars, outer = self._loop_vars(node, analysis.assigned(node.body),
+        loop_vars, outer = self._loop_vars(node, self._changed(node.body),
                                            (targets & node.live_out) | extra)
         body_stmts = list(node.body)
         if isinstance(node.target, ast.Name) and node.target.id not in loop_vars:
@@ -231,6 +238,11 @@ def _helper(name: str, params: list, body: list, at: ast.AST, outer: list) -> as
     )
     setattr(fn, GENERATED, True)
     return at_line(fn, at)
+
+
+def _params(args: ast.arguments) -> set:
+    params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    return params | {a.arg for a in (args.vararg, args.kwarg) if a is not None}
 
 
 def _return(names: list, at: ast.AST) -> list:

@@ -1,0 +1,371 @@
+"""Python lists that grow inside graph control flow, kept as stacked arrays (the idea of
+TensorFlow's TensorArray).
+
+`hs.append(h)` in a graph loop (or in one branch of a graph `if`) gives a list whose length
+is known only when the graph runs. The converter makes such a list a loop variable or a
+branch output (`convert.analysis.grown`); when a graph loop or `cond` sees it change length,
+`graph_loop` / `graph_cond` retrace with it as a `StackedList`: for each leaf of one element
+(an array, a Python number, or the parts of a tuple), a buffer of shape
+`(count, *element shape)`. `append` concatenates one row, so the loop carries the buffer like
+any array whose first dim is unknown, and gradients flow through it (`concatenate` and
+`getitem` are differentiable).
+
+After the statement it behaves as the list does: `len` (a traced int when unknown), indexing
+(also by a traced int) and slicing, iteration (a graph loop), `np.stack` / `np.array` /
+`np.concatenate` / `np.vstack` / `np.hstack`, `sum`, numpy reductions such as `np.sum`, and a
+function returning it returns a Python list of arrays (`Unstacked` at the output).
+
+The rule: every element has one structure, shape and dtype (a Python number: one type);
+anything else is a `TracingError` naming the list, both types and the line.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from autotrace.errors import TracingError
+from autotrace.graph.unstacked import Unstacked
+from autotrace.graph.ir import type_str
+from autotrace.ops.index import getitem
+from autotrace.ops.join import concatenate, stack
+from autotrace.ops.shape import astype, dim_of, expand_dims, moveaxis, python_scalar, reshape
+from autotrace.ops.shapes import shape_of
+from autotrace.runtime import merge
+from autotrace.runtime.iterables import GraphSequence
+from autotrace.runtime.values import is_traced
+from autotrace.runtime.where import here
+from autotrace.signature import LEAF, TreeDef
+from autotrace.signature import flatten as flatten_tree
+from autotrace.signature import unflatten
+
+STACKED = "stacked list"  # the TreeDef kind of a StackedList in a flattened state
+
+
+@dataclass(frozen=True)
+class Element:
+    """The type of every element of a `StackedList`: its structure and, per leaf,
+    (shape, dtype, Python number type or None). Calling it on buffers makes the list (so
+    `signature.unflatten` rebuilds a flattened `StackedList`)."""
+
+    tree: TreeDef
+    types: tuple
+    name: str = field(default="the list", compare=False)
+
+    def __call__(self, *buffers) -> StackedList:
+        return StackedList(self, list(buffers))
+
+    def describe(self) -> str:
+        return _describe(self.tree, self.types)
+
+
+def _describe(tree: TreeDef, types: tuple) -> str:
+    parts = [f"a Python {weak.__name__}" if weak else type_str(shape, dtype)
+             for shape, dtype, weak in types]
+    return parts[0] if tree.kind == "leaf" else f"{tree.kind} of ({', '.join(parts)})"
+
+
+def element_of(value, name: str, where: str) -> Element:
+    """The `Element` type of one list item; numbers and arrays only."""
+    leaves, tree = flatten_tree(value)
+    types = []
+    for leaf in leaves:
+        t = merge.classify(leaf)
+        if not t.is_value:
+            raise TracingError(
+                f"`{name}` grows inside graph control flow ({where}) but holds "
+                f"{t.describe()}: a list whose length is known only at run time can hold "
+                "arrays, numbers and tuples of them.")
+        types.append((tuple(t.shape), np.dtype(t.dtype), t.weak))
+    if not types:
+        raise TracingError(f"`{name}` grows inside graph control flow ({where}) but its items "
+                           f"hold no arrays ({value!r})")
+    return Element(tree, tuple(types), name)
+
+
+def _mismatch(element: Element, other: Element, where: str) -> TracingError:
+    return TracingError(
+        f"`{element.name}` holds {element.describe()} elements, but {other.describe()} is "
+        f"added to it ({where}). A list that grows inside graph control flow is one stacked "
+        "array, so every element needs the same shape and dtype: cast or reshape the value "
+        "(or start the list with an element of the final shape)."
+    )
+
+
+def _row(leaf, dtype):
+    """One element leaf as the buffer's dtype (a Python number becomes an array value)."""
+    if is_traced(leaf):
+        return leaf if leaf.dtype == dtype and leaf.symbol.weak is None else astype(leaf, dtype)
+    return np.asarray(getattr(leaf, "numpy", lambda: leaf)(), dtype)
+
+
+def _stack(rows: list):
+    return stack(rows) if any(is_traced(r) for r in rows) else np.stack(rows)
+
+
+class StackedList(GraphSequence):
+    """A list of equally typed elements whose length may be known only at run time."""
+
+    __slots__ = ("element", "buffers")
+
+    def __init__(self, element: Element, buffers: list):
+        self.element, self.buffers = element, buffers
+
+    @classmethod
+    def of(cls, items: list, element: Element, where: str) -> StackedList:
+        """The list `items` (of `element` type) as a `StackedList`."""
+        for item in items:
+            t = element_of(item, element.name, where)
+            if t != element:
+                raise _mismatch(element, t, where)
+        if items:
+            columns = zip(*(flatten_tree(item)[0] for item in items))
+            return cls(element, [_stack([_row(x, dtype) for x in column])
+                                 for column, (_, dtype, _) in zip(columns, element.types)])
+        if any(d is None for shape, _, _ in element.types for d in shape):
+            raise TracingError(
+                f"`{element.name}` starts empty and grows inside graph control flow "
+                f"({where}) with elements of unknown shape ({element.describe()}): start it "
+                "with its first element before the statement (`hs = [h]`).")
+        return cls(element, [np.zeros((0, *shape), dtype) for shape, dtype, _ in element.types])
+
+    # -- the list ---------------------------------------------------------------------------
+    @property
+    def length(self):
+        """The number of elements: an int when known, else a traced int64 scalar."""
+        return dim_of(self.buffers[0], 0)
+
+    def append(self, value) -> None:
+        """`list.append`: one more row in every buffer."""
+        where = here()
+        t = element_of(value, self.element.name, where)
+        if t != self.element:
+            raise _mismatch(self.element, t, where)
+        self.buffers = [concatenate([b, expand_dims(_row(x, dtype), 0)]) for b, x, (_, dtype, _)
+                        in zip(self.buffers, flatten_tree(value)[0], self.element.types)]
+
+    def extend(self, items) -> None:
+        """`list.extend` by a list, tuple or `StackedList` of the same element type."""
+        other = self._other(items, here())
+        self.buffers = [concatenate([a, b]) for a, b in zip(self.buffers, other.buffers)]
+
+    def __iadd__(self, items):
+        self.extend(items)
+        return self
+
+    def __add__(self, items):
+        other = self._other(items, here())
+        return StackedList(self.element, [concatenate([a, b]) for a, b in
+                                          zip(self.buffers, other.buffers)])
+
+    def __radd__(self, items):
+        return self._other(items, here()) + self
+
+    def _other(self, items, where: str) -> StackedList:
+        if isinstance(items, StackedList):
+            if items.element != self.element:
+                raise _mismatch(self.element, items.element, where)
+            return items
+        if type(items) not in (list, tuple):
+            raise TypeError(f"can only concatenate list (not \"{type(items).__name__}\") to "
+                            "list")
+        return StackedList.of(list(items), self.element, where)
+
+    def __len__(self) -> int:
+        n = self.length
+        if isinstance(n, int):
+            return n
+        raise TracingError(
+            f"The length of `{self.element.name}` is known only when the graph runs (it grew "
+            f"in graph control flow), so it is not a Python int ({here()}). Compare "
+            f"`len({self.element.name})` with a number instead of testing the list itself.")
+
+    def item(self, i):
+        leaves = [getitem(b, i) for b in self.buffers]
+        leaves = [python_scalar(x) if weak else x
+                  for x, (_, _, weak) in zip(leaves, self.element.types)]
+        return unflatten(self.element.tree, leaves)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return StackedList(self.element, [getitem(b, i) for b in self.buffers])
+        if isinstance(i, (bool, float)) or not (isinstance(i, (int, np.integer)) or
+                                               (is_traced(i) and i.dtype.kind in "iu")):
+            raise TypeError(f"list indices must be integers or slices, not {type(i).__name__}")
+        return self.item(i)
+
+    def __iter__(self):
+        n = self.length
+        if not isinstance(n, int):
+            raise TracingError(
+                f"`{self.element.name}` grew in graph control flow, so its length is known "
+                f"only when the graph runs and it cannot be iterated in Python ({here()}). "
+                f"Iterate it with a `for` statement (a graph loop), or use "
+                f"`np.stack({self.element.name})`.")
+        return (self.item(i) for i in builtins.range(n))
+
+    def __repr__(self) -> str:
+        n = self.length
+        count = n if isinstance(n, int) else "?"
+        return f"<list `{self.element.name}`: {count} x {self.element.describe()}>"
+
+    # -- as arrays --------------------------------------------------------------------------
+    def as_array(self, dtype=None):
+        """`np.array(self, dtype)`: the buffer (for tuples, the parts along axis 1)."""
+        if self.element.tree.kind == "leaf":
+            out = self.buffers[0]
+        else:
+            shapes = {shape for shape, _, _ in self.element.types}
+            nested = any(c.kind != "leaf" for c in self.element.tree.children)
+            if len(shapes) > 1 or nested:
+                raise ValueError(
+                    f"setting an array element with a sequence: the elements of "
+                    f"`{self.element.name}` are {self.element.describe()}, which numpy "
+                    "cannot make one array of")
+            common = np.result_type(*(dtype for _, dtype, _ in self.element.types))
+            out = stack([_row(b, common) for b in self.buffers], axis=1)
+        return out if dtype is None or np.dtype(dtype) == out.dtype else astype(out, dtype)
+
+    def stacked(self, axis=0, dtype=None):
+        """`np.stack(self, axis)`."""
+        out = self.as_array(dtype)
+        return out if axis == 0 else moveaxis(out, 0, axis)
+
+    def concatenated(self, axis=0, dtype=None):
+        """`np.concatenate(self, axis)`: the buffer with axis 0 merged into `axis`."""
+        out = self.as_array(dtype)
+        shape = shape_of(out)
+        if len(shape) < 2:
+            raise ValueError("zero-dimensional arrays cannot be concatenated")
+        axis = axis + len(shape) - 1 if axis < 0 else axis
+        rest = shape[1:]
+        if any(d is None for k, d in enumerate(rest) if k != axis):
+            raise TracingError(
+                f"np.concatenate of `{self.element.name}`, whose elements have unknown dims "
+                f"({self.element.describe()}), is not supported: use np.stack and reshape.")
+        moved = out if axis == 0 else moveaxis(out, 0, axis)
+        return reshape(moved, tuple(-1 if k == axis else d for k, d in enumerate(rest)))
+
+    def total(self, start=0):
+        """`sum(self, start)`: Python adds the elements to `start` in order."""
+        if self.element.tree.kind != "leaf":
+            raise TypeError(f"unsupported operand type(s) for +: 'int' and "
+                            f"'{self.element.tree.kind}'")
+        buffer, (_, dtype, weak) = self.buffers[0], self.element.types[0]
+        out = np.sum(buffer, axis=0)
+        if weak:
+            return start + python_scalar(out)
+        one = np.zeros((), dtype)
+        kept = (one + one + start).dtype if isinstance(start, (int, float)) else out.dtype
+        return start + (out if kept == out.dtype else astype(out, kept))
+
+
+# -- as numpy and builtins see it -----------------------------------------------------------
+def _stack_call(hs, axis=0, out=None, dtype=None, casting=None):
+    _no_out(out)
+    return hs.stacked(axis, dtype)
+
+
+def _concatenate_call(hs, axis=0, out=None, dtype=None, casting=None):
+    _no_out(out)
+    return hs.concatenated(axis, dtype)
+
+
+def _vstack_call(hs, dtype=None, casting=None):
+    ndim = len(shape_of(hs.buffers[0])) - 1
+    return hs.stacked(0, dtype) if ndim <= 1 else hs.concatenated(0, dtype)
+
+
+def _hstack_call(hs, dtype=None, casting=None):
+    ndim = len(shape_of(hs.buffers[0])) - 1
+    if ndim == 0:
+        return hs.as_array(dtype)
+    return hs.concatenated(0 if ndim == 1 else 1, dtype)
+
+
+def _array_call(hs, dtype=None, **kwargs):
+    return hs.as_array(dtype)
+
+
+def _no_out(out):
+    if out is not None:
+        raise NotImplementedError("out= is not supported for a list that grew in graph "
+                                  "control flow")
+
+
+SEQUENCE_CALLS = {np.stack: _stack_call, np.concatenate: _concatenate_call,
+                  np.vstack: _vstack_call, np.hstack: _hstack_call, np.array: _array_call,
+                  np.asarray: _array_call, np.asanyarray: _array_call,
+                  builtins.sum: lambda hs, start=0: hs.total(start)}
+
+
+def call(f, args: tuple, kwargs: dict):
+    """`f(*args, **kwargs)` where `args[0]` is a `StackedList`: its array for numpy, the
+    list's meaning for the sequence functions and `sum`."""
+    special = SEQUENCE_CALLS.get(f)
+    if special is not None:
+        return special(*args, **kwargs)
+    if f in _SEQUENCE_REFUSED:
+        raise TracingError(
+            f"np.{f.__name__} of `{args[0].element.name}`, a list that grew in graph control "
+            f"flow, is not supported ({here(2)}): use np.stack or np.concatenate of it.")
+    n = len(args) if isinstance(f, np.ufunc) else 1
+    return f(*(a.as_array() if k < n and isinstance(a, StackedList) else a
+               for k, a in enumerate(args)), **kwargs)
+
+
+_SEQUENCE_REFUSED = frozenset(
+    getattr(np, n) for n in ("dstack", "column_stack", "block", "select", "broadcast_arrays",
+                             "meshgrid", "einsum", "choose", "lexsort", "piecewise"))
+
+
+# -- in the state of graph control flow -----------------------------------------------------
+def flatten(obj):
+    """`signature.flatten`, with each `StackedList` one node of its buffers (rebuilt by
+    `signature.unflatten` through its `Element`)."""
+    leaves, tree = flatten_tree(obj)
+    if not any(isinstance(x, StackedList) for x in leaves):
+        return leaves, tree
+    out: list = []
+    return out, _expand(tree, iter(leaves), out)
+
+
+def _expand(tree: TreeDef, leaves, out: list) -> TreeDef:
+    if tree.kind == "leaf":
+        x = next(leaves)
+        if isinstance(x, StackedList):
+            out.extend(x.buffers)
+            return TreeDef(STACKED, x.element, (LEAF,) * len(x.buffers))
+        out.append(x)
+        return tree
+    return TreeDef(tree.kind, tree.meta, tuple(_expand(c, leaves, out) for c in tree.children))
+
+
+def grown(before: tuple, after: tuple, names, where: str) -> tuple | None:
+    """`before` (values of the variables of a graph loop or `if`) with each Python list that
+    `after` (what one iteration or branch gives) holds with another length, or as a
+    `StackedList`, made a `StackedList`; None when there is none."""
+    new, changed = list(before), False
+    for k, (a, b) in enumerate(zip(before, after)):
+        if type(a) is not list:
+            continue
+        name = names[k] if k < len(names) else "the list"
+        if isinstance(b, StackedList):
+            element = Element(b.element.tree, b.element.types, name)
+        elif type(b) is list and len(b) != len(a):
+            element = element_of((a or b)[0], name, where)
+        else:
+            continue
+        new[k], changed = StackedList.of(a, element, where), True
+    return tuple(new) if changed else None
+
+
+def unstacked(x: StackedList, output) -> Unstacked:
+    """The result leaf of a function that returns `x`: graph outputs (via `output`, per
+    buffer) rebuilt into a Python list when the graph runs."""
+    weak = tuple(w is not None for _, _, w in x.element.types)
+    tree = x.element.tree
+    rebuild = None if tree.kind == "leaf" else (lambda parts: unflatten(tree, parts))
+    return Unstacked([output(b) for b in x.buffers], weak, rebuild)
