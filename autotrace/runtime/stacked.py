@@ -134,8 +134,9 @@ class StackedList(GraphSequence):
     # -- the list ---------------------------------------------------------------------------
     @property
     def length(self):
-        """The number of elements: an int when known, else a traced int64 scalar."""
-        return dim_of(self.buffers[0], 0)
+        """The number of elements: an int when known, else a traced Python int."""
+        n = dim_of(self.buffers[0], 0)
+        return n if isinstance(n, int) else python_scalar(n)
 
     def append(self, value) -> None:
         """`list.append`: one more row in every buffer."""
@@ -202,16 +203,27 @@ class StackedList(GraphSequence):
             raise TracingError(
                 f"`{self.element.name}` grew in graph control flow, so its length is known "
                 f"only when the graph runs and it cannot be iterated in Python ({here()}). "
-                f"Iterate it with a `for` statement (a graph loop), or use "
-                f"`np.stack({self.element.name})`.")
+                f"Iterate it with a `for` statement (a graph loop); numpy functions take it "
+                f"from a variable (`{self.element.name} = ...; np.stack({self.element.name})`)"
+                ".")
         return (self.item(i) for i in builtins.range(n))
 
     def __repr__(self) -> str:
-        n = self.length
-        count = n if isinstance(n, int) else "?"
+        n = shape_of(self.buffers[0])[0]
+        count = "?" if n is None else n
         return f"<list `{self.element.name}`: {count} x {self.element.describe()}>"
 
     # -- as arrays --------------------------------------------------------------------------
+    def __array_function__(self, func, types, args, kwargs):
+        """numpy functions taking the list as an array (`np.sum(hs)`): its stacked array."""
+        return call(func, args, kwargs)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__":
+            return NotImplemented
+        return ufunc(*(a.as_array() if isinstance(a, StackedList) else a for a in inputs),
+                     **kwargs)
+
     def as_array(self, dtype=None):
         """`np.array(self, dtype)`: the buffer (for tuples, the parts along axis 1)."""
         if self.element.tree.kind == "leaf":

@@ -32,6 +32,7 @@ _VALUE_METHODS = frozenset().union(
     *(dir(t) for t in (np.ndarray, list, dict, str, set, tuple, bytes, int, float)))
 _UNKNOWN = object()
 _LIST_DISPLAYS = (ast.List, ast.Tuple, ast.ListComp)
+_SEQUENCE_CALLS = (builtins.sum, np.stack, np.concatenate, np.vstack, np.hstack)
 
 
 class Calls(Transformer):
@@ -82,8 +83,10 @@ class Calls(Transformer):
             is_numpy_function(self._resolve(func))
 
     def _sum_of_list(self, func: ast.expr, args: list) -> bool:
-        """`sum(hs)` of a list that may have grown in graph control flow."""
-        return bool(args) and self._is_list(args[0]) and self._resolve(func) is builtins.sum
+        """`sum(hs)` or `np.stack(hs)` of a local variable: a list that grew in graph control
+        flow is iterated only when the graph runs (`runtime.stacked`)."""
+        return bool(args) and isinstance(args[0], ast.Name) and args[0].id in self.locals \
+            and self._resolve(func) in _SEQUENCE_CALLS
 
     def _is_list(self, node: ast.expr) -> bool:
         return isinstance(node, ast.Name) and node.id in self.lists and node.id in self.locals
