@@ -257,7 +257,7 @@ def test_uses_after_the_loop_match_python(fn, inputs):
 
 def test_traced_length_is_a_python_int_at_run_time():
     cf = at.trace(length_and_index).get_concrete_function(SMALL, np.int64(0))
-    for x in (SMALL, LARGE):
+    for x in (SMALL, MEDIUM):
         n = cf(x, np.int64(0))[0]
         assert type(n) is int and n == length_and_index(x, np.int64(0))[0]
 
