@@ -266,7 +266,7 @@ def inserts_in_graph_loop(x):
 
 def pops_in_array_loop(x):
     out = [x, x]
-    for v in x:
+    for _ in x:
         out.pop()
     return out
 

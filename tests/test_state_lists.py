@@ -146,7 +146,7 @@ def nested_graph_loops(m):
     return hs
 
 
-M1, M3 = np.array([[1.0, 0.5]]), np.array([[1.0, 0.5], [3.0, 4.0], [-1.0, 0.1]])
+M1, M3 = np.array([[1.0, 0.5]]), np.array([[1.0, 0.5], [3.0, 4.0], [1.0, 0.1]])
 GROWING = [
     (while_doubling, [(SMALL,), (MEDIUM,), (LARGE,)], None),
     (while_with_break, [(SMALL,), (MEDIUM,), (LARGE,)], None),

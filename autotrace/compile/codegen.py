@@ -184,8 +184,9 @@ class Emitter:
         if isinstance(value, np.ndarray):
             return f"{self.bind(value, 'c')}.copy()"
         if isinstance(value, Unstacked):  # a list whose length the run decides
-            parts = ", ".join(self.structure(v) for v in value.vars)
-            return f"{self.bind(value, 'unstack')}({parts})"
+            parts = [self.structure(v) for v in value.vars]
+            return value.expression(parts) or \
+                f"{self.bind(value, 'unstack')}({', '.join(parts)})"
         return self.value(value)
 
 

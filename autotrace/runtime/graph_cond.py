@@ -13,9 +13,9 @@ from autotrace.graph.ir import Var
 from autotrace.ops import control
 from autotrace.runtime import merge, stacked
 from autotrace.runtime.raising import BranchRaises
+from autotrace.runtime.stacked import flatten
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.where import here
-from autotrace.runtime.stacked import flatten
 from autotrace.signature import leaf_paths, unflatten
 from autotrace.tensor import Tensor
 

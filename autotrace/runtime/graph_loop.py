@@ -19,10 +19,10 @@ from autotrace.runtime.graph_cond import (
     check_scalar_condition,
 )
 from autotrace.runtime.raising import BranchRaises
+from autotrace.runtime.stacked import flatten
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced, truth
 from autotrace.runtime.where import here, param_names
-from autotrace.runtime.stacked import flatten
 from autotrace.signature import leaf_paths, unflatten
 from autotrace.tensor import Tensor
 

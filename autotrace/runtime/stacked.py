@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autotrace.errors import TracingError
-from autotrace.graph.unstacked import Unstacked
 from autotrace.graph.ir import type_str
+from autotrace.graph.unstacked import Unstacked
 from autotrace.ops.index import getitem
 from autotrace.ops.join import concatenate, stack
 from autotrace.ops.shape import astype, dim_of, expand_dims, moveaxis, python_scalar, reshape
@@ -37,9 +37,8 @@ from autotrace.runtime import merge
 from autotrace.runtime.iterables import GraphSequence
 from autotrace.runtime.values import is_traced
 from autotrace.runtime.where import here
-from autotrace.signature import LEAF, TreeDef
+from autotrace.signature import LEAF, TreeDef, unflatten
 from autotrace.signature import flatten as flatten_tree
-from autotrace.signature import unflatten
 
 STACKED = "stacked list"  # the TreeDef kind of a StackedList in a flattened state
 
@@ -379,5 +378,7 @@ def unstacked(x: StackedList, output) -> Unstacked:
     buffer) rebuilt into a Python list when the graph runs."""
     weak = tuple(w is not None for _, _, w in x.element.types)
     tree = x.element.tree
+    flat = tree.kind == "leaf" or (tree.kind == "tuple" and
+                                   all(c.kind == "leaf" for c in tree.children))
     rebuild = None if tree.kind == "leaf" else (lambda parts: unflatten(tree, parts))
-    return Unstacked([output(b) for b in x.buffers], weak, rebuild)
+    return Unstacked([output(b) for b in x.buffers], weak, flat, rebuild)
