@@ -295,7 +295,7 @@ def adds_key_in_graph_loop(x):
 
 @pytest.mark.parametrize("fn, text, name, kind, what", [
     (inserts_in_graph_loop, "while x.sum()", "`out`", "`while`", "Python list"),
-    (pops_in_array_loop, "for v in x", "`out`", "`for`", "Python list"),
+    (pops_in_array_loop, "for _ in x", "`out`", "`for`", "Python list"),
     (adds_to_set_in_tensor_branch, "if x.sum() > 0", "`seen`", "`if`", "Python set"),
 ])
 def test_python_container_changed_in_graph_control_flow(fn, text, name, kind, what):
