@@ -395,3 +395,22 @@ def test_python_iteration_of_a_list_of_unknown_length_is_refused():
     with pytest.raises(TracingError, match=r"numpy functions take it from a variable \(`hs = "
                                            r"\.\.\.; np.stack\(hs\)`\)"):
         at.trace(numpy_of_a_call)(MEDIUM)
+
+
+def appends_to_the_callers_list(hs, x):
+    while x.sum() < 10:
+        x = x * 2
+        hs.append(x)
+    return x
+
+
+def passes_its_list(x):
+    hs = [x]
+    appends_to_the_callers_list(hs, x)
+    return hs
+
+
+def test_a_list_passed_in_is_not_grown_in_a_graph_loop():
+    # Python grows the caller's list object; a graph cannot, so it refuses (as before).
+    with pytest.raises(TracingError, match="The Python list `hs` is changed inside a `while`"):
+        at.trace(passes_its_list)(MEDIUM)

@@ -151,6 +151,9 @@ class StackedList(GraphSequence):
         other = self._other(items, here())
         self.buffers = [concatenate([a, b]) for a, b in zip(self.buffers, other.buffers)]
 
+    def copy(self) -> StackedList:
+        return StackedList(self.element, list(self.buffers))
+
     def __iadd__(self, items):
         self.extend(items)
         return self

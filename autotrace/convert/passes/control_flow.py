@@ -37,7 +37,7 @@ class ControlFlow(Transformer):
         self.try_lines: list[list[int]] = [[]]  # per scope: lines of the enclosing `try`s
         self.shared: list[set] = [set()]  # per scope: names in cells closures read
         self.written: list[set] = [set()]  # per scope: the ones closures write (`nonlocal`)
-        self.locals: list[set] = [set()]  # per scope: its parameters and the names it binds
+        self.lists: list[set] = [set()]  # per scope: the names it binds (its own lists)
         self.user_names = user_names
 
     def name(self, base: str) -> str:
@@ -55,9 +55,9 @@ class ControlFlow(Transformer):
         self.try_lines.append([])
         self.shared.append(node.captured)
         self.written.append(node.closure_written)
-        self.locals.append(_params(node.args) | analysis.assigned(node.body))
+        self.lists.append(analysis.assigned(node.body))
         self.generic_visit(node)
-        self.locals.pop()
+        self.lists.pop()
         self.written.pop()
         self.shared.pop()
         self.try_lines.pop()
@@ -102,8 +102,9 @@ class ControlFlow(Transformer):
         return self._if(node, params, outputs, outer, one_sided)
 
     def _changed(self, stmts: list) -> set:
-        """Names `stmts` assign, and the local lists they grow (`hs.append(h)`)."""
-        return analysis.assigned(stmts) | (analysis.grown(stmts) & self.locals[-1])
+        """Names `stmts` assign, and the lists they grow (`hs.append(h)`) that the function
+        made itself (a list passed in is the caller's: a graph cannot grow that object)."""
+        return analysis.assigned(stmts) | (analysis.grown(stmts) & self.lists[-1])
 
     def _if(self, node: ast.If, params: list, outputs: list | None, outer: list,
             one_sided: list):
@@ -238,11 +239,6 @@ def _helper(name: str, params: list, body: list, at: ast.AST, outer: list) -> as
     )
     setattr(fn, GENERATED, True)
     return at_line(fn, at)
-
-
-def _params(args: ast.arguments) -> set:
-    params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
-    return params | {a.arg for a in (args.vararg, args.kwarg) if a is not None}
 
 
 def _return(names: list, at: ast.AST) -> list:
