@@ -22,7 +22,8 @@ ROWS = at.TensorSpec((None, 2), np.float64)  # one graph for any number of rows
 
 
 def lines_run(fn, args) -> tuple:
-    """`fn(*args)` and how many lines of this file it ran (trip counts differ in it)."""
+    """`fn(*args)` (or the exception it raises) and how many lines of this file it ran
+    (trip counts differ in it)."""
     count = [0]
 
     def tracer(frame, event, arg):
@@ -35,20 +36,27 @@ def lines_run(fn, args) -> tuple:
     sys.settrace(tracer)
     try:
         result = fn(*args)
+    except Exception as e:  # noqa: BLE001 - the plain function's error is the oracle
+        result = e
     finally:
         sys.settrace(None)
     return result, count[0]
 
 
 def assert_same_as_python(fn, inputs, signature=None):
-    """Traced `fn` against `fn` on every input, through one trace, with at least two
-    different trip counts among the inputs."""
+    """Traced `fn` against `fn` on every input (result, or error type and message), through
+    one trace, with at least two different trip counts among the inputs."""
     traced = at.trace(fn, input_signature=signature)
     counts = set()
     for args in inputs:
         expected, n = lines_run(fn, args)
         counts.add(n)
-        assert_same(traced(*args), expected, f"{fn.__name__}{args}")
+        if isinstance(expected, Exception):
+            with pytest.raises(type(expected)) as info:
+                traced(*args)
+            assert str(info.value).startswith(str(expected)), (str(info.value), expected)
+        else:
+            assert_same(traced(*args), expected, f"{fn.__name__}{args}")
     assert traced.trace_count == 1, f"{fn.__name__} traced {traced.trace_count} times"
     assert len(counts) >= 2, f"{fn.__name__}: the inputs take one path only"
 
@@ -146,6 +154,19 @@ def nested_graph_loops(m):
     return hs
 
 
+def two_loops_one_list(x):
+    hs = []
+    h = x
+    while h.sum() < 10:
+        h = h * 2
+        hs.append(h)
+    for r in np.stack(hs):
+        hs.append(r + 1)
+    if h.sum() > 20:
+        hs.append(h * 0)
+    return hs
+
+
 M1, M3 = np.array([[1.0, 0.5]]), np.array([[1.0, 0.5], [3.0, 4.0], [1.0, 0.1]])
 GROWING = [
     (while_doubling, [(SMALL,), (MEDIUM,), (LARGE,)], None),
@@ -159,6 +180,7 @@ GROWING = [
     (extend_and_iadd, [(SMALL,), (MEDIUM,), (LARGE,)], None),
     (appends_in_a_branch, [(SMALL,), (MEDIUM,)], None),
     (nested_graph_loops, [(M1,), (M3,)], [ROWS]),
+    (two_loops_one_list, [(SMALL,), (MEDIUM,), (LARGE,)], None),
 ]
 
 

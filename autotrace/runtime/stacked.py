@@ -29,6 +29,7 @@ import numpy as np
 from autotrace.errors import TracingError
 from autotrace.graph.ir import type_str
 from autotrace.graph.unstacked import Unstacked
+from autotrace.ops.elementwise import equal
 from autotrace.ops.index import getitem
 from autotrace.ops.join import concatenate, stack
 from autotrace.ops.shape import astype, dim_of, expand_dims, moveaxis, python_scalar, reshape
@@ -242,13 +243,29 @@ class StackedList(GraphSequence):
             out = stack([_row(b, common) for b in self.buffers], axis=1)
         return out if dtype is None or np.dtype(dtype) == out.dtype else astype(out, dtype)
 
+    def nonempty(self, message: str) -> None:
+        """Raise `ValueError(message)` when the list is empty (at run time, if the length is
+        known only then), as numpy's sequence functions do for an empty list."""
+        n = self.length
+        if isinstance(n, int):
+            if n == 0:
+                raise ValueError(message)
+            return
+        # lazy import: graph_cond carries StackedLists, so it imports this module
+        from autotrace.runtime.graph_cond import graph_cond
+        from autotrace.runtime.raising import raise_
+
+        graph_cond(equal(n, 0), lambda: raise_(ValueError(message)), lambda: None, (), "cond")
+
     def stacked(self, axis=0, dtype=None):
         """`np.stack(self, axis)`."""
+        self.nonempty("need at least one array to stack")
         out = self.as_array(dtype)
         return out if axis == 0 else moveaxis(out, 0, axis)
 
     def concatenated(self, axis=0, dtype=None):
         """`np.concatenate(self, axis)`: the buffer with axis 0 merged into `axis`."""
+        self.nonempty("need at least one array to concatenate")
         out = self.as_array(dtype)
         shape = shape_of(out)
         if len(shape) < 2:
@@ -295,6 +312,7 @@ def _vstack_call(hs, dtype=None, casting=None):
 def _hstack_call(hs, dtype=None, casting=None):
     ndim = len(shape_of(hs.buffers[0])) - 1
     if ndim == 0:
+        hs.nonempty("need at least one array to concatenate")
         return hs.as_array(dtype)
     return hs.concatenated(0 if ndim == 1 else 1, dtype)
 
