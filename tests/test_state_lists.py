@@ -84,6 +84,17 @@ def while_with_break(x):
     return hs
 
 
+def python_then_graph_while(x):
+    hs = []
+    h = x
+    i = 0
+    while i < 2 or h.sum() < 10:  # Python iterations first, then a graph loop
+        h = h * 2
+        hs.append(h)
+        i += 1
+    return hs, i
+
+
 def python_range_with_traced_break(x):
     hs = []
     h = x
@@ -172,6 +183,7 @@ GROWING = [
     (while_doubling, [(SMALL,), (MEDIUM,), (LARGE,)], None),
     (while_with_break, [(SMALL,), (MEDIUM,), (LARGE,)], None),
     (python_range_with_traced_break, [(SMALL,), (MEDIUM,), (LARGE,)], None),
+    (python_then_graph_while, [(SMALL,), (MEDIUM,), (LARGE,)], None),
     (rows_of_a_tensor, [(M1,), (M3,), (M3[:0],)], [ROWS]),
     (tensor_bounded_range, [(MEDIUM, np.int64(0)), (MEDIUM, np.int64(3)), (SMALL, np.int64(5))],
      None),
@@ -430,6 +442,20 @@ def passes_its_list(x):
     hs = [x]
     appends_to_the_callers_list(hs, x)
     return hs
+
+
+def grows_per_example(x):
+    hs = []
+    for r in x:
+        hs.append(r * 2)
+    return np.stack(hs).sum()
+
+
+def test_vmap_of_a_loop_that_grows_a_list_is_refused_loudly():
+    with pytest.raises(ValueError, match="vmap: a batched `if` or `while` gives a value whose "
+                                         "shape differs per example"):
+        at.vmap(at.trace(grows_per_example))(np.ones((3, 4)))
+    np.testing.assert_allclose(at.jacobian(at.trace(grows_per_example))(np.ones(4)), 2.0)
 
 
 def test_a_list_passed_in_is_not_grown_in_a_graph_loop():
