@@ -257,6 +257,18 @@ def iterates_after(x):
     return total
 
 
+def maps_into_another_list(x):
+    hs = []
+    h = x
+    while h.sum() < 10:
+        h = h * 2
+        hs.append(h)
+    doubled = []
+    for i, h in enumerate(hs):
+        doubled.append(h * i)
+    return doubled, hs[::2]
+
+
 def tuples_as_array(x):
     pairs = [(x[0], x[1])]
     h = x
@@ -280,6 +292,7 @@ USES = [
     (reductions, [(SMALL,), (MEDIUM,), (LARGE,)]),
     (iterates_after, [(SMALL,), (MEDIUM,), (LARGE,)]),
     (tuples_as_array, [(SMALL,), (MEDIUM,), (LARGE,)]),
+    (maps_into_another_list, [(SMALL,), (MEDIUM,), (LARGE,)]),
     (reads_the_list_in_the_loop, [(SMALL,), (MEDIUM,), (LARGE,)]),
 ]
 
@@ -456,6 +469,12 @@ def test_vmap_of_a_loop_that_grows_a_list_is_refused_loudly():
                                          "shape differs per example"):
         at.vmap(at.trace(grows_per_example))(np.ones((3, 4)))
     np.testing.assert_allclose(at.jacobian(at.trace(grows_per_example))(np.ones(4)), 2.0)
+
+
+def test_saving_a_function_that_returns_a_grown_list_is_refused():
+    cf = at.trace(while_doubling).get_concrete_function(MEDIUM)
+    with pytest.raises(at.UnsupportedError, match="a list grown in graph control flow"):
+        cf.save("unused.json")
 
 
 def test_a_list_passed_in_is_not_grown_in_a_graph_loop():

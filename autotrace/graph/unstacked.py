@@ -40,4 +40,4 @@ class Unstacked:
         return [self.rebuild(parts) for parts in zip(*columns)]
 
     def __repr__(self) -> str:
-        return f"Unstacked({self.vars})"
+        return f"a list grown in graph control flow (stacked in {self.vars})"
