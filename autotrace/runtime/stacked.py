@@ -224,11 +224,21 @@ class StackedList(GraphSequence):
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method != "__call__":
             return NotImplemented
-        return ufunc(*(a.as_array() if isinstance(a, StackedList) else a for a in inputs),
-                     **kwargs)
+        use = f"np.{ufunc.__name__}({self.element.name})"
+        return ufunc(*(a.as_array(use=use) if isinstance(a, StackedList) else a
+                       for a in inputs), **kwargs)
 
-    def as_array(self, dtype=None):
-        """`np.array(self, dtype)`: the buffer (for tuples, the parts along axis 1)."""
+    def as_array(self, dtype=None, use: str | None = None):
+        """`np.array(self, dtype)`: the buffer (for tuples, the parts along axis 1).
+
+        `use` (`np.sum(hs)`: what takes the list as an array) asks for numpy's meaning when
+        the list is empty: `np.array([])` has shape `(0,)` and dtype float64, which the
+        buffer has only for float64 scalar elements (or a given `dtype`). For other elements
+        one graph cannot give both, so an empty list raises a `ValueError` at run time
+        (`empty_array_message`); an empty list known while tracing gives numpy's array."""
+        n = self.length
+        if use is not None and isinstance(n, int) and n == 0:
+            return np.array([], dtype)
         if self.element.tree.kind == "leaf":
             out = self.buffers[0]
         else:
@@ -241,7 +251,25 @@ class StackedList(GraphSequence):
                     "cannot make one array of")
             common = np.result_type(*(dtype for _, dtype, _ in self.element.types))
             out = stack([_row(b, common) for b in self.buffers], axis=1)
-        return out if dtype is None or np.dtype(dtype) == out.dtype else astype(out, dtype)
+        out = out if dtype is None or np.dtype(dtype) == out.dtype else astype(out, dtype)
+        exact = shape_of(out) == (None,) and (dtype is not None or out.dtype == np.float64)
+        if use is not None and not exact and not isinstance(n, int):
+            self.nonempty(self.empty_array_message(use, out))
+        return out
+
+    def empty_array_message(self, use: str, out) -> str:
+        name, shape = self.element.name, shape_of(out)[1:]
+        example = shape if None not in shape else ("...",)
+        zeros = f"np.zeros((0, {', '.join(map(str, example))}))"
+        typed = type_str((0, *shape), out.dtype)
+        return (
+            f"{use}: `{name}` is empty here, at run time ({here()}). numpy makes an empty "
+            f"list the array of shape (0,) and dtype float64, but this graph's array of "
+            f"`{name}` (a list that grew in graph control flow) is {typed}, and one graph "
+            f"cannot give both. Write `np.stack({name})` (it raises for an empty list, as "
+            f"numpy does), or, to get the empty {typed} array, carry an array instead of "
+            f"the list: `{name} = {zeros}` before the loop and `{name} = np.concatenate("
+            f"[{name}, h[None]])` in it.")
 
     def nonempty(self, message: str) -> None:
         """Raise `ValueError(message)` when the list is empty (at run time, if the length is
@@ -257,9 +285,9 @@ class StackedList(GraphSequence):
 
         graph_cond(equal(n, 0), lambda: raise_(ValueError(message)), lambda: None, (), "cond")
 
-    def stacked(self, axis=0, dtype=None):
-        """`np.stack(self, axis)`."""
-        self.nonempty("need at least one array to stack")
+    def stacked(self, axis=0, dtype=None, empty="need at least one array to stack"):
+        """`np.stack(self, axis)`; `empty`: the error for an empty list."""
+        self.nonempty(empty)
         out = self.as_array(dtype)
         return out if axis == 0 else moveaxis(out, 0, axis)
 
@@ -280,17 +308,41 @@ class StackedList(GraphSequence):
         return reshape(moved, tuple(-1 if k == axis else d for k, d in enumerate(rest)))
 
     def total(self, start=0):
-        """`sum(self, start)`: Python adds the elements to `start` in order."""
+        """`sum(self, start)`: Python adds the elements to `start` in order, and gives `start`
+        itself for an empty list. The graph's sum has one type; where that is not `start`'s
+        (`sum(hs)` of arrays: Python's empty sum is the int 0), an empty list raises a
+        `ValueError` at run time saying what to write; an empty list known while tracing
+        gives `start`."""
         if self.element.tree.kind != "leaf":
             raise TypeError(f"unsupported operand type(s) for +: 'int' and "
                             f"'{self.element.tree.kind}'")
+        n = self.length
+        if isinstance(n, int) and n == 0:
+            return start
         buffer, (_, dtype, weak) = self.buffers[0], self.element.types[0]
         out = np.sum(buffer, axis=0)
         if weak:
-            return start + python_scalar(out)
-        one = np.zeros((), dtype)
-        kept = (one + one + start).dtype if isinstance(start, (int, float)) else out.dtype
-        return start + (out if kept == out.dtype else astype(out, kept))
+            result = start + python_scalar(out)
+        else:
+            one = np.zeros((), dtype)
+            kept = (one + one + start).dtype if isinstance(start, (int, float)) else out.dtype
+            result = start + (out if kept == out.dtype else astype(out, kept))
+        got, given = merge.classify(result), merge.classify(start)
+        if not isinstance(n, int) and (got.shape, got.dtype, got.weak) != \
+                (given.shape, given.dtype, given.weak):
+            name = self.element.name
+            shown = f"the Python {type(start).__name__} `{start!r}`" if \
+                isinstance(start, (bool, int, float, complex)) else given.describe()
+            zeros = repr(got.weak(0)) if got.weak else \
+                f"np.zeros({tuple(got.shape)!r}, np.{got.dtype})" if None not in got.shape \
+                else "..."
+            self.nonempty(
+                f"sum({name}): `{name}` is empty here, at run time ({here()}). Python's sum "
+                f"of an empty list is its start, {shown}, but this graph's sum of "
+                f"`{name}` (a list that grew in graph control flow) is {got.describe()}, and "
+                f"one graph cannot give both. Give a start of that type, "
+                f"`sum({name}, {zeros})`, or use `np.sum(np.stack({name}), axis=0)`.")
+        return result
 
 
 # -- as numpy and builtins see it -----------------------------------------------------------
@@ -306,7 +358,10 @@ def _concatenate_call(hs, axis=0, out=None, dtype=None, casting=None):
 
 def _vstack_call(hs, dtype=None, casting=None):
     ndim = len(shape_of(hs.buffers[0])) - 1
-    return hs.stacked(0, dtype) if ndim <= 1 else hs.concatenated(0, dtype)
+    if ndim > 1:
+        return hs.concatenated(0, dtype)
+    out = hs.stacked(0, dtype, "need at least one array to concatenate")
+    return reshape(out, (-1, 1)) if ndim == 0 else out  # numpy makes a 0-d element 1 x 1
 
 
 def _hstack_call(hs, dtype=None, casting=None):
@@ -317,8 +372,10 @@ def _hstack_call(hs, dtype=None, casting=None):
     return hs.concatenated(0 if ndim == 1 else 1, dtype)
 
 
-def _array_call(hs, dtype=None, **kwargs):
-    return hs.as_array(dtype)
+def _array_call(name: str):
+    def array(hs, dtype=None, **kwargs):
+        return hs.as_array(dtype, use=f"np.{name}({hs.element.name})")
+    return array
 
 
 def _no_out(out):
@@ -328,8 +385,8 @@ def _no_out(out):
 
 
 SEQUENCE_CALLS = {np.stack: _stack_call, np.concatenate: _concatenate_call,
-                  np.vstack: _vstack_call, np.hstack: _hstack_call, np.array: _array_call,
-                  np.asarray: _array_call, np.asanyarray: _array_call,
+                  np.vstack: _vstack_call, np.hstack: _hstack_call, np.array: _array_call("array"),
+                  np.asarray: _array_call("asarray"), np.asanyarray: _array_call("asanyarray"),
                   builtins.sum: lambda hs, start=0: hs.total(start)}
 
 
@@ -344,7 +401,8 @@ def call(f, args: tuple, kwargs: dict):
             f"np.{f.__name__} of `{args[0].element.name}`, a list that grew in graph control "
             f"flow, is not supported ({here(2)}): use np.stack or np.concatenate of it.")
     n = len(args) if isinstance(f, np.ufunc) else 1
-    return f(*(a.as_array() if k < n and isinstance(a, StackedList) else a
+    use = f"np.{f.__name__}({args[0].element.name})"
+    return f(*(a.as_array(use=use) if k < n and isinstance(a, StackedList) else a
                for k, a in enumerate(args)), **kwargs)
 
 

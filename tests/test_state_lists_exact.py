@@ -1,0 +1,225 @@
+"""Grown lists that are empty at run time, and other names for a grown list: exactly as
+plain Python, or a loud error (never a silent difference).
+
+Each consumer runs in ONE concrete graph on inputs that give 0 and >0 trips: where the
+graph can give what numpy / Python give for an empty list it must (compared with the plain
+function); where it cannot (a rank or dtype an empty list does not have) the empty call
+raises a `ValueError` naming the list, the line, what numpy gives and what to write.
+"""
+
+import inspect
+import warnings
+
+import numpy as np
+import pytest
+from corpus.check import assert_same
+
+import autotrace as at
+
+ZERO, ONE, THREE = np.array([11.0, 2.0]), np.array([3.0, 4.0]), np.array([1.0, 0.5])
+
+
+def line_of(fn, text: str) -> int:
+    lines, first = inspect.getsourcelines(fn)
+    return first + next(i for i, line in enumerate(lines) if text in line)
+
+
+def grow(x, element):
+    """The list of `element(h)` over the doubling loop (0, 1, 3 trips for ZERO/ONE/THREE)."""
+    hs = []
+    h = x
+    while np.sum(h) < 10:
+        h = h * 2
+        hs.append(element(h))
+    return hs
+
+
+def trips(x):
+    return len(grow(x, lambda h: h))
+
+
+def test_inputs_take_0_1_and_3_trips():
+    assert [trips(x) for x in (ZERO, ONE, THREE)] == [0, 1, 3]
+
+
+def same_for_every_trip_count(fn):
+    traced = at.trace(fn)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # np.mean of an empty list
+        for x in (ZERO, ONE, THREE):
+            assert_same(traced(x), fn(x), f"{fn.__name__}({x})")
+    assert traced.trace_count == 1
+
+
+# -- exact: float64 scalar elements are an empty list's numpy array ---------------------------
+def scalar_array(x):
+    hs = grow(x, np.sum)
+    return np.array(hs), np.asarray(hs), np.sum(hs), np.exp(hs), np.mean(hs)
+
+
+def scalar_sums(x):
+    vals = grow(x, lambda h: float(0.5) * 2)  # Python floats
+    ints = grow(x, lambda h: 3)                # Python ints
+    hs = grow(x, np.sum)
+    arrays = grow(x, lambda h: h)
+    return (sum(vals, 0.0), sum(ints), sum(ints, 1.5), sum(hs, np.float64(1.0)),
+            sum(arrays, np.zeros(2)), np.array(ints, dtype=np.float32))
+
+
+def given_dtype(x):
+    hs = grow(x, lambda h: (h * 4).astype(np.int64).sum())
+    return np.array(hs, dtype=np.float64), np.asarray(hs, np.int32)
+
+
+@pytest.mark.parametrize("fn", [scalar_array, scalar_sums, given_dtype],
+                         ids=lambda f: f.__name__)
+def test_consumers_exact_for_an_empty_list(fn):
+    same_for_every_trip_count(fn)
+
+
+def _sequence(fn, scalars: bool):
+    def run(x):
+        hs = grow(x, np.sum if scalars else lambda h: h)
+        return fn(hs)
+
+    run.__name__ = fn.__name__ + ("_scalars" if scalars else "")
+    return run
+
+
+# numpy's own ValueError for an empty list, as in numpy
+SEQUENCE = [_sequence(np.stack, False), _sequence(np.stack, True),
+            _sequence(np.concatenate, False), _sequence(np.vstack, False),
+            _sequence(np.vstack, True), _sequence(np.hstack, False),
+            _sequence(np.hstack, True)]
+
+
+@pytest.mark.parametrize("fn", SEQUENCE, ids=lambda f: f.__name__)
+def test_sequence_functions_raise_numpys_error_for_an_empty_list(fn):
+    traced = at.trace(fn)
+    for x in (ONE, THREE):
+        assert_same(traced(x), fn(x), fn.__name__)
+    with pytest.raises(ValueError) as plain:
+        fn(ZERO)
+    with pytest.raises(ValueError) as info:
+        traced(ZERO)
+    assert str(info.value).startswith(str(plain.value))
+    assert traced.trace_count == 1
+
+
+# -- refused when empty: the rank or dtype an empty list's array does not have ----------------
+def vector_array(x):
+    hs = grow(x, lambda h: h)
+    return np.array(hs)
+
+
+def vector_asarray(x):
+    hs = grow(x, lambda h: h)
+    return np.asarray(hs)
+
+
+def vector_sum(x):
+    hs = grow(x, lambda h: h)
+    return np.sum(hs)
+
+
+def vector_mean(x):
+    hs = grow(x, lambda h: h)
+    return np.mean(hs, axis=0)
+
+
+def vector_ufunc(x):
+    hs = grow(x, lambda h: h)
+    return np.exp(hs)
+
+
+def int_array(x):
+    hs = grow(x, lambda h: (h * 4).astype(np.int64).sum())
+    return np.array(hs)
+
+
+def float32_sum(x):
+    hs = grow(x, lambda h: h.sum().astype(np.float32))
+    return np.sum(hs)
+
+
+def pairs_array(x):
+    hs = grow(x, lambda h: (h[0], h[1]))
+    return np.array(hs)
+
+
+REFUSED = [
+    (vector_array, "np.array(hs)", "f64[0,2]"),
+    (vector_asarray, "np.asarray(hs)", "f64[0,2]"),
+    (vector_sum, "np.sum(hs)", "f64[0,2]"),
+    (vector_mean, "np.mean(hs)", "f64[0,2]"),
+    (vector_ufunc, "np.exp(hs)", "f64[0,2]"),
+    (int_array, "np.array(hs)", "i64[0]"),
+    (float32_sum, "np.sum(hs)", "f32[0]"),
+    (pairs_array, "np.array(hs)", "f64[0,2]"),
+]
+
+
+@pytest.mark.parametrize("fn, use, typed", REFUSED, ids=lambda v: getattr(v, "__name__", ""))
+def test_arrays_of_an_empty_list_numpy_shapes_otherwise_raise(fn, use, typed):
+    traced = at.trace(fn)
+    for x in (ONE, THREE):
+        assert_same(traced(x), fn(x), fn.__name__)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # np.mean of an empty list
+        fn(ZERO)  # plain numpy: the (0,) float64 array, which this graph cannot give
+    with pytest.raises(ValueError) as info:
+        traced(ZERO)
+    message = str(info.value)
+    line = line_of(fn, "return ")
+    assert message.startswith(f"{use}: `hs` is empty here, at run time (line {line} of "
+                              "test_state_lists_exact.py"), message
+    assert "numpy makes an empty list the array of shape (0,) and dtype float64" in message
+    assert f"this graph's array of `hs` (a list that grew in graph control flow) is {typed}" \
+        in message
+    assert "Write `np.stack(hs)`" in message
+    assert traced.trace_count == 1
+
+
+def sum_of_arrays(x):
+    hs = grow(x, lambda h: h)
+    return sum(hs)
+
+
+def sum_of_floats(x):
+    vals = grow(x, lambda h: 0.5)
+    return sum(vals)
+
+
+def sum_float32_start(x):
+    hs = grow(x, lambda h: h)
+    return sum(hs, np.zeros(2, np.float32))
+
+
+@pytest.mark.parametrize("fn, start, got, fix", [
+    (sum_of_arrays, "the Python int `0`", "a f64[2] array", "sum(hs, np.zeros((2,), "
+                                                            "np.float64))"),
+    (sum_of_floats, "the Python int `0`", "a Python float", "sum(hs, 0.0)"),
+    (sum_float32_start, "a f32[2] array", "a f64[2] array", "sum(hs, np.zeros((2,), "
+                                                            "np.float64))"),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_sum_of_an_empty_list_of_another_type_than_start_raises(fn, start, got, fix):
+    traced = at.trace(fn)
+    for x in (ONE, THREE):
+        assert_same(traced(x), fn(x), fn.__name__)
+    name = "hs"  # the list as it grew (in `grow`)
+    with pytest.raises(ValueError) as info:
+        traced(ZERO)
+    message = str(info.value)
+    assert message.startswith(f"sum({name}): `{name}` is empty here, at run time (line "
+                              f"{line_of(fn, 'return ')} of test_state_lists_exact.py"), message
+    assert f"Python's sum of an empty list is its start, {start}, but this graph's sum of " \
+           f"`{name}` (a list that grew in graph control flow) is {got}" in message, message
+    assert f"`{fix}`" in message, message
+    assert traced.trace_count == 1
+
+
+def test_gradient_through_a_checked_array():
+    def loss(x):
+        return np.sum(vector_array(x) ** 2)
+
+    at.check_grads(at.trace(loss), (THREE,), order=1)
