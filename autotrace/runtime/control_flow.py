@@ -32,6 +32,7 @@ from autotrace.runtime.graph_cond import graph_cond
 from autotrace.runtime.graph_loop import as_state, graph_for, graph_while, state_result
 from autotrace.runtime.iterables import graph_sequence_of, rest_as_graph_sequence
 from autotrace.runtime.raising import BranchRaises
+from autotrace.runtime.stacked import StackedList
 from autotrace.runtime.stacked import flatten as stacked_flatten
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced, truth
@@ -45,17 +46,19 @@ __all__ = ["cond", "for_stmt", "graph_cond", "graph_for", "graph_while", "if_exp
 
 # -- if ------------------------------------------------------------------------------------
 def if_stmt(pred, true_fn, false_fn, state: tuple, names: tuple | None = None,
-            outer: tuple = (), try_line: int | None = None):
+            outer: tuple = (), try_line: int | None = None, aliased: tuple = ()):
     """`if pred:` with branches as functions of `state`; returns what the branch returns.
 
     `names` are the variables the branches return (default: the branches' parameters,
     which is the case when every output is also read first). `false_fn=None` means "no
     else": the state is returned unchanged. `outer`: global/nonlocal names the branches
-    assign; `try_line`: the line of the `try` statement the `if` is in.
+    assign; `try_line`: the line of the `try` statement the `if` is in; `aliased`: other
+    references to the lists the branches grow (`refuse_aliased`).
     """
     if not is_traced(pred):
         fn = true_fn if truth(pred) else false_fn
         return _run_branch(fn, state)
+    refuse_aliased(aliased, param_names(true_fn or false_fn), state, "if")
     names = param_names(true_fn or false_fn) if names is None else names
     return _guarded("if", (true_fn, false_fn), outer, try_line, graph_cond, pred,
                     lambda: _run_branch(true_fn, _fresh(state), names),
@@ -115,7 +118,8 @@ def return_value(returned, value):
 
 
 # -- while / for ---------------------------------------------------------------------------
-def while_stmt(cond_fn, body_fn, state: tuple, outer: tuple = (), try_line: int | None = None):
+def while_stmt(cond_fn, body_fn, state: tuple, outer: tuple = (), try_line: int | None = None,
+               aliased: tuple = ()):
     """`while cond: body` over loop variables `state`; returns their final values."""
     state = tuple(state)
     builder = context.current_builder()
@@ -125,6 +129,7 @@ def while_stmt(cond_fn, body_fn, state: tuple, outer: tuple = (), try_line: int 
             test = cond_fn(*state)
             if is_traced(test):
                 del builder.graph.nodes[mark:]
+                refuse_aliased(aliased, param_names(body_fn), state, "while")
                 return _guarded("while", (cond_fn, body_fn), outer, try_line, graph_while,
                                 cond_fn, body_fn, state, param_names(body_fn), "while")
             if not truth(test):
@@ -133,7 +138,7 @@ def while_stmt(cond_fn, body_fn, state: tuple, outer: tuple = (), try_line: int 
 
 
 def for_stmt(iterable, body_fn, state: tuple, extra_test=None, outer: tuple = (),
-             try_line: int | None = None):
+             try_line: int | None = None, aliased: tuple = ()):
     """`for target in iterable: body` over loop variables `state`.
 
     `body_fn(item, *state)` returns the new state; `extra_test(*state)` (from `break`)
@@ -145,6 +150,7 @@ def for_stmt(iterable, body_fn, state: tuple, extra_test=None, outer: tuple = ()
     fns = (body_fn, extra_test)
     sequence = graph_sequence_of(iterable)
     if sequence is not None:
+        refuse_aliased(aliased, param_names(body_fn)[1:], state, "for")
         return _guarded("for", fns, outer, try_line, graph_for, sequence, body_fn, state,
                         extra_test)
     items = iter(iterable)
@@ -154,6 +160,7 @@ def for_stmt(iterable, body_fn, state: tuple, extra_test=None, outer: tuple = ()
                 test = extra_test(*state)
                 if is_traced(test):
                     rest = rest_as_graph_sequence(iterable, item, items, here())
+                    refuse_aliased(aliased, param_names(body_fn)[1:], state, "for")
                     return _guarded("for", fns, outer, try_line, graph_for, rest, body_fn,
                                     state, extra_test)
                 if not truth(test):
@@ -168,6 +175,27 @@ def _unrolled(builder, kind: str):
 
 
 # -- what graph control flow refuses -------------------------------------------------------
+def refuse_aliased(aliased: tuple, names: tuple, state: tuple, kind: str) -> None:
+    """Refuse graph control flow that grows a list another reference also holds: the
+    statement gives a new stacked list bound to the one name (`runtime.stacked`), so the
+    other reference would not see the appends. `aliased`: (name, line, text) of each such
+    reference the converter found (`convert.aliases`)."""
+    if not aliased:
+        return
+    values = dict(zip(names, state))
+    for name, line, text in aliased:
+        if type(values.get(name)) is list or isinstance(values.get(name), StackedList):
+            site = f"line {line} (`{text}`)" if text else f"line {line}"
+            raise TracingError(
+                f"`{name}` grows inside {graph_statement(kind)} ({here()}), and {site} gives "
+                f"the same list another reference (another name, a container, an attribute, "
+                f"or a function that may keep it). The graph `{kind}` makes `{name}` a new "
+                f"list whose length is known only when it runs and rebinds only `{name}`, so "
+                f"that reference would not see the appends Python makes. Use the one name "
+                f"`{name}` until the `{kind}` is done (take the other reference after it), "
+                f"or give the other reference a copy (`list({name})`).")
+
+
 def _guarded(kind: str, fns: tuple, outer: tuple, try_line: int | None, build, *args):
     """`build(*args)` (which adds a graph `cond`/`while_loop`), after refusing what such a
     node cannot express; checks that `fns` left the enclosing function's containers alone."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 
 from autotrace.convert import analysis
+from autotrace.convert.aliases import NONE, scope_key
 from autotrace.convert.templates import at_line, fresh_name, name_tuple, replace, replace_expr
 from autotrace.convert.visitor import Transformer
 from autotrace.runtime.where import CELL_PARAM
@@ -32,12 +33,14 @@ GENERATED = "_autotrace_generated"
 
 
 class ControlFlow(Transformer):
-    def __init__(self, user_names: set):
+    def __init__(self, user_names: set, aliases: dict):
         self.outer: list[dict] = [{}]  # per scope: name -> "global" | "nonlocal"
         self.try_lines: list[list[int]] = [[]]  # per scope: lines of the enclosing `try`s
         self.shared: list[set] = [set()]  # per scope: names in cells closures read
         self.written: list[set] = [set()]  # per scope: the ones closures write (`nonlocal`)
         self.lists: list[set] = [set()]  # per scope: the names it binds (its own lists)
+        self.aliases = aliases  # `convert.aliases.by_scope`: other names for its lists
+        self.scope_aliases: list = [NONE]
         self.user_names = user_names
 
     def name(self, base: str) -> str:
@@ -56,7 +59,9 @@ class ControlFlow(Transformer):
         self.shared.append(node.captured)
         self.written.append(node.closure_written)
         self.lists.append(analysis.assigned(node.body))
+        self.scope_aliases.append(self.aliases.get(scope_key(node), NONE))
         self.generic_visit(node)
+        self.scope_aliases.pop()
         self.lists.pop()
         self.written.pop()
         self.shared.pop()
@@ -84,6 +89,12 @@ class ControlFlow(Transformer):
 
     def _try_kwarg(self) -> str:
         return f", try_line={self.try_lines[-1][-1]}" if self.try_lines[-1] else ""
+
+    def _aliased_kwarg(self, node: ast.stmt, stmts: list) -> str:
+        """`aliased=((name, line, text), ...)`: where the lists `stmts` grow get another
+        reference that the statement, as graph control flow, would not update."""
+        sites = self.scope_aliases[-1].of(node, analysis.grown(stmts) & self.lists[-1])
+        return f", aliased={sites!r}" if sites else ""
 
     # -- if -------------------------------------------------------------------------------
     def visit_If(self, node: ast.If):
@@ -120,6 +131,8 @@ class ControlFlow(Transformer):
         args = "" if outputs is None or params == outputs else f", {tuple(outputs)!r}"
         entry = "if_return" if outputs is None else "if_stmt"
         kwargs = _outer_kwarg(outer) + self._try_kwarg()
+        if outputs is not None:
+            kwargs += self._aliased_kwarg(node, node.body + node.orelse)
         call = replace_expr(
             f"at__.{entry}(test, {true_name}, {false_name}, state{args}{kwargs})",
             test=node.test, state=_state(params))
@@ -140,7 +153,7 @@ class ControlFlow(Transformer):
         cond = self._helper(cond_name, loop_vars, [ast.Return(value=node.test)], node, [])
         body = self._helper(body_name, loop_vars, node.body + _return(loop_vars, node), node,
                             outer)
-        kwargs = _outer_kwarg(outer) + self._try_kwarg()
+        kwargs = _outer_kwarg(outer) + self._try_kwarg() + self._aliased_kwarg(node, node.body)
         call = replace_expr(f"at__.while_stmt({cond_name}, {body_name}, state{kwargs})",
                             state=_state(loop_vars))
         return self._loop_result(node, loop_vars, [cond, body], call)
@@ -169,7 +182,8 @@ class ControlFlow(Transformer):
             helpers.insert(0, self._helper(test_name, loop_vars, [ast.Return(value=test)], node,
                                            []))
             extra_test = f", extra_test={test_name}"
-        kwargs = extra_test + _outer_kwarg(outer) + self._try_kwarg()
+        kwargs = extra_test + _outer_kwarg(outer) + self._try_kwarg() + \
+            self._aliased_kwarg(node, node.body)
         call = replace_expr(f"at__.for_stmt(iterable, {body_name}, state{kwargs})",
                             iterable=node.iter, state=_state(loop_vars))
         return self._loop_result(node, loop_vars, helpers, call)
@@ -272,4 +286,4 @@ def _undefined(names: list, node) -> list:
 
 
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
-    return ControlFlow(analysis.all_names(node)).visit(node)
+    return ControlFlow(analysis.all_names(node), ctx.aliases).visit(node)
