@@ -15,6 +15,7 @@ import pytest
 from corpus.check import assert_same
 
 import autotrace as at
+from autotrace.errors import TracingError
 
 ZERO, ONE, THREE = np.array([11.0, 2.0]), np.array([3.0, 4.0]), np.array([1.0, 0.5])
 
@@ -223,3 +224,163 @@ def test_gradient_through_a_checked_array():
         return np.sum(vector_array(x) ** 2)
 
     at.check_grads(at.trace(loss), (THREE,), order=1)
+
+
+# -- other references to a grown list --------------------------------------------------------
+def alias_before(x):
+    hs = []
+    alias = hs
+    h = x
+    while np.sum(h) < 10:
+        h = h * 2
+        hs.append(h)
+    return alias
+
+
+def alias_inside(x):
+    hs = [x]
+    h = x
+    while np.sum(h) < 10:
+        h = h * 2
+        hs.append(h)
+        last = hs
+    return last
+
+
+def stored_in_a_dict(x):
+    hs = []
+    state = {"hs": hs}
+    if np.sum(x) < 10:
+        hs.append(x)
+    return state
+
+
+class Holder:
+    pass
+
+
+def stored_as_attribute(x, holder):
+    hs = []
+    holder.hs = hs
+    if np.sum(x) < 10:
+        hs.append(x)
+    return hs
+
+
+def keep(items, store=[]):  # noqa: B006 - a function that keeps the list
+    store.append(items)
+    return len(items)
+
+
+def passed_to_a_function(x):
+    hs = []
+    keep(hs)
+    h = x
+    while np.sum(h) < 10:
+        h = h * 2
+        hs.append(h)
+    return hs
+
+
+def bound_to_another_list(x, holder):
+    hs = holder.items
+    h = x
+    while np.sum(h) < 10:
+        h = h * 2
+        hs.append(h)
+    return hs
+
+
+def appended_to_another_list(rows):
+    outs = []
+    hs = []
+    for r in rows:  # a Python loop around the graph loop: `outs` gets `hs` before it grows
+        h = r
+        while np.sum(h) < 10:
+            h = h * 2
+            hs.append(h)
+        outs.append(hs)
+    return [len(o) for o in outs]
+
+
+def two_names_at_once(x):
+    hs = gs = []
+    h = x
+    while np.sum(h) < 10:
+        h = h * 2
+        hs.append(h)
+    return gs
+
+
+def holder():
+    h = Holder()
+    h.items = []
+    return h
+
+
+ALIASED = [
+    (alias_before, (ONE,), "while", "alias = hs"),
+    (alias_inside, (ONE,), "while", "last = hs"),
+    (stored_in_a_dict, (ONE,), "if", 'state = {"hs": hs}'),
+    (stored_as_attribute, (ONE, Holder()), "if", "holder.hs = hs"),
+    (passed_to_a_function, (ONE,), "while", "keep(hs)"),
+    (bound_to_another_list, (ONE, holder()), "while", "hs = holder.items"),
+    (appended_to_another_list, ([ONE, THREE],), "while", "outs.append(hs)"),
+    (two_names_at_once, (ONE,), "while", "hs = gs = []"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kind, text", ALIASED,
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_another_reference_to_a_grown_list_is_refused(fn, args, kind, text):
+    statement = {"while": "while np.sum(h) < 10:", "if": "if np.sum(x) < 10:"}[kind]
+    with pytest.raises(TracingError) as info:
+        at.trace(fn)(*args)
+    message = str(info.value)
+    assert message.startswith("`hs` grows inside "), message
+    assert f"(line {line_of(fn, statement)} of test_state_lists_exact.py (`{statement}`))" \
+        in message, message
+    assert f", and line {line_of(fn, text)} (`{text}`) gives the same list another " \
+           "reference" in message, message
+    assert f"Use the one name `hs` until the `{kind}` is done" in message, message
+
+
+def alias_after(x):
+    hs = []
+    h = x
+    while np.sum(h) < 10:
+        h = h * 2
+        hs.append(h)
+    out = hs
+    out.append(x)  # the same list: `hs` sees it
+    return hs, out, len(hs)
+
+
+def fresh_per_row(rows):
+    outs = []
+    for r in rows:
+        hs = []  # a new list per row: the one `outs` holds is not grown again
+        h = r
+        while np.sum(h) < 10:
+            h = h * 2
+            hs.append(h)
+        outs.append(hs)
+    return outs
+
+
+def copy_before(x):
+    hs = []
+    snapshot = list(hs)
+    h = x
+    while np.sum(h) < 10:
+        h = h * 2
+        hs.append(h)
+    return hs, snapshot, keep(hs)
+
+
+def test_references_taken_after_the_statement_are_exact():
+    for fn in (alias_after, copy_before):
+        same_for_every_trip_count(fn)
+    traced = at.trace(fresh_per_row)
+    for rows in ([ONE, THREE], [ZERO, ONE, THREE]):
+        assert_same(traced(rows), fresh_per_row(rows))
