@@ -312,6 +312,14 @@ def two_names_at_once(x):
     return gs
 
 
+def in_a_dict_call(x):
+    hs = []
+    state = dict(hs=hs)
+    if np.sum(x) < 10:
+        hs.append(x)
+    return state
+
+
 def holder():
     h = Holder()
     h.items = []
@@ -327,6 +335,7 @@ ALIASED = [
     (bound_to_another_list, (ONE, holder()), "while", "hs = holder.items"),
     (appended_to_another_list, ([ONE, THREE],), "while", "outs.append(hs)"),
     (two_names_at_once, (ONE,), "while", "hs = gs = []"),
+    (in_a_dict_call, (ONE,), "if", "state = dict(hs=hs)"),
 ]
 
 
@@ -371,11 +380,13 @@ def fresh_per_row(rows):
 def copy_before(x):
     hs = []
     snapshot = list(hs)
+    more = []
+    more.extend(hs)  # copies the elements
     h = x
     while np.sum(h) < 10:
         h = h * 2
         hs.append(h)
-    return hs, snapshot, keep(hs)
+    return hs, snapshot, more, keep(hs)
 
 
 def test_references_taken_after_the_statement_are_exact():

@@ -14,16 +14,16 @@ Aliasing that runs only after the statement, and not again before it runs again 
 loop around it, unless that loop binds a fresh list to the name first), is exact: it
 refers to the list the statement gave.
 
-Not aliasing: methods of the list (`hs.append`, `hs[-1]`), `len`/`sum`/`list`... and other
-builtins, `np.*` and `math.*` functions, `for h in hs`, `hs + [...]`, `[*hs]`, `return`,
-closures (they read the variable's cell). A call's result bound to the name is taken to be
-a new list.
+Not aliasing: methods of the list (`hs.append`, `hs[-1]`), `gs.extend(hs)`, builtins that
+keep no reference (`len`, `sum`, `list`, `sorted`...; not `dict(k=hs)` or `iter(hs)`),
+`np.*` and `math.*` functions, `for h in hs`, `hs + [...]`, `[*hs]`, `return`, closures
+(they read the variable's cell). A call's result bound to the name is taken to be a new
+list (a function returning a list it keeps elsewhere is not detected).
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
 import types
 from dataclasses import dataclass
 
@@ -32,7 +32,14 @@ from autotrace.convert.visitor import children, walk
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _LOOPS = (ast.For, ast.While, ast.AsyncFor)
 _CONTAINERS = (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.IfExp, ast.BoolOp, ast.NamedExpr)
-_SAFE_MODULES = frozenset({"numpy", "math", "autotrace", "builtins"})
+_SAFE_MODULES = frozenset({"numpy", "math", "autotrace"})
+# builtins that keep no reference to their arguments (not `dict`, `setattr`, `iter`, ...)
+_SAFE_BUILTINS = frozenset({
+    "abs", "all", "any", "bool", "callable", "enumerate", "filter", "float", "format",
+    "frozenset", "getattr", "hasattr", "hash", "id", "int", "isinstance", "len", "list",
+    "map", "max", "min", "print", "range", "repr", "round", "set", "sorted", "str", "sum",
+    "tuple", "type", "zip"})
+_COPYING_METHODS = frozenset({"extend", "index", "count", "__contains__"})
 _REFERENCES = (ast.Name, ast.Attribute, ast.Subscript)
 
 
@@ -164,7 +171,8 @@ class _Finder:
                 if kept:
                     self.site(expr.id, stmt, loops)
             elif isinstance(expr, ast.Call):
-                safe = self._safe_callee(expr.func)
+                safe = self._safe_callee(expr.func) or isinstance(expr.func, ast.Attribute) \
+                    and expr.func.attr in _COPYING_METHODS  # `hs.extend(gs)` copies `gs`
                 stack.append((expr.func, False))
                 stack.extend((a, not safe) for a in expr.args)
                 stack.extend((k.value, not safe) for k in expr.keywords)
@@ -181,10 +189,11 @@ class _Finder:
         self.sites.append(Site(name, line, text, loops))
 
     def _safe_callee(self, func) -> bool:
-        """A builtin, or a function of numpy/math/autotrace: they keep no reference."""
+        """`_SAFE_BUILTINS`, or a function of numpy/math/autotrace: they keep no reference."""
         if isinstance(func, ast.Name):
-            return func.id not in self.fn.__globals__ and hasattr(builtins, func.id) or \
-                _module_of(self.fn.__globals__.get(func.id)) in _SAFE_MODULES
+            if func.id in self.fn.__globals__:
+                return _module_of(self.fn.__globals__[func.id]) in _SAFE_MODULES
+            return func.id in _SAFE_BUILTINS
         if isinstance(func, ast.Attribute):
             root = func
             while isinstance(root, ast.Attribute):
