@@ -395,3 +395,21 @@ def test_references_taken_after_the_statement_are_exact():
     traced = at.trace(fresh_per_row)
     for rows in ([ONE, THREE], [ZERO, ONE, THREE]):
         assert_same(traced(rows), fresh_per_row(rows))
+
+
+def compares_with_a_list(x):
+    hs = grow(x, lambda h: h)
+    return hs == []
+
+
+def compares_with_other_types(x):
+    hs = grow(x, lambda h: h)
+    return hs == (), hs != (), hs == None, hs != 3  # noqa: E711 - as Python compares
+
+
+def test_comparing_a_grown_list_with_a_list_is_refused():
+    with pytest.raises(TracingError, match=r"`hs` grew in graph control flow, so its elements "
+                                           r"are known only when the graph runs and `==` with "
+                                           r"a list cannot give a Python bool \(line \d+ of "):
+        at.trace(compares_with_a_list)(ONE)
+    same_for_every_trip_count(compares_with_other_types)

@@ -211,6 +211,25 @@ class StackedList(GraphSequence):
                 ".")
         return (self.item(i) for i in builtins.range(n))
 
+    def __eq__(self, other):
+        """`hs == other`: for another list, refused (a graph cannot give a Python bool from
+        run-time elements); a tuple or another type is never equal to a list."""
+        if other is self:
+            return True
+        if isinstance(other, (list, StackedList)):
+            raise TracingError(
+                f"`{self.element.name}` grew in graph control flow, so its elements are known "
+                f"only when the graph runs and `==` with a list cannot give a Python bool "
+                f"({here()}). Compare its length (`len({self.element.name}) == 0`) or its "
+                f"array (`np.array_equal(np.stack({self.element.name}), ...)`).")
+        return False if isinstance(other, tuple) else NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__  # internal bookkeeping may hash it (a list would refuse)
+
     def __repr__(self) -> str:
         n = shape_of(self.buffers[0])[0]
         count = "?" if n is None else n
