@@ -413,3 +413,17 @@ def test_comparing_a_grown_list_with_a_list_is_refused():
                                            r"a list cannot give a Python bool \(line \d+ of "):
         at.trace(compares_with_a_list)(ONE)
     same_for_every_trip_count(compares_with_other_types)
+
+
+def list_as_a_later_argument(x):
+    hs = grow(x, lambda h: h)
+    return np.add(1.0, hs), np.where(True, hs, 0.0), np.dot(hs, np.ones(2))
+
+
+def test_a_grown_list_is_an_array_in_any_argument():
+    traced = at.trace(list_as_a_later_argument)
+    for x in (ONE, THREE):
+        assert_same(traced(x), list_as_a_later_argument(x))
+    with pytest.raises(ValueError, match=r"^np.add\(hs\): `hs` is empty here, at run time"):
+        traced(ZERO)
+    assert traced.trace_count == 1

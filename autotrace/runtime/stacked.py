@@ -410,19 +410,23 @@ SEQUENCE_CALLS = {np.stack: _stack_call, np.concatenate: _concatenate_call,
 
 
 def call(f, args: tuple, kwargs: dict):
-    """`f(*args, **kwargs)` where `args[0]` is a `StackedList`: its array for numpy, the
-    list's meaning for the sequence functions and `sum`."""
+    """`f(*args, **kwargs)` where an argument is a `StackedList`: its array for numpy (any
+    argument), the list's meaning for the sequence functions and `sum` (the first)."""
     special = SEQUENCE_CALLS.get(f)
-    if special is not None:
+    if special is not None and isinstance(args[0] if args else None, StackedList):
         return special(*args, **kwargs)
+    grown = next(a for a in (*args, *kwargs.values()) if isinstance(a, StackedList))
+    name = grown.element.name
     if f in _SEQUENCE_REFUSED:
         raise TracingError(
-            f"np.{f.__name__} of `{args[0].element.name}`, a list that grew in graph control "
+            f"np.{f.__name__} of `{name}`, a list that grew in graph control "
             f"flow, is not supported ({here(2)}): use np.stack or np.concatenate of it.")
-    n = len(args) if isinstance(f, np.ufunc) else 1
-    use = f"np.{f.__name__}({args[0].element.name})"
-    return f(*(a.as_array(use=use) if k < n and isinstance(a, StackedList) else a
-               for k, a in enumerate(args)), **kwargs)
+    use = f"np.{getattr(f, '__name__', 'function')}({name})"
+
+    def array(a):
+        return a.as_array(use=use) if isinstance(a, StackedList) else a
+
+    return f(*map(array, args), **{k: array(v) for k, v in kwargs.items()})
 
 
 _SEQUENCE_REFUSED = frozenset(
