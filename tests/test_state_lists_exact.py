@@ -427,3 +427,37 @@ def test_a_grown_list_is_an_array_in_any_argument():
     with pytest.raises(ValueError, match=r"^np.add\(hs\): `hs` is empty here, at run time"):
         traced(ZERO)
     assert traced.trace_count == 1
+
+
+def dict_alias_before_item_assignment(x):
+    d = {"a": x}
+    alias = d
+    if np.sum(x) > 2:
+        d["a"] = x * 2
+    return alias["a"], d["a"]
+
+
+def dict_alias_after_item_assignment(x):
+    d = {"a": x}
+    if np.sum(x) > 2:
+        d["a"] = x * 2
+    alias = d
+    alias["b"] = x
+    return d
+
+
+def test_another_name_for_a_dict_changed_in_a_graph_branch_is_refused():
+    with pytest.raises(TracingError) as info:
+        at.trace(dict_alias_before_item_assignment)(ONE)
+    message = str(info.value)
+    fn = dict_alias_before_item_assignment
+    assert message.startswith(
+        f"`d` is changed inside an `if` whose condition is a tensor (line "
+        f"{line_of(fn, 'if np.sum')} of test_state_lists_exact.py (`if np.sum(x) > 2:`)), and "
+        f"line {line_of(fn, 'alias = d')} (`alias = d`) gives the same dict another reference"
+    ), message
+    assert "(`dict(d)`)" in message
+    traced = at.trace(dict_alias_after_item_assignment)
+    for x in (np.ones(2), ONE):
+        assert_same(traced(x), dict_alias_after_item_assignment(x))
+    assert traced.trace_count == 1

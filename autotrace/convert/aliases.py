@@ -1,4 +1,5 @@
-"""Other names for a list that grows in graph control flow.
+"""Other names for a list that grows in graph control flow (or a container that item
+assignment changes there).
 
 A list that `hs.append(h)` grows inside a graph loop or branch is carried as the loop's
 (the branch's) variable: the statement gives a new stacked list (`runtime.stacked`) and
@@ -91,6 +92,24 @@ class Aliases:
 
 
 NONE = Aliases((), ())
+
+
+def item_assigned(stmts: list) -> set[str]:
+    """Names whose container `stmts` change by item assignment (`d[k] = v`, `del d[k]`),
+    outside nested scopes: a graph branch or loop carries such a container as a copy."""
+    names, stack = set(), list(stmts)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _SCOPES):
+            continue
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            base = node.value
+            while isinstance(base, ast.Subscript):
+                base = base.value
+            if isinstance(base, ast.Name):
+                names.add(base.id)
+        stack.extend(children(node))
+    return names
 
 
 def scope_key(func: ast.FunctionDef) -> tuple:

@@ -184,16 +184,24 @@ def refuse_aliased(aliased: tuple, names: tuple, state: tuple, kind: str) -> Non
         return
     values = dict(zip(names, state))
     for name, line, text in aliased:
-        if type(values.get(name)) is list or isinstance(values.get(name), StackedList):
-            site = f"line {line} (`{text}`)" if text else f"line {line}"
-            raise TracingError(
-                f"`{name}` grows inside {graph_statement(kind)} ({here()}), and {site} gives "
-                f"the same list another reference (another name, a container, an attribute, "
-                f"or a function that may keep it). The graph `{kind}` makes `{name}` a new "
-                f"list whose length is known only when it runs and rebinds only `{name}`, so "
-                f"that reference would not see the appends Python makes. Use the one name "
-                f"`{name}` until the `{kind}` is done (take the other reference after it), "
-                f"or give the other reference a copy (`list({name})`).")
+        value = values.get(name)
+        if type(value) not in (list, dict) and not isinstance(value, StackedList):
+            continue
+        site = f"line {line} (`{text}`)" if text else f"line {line}"
+        grows, what = ("grows", "appends") if type(value) is not dict else \
+            ("is changed", "changes")
+        raise TracingError(
+            f"`{name}` {grows} inside {graph_statement(kind)} ({here()}), and {site} gives "
+            f"the same {type(value).__name__ if type(value) is dict else 'list'} another "
+            "reference (another name, a container, an attribute, or a function that may keep "
+            f"it). The graph `{kind}` gives `{name}` as a new object and rebinds only "
+            f"`{name}`, so that reference would not see the {what} Python makes. Use the one "
+            f"name `{name}` until the `{kind}` is done (take the other reference after it), "
+            f"or give the other reference a copy (`{_copy(value, name)}`).")
+
+
+def _copy(value, name: str) -> str:
+    return f"dict({name})" if type(value) is dict else f"list({name})"
 
 
 def _guarded(kind: str, fns: tuple, outer: tuple, try_line: int | None, build, *args):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import ast
 
 from autotrace.convert import analysis
-from autotrace.convert.aliases import NONE, scope_key
+from autotrace.convert.aliases import NONE, item_assigned, scope_key
 from autotrace.convert.templates import at_line, fresh_name, name_tuple, replace, replace_expr
 from autotrace.convert.visitor import Transformer
 from autotrace.runtime.where import CELL_PARAM
@@ -91,9 +91,11 @@ class ControlFlow(Transformer):
         return f", try_line={self.try_lines[-1][-1]}" if self.try_lines[-1] else ""
 
     def _aliased_kwarg(self, node: ast.stmt, stmts: list) -> str:
-        """`aliased=((name, line, text), ...)`: where the lists `stmts` grow get another
-        reference that the statement, as graph control flow, would not update."""
-        sites = self.scope_aliases[-1].of(node, analysis.grown(stmts) & self.lists[-1])
+        """`aliased=((name, line, text), ...)`: where the lists `stmts` grow (the containers
+        they change by item assignment) get another reference that the statement, as graph
+        control flow, would not update."""
+        changed = (analysis.grown(stmts) | item_assigned(stmts)) & self.lists[-1]
+        sites = self.scope_aliases[-1].of(node, changed)
         return f", aliased={sites!r}" if sites else ""
 
     # -- if -------------------------------------------------------------------------------
