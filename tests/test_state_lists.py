@@ -178,6 +178,17 @@ def two_loops_one_list(x):
     return hs
 
 
+def returns_from_the_loop(x):
+    hs = []
+    h = x
+    while np.sum(h) < 10:
+        h = h * 2
+        hs.append(h)
+        if h.sum() > 5:
+            return hs
+    return hs
+
+
 M1, M3 = np.array([[1.0, 0.5]]), np.array([[1.0, 0.5], [3.0, 4.0], [1.0, 0.1]])
 GROWING = [
     (while_doubling, [(SMALL,), (MEDIUM,), (LARGE,)], None),
@@ -193,6 +204,7 @@ GROWING = [
     (appends_in_a_branch, [(SMALL,), (MEDIUM,)], None),
     (nested_graph_loops, [(M1,), (M3,)], [ROWS]),
     (two_loops_one_list, [(SMALL,), (MEDIUM,), (LARGE,)], None),
+    (returns_from_the_loop, [(SMALL,), (MEDIUM,), (LARGE,), (np.array([3.0, 4.0]),)], None),
 ]
 
 

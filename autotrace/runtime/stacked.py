@@ -36,6 +36,7 @@ from autotrace.ops.shape import astype, dim_of, expand_dims, moveaxis, python_sc
 from autotrace.ops.shapes import shape_of
 from autotrace.runtime import merge
 from autotrace.runtime.iterables import GraphSequence
+from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced
 from autotrace.runtime.where import here
 from autotrace.signature import LEAF, TreeDef, unflatten
@@ -465,14 +466,20 @@ def grown(before: tuple, after: tuple, names, where: str) -> tuple | None:
         if type(a) is not list:
             continue
         name = names[k] if k < len(names) else "the list"
+        if a and all(_placeholder(x) for x in a):
+            a = []  # `retval` before the loop: its value is never read (`undefined.py`)
         if isinstance(b, StackedList):
             element = Element(b.element.tree, b.element.types, name)
-        elif type(b) is list and len(b) != len(a):
+        elif type(b) is list and len(b) != len(a) and not _placeholder((a or b)[0]):
             element = element_of((a or b)[0], name, where)
         else:
             continue
         new[k], changed = StackedList.of(a, element, where), True
     return tuple(new) if changed else None
+
+
+def _placeholder(x) -> bool:
+    return isinstance(x, Undefined) and x.placeholder
 
 
 def unstacked(x: StackedList, output) -> Unstacked:
