@@ -20,9 +20,11 @@ from autotrace.errors import TracingError, at_user_line, locate_run_error, locat
 from autotrace.gcpause import paused_gc
 from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
+from autotrace.graph.unstacked import Unstacked
 from autotrace.ops.control import call_concrete
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.random import TracedGenerator, no_trace_time_draws
+from autotrace.runtime.stacked import StackedList, unstacked
 from autotrace.runtime.undefined import Undefined
 from autotrace.savefile.encode import save
 from autotrace.signature import (
@@ -222,8 +224,10 @@ class ConcreteFunction(GraphFunction):
         """The user's structure from the tuple of graph outputs. `eager`: the call had
         eager tensors, so every array in the result is one (constants included)."""
         slot = {id(v): i for i, v in enumerate(self.graph.outputs)}
-        leaves = [outs[slot[id(x)]] if isinstance(x, Var) else _fresh(x)
-                  for x in self._out_leaves]
+        leaves = [outs[slot[id(x)]] if isinstance(x, Var) else
+                  x(*(outs[slot[id(v)]] if isinstance(v, Var) else v for v in x.vars))
+                  if isinstance(x, Unstacked) else
+                  _fresh(x) for x in self._out_leaves]
         if eager:
             leaves = [EagerTensor(x) if isinstance(x, (np.ndarray, np.generic)) else x
                       for x in leaves]
@@ -297,7 +301,9 @@ def _remap(result, before: list, after: list):
     """`result` with graph outputs replaced by what simplification made of them."""
     new = {id(old): x for old, x in zip(before, after)}
     leaves, tree = flatten(result)
-    return unflatten(tree, [new.get(id(x), x) if isinstance(x, Var) else x for x in leaves])
+    return unflatten(tree, [new.get(id(x), x) if isinstance(x, Var) else
+                            x.with_vars([new.get(id(v), v) for v in x.vars])
+                            if isinstance(x, Unstacked) else x for x in leaves])
 
 
 def _fresh(constant):
@@ -383,6 +389,8 @@ def _output_leaf(builder: GraphBuilder, leaf):
         return var
     if isinstance(leaf, EagerTensor):
         return leaf.numpy()
+    if isinstance(leaf, StackedList):  # a list grown in graph control flow
+        return unstacked(leaf, lambda b: _output_leaf(builder, b))
     return leaf
 
 

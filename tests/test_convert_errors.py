@@ -255,25 +255,26 @@ def test_concrete_value_of_traced_value_names_line(fn, text, words):
 
 
 # -- Python containers changed by graph control flow -----------------------------------------
-def appends_in_graph_loop(x):
+# (Lists that grow by append/extend work: tests/test_state_lists.py.)
+def inserts_in_graph_loop(x):
     out = []
     while x.sum() < 10:
-        out.append(x)
+        out.insert(0, x)
         x = x * 2
     return out
 
 
-def appends_in_array_loop(x):
-    out = []
-    for v in x:
-        out.append(v * 2)
+def pops_in_array_loop(x):
+    out = [x, x]
+    for _ in x:
+        out.pop()
     return out
 
 
-def appends_in_tensor_branch(x):
-    seen = []
+def adds_to_set_in_tensor_branch(x):
+    seen = set()
     if x.sum() > 0:
-        seen.append(x)
+        seen.add(1)
     return x, seen
 
 
@@ -292,13 +293,13 @@ def adds_key_in_graph_loop(x):
     return cache
 
 
-@pytest.mark.parametrize("fn, text, name, kind", [
-    (appends_in_graph_loop, "while x.sum()", "`out`", "`while`"),
-    (appends_in_array_loop, "for v in x", "`out`", "`for`"),
-    (appends_in_tensor_branch, "if x.sum() > 0", "`seen`", "`if`"),
+@pytest.mark.parametrize("fn, text, name, kind, what", [
+    (inserts_in_graph_loop, "while x.sum()", "`out`", "`while`", "Python list"),
+    (pops_in_array_loop, "for _ in x", "`out`", "`for`", "Python list"),
+    (adds_to_set_in_tensor_branch, "if x.sum() > 0", "`seen`", "`if`", "Python set"),
 ])
-def test_python_list_changed_in_graph_control_flow(fn, text, name, kind):
-    raises(TracingError, fn, X, line_text=text, words=(name, kind, "Python list"))
+def test_python_container_changed_in_graph_control_flow(fn, text, name, kind, what):
+    raises(TracingError, fn, X, line_text=text, words=(name, kind, what))
 
 
 def test_item_assignment_in_graph_loop_carries_the_dict():

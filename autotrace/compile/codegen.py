@@ -30,6 +30,7 @@ import numpy as np
 from autotrace.compile import buffers
 from autotrace.errors import register_line_map
 from autotrace.graph.ir import Graph, Node, Var
+from autotrace.graph.unstacked import Unstacked
 
 CHECK = os.environ.get("AUTOTRACE_CHECK", "") not in ("", "0")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -196,6 +197,10 @@ class Emitter:
             return f"{self.bind(kind, kind.__name__)}({items})"
         if isinstance(value, np.ndarray):
             return f"{self.bind(value, 'c')}.copy()"
+        if isinstance(value, Unstacked):  # a list whose length the run decides
+            parts = [self.structure(v) for v in value.vars]
+            return value.expression(parts) or \
+                f"{self.bind(value, 'unstack')}({', '.join(parts)})"
         return self.value(value)
 
 

@@ -445,3 +445,39 @@ def contains(stmts: list, kinds: tuple, stop_at_loops: bool = False) -> bool:
         else:
             stack.extend(children(node))
     return False
+
+
+# -- lists ---------------------------------------------------------------------------------
+_GROWING_METHODS = frozenset({"append", "extend"})
+_LIST_VALUES = (ast.List, ast.Tuple, ast.ListComp)
+
+
+def grown(nodes) -> set[str]:
+    """Names whose list `nodes` grow in place (`hs.append(h)`, `hs.extend(more)`) in this
+    scope: control flow carries them like the variables it assigns, so a graph loop or
+    branch can give a list of another length (`runtime.stacked`)."""
+    names = set()
+    stack = list(nodes) if isinstance(nodes, list) else [nodes]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _SCOPES):
+            continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in _GROWING_METHODS and isinstance(node.func.value, ast.Name):
+            names.add(node.func.value.id)
+        stack.extend(children(node))
+    return names
+
+
+def list_names(tree) -> set[str]:
+    """Names that hold a Python list somewhere in `tree` (any scope): assigned a list or
+    tuple display or a list comprehension, or grown in place. numpy calls of them go
+    through `at__.call`, which stacks their traced elements as numpy would."""
+    names = set()
+    for node in walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, _LIST_VALUES):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in _GROWING_METHODS and isinstance(node.func.value, ast.Name):
+            names.add(node.func.value.id)
+    return names

@@ -11,9 +11,9 @@ import functools
 import threading
 import types
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from autotrace.convert import codegen
+from autotrace.convert import aliases, codegen
 from autotrace.convert.passes import (
     arithmetic,
     break_continue,
@@ -73,6 +73,7 @@ class Context:
     root: ast.FunctionDef
     filename: str
     lines: list
+    aliases: dict = field(default_factory=dict)  # `convert.aliases.by_scope` of the source
 
     def line(self, lineno: int) -> str:
         """Source text of a line of the user's file."""
@@ -164,7 +165,7 @@ def _convert_code(fn: types.FunctionType) -> Converted:
 def _run_pipeline(fn: types.FunctionType) -> Converted:
     src = function_source(fn)
     node = _as_def(clone(src.node), fn)
-    ctx = Context(fn, node, src.filename, src.lines)
+    ctx = Context(fn, node, src.filename, src.lines, aliases.by_scope(node, fn, src.lines))
     for stage in PIPELINE:
         node = stage.transform(node, ctx)
     code = codegen.compile_code(node, fn.__code__.co_freevars, src.filename)

@@ -33,6 +33,8 @@ from autotrace.runtime.sequences import (
     is_numpy_function,
     stacked,
 )
+from autotrace.runtime.stacked import StackedList
+from autotrace.runtime.stacked import call as stacked_call
 from autotrace.runtime.where import here
 
 MAX_TRACE_RECURSION = 200
@@ -66,6 +68,9 @@ def call(f, *args, **kwargs):
         return f(*args, **kwargs)
     if is_random_call(f):
         return random_call(f, args, kwargs)  # drawn at run time (runtime/random.py)
+    if any(isinstance(a, StackedList) for a in args) and \
+            (f is builtins.sum or is_numpy_function(f)):
+        return stacked_call(f, args, kwargs)
     overload = NUMPY_OVERLOADS.get(f) if _hashable(f) else None
     if overload is not None:
         if any(is_traced(a) or holds_traced(a) for a in args) or \

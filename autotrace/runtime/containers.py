@@ -43,12 +43,15 @@ class Snapshot:
 def mutation_error(name: str, value, kind: str, where: str) -> TracingError:
     what = type(value).__name__
     body = "body" if kind in ("while", "for") else "branches"
+    grows = " (`append`, `extend` and `+=` work on a list the function made itself: it is " \
+        "carried as a stacked array; a list passed in belongs to the caller)" \
+        if what == "list" else ""
     return TracingError(
         f"The Python {what} `{name}` is changed inside {graph_statement(kind)} ({where}). "
         f"A graph `{kind}` traces its {body} once, so a Python {what} cannot change per "
-        f"iteration or per path. Carry an array instead (e.g. `{name} = np.concatenate("
-        f"[{name}, v[None]])`, whose first dim becomes unknown), or make the condition a "
-        "Python value so the statement runs in Python."
+        f"iteration or per path{grows}. Carry an array instead (e.g. `{name} = "
+        f"np.concatenate([{name}, v[None]])`, whose first dim becomes unknown), or make the "
+        "condition a Python value so the statement runs in Python."
     )
 
 

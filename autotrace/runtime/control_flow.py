@@ -32,6 +32,8 @@ from autotrace.runtime.graph_cond import graph_cond
 from autotrace.runtime.graph_loop import as_state, graph_for, graph_while, state_result
 from autotrace.runtime.iterables import graph_sequence_of, rest_as_graph_sequence
 from autotrace.runtime.raising import BranchRaises
+from autotrace.runtime.stacked import StackedList
+from autotrace.runtime.stacked import flatten as stacked_flatten
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced, truth
 from autotrace.runtime.where import graph_statement, here, param_names
@@ -44,17 +46,19 @@ __all__ = ["cond", "for_stmt", "graph_cond", "graph_for", "graph_while", "if_exp
 
 # -- if ------------------------------------------------------------------------------------
 def if_stmt(pred, true_fn, false_fn, state: tuple, names: tuple | None = None,
-            outer: tuple = (), try_line: int | None = None):
+            outer: tuple = (), try_line: int | None = None, aliased: tuple = ()):
     """`if pred:` with branches as functions of `state`; returns what the branch returns.
 
     `names` are the variables the branches return (default: the branches' parameters,
     which is the case when every output is also read first). `false_fn=None` means "no
     else": the state is returned unchanged. `outer`: global/nonlocal names the branches
-    assign; `try_line`: the line of the `try` statement the `if` is in.
+    assign; `try_line`: the line of the `try` statement the `if` is in; `aliased`: other
+    references to the lists the branches grow (`refuse_aliased`).
     """
     if not is_traced(pred):
         fn = true_fn if truth(pred) else false_fn
         return _run_branch(fn, state)
+    refuse_aliased(aliased, param_names(true_fn or false_fn), state, "if")
     names = param_names(true_fn or false_fn) if names is None else names
     return _guarded("if", (true_fn, false_fn), outer, try_line, graph_cond, pred,
                     lambda: _run_branch(true_fn, _fresh(state), names),
@@ -80,8 +84,9 @@ def if_exp(pred, true_fn, false_fn):
 
 def _fresh(state: tuple) -> tuple:
     """`state` with new lists/dicts, and stand-ins for its arrays: what one graph branch
-    changes in place (`d[k] = v`, `x[i] = v`) the other branch must not see."""
-    leaves, tree = flatten(state)
+    changes in place (`d[k] = v`, `x[i] = v`) the other branch must not see. A grown list
+    (`StackedList`) is rebuilt around stand-ins of its buffers."""
+    leaves, tree = stacked_flatten(state)
     builder = context.current_builder()
     return unflatten(tree, [mutation.proxy(builder, x) for x in leaves])
 
@@ -116,7 +121,8 @@ def return_value(returned, value):
 
 
 # -- while / for ---------------------------------------------------------------------------
-def while_stmt(cond_fn, body_fn, state: tuple, outer: tuple = (), try_line: int | None = None):
+def while_stmt(cond_fn, body_fn, state: tuple, outer: tuple = (), try_line: int | None = None,
+               aliased: tuple = ()):
     """`while cond: body` over loop variables `state`; returns their final values."""
     state = tuple(state)
     builder = context.current_builder()
@@ -126,6 +132,7 @@ def while_stmt(cond_fn, body_fn, state: tuple, outer: tuple = (), try_line: int 
             test = cond_fn(*state)
             if is_traced(test):
                 del builder.graph.nodes[mark:]
+                refuse_aliased(aliased, param_names(body_fn), state, "while")
                 return _guarded("while", (cond_fn, body_fn), outer, try_line, graph_while,
                                 cond_fn, body_fn, state, param_names(body_fn), "while")
             if not truth(test):
@@ -134,7 +141,7 @@ def while_stmt(cond_fn, body_fn, state: tuple, outer: tuple = (), try_line: int 
 
 
 def for_stmt(iterable, body_fn, state: tuple, extra_test=None, outer: tuple = (),
-             try_line: int | None = None):
+             try_line: int | None = None, aliased: tuple = ()):
     """`for target in iterable: body` over loop variables `state`.
 
     `body_fn(item, *state)` returns the new state; `extra_test(*state)` (from `break`)
@@ -146,6 +153,7 @@ def for_stmt(iterable, body_fn, state: tuple, extra_test=None, outer: tuple = ()
     fns = (body_fn, extra_test)
     sequence = graph_sequence_of(iterable)
     if sequence is not None:
+        refuse_aliased(aliased, param_names(body_fn)[1:], state, "for")
         return _guarded("for", fns, outer, try_line, graph_for, sequence, body_fn, state,
                         extra_test)
     items = iter(iterable)
@@ -155,6 +163,7 @@ def for_stmt(iterable, body_fn, state: tuple, extra_test=None, outer: tuple = ()
                 test = extra_test(*state)
                 if is_traced(test):
                     rest = rest_as_graph_sequence(iterable, item, items, here())
+                    refuse_aliased(aliased, param_names(body_fn)[1:], state, "for")
                     return _guarded("for", fns, outer, try_line, graph_for, rest, body_fn,
                                     state, extra_test)
                 if not truth(test):
@@ -169,6 +178,35 @@ def _unrolled(builder, kind: str):
 
 
 # -- what graph control flow refuses -------------------------------------------------------
+def refuse_aliased(aliased: tuple, names: tuple, state: tuple, kind: str) -> None:
+    """Refuse graph control flow that grows a list another reference also holds: the
+    statement gives a new stacked list bound to the one name (`runtime.stacked`), so the
+    other reference would not see the appends. `aliased`: (name, line, text) of each such
+    reference the converter found (`convert.aliases`)."""
+    if not aliased:
+        return
+    values = dict(zip(names, state))
+    for name, line, text in aliased:
+        value = values.get(name)
+        if type(value) not in (list, dict) and not isinstance(value, StackedList):
+            continue
+        site = f"line {line} (`{text}`)" if text else f"line {line}"
+        grows, what = ("grows", "appends") if type(value) is not dict else \
+            ("is changed", "changes")
+        raise TracingError(
+            f"`{name}` {grows} inside {graph_statement(kind)} ({here()}), and {site} gives "
+            f"the same {type(value).__name__ if type(value) is dict else 'list'} another "
+            "reference (another name, a container, an attribute, or a function that may keep "
+            f"it). The graph `{kind}` gives `{name}` as a new object and rebinds only "
+            f"`{name}`, so that reference would not see the {what} Python makes. Use the one "
+            f"name `{name}` until the `{kind}` is done (take the other reference after it), "
+            f"or give the other reference a copy (`{_copy(value, name)}`).")
+
+
+def _copy(value, name: str) -> str:
+    return f"dict({name})" if type(value) is dict else f"list({name})"
+
+
 def _guarded(kind: str, fns: tuple, outer: tuple, try_line: int | None, build, *args):
     """`build(*args)` (which adds a graph `cond`/`while_loop`), after refusing what such a
     node cannot express; checks that `fns` left the enclosing function's containers alone."""

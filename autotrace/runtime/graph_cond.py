@@ -11,11 +11,12 @@ from autotrace import context, mutation
 from autotrace.errors import TracingError
 from autotrace.graph.ir import Var
 from autotrace.ops import control
-from autotrace.runtime import merge
+from autotrace.runtime import merge, stacked
 from autotrace.runtime.raising import BranchRaises
+from autotrace.runtime.stacked import flatten
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.where import here
-from autotrace.signature import flatten, leaf_paths, unflatten
+from autotrace.signature import leaf_paths, unflatten
 from autotrace.tensor import Tensor
 
 
@@ -36,6 +37,8 @@ def graph_cond(pred, true_fn, false_fn, names, kind: str):
     if not live:
         _add_cond(builder, pred, branches, ())
         raise BranchRaises(branches[0].raised)
+    if len(live) == 2 and live[0].tree != live[1].tree:
+        _stack_grown(live, names, where)
     tree = live[0].tree
     if any(b.tree != tree for b in live):
         raise TracingError(
@@ -105,6 +108,21 @@ def _align(a: _Branch, b: _Branch) -> None:
 
 
 _PLACEHOLDER = Undefined("branch value", placeholder=True)
+
+
+def _stack_grown(branches: list, names, where: str) -> None:
+    """Python lists that the two branches give with different lengths (`if t: xs.append(v)`)
+    become `StackedList`s, stacked inside each branch, so the `cond` gives one stacked array."""
+    one = len(names) <= 1
+    parts = [(b.result,) if one else b.result for b in branches]
+    if not all(type(p) is tuple for p in parts) or len(parts[0]) != len(parts[1]):
+        return
+    shown = tuple(names) if len(names) == len(parts[0]) else ()
+    for branch, mine, other in ((branches[0], *parts), (branches[1], *reversed(parts))):
+        with branch.child:
+            new = stacked.grown(mine, other, shown, where)
+        if new is not None:
+            branch.set_result(new[0] if one else new)
 
 
 def _trace_branch(builder, fn, label) -> _Branch:

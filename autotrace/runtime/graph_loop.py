@@ -14,7 +14,7 @@ from autotrace.errors import TracingError
 from autotrace.graph.ir import Var
 from autotrace.ops import control
 from autotrace.ops.elementwise import add, less, logical_and
-from autotrace.runtime import merge
+from autotrace.runtime import merge, stacked
 from autotrace.runtime.graph_cond import (
     align_captures,
     branch_output,
@@ -22,10 +22,11 @@ from autotrace.runtime.graph_cond import (
 )
 from autotrace.runtime.inplace import live_numpy_target
 from autotrace.runtime.raising import BranchRaises
+from autotrace.runtime.stacked import flatten
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced, truth
 from autotrace.runtime.where import here, param_names
-from autotrace.signature import flatten, leaf_paths, unflatten
+from autotrace.signature import leaf_paths, unflatten
 from autotrace.tensor import Tensor
 
 MAX_RELAXATIONS = 4
@@ -48,18 +49,24 @@ def graph_while(cond_fn, body_fn, state: tuple, names, kind: str, where: str | N
 
     Loop-variable types come from the values before the loop; dims that change in the
     body become unknown and Python scalars adopt the array dtype numpy would give, then
-    the body is traced again (at most `MAX_RELAXATIONS` times).
+    the body is traced again (at most `MAX_RELAXATIONS` times). A Python list that one
+    iteration gives another length (`hs.append(h)`) is carried as a `StackedList`.
     """
     builder = context.current_builder()
     where = where or here(2)
     state = tuple(state)
     leaves, tree, leaf_names, types = _initial_types(state, names)
-    for _ in range(MAX_RELAXATIONS + 1):
+    for _ in range(MAX_RELAXATIONS + 1 + len(state)):
         cond_child, body_child, result, test, body_inputs = _trace_loop(
             builder, cond_fn, body_fn, tree, types, leaf_names, where, leaves)
         aligned, result = merge.align_placeholders(state, result)
         if flatten(aligned)[1] != tree:  # an unset `retval` takes the returned structure
             state = aligned
+            leaves, tree, leaf_names, types = _initial_types(state, names)
+            continue
+        grown = stacked.grown(state, result, _names(names, state), where)
+        if grown is not None:  # lists that grow: carried as stacked arrays
+            state = grown
             leaves, tree, leaf_names, types = _initial_types(state, names)
             continue
         body_leaves = _same_structure(result, tree, names, where)
@@ -143,6 +150,10 @@ def _initial_types(state: tuple, names):
         leaf_names = leaf_paths(tree, "loop variable")
     types = [merge.single(merge.classify(x)) for x in leaves]
     return leaves, tree, leaf_names, types
+
+
+def _names(names, state: tuple) -> tuple:
+    return tuple(names) if len(names) == len(state) else ()
 
 
 def _trace_loop(builder, cond_fn, body_fn, tree, types, names, where, outer: list):

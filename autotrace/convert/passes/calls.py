@@ -23,7 +23,7 @@ import types
 
 import numpy as np
 
-from autotrace.convert.analysis import assigned
+from autotrace.convert.analysis import assigned, list_names
 from autotrace.convert.templates import replace_expr
 from autotrace.convert.visitor import Transformer
 
@@ -32,12 +32,14 @@ _VALUE_METHODS = frozenset().union(
     *(dir(t) for t in (np.ndarray, list, dict, str, set, tuple, bytes, int, float)))
 _UNKNOWN = object()
 _LIST_DISPLAYS = (ast.List, ast.Tuple, ast.ListComp)
+_SEQUENCE_CALLS = (builtins.sum, np.stack, np.concatenate, np.vstack, np.hstack)
 
 
 class Calls(Transformer):
-    def __init__(self, fn: types.FunctionType, local_names: set):
+    def __init__(self, fn: types.FunctionType, local_names: set, lists: set = frozenset()):
         self.fn = fn
         self.locals = local_names
+        self.lists = lists  # names that hold Python lists (`analysis.list_names`)
 
     def visit_FunctionDef(self, node):
         return node  # nested scopes are handled by `_Scopes` with their own locals
@@ -52,7 +54,8 @@ class Calls(Transformer):
                 self._resolve(func) is getattr(builtins, func.id):
             node.func = ast.copy_location(replace_expr(f"at__.{func.id}"), func)
             return node
-        if not (self._needs_conversion(func) or self._numpy_of_list(func, node.args)):
+        if not (self._needs_conversion(func) or self._numpy_of_list(func, node.args) or
+                self._sum_of_list(func, node.args)):
             return node
         call = replace_expr("at__.call(f)", f=func)
         call.args += node.args
@@ -77,8 +80,17 @@ class Calls(Transformer):
         could dispatch (`at__.call` stacks it; see `runtime.sequences`)."""
         from autotrace.runtime.sequences import is_numpy_function
 
-        return any(isinstance(a, _LIST_DISPLAYS) for a in args) and \
+        return any(isinstance(a, _LIST_DISPLAYS) or self._is_list(a) for a in args) and \
             is_numpy_function(self._resolve(func))
+
+    def _sum_of_list(self, func: ast.expr, args: list) -> bool:
+        """`sum(hs)` or `np.stack(hs)` of a local variable: a list that grew in graph control
+        flow is iterated only when the graph runs (`runtime.stacked`)."""
+        return bool(args) and isinstance(args[0], ast.Name) and args[0].id in self.locals \
+            and self._resolve(func) in _SEQUENCE_CALLS
+
+    def _is_list(self, node: ast.expr) -> bool:
+        return isinstance(node, ast.Name) and node.id in self.lists and node.id in self.locals
 
     def _resolve(self, node: ast.expr):
         """The object a dotted name refers to, or `_UNKNOWN` (locals, calls, ...)."""
@@ -129,23 +141,24 @@ def _locals(func: ast.FunctionDef) -> set:
 class _Scopes(Transformer):
     """Apply `Calls` per function scope (nested defs see their own locals)."""
 
-    def __init__(self, fn, enclosing: set):
+    def __init__(self, fn, enclosing: set, lists: set):
         self.fn = fn
         self.enclosing = enclosing
+        self.lists = lists
 
     def visit_FunctionDef(self, node: ast.FunctionDef):
         local = self.enclosing | _locals(node)
-        inner = _Scopes(self.fn, local)
+        inner = _Scopes(self.fn, local, self.lists)
         node.body = [inner.visit(s) for s in node.body]
-        node.body = [Calls(self.fn, local).visit(s) for s in node.body]
+        node.body = [Calls(self.fn, local, self.lists).visit(s) for s in node.body]
         return node
 
     def visit_Lambda(self, node: ast.Lambda):
         local = self.enclosing | _params(node.args)
-        node.body = _Scopes(self.fn, local).visit(node.body)  # lambdas inside lambdas
-        node.body = Calls(self.fn, local).visit(node.body)
+        node.body = _Scopes(self.fn, local, self.lists).visit(node.body)  # nested lambdas
+        node.body = Calls(self.fn, local, self.lists).visit(node.body)
         return node
 
 
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
-    return _Scopes(ctx.fn, set()).visit(node)
+    return _Scopes(ctx.fn, set(), list_names(node)).visit(node)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 
 from autotrace.convert import analysis
+from autotrace.convert.aliases import NONE, item_assigned, scope_key
 from autotrace.convert.templates import at_line, fresh_name, name_tuple, replace, replace_expr
 from autotrace.convert.visitor import Transformer
 from autotrace.runtime.where import CELL_PARAM
@@ -32,11 +33,14 @@ GENERATED = "_autotrace_generated"
 
 
 class ControlFlow(Transformer):
-    def __init__(self, user_names: set):
+    def __init__(self, user_names: set, aliases: dict):
         self.outer: list[dict] = [{}]  # per scope: name -> "global" | "nonlocal"
         self.try_lines: list[list[int]] = [[]]  # per scope: lines of the enclosing `try`s
         self.shared: list[set] = [set()]  # per scope: names in cells closures read
         self.written: list[set] = [set()]  # per scope: the ones closures write (`nonlocal`)
+        self.lists: list[set] = [set()]  # per scope: the names it binds (its own lists)
+        self.aliases = aliases  # `convert.aliases.by_scope`: other names for its lists
+        self.scope_aliases: list = [NONE]
         self.user_names = user_names
 
     def name(self, base: str) -> str:
@@ -54,7 +58,11 @@ class ControlFlow(Transformer):
         self.try_lines.append([])
         self.shared.append(node.captured)
         self.written.append(node.closure_written)
+        self.lists.append(analysis.assigned(node.body))
+        self.scope_aliases.append(self.aliases.get(scope_key(node), NONE))
         self.generic_visit(node)
+        self.scope_aliases.pop()
+        self.lists.pop()
         self.written.pop()
         self.shared.pop()
         self.try_lines.pop()
@@ -82,11 +90,19 @@ class ControlFlow(Transformer):
     def _try_kwarg(self) -> str:
         return f", try_line={self.try_lines[-1][-1]}" if self.try_lines[-1] else ""
 
+    def _aliased_kwarg(self, node: ast.stmt, stmts: list) -> str:
+        """`aliased=((name, line, text), ...)`: where the lists `stmts` grow (the containers
+        they change by item assignment) get another reference that the statement, as graph
+        control flow, would not update."""
+        changed = (analysis.grown(stmts) | item_assigned(stmts)) & self.lists[-1]
+        sites = self.scope_aliases[-1].of(node, changed)
+        return f", aliased={sites!r}" if sites else ""
+
     # -- if -------------------------------------------------------------------------------
     def visit_If(self, node: ast.If):
         # A call in either branch may run a closure that writes a name (`nonlocal`).
-        in_body = analysis.assigned(node.body) | self.written[-1]
-        in_else = analysis.assigned(node.orelse) | self.written[-1]
+        in_body = self._changed(node.body) | self.written[-1]
+        in_else = self._changed(node.orelse) | self.written[-1]
         changed = _ordered(in_body | in_else, node.body + node.orelse)
         outer = [(n, self.outer[-1][n]) for n in changed if n in self.outer[-1]]
         changed = [n for n in changed if n not in self.outer[-1]]
@@ -97,6 +113,11 @@ class ControlFlow(Transformer):
         outputs = [n for n in changed if n in node.live_out]
         one_sided = [n for n in outputs if not (n in in_body and n in in_else)]
         return self._if(node, params, outputs, outer, one_sided)
+
+    def _changed(self, stmts: list) -> set:
+        """Names `stmts` assign, and the lists they grow (`hs.append(h)`) that the function
+        made itself (a list passed in is the caller's: a graph cannot grow that object)."""
+        return analysis.assigned(stmts) | (analysis.grown(stmts) & self.lists[-1])
 
     def _if(self, node: ast.If, params: list, outputs: list | None, outer: list,
             one_sided: list):
@@ -112,6 +133,8 @@ class ControlFlow(Transformer):
         args = "" if outputs is None or params == outputs else f", {tuple(outputs)!r}"
         entry = "if_return" if outputs is None else "if_stmt"
         kwargs = _outer_kwarg(outer) + self._try_kwarg()
+        if outputs is not None:
+            kwargs += self._aliased_kwarg(node, node.body + node.orelse)
         call = replace_expr(
             f"at__.{entry}(test, {true_name}, {false_name}, state{args}{kwargs})",
             test=node.test, state=_state(params))
@@ -127,12 +150,12 @@ class ControlFlow(Transformer):
 
     # -- while ----------------------------------------------------------------------------
     def visit_While(self, node: ast.While):
-        loop_vars, outer = self._loop_vars(node, analysis.assigned(node.body), set())
+        loop_vars, outer = self._loop_vars(node, self._changed(node.body), set())
         cond_name, body_name = self.name("loop_cond"), self.name("loop_body")
         cond = self._helper(cond_name, loop_vars, [ast.Return(value=node.test)], node, [])
         body = self._helper(body_name, loop_vars, node.body + _return(loop_vars, node), node,
                             outer)
-        kwargs = _outer_kwarg(outer) + self._try_kwarg()
+        kwargs = _outer_kwarg(outer) + self._try_kwarg() + self._aliased_kwarg(node, node.body)
         call = replace_expr(f"at__.while_stmt({cond_name}, {body_name}, state{kwargs})",
                             state=_state(loop_vars))
         return self._loop_result(node, loop_vars, [cond, body], call)
@@ -142,7 +165,7 @@ class ControlFlow(Transformer):
         targets = analysis.assigned(node.target)
         flags = getattr(node, "break_flags", [])
         extra = set(flags)
-        loop_vars, outer = self._loop_vars(node, analysis.assigned(node.body),
+        loop_vars, outer = self._loop_vars(node, self._changed(node.body),
                                            (targets & node.live_out) | extra)
         body_stmts = list(node.body)
         if isinstance(node.target, ast.Name) and node.target.id not in loop_vars:
@@ -161,7 +184,8 @@ class ControlFlow(Transformer):
             helpers.insert(0, self._helper(test_name, loop_vars, [ast.Return(value=test)], node,
                                            []))
             extra_test = f", extra_test={test_name}"
-        kwargs = extra_test + _outer_kwarg(outer) + self._try_kwarg()
+        kwargs = extra_test + _outer_kwarg(outer) + self._try_kwarg() + \
+            self._aliased_kwarg(node, node.body)
         call = replace_expr(f"at__.for_stmt(iterable, {body_name}, state{kwargs})",
                             iterable=node.iter, state=_state(loop_vars))
         return self._loop_result(node, loop_vars, helpers, call)
@@ -264,4 +288,4 @@ def _undefined(names: list, node) -> list:
 
 
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
-    return ControlFlow(analysis.all_names(node)).visit(node)
+    return ControlFlow(analysis.all_names(node), ctx.aliases).visit(node)
