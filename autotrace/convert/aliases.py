@@ -108,8 +108,28 @@ def item_assigned(stmts: list) -> set[str]:
                 base = base.value
             if isinstance(base, ast.Name):
                 names.add(base.id)
+        written = _functional_write(node)
+        if written is not None:
+            names.add(written)
         stack.extend(children(node))
     return names
+
+
+_WRITES = {"setitem", "setitem_aug"}
+
+
+def _functional_write(node) -> str | None:
+    """`d` for `d = at__.setitem(d, ...)` / `at__.setitem_aug(d, ...)`: the item assignment
+    `d[k] = v` after the inplace pass (convert/passes/inplace.py) rewrote it."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call)):
+        return None
+    func, args = node.value.func, node.value.args
+    if (isinstance(func, ast.Attribute) and func.attr in _WRITES
+            and isinstance(func.value, ast.Name) and func.value.id == "at__" and args
+            and isinstance(args[0], ast.Name) and args[0].id == node.targets[0].id):
+        return node.targets[0].id
+    return None
 
 
 def scope_key(func: ast.FunctionDef) -> tuple:
