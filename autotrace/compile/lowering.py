@@ -221,6 +221,10 @@ def _setitem(b, x, v, *inputs, index):
 
     out = b.xp.asarray(x, copy=True)
     key = build_key(index, inputs)
+    flips = ()
+    if not b.negative_steps:  # write through the mirrored forward slice of the flipped copy
+        flips, key = _forward_steps(key, tuple(out.shape))
+        out = b.xp.flip(out, axis=flips) if flips else out
     target = tuple(out[key].shape)
     v = b.xp.asarray(v)
     if v.ndim > len(target):  # numpy drops leading size-1 dims of the value
@@ -229,7 +233,7 @@ def _setitem(b, x, v, *inputs, index):
         key = tuple(k for k in key if k is not None)
         v = b.xp.reshape(b.xp.broadcast_to(v, target), tuple(out[key].shape))
     out[key] = v
-    return out
+    return b.xp.flip(out, axis=flips) if flips else out
 
 
 def _setitem_refuse(node, backend) -> str | None:
