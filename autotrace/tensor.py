@@ -127,6 +127,8 @@ def _install_operators():
     TensorBase.__hash__ = object.__hash__
     TensorBase.__round__ = _round
     TensorBase.__pow__ = _pow
+    TensorBase.__divmod__ = lambda self, other: F.ufuncs.divmod_(self, other)
+    TensorBase.__rdivmod__ = lambda self, other: F.ufuncs.divmod_(other, self)
 
 
 def _pow(self, exponent):

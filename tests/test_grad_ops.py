@@ -215,6 +215,7 @@ CASES: dict[str, list[Case]] = {
     "history_write": [Case(lambda x: at.grad(_second_order_while)(x), [((),)],
                            uniform(0.5, 1.0))],
 }  # fmt: skip
+CASES.update(op_cases.CASES)  # the families in tests/op_cases/
 
 # Ops without a VJP: their outputs carry no gradient (comparisons, integer results,
 # piecewise-constant functions, creation, shape queries, effects).
