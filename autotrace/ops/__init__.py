@@ -33,3 +33,4 @@ from autotrace.ops.sort import argsort, sort, take_along_axis  # noqa: F401
 from autotrace.ops.tiling import atleast_1d, atleast_2d, atleast_3d, repeat, tile  # noqa: F401
 from autotrace.ops import effects  # noqa: F401 - print/assert/raise ops
 from autotrace.ops import ufuncs, mathfns, complex  # noqa: F401 - more ufuncs, sinc & co., parts
+from autotrace.ops import statistics, nanreduce, histogram  # noqa: F401 - statistics
