@@ -35,6 +35,7 @@ from autotrace.ops.elementwise import (
     ufunc_op,
     where,
 )
+from autotrace.ops.index import getitem
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shape import astype, conj, dtype_of, expand_dims
 from autotrace.ops.shapes import broadcast_shapes, shape_of
@@ -186,5 +187,6 @@ def conjugate(x, out=None, **kwargs):
     _reject_ufunc_kwargs(np.conjugate, dict(kwargs, out=out))
     dtype = dtype_of(x)
     target = np.conjugate.resolve_dtypes((dtype, None))[-1]  # bool -> int8, as numpy
-    return conj(x) if target == dtype else astype(x, target)
+    out = conj(x) if target == dtype else astype(x, target)
+    return getitem(out, ()) if target.kind != "c" and shape_of(out) == () else out
 
