@@ -127,6 +127,9 @@ def _install_operators():
     TensorBase.__hash__ = object.__hash__
     TensorBase.__round__ = _round
     TensorBase.__pow__ = _pow
+    TensorBase.real = property(lambda self: F.complex.real(self), doc="`x.real`")
+    TensorBase.imag = property(lambda self: F.complex.imag(self), doc="`x.imag`")
+    TensorBase.conjugate = _method(F.conj)
     TensorBase.__divmod__ = lambda self, other: F.ufuncs.divmod_(self, other)
     TensorBase.__rdivmod__ = lambda self, other: F.ufuncs.divmod_(other, self)
 

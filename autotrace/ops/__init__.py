@@ -34,3 +34,4 @@ from autotrace.ops.tiling import atleast_1d, atleast_2d, atleast_3d, repeat, til
 from autotrace.ops import effects  # noqa: F401 - print/assert/raise ops
 from autotrace.ops import ufuncs, mathfns, complex  # noqa: F401 - more ufuncs, sinc & co., parts
 from autotrace.ops import statistics, nanreduce, histogram  # noqa: F401 - statistics
+from autotrace.ops import fft  # noqa: F401 - numpy.fft
