@@ -71,7 +71,8 @@ class TensorBase(Tracer):
             return getattr(F, _UFUNC_REDUCTIONS[ufunc])(*inputs, **kwargs)
         frontend = UFUNC_DISPATCH.get(ufunc) if method == "__call__" else None
         if frontend is None:
-            return self._unsupported(f"numpy.{ufunc.__name__}" + _method_suffix(method))
+            return self._unsupported(_ufunc_name(ufunc) + _method_suffix(method),
+                                     routable=method == "__call__")
         return frontend(*inputs, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
@@ -81,14 +82,23 @@ class TensorBase(Tracer):
             return self._unsupported(f"{module}.{func.__name__}", func, args, kwargs)
         return frontend(*args, **kwargs)
 
-    def _unsupported(self, what, func=None, args=(), kwargs=None):
+    def _unsupported(self, what, func=None, args=(), kwargs=None, routable=True):
+        how = (f"@at.defop(shape=..., vjp=..., dispatches={what})" if routable else
+               "@at.defop(shape=..., vjp=...) and call it")
         raise UnsupportedError(
             at_user_line(
                 f"{what} is not supported on traced values: autotrace has no op for it. "
-                "Write it with supported numpy functions (see docs/ops.md), or wrap the "
-                "computation in a function decorated with @at.custom_gradient."
+                "Write it with supported numpy functions (see docs/ops.md), or define the "
+                f"op yourself with {how} (docs/defop.md)."
             )
         )
+
+
+def _ufunc_name(ufunc) -> str:
+    """`numpy.sin`, or the bare name of a ufunc from elsewhere (scipy.special's `erf`)."""
+    if ufunc is getattr(np, ufunc.__name__, None):
+        return f"numpy.{ufunc.__name__}"
+    return ufunc.__name__
 
 
 def _method_suffix(method: str) -> str:

@@ -126,3 +126,9 @@ def test_vmap_and_jvp():
     t = np.ones_like(x)
     out, tangent = at.jvp(lambda a: F.fft2(a, norm="ortho"), (x,), (t,))
     np.testing.assert_allclose(tangent, F.fft2(t, norm="ortho"))
+
+
+def test_onnx_export_refuses_fft_by_name():
+    pytest.importorskip("onnx")
+    with pytest.raises(at.UnsupportedError, match="fft"):
+        at.export_onnx(at.trace(lambda a: np.abs(F.fft(a))), np.ones(4, np.float32))

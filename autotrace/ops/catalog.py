@@ -50,7 +50,8 @@ def markdown() -> str:
         "",
         "Called on a traced value they build graph nodes (through `__array_ufunc__` / "
         "`__array_function__`); the same names exist as `autotrace.<name>`. Any other "
-        "numpy function raises `NotImplementedError` naming it.",
+        "numpy function raises `NotImplementedError` naming it; `at.defop` adds an op for "
+        "it (docs/defop.md).",
         "",
     ]
     lines += [", ".join(f"`{n}`" for n in numpy_fns)]
