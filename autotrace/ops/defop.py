@@ -17,7 +17,6 @@ from autotrace.ops.registry import dispatches as _route
 from autotrace.ops.shapes import broadcast_shapes
 from autotrace.ops.ufuncs import elementwise_batch
 
-
 # ops defined by `defop`, by name: (op, {numpy callable routed to it: the front end it
 # replaced, or None})
 DEFINED: dict[str, tuple[Op, dict]] = {}
