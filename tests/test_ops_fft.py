@@ -113,7 +113,8 @@ def test_complex_input_gradients(name, norm):
 def test_real_input_gradients(norm):
     x = np.random.default_rng(0).standard_normal((3, 5))
     for fn in (lambda a: F.rfft(a, norm=norm), lambda a: F.rfft(a, n=8, axis=0, norm=norm),
-               lambda a: F.rfftn(a, s=(4, 4), norm=norm), lambda a: F.fft2(a, norm=norm),
+               lambda a: F.rfftn(a, s=(4, 4), axes=(0, 1), norm=norm),
+               lambda a: F.fft2(a, norm=norm),
                lambda a: F.ihfft(a, norm=norm)):
         at.check_grads(lambda a: np.abs(fn(a) + 0.5), (x,), order=2)
 

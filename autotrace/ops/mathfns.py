@@ -42,16 +42,24 @@ def numpy_scalar(r):
     return getitem(r, ()) if len(shape_of(r)) == 0 else r
 
 
+# numpy >= 2.2 replaces 0 by the dtype's eps (float16 gives 1 at 0); older numpy by 1e-20
+# (which float16 rounds to 0: NaN at 0). Follow the installed numpy.
+with np.errstate(all="ignore"):
+    _SINC_EPS = bool(np.sinc(np.zeros(1, np.float16))[0] == 1)
+
+
 @dispatches(np.sinc)
 def sinc(x):
-    """`numpy.sinc`: sin(pi x) / (pi x), 1 at 0: numpy's own expression (numpy >= 2.2's
-    eps, so float16 gives 1 at 0, where numpy 2.1 gives NaN), plus a term that is 0
-    everywhere (values stay numpy's exactly) but carries the Taylor polynomial's
-    derivatives at exactly 0 (sinc'(0) = 0, sinc''(0) = -pi**2/3, right to order 4)."""
+    """`numpy.sinc`: sin(pi x) / (pi x), 1 at 0: the installed numpy's own expression,
+    plus a term that is 0 everywhere (values stay numpy's exactly) but carries the Taylor
+    polynomial's derivatives at exactly 0 (sinc'(0) = 0, sinc''(0) = -pi**2/3, right to
+    order 4)."""
     px = math.pi * x
-    dtype = dtype_of(px)
-    eps = float(np.finfo(dtype).eps) if dtype.kind == "f" else 1e-20
-    y = where(px != 0, px, eps)
+    if _SINC_EPS:
+        dtype = dtype_of(px)
+        y = where(px != 0, px, float(np.finfo(dtype).eps) if dtype.kind == "f" else 1e-20)
+    else:
+        y = math.pi * where(x == 0, 1.0e-20, x)
     p2 = px * px
     return sin(y) / y + where(x == 0, p2 * p2 / 120 - p2 / 6, 0)
 
@@ -176,6 +184,8 @@ def vecmat(x1, x2, /, **kwargs):
     return getitem(matmul(expand_dims(conj(x1), -2), x2), (Ellipsis, 0, slice(None)))
 
 
+# numpy >= 2.2 only: listed in docs/ops.md whatever numpy generates it
+NEWER_NUMPY = ("numpy.matvec", "numpy.vecmat")
 for _name, _fn in [("vecdot", vecdot), ("matvec", matvec), ("vecmat", vecmat)]:
-    if hasattr(np, _name):  # matvec and vecmat are numpy >= 2.2
+    if hasattr(np, _name):
         dispatches(getattr(np, _name))(_fn)
