@@ -301,3 +301,30 @@ def test_no_warnings_leak():
         warnings.simplefilter("error")
         at.trace(lambda x: np.nanmean(x, axis=1))(np.ones((2, 3)))
     assert_same(np.float64(1.0), np.float64(1.0))
+
+
+VMAPPED = {
+    "median": lambda x: np.median(x, axis=0),
+    "quantile": lambda x: np.quantile(x, [0.2, 0.7]),
+    "nanquantile": lambda x: np.nanquantile(np.where(x > 1.0, np.nan, x), 0.4, axis=1),
+    "nanmean": lambda x: np.nanmean(np.where(x > 1.0, np.nan, x), axis=0),
+    "nanvar": lambda x: np.nanvar(np.where(x > 1.0, np.nan, x)),
+    "average": lambda x: np.average(x, axis=1, weights=np.arange(1.0, 6.0)),
+    "ptp": lambda x: np.ptp(x, axis=1),
+    "cov": lambda x: np.cov(x),
+    "corrcoef": lambda x: np.corrcoef(x, rowvar=False),
+    "interp": lambda x: np.interp(x, EDGES, np.array([1.0, 3.0, -2.0, 0.0])),
+    "digitize": lambda x: np.digitize(x, EDGES),
+    "histogram": lambda x: np.histogram(x, bins=3, range=(-1, 1))[0],
+    "histogram_auto": lambda x: np.histogram(x, bins=3)[1],
+}
+
+
+@pytest.mark.parametrize("name", sorted(VMAPPED))
+def test_vmap_matches_a_loop(name):
+    fn = VMAPPED[name]
+    x = _data(np.float64)[:, :, :].reshape(3, 4, 5)
+    got = at.vmap(fn)(x)
+    with quiet():
+        want = np.stack([fn(e) for e in x])
+    np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
