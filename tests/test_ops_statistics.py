@@ -328,3 +328,46 @@ def test_vmap_matches_a_loop(name):
     with quiet():
         want = np.stack([fn(e) for e in x])
     np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
+
+
+# --- trapezoid, cumulative_sum/prod, sort_complex, histogram_bin_edges ----------------------
+@pytest.mark.parametrize("dtype", NUMERIC + [np.complex128], ids=lambda d: np.dtype(d).name)
+def test_trapezoid(dtype):
+    y = _data(dtype)
+    for axis in (-1, 0, 1):
+        check(lambda y: np.trapezoid(y, axis=axis), y)
+        check(lambda y: np.trapezoid(y, dx=0.5, axis=axis), y)
+        n = y.shape[axis]
+        check(lambda y, x: np.trapezoid(y, x, axis=axis), y, np.linspace(0, 2, n) ** 2)
+    check(lambda y, x: np.trapezoid(y, x, axis=1), y, _data(np.float64, 1))
+    check(lambda y: np.trapezoid(y), np.array([1.0]))
+    at.check_grads(lambda y, x: np.trapezoid(y, x), (_data(np.float64)[0], np.arange(5.0)),
+                   order=2)
+
+
+@pytest.mark.parametrize("fn", [np.cumulative_sum, np.cumulative_prod], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("dtype", NUMERIC + [np.bool_], ids=lambda d: np.dtype(d).name)
+def test_cumulative(fn, dtype):
+    x = _data(dtype)
+    for axis in (0, 1, -1):
+        check(lambda x: fn(x, axis=axis), x)
+        check(lambda x: fn(x, axis=axis, include_initial=True), x)
+    check(lambda x: fn(x[0, 0], include_initial=True), x)
+    check(lambda x: fn(x, axis=1, dtype=np.float32), x)
+    with pytest.raises(ValueError, match="axis"):
+        at.trace(lambda x: fn(x))(x)
+    nan = np.array([np.nan, 1.0, np.inf])
+    check(lambda x: fn(x, include_initial=True), nan)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int64, np.float32, np.float64,
+                                   np.complex64, np.bool_], ids=lambda d: np.dtype(d).name)
+def test_sort_complex(dtype):
+    check(np.sort_complex, sample((2, 5), dtype))
+    check(np.sort_complex, sample((0,), dtype))
+
+
+def test_histogram_bin_edges():
+    x = _data(np.float32)
+    check(lambda x: np.histogram_bin_edges(x), x)
+    check(lambda x: np.histogram_bin_edges(x, bins=4, range=(-1, 2)), x)

@@ -35,3 +35,4 @@ from autotrace.ops import effects  # noqa: F401 - print/assert/raise ops
 from autotrace.ops import ufuncs, mathfns, complex  # noqa: F401 - more ufuncs, sinc & co., parts
 from autotrace.ops import statistics, nanreduce, histogram  # noqa: F401 - statistics
 from autotrace.ops import fft  # noqa: F401 - numpy.fft
+from autotrace.ops import integrate  # noqa: F401 - trapezoid, cumulative_sum & co.
