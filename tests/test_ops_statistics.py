@@ -259,9 +259,8 @@ def test_bincount():
     check(lambda x, w: np.bincount(x, w), x, np.linspace(0, 1, 6))
     check(lambda x, w: np.bincount(x, w, minlength=3), x, np.linspace(0, 1, 6).astype(np.float32))
     check(np.bincount, np.zeros(0, np.int64))
-    cf = at.trace(lambda x: np.bincount(x) * 2)
-    assert cf.get_concrete_function(at.TensorSpec((6,), np.int64)).output_shapes == [(None,)] \
-        if hasattr(cf, "get_concrete_function") and False else True
+    graph = at.trace(lambda x: np.bincount(x) * 2).get_concrete_function(x).graph
+    assert "i64[?]" in str(graph)  # the length is known only when the graph runs
     with pytest.raises(TypeError):
         at.trace(lambda x: np.bincount(x))(x.astype(np.float64))
     g = at.grad(lambda w: (np.bincount(x, w, minlength=8) * np.arange(8.0)).sum())(np.ones(6))
@@ -282,6 +281,8 @@ def test_histogram(dtype):
 
 
 def test_histogram_errors():
+    with pytest.raises(ValueError, match="weights should have the same shape"):
+        at.trace(lambda x: np.histogram(x, weights=x[:2])[0])(np.ones(3))
     with pytest.raises(ValueError, match="not finite"):
         at.trace(lambda x: np.histogram(x)[0])(np.array([1.0, np.nan]))
     with pytest.raises(NotImplementedError, match="bins='auto'"):

@@ -88,7 +88,7 @@ def _bincount_abstract(x: Aval, *weights: Aval, minlength=0) -> Aval:
         raise ValueError("object too deep for desired array" if x.ndim else
                          "object of too small depth for desired array")
     if x.dtype.kind not in "biu":
-        raise TypeError("Cannot cast array data from dtype('float64') to dtype('int64') "
+        raise TypeError(f"Cannot cast array data from dtype('{x.dtype}') to dtype('int64') "
                         "according to the rule 'safe'")
     dtype = np.float64 if weights else np.intp
     return Aval((None,), np.dtype(dtype))
@@ -232,6 +232,8 @@ def histogram(a, bins=10, range=None, density=None, weights=None):  # noqa: A002
     if weights is None:
         hist = sum_(astype(hits, np.intp), axis=0)
     else:
+        if shape_of(weights) != shape_of(a):
+            raise ValueError("weights should have the same shape as a.")
         w = ravel(weights)
         hist = sum_(where(hits, expand_dims(w, -1), 0), axis=0)
     if density:

@@ -69,7 +69,8 @@ def _to_last(a, axis):
     return reshape(moved, (*kept, n)), axes, n
 
 
-def _restore(result, q_shape, axes, ndim, keepdims):
+def _restore(result, q_shape, axes, keepdims):
+    """`keepdims`: the reduced axes back as size-1 axes (after the quantile axes)."""
     if keepdims:
         for ax in axes:
             result = expand_dims(result, len(q_shape) + ax)
@@ -158,7 +159,6 @@ def _quantile(a, q, axis, method, keepdims, nan: bool, name: str, weights=None):
     q_arr = np.asarray(q)
     if q_arr.dtype.kind not in "biuf" or np.any(q_arr < 0) or np.any(q_arr > 1):
         raise ValueError("Quantiles must be in the range [0, 1]")
-    ndim = len(shape_of(a))
     flat, axes, n = _to_last(a, axis)
     dtype = dtype_of(flat)
     count = None
@@ -171,7 +171,7 @@ def _quantile(a, q, axis, method, keepdims, nan: bool, name: str, weights=None):
     parts = [_one_quantile(values, n, float(qk), method, weak, count) for qk in q_arr.ravel()]
     result = parts[0] if q_arr.ndim == 0 else reshape(stack(parts), (*q_arr.shape,
                                                                      *shape_of(parts[0])))
-    return numpy_scalar(_restore(result, q_arr.shape, axes, ndim, keepdims))
+    return numpy_scalar(_restore(result, q_arr.shape, axes, keepdims))
 
 
 @dispatches(np.quantile)
@@ -220,7 +220,6 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """`numpy.median`: the mean of the middle one or two sorted values (NaN if the slice
     holds a NaN)."""
     _no_out("median", out)
-    ndim = len(shape_of(a))
     flat, axes, n = _to_last(a, axis)
     if n == 0:
         raise NotImplementedError("numpy.median of an empty slice is not supported on "
@@ -229,7 +228,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     half = n // 2
     middle = values[..., half - 1:half + 1] if n % 2 == 0 else values[..., half:half + 1]
     out = _nan_slices(mean(middle, axis=-1), values, n, None)
-    return numpy_scalar(_restore(out, (), axes, ndim, keepdims))
+    return numpy_scalar(_restore(out, (), axes, keepdims))
 
 
 @dispatches(np.nanmedian)
