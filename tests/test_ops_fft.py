@@ -133,3 +133,27 @@ def test_onnx_export_refuses_fft_by_name():
     pytest.importorskip("onnx")
     with pytest.raises(at.UnsupportedError, match="fft"):
         at.export_onnx(at.trace(lambda a: np.abs(F.fft(a))), np.ones(4, np.float32))
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+
+@st.composite
+def _fft_case(draw):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=6))
+    x = draw(hnp.arrays(draw(st.sampled_from([np.float32, np.float64, np.complex128])), shape,
+                        elements=st.floats(-10, 10, width=32)))
+    axes = draw(st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=len(shape),
+                         unique=True))
+    s = draw(st.none() | st.lists(st.integers(1, 8), min_size=len(axes), max_size=len(axes)))
+    return x, tuple(axes), s, draw(st.sampled_from(NORMS))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_fft_case())
+def test_transforms_on_random_inputs(case):
+    x, axes, s, norm = case
+    for fn in (F.fftn, F.ifftn, F.irfftn) + ((F.rfftn,) if x.dtype.kind != "c" else ()):
+        check(lambda a: fn(a, s=s, axes=axes, norm=norm), x, eager=False)

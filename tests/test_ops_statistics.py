@@ -372,3 +372,31 @@ def test_histogram_bin_edges():
     x = _data(np.float32)
     check(lambda x: np.histogram_bin_edges(x), x)
     check(lambda x: np.histogram_bin_edges(x, bins=4, range=(-1, 2)), x)
+
+
+# --- random shapes, axes, quantiles ---------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+_METHODS = ["linear", "weibull", "hazen", "median_unbiased", "normal_unbiased",
+            "interpolated_inverted_cdf", "lower", "higher", "midpoint", "nearest"]
+
+
+@st.composite
+def _quantile_case(draw):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5))
+    x = draw(hnp.arrays(np.float64, shape, elements=st.floats(-100, 100, width=32)
+                        | st.just(np.nan)))
+    axis = draw(st.none() | st.integers(-len(shape), len(shape) - 1))
+    q = draw(st.floats(0, 1) | st.lists(st.floats(0, 1), min_size=1, max_size=3))
+    return x, axis, q, draw(st.sampled_from(_METHODS)), draw(st.booleans())
+
+
+@settings(max_examples=60, deadline=None)
+@given(_quantile_case())
+def test_quantiles_on_random_inputs(case):
+    x, axis, q, method, keepdims = case
+    close(lambda x: np.nanquantile(x, q, axis=axis, method=method, keepdims=keepdims), x)
+    close(lambda x: np.quantile(x, q, axis=axis, method=method, keepdims=keepdims), x)
+    close(lambda x: np.median(x, axis=axis, keepdims=keepdims), x)
