@@ -161,3 +161,28 @@ def test_vector_products(dtype):
         check(lambda x, y: np.matvec(x, y), a, v)
         check(lambda x, y: np.vecmat(x, y), sample((3,), dtype, 2), a)
     check(lambda x, y: np.vecdot(x, y), sample((2, 0), dtype), sample((0,), dtype))
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+_FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=32) | st.sampled_from(
+    [0.0, -0.0, 1.0, -1.0, np.pi, 180.0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(max_dims=2, max_side=4), elements=_FLOATS),
+       hnp.arrays(np.float32, (1,), elements=_FLOATS))
+def test_special_values(x, y):
+    for ufunc in BINARY + TWO_RESULTS + UNARY:
+        if ufunc in (np.gcd, np.lcm, np.bitwise_count, np.ldexp):
+            continue  # integer ufuncs: numpy's TypeError on floats is tested above
+        args = (x, y)[:ufunc.nin]
+        if ufunc in TWO_RESULTS:
+            for k in range(2):
+                check(lambda *a, k=k, u=ufunc: u(*a)[k], *args, eager=False)
+        else:
+            check(lambda *a, u=ufunc: u(*a), *args, eager=False)
+    for fn in (np.sinc, np.nan_to_num, np.fix, np.isposinf, np.isneginf):
+        check(fn, x, eager=False)
