@@ -240,10 +240,17 @@ def _case_id(item) -> str:
 
 # --- tests ----------------------------------------------------------------------------------
 def test_every_op_is_covered():
-    missing = sorted(set(OPS) - set(CASES) - NOT_DIFFERENTIABLE)
+    missing = sorted(set(OPS) - set(CASES) - NOT_DIFFERENTIABLE - set(op_cases.REFUSED))
     assert not missing, f"ops with neither gradient cases nor a non-differentiable mark: {missing}"
-    stale = sorted((set(CASES) | NOT_DIFFERENTIABLE) - set(OPS))
+    stale = sorted((set(CASES) | NOT_DIFFERENTIABLE | set(op_cases.REFUSED)) - set(OPS))
     assert not stale, f"the table names ops that are not registered: {stale}"
+
+
+@pytest.mark.parametrize("name", sorted(op_cases.REFUSED))
+def test_refused_derivatives_raise(name):
+    """An op whose VJP refuses by design says so, naming the construct, when reached."""
+    with pytest.raises(at.UnsupportedError, match="not supported"):
+        op_cases.REFUSED[name]()
 
 
 @pytest.mark.parametrize("name", sorted(NOT_DIFFERENTIABLE & set(OPS)))

@@ -12,6 +12,14 @@ from autotrace.ops.elementwise import abs, divide, mod, round  # noqa: F401
 from autotrace.ops.index import getitem  # noqa: F401
 from autotrace.ops.join import concatenate, hstack, split, stack, take_range, vstack  # noqa: F401
 from autotrace.ops.linalg import diagonal, dot, matmul, outer, trace  # noqa: F401
+from autotrace.ops import (  # noqa: F401 - numpy.linalg
+    linalg_compose,
+    linalg_decomp,
+    linalg_lstsq,
+    linalg_norm,
+    linalg_solve,
+    linalg_svd,
+)
 from autotrace.ops import pymath  # noqa: F401 - math.exp & co. of traced values
 from autotrace.ops.reduce import (  # noqa: F401
     all,
@@ -36,3 +44,4 @@ from autotrace.ops import ufuncs, mathfns, complex  # noqa: F401 - more ufuncs, 
 from autotrace.ops import statistics, nanreduce, histogram  # noqa: F401 - statistics
 from autotrace.ops import fft  # noqa: F401 - numpy.fft
 from autotrace.ops import integrate  # noqa: F401 - trapezoid, cumulative_sum & co.
+from autotrace.ops import random  # noqa: F401 - random draws at run time

@@ -1,5 +1,6 @@
 """numpy's math functions that are not ufuncs: `sinc`, `i0`, `nan_to_num`, `isposinf`,
-`isneginf`, `fix`, and the vector-product gufuncs `vecdot`, `matvec`, `vecmat`.
+`isneginf`, `fix`, and the vector-product gufuncs `matvec`, `vecmat` (`vecdot` is in
+ops/linalg_compose.py).
 
 Most are front ends over registry ops that compute what numpy's own Python code computes
 (same values and dtypes), so their gradients, JVPs and batching come from those ops.
@@ -161,15 +162,8 @@ def _vector_axis(axis, kwargs):
     _reject_ufunc_kwargs(np.matmul, kwargs)
     if axis != -1:
         raise NotImplementedError(
-            "numpy.vecdot/matvec/vecmat with an axis other than -1 are not supported on "
+            "numpy.matvec/vecmat with an axis other than -1 are not supported on "
             "traced values; move the axis last with numpy.moveaxis first.")
-
-
-def vecdot(x1, x2, /, *, axis=-1, **kwargs):
-    """`numpy.vecdot`: sum over the last axis of conj(x1) * x2, broadcast over the rest."""
-    _vector_axis(axis, kwargs)
-    product = matmul(expand_dims(conj(x1), -2), expand_dims(x2, -1))
-    return numpy_scalar(getitem(product, (Ellipsis, 0, 0)))
 
 
 def matvec(x1, x2, /, **kwargs):
@@ -186,6 +180,6 @@ def vecmat(x1, x2, /, **kwargs):
 
 # numpy >= 2.2 only: listed in docs/ops.md whatever numpy generates it
 NEWER_NUMPY = ("numpy.matvec", "numpy.vecmat")
-for _name, _fn in [("vecdot", vecdot), ("matvec", matvec), ("vecmat", vecmat)]:
+for _name, _fn in [("matvec", matvec), ("vecmat", vecmat)]:  # vecdot: ops/linalg_compose
     if hasattr(np, _name):
         dispatches(getattr(np, _name))(_fn)
