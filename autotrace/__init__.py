@@ -22,7 +22,7 @@ __all__ = [
     # differentiation
     "grad", "value_and_grad", "jacobian", "hessian", "check_grads", "GradientTape",
     "stop_gradient", "custom_gradient", "jvp", "linearize", "jacfwd", "jacrev", "vmap",
-    "checkpoint",
+    "checkpoint", "defop",
     # tensors, state, explicit control flow, graphs
     "Variable", "Tensor", "EagerTensor", "cond", "while_loop", "Graph", "Node", "Var",
     # training, debugging and export (docs/optimizers.md, docs/debugging.md, docs/export.md)
@@ -105,3 +105,4 @@ from autotrace.autodiff.forward import jacfwd, jvp, linearize  # noqa: E402
 from autotrace.api import jacrev  # noqa: E402
 from autotrace.autodiff.batching import vmap  # noqa: E402
 from autotrace.autodiff.checkpoint import checkpoint  # noqa: E402
+from autotrace.ops.defop import defop  # noqa: E402

@@ -80,7 +80,8 @@ class TensorBase(Tracer):
             return getattr(F, _UFUNC_REDUCTIONS[ufunc])(*inputs, **kwargs)
         frontend = UFUNC_DISPATCH.get(ufunc) if method == "__call__" else None
         if frontend is None:
-            return self._unsupported(f"numpy.{ufunc.__name__}" + _method_suffix(method))
+            return self._unsupported(_ufunc_name(ufunc) + _method_suffix(method),
+                                     routable=method == "__call__")
         out = kwargs.get("out")
         out = out if isinstance(out, tuple) or out is None else (out,)
         if out is not None and all(isinstance(o, Tensor) for o in out):
@@ -99,12 +100,14 @@ class TensorBase(Tracer):
                                f"the view `np.{func.__name__}(x, ...)`")
         return out
 
-    def _unsupported(self, what, func=None, args=(), kwargs=None):
+    def _unsupported(self, what, func=None, args=(), kwargs=None, routable=True):
+        how = (f"@at.defop(shape=..., vjp=..., dispatches={what})" if routable else
+               "@at.defop(shape=..., vjp=...) and call it")
         raise UnsupportedError(
             at_user_line(
                 f"{what} is not supported on traced values: autotrace has no op for it. "
-                "Write it with supported numpy functions (see docs/ops.md), or wrap the "
-                "computation in a function decorated with @at.custom_gradient."
+                "Write it with supported numpy functions (see docs/ops.md), or define the "
+                f"op yourself with {how} (docs/defop.md)."
             )
         )
 
@@ -119,6 +122,13 @@ def _basic(key) -> bool:
     return all(i is None or i is Ellipsis or isinstance(i, slice) or
                (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
                for i in items)
+
+
+def _ufunc_name(ufunc) -> str:
+    """`numpy.sin`, or the bare name of a ufunc from elsewhere (scipy.special's `erf`)."""
+    if ufunc is getattr(np, ufunc.__name__, None):
+        return f"numpy.{ufunc.__name__}"
+    return ufunc.__name__
 
 
 def _method_suffix(method: str) -> str:
@@ -164,6 +174,11 @@ def _install_operators():
     TensorBase.__hash__ = object.__hash__
     TensorBase.__round__ = _round
     TensorBase.__pow__ = _pow
+    TensorBase.real = property(lambda self: F.complex.real(self), doc="`x.real`")
+    TensorBase.imag = property(lambda self: F.complex.imag(self), doc="`x.imag`")
+    TensorBase.conjugate = _method(F.conj)
+    TensorBase.__divmod__ = lambda self, other: F.ufuncs.divmod_(self, other)
+    TensorBase.__rdivmod__ = lambda self, other: F.ufuncs.divmod_(other, self)
 
 
 def _pow(self, exponent):

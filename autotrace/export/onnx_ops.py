@@ -92,6 +92,11 @@ def _log_base(base: float):
     return lambda t, d, a: t.op("Div", [t.op("Log", [a]), _const(t, d, np.log(base))])
 
 
+def _scale(factor: float):
+    """`x * factor` in the loop dtype (numpy's deg2rad and friends)."""
+    return lambda t, d, a: t.op("Mul", [a, _const(t, d, factor)])
+
+
 def _by_kind(bool_op: str, int_op: str):
     return lambda t, d, *names: t.op(bool_op if d.kind == "b" else int_op, list(names))
 
@@ -263,6 +268,10 @@ CONVERTERS = {
     "neg": ufunc("Neg"), "pos": st.identity, "abs": ufunc("Abs"), "sign": ufunc("Sign"),
     "square": ufunc(lambda t, d, a: t.op("Mul", [a, a])),
     "reciprocal": ufunc("Reciprocal", "f"),
+    "fabs": ufunc("Abs", "f"),
+    **{name: ufunc(_scale(factor), "f") for name, factor in [
+        ("deg2rad", np.pi / 180), ("radians", np.pi / 180), ("rad2deg", 180 / np.pi),
+        ("degrees", 180 / np.pi)]},
     # elementwise: transcendental and rounding (floats)
     "exp": ufunc("Exp", "f"), "log": ufunc("Log", "f"), "sqrt": ufunc("Sqrt", "f"),
     "exp2": ufunc(lambda t, d, a: t.op("Pow", [_const(t, d, 2), a]), "f"),

@@ -41,4 +41,8 @@ from autotrace.ops.shape import *  # noqa: F401,F403
 from autotrace.ops.sort import argsort, sort, take_along_axis  # noqa: F401
 from autotrace.ops.tiling import atleast_1d, atleast_2d, atleast_3d, repeat, tile  # noqa: F401
 from autotrace.ops import effects  # noqa: F401 - print/assert/raise ops
+from autotrace.ops import ufuncs, mathfns, complex  # noqa: F401 - more ufuncs, sinc & co., parts
+from autotrace.ops import statistics, nanreduce, histogram  # noqa: F401 - statistics
+from autotrace.ops import fft  # noqa: F401 - numpy.fft
+from autotrace.ops import integrate  # noqa: F401 - trapezoid, cumulative_sum & co.
 from autotrace.ops import random  # noqa: F401 - random draws at run time

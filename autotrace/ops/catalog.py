@@ -9,6 +9,7 @@ Regenerate after adding an op:
 
 from __future__ import annotations
 
+from autotrace.ops.mathfns import NEWER_NUMPY
 from autotrace.ops.registry import FUNCTION_DISPATCH, OPS, UFUNC_DISPATCH
 from autotrace.tensor import _METHODS
 
@@ -45,14 +46,16 @@ def markdown() -> str:
         "|---|---|",
     ]
     lines += [f"| `{name}` | {_gradient(OPS[name])} |" for name in sorted(OPS)]
-    numpy_fns = sorted({_numpy_name(f) for f in list(UFUNC_DISPATCH) + list(FUNCTION_DISPATCH)})
+    numpy_fns = sorted({_numpy_name(f) for f in list(UFUNC_DISPATCH) + list(FUNCTION_DISPATCH)}
+                       | set(NEWER_NUMPY))
     lines += [
         "",
         f"## numpy functions that work on traced values ({len(numpy_fns)})",
         "",
         "Called on a traced value they build graph nodes (through `__array_ufunc__` / "
         "`__array_function__`); the same names exist as `autotrace.<name>`. Any other "
-        "numpy function raises `NotImplementedError` naming it.",
+        "numpy function raises `NotImplementedError` naming it; `at.defop` adds an op for "
+        "it (docs/defop.md). `matvec` and `vecmat` need numpy >= 2.2.",
         "",
     ]
     lines += [", ".join(f"`{n}`" for n in numpy_fns)]

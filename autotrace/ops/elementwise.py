@@ -63,7 +63,15 @@ def _reject_ufunc_kwargs(ufunc, kwargs):
 # --- unary -----------------------------------------------------------------------------
 negative = ufunc_op(np.negative, "neg", lambda g, x, y: (-g,))
 positive = ufunc_op(np.positive, "pos", lambda g, x, y: (g,))
-absolute = ufunc_op(np.absolute, "abs", lambda g, x, y: (g * sign(x),))
+def _abs_vjp(g, x, y):
+    """sign(x); for complex x, conj(x) / |x| (0 at 0; JAX's convention, ops/complex.py),
+    written with x itself so that higher derivatives see it vary."""
+    if np.dtype(getattr(x, "dtype", None) or np.result_type(x)).kind == "c":
+        return (g * np.conjugate(x) / where(y == 0, 1, y),)
+    return (g * sign(x),)
+
+
+absolute = ufunc_op(np.absolute, "abs", _abs_vjp)
 sign = ufunc_op(np.sign, "sign")
 exp = ufunc_op(np.exp, "exp", lambda g, x, y: (g * y,))
 exp2 = ufunc_op(np.exp2, "exp2", lambda g, x, y: (g * y * math.log(2.0),))

@@ -257,8 +257,8 @@ def _vecdot(x1, x2, axis=-1):
                          f"with gufunc signature (n),(n)->() (size {k2} is different from {k1})")
     if dtype_of(x1).kind == "c":
         x1 = conj(x1)
-    out = matmul(expand_dims(x1, -2), expand_dims(x2, -1))
-    return getitem(out, (Ellipsis, 0, 0))
+    out = getitem(matmul(expand_dims(x1, -2), expand_dims(x2, -1)), (Ellipsis, 0, 0))
+    return getitem(out, ()) if shape_of(out) == () else out  # a numpy scalar, as the ufunc
 
 
 if isinstance(getattr(np, "vecdot", None), np.ufunc):

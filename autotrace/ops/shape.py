@@ -289,6 +289,8 @@ def _cast_vjp(g, x, out, dtype):
 
 
 def _cast_impl(x, dtype):
+    if np.iscomplexobj(x) and dtype.kind != "c":
+        x = np.real(x)  # a complex cotangent of a real value: its real part, no ComplexWarning
     return x.astype(dtype) if isinstance(x, (np.ndarray, np.generic)) else dtype.type(x)
 
 
