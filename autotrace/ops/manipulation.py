@@ -25,6 +25,7 @@ from autotrace.ops.shape import (
     dim_of,
     dtype_of,
     flip,
+    fresh_copy,
     moveaxis,
     ravel,
     reshape,
@@ -99,12 +100,16 @@ def _pad_takes_dict() -> bool:
 
 _PAD_TAKES_DICT = _pad_takes_dict()
 _INDEX_MODES = ("edge", "reflect", "symmetric", "wrap")
+_NUMPY_MODES = ("constant", "empty", "edge", "wrap", "linear_ramp", "maximum", "mean",
+                "median", "minimum", "reflect", "symmetric")
 
 
 @dispatches(np.pad)
 def pad(array, pad_width, mode="constant", **kwargs):
     """`numpy.pad` with modes constant (traced `constant_values` allowed), edge, reflect,
     symmetric, wrap and empty (zeros); axes are padded in numpy's order, so corners match."""
+    if not callable(mode) and mode not in _NUMPY_MODES:
+        raise ValueError(f"mode '{mode}' is not supported")
     if callable(mode) or mode not in ("constant", "empty", *_INDEX_MODES):
         raise NotImplementedError(f"numpy.pad(mode={mode!r}) is not supported on traced "
                                   "values; use constant, edge, reflect, symmetric or wrap")
@@ -127,7 +132,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
             out = _pad_by_index(out, axis, before, after, mode)
         else:
             out = _pad_constant(out, axis, before, after, values[axis])
-    return out
+    return out if out is not array or shape_of(array) else fresh_copy(array)  # an ndarray
 
 
 def _constant_pairs(values, ndim: int) -> list:
@@ -210,12 +215,13 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     if axis is None:
         a, axis = ravel(a), 0
     axis = normalize_axis(axis, len(shape_of(a)))
-    if not isinstance(indices, Tracer):
-        indices = np.asarray(indices)
-    if dtype_of(indices).kind not in "iu":  # numpy casts bool to 0 / 1, refuses floats
+    if not isinstance(indices, (Tracer, np.ndarray, np.generic)) or \
+            isinstance(indices, (int, float)):
+        indices = np.asarray(indices, dtype=np.intp)  # Python values convert as numpy's do
+    if dtype_of(indices).kind not in "iu":  # arrays: bool casts to 0 / 1, floats do not
         if not np.can_cast(dtype_of(indices), np.intp, casting="same_kind"):
             raise TypeError(f"Cannot cast array data from {dtype_of(indices)!r} to "
-                            f"{np.dtype(np.intp)!r} according to the rule 'safe'")
+                            f"{np.dtype(np.intp)!r} according to the rule 'same_kind'")
         indices = astype(indices, np.intp)
     if mode != "raise":
         n = dim_of(a, axis)
@@ -377,8 +383,8 @@ def resize(a, new_shape):
     size, new_size = size_of(shape_of(a)), size_of(new_shape)
     if size is None:
         raise ValueError("numpy.resize needs the size of its input known while tracing")
-    if size == 0 or new_size == 0:
-        return np.zeros(new_shape, dtype_of(a))
+    if size == 0 or new_size == 0:  # zeros, still a value of the graph (or eager trace)
+        return reshape(pad(along(flat, 0, slice(0, 0)), (0, new_size)), new_shape)
     repeats = -(-new_size // size)
     joined = concatenate([flat] * repeats) if repeats > 1 else flat
     return reshape(along(joined, 0, slice(None, new_size)), new_shape)
