@@ -39,6 +39,14 @@ def _array(x):
     return x if isinstance(x, Tracer) else np.asanyarray(x)
 
 
+def _promote_arg(x):
+    """`x` for `np.result_type`: Python numbers (and traced ones) stay weak (NEP 50)."""
+    if type(x) in (int, float, complex):
+        return x
+    weak = getattr(getattr(x, "symbol", None), "weak", None)
+    return weak(0) if weak in (int, float, complex) else np.zeros((), dtype_of(x))
+
+
 # --- closeness and equality ---------------------------------------------------------------
 @dispatches(np.isclose)
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -111,19 +119,13 @@ def select(condlist, choicelist, default=0):
         raise ValueError("list of cases must be same length as list of conditions")
     if len(condlist) == 0:
         raise ValueError("select with an empty condition list is not possible")
-    choices = [_array(c) for c in choicelist]
-    default = _array(default)
-    probes = [np.zeros((), dtype_of(c)) for c in choices]
-    dtype = np.result_type(np.result_type(*probes), np.zeros((), dtype_of(default)))
+    choices = [c if type(c) in (int, float, complex) else _array(c) for c in choicelist]
+    default = default if type(default) in (int, float, complex) else _array(default)
+    dtype = np.result_type(*(_promote_arg(c) for c in choices + [default]))
     conds = [_array(c) for c in condlist]
     for i, cond in enumerate(conds):
         if dtype_of(cond) != np.bool_:
             raise TypeError(f"invalid entry {i} in condlist: should be boolean ndarray")
-    cond_shape = broadcast_shapes(*(shape_of(c) for c in conds))
-    choice_shape = broadcast_shapes(*(shape_of(c) for c in choices + [default]))
-    if broadcast_shapes(cond_shape, choice_shape) != cond_shape and None not in cond_shape:
-        raise ValueError(f"could not broadcast input array from shape {choice_shape} into "
-                         f"shape {cond_shape}")
     result = astype(default, dtype, copy=False)
     for cond, choice in zip(reversed(conds), reversed(choices)):
         result = where(cond, astype(choice, dtype, copy=False), result)

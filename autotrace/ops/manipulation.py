@@ -11,6 +11,8 @@ change must be known statically (a `ValueError` says so otherwise).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from autotrace.core import Tracer
@@ -337,7 +339,12 @@ def insert(arr, obj, values, axis=None):
     n = shape[axis]
     obj = _static_obj(obj, "insert")
     indices = np.arange(*obj.indices(n)) if isinstance(obj, slice) else np.array(obj)
-    if indices.dtype == bool:
+    if indices.dtype == bool and not _INSERT_TAKES_MASKS:
+        warnings.warn("in the future insert will treat boolean arrays and array-likes as a "
+                      "boolean index instead of casting it to integer", FutureWarning,
+                      stacklevel=2)
+        indices = indices.astype(np.intp)
+    elif indices.dtype == bool:
         if indices.ndim != 1:
             raise ValueError("boolean array argument obj to insert must be one dimensional")
         indices = np.flatnonzero(indices)
@@ -352,6 +359,12 @@ def insert(arr, obj, values, axis=None):
     positions = np.insert(np.arange(n), indices, np.arange(n, n + numnew))
     block = _assigned(values, shape[:axis] + (numnew,) + shape[axis + 1:], dtype)
     return _gather(concatenate([arr, block], axis=axis), axis, positions)
+
+
+# numpy >= 2.2 reads a boolean `obj` as a mask, before as the integers 0 and 1
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", FutureWarning)
+    _INSERT_TAKES_MASKS = len(np.insert(np.zeros(2), np.array([True, False]), 0)) == 3
 
 
 def _insert_one(arr, indices, obj, values, axis, shape, dtype):
