@@ -25,6 +25,15 @@ def _x(shape=(3, 4), dtype=np.float64, seed=0):
     return sample(shape, dtype, seed)
 
 
+def _check_count(x):
+    """`np.count_nonzero(x)`: numpy < 2.3 gives a Python int (the oracle compares arrays)."""
+    want = np.count_nonzero(x)
+    if type(want) is not int:
+        return check(np.count_nonzero, x)
+    got = at.trace(np.count_nonzero, autograph=False)(x)
+    assert type(got) is int and got == want
+
+
 # --- nonzero and friends ------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", ALL)
 @pytest.mark.parametrize("shape", SHAPES)
@@ -34,7 +43,7 @@ def test_nonzero_family(shape, dtype):
     check_tree(lambda x: np.where(x), x)
     check(np.argwhere, x)
     check(np.flatnonzero, x)
-    check(np.count_nonzero, x)
+    _check_count(x)
     check(lambda x: np.count_nonzero(x, axis=-1), x)
     check(lambda x: np.count_nonzero(x, axis=(0, -1), keepdims=True), x)
 
@@ -44,7 +53,7 @@ def test_nonzero_0d():
     check(np.argwhere, _x((), seed=1))
     check(np.argwhere, np.zeros(()))
     check(np.flatnonzero, np.ones(()))
-    check(np.count_nonzero, np.float64(3.0))
+    _check_count(np.float64(3.0))
 
 
 def test_one_graph_serves_every_count():

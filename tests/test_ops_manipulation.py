@@ -381,6 +381,27 @@ def test_logspace(kwargs):
     check(lambda a: np.logspace(a, 2.0, **{"num": 4, **kwargs}), np.array([0.5, 1.0]))
 
 
+@pytest.mark.parametrize("dtype", [None, np.float32, np.int64])
+@pytest.mark.parametrize("kwargs", [{}, {"num": 1}, {"num": 0}, {"num": 3, "endpoint": False},
+                                    {"num": 4, "axis": -1}])
+@pytest.mark.parametrize("ends", [(2.0, 64.0), (-1.0, -1000.0), ([1.0, -2.0], [10.0, -3.0]),
+                                  (3, 5)])
+def test_geomspace(ends, kwargs, dtype):
+    start, stop = (np.asarray(e) for e in ends)
+    check(lambda a: np.geomspace(a, ends[1], dtype=dtype, **kwargs), start)
+    check(lambda a, b: np.geomspace(a, b, 5, dtype=dtype), start.astype(np.float32), stop)
+
+
+def test_geomspace_zero_is_refused_when_the_graph_runs():
+    cf = at.trace(lambda a: np.geomspace(a, 8.0, 3)).get_concrete_function(np.float64(1.0))
+    np.testing.assert_array_equal(cf(np.float64(2.0)), np.geomspace(2.0, 8.0, 3))
+    with pytest.raises(ValueError, match="Geometric sequence cannot include zero"):
+        cf(np.float64(0.0))
+    raises_like_numpy(lambda a: np.geomspace(a, 0.0, 3), np.float64(1.0))
+    with pytest.raises(NotImplementedError, match="complex"):
+        at.trace(lambda a: np.geomspace(a, 8.0, 3), autograph=False)(np.complex128(1.0))
+
+
 def test_logspace_traced_base():
     check(lambda a, b: np.logspace(0.0, a, 3, base=b), np.float64(2.0), np.float64(3.0))
 
@@ -459,3 +480,30 @@ ITEMS = [(name, k, case, shapes) for name, cases in sorted(COMPOSED.items())
 def test_composed_gradients(item):
     name, _, case, shapes = item
     check_composed(case, shapes)
+
+
+# --- export and other backends --------------------------------------------------------------
+def _convolved(a):
+    return np.convolve(a, a) + np.diag(a).sum()
+
+
+def test_ops_without_onnx_form_are_named():
+    pytest.importorskip("onnx")
+    with pytest.raises(at.UnsupportedError, match="no ONNX form for the ops convolve, "
+                                                  "diagonal_scatter"):
+        at.export_onnx(at.trace(_convolved), np.ones(3))
+
+
+def test_compositions_export_to_onnx():
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+
+    def f(x):
+        return np.pad(x, 1, mode="reflect")[1:-1, :4] + np.roll(np.triu(x), 1, axis=0) + \
+            np.diff(x, prepend=0.0) + np.linspace(x[0, 0], 3.0, 4)
+
+    x = _x((3, 4))
+    model = at.export_onnx(at.trace(f), x)
+    session = ort.InferenceSession(model.SerializeToString())
+    (got,) = session.run(None, {session.get_inputs()[0].name: x})
+    np.testing.assert_allclose(got, f(x), rtol=1e-12)

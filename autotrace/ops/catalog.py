@@ -43,7 +43,10 @@ def markdown() -> str:
         "|---|---|",
     ]
     lines += [f"| `{name}` | {_gradient(OPS[name])} |" for name in sorted(OPS)]
-    numpy_fns = sorted({_numpy_name(f) for f in list(UFUNC_DISPATCH) + list(FUNCTION_DISPATCH)})
+    refused = sorted(_numpy_name(f) for f, fe in FUNCTION_DISPATCH.items()
+                     if getattr(fe, "refuses", False))
+    numpy_fns = sorted({_numpy_name(f) for f in list(UFUNC_DISPATCH) + list(FUNCTION_DISPATCH)}
+                       - set(refused))
     lines += [
         "",
         f"## numpy functions that work on traced values ({len(numpy_fns)})",
@@ -54,6 +57,9 @@ def markdown() -> str:
         "",
     ]
     lines += [", ".join(f"`{n}`" for n in numpy_fns)]
+    lines += ["", "These write into an argument in place and are refused on traced values with "
+              "an error saying what to write instead: " + ", ".join(f"`{n}`" for n in refused)
+              + "."]
     lines += [
         "",
         "## Methods and operators of traced values",

@@ -1,5 +1,5 @@
-"""Creation with traced arguments: `linspace` / `logspace` with traced endpoints
-(differentiable in them), `zeros` / `ones` / `full` / `empty` with traced sizes or a
+"""Creation with traced arguments: `linspace` / `logspace` / `geomspace` with traced
+endpoints (differentiable in them), `zeros` / `ones` / `full` / `empty` with traced sizes or a
 traced fill value, `empty_like`, `identity`, `indices`.
 
 `linspace` is numpy's own formula written with registry ops (`arange * step + start`, the
@@ -20,7 +20,18 @@ import numpy as np
 from autotrace.core import Tracer
 from autotrace.ops import rules
 from autotrace.ops.creation import arange, eye, zeros_like
-from autotrace.ops.elementwise import floor, multiply, power, true_divide, where
+from autotrace.ops.effects import raise_if
+from autotrace.ops.elementwise import (
+    equal,
+    floor,
+    log10,
+    logical_or,
+    multiply,
+    power,
+    sign,
+    true_divide,
+    where,
+)
 from autotrace.ops.reduce import any as reduce_any
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shape import (
@@ -87,6 +98,35 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
         base = expand_dims(base, normalize_axis(axis, ndmax + 1))
     y = power(base, linspace(start, stop, num=num, endpoint=endpoint, axis=axis))
     return y if dtype is None else astype(y, dtype, copy=False)
+
+
+@dispatches(np.geomspace)
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """`numpy.geomspace` of real values with traced `start` / `stop`; a zero endpoint is
+    numpy's ValueError, raised when the graph runs."""
+    kinds = [dtype_of(v) for v in (start, stop)]
+    if any(k.kind == "c" for k in kinds) or (dtype is not None and np.dtype(dtype).kind == "c"):
+        raise NotImplementedError("numpy.geomspace of complex values is not supported on "
+                                  "traced values")
+    dt = np.result_type(*(np.zeros((), k) for k in kinds), float(num), np.zeros((), dtype))
+    dtype = dt if dtype is None else np.dtype(dtype)
+    raise_if(logical_or(reduce_any(equal(start, 0)), reduce_any(equal(stop, 0))),
+             ValueError("Geometric sequence cannot include zero"))
+    start, stop = astype(start, dt), astype(stop, dt)
+    out_sign = sign(start)
+    start, stop = start / out_sign, stop / out_sign
+    result = logspace(log10(start), log10(stop), num=num, endpoint=endpoint, base=10.0,
+                      dtype=dt)
+    ends = np.zeros((num,) + (1,) * len(shape_of(start)), bool)
+    if num > 0:
+        ends[0] = True
+        result = where(ends, start, result)
+        if num > 1 and endpoint:
+            result = where(np.flip(ends, 0), stop, result)
+    result = result * out_sign
+    if axis != 0:
+        result = moveaxis(result, 0, normalize_axis(axis, len(shape_of(result))))
+    return astype(result, dtype, copy=False)
 
 
 def _ndmin(x, ndim: int):

@@ -15,7 +15,7 @@ NOT_DIFFERENTIABLE = {"nonzero", "unique_indices", "isin"}
 
 BATCH_CASES: dict[str, list[Case]] = {
     "nonzero": [Case(lambda x: np.nonzero(x == x)[1], [((2, 3),)]),
-                Case(lambda x: np.nonzero(x > 0)[0], [((6,),)])],
+                Case(lambda x: np.argwhere(x > 1.0), [((4,),)])],
     "unique_indices": [Case(lambda x: np.unique(x, return_inverse=True)[1], [((2, 3),)],
                             distinct()),
                        Case(lambda x: np.unique(np.round(x)), [((8,),)])],

@@ -1,7 +1,8 @@
 """Array manipulation and creation with traced arguments (autotrace/ops/manipulation.py,
 matrices.py, spaces.py).
 
-`CASES` covers the two ops these families register (`convolve`, `fill`). The numpy
+`CASES` covers the differentiable ops these families register (`convolve`, `fill`);
+`raise_if` (geomspace's zero check, an effect) has a vmap case. The numpy
 functions written as compositions of other ops have no op of their own; `COMPOSED`
 (keyed by numpy name) lists gradient cases for them, which tests/test_ops_manipulation.py
 checks like the registry tests do: VJPs against finite differences to order 2, JVPs
@@ -11,7 +12,7 @@ against central differences, vmap against a loop.
 from __future__ import annotations
 
 import numpy as np
-from op_cases.common import Case, op
+from op_cases.common import POS, Case, op
 
 from autotrace.ops import spaces
 
@@ -19,6 +20,11 @@ from autotrace.ops import spaces
 def _fill(x):
     return op("fill", x, 3, shape=("?", 2), dtype=x.dtype)
 
+
+NOT_DIFFERENTIABLE = {"raise_if"}
+BATCH_CASES: dict[str, list[Case]] = {
+    "raise_if": [Case(lambda x: np.geomspace(x, 3.0, 4), [((),), ((2,),)], POS)],
+}
 
 CASES: dict[str, list[Case]] = {
     "convolve": [Case(np.convolve, [((4,), (3,)), ((2,), (5,)), ((1,), (1,))]),
@@ -70,6 +76,9 @@ COMPOSED: dict[str, list[Case]] = {
                  Case(lambda a, b: np.linspace(a, b, 4, endpoint=False, axis=-1) ** 2,
                       [((2,), (2,))])],
     "logspace": [Case(lambda a, b: np.logspace(a, b, 4, base=2.0), [((), ())])],
+    "geomspace": [Case(lambda a, b: np.geomspace(a, b, 4), [((), ()), ((2,), ())], POS),
+                  Case(lambda a: np.geomspace(-a, -3.0, 3, endpoint=False, axis=-1),
+                       [((2,),)], POS)],
     "full": [Case(lambda x: spaces.full((2, 3), x), [((),)]),
              Case(lambda x: spaces.full((2, 3), x, np.float64) * 1.0, [((3,),)])],
 }  # fmt: skip
