@@ -36,6 +36,7 @@ _METHODS = (
     "reshape", "transpose", "squeeze", "swapaxes", "flatten", "ravel",
     "astype", "clip", "round", "dot", "copy", "conj",
     "cumsum", "cumprod", "repeat", "argsort", "trace", "diagonal",
+    "nonzero", "take",
 )  # fmt: skip
 
 

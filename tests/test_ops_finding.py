@@ -189,7 +189,7 @@ def test_array_equal_nan():
     a = np.array([1.0, np.nan])
     for b in (a.copy(), np.array([np.nan, 1.0]), np.array([1.0, 2.0])):
         for equal_nan in (False, True):
-            got = at.trace(lambda a, b: np.array_equal(a, b, equal_nan=equal_nan))(a, b)
+            got = at.trace(lambda a, b, e=equal_nan: np.array_equal(a, b, equal_nan=e))(a, b)
             assert got is np.array_equal(a, b, equal_nan=equal_nan)
 
 
@@ -249,3 +249,8 @@ ITEMS = [(name, k, case, shapes) for name, cases in sorted(COMPOSED.items())
 def test_composed_gradients(item):
     name, _, case, shapes = item
     check_composed(case, shapes, batch=name != "piecewise")  # masks: per-example sizes
+
+
+def test_nonzero_method():
+    check_tree(lambda x: x.nonzero(), _x((2, 3)))
+    check_tree(lambda x: (x > 0).nonzero(), _x((4,)))

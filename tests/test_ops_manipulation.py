@@ -137,6 +137,11 @@ def test_take(indices, axis, mode, dtype):
     check(bind(np.take, indices, axis=axis, mode=mode), _x((3, 4), dtype))
 
 
+def test_take_method():
+    check(lambda x: x.take([1, -1]), _x())
+    check(lambda x: x.take([[2]], axis=1, mode="clip"), _x())
+
+
 def test_take_traced_indices_and_errors():
     check(lambda x, i: np.take(x, i, axis=1), _x(), np.array([[3, 0], [1, 1]]))
     check(lambda x, i: np.take(x, i), _x(), np.array([True, False]))

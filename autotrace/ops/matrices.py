@@ -18,7 +18,7 @@ from autotrace.ops import rules
 from autotrace.ops.creation import arange
 from autotrace.ops.elementwise import greater_equal, where
 from autotrace.ops.index import getitem
-from autotrace.ops.linalg import diagonal
+from autotrace.ops.linalg import _diagonal_scatter, diagonal
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shape import (
     astype,
@@ -48,8 +48,6 @@ def diag(v, k=0):
         raise ValueError("numpy.diag of a 1-d value needs its length known while tracing")
     n = shape[0] + abs(k)
     like = np.broadcast_to(np.zeros((), bool), (n, n))  # only its shape is read
-    from autotrace.ops.linalg import _diagonal_scatter  # lazy import: the op, not a front end
-
     return apply(_diagonal_scatter, v, like, offset=k, axis1=0, axis2=1)
 
 

@@ -32,6 +32,7 @@ from autotrace.ops.elementwise import (
     true_divide,
     where,
 )
+from autotrace.ops.join import stack
 from autotrace.ops.reduce import any as reduce_any
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shape import (
@@ -44,7 +45,6 @@ from autotrace.ops.shape import (
     reshape,
     unbroadcast,
 )
-from autotrace.ops.join import stack
 from autotrace.ops.shapes import broadcast_shapes, normalize_axis, shape_of
 
 

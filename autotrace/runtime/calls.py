@@ -19,7 +19,7 @@ import types
 
 import numpy as np
 
-from autotrace import context, ops
+from autotrace import context
 from autotrace.errors import CONVERTED_CODES, ConversionError, is_library_file
 from autotrace.ops.effects import graph_assert
 from autotrace.ops.pymath import TWINS, math_call

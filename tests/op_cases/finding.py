@@ -9,6 +9,7 @@ compositions (unique's values, select, piecewise), checked by tests/test_ops_fin
 from __future__ import annotations
 
 import numpy as np
+
 from op_cases.common import Case, away_from_zero, distinct
 
 NOT_DIFFERENTIABLE = {"nonzero", "unique_indices", "isin"}

@@ -12,9 +12,9 @@ against central differences, vmap against a loop.
 from __future__ import annotations
 
 import numpy as np
-from op_cases.common import POS, Case, op
 
 from autotrace.ops import spaces
+from op_cases.common import POS, Case, op
 
 
 def _fill(x):
