@@ -512,3 +512,15 @@ def test_compositions_export_to_onnx():
     session = ort.InferenceSession(model.SerializeToString())
     (got,) = session.run(None, {session.get_inputs()[0].name: x})
     np.testing.assert_allclose(got, f(x), rtol=1e-12)
+
+
+def test_vmap_of_compositions_is_vectorized():
+    """Indexing with a key shared by every example is one node on the stacked values."""
+    def f(x):
+        return np.pad(x, 1, mode="reflect")[1:] + np.roll(x, 1)[0] + np.diff(x, prepend=0.0)[1]
+
+    x = _x((5, 3))
+    graph = at.trace(at.vmap(f)).get_concrete_function(x).graph
+    names = [node.op.name for node in graph.nodes]
+    assert names.count("getitem") == 8, names  # a loop would make 8 per example
+    np.testing.assert_array_equal(at.vmap(f)(x), np.stack([f(row) for row in x]))

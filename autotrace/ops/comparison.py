@@ -6,7 +6,8 @@ numpy returns a Python bool from `allclose` / `array_equal` / `array_equiv`; tra
 result is a 0-d value that becomes a Python bool at run time (`python_scalar`), so an `if`
 on it becomes graph control flow. `piecewise` calls each function on `x[cond]` (exactly
 the elements numpy passes) and scatters the results back, so functions need not be
-elementwise and gradients flow through them.
+elementwise and gradients flow through them; a graph calls them also when `cond` selects
+nothing (numpy skips the call then).
 """
 
 from __future__ import annotations
@@ -59,12 +60,15 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     if not isinstance(atol, Tracer) and not isinstance(rtol, Tracer) and not (
             np.all(np.isfinite(atol)) and np.all(np.isfinite(rtol))):
         np.isclose(0.0, 0.0, rtol=rtol, atol=atol)  # numpy's warning or error for them
-    with np.errstate(invalid="ignore"):
-        close = logical_and(less_equal(absolute(x - y), atol + rtol * absolute(y)),
-                            isfinite(y))
-        result = logical_or(close, equal(x, y))
-        if equal_nan:
-            result = logical_or(result, logical_and(isnan(x), isnan(y)))
+    # numpy silences `inf - inf` and `0 * inf`; the graph cannot, so a non-finite `y` (whose
+    # term is False anyway) is replaced by 0 in it
+    finite = isfinite(y)
+    y_finite = where(finite, y, 0) if isinstance(finite, Tracer) or not np.all(finite) else y
+    close = logical_and(less_equal(absolute(x - y_finite), atol + rtol * absolute(y_finite)),
+                        finite)
+    result = logical_or(close, equal(x, y))
+    if equal_nan:
+        result = logical_or(result, logical_and(isnan(x), isnan(y)))
     return result
 
 

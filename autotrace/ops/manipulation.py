@@ -181,6 +181,8 @@ def _constant_block(x, axis: int, width: int, value, dtype):
 @dispatches(np.roll)
 def roll(a, shift, axis=None):
     """`numpy.roll`: static shifts (slices) or a traced shift (traced slice bounds)."""
+    if axis is None and len(shape_of(a)) == 1:
+        axis = 0
     if axis is None:
         return reshape_like(roll(ravel(a), shift, 0), a)
     ndim = len(shape_of(a))
