@@ -32,6 +32,6 @@ from autotrace.ops.shape import *  # noqa: F401,F403
 from autotrace.ops.sort import argsort, sort, take_along_axis  # noqa: F401
 from autotrace.ops.tiling import atleast_1d, atleast_2d, atleast_3d, repeat, tile  # noqa: F401
 from autotrace.ops import effects  # noqa: F401 - print/assert/raise ops
-from autotrace.ops import comparison, finding, manipulation, matrices, spaces  # noqa: F401
+from autotrace.ops import comparison, finding, manipulation, matrices, padding, spaces  # noqa: F401,E501
 from autotrace.ops.finding import nonzero  # noqa: F401
 from autotrace.ops.manipulation import take  # noqa: F401

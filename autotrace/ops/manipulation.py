@@ -1,10 +1,11 @@
-"""Array manipulation composed from registry ops: pad, roll, take, diff, ediff1d, append,
-insert, delete, resize, rot90, fliplr, flipud, column_stack, dstack, array_split.
+"""Array manipulation composed from registry ops: roll, take, diff, ediff1d, append,
+insert, delete, resize, rot90, fliplr, flipud, column_stack, dstack, array_split
+(`pad` is an op of its own, in `autotrace/ops/padding.py`).
 
 No new ops: each function is numpy's own definition written with slices, gathers
 (`x[..., idx]` with a static index array), concatenation and flips, so gradients, JVPs
 and batching come from those ops. Positions are computed by numpy itself on index arrays
-(`np.pad(np.arange(n), ...)`, `np.delete(np.arange(n), ...)`), so every mode and
+(`np.delete(np.arange(n), ...)`, `np.insert(...)`), so every mode and
 argument form numpy accepts picks the same elements here. Sizes along the axes that
 change must be known statically (a `ValueError` says so otherwise).
 """
@@ -19,6 +20,7 @@ from autotrace.core import Tracer
 from autotrace.ops.elementwise import clip, not_equal, remainder, subtract
 from autotrace.ops.index import getitem
 from autotrace.ops.join import concatenate, split, take_range
+from autotrace.ops.padding import pad
 from autotrace.ops.registry import dispatches
 from autotrace.ops.shape import (
     astype,
@@ -27,7 +29,6 @@ from autotrace.ops.shape import (
     dim_of,
     dtype_of,
     flip,
-    fresh_copy,
     moveaxis,
     ravel,
     reshape,
@@ -70,111 +71,6 @@ def _assigned(value, shape: tuple, dtype: np.dtype):
     out = np.empty(shape, dtype)
     out[...] = value
     return out
-
-
-# --- pad ----------------------------------------------------------------------------------
-def _pad_pairs(pad_width, ndim: int) -> list:
-    """numpy's `pad_width` forms (int, (n,), (before, after), per-axis pairs, dict) as one
-    (before, after) pair per axis, with numpy's errors."""
-    if isinstance(pad_width, dict) and _PAD_TAKES_DICT:
-        pairs = [(0, 0)] * ndim
-        for ax, width in pad_width.items():
-            pairs[ax] = (width, width) if isinstance(width, int) else tuple(width)
-        pad_width = pairs
-    widths = np.asarray(pad_width)
-    if widths.dtype.kind != "i":
-        raise TypeError("`pad_width` must be of integral type.")
-    if widths.ndim < 3 and widths.size in (1, 2) and widths.shape != (2, 1):
-        widths = widths.ravel()
-        widths = np.array([widths[0], widths[-1]])
-    if widths.size and widths.min() < 0:
-        raise ValueError("index can't contain negative values")
-    return [tuple(int(w) for w in pair) for pair in np.broadcast_to(widths, (ndim, 2))]
-
-
-def _pad_takes_dict() -> bool:
-    try:
-        np.pad(np.zeros(1), {0: 1})
-    except Exception:  # noqa: BLE001 - numpy before 2.3 takes no dict
-        return False
-    return True
-
-
-_PAD_TAKES_DICT = _pad_takes_dict()
-_INDEX_MODES = ("edge", "reflect", "symmetric", "wrap")
-_NUMPY_MODES = ("constant", "empty", "edge", "wrap", "linear_ramp", "maximum", "mean",
-                "median", "minimum", "reflect", "symmetric")
-
-
-@dispatches(np.pad)
-def pad(array, pad_width, mode="constant", **kwargs):
-    """`numpy.pad` with modes constant (traced `constant_values` allowed), edge, reflect,
-    symmetric, wrap and empty (zeros); axes are padded in numpy's order, so corners match."""
-    if not callable(mode) and mode not in _NUMPY_MODES:
-        raise ValueError(f"mode '{mode}' is not supported")
-    if callable(mode) or mode not in ("constant", "empty", *_INDEX_MODES):
-        raise NotImplementedError(f"numpy.pad(mode={mode!r}) is not supported on traced "
-                                  "values; use constant, edge, reflect, symmetric or wrap")
-    allowed = {"constant": {"constant_values"}, "reflect": {"reflect_type"},
-               "symmetric": {"reflect_type"}}.get(mode, set())
-    if set(kwargs) - allowed:
-        raise ValueError(f"unsupported keyword arguments for mode '{mode}': "
-                         f"{set(kwargs) - allowed}")
-    if kwargs.get("reflect_type", "even") != "even":
-        raise NotImplementedError("numpy.pad(reflect_type='odd') is not supported on traced "
-                                  "values")
-    ndim = len(shape_of(array))
-    pairs = _pad_pairs(pad_width, ndim)
-    values = _constant_pairs(kwargs.get("constant_values", 0), ndim)
-    out = array
-    for axis, (before, after) in enumerate(pairs):
-        if not before and not after:
-            continue
-        if mode in _INDEX_MODES:
-            out = _pad_by_index(out, axis, before, after, mode)
-        else:
-            out = _pad_constant(out, axis, before, after, values[axis])
-    return out if out is not array or shape_of(array) else fresh_copy(array)  # an ndarray
-
-
-def _constant_pairs(values, ndim: int) -> list:
-    if isinstance(values, Tracer):
-        if shape_of(values):
-            raise NotImplementedError("a traced constant_values of numpy.pad must be a scalar")
-        return [(values, values)] * ndim
-    values = np.asarray(values)
-    if values.ndim < 3 and values.size in (1, 2) and values.shape != (2, 1):
-        flat = values.ravel()
-        return [(flat[0], flat[-1])] * ndim
-    return [tuple(pair) for pair in np.broadcast_to(values, (ndim, 2))]
-
-
-def _pad_by_index(x, axis: int, before: int, after: int, mode: str):
-    n = static_dim(x, axis, f"numpy.pad(mode={mode!r})")
-    if n == 0:
-        raise ValueError(f"can't extend empty axis {axis} using modes other than 'constant' "
-                         "or 'empty'")
-    return _gather(x, axis, np.pad(np.arange(n), (before, after), mode=mode))
-
-
-def _pad_constant(x, axis: int, before: int, after: int, values: tuple):
-    dtype = dtype_of(x)
-    parts = [_constant_block(x, axis, before, values[0], dtype)] if before else []
-    parts.append(x)
-    if after:
-        parts.append(_constant_block(x, axis, after, values[1], dtype))
-    return concatenate(parts, axis=axis)
-
-
-def _constant_block(x, axis: int, width: int, value, dtype):
-    shape = list(shape_of(x))
-    shape[axis] = width
-    if None not in shape:
-        return _assigned(value, tuple(shape), dtype)
-    if shape_of(x)[axis] == 0:
-        raise ValueError("numpy.pad of an empty axis needs the other dims known while tracing")
-    like = along(x, axis, np.zeros(width, np.intp))
-    return broadcast_like(_assigned(value, (), dtype), like)
 
 
 # --- roll / take --------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Array manipulation and creation with traced arguments (autotrace/ops/manipulation.py,
 matrices.py, spaces.py).
 
-`CASES` covers the differentiable ops these families register (`convolve`, `fill`);
+`CASES` covers the differentiable ops these families register (`pad`, `convolve`, `fill`);
 `raise_if` (geomspace's zero check, an effect) has a vmap case. The numpy
 functions written as compositions of other ops have no op of their own; `COMPOSED`
 (keyed by numpy name) lists gradient cases for them, which tests/test_ops_manipulation.py
@@ -27,6 +27,14 @@ BATCH_CASES: dict[str, list[Case]] = {
 }
 
 CASES: dict[str, list[Case]] = {
+    "pad": [Case(lambda x: np.pad(x, ((1, 2), (0, 3))), [((2, 3),)]),
+            Case(lambda x: np.pad(x, 2, mode="reflect") * np.pad(x, 2, mode="edge"),
+                 [((3, 3),)]),
+            Case(lambda x: np.pad(x, (1, 5), mode="symmetric") + np.pad(x, 3, mode="wrap"),
+                 [((3,),)]),
+            Case(lambda x, c: np.pad(x, 1, constant_values=c), [((2, 2), ()), ((3,), ())]),
+            Case(lambda x: np.pad(x, ((1, 1), (0, 2)), constant_values=((1, 2), (3, 4))) * x[0, 0],
+                 [((2, 2),)])],
     "convolve": [Case(np.convolve, [((4,), (3,)), ((2,), (5,)), ((1,), (1,))]),
                  Case(lambda a, v: np.correlate(a, v, "same"), [((4,), (3,)), ((2,), (3,))]),
                  Case(lambda a, v: np.convolve(a, v, "valid") * a[:2], [((4,), (3,))])],
@@ -37,12 +45,6 @@ CASES: dict[str, list[Case]] = {
 
 
 COMPOSED: dict[str, list[Case]] = {
-    "pad": [Case(lambda x: np.pad(x, ((1, 2), (0, 3))), [((2, 3),)]),
-            Case(lambda x: np.pad(x, 2, mode="reflect") * np.pad(x, 2, mode="edge"),
-                 [((3, 3),)]),
-            Case(lambda x: np.pad(x, (1, 5), mode="symmetric") + np.pad(x, 3, mode="wrap"),
-                 [((3,),)]),
-            Case(lambda x, c: np.pad(x, 1, constant_values=c), [((2, 2), ())])],
     "roll": [Case(lambda x: np.roll(x, 2, axis=1), [((2, 3),)]),
              Case(lambda x: np.roll(x, (1, -1), axis=(0, 1)) * x, [((2, 3),)]),
              Case(lambda x: np.roll(x, 4), [((2, 3),)])],
