@@ -254,3 +254,20 @@ def test_composed_gradients(item):
 def test_nonzero_method():
     check_tree(lambda x: x.nonzero(), _x((2, 3)))
     check_tree(lambda x: (x > 0).nonzero(), _x((4,)))
+
+
+def test_nonzero_exports_to_onnx():
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+
+    def f(x):
+        i, j = np.nonzero(x > 0)
+        return i * 2 + j, np.argwhere(x < 0), np.flatnonzero(x)
+
+    model = at.export_onnx(at.trace(f), _x((3, 4)))
+    session = ort.InferenceSession(model.SerializeToString())
+    for seed in range(3):
+        x = _x((3, 4), seed=seed)
+        got = session.run(None, {session.get_inputs()[0].name: x})
+        for g, w in zip(got, f(x)):
+            np.testing.assert_array_equal(g, w)

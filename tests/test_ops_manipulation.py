@@ -539,3 +539,21 @@ def test_vmap_of_compositions_is_vectorized():
     names = [node.op.name for node in graph.nodes]
     assert names.count("getitem") == 7 and names.count("pad") == 1, names  # not per example
     np.testing.assert_array_equal(at.vmap(f)(x), np.stack([f(row) for row in x]))
+
+
+def test_traced_sizes_export_to_onnx():
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+
+    def f(x, c):
+        return np.zeros((x.shape[0], 2), np.float32) + np.full((x.shape[0], 1), c) + \
+            np.pad(x, 1, constant_values=c)[1:-1, 1:3]
+
+    spec = [at.TensorSpec((None, 4), np.float32), at.TensorSpec((), np.float32)]
+    model = at.export_onnx(at.trace(f, input_signature=spec), *spec)
+    session = ort.InferenceSession(model.SerializeToString())
+    for n in (1, 3):
+        x, c = _x((n, 4), np.float32), np.float32(2.5)
+        names = [i.name for i in session.get_inputs()]
+        (got,) = session.run(None, dict(zip(names, (x, np.asarray(c)))))
+        np.testing.assert_array_equal(got, f(x, c))

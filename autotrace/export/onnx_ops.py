@@ -339,3 +339,22 @@ def _pad(t, node):
 
 
 CONVERTERS["pad"] = _pad
+
+
+def _nonzero(t, node):
+    """`np.nonzero`: ONNX `NonZero` gives the (ndim, count) int64 indices; one row each."""
+    rows = t.op("NonZero", [t.value(node.inputs[0], bool)])  # nonzero is truth, NaN too
+    return [t.op("Gather", [rows, t.constant(np.asarray(i, np.int64))], axis=0)
+            for i in range(len(node.outputs))]
+
+
+def _fill(t, node):
+    """`np.full` with traced sizes: the fill value, cast, expanded to the run-time shape."""
+    value, *dims = node.inputs
+    it = iter(dims)
+    parts = [d if isinstance(d, int) else next(it) for d in node.params["shape"]]
+    dtype = node.params["dtype"]
+    return [t.op("Expand", [t.value(value, dtype), st._shape_vector(t, parts)])]
+
+
+CONVERTERS.update({"nonzero": _nonzero, "fill": _fill})
