@@ -245,6 +245,14 @@ def run_w6(s: Suite) -> None:
         s.race("W6", f"gradient, {trips} trips", wl.w6_grad_hand, {"autotrace": grad}, args)
         s.memory("W6", f"peak memory, {trips} trips", grad, wl.w6_grad_hand, args)
     assert grad.trace_count == 1, "one graph for every trip count"
+    # Checkpointed (at.checkpoint(f, every="sqrt")): ~sqrt(2 trips) states kept, the rest
+    # replayed: memory against compute, at the largest trip count.
+    sqrt = at.grad(at.checkpoint(wl.w6, every="sqrt"))
+    args = (x, np.array(s.sizes["w6_trips"][-1]))
+    s.race("W6", f"gradient, {args[1]} trips, checkpoint sqrt", wl.w6_grad_hand,
+           {"autotrace": sqrt}, args)
+    s.memory("W6", f"peak memory, {args[1]} trips, checkpoint sqrt", sqrt, wl.w6_grad_hand,
+             args)
 
 
 def run_w7(s: Suite) -> None:

@@ -206,3 +206,32 @@ def test_torch_tensors_in_and_out():
                                                              dtype=torch.float64))
     assert isinstance(out, torch.Tensor) and out.dtype == torch.float64
     np.testing.assert_allclose(out.cpu().numpy(), _newton(np.ones(3), np.array([2., 9., 30.])))
+
+
+def _backward_slices(x):
+    return x[::-1, 1::-2] * 2 + x[-1:0:-1, ::-3].sum() + x[2:2:-1, :].sum()
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(4, 5), (3, 1), (1, 6)])
+def test_torch_slices_stepping_backwards(shape):
+    """torch slices only step forwards: a flipped axis and the mirrored slice stand in,
+    values and gradients as numpy's."""
+    x = np.arange(float(np.prod(shape))).reshape(shape)
+    assert run_traced(at.trace(_backward_slices), (x,), "torch") == "pass"
+    assert run_traced(at.grad(lambda x: (_backward_slices(x) ** 2).sum()), (x,),
+                      "torch") == "pass"
+
+
+@needs_torch
+def test_torch_refuses_a_dtype_it_lacks():
+    cf = at.trace(lambda x: x.astype(np.longdouble) * 2).get_concrete_function(np.ones(3))
+    with pytest.raises(BackendError, match=r"op `cast` with dtype float128 is not available "
+                                           r"on the torch backend"):
+        cf.to("torch")
+
+
+@needs_torch
+def test_torch_per_element_repeats():
+    x = np.array([1.0, 2.0, 3.0])
+    assert run_traced(at.trace(lambda x: np.repeat(x, [2, 0, 3])), (x,), "torch") == "pass"

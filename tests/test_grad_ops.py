@@ -215,6 +215,7 @@ CASES: dict[str, list[Case]] = {
     "history_write": [Case(lambda x: at.grad(_second_order_while)(x), [((),)],
                            uniform(0.5, 1.0))],
 }  # fmt: skip
+CASES.update(op_cases.CASES)  # the families in tests/op_cases/
 
 # Ops without a VJP: their outputs carry no gradient (comparisons, integer results,
 # piecewise-constant functions, creation, shape queries, effects).
@@ -227,7 +228,6 @@ NOT_DIFFERENTIABLE = {
     effects.print_op.name, effects.assert_op.name, effects.raise_op.name, effects.call_op.name,
 }  # fmt: skip
 NOT_DIFFERENTIABLE |= op_cases.NOT_DIFFERENTIABLE
-CASES.update(op_cases.CASES)  # the families in tests/op_cases/
 
 ALL_CASES = [(name, k, case, shapes) for name, cases in CASES.items()
              for k, case in enumerate(cases) for shapes in case.shapes]
@@ -240,10 +240,17 @@ def _case_id(item) -> str:
 
 # --- tests ----------------------------------------------------------------------------------
 def test_every_op_is_covered():
-    missing = sorted(set(OPS) - set(CASES) - NOT_DIFFERENTIABLE)
+    missing = sorted(set(OPS) - set(CASES) - NOT_DIFFERENTIABLE - set(op_cases.REFUSED))
     assert not missing, f"ops with neither gradient cases nor a non-differentiable mark: {missing}"
-    stale = sorted((set(CASES) | NOT_DIFFERENTIABLE) - set(OPS))
+    stale = sorted((set(CASES) | NOT_DIFFERENTIABLE | set(op_cases.REFUSED)) - set(OPS))
     assert not stale, f"the table names ops that are not registered: {stale}"
+
+
+@pytest.mark.parametrize("name", sorted(op_cases.REFUSED))
+def test_refused_derivatives_raise(name):
+    """An op whose VJP refuses by design says so, naming the construct, when reached."""
+    with pytest.raises(at.UnsupportedError, match="not supported"):
+        op_cases.REFUSED[name]()
 
 
 @pytest.mark.parametrize("name", sorted(NOT_DIFFERENTIABLE & set(OPS)))

@@ -13,6 +13,7 @@ from typing import Callable
 
 from autotrace import context
 from autotrace.autodiff.forward import _traced, positional
+from autotrace.autodiff.loop_checkpoints import check_every, checkpoint_loops
 from autotrace.function import TracedFunction
 from autotrace.ops.control import call_concrete
 from autotrace.ops.shape import dtype_of
@@ -21,8 +22,14 @@ from autotrace.signature import TensorSpec
 from autotrace.tensor import TensorBase
 
 
-def checkpoint(f: Callable) -> TracedFunction:
+def checkpoint(f: Callable, every: int | str | None = None) -> TracedFunction:
     """`f`, whose intermediates are recomputed, not stored, when differentiated.
+
+    Args:
+        every: also checkpoint the gradients of `f`'s `while` loops: keep the state of
+            every `every`-th iteration (an int), or about sqrt(2 x trips) states spaced
+            evenly whatever the trip count ("sqrt"); the reverse sweep replays the rest
+            from them (autodiff/loop_checkpoints.py). None: loops record every state.
 
     Returns:
         A traced function with `f`'s results; under `grad`/`GradientTape` its backward
@@ -32,7 +39,11 @@ def checkpoint(f: Callable) -> TracedFunction:
         >>> layer = checkpoint(lambda x: np.tanh(np.sin(x) * 2.0))
         >>> grad(lambda x: layer(x).sum())(np.array([0.5]))  # doctest: +SKIP
     """
-    target = positional(_traced(f))
+    if every is None:
+        target = positional(_traced(f))
+    else:  # its own concrete functions: their loops' gradients are checkpointed
+        every = check_every(every)
+        target = positional(TracedFunction(getattr(f, "python_function", f)))
 
     def checkpointed(*args):
         if context.current_builder() is None:
@@ -41,6 +52,8 @@ def checkpoint(f: Callable) -> TracedFunction:
         specs = [TensorSpec(shape_of(x), dtype_of(x)) if isinstance(x, TensorBase) else x
                  for x in leaves]
         cf = target._lookup(specs, tree)
+        if every is not None:
+            checkpoint_loops(cf.graph, every)
         return cf._assemble(call_concrete(cf, cf.graph_inputs(leaves)))
 
     checkpointed.__name__ = checkpointed.__qualname__ = f"checkpoint_{target.__name__}"

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.inline import graph_vjp
-from autotrace.compile.codegen import compile_graph
+from autotrace.compile.codegen import CHECK, compile_graph
 from autotrace.compile.simplify import simplify
 from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
+from autotrace.graph.verify import verify
 
 
 class GraphFunction:
@@ -21,6 +22,8 @@ class GraphFunction:
 
     def __init__(self, graph, variables=()):
         self.graph = simplify(graph)
+        if CHECK:
+            verify(self.graph)
         self.variables = list(variables)
         self._compiled = None
         self._backward = None

@@ -26,6 +26,12 @@ import numpy as np
 
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.inline import graph_vjp
+from autotrace.autodiff.loop_checkpoints import (
+    history_replay,
+    policy,
+    refuse_derivative,
+    run_checkpointed,
+)
 from autotrace.compile.codegen import emit_call
 from autotrace.errors import UnsupportedError
 from autotrace.ops import control, rules
@@ -37,8 +43,12 @@ from autotrace.tensor import is_tensor
 
 
 # -- recording --------------------------------------------------------------------------------
-def _history_impl(*inputs, cond, body):
+def _history_impl(*inputs, cond, body, every=None):
     n = len(body.outputs)
+    if every is not None:  # only some states kept (loop_checkpoints); one record object
+        trips, *final, record = run_checkpointed(inputs, cond, body, every)
+        layouts = (np.empty((0, 1 + len(v.shape)), np.int64) for v in body.inputs[:n])
+        return (trips, *final, *(record,) * n, *layouts)
     state, captured = list(inputs[:n]), inputs[n:]
     states = []
     while control.run_graph(cond, *state, *captured)[0]:
@@ -66,6 +76,8 @@ def pack(values: list, var) -> tuple:
 
 def _emit_history(node, em, indent: str) -> None:
     """Inline Python, like a `while_loop`, appending each state to a list as it goes."""
+    if node.params.get("every") is not None:
+        return emit_call(node, em, indent)
     cond, body = node.params["cond"], node.params["body"]
     n = len(body.outputs)
     names = [em.name(v) for v in node.outputs[1:1 + n]]
@@ -92,10 +104,53 @@ def _emit_history(node, em, indent: str) -> None:
     fn = em.bind(pack, "pack")
     for k, (states, var) in enumerate(zip(lists, body.inputs[:n])):
         data, layout = (em.name(v) for v in node.outputs[1 + n + k::n][:2])
-        em.emit(f"{data}, {layout} = {fn}({states}, {em.bind(var, 'var')})", indent)
+        record = node.outputs[1 + n + k]
+        if _listed(var) and em.graph is not None and _read_only(record, em.graph):
+            # the list is the record: no packed copy (1x memory)
+            empty = em.bind(np.empty((0, 1 + len(var.shape)), np.int64), "no_layout")
+            em.emit(f"{data}, {layout} = {states}, {empty}", indent)
+        else:
+            em.emit(f"{data}, {layout} = {fn}({states}, {em.bind(var, 'var')})", indent)
 
 
-def _history_abstract(*avals, cond, body):
+def _listed(var) -> bool:
+    """Whether generated numpy code may keep this loop variable's states as the list of
+    the arrays themselves (static shape, not 0-d: state k is `data[k]`, nothing copied)
+    rather than packed into one flat array. Eager and other evaluation paths always pack;
+    `history_read` and `history_write` accept both."""
+    return var.weak is None and len(var.shape) > 0 and None not in var.shape
+
+
+def _read_only(record, graph) -> bool:
+    """Whether `record` is only ever given to `history_read` / `history_write` as their
+    data, in `graph` and the sub-graphs of its loops and branches that it is captured by
+    (a record used as an array — a higher derivative's `zeros_like(record)` — is packed)."""
+    if any(o is record for o in graph.outputs):
+        return False
+    for node in graph.nodes:
+        for p, x in enumerate(node.inputs):
+            if x is not record:
+                continue
+            if (node.op is history_read and p == 0) or (node.op is history_write and p == 1):
+                continue
+            subs = _captured_as(node, p)
+            if subs is None or not all(_read_only(g.inputs[q], g) for g, q in subs):
+                return False
+    return True
+
+
+def _captured_as(node, p: int):
+    """[(sub-graph, input position)] that node input `p` binds to when it is captured (not
+    loop-carried) by a `while_loop` or an operand of a `cond`; None otherwise."""
+    name, params = node.op.name, node.params
+    if name == "while_loop" and p >= len(params["body"].outputs):
+        return [(params["cond"], p), (params["body"], p)]
+    if name == "cond" and p >= 1:
+        return [(params["then"], p - 1), (params["orelse"], p - 1)]
+    return None
+
+
+def _history_abstract(*avals, cond, body, every=None):
     carried = body.inputs[: len(body.outputs)]
     return (Aval((), np.dtype(np.int64)),
             *(Aval(v.shape, v.dtype, v.weak) for v in carried),
@@ -103,12 +158,12 @@ def _history_abstract(*avals, cond, body):
             *(Aval((None, 1 + len(v.shape)), np.dtype(np.int64)) for v in carried))
 
 
-def _history_vjp(cts, *rest, cond, body):
+def _history_vjp(cts, *rest, cond, body, every=None):
     """The record's cotangents (and the final state's) back to the loop's inputs."""
     inputs, outs = rest[:-1], rest[-1]
     n = len(body.outputs)
     record = Record(body, inputs[n:], outs[0], outs[1:1 + n], outs[1 + n:1 + 2 * n],
-                    outs[1 + 2 * n:])
+                    outs[1 + 2 * n:], every)
     return record.reverse_sweep(cts[1:1 + n], cts[1 + n:1 + 2 * n])
 
 
@@ -134,7 +189,9 @@ def record_loop(inputs, cond, body, names=()) -> Record:
     them: `trips`, `y_record`, `y_layout`).
     """
     n = len(body.outputs)
-    outs = apply(loop_history, *inputs, cond=cond, body=body)
+    every = policy(body)
+    extra = {} if every is None else {"every": every}
+    outs = apply(loop_history, *inputs, cond=cond, body=body, **extra)
     names = [names[k] if k < len(names) and names[k] else f"v{k}" for k in range(n)]
     labels = ["trips", *names, *(f"{m}_record" for m in names),
               *(f"{m}_layout" for m in names)]
@@ -142,7 +199,7 @@ def record_loop(inputs, cond, body, names=()) -> Record:
         if out.symbol.name is None:
             out.symbol.name = label
     return Record(body, inputs[n:], outs[0], outs[1:1 + n], outs[1 + n:1 + 2 * n],
-                  outs[1 + 2 * n:])
+                  outs[1 + 2 * n:], every)
 
 
 # -- reading and writing one iteration ---------------------------------------------------------
@@ -160,6 +217,8 @@ def _segment(layout, i, like) -> tuple[slice, tuple]:
 
 
 def _read_impl(data, layout, i, shape, dtype, weak=None):
+    if type(data) is list:  # generated code's record of static-shape states
+        return data[int(i)]
     if not shape and not len(layout):
         return data[i]
     where, shape = _segment(layout, i, shape)
@@ -167,19 +226,31 @@ def _read_impl(data, layout, i, shape, dtype, weak=None):
 
 
 def _write_impl(g, data, layout, i):
-    out = np.zeros(np.shape(data), dtype=np.result_type(g))
+    size = (len(data) * np.size(data[0]) if data else 0,) if type(data) is list \
+        else np.shape(data)
+    out = np.zeros(size, dtype=np.result_type(g))
     out[_segment(layout, i, g)[0]] = np.ravel(g)
     return out
 
 
 def _emit_read(node, em, indent: str) -> None:
-    """`x = data[i]` for a 0-d state (the common loop counter or scalar iterate; its
-    shape is static, so the data holds one element per iteration); a call otherwise."""
+    """A slice of the data for a state of static shape (no layout rows: state `i` is the
+    `i`-th run of `size` elements), so the reverse sweep pays no call per trip; `x =
+    data[i]` for a 0-d state; a call when the shape varies by iteration (or is weak)."""
     data, _, i = (em.value(x) for x in node.inputs)
     out = node.outputs[0]
-    if out.shape != () or node.params.get("weak") is not None:
+    if None in out.shape or node.params.get("weak") is not None:
         return emit_call(node, em, indent)
-    em.emit(f"{em.name(out)} = {data}[{i}]", indent, node)  # 0-d: static, one per slot
+    if out.shape == ():
+        em.emit(f"{em.name(out)} = {data}[{i}]", indent, node)  # 0-d: one per slot
+        return
+    # The record is the list of states when this code made it (`_listed`), else flat
+    # data (a cotangent record, or one from another evaluation path).
+    size = math.prod(out.shape)
+    view = f"{data}[{i} * {size}:({i} + 1) * {size}]"
+    if len(out.shape) > 1:
+        view += f".reshape({out.shape!r})"
+    em.emit(f"{em.name(out)} = {data}[{i}] if type({data}) is list else {view}", indent, node)
 
 
 history_read = register(Op(
@@ -210,16 +281,21 @@ class Record:
     """A loop's recorded run: iteration `count`, final state, and per loop variable the
     data and layout of its states before each iteration."""
 
-    def __init__(self, body, captured, count, final, datas, layouts):
+    def __init__(self, body, captured, count, final, datas, layouts, every=None):
         self.body, self.captured = body, list(captured)
         self.count, self.final = count, list(final)
         self.datas, self.layouts = list(datas), list(layouts)
         self.carried = body.inputs[: len(body.outputs)]
+        self.every = every  # checkpointed (loop_checkpoints): datas are one Checkpoints
 
     def state(self, i) -> list:
         """The loop variables at the start of iteration `i` (named after them)."""
-        values = [read(d, lay, i, v.shape, v.dtype, v.weak)
-                  for d, lay, v in zip(self.datas, self.layouts, self.carried)]
+        if self.every is not None:
+            values = list(apply(history_replay, self.datas[0], i, *self.captured,
+                                body=self.body))
+        else:
+            values = [read(d, lay, i, v.shape, v.dtype, v.weak)
+                      for d, lay, v in zip(self.datas, self.layouts, self.carried)]
         for value, var in zip(values, self.carried):
             value.symbol.name = value.symbol.name or var.name
         return values
@@ -234,6 +310,8 @@ class Record:
 
         n = len(self.carried)
         ct_datas = list(ct_datas) if ct_datas is not None else [None] * n
+        if self.every is not None and any(c is not None for c in ct_datas):
+            refuse_derivative()
         state_w = [k for k in range(n) if is_float(self.carried[k])]
         cap_w = [j for j, c in enumerate(self.captured) if is_float(c) and is_tensor(c)]
         wanted = state_w + [n + j for j in cap_w]

@@ -30,10 +30,12 @@ class Backend:
         name: "cupy", "torch" or "dask".
         xp: the library's array API namespace (from `array_api_compat`).
         device: where new arrays (moved inputs, constants) are put (None: the default).
+        negative_steps: whether the library's slices can step backwards (`x[::-1]`).
     """
 
     name = ""
     module = ""  # the package that must be importable
+    negative_steps = True
 
     def __init__(self, device=None):
         try:
@@ -59,6 +61,10 @@ class Backend:
     def is_array(self, x) -> bool:
         raise NotImplementedError
 
+    def has_dtype(self, dtype: np.dtype) -> bool:
+        """Whether the library has this numpy dtype (torch has no float128, say)."""
+        return dtype.kind == "b" or hasattr(self.xp, dtype.name)
+
     def dtype(self, dtype: np.dtype):
         """The backend's dtype object for a numpy dtype."""
         return getattr(self.xp, "bool" if dtype.kind == "b" else dtype.name)
@@ -77,7 +83,7 @@ class Backend:
         """`x` with numpy dtype `dtype` (no copy when it has it already)."""
         target = self.dtype(dtype)
         if not self.is_array(x):
-            return self.xp.asarray(x, dtype=target, device=self.device)
+            return self.move(x, dtype)
         return x if x.dtype == target else self.xp.astype(x, target)
 
     def to_numpy(self, x):
@@ -114,6 +120,9 @@ class DaskBackend(Backend):
             return x if dtype is None else self.cast(x, dtype)
         return da.from_array(np.asarray(x, dtype=dtype), chunks=self.chunks)
 
+    def has_dtype(self, dtype: np.dtype) -> bool:
+        return True  # Dask arrays hold numpy dtypes
+
     def cast(self, x, dtype):
         if not self.is_array(x):
             return self.move(x, dtype)
@@ -140,6 +149,7 @@ class TorchBackend(Backend):
 
     name = "torch"
     module = "torch"
+    negative_steps = False  # torch slices only step forwards
 
     def __init__(self, device=None):
         super().__init__(device)

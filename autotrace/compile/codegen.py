@@ -58,6 +58,7 @@ class Emitter:
         self._suffixes: dict[str, int] = {}
         self._anonymous = itertools.count()
         self._suffix: dict[str, int] = {}  # base -> last suffix taken (no rescans: linear)
+        self.graph: Graph | None = None  # the (sub-)graph being written
 
     # -- names --------------------------------------------------------------------------
     def name(self, var: Var) -> str:
@@ -140,6 +141,13 @@ class Emitter:
             if release and self.reuses_buffers else {}
         if final and graph.nodes:
             last_use.pop(len(graph.nodes) - 1, None)
+        outer, self.graph = self.graph, graph
+        try:
+            self._emit_nodes(graph, indent, last_use, keep, into)
+        finally:
+            self.graph = outer
+
+    def _emit_nodes(self, graph: Graph, indent: str, last_use, keep, into) -> None:
         for i, node in enumerate(graph.nodes):
             if i in into:
                 buffers.emit_into(node, self, indent, into[i])
@@ -318,6 +326,10 @@ def check_value(value, var: Var) -> None:
             raise AssertionError(f"shape rule mismatch{_where(var)}: static {var.type_str()} "
                                  f"(a Python scalar), run time {type(value).__name__}")
         return
+    if hasattr(value, "static_check"):  # an opaque run-time value checks itself
+        return value.static_check(var)
+    if type(value) is list:  # a loop record kept as its list of states (autodiff/history)
+        value = np.array(value).reshape(-1)
     shape = np.shape(value)
     dtype = value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
     ok_shape = len(shape) == len(var.shape) and all(

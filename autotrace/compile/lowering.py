@@ -94,7 +94,11 @@ def _arg_reduce(name):
 def _getitem(b, x, *inputs, index):
     from autotrace.ops.index import build_key
 
-    return x[build_key(index, inputs)]
+    key = build_key(index, inputs)
+    if b.negative_steps:
+        return x[key]
+    flips, key = _forward_steps(key, tuple(x.shape))
+    return (b.xp.flip(x, axis=flips) if flips else x)[key]
 
 
 def _scatter_add(b, g, x, *inputs, index):
@@ -102,11 +106,47 @@ def _scatter_add(b, g, x, *inputs, index):
 
     out = b.xp.zeros(tuple(x.shape), dtype=g.dtype, device=b.device)
     key = build_key(index, inputs)
+    flips = ()
+    if not b.negative_steps:
+        flips, key = _forward_steps(key, tuple(x.shape))
     if any(k is None for k in key):  # new axes (size 1) are not assignable everywhere: drop them
         key = tuple(k for k in key if k is not None)
         g = b.xp.reshape(g, tuple(out[key].shape))
     out[key] = g
-    return out
+    return b.xp.flip(out, axis=flips) if flips else out
+
+
+def _forward_steps(key: tuple, shape: tuple) -> tuple[tuple, tuple]:
+    """(axes to flip, key) selecting the same elements in the same order with forward steps
+    only, for libraries whose slices cannot step backwards (torch): `x[a:b:-k]` is the
+    mirrored forward slice of `flip(x)`."""
+    def axes_of(item) -> int:
+        if item is None:
+            return 0
+        return item.ndim if getattr(item, "dtype", None) is not None and \
+            str(item.dtype).endswith("bool") else 1
+
+    if not any(isinstance(k, slice) and k.step is not None and int(k.step) < 0 for k in key):
+        return (), key
+    fill = len(shape) - sum(axes_of(k) for k in key if k is not Ellipsis)
+    flips, out, axis = [], [], 0
+    for item in key:
+        if item is Ellipsis:
+            out.append(item)
+            axis += fill
+            continue
+        if isinstance(item, slice) and item.step is not None and int(item.step) < 0:
+            n = shape[axis]
+            picked = range(*slice(*(None if v is None else int(v) for v in
+                                     (item.start, item.stop, item.step))).indices(n))
+            if len(picked):
+                flips.append(axis)
+                item = slice(n - 1 - picked[0], n - picked[-1], -picked.step)
+            else:
+                item = slice(0, 0)
+        out.append(item)
+        axis += axes_of(item)
+    return tuple(flips), tuple(out)
 
 
 def _ranged(axis, start, stop) -> tuple:
@@ -209,6 +249,12 @@ def _array_repeats(dask_only: bool):
     return refuse
 
 
+def _repeat(b, x, repeats, axis):
+    if not isinstance(repeats, int):  # the array API takes per-element repeats as an array
+        repeats = b.move(np.asarray(repeats, dtype=np.int64))
+    return b.xp.repeat(x, repeats, axis=axis)
+
+
 def _diagonal(b, x, offset, axis1, axis2):
     return b.xp.linalg.diagonal(b.xp.moveaxis(x, (axis1, axis2), (-2, -1)), offset=offset)
 
@@ -301,8 +347,7 @@ LOWERINGS.update({
     "take_along_axis": Lowering(lambda b, x, idx, axis: b.xp.take_along_axis(x, idx,
                                                                              axis=axis),
                                 needs=("take_along_axis",)),
-    "repeat": Lowering(lambda b, x, repeats, axis: b.xp.repeat(x, repeats, axis=axis),
-                       needs=("repeat",), refuse=_array_repeats(True)),
+    "repeat": Lowering(_repeat, needs=("repeat",), refuse=_array_repeats(True)),
     "repeat_sum": Lowering(_repeat_sum, refuse=_array_repeats(False)),
     "tile": Lowering(lambda b, x, reps: b.xp.tile(x, tuple(reps)), needs=("tile",)),
     "tile_sum": Lowering(_tile_sum),
@@ -366,6 +411,9 @@ class BackendEmitter(Emitter):
         low = LOWERINGS.get(name)
         reason = None if low is None else (low.refuse(node, b) if low.refuse else None)
         missing = [] if low is None else [n for n in low.needs if not hasattr(b.xp, n)]
+        if reason is None:
+            unknown = [v.dtype for v in node.outputs if not b.has_dtype(v.dtype)]
+            reason = f"with dtype {unknown[0]}" if unknown else None
         if low is None or reason or missing:
             why = f" {reason}" if reason else ""
             raise BackendError(

@@ -148,7 +148,8 @@ def align_captures(builder, children) -> list:
         explicit = child.graph.inputs[: len(child.graph.inputs) - len(child.captures)]
         mine = {id(outer): inner for outer, inner in child.captures}
         child.graph.inputs = explicit + [
-            mine.get(id(o)) or Var(getattr(o, "shape", ()), getattr(o, "dtype", float))
+            mine.get(id(o)) or Var(getattr(o, "shape", ()), getattr(o, "dtype", float),
+                                   weak=getattr(o, "weak", None))
             for o in order
         ]
     return order

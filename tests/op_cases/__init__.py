@@ -7,7 +7,9 @@ Each module in this package (other than `common`) covers one op family and may d
 * `NOT_DIFFERENTIABLE: set[str]` — ops without a VJP;
 * `BATCH_CASES: dict[str, list[Case]]` — vmap cases of those non-differentiable ops;
 * `TRANSPOSED_VJP: set[str]` — nonlinear ops whose JVP is the transposed VJP;
-* `RAGGED: set[tuple[str, int]]` — (op, case index) whose per-example results cannot stack.
+* `RAGGED: set[tuple[str, int]]` — (op, case index) whose per-example results cannot stack;
+* `REFUSED: dict[str, Callable]` — ops whose VJP refuses loudly by design, each with a
+  function of no arguments that must raise `UnsupportedError` by differentiating it;
 
 Adding a family is adding a module: no shared table to edit, so families land in parallel.
 An op named by two modules is an error.
@@ -41,3 +43,4 @@ NOT_DIFFERENTIABLE = _merge("NOT_DIFFERENTIABLE", set())
 BATCH_CASES = _merge("BATCH_CASES", {})
 TRANSPOSED_VJP = _merge("TRANSPOSED_VJP", set())
 RAGGED = _merge("RAGGED", set())
+REFUSED = _merge("REFUSED", {})
