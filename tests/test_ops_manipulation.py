@@ -557,3 +557,22 @@ def test_traced_sizes_export_to_onnx():
         names = [i.name for i in session.get_inputs()]
         (got,) = session.run(None, dict(zip(names, (x, np.asarray(c)))))
         np.testing.assert_array_equal(got, f(x, c))
+
+
+def test_meshgrid_and_diag_of_unknown_lengths():
+    def f(x, y):
+        gx, gy = np.meshgrid(x, y)
+        hx, hy, hz = np.meshgrid(x, y, x[:2], indexing="ij")
+        return gx * gy, hx + hy * hz, np.diag(x, 1), np.diag(y, -2)
+
+    spec = [at.TensorSpec((None,), np.float64)] * 2
+    traced = at.trace(f, input_signature=spec)
+    for n, m in [(1, 3), (4, 2)]:
+        x, y = _x((n,)), _x((m,), seed=1)
+        for got, want in zip(traced(x, y), f(x, y)):
+            assert got.shape == want.shape
+            np.testing.assert_array_equal(got, want)
+    g = at.grad(lambda x, y: (np.meshgrid(x, y)[0] * np.diag(y)[0, 0]).sum(), argnums=(0, 1))
+    want = at.grad(lambda x, y: (np.meshgrid(x, y)[0] * y[0]).sum(), argnums=(0, 1))
+    for a, b in zip(g(_x((3,)), _x((2,))), want(_x((3,)), _x((2,)))):
+        np.testing.assert_array_equal(a, b)

@@ -22,6 +22,7 @@ from autotrace.ops.linalg import _diagonal_scatter, diagonal
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shape import (
     astype,
+    broadcast_like,
     broadcast_to,
     conj,
     dim_of,
@@ -32,22 +33,23 @@ from autotrace.ops.shape import (
     reshape,
 )
 from autotrace.ops.shapes import broadcast_shapes, shape_of
+from autotrace.ops.spaces import full
 
 
 # --- diag / diagflat ----------------------------------------------------------------------
 @dispatches(np.diag)
 def diag(v, k=0):
     """`numpy.diag`: the k-th diagonal of a 2-d value, or a 1-d value on the k-th diagonal
-    of a square matrix of zeros (its size must be known statically)."""
+    of a square matrix of zeros."""
     shape, k = shape_of(v), int(k)
     if len(shape) == 2:
         return diagonal(v, k)
     if len(shape) != 1:
         raise ValueError("Input must be 1- or 2-d.")
-    if shape[0] is None:
-        raise ValueError("numpy.diag of a 1-d value needs its length known while tracing")
-    n = shape[0] + abs(k)
-    like = np.broadcast_to(np.zeros((), bool), (n, n))  # only its shape is read
+    n = dim_of(v, 0) + abs(k)
+    # only the shape of `like` is read: a broadcast view, or zeros of a traced size
+    like = np.broadcast_to(np.zeros((), bool), (n, n)) if shape[0] is not None else \
+        full((n, n), False, bool)
     return apply(_diagonal_scatter, v, like, offset=k, axis1=0, axis2=1)
 
 
@@ -99,7 +101,7 @@ def triu(m, k=0):
 # --- meshgrid -----------------------------------------------------------------------------
 @dispatches(np.meshgrid)
 def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
-    """`numpy.meshgrid` (indexing xy / ij, sparse or broadcast to static shapes)."""
+    """`numpy.meshgrid` (indexing xy / ij, sparse or not; input lengths may be unknown)."""
     if indexing not in ("xy", "ij"):
         raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
     ndim = len(xi)
@@ -112,11 +114,19 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
         grids.append(reshape(x, tuple(shape)))
     if sparse:
         return tuple(grids)
-    full = broadcast_shapes(*(shape_of(g) for g in grids))
-    if None in full:
-        raise ValueError("numpy.meshgrid(sparse=False) needs the input lengths known while "
-                         "tracing; pass sparse=True and let broadcasting do the rest")
-    return tuple(broadcast_to(g, full) for g in grids)
+    shape = broadcast_shapes(*(shape_of(g) for g in grids))
+    if None not in shape:
+        return tuple(broadcast_to(g, shape) for g in grids)
+    sizes = [dim_of(g, axis) for axis, g in enumerate(_by_axis(grids, indexing))]
+    like = full(tuple(sizes), False, bool)  # the grid's run-time shape
+    return tuple(broadcast_like(g, like) for g in grids)
+
+
+def _by_axis(grids: list, indexing: str) -> list:
+    """The grid whose length runs along output axis i, for each i ('xy' swaps 0 and 1)."""
+    if indexing == "xy" and len(grids) > 1:
+        return [grids[1], grids[0], *grids[2:]]
+    return grids
 
 
 # --- convolve / correlate -----------------------------------------------------------------
