@@ -576,3 +576,18 @@ def test_meshgrid_and_diag_of_unknown_lengths():
     want = at.grad(lambda x, y: (np.meshgrid(x, y)[0] * y[0]).sum(), argnums=(0, 1))
     for a, b in zip(g(_x((3,)), _x((2,))), want(_x((3,)), _x((2,)))):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pad_on_dask(mode):
+    pytest.importorskip("dask")
+    x = _x((2, 3), np.int32)
+
+    def f(x, c):
+        return np.pad(x, ((1, 2), (3, 0)), mode=mode) + np.pad(x, 1, constant_values=c)[:1, :1]
+
+    got = at.trace(f, backend="dask")(x, np.float64(2.5))
+    want = f(x, np.float64(2.5))
+    got = np.asarray(got.compute())
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
