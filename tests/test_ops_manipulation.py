@@ -591,3 +591,17 @@ def test_pad_on_dask(mode):
     got = np.asarray(got.compute())
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=3), st.data())
+def test_insert_delete_take_hypothesis(shape, data):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[axis]
+    positions = data.draw(st.lists(st.integers(-n, n - 1), max_size=4))
+    x = _x(tuple(shape))
+    check(lambda x: np.delete(x, positions, axis=axis), x, eager=False)
+    check(lambda x: np.take(x, positions, axis=axis), x, eager=False)
+    at_ = data.draw(st.lists(st.integers(-n, n), min_size=1, max_size=3))
+    check(lambda x: np.insert(x, at_, 7.5, axis=axis), x, eager=False)
+    check(lambda x: np.insert(x, at_[0], 7.5, axis=axis), x, eager=False)
