@@ -22,16 +22,20 @@ from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
 from autotrace.ops.control import call_concrete
 from autotrace.runtime.raising import BranchRaises
+from autotrace.runtime.random import TracedGenerator, no_trace_time_draws
 from autotrace.runtime.undefined import Undefined
 from autotrace.savefile.encode import save
 from autotrace.signature import (
+    GeneratorSpec,
     TensorSpec,
     describe_key,
     describe_leaf,
     fast_key,
     fast_key_is_exact,
     flatten,
+    generator_kind,
     is_array_like,
+    is_input_spec,
     leaf_key,
     leaf_spec,
     unflatten,
@@ -58,13 +62,14 @@ class ConcreteFunction(GraphFunction):
         result = _remap(result, traced_outputs, self.graph.outputs)
         self._traced = traced
         self._tree = tree
-        self._template = template  # per input leaf: TensorSpec (graph input) or leaf key
+        # Per input leaf: TensorSpec or GeneratorSpec (a graph input), or its leaf key.
+        self._template = template
         self._out_leaves, self._out_tree = flatten(result)
         self._accepted: dict = {}
         params, n_required = [], 0
         for name, t, var in zip(traced._paths(tree), template, _input_vars(graph, template)):
-            params.append(var if isinstance(t, TensorSpec) else name)
-            n_required = len(params) if isinstance(t, TensorSpec) else n_required
+            params.append(var if is_input_spec(t) else name)
+            n_required = len(params) if is_input_spec(t) else n_required
         self._n_required = n_required
         captured = [(inner, outer) for outer, inner in captures]
         self._entry = Entry(params, result, captured, n_required)
@@ -142,7 +147,12 @@ class ConcreteFunction(GraphFunction):
             raise TypeError(at_user_line(f"{name}: arguments have structure {tree}, but this "
                                          f"concrete function was traced with {self._tree}"))
         for path, leaf, want in zip(self._traced._paths(tree), leaves, self._template):
-            if isinstance(want, TensorSpec):
+            if isinstance(want, GeneratorSpec):
+                if generator_kind(leaf) is not want.kind:
+                    raise TypeError(at_user_line(
+                        f"{name}: argument `{path}` is {describe_leaf(leaf)}, but this "
+                        f"concrete function takes {describe_leaf(want)}"))
+            elif isinstance(want, TensorSpec):
                 if not want.is_compatible_with(leaf):
                     raise TypeError(at_user_line(
                         f"{name}: argument `{path}` is {describe_leaf(leaf)}, but this "
@@ -161,8 +171,10 @@ class ConcreteFunction(GraphFunction):
                 and all(a is b for a, b in zip(args, leaves)) and fast_key_is_exact(args))
 
     def graph_inputs(self, leaves) -> list:
-        """The leaves that are graph inputs, in order."""
-        return [x for x, t in zip(leaves, self._template) if isinstance(t, TensorSpec)]
+        """The leaves that are graph inputs, in order (a generator's stand-in while tracing
+        as its symbolic value)."""
+        return [x.tensor if isinstance(x, TracedGenerator) else x
+                for x, t in zip(leaves, self._template) if is_input_spec(t)]
 
     def call_flat(self, inputs):
         """Run on the graph inputs only (flat, in order); returns the user's structure.
@@ -226,13 +238,13 @@ class ConcreteFunction(GraphFunction):
 
 
 def _input_vars(graph, template) -> list:
-    """Per template entry, the graph input Var of an array leaf (None otherwise)."""
+    """Per template entry, the graph input Var of an input leaf (None otherwise)."""
     it = iter(graph.inputs)
-    return [next(it) if isinstance(t, TensorSpec) else None for t in template]
+    return [next(it) if is_input_spec(t) else None for t in template]
 
 
 def _has_tensors(values) -> bool:
-    return any(isinstance(x, TensorBase) for x in values)
+    return any(isinstance(x, (TensorBase, TracedGenerator)) for x in values)
 
 
 def _remap(result, before: list, after: list):
@@ -273,17 +285,22 @@ def trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
 
 
 def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
-    template = [leaf_spec(x) if is_array_like(x) else leaf_key(x) for x in leaves]
+    template = [_template_entry(x) for x in leaves]
     with GraphBuilder(traced.__name__, max_nodes=traced.max_nodes) as builder:
         flat = []
         for name, leaf, t in zip(traced._paths(tree), leaves, template):
             # Tapes opened inside the function watch its float arguments, as TensorFlow's
             # watch the Variables passed in (see autodiff/tape.py).
-            flat.append(builder.add_input(t.shape, t.dtype, name, variable=t.dtype.kind in "fc",
-                                          weak=t.weak) if isinstance(t, TensorSpec) else leaf)
+            if isinstance(t, GeneratorSpec):  # draws run on the caller's generator
+                leaf = TracedGenerator(builder.add_input((), np.dtype(object), name), t.kind)
+            elif isinstance(t, TensorSpec):
+                leaf = builder.add_input(t.shape, t.dtype, name, variable=t.dtype.kind in "fc",
+                                         weak=t.weak)
+            flat.append(leaf)
         args, kwargs = _rebuild_call(traced._signature, unflatten(tree, flat))
         try:
-            result = traced.converted(*args, **kwargs)
+            with no_trace_time_draws(traced.__name__):
+                result = traced.converted(*args, **kwargs)
         except BranchRaises:  # every path raises, at run time: the graph's `raise` nodes
             result = None
         except Exception as e:
@@ -293,6 +310,13 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     outs = [_output_leaf(builder, leaf) for leaf in out_leaves]
     return ConcreteFunction(traced, builder.graph, tree, template, unflatten(out_tree, outs),
                             list(builder.captures))
+
+
+def _template_entry(leaf):
+    if is_array_like(leaf):
+        return leaf_spec(leaf)
+    kind = generator_kind(leaf)
+    return leaf_key(leaf) if kind is None else GeneratorSpec(kind)
 
 
 def _output_leaf(builder: GraphBuilder, leaf):

@@ -9,6 +9,9 @@ is a leaf). Each leaf contributes to the cache key:
 * Python scalars, strings, bytes, None, slices: (type, value) -- a new value means a new
   trace, and `1`, `1.0` and `True` are different keys (floats by their exact bits: `-0.0`
   is not `0.0`, and `nan` matches `nan`);
+* numpy random generators (`Generator`, `RandomState`): their class -- a generator is a
+  run-time input of the graph, like an array (`GeneratorSpec`), so a new generator object
+  does not trace again (its draws run on it, see `runtime/random.py`);
 * any other object: its identity, held weakly where possible (see `IdentityKey`).
 """
 
@@ -70,6 +73,43 @@ class TensorSpec:
 
 PYTHON_FLOAT = TensorSpec((), np.float64, weak=float)
 WEAK = "weak"  # first element of the leaf key of a `weak` spec
+GENERATOR = "generator"  # first element of the leaf key of a numpy random generator
+_GENERATOR_TYPES = (np.random.Generator, np.random.RandomState)
+
+
+@dataclass(frozen=True)
+class GeneratorSpec:
+    """A numpy random generator argument (`kind`: `np.random.Generator` or `RandomState`):
+    a graph input holding the caller's generator object, whose draws run on it."""
+
+    kind: type
+
+
+class GeneratorStandIn:
+    """Base of what stands for a generator while tracing (`runtime.random.TracedGenerator`):
+    `kind` is the class of the generator it stands for."""
+
+    __slots__ = ()
+    kind: type
+
+
+def generator_kind(x) -> type | None:
+    """The generator class of a generator argument (a numpy `Generator` or `RandomState`, or
+    a `GeneratorStandIn` while tracing), else None."""
+    if isinstance(x, GeneratorStandIn):
+        return x.kind
+    return type(x) if type(x) in _GENERATOR_TYPES else None
+
+
+def is_input_leaf(x) -> bool:
+    """A leaf given to a concrete function's lookup that becomes a graph input: a
+    `TensorSpec`, or a generator (see `GeneratorSpec`)."""
+    return isinstance(x, TensorSpec) or generator_kind(x) is not None
+
+
+def is_input_spec(t) -> bool:
+    """A template entry that is a graph input: a `TensorSpec` or a `GeneratorSpec`."""
+    return isinstance(t, (TensorSpec, GeneratorSpec))
 
 
 def shape_generalizes(general: tuple, shape: tuple) -> bool:
@@ -234,6 +274,9 @@ def leaf_key(x):
         return (kind, x)
     if kind is slice:
         return (slice, (x.start, x.stop, x.step))
+    gen = generator_kind(x)
+    if gen is not None:
+        return (GENERATOR, gen)
     return (ID, IdentityKey(x))
 
 
@@ -281,6 +324,8 @@ def describe_leaf(x) -> str:
         return f"a Python {spec.weak.__name__}" if spec.weak else type_str(spec.shape, spec.dtype)
     if isinstance(x, _PY_VALUES + (slice,)):
         return repr(x)
+    if isinstance(x, GeneratorSpec):
+        return f"a numpy {x.kind.__name__}"
     return f"<{type(x).__name__} object>"
 
 
@@ -293,6 +338,8 @@ def describe_key(key) -> str:
         return repr(key[1])
     if key[0] == WEAK:
         return f"a Python {key[1].__name__}"
+    if key[0] == GENERATOR:
+        return f"a numpy {key[1].__name__}"
     if key[0] is float:
         return repr(float.fromhex(key[1]))
     if key[0] is complex:
@@ -305,9 +352,10 @@ def describe_key(key) -> str:
 # -- fast keys ----------------------------------------------------------------------------
 # The hit path keys flat positional arguments without flattening or binding: per argument
 # two entries, (shape, dtype) for arrays and numpy scalars, (type, value) for plain Python
-# values, (ID, id) for other objects (the cache evicts those keys when the object dies).
+# values, (GENERATOR, class) for numpy random generators, (ID, id) for other objects (the
+# cache evicts those keys when the object dies).
 # Anything else (containers, tensors, complex, ndarray subclasses) has no fast key.
-_ARRAY, _VALUE, _OBJECT = range(3)
+_ARRAY, _VALUE, _OBJECT, _GENERATOR = range(4)
 _KINDS: dict[type, int | None] = {}
 
 
@@ -317,6 +365,8 @@ def _classify(kind: type) -> int | None:
         return _ARRAY
     if kind in (bool, int, float, str, bytes, type(None)):
         return _VALUE
+    if kind in _GENERATOR_TYPES:
+        return _GENERATOR
     if issubclass(kind, (tuple, list, dict, complex, slice, np.ndarray, TensorBase,
                          TensorSpec)):
         return None
@@ -342,6 +392,9 @@ def fast_key(args: tuple) -> tuple | None:
         elif kind == _OBJECT:
             append(ID)
             append(id(a))
+        elif kind == _GENERATOR:
+            append(GENERATOR)
+            append(type(a))
         elif kind == -1:
             _KINDS[type(a)] = _classify(type(a))
             return fast_key(args)

@@ -12,7 +12,6 @@ import pytest
 
 import autotrace as at
 from autotrace.autodiff.forward import _jvp_function
-from autotrace.errors import UnsupportedError
 
 
 def central(f, x, v, eps=1e-6):
@@ -155,13 +154,37 @@ def test_jvp_errors():
         at.jvp(branchy, x, x)
 
 
-def test_jvp_over_gradient_of_while_refuses_loudly():
-    def loss(x):
-        s = x
-        while s.sum() < 8.0:
-            s = s * s + x
-        return (s * s).sum()
+def _grow(x):
+    s = x
+    while s.sum() < 8.0:
+        s = s * s + x
+    return (s * s).sum()
 
-    with pytest.raises(UnsupportedError, match="Forward mode .* through the gradient of a "
-                                               "data-dependent `while` loop"):
-        at.jvp(at.grad(loss), (np.array([1.0]),), (np.array([1.0]),))
+
+def _relax(x, n):
+    i = 0
+    while i < n:
+        x = x * 0.9 + np.sin(x) * x * 0.1
+        i += 1
+    return np.sum(x * x * x)
+
+
+@pytest.mark.parametrize("x", [np.array([0.6, 0.7]), np.array([1.1, 0.9]), np.array([2.5, 3.0])])
+def test_forward_over_reverse_through_a_data_dependent_while(x):
+    """jvp of a loop gradient: one graph for inputs taking 0, few or many trips."""
+    hess = at.hessian(_grow)(x)
+    v = np.array([1.0, -0.5])
+    _, t = at.jvp(at.grad(_grow), (x,), (v,))
+    np.testing.assert_allclose(t, hess @ v, rtol=1e-10)
+    np.testing.assert_allclose(at.jacfwd(at.grad(_grow))(x), hess, rtol=1e-10)
+
+
+@pytest.mark.parametrize("trips", [0, 1, 6])
+def test_jacfwd_of_a_loop_gradient_matches_differences(trips):
+    x = np.array([0.3, -0.8, 1.2])
+    grad = at.grad(_relax)
+    got = at.jacfwd(lambda x: grad(x, np.array(trips)))(x)
+    eps = 1e-6
+    want = np.stack([(grad(x + eps * e, np.array(trips)) - grad(x - eps * e, np.array(trips)))
+                     / (2 * eps) for e in np.eye(3)], axis=1)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)

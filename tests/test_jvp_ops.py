@@ -27,10 +27,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::autotrace.RetracingWarning")
 # Nonlinear ops whose JVP is `d/dg <vjp(g), t>` (autodiff/forward.py `_transposed_vjp`).
 TRANSPOSED_VJP = {"prod", "max", "min", "var", "std", "cumprod", "sort",
                   *op_cases.TRANSPOSED_VJP}
-# Their cases are the gradient of a while loop, through which forward mode refuses loudly
-# (`loop_history` has no JVP; test_jvp.py checks the message).
-NO_JVP = {"loop_history", "history_read", "history_write"}
-CHECKED = [item for item in ALL_CASES if item[0] not in NO_JVP]
+# Every case, the gradients of while loops included (forward over reverse records the
+# loop with its tangents, autodiff/history.py `_history_jvp`).
+CHECKED = ALL_CASES
 
 
 def _leaves(out) -> list:

@@ -121,6 +121,7 @@ def test_every_op_is_batched():
     missing = sorted(set(OPS) - set(ALL))
     assert not missing, f"ops with no vmap case: {missing}"
     assert set(OTHER_CASES) <= NOT_DIFFERENTIABLE | set(OTHER_CASES)
+    assert op_cases.VMAP_REFUSED <= set(OTHER_CASES)  # each refusal is checked by a case
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
@@ -133,6 +134,10 @@ def test_vmap_matches_a_loop(item, dtype):
     for batched in variants:
         args, examples = _stacked(case, shapes, dtype, batched)
         in_axes = tuple(0 if b else None for b in batched)
+        if name in op_cases.VMAP_REFUSED:
+            with pytest.raises(at.UnsupportedError, match="vmap cannot batch the random draw"):
+                at.vmap(case.fn, in_axes=in_axes)(*args)
+            continue
         if (name, item[1]) in RAGGED:
             with pytest.raises(ValueError, match="must match exactly|shape differs per example"):
                 at.vmap(case.fn, in_axes=in_axes)(*args)

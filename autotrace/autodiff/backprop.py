@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Origin, Var
 from autotrace.ops.shape import astype, broadcast_like, unbroadcast
 from autotrace.ops.shapes import shape_of
@@ -58,13 +59,18 @@ def backprop(entries: list, seeds: dict, wanted: set, builder, prefix: str = "d"
     Only entries on a path from a wanted key to a seeded key are visited. New traced
     cotangents are named `{prefix}{name}` after the value they belong to (`de_dc`).
     """
-    relevant = _forward_reach(entries, wanted)
+    relevant, reached = _forward_reach(entries, wanted)
     cts = dict(seeds)
     for entry in reversed(entries):
         if id(entry) not in relevant:
             continue
         out_cts = [cts.get(key_of(o)) for o in entry.outputs]
-        if all(c is None for c in out_cts) or entry.op.vjp is None:
+        if all(c is None for c in out_cts):
+            continue
+        if entry.op.vjp is None:
+            if entry.op.no_gradient is not None:
+                _refuse_gradient(entry, [x for x in entry.inputs if _differentiable_input(x)
+                                         and key_of(x) in reached])
             continue
         with _origin(builder, entry):
             _accumulate(entry, out_cts, cts, builder, prefix)
@@ -112,15 +118,23 @@ def _differentiable_input(x) -> bool:
     return (isinstance(x, (Var, TensorBase))) and is_float(x)
 
 
-def _forward_reach(entries: list, wanted: set) -> set:
-    """Entries that depend on a wanted key (the only ones whose VJPs matter)."""
+def _forward_reach(entries: list, wanted: set) -> tuple[set, set]:
+    """(ids of the entries that depend on a wanted key, the only ones whose VJPs matter;
+    the keys of the values that depend on one)."""
     reached = set(wanted)
     relevant = set()
     for entry in entries:
         if any(key_of(x) in reached for x in entry.inputs if _is_traceable(x)):
             relevant.add(id(entry))
             reached.update(key_of(o) for o in entry.outputs)
-    return relevant
+    return relevant, reached
+
+
+def _refuse_gradient(entry: Entry, through: list) -> None:
+    """A gradient reached an op that refuses one (`Op.no_gradient`) through `through`."""
+    if through:
+        where = f" (at {entry.origin.short()})" if entry.origin is not None else ""
+        raise UnsupportedError(f"{entry.op.no_gradient(**entry.params)}{where}")
 
 
 def _is_traceable(x) -> bool:

@@ -30,12 +30,13 @@ from autotrace.function import TracedFunction
 from autotrace.ops import control as control_ops
 from autotrace.ops.elementwise import where
 from autotrace.ops.join import stack
+from autotrace.ops.random import refuse_under_vmap
 from autotrace.ops.reduce import any as reduce_any
 from autotrace.ops.shape import broadcast_to, expand_dims, moveaxis
 from autotrace.ops.shapes import shape_of
 from autotrace.runtime.control_flow import graph_cond, graph_while
 from autotrace.runtime.graph_loop import state_result
-from autotrace.signature import TensorSpec, flatten, unflatten
+from autotrace.signature import TensorSpec, flatten, is_input_leaf, unflatten
 
 
 # -- control flow ----------------------------------------------------------------------------
@@ -214,7 +215,8 @@ def vmap_call(target: TracedFunction, args: tuple, in_axes, out_axes):
     stacked = [pair for _, leaves in moved for pair in leaves]
     leaves, tree = target._canonical(examples, {})
     cf = target._lookup(leaves, tree)
-    inputs = [(x, d) for (x, d), s in zip(stacked, leaves) if isinstance(s, TensorSpec)]
+    refuse_under_vmap(cf.graph)
+    inputs = [(x, d) for (x, d), s in zip(stacked, leaves) if is_input_leaf(s)]
     inputs += [(v, None) for v in cf.variables]
     outs, dims = batch_graph(cf.graph, [x for x, _ in inputs], [d for _, d in inputs], size)
     outs = [batched(o, d, size) if is_array(o) else o for o, d in zip(outs, dims)]

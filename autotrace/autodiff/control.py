@@ -21,11 +21,11 @@ from __future__ import annotations
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.forward import jvp_graph
 from autotrace.autodiff.history import record_loop
-from autotrace.autodiff.inline import graph_vjp, inline
+from autotrace.autodiff.inline import graph_vjp
+from autotrace.autodiff.loop_jvp import _materialized, _spread, while_jvp
 from autotrace.ops import control
 from autotrace.ops.creation import zeros_like
-from autotrace.runtime.control_flow import graph_cond, graph_while
-from autotrace.runtime.graph_loop import state_result
+from autotrace.runtime.control_flow import graph_cond
 from autotrace.tensor import is_tensor
 
 
@@ -85,40 +85,6 @@ def while_vjp(cts, *rest, cond, body):
 
 
 control.while_loop.vjp = while_vjp
-
-
-def while_jvp(primals, tangents, cond, body):
-    """The tangents of the loop variables ride along as extra loop variables."""
-    n = len(body.outputs)
-    init, captured, t_captured = primals[:n], primals[n:], tangents[n:]
-    floats = [is_float(v) for v in body.inputs[:n]]
-
-    def cond_fn(*state):
-        return inline(cond, [*state[:n], *captured])[0]
-
-    def body_fn(*state):
-        outs, touts = jvp_graph(body, [*state[:n], *captured],
-                                [*_spread(state[n:], floats), *t_captured])
-        return state_result((*outs, *_materialized(outs, touts, floats)))
-
-    names = [v.name or f"v{k}" for k, v in enumerate(body.inputs[:n])]
-    names += [f"d{name}" for name, f in zip(names, floats) if f]
-    state = (*init, *_materialized(init, tangents[:n], floats))
-    results = graph_while(cond_fn, body_fn, state, tuple(names), "while")
-    results = results if isinstance(results, tuple) else (results,)
-    return tuple(results[:n]), _spread(results[n:], floats)
-
-
-def _materialized(values, tangents, floats) -> list:
-    """The tangents of the float values, zeros for None (a loop or branch carries them)."""
-    return [zeros_like(x) if t is None else t
-            for x, t, f in zip(values, tangents, floats) if f]
-
-
-def _spread(float_tangents, floats) -> tuple:
-    """Tangents of the float values back at their positions among all values."""
-    it = iter(float_tangents)
-    return tuple(next(it) if f else None for f in floats)
 
 
 control.while_loop.jvp = while_jvp

@@ -32,12 +32,13 @@ from autotrace.autodiff.inline import inline
 from autotrace.autodiff.tape import GradientTape
 from autotrace.autodiff.transforms import _argnums, _is_python_float, _selected, _transform
 from autotrace.core import Trace, Tracer, bind
+from autotrace.errors import UnsupportedError
 from autotrace.function import TracedFunction
 from autotrace.ops.creation import zeros_like
 from autotrace.ops.join import stack
 from autotrace.ops.shape import astype, broadcast_like, dtype_of, moveaxis, python_scalar, reshape
 from autotrace.ops.shapes import shape_of
-from autotrace.signature import TensorSpec, flatten, unflatten
+from autotrace.signature import TensorSpec, flatten, is_input_leaf, unflatten
 from autotrace.tensor import Tensor, TensorBase
 
 
@@ -70,6 +71,8 @@ class JVPTrace(Trace):
     def process(self, op, args, params):
         primals, tangents = zip(*(self.split(a) for a in args)) if args else ((), ())
         if op.vjp is None and op.jvp is None:  # not differentiable: no tangent
+            if op.no_gradient is not None and any(t is not None for t in tangents):
+                raise UnsupportedError(op.no_gradient(**params))
             return bind(op, *primals, **params)
         rule = op.jvp or _transposed_vjp(op)
         out, tangent = rule(primals, tangents, **params)
@@ -319,7 +322,8 @@ def jvp_call(target: TracedFunction, primals: tuple, tangents: tuple) -> tuple:
     specs = [TensorSpec(shape_of(x), dtype_of(x)) if isinstance(x, TensorBase) else x
              for x in leaves]
     cf = target._lookup(specs, tree)
-    tangent_in = [t for x, t, s in zip(leaves, t_leaves, specs) if isinstance(s, TensorSpec)]
+    tangent_in = [t if isinstance(s, TensorSpec) else None  # None: a generator's
+                  for t, s in zip(t_leaves, specs) if is_input_leaf(s)]
     tangent_in += [None] * len(cf.variables)
     outs, touts = jvp_graph(cf.graph, [*cf.graph_inputs(leaves), *cf.variables], tangent_in)
     return cf._assemble(outs), _tangent_structure(cf, outs, touts)

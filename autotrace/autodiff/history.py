@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from autotrace import context
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.inline import graph_vjp
 from autotrace.autodiff.loop_checkpoints import (
@@ -32,8 +33,10 @@ from autotrace.autodiff.loop_checkpoints import (
     refuse_derivative,
     run_checkpointed,
 )
+from autotrace.autodiff.loop_jvp import while_jvp
 from autotrace.compile.codegen import emit_call
 from autotrace.errors import UnsupportedError
+from autotrace.graph.ir import Var
 from autotrace.ops import control, rules
 from autotrace.ops.creation import zeros_like
 from autotrace.ops.registry import Aval, Op, apply, register
@@ -171,12 +174,39 @@ loop_history = register(Op("loop_history", _history_impl, _history_abstract, vjp
                            multiple_results=True, emit=_emit_history))
 
 
-def _history_jvp(primals, tangents, **params):
-    raise UnsupportedError(
-        "Forward mode (jvp, jacfwd) through the gradient of a data-dependent `while` loop "
-        "is not supported: the loop's recorded states (`loop_history`) have no JVP rule. "
-        "Differentiate in reverse mode twice instead (e.g. at.jacobian(at.grad(f)))."
-    )
+def _history_jvp(primals, tangents, cond, body, every=None):
+    """Forward mode through a recorded loop (a loop gradient's JVP: forward over reverse).
+
+    The tangents ride along as extra loop variables (as for `while_loop`), and the
+    augmented loop is recorded: the record of a tangent state is the tangent of the
+    state's record (reading and writing records is linear), so the tangent of every
+    output comes from one recorded run.
+    """
+    if every is not None:
+        refuse_derivative()
+    n = len(body.outputs)
+    floats = [is_float(v) for v in body.inputs[:n]]
+    if all(t is None for t in tangents):
+        return apply(loop_history, *primals, cond=cond, body=body), None
+    final, _ = while_jvp(primals, tangents, cond, body)
+    node = next((x.symbol.node for x in final if is_tensor(x)), None)
+    m = sum(floats)
+    if node is None or node.op is not control.while_loop or len(node.outputs) != n + m:
+        raise UnsupportedError(  # pragma: no cover - graph_while carries every variable
+            "forward mode through this loop's gradient: the augmented loop changed shape")
+    aug_cond, aug_body = node.params["cond"], node.params["body"]
+    builder = context.current_builder()
+    inputs = [builder.tensor(x) if isinstance(x, Var) else x for x in node.inputs]
+    outs = apply(loop_history, *inputs, cond=aug_cond, body=aug_body)
+    count, finals = outs[0], outs[1:1 + n + m]
+    datas, layouts = outs[1 + n + m:1 + 2 * (n + m)], outs[1 + 2 * (n + m):]
+    t_final, t_datas, k = [None] * n, [None] * n, 0
+    for j, f in enumerate(floats):
+        if f:
+            t_final[j], t_datas[j] = finals[n + k], datas[n + k]
+            k += 1
+    primal = (count, *finals[:n], *datas[:n], *layouts[:n])
+    return primal, (None, *t_final, *t_datas, *(None,) * n)
 
 
 loop_history.jvp = _history_jvp

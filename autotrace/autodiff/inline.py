@@ -13,6 +13,7 @@ from autotrace.core import bind, find_top_trace
 from autotrace.graph.ir import Graph, Var
 from autotrace.ops.control import run_graph
 from autotrace.ops.creation import zeros_like
+from autotrace.ops.random import refuse_replay
 from autotrace.tensor import is_tensor
 
 
@@ -51,8 +52,10 @@ def _replay(builder, node, args) -> tuple:
 
 
 def graph_vjp(graph, inputs, cts, wanted: list[int]) -> list:
-    """Cotangents of `graph`'s inputs `wanted`, replaying it on `inputs` under a tape."""
+    """Cotangents of `graph`'s inputs `wanted`, replaying it on `inputs` under a tape
+    (`UnsupportedError` if it draws random numbers: the replay would draw new ones)."""
 
+    refuse_replay(graph)
     builder = context.current_builder()
     watched = [builder.tensor(builder.to_input(inputs[i])) for i in wanted]
     args = list(inputs)

@@ -8,8 +8,8 @@
   elements than the float outputs together, and the graph is free of control flow (whose
   forward Jacobian runs one JVP per column); reverse mode otherwise.
 * `hessian(f) = jacobian(grad(f))`: the gradient has the input's size, so this is reverse
-  over reverse, which works through data-dependent `while` loops (forward over their
-  gradient does not yet).
+  over reverse; forward over reverse (`jacfwd(grad(f))`) gives the same, through
+  data-dependent `while` loops too, in about the same time on straight-line code.
 """
 
 from __future__ import annotations

@@ -259,6 +259,28 @@ def _diagonal(b, x, offset, axis1, axis2):
     return b.xp.linalg.diagonal(b.xp.moveaxis(x, (axis1, axis2), (-2, -1)), offset=offset)
 
 
+def _linalg(name: str):
+    """`xp.linalg.<name>` for the numpy.linalg ops with one answer and one meaning across
+    array API libraries (inv, solve; `solve`'s right side is always a stack of matrices):
+    refused where the namespace lacks it, and on Dask for stacked matrices
+    (dask.array.linalg takes 2-D ones). The other numpy.linalg ops are refused (not in
+    `LOWERINGS`): factorizations' sign conventions and triangle arguments differ (Dask's
+    cholesky through array-api-compat returns the upper factor)."""
+    def run(b, *xs, **params):
+        return getattr(b.xp.linalg, name)(*xs, **params)
+
+    def refuse(node, backend) -> str | None:
+        if not hasattr(getattr(backend.xp, "linalg", None), name):
+            return f"(no linalg.{name} in its array API namespace)"
+        stacked = any(isinstance(x, Var) and len(x.shape) > 2 for x in node.inputs)
+        if backend.name == "dask" and stacked:
+            return "on stacked matrices (dask.array.linalg takes 2-D matrices)"
+        return None
+
+    run.__name__ = name
+    return Lowering(run, "out", refuse=refuse)
+
+
 def _repeat_sum(b, g, like, repeats, axis):
     n, shape = like.shape[axis], tuple(g.shape)
     return b.xp.sum(b.xp.reshape(g, shape[:axis] + (n, repeats) + shape[axis + 1:]),
@@ -358,6 +380,8 @@ LOWERINGS.update({
     "dim": Lowering(lambda b, x, axis: x.shape[axis]),
     "python_scalar": Lowering(lambda b, x: x),
     "call": Lowering(_call_fn),
+    "inv": _linalg("inv"),
+    "solve": _linalg("solve"),
 })
 def _pad(b, x, *constant, pairs, mode, values=None):
     """`np.pad` axis by axis as numpy does: a `take` of numpy's positions (edge, reflect,

@@ -64,6 +64,10 @@ class Op:
         multiple_results: impl returns a tuple.
         emit: optional code generator `emit(node, names, emitter) -> list[str]` for ops that
             are not a single call (control flow).
+        no_gradient: for an op without a gradient whose float inputs must not be
+            differentiated (a random draw): `no_gradient(**params) -> str`, the message of
+            the `UnsupportedError` raised when a gradient would flow through them, instead
+            of the zero that other non-differentiable ops give.
     """
 
     name: str
@@ -78,6 +82,7 @@ class Op:
     numpy_names: tuple = field(default_factory=tuple)
     jvp: Callable | None = None
     batch: Callable | None = None
+    no_gradient: Callable | None = None
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"

@@ -20,6 +20,7 @@ from autotrace.errors import UnsupportedError
 from autotrace.export.onnx_ops import CONVERTERS
 from autotrace.export.onnx_structure import unsupported
 from autotrace.graph.ir import Graph, Var, unique_name
+from autotrace.ops.random import RANDOM_OPS, describe
 
 OPSET = 18
 _IDENT = re.compile(r"[^A-Za-z0-9_]")
@@ -52,7 +53,16 @@ def export_onnx(fn, *example_args, path=None, opset: int = OPSET, **example_kwar
     cf = fn if not example_args and not example_kwargs and hasattr(fn, "input_specs") \
         else fn.get_concrete_function(*example_args, **example_kwargs)
     graph = cf.graph
+    for node in graph.walk():
+        if node.op.name in RANDOM_OPS:
+            raise UnsupportedError(f"cannot export `{graph.name}` to ONNX: it draws random "
+                                   f"numbers at run time ({describe(node)}), which ONNX "
+                                   "cannot do with numpy's generators")
     _refuse_unsupported(graph, CONVERTERS)
+    for var in graph.inputs:
+        if var.dtype == np.dtype(object):  # a numpy random generator (signature.GeneratorSpec)
+            raise UnsupportedError(f"cannot export `{graph.name}` to ONNX: its argument "
+                                   f"`{var.name}` is a numpy random generator")
     t = Translator(onnx)
     n_args = len(cf.input_specs)
     inputs = [t.graph_input(v, f"{v.name or 'input'}") for v in graph.inputs[:n_args]]

@@ -245,6 +245,16 @@ def _eye(t, node):
     return [t.constant(node.op.impl(*node.inputs, **node.params))]
 
 
+def _det(t, node):
+    """numpy.linalg.det of float32 values: ONNX `Det` (onnxruntime implements it for
+    float32 only, so float64 is refused rather than computed in single precision). The
+    other numpy.linalg ops have no ONNX operator and are refused by name."""
+    dtype = node.outputs[0].dtype
+    if dtype != np.float32:
+        raise unsupported(node, f"no ONNX form on {dtype} values (Det runs on float32)")
+    return [t.op("Det", [t.value(node.inputs[0], dtype)])]
+
+
 CONVERTERS = {
     # elementwise: arithmetic
     "add": ufunc("Add"), "sub": ufunc("Sub"), "mul": ufunc("Mul"), "div": ufunc("Div"),
@@ -286,6 +296,8 @@ CONVERTERS = {
     "var": _variance(False), "std": _variance(True),
     "argmax": _arg_extremum("ArgMax"), "argmin": _arg_extremum("ArgMin"),
     "cumsum": st.cumsum,
+    # linear algebra
+    "det": _det,
     # shapes and casts
     "reshape": st.reshape,
     "reshape_like": lambda t, n: [t.op("Reshape", [t.value(n.inputs[0]),

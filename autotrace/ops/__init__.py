@@ -12,6 +12,14 @@ from autotrace.ops.elementwise import abs, divide, mod, round  # noqa: F401
 from autotrace.ops.index import getitem  # noqa: F401
 from autotrace.ops.join import concatenate, hstack, split, stack, take_range, vstack  # noqa: F401
 from autotrace.ops.linalg import diagonal, dot, matmul, outer, trace  # noqa: F401
+from autotrace.ops import (  # noqa: F401 - numpy.linalg
+    linalg_compose,
+    linalg_decomp,
+    linalg_lstsq,
+    linalg_norm,
+    linalg_solve,
+    linalg_svd,
+)
 from autotrace.ops import pymath  # noqa: F401 - math.exp & co. of traced values
 from autotrace.ops.reduce import (  # noqa: F401
     all,
@@ -35,3 +43,4 @@ from autotrace.ops import effects  # noqa: F401 - print/assert/raise ops
 from autotrace.ops import comparison, finding, manipulation, matrices, padding, spaces  # noqa: F401,E501
 from autotrace.ops.finding import nonzero  # noqa: F401
 from autotrace.ops.manipulation import take  # noqa: F401
+from autotrace.ops import random  # noqa: F401 - random draws at run time

@@ -23,7 +23,9 @@ def _gradient(op) -> str:
 
 def _numpy_name(fn) -> str:
     module = getattr(fn, "__module__", None) or "numpy"
-    module = "numpy" if module.startswith("numpy") and module.count(".") < 2 else module
+    public = module in ("numpy.linalg", "numpy.fft")  # numpy.linalg.norm, not numpy.norm
+    module = "numpy" if module.startswith("numpy") and module.count(".") < 2 and not public \
+        else module
     return f"{module}.{fn.__name__}"
 
 

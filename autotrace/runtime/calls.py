@@ -27,6 +27,7 @@ from autotrace.ops.registry import FUNCTION_DISPATCH
 from autotrace.ops.shape import astype
 from autotrace.runtime.control_flow import is_traced, truth
 from autotrace.runtime.effects import graph_print
+from autotrace.runtime.random import is_random_call, random_call
 from autotrace.runtime.sequences import (
     array_like_args,
     holds_traced,
@@ -66,6 +67,8 @@ def call(f, *args, **kwargs):
     """`f(*args, **kwargs)` with user functions converted (see module docstring)."""
     if context.current_builder() is None:
         return f(*args, **kwargs)
+    if is_random_call(f):
+        return random_call(f, args, kwargs)  # drawn at run time (runtime/random.py)
     overload = NUMPY_OVERLOADS.get(f) if _hashable(f) else None
     if overload is not None:
         if any(is_traced(a) or holds_traced(a) for a in args) or \

@@ -20,6 +20,7 @@ _SEQUENCE_FUNCTIONS = frozenset(
     getattr(np, n) for n in ("concatenate", "stack", "hstack", "vstack", "dstack",
                              "column_stack", "block", "select", "broadcast_arrays",
                              "meshgrid", "einsum", "choose", "lexsort", "piecewise"))
+_SEQUENCE_FUNCTIONS |= {np.linalg.multi_dot}
 
 
 def holds_traced(x) -> bool:

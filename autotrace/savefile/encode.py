@@ -31,7 +31,8 @@ from autotrace.autodiff.graph_function import GraphFunction
 from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Graph, Node, Origin, Var
 from autotrace.ops.effects import Slot
-from autotrace.signature import ID, TensorSpec, TreeDef, unflatten
+from autotrace.ops.random import RANDOM_OPS, describe
+from autotrace.signature import ID, GeneratorSpec, TensorSpec, TreeDef, unflatten
 
 FORMAT = "autotrace-function"
 VERSION = 1
@@ -109,6 +110,9 @@ def _param(p: inspect.Parameter, enc) -> dict:
 
 
 def _template_entry(t, path: str, enc) -> dict:
+    if isinstance(t, GeneratorSpec):
+        raise UnsupportedError(f"cannot save {enc.name}: argument `{path}` is a numpy "
+                               f"{t.kind.__name__}, which a save file cannot hold")
     if isinstance(t, TensorSpec):
         return {"spec": {"shape": list(t.shape), "dtype": t.dtype.str, "name": t.name,
                          "weak": t.weak.__name__ if t.weak else None}}
@@ -190,6 +194,11 @@ class _Encoder:
         return k
 
     def node(self, n: Node) -> dict:
+        if n.op.name in RANDOM_OPS:
+            raise UnsupportedError(
+                f"cannot save {self.name}: it draws random numbers at run time ({describe(n)}), "
+                "and a save file holds no generator. Draw outside the function and pass the "
+                "numbers in as an argument.")
         where = f"`{n.op.name}` node" + (f" at {n.origin.short()}" if n.origin else "")
         return {"op": n.op.name, "inputs": [self.value(x, f"an input of the {where}")
                                             for x in n.inputs],

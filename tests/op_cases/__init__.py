@@ -10,6 +10,8 @@ Each module in this package (other than `common`) covers one op family and may d
 * `RAGGED: set[tuple[str, int]]` — (op, case index) whose per-example results cannot stack;
 * `REFUSED: dict[str, Callable]` — ops whose VJP refuses loudly by design, each with a
   function of no arguments that must raise `UnsupportedError` by differentiating it;
+* `VMAP_REFUSED: set[str]` — ops that vmap refuses with `UnsupportedError` (random draws):
+  their `BATCH_CASES` must raise it instead of matching a loop.
 
 Adding a family is adding a module: no shared table to edit, so families land in parallel.
 An op named by two modules is an error.
@@ -44,3 +46,4 @@ BATCH_CASES = _merge("BATCH_CASES", {})
 TRANSPOSED_VJP = _merge("TRANSPOSED_VJP", set())
 RAGGED = _merge("RAGGED", set())
 REFUSED = _merge("REFUSED", {})
+VMAP_REFUSED = _merge("VMAP_REFUSED", set())
