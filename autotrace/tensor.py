@@ -37,6 +37,7 @@ _METHODS = (
     "reshape", "transpose", "squeeze", "swapaxes", "flatten", "ravel",
     "astype", "clip", "round", "dot", "copy", "conj",
     "cumsum", "cumprod", "repeat", "argsort", "trace", "diagonal",
+    "nonzero", "take",
 )  # fmt: skip
 
 

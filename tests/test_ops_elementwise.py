@@ -248,10 +248,12 @@ def test_where_shapes_and_scalars():
     raises_like_numpy(lambda c, x, y: np.where(c, x, y), c, np.ones(2), np.ones(3))
 
 
-def test_where_one_argument_form_is_loud():
+def test_where_one_argument_form_is_nonzero():
     f = at.trace(lambda c: np.where(c), autograph=False)
-    with pytest.raises(NotImplementedError, match=r"numpy.where\(condition\) with one argument"):
-        f(np.ones(3, bool))
+    c = np.array([True, False, True])
+    (got,), (want,) = f(c), np.where(c)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
     raises_like_numpy(lambda c: np.where(c, c), np.ones(3, bool))
 
 

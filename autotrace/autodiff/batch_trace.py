@@ -5,7 +5,8 @@ A `BatchTracer` holds a value whose axis 0 is the batch (one entry per example).
 `BatchTrace`, an op applied to tracers runs its batching rule (`rule_for`), which binds
 ops on the stacked values in the traces below: elementwise ops align the per-example
 ranks and apply themselves; reductions, scans and sorts shift their axes by one;
-`transpose`, `matmul` and the shape ops backward passes use have their own; every other
+`transpose`, `matmul`, indexing with a shared key (and its adjoint) and the shape ops
+backward passes use have their own; every other
 op falls back to a loop over the examples (exact, one node per example). Control-flow
 ops get their rules from `autodiff/batching.py`.
 """
@@ -166,6 +167,39 @@ def _broadcast_to(trace, op, values, dims, params):
     return bind(op, x, shape=(trace.size, *shape)), 0
 
 
+def _adjacent_advanced(index: tuple, inputs) -> bool:
+    """numpy keeps an index's advanced entries in place (after a leading batch slice) when
+    they are adjacent; separated ones move to the front, and so would the batch axis."""
+    def is_array(item):
+        return isinstance(item, tuple) and (len(shape_of(inputs[item[1]])) > 0 or
+                                            dtype_of(inputs[item[1]]).kind == "b")
+
+    if not any(is_array(item) for item in index):
+        return True
+    advanced = [k for k, item in enumerate(index)
+                if isinstance(item, (int, tuple)) and item is not Ellipsis]
+    return advanced == list(range(advanced[0], advanced[-1] + 1))
+
+
+def _getitem(trace, op, values, dims, params):
+    """`x[key]` per example is `x[:, key]` for a key shared by every example."""
+    index = params["index"]
+    if dims[0] is None or any(d is not None for d in dims[1:]) or \
+            not _adjacent_advanced(index, values[1:]):
+        return loop_rule(trace, op, values, dims, params)
+    return bind(op, *values, index=(slice(None),) + index), 0
+
+
+def _scatter_add(trace, op, values, dims, params):
+    """The adjoint of `_getitem`: cotangents land in `out[:, key]`."""
+    index = params["index"]
+    if dims[0] is None or any(d is not None for d in dims[2:]) or \
+            not _adjacent_advanced(index, values[2:]):
+        return loop_rule(trace, op, values, dims, params)
+    like = trace.batched(values[1], dims[1])
+    return bind(op, values[0], like, *values[2:], index=(slice(None),) + index), 0
+
+
 def loop_rule(trace, op, values, dims, params):
     """Any op: applied example by example, the results stacked."""
     results = []
@@ -211,4 +245,5 @@ _ELEMENTWISE = {name for name, op in OPS.items()
     "where", "clip", "cast", "copy", "conj", "stop_gradient"}
 _SPECIAL = {"transpose": _transpose, "matmul": _matmul, "unbroadcast": _unbroadcast,
             "reshape_like": _reshape_like, "broadcast_like": _broadcast_like,
-            "full_like": _full_like, "reshape": _reshape, "broadcast_to": _broadcast_to}
+            "full_like": _full_like, "reshape": _reshape, "broadcast_to": _broadcast_to,
+            "getitem": _getitem, "scatter_add": _scatter_add}

@@ -417,6 +417,28 @@ LOWERINGS.update({
     "inv": _linalg("inv"),
     "solve": _linalg("solve"),
 })
+def _pad(b, x, *constant, pairs, mode, values=None):
+    """`np.pad` axis by axis as numpy does: a `take` of numpy's positions (edge, reflect,
+    symmetric, wrap) or a concatenation with blocks of the constant."""
+    xp = b.xp
+    for axis, (before, after) in enumerate(pairs):
+        if not before and not after:
+            continue
+        if mode != "constant":
+            positions = np.pad(np.arange(x.shape[axis]), (before, after), mode=mode)
+            x = xp.take(x, xp.asarray(positions, device=b.device), axis=axis)
+            continue
+        parts = []
+        for width, side in ((before, 0), (after, 1)):
+            shape = tuple(width if i == axis else d for i, d in enumerate(x.shape))
+            fill = constant[0] if constant else b.move(
+                np.asarray(values[axis][side]).astype(b.numpy_dtype(x.dtype)))
+            parts.append(xp.broadcast_to(b.cast(fill, b.numpy_dtype(x.dtype)), shape))
+        x = xp.concat([parts[0], x, parts[1]], axis=axis)
+    return x
+
+
+LOWERINGS["pad"] = Lowering(_pad, needs=("take",))
 _CONTROL = {"cond", "while_loop"}
 
 

@@ -336,3 +336,46 @@ CONVERTERS = {
     "loop_history": st.loop_history, "history_read": st.history_read,
     "history_write": st.history_write,
 }  # fmt: skip
+
+
+def _pad(t, node):
+    """`np.pad`: ONNX `Pad` for one constant, else a `Gather` of numpy's positions per axis."""
+    x, pairs, mode = node.inputs[0], node.params["pairs"], node.params["mode"]
+    out = t.value(x)
+    if mode == "constant":
+        if "values" in node.params:
+            values = {v for pair in node.params["values"] for v in pair}
+            if len(values) > 1:
+                raise unsupported(node, "constant_values that differ by side or axis")
+            constant = t.constant(np.asarray(values.pop()).astype(x.dtype))
+        else:
+            constant = t.value(node.inputs[1], x.dtype)
+        widths = t.ints([b for b, _ in pairs] + [a for _, a in pairs])
+        return [t.op("Pad", [out, widths, constant], mode="constant")]
+    for axis, (before, after) in enumerate(pairs):
+        if before or after:
+            positions = np.pad(np.arange(x.shape[axis]), (before, after), mode=mode)
+            out = t.op("Gather", [out, t.constant(positions.astype(np.int64))], axis=axis)
+    return [out]
+
+
+CONVERTERS["pad"] = _pad
+
+
+def _nonzero(t, node):
+    """`np.nonzero`: ONNX `NonZero` gives the (ndim, count) int64 indices; one row each."""
+    rows = t.op("NonZero", [t.value(node.inputs[0], bool)])  # nonzero is truth, NaN too
+    return [t.op("Gather", [rows, t.constant(np.asarray(i, np.int64))], axis=0)
+            for i in range(len(node.outputs))]
+
+
+def _fill(t, node):
+    """`np.full` with traced sizes: the fill value, cast, expanded to the run-time shape."""
+    value, *dims = node.inputs
+    it = iter(dims)
+    parts = [d if isinstance(d, int) else next(it) for d in node.params["shape"]]
+    dtype = node.params["dtype"]
+    return [t.op("Expand", [t.value(value, dtype), st._shape_vector(t, parts)])]
+
+
+CONVERTERS.update({"nonzero": _nonzero, "fill": _fill})

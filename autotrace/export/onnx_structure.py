@@ -83,7 +83,8 @@ def flip(t, node):
 
 
 def dim(t, node):
-    axis = node.params["axis"]
+    # `x.shape[i]` binds the axis as an input (`F.dim(x, i)`), `dim_of` as a param
+    axis = node.params["axis"] if "axis" in node.params else int(node.inputs[1])
     x = t.value(node.inputs[0])
     return [t.op("Squeeze", [t.op("Shape", [x], start=axis, end=axis + 1), t.ints([0])])]
 

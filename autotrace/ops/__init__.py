@@ -45,4 +45,7 @@ from autotrace.ops import ufuncs, mathfns, complex  # noqa: F401 - more ufuncs, 
 from autotrace.ops import statistics, nanreduce, histogram  # noqa: F401 - statistics
 from autotrace.ops import fft  # noqa: F401 - numpy.fft
 from autotrace.ops import integrate  # noqa: F401 - trapezoid, cumulative_sum & co.
+from autotrace.ops import comparison, finding, manipulation, matrices, padding, spaces  # noqa: F401,E501
+from autotrace.ops.finding import nonzero  # noqa: F401
+from autotrace.ops.manipulation import take  # noqa: F401
 from autotrace.ops import random  # noqa: F401 - random draws at run time

@@ -46,8 +46,10 @@ def markdown() -> str:
         "|---|---|",
     ]
     lines += [f"| `{name}` | {_gradient(OPS[name])} |" for name in sorted(OPS)]
-    numpy_fns = sorted({_numpy_name(f) for f in list(UFUNC_DISPATCH) + list(FUNCTION_DISPATCH)}
-                       | set(NEWER_NUMPY))
+    refused = sorted(_numpy_name(f) for f, fe in FUNCTION_DISPATCH.items()
+                     if getattr(fe, "refuses", False))
+    numpy_fns = sorted(({_numpy_name(f) for f in list(UFUNC_DISPATCH) + list(FUNCTION_DISPATCH)}
+                        | set(NEWER_NUMPY)) - set(refused))
     lines += [
         "",
         f"## numpy functions that work on traced values ({len(numpy_fns)})",
@@ -59,6 +61,9 @@ def markdown() -> str:
         "",
     ]
     lines += [", ".join(f"`{n}`" for n in numpy_fns)]
+    lines += ["", "These write into an argument in place and are refused on traced values with "
+              "an error saying what to write instead: " + ", ".join(f"`{n}`" for n in refused)
+              + "."]
     lines += [
         "",
         "## Methods and operators of traced values",

@@ -1,4 +1,5 @@
-"""Ops with side effects: `print` and `assert`. They have no outputs and are never removed
+"""Ops with side effects: `print`, `assert`, `raise` and `raise_if` (numpy's checks of
+values, such as geomspace's refusal of zero). They have no outputs and are never removed
 or reordered; inside `cond`/`while_loop` sub-graphs they run when their branch or
 iteration runs, every call, like the Python statement they come from.
 """
@@ -9,6 +10,7 @@ import builtins
 
 import numpy as np
 
+from autotrace.core import Tracer
 from autotrace.ops.registry import Op, apply, register
 
 
@@ -106,3 +108,22 @@ raise_op = register(Op("raise", _raise_impl, lambda *avals, **params: (),
 def graph_raise(builder, exception: BaseException) -> None:
     """Add a node to `builder`'s graph that raises (a copy of) `exception` when it runs."""
     builder.add_node(raise_op, (), {"exception": exception}, ())
+
+
+def _raise_if_impl(test, exception):
+    if np.any(test):
+        raise type(exception)(*exception.args)
+    return ()
+
+
+raise_if_op = register(Op("raise_if", _raise_if_impl, lambda *avals, **params: (),
+                          multiple_results=True, differentiable=False, effect=True))
+
+
+def raise_if(test, exception: BaseException) -> None:
+    """Raise (a copy of) `exception` when any element of `test` is true: at once for a
+    static `test`, else from an effect node when the graph runs (numpy's value checks)."""
+    if not isinstance(test, Tracer):
+        _raise_if_impl(test, exception)
+        return
+    apply(raise_if_op, test, exception=exception)

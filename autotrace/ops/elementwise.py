@@ -184,14 +184,14 @@ rules.elementwise(_where)
 
 @dispatches(np.where)
 def where(condition, x=None, y=None):
-    """`numpy.where(condition, x, y)`; the one-argument form has no static shape."""
+    """`numpy.where(condition, x, y)`; `numpy.where(condition)` is `nonzero(condition)`."""
     if (x is None) != (y is None):
         raise ValueError("either both or neither of x and y should be given")
     if x is None:
-        raise NotImplementedError(
-            "numpy.where(condition) with one argument (= nonzero) is not supported on traced "
-            "values; use numpy.where(condition, x, y)."
-        )
+        # lazy import: index finding (ops/finding.py) is built on this module
+        from autotrace.ops.finding import nonzero
+
+        return nonzero(condition)
     return apply(_where, condition, x, y)
 
 

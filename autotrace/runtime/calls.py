@@ -19,10 +19,11 @@ import types
 
 import numpy as np
 
-from autotrace import context, ops
+from autotrace import context
 from autotrace.errors import CONVERTED_CODES, ConversionError, is_library_file
 from autotrace.ops.effects import graph_assert
 from autotrace.ops.pymath import TWINS, math_call
+from autotrace.ops.registry import FUNCTION_DISPATCH
 from autotrace.ops.shape import astype
 from autotrace.runtime.control_flow import is_traced, truth
 from autotrace.runtime.effects import graph_print
@@ -52,11 +53,13 @@ def _as_array(a, dtype=None, **kwargs):
 
 def _numpy_overloads() -> dict:
     """numpy (and `math`) functions that do not dispatch on their arguments, and their
-    graph versions."""
+    graph versions: the registry's front ends of numpy functions without
+    `__array_function__` (`np.arange`, `np.zeros`, `np.full`, ...), and array conversion."""
 
-    return {np.arange: ops.arange, np.eye: ops.eye, np.asarray: _as_array,
-            np.array: _as_array, np.asanyarray: _as_array,
-            **{fn: functools.partial(math_call, fn) for fn in TWINS}}
+    no_protocol = {fn: frontend for fn, frontend in FUNCTION_DISPATCH.items()
+                   if not hasattr(fn, "_implementation")}
+    return {**no_protocol, np.asarray: _as_array, np.array: _as_array,
+            np.asanyarray: _as_array, **{fn: functools.partial(math_call, fn) for fn in TWINS}}
 
 
 NUMPY_OVERLOADS: dict = {}
