@@ -9,10 +9,12 @@ inputs it runs as one `call` op so tapes can differentiate through it.
 from __future__ import annotations
 
 import inspect
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from autotrace import captures as captured_state
 from autotrace import context
 from autotrace.autodiff.graph_function import GraphFunction
 from autotrace.compile.codegen import Entry, compile_graph
@@ -39,6 +41,7 @@ from autotrace.signature import (
 from autotrace.tensor import EagerTensor, Tensor, TensorBase
 
 _ACCEPTED_MAX = 256
+_misses = threading.local()
 
 if TYPE_CHECKING:
     from autotrace.function import TracedFunction
@@ -52,7 +55,8 @@ class ConcreteFunction(GraphFunction):
     generated Python a call runs, which returns the user's structure itself.
     """
 
-    def __init__(self, traced: TracedFunction, graph, tree, template, result, captures):
+    def __init__(self, traced: TracedFunction, graph, tree, template, result, captures,
+                 live=(), guards=()):
         traced_outputs = list(graph.outputs)
         super().__init__(graph, [outer for outer, _ in captures])
         result = _remap(result, traced_outputs, self.graph.outputs)
@@ -61,13 +65,25 @@ class ConcreteFunction(GraphFunction):
         self._template = template  # per input leaf: TensorSpec (graph input) or leaf key
         self._out_leaves, self._out_tree = flatten(result)
         self._accepted: dict = {}
+        # Captured state (captures.py): arrays read on every call, guarded Python values.
+        self._live = list(live)
+        self._guards = list(guards)
+        self._head = self  # the concrete function the cache holds for this signature
+        self._members = [self]  # (on the head) one per captured state traced, oldest first
         params, n_required = [], 0
         for name, t, var in zip(traced._paths(tree), template, _input_vars(graph, template)):
             params.append(var if isinstance(t, TensorSpec) else name)
             n_required = len(params) if isinstance(t, TensorSpec) else n_required
+        if self._live or self._guards:
+            n_required = len(params)  # the miss handler needs every leaf
         self._n_required = n_required
         captured = [(inner, outer) for outer, inner in captures]
-        self._entry = Entry(params, result, captured, n_required)
+        prelude = None
+        if self._live or self._guards:
+            def prelude(em, names):
+                return captured_state.prelude(self._live, self._guards, em, names,
+                                              em.bind(self._on_miss, "miss"))
+        self._entry = Entry(params, result, captured, n_required, prelude)
         self._call = compile_graph(self.graph, entry=self._entry)
         self._backends: dict = {}
 
@@ -112,10 +128,11 @@ class ConcreteFunction(GraphFunction):
 
     def __call__(self, *args, **kwargs):
         try:
-            if not kwargs and fast_key(args) in self._accepted:
+            if not kwargs and fast_key(args) in self._accepted and not self.has_state:
                 return self._call(*args)
             leaves, tree = self._traced._canonical(args, kwargs)
             self._check(leaves, tree)
+            self._check_state(leaves)
             if self.variables or _has_tensors(leaves):
                 return self.call_flat(self.graph_inputs(leaves))
             key = None if kwargs else fast_key(args)
@@ -154,6 +171,50 @@ class ConcreteFunction(GraphFunction):
                     f"function was traced with {describe_key(want)} (Python values are "
                     "part of the signature; call the traced function to trace a new graph)"))
 
+    @property
+    def has_state(self) -> bool:
+        """It reads captured state (arrays through globals, cells, attributes) or guards
+        captured Python values (see captures.py)."""
+        return bool(self._live or self._guards)
+
+    @property
+    def captures(self) -> list:
+        """The captured arrays it reads on every call (`captures.Capture`: source path,
+        type, shape, dtype), in graph input order after the arguments."""
+        return list(self._live)
+
+    @property
+    def guards(self) -> list:
+        """The captured Python values (and container lengths) it was traced for."""
+        return list(self._guards)
+
+    def state_mismatch(self, leaves) -> str | None:
+        """Why the captured state now differs from what this graph was traced for."""
+        return captured_state.mismatch(self._live, self._guards, leaves) \
+            if self._live or self._guards else None
+
+    def _check_state(self, leaves) -> None:
+        why = self.state_mismatch(leaves)
+        if why is not None:
+            raise TypeError(at_user_line(
+                f"{self.graph.name}: {why}, but this concrete function was traced for the "
+                "old state (call the traced function instead: it traces a graph for the "
+                "new state)"))
+
+    def _on_miss(self, *leaves):
+        """The compiled entry's checks failed: run the concrete function traced for the
+        captured state now (tracing it if needed)."""
+        depth = getattr(_misses, "depth", 0)
+        if depth > 2:
+            raise RuntimeError("autotrace internal error: the checks of captured state "
+                               f"disagree for {self.graph.name}")
+        _misses.depth = depth + 1
+        try:
+            cf = self._traced._current(self._head, list(leaves), self)
+            return cf._call(*leaves)
+        finally:
+            _misses.depth = depth
+
     def accepts_positional(self, args: tuple, leaves: list) -> bool:
         """The compiled entry can take `args` as they are (they are the leading leaves and
         the rest are Python values baked into the graph)."""
@@ -161,8 +222,12 @@ class ConcreteFunction(GraphFunction):
                 and all(a is b for a, b in zip(args, leaves)) and fast_key_is_exact(args))
 
     def graph_inputs(self, leaves) -> list:
-        """The leaves that are graph inputs, in order."""
-        return [x for x, t in zip(leaves, self._template) if isinstance(t, TensorSpec)]
+        """The graph inputs for a call's leaves, in order: the leaves that are inputs,
+        then the captured arrays, read now."""
+        inputs = [x for x, t in zip(leaves, self._template) if isinstance(t, TensorSpec)]
+        if self._live:
+            inputs += captured_state.read(self._live, leaves)
+        return inputs
 
     def call_flat(self, inputs):
         """Run on the graph inputs only (flat, in order); returns the user's structure.
@@ -274,9 +339,12 @@ def trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
 
 def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     template = [leaf_spec(x) if is_array_like(x) else leaf_key(x) for x in leaves]
+    paths = traced._paths(tree)
     with GraphBuilder(traced.__name__, max_nodes=traced.max_nodes) as builder:
+        scope = builder.capture_scope = captured_state.CaptureScope(leaves, paths)
+        scope.note(traced.python_function)
         flat = []
-        for name, leaf, t in zip(traced._paths(tree), leaves, template):
+        for name, leaf, t in zip(paths, leaves, template):
             # Tapes opened inside the function watch its float arguments, as TensorFlow's
             # watch the Variables passed in (see autodiff/tape.py).
             flat.append(builder.add_input(t.shape, t.dtype, name, variable=t.dtype.kind in "fc",
@@ -289,10 +357,24 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
         except Exception as e:
             locate_trace_error(e)
             raise
+        finally:
+            builder.capture_scope = None
     out_leaves, out_tree = flatten(result)
     outs = [_output_leaf(builder, leaf) for leaf in out_leaves]
+    _order_inputs(builder.graph, sum(isinstance(t, TensorSpec) for t in template),
+                  scope.captures)
     return ConcreteFunction(traced, builder.graph, tree, template, unflatten(out_tree, outs),
-                            list(builder.captures))
+                            list(builder.captures), scope.captures, scope.guards())
+
+
+def _order_inputs(graph, n_args: int, live) -> None:
+    """Graph inputs in the order calls pass them: the arguments, the captured arrays,
+    then the captured `Variable`s."""
+    if not live:
+        return
+    mine = {id(c.var) for c in live}
+    rest = graph.inputs[n_args:]
+    graph.inputs[n_args:] = [c.var for c in live] + [v for v in rest if id(v) not in mine]
 
 
 def _output_leaf(builder: GraphBuilder, leaf):

@@ -27,6 +27,7 @@ import numpy as np
 
 from autotrace import config, context
 from autotrace.bound import _BoundTracedFunction
+from autotrace.captures import note_call
 from autotrace.concrete import (  # noqa: F401 - ConcreteFunction is public through here
     ConcreteFunction,
     _has_tensors,
@@ -42,6 +43,7 @@ from autotrace.retracing import (  # noqa: F401 - RetracingWarning is public thr
     eviction_message,
     log_trace,
     retrace_cause,
+    state_cause,
     user_stacklevel,
 )
 from autotrace.signature import (
@@ -64,6 +66,7 @@ from autotrace.signature import (
 _FAST_MAX = 4096
 _NDARRAY = np.ndarray
 MAX_TRACES = 256
+MAX_STATES = 32  # concrete functions per signature for different captured state
 
 
 class TracedFunction:
@@ -110,6 +113,7 @@ class TracedFunction:
         self._calls = 0
         self._trace_calls: list[int] = []
         self._trace_keys: list[tuple] = []
+        self._trace_causes: list = []  # per trace: why captured state retraced, or None
         self._warned = False
 
     # -- conversion ---------------------------------------------------------------------
@@ -168,7 +172,9 @@ class TracedFunction:
 
     def _call_slow(self, args, kwargs, skip: int = 0):
         """Full path; `skip` leading arguments are not covered by `input_signature`."""
-        if context.current_builder() is not None:
+        builder = context.current_builder()
+        if builder is not None:
+            note_call(builder, self.python_function)
             return self.converted(*args, **kwargs)
         self._calls += 1
         leaves, tree = self._canonical(args, kwargs)
@@ -207,7 +213,8 @@ class TracedFunction:
     def concrete_functions(self) -> list[ConcreteFunction]:
         """The concrete functions cached now, one per traced signature, oldest first
         (each shows its signature: `<ConcreteFunction f(x: f64[3])>`)."""
-        return list({id(cf): cf for cf in self._cache.values()}.values())
+        heads = {id(cf): cf for cf in self._cache.values()}.values()
+        return [member for cf in heads for member in cf._members]
 
     # -- cache --------------------------------------------------------------------------
     def _canonical(self, args, kwargs):
@@ -239,8 +246,58 @@ class TracedFunction:
                     cf = self._compatible(key) or self._trace(leaves, tree, key)
                     self._store(self._cache, key, cf, _key_objects(key))
                     self._enforce_bound(cf)
+        if cf._live or cf._guards:
+            cf = self._current(cf, leaves)
         cf._call.last_call = self._calls
         return cf
+
+    # -- captured state (captures.py) ---------------------------------------------------
+    def _current(self, head: ConcreteFunction, leaves, missed=None) -> ConcreteFunction:
+        """The concrete function of `head`'s signature traced for the captured state now
+        (tracing one if none is); `missed`: the one whose compiled checks failed (its
+        hit-path entry is pointed at the one found)."""
+        found = self._matching(head, leaves)
+        if found is None:
+            with self._lock:
+                found = self._matching(head, leaves)
+                if found is None:
+                    found = self._trace_state(head, leaves)
+        if missed is not None and missed is not found:
+            key = fast_key(tuple(leaves))
+            with self._lock:
+                if key is not None and self._fast.get(key) is missed._call:
+                    self._fast[key] = found._call
+        return found
+
+    @staticmethod
+    def _matching(head, leaves):
+        for member in list(head._members):
+            if member.state_mismatch(leaves) is None:
+                return member
+        return None
+
+    def _trace_state(self, head: ConcreteFunction, leaves) -> ConcreteFunction:
+        """Trace `head`'s signature again for new captured state (lock held)."""
+        why = head._members[-1].state_mismatch(leaves)
+        specs = [t if isinstance(t, TensorSpec) else x for t, x in zip(head._template, leaves)]
+        key = (head._tree, tuple(leaf_key(x) for x in specs))
+        cause = state_cause(why) if why else None
+        self._note_retrace(key, cause)
+        start = time.perf_counter()
+        cf = trace_concrete(self, specs, head._tree)
+        self.trace_count += 1
+        log_trace(self, time.perf_counter() - start)
+        cf._head = head
+        head._members.append(cf)
+        if len(head._members) > MAX_STATES:
+            self._drop_member(head, head._members[1])
+        return cf
+
+    def _drop_member(self, head, member) -> None:
+        head._members.remove(member)
+        for k, run in self._fast.copy().items():
+            if run is member._call:
+                self._fast[k] = head._call
 
     def _compatible(self, key) -> ConcreteFunction | None:
         """An existing trace whose signature is more general (None dims) than `key`."""
@@ -276,7 +333,7 @@ class TracedFunction:
         self.trace_count += 1
         log_trace(self, time.perf_counter() - start)
         general = (tree, tuple(leaf_key(x) for x in leaves))
-        if general != key:
+        if general != key and general not in self._cache:
             self._store(self._cache, general, cf, _key_objects(general))
         return cf
 
@@ -299,7 +356,7 @@ class TracedFunction:
         key = fast_key(args)
         if key is not None:
             with self._lock:
-                if not any(c is cf for c in self._cache.copy().values()):
+                if not any(c is cf._head for c in self._cache.copy().values()):
                     return  # evicted meanwhile, by another thread
                 if len(self._fast) >= _FAST_MAX:
                     self._fast.clear()
@@ -340,18 +397,19 @@ class TracedFunction:
     def _evict(self, victim: ConcreteFunction) -> None:
         """Drop every cache entry that leads to `victim` (it lives on if the user holds it)."""
         # Copies: a finalizer (`_forget`) may change the tables at any allocation.
-        run = victim._call
+        runs = {id(m._call) for m in victim._members}
         gone = [(self._cache, k) for k, cf in self._cache.copy().items() if cf is victim]
-        gone += [(self._fast, k) for k, r in self._fast.copy().items() if r is run]
+        gone += [(self._fast, k) for k, r in self._fast.copy().items() if id(r) in runs]
         for table, k in gone:
             table.pop(k, None)
         for entries in self._by_ident.copy().values():
             entries[:] = [(t, k) for t, k in entries if t.get(k) is not None]
 
     # -- retracing warning --------------------------------------------------------------
-    def _note_retrace(self, key) -> None:
+    def _note_retrace(self, key, cause: str | None = None) -> None:
         self._trace_calls = self._trace_calls[-RETRACE_LIMIT:] + [self._calls]
         self._trace_keys = self._trace_keys[-self.max_traces:] + [key]
+        self._trace_causes = self._trace_causes[-self.max_traces:] + [cause]
         recent = [c for c in self._trace_calls if c > self._calls - RETRACE_WINDOW]
         if len(recent) >= RETRACE_LIMIT and not self._warned:
             self._warned = True
@@ -361,7 +419,8 @@ class TracedFunction:
     def _retrace_message(self) -> str:
         return (f"{self.__name__} was traced {RETRACE_LIMIT} times in its last "
                 f"{RETRACE_WINDOW} calls; tracing is expensive, and every new input "
-                f"signature traces again. {retrace_cause(self, *self._trace_keys[-2:])}")
+                f"signature traces again. "
+                f"{self._trace_causes[-1] or retrace_cause(self, *self._trace_keys[-2:])}")
 
     def __repr__(self) -> str:
         return f"<autotrace.TracedFunction {self.__qualname__}>"

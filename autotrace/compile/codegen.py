@@ -250,12 +250,15 @@ class Entry:
             (`Variable`s captured by reference).
         n_required: parameters after the first `n_required` default to None (they are
             never graph inputs), so callers may leave out trailing baked-in values.
+        prelude: `prelude(emitter, parameter names) -> lines` written first (reading and
+            checking captured state, see captures.py), or None.
     """
 
     params: list
     result: Any
     captured: list = field(default_factory=list)
     n_required: int | None = None
+    prelude: Any = None
 
 
 def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None = None,
@@ -279,10 +282,13 @@ def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None =
         em.namespace["_check"] = check_value
     if entry is None:
         entry = Entry(list(graph.inputs), tuple(graph.outputs))
-    params = [em.name(p) if isinstance(p, Var) else em.fresh(p) for p in entry.params]
+    names = [em.name(p) if isinstance(p, Var) else em.fresh(p) for p in entry.params]
+    params = list(names)
     if entry.n_required is not None:
         params[entry.n_required:] = [f"{p}=None" for p in params[entry.n_required:]]
     em.emit("", "")  # the def line, written once the namespace is complete
+    for line in entry.prelude(em, names) if entry.prelude is not None else ():
+        em.emit(line, "    ")
     for var, variable in entry.captured:
         em.emit(f"{em.name(var)} = {em.captured(em.bind(variable, 'variable'))}", "    ")
     em.emit_graph(graph, "    ", release=True, final=True)
