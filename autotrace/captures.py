@@ -52,8 +52,9 @@ _OPAQUE = (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
 @dataclass(frozen=True, eq=False)
 class Source:
     """A path from a root to a value: `kind` is "arg" (`root` = the argument's leaf
-    index), "object" (`root` = a bound object), "global" (`root` = the globals dict) or
-    "cell" (`root` = a closure cell); `steps` are ("attr", name) / ("item", key)."""
+    index), "object" (`root` = a bound object), "global" (`root` = the globals dict),
+    "cell" (`root` = a closure cell) or "value" (`root` is the value: a snapshot, as a
+    loaded or standalone function holds it); `steps` are ("attr", name) / ("item", key)."""
 
     kind: str
     root: object
@@ -99,7 +100,7 @@ class Source:
         """The value now (raises whatever Python raises when the path is gone)."""
         if self.kind == "arg":
             value = leaves[self.root]
-        elif self.kind == "object":
+        elif self.kind in ("object", "value"):
             value = self.root
         elif self.kind == "global":
             value = self.root[self.label]
@@ -114,7 +115,7 @@ class Source:
         parameter names; `bind(obj, prefix)`: a namespace name for `obj`)."""
         if self.kind == "arg":
             text = params[self.root]
-        elif self.kind == "object":
+        elif self.kind in ("object", "value"):
             text = bind(self.root, "captured")
         elif self.kind == "global":
             text = f"{bind(self.root, 'globals')}[{self.label!r}]"
@@ -135,6 +136,25 @@ class Capture:
     shape: tuple
     dtype: np.dtype
     var: object = None
+    value: object = None  # the array read while tracing (what a snapshot falls back to)
+
+    def snapshot(self):
+        """The value now where it can be read without the call's arguments, else the one
+        read while tracing."""
+        if self.source.kind != "arg":
+            try:
+                value = self.source.read(None)
+                if self.mismatch(value) is None:
+                    return value
+            except Exception:  # noqa: S110 - a gone path: the traced value stands
+                pass
+        return self.value
+
+    def frozen(self) -> Capture:
+        """This capture with its value now as a constant source (for save files and
+        standalone modules, which cannot read this process's state)."""
+        return Capture(Source("value", self.snapshot(), self.source.var_name), self.kind,
+                       self.shape, self.dtype, self.var, self.value)
 
     def mismatch(self, value) -> str | None:
         """Why `value` cannot be this capture's input now (None if it can)."""
@@ -179,6 +199,20 @@ class Guard:
         literal = repr(v) if type(v) is not float or abs(v) != float("inf") else \
             bind(v, "inf")
         return f"type({name}) is not {kind} or {name} != {literal}"
+
+
+def frozen_capture(value, var) -> Capture:
+    """A capture of the constant `value` as graph input `var` (a loaded function's)."""
+    _expect_array(value, var)
+    return Capture(Source("value", value, var.name or "captured"), type(value),
+                   tuple(value.shape), value.dtype, var, value)
+
+
+def _expect_array(value, var) -> None:
+    if not isinstance(value, _ARRAYS) or tuple(value.shape) != tuple(var.shape) or \
+            value.dtype != var.dtype:
+        raise ValueError(f"captured value {_describe_value(value)} does not fit its graph "
+                         f"input {var.type_str()}")
 
 
 def _describe(kind, shape, dtype) -> str:
@@ -327,7 +361,7 @@ class CaptureScope:
         known = self._by_source.get(source)
         if known is not None:
             return known[1]
-        capture = Capture(source, type(array), tuple(array.shape), array.dtype)
+        capture = Capture(source, type(array), tuple(array.shape), array.dtype, value=array)
         tensor = builder.add_input(capture.shape, capture.dtype, source.var_name)
         capture.var = tensor.symbol
         self.captures.append(capture)
@@ -476,4 +510,8 @@ def prelude(captures, guards, em, params: list, miss: str) -> list[str]:
     body = ["try:"] + [f"    {line}" for line in lines] + \
         ["except Exception:", f"    {call}", f"if {' or '.join(f'({t})' for t in tests)}:",
          f"    {call}"]
+    for c in captures:
+        name = em.name(c.var)
+        if em.moved(name) != name:
+            body.append(f"{name} = {em.moved(name)}")
     return body

@@ -81,8 +81,11 @@ class ConcreteFunction(GraphFunction):
         prelude = None
         if self._live or self._guards:
             def prelude(em, names):
+                # numpy code runs the function traced for the state now; other backends'
+                # (`to`) refuse the call
+                miss = self._on_miss if em.moved("x") == "x" else self._refuse_state
                 return captured_state.prelude(self._live, self._guards, em, names,
-                                              em.bind(self._on_miss, "miss"))
+                                              em.bind(miss, "miss"))
         self._entry = Entry(params, result, captured, n_required, prelude)
         self._call = compile_graph(self.graph, entry=self._entry)
         self._backends: dict = {}
@@ -110,10 +113,20 @@ class ConcreteFunction(GraphFunction):
         """The generated Python a call runs, as a standalone module: the function and
         what it reads (numpy callables, constants, autotrace's helpers inlined), importing
         numpy only. `UnsupportedError` if the graph reads an object that has no source
-        text (a captured `Variable`, say)."""
+        text (a captured `Variable`, say). Captured arrays are constants there, with their
+        values now (a module cannot read this process's state)."""
         from autotrace.compile.standalone import standalone_source
 
-        return standalone_source(self._call, self.graph.name)
+        run = self._call
+        if self.has_state:
+            frozen = [c.frozen() for c in self._live]
+            e = self._entry
+
+            def prelude(em, names):
+                return [f"{em.name(c.var)} = {c.source.expr(names, em.bind)}" for c in frozen]
+            run = compile_graph(self.graph, entry=Entry(e.params, e.result, e.captured,
+                                                        e.n_required, prelude))
+        return standalone_source(run, self.graph.name)
 
     def save(self, path) -> None:
         """Write this function to `path` as versioned JSON text; `at.load(path)` reads it
@@ -200,6 +213,11 @@ class ConcreteFunction(GraphFunction):
                 f"{self.graph.name}: {why}, but this concrete function was traced for the "
                 "old state (call the traced function instead: it traces a graph for the "
                 "new state)"))
+
+    def _refuse_state(self, *leaves):
+        self._check_state(list(leaves))
+        raise RuntimeError(f"autotrace internal error: the checks of captured state disagree "
+                           f"for {self.graph.name}")
 
     def _on_miss(self, *leaves):
         """The compiled entry's checks failed: run the concrete function traced for the
@@ -360,11 +378,18 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
         finally:
             builder.capture_scope = None
     out_leaves, out_tree = flatten(result)
+    # A captured array returned as it is: the array read at call time, as Python returns it.
+    out_leaves = [_live_output(scope, builder, x) for x in out_leaves]
     outs = [_output_leaf(builder, leaf) for leaf in out_leaves]
     _order_inputs(builder.graph, sum(isinstance(t, TensorSpec) for t in template),
                   scope.captures)
     return ConcreteFunction(traced, builder.graph, tree, template, unflatten(out_tree, outs),
                             list(builder.captures), scope.captures, scope.guards())
+
+
+def _live_output(scope, builder, leaf):
+    captured = scope.capture(leaf, builder) if isinstance(leaf, np.ndarray) else None
+    return leaf if captured is None else captured
 
 
 def _order_inputs(graph, n_args: int, live) -> None:

@@ -320,7 +320,7 @@ def jvp_call(target: TracedFunction, primals: tuple, tangents: tuple) -> tuple:
              for x in leaves]
     cf = target._lookup(specs, tree)
     tangent_in = [t for x, t, s in zip(leaves, t_leaves, specs) if isinstance(s, TensorSpec)]
-    tangent_in += [None] * len(cf.variables)
+    tangent_in += [None] * (len(cf.captures) + len(cf.variables))  # captured state: constant
     outs, touts = jvp_graph(cf.graph, [*cf.graph_inputs(leaves), *cf.variables], tangent_in)
     return cf._assemble(outs), _tangent_structure(cf, outs, touts)
 

@@ -163,6 +163,11 @@ class Emitter:
         """Expression reading a captured `Variable`'s current value."""
         return f"{expr}.numpy()"
 
+    def moved(self, expr: str) -> str:
+        """Expression for a numpy array read at call time (a captured array) as this
+        code's kind of array."""
+        return expr
+
     def structure(self, value) -> str:
         """Expression rebuilding a nested result whose leaves are `Var`s or constants.
 
