@@ -18,6 +18,7 @@ against its node's static shape and dtype, which validates the shape rules.
 from __future__ import annotations
 
 import builtins
+import functools
 import itertools
 import keyword
 import os
@@ -30,6 +31,7 @@ import numpy as np
 from autotrace.compile import buffers
 from autotrace.errors import register_line_map
 from autotrace.graph.ir import Graph, Node, Var
+from autotrace.pytree import children_of, rebuild
 
 CHECK = os.environ.get("AUTOTRACE_CHECK", "") not in ("", "0")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -187,6 +189,11 @@ class Emitter:
             return f"{self.bind(kind, kind.__name__)}({items})"
         if isinstance(value, np.ndarray):
             return f"{self.bind(value, 'c')}.copy()"
+        node = children_of(value)  # a dataclass or registered pytree
+        if node is not None:
+            items = ", ".join(self.structure(c) for c in node[2])
+            make = self.bind(functools.partial(rebuild, node[0], node[1]), kind.__name__)
+            return f"{make}([{items}])"
         return self.value(value)
 
 
