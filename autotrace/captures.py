@@ -247,12 +247,19 @@ class CaptureScope:
         self._parents: dict = {}  # Source -> the container Sources on its path
         self._dirty = True
         self.captures: list[Capture] = []
+        self.noted: list = []  # what `note` was given, in order
         self._by_source: dict = {}  # Source -> (Capture, Tensor)
 
     # -- what the trace runs ------------------------------------------------------------
     def note(self, fn) -> None:
         """A callable the trace runs (the traced function, or a user function it calls):
         its bound objects, globals and closure cells become roots."""
+        before = (len(self._seen_codes), len(self._object_roots))
+        self._note(fn)
+        if (len(self._seen_codes), len(self._object_roots)) != before:
+            self.noted.append(fn)
+
+    def _note(self, fn) -> None:
         while True:
             if getattr(fn, "python_function", None) is not None:
                 fn = fn.python_function

@@ -358,6 +358,7 @@ def trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
 def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     template = [leaf_spec(x) if is_array_like(x) else leaf_key(x) for x in leaves]
     paths = traced._paths(tree)
+    outer = context.current_builder()  # a trace this one runs in (vmap, jvp of a function)
     with GraphBuilder(traced.__name__, max_nodes=traced.max_nodes) as builder:
         scope = builder.capture_scope = captured_state.CaptureScope(leaves, paths)
         scope.note(traced.python_function)
@@ -377,6 +378,9 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
             raise
         finally:
             builder.capture_scope = None
+            if outer is not None:  # its graph may take our captures' values: the outer
+                for fn in scope.noted:  # trace reads them live too
+                    captured_state.note_call(outer, fn)
     out_leaves, out_tree = flatten(result)
     # A captured array returned as it is: the array read at call time, as Python returns it.
     out_leaves = [_live_output(scope, builder, x) for x in out_leaves]

@@ -178,7 +178,7 @@ def _flatten(obj, leaves: list) -> TreeDef:
         return TreeDef("dict", tuple(obj), tuple(_flatten(v, leaves) for v in obj.values()))
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):
         return TreeDef("namedtuple", kind, tuple(_flatten(x, leaves) for x in obj))
-    node = children_of(obj)
+    node = children_of(obj) if kind is not TensorSpec else None
     if node is not None:
         return TreeDef(node[0], node[1], tuple(_flatten(x, leaves) for x in node[2]))
     leaves.append(obj)
