@@ -31,6 +31,7 @@ on its own) is a constant of the trace.
 
 from __future__ import annotations
 
+import inspect
 import types
 from dataclasses import dataclass
 
@@ -194,11 +195,13 @@ class Guard:
         if v is None or type(v) is bool:
             return f"{name} is not {v!r}"
         kind = bind(type(v), type(v).__name__)
+        # First by identity: the object read while tracing, most often still there.
+        same = f"{name} is not {bind(v, 'traced_' + type(v).__name__)} and "
         if type(v) is float and (v != v or v == 0.0):  # nan, -0.0: by their exact bits
-            return f"{bind(leaf_key, 'leaf_key')}({name}) != {bind(self.key, 'key')}"
+            return same + f"{bind(leaf_key, 'leaf_key')}({name}) != {bind(self.key, 'key')}"
         literal = repr(v) if type(v) is not float or abs(v) != float("inf") else \
             bind(v, "inf")
-        return f"type({name}) is not {kind} or {name} != {literal}"
+        return same + f"(type({name}) is not {kind} or {name} != {literal})"
 
 
 def frozen_capture(value, var) -> Capture:
@@ -274,7 +277,7 @@ class CaptureScope:
             elif isinstance(fn, types.FunctionType):
                 break
             else:
-                call = getattr(type(fn), "__call__", None)
+                call = inspect.getattr_static(type(fn), "__call__", None)
                 if not isinstance(call, types.FunctionType):
                     return
                 self._add_object(fn, "self")
@@ -507,16 +510,18 @@ def prelude(captures, guards, em, params: list, miss: str) -> list[str]:
         name = em.name(c.var)
         lines.append(f"{name} = {c.source.expr(params, em.bind)}")
         kind, dtype = em.bind(c.kind, c.kind.__name__), em.bind(c.dtype, c.dtype.name)
-        tests.append(f"type({name}) is not {kind} or {name}.shape != {c.shape!r} or "
-                     f"({name}.dtype is not {dtype} and {name}.dtype != {dtype})")
+        tests.append(f"type({name}) is not {kind} or {name}.shape != {c.shape!r}")
+        tests.append(f"{name}.dtype is not {dtype} and {name}.dtype != {dtype}")
     for g in guards:
         name = em.fresh(g.source.var_name)
         lines.append(f"{name} = {g.source.expr(params, em.bind)}")
         tests.append(g.condition(name, em.bind))
     call = f"return {miss}({', '.join(params)})"
     body = ["try:"] + [f"    {line}" for line in lines] + \
-        ["except Exception:", f"    {call}", f"if {' or '.join(f'({t})' for t in tests)}:",
-         f"    {call}"]
+        ["except Exception:", f"    {call}", f"if ({tests[0]}"] + \
+        [f"        or {t}" for t in tests[1:]]
+    body[-1] += "):"
+    body.append(f"    {call}")
     for c in captures:
         name = em.name(c.var)
         if em.moved(name) != name:

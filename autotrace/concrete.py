@@ -228,7 +228,11 @@ class ConcreteFunction(GraphFunction):
                                f"disagree for {self.graph.name}")
         _misses.depth = depth + 1
         try:
-            cf = self._traced._current(self._head, list(leaves), self)
+            traced = self._traced
+            traces = traced.trace_count
+            cf = traced._current(self._head, list(leaves), self)
+            if traced.trace_count != traces:  # just traced: see TracedFunction._call_slow
+                return cf.call_flat(cf.graph_inputs(list(leaves)))
             return cf._call(*leaves)
         finally:
             _misses.depth = depth

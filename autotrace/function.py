@@ -178,8 +178,13 @@ class TracedFunction:
             return self.converted(*args, **kwargs)
         self._calls += 1
         leaves, tree = self._canonical(args, kwargs)
+        traces = self.trace_count
         cf = self._lookup(leaves, tree, skip)
-        if cf.variables or _has_tensors(leaves):
+        # Just traced: run it without its checks of captured state, which the trace itself
+        # may have changed (a counter it increments): the next call checks them.
+        if cf.variables or _has_tensors(leaves) or (traces != self.trace_count and cf.has_state):
+            if not kwargs and not cf.variables and cf.accepts_positional(args, leaves):
+                self._remember(args, cf)
             return cf.call_flat(cf.graph_inputs(leaves))
         if not kwargs and cf.accepts_positional(args, leaves):
             self._remember(args, cf)
@@ -239,6 +244,7 @@ class TracedFunction:
             leaves = self._apply_signature(leaves, tree, skip)
         key = (tree, tuple(leaf_key(x) for x in leaves))
         cf = self._cache.get(key)
+        traces = self.trace_count
         if cf is None:
             with self._lock:
                 cf = self._cache.get(key)
@@ -246,8 +252,8 @@ class TracedFunction:
                     cf = self._compatible(key) or self._trace(leaves, tree, key)
                     self._store(self._cache, key, cf, _key_objects(key))
                     self._enforce_bound(cf)
-        if cf._live or cf._guards:
-            cf = self._current(cf, leaves)
+        if (cf._live or cf._guards) and traces == self.trace_count:
+            cf = self._current(cf, leaves)  # the one for the captured state now
         cf._call.last_call = self._calls
         return cf
 

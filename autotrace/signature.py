@@ -1,7 +1,8 @@
 """Nested arguments <-> flat leaves, cache keys, and `TensorSpec`.
 
 A call's arguments are flattened structurally (tuples, lists, dicts, namedtuples,
-dataclasses and types given to `register_pytree`; `None` is a leaf). Each leaf contributes to the cache key:
+dataclasses and types given to `register_pytree`; `None` is a leaf). Each leaf
+contributes to the cache key:
 
 * arrays, numpy scalars, eager tensors and `TensorSpec`s: (shape, dtype) -- a numpy
   scalar and a 0-d array of one dtype share a trace (the compiled code runs numpy on the

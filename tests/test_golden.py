@@ -185,7 +185,8 @@ def affine32(x):
         W32 = _globals['W32']
     except Exception:
         return _miss(x)
-    if (type(W32) is not _ndarray or W32.shape != (3,) or (W32.dtype is not _float32 and W32.dtype != _float32)):
+    if (type(W32) is not _ndarray or W32.shape != (3,)
+            or W32.dtype is not _float32 and W32.dtype != _float32):
         return _miss(x)
     v0 = x * 0.5
     y = v0 + 1

@@ -56,7 +56,8 @@ def test_a_global_array_is_read_on_every_call():
 def test_the_graph_takes_the_capture_as_an_input():
     f = at.trace(uses_global)
     cf = f.get_concrete_function(np.ones((1, 2)))
-    assert str(cf.graph).splitlines()[0] == "graph uses_global(x: f64[1,2], W: f64[2,2]) -> f64[1,2]"
+    header = "graph uses_global(x: f64[1,2], W: f64[2,2]) -> f64[1,2]"
+    assert str(cf.graph).splitlines()[0] == header
     assert [c.source.name for c in cf.captures] == ["W"]
 
 
@@ -432,3 +433,19 @@ def test_save_and_standalone_hold_the_captured_values(tmp_path):
         same(namespace["uses_global"](np.ones((1, 2))), np.zeros((1, 2)))  # W when asked
     finally:
         W = saved
+
+
+def test_a_counter_the_function_increments_is_exact_by_tracing_again():
+    calls = [0]
+
+    def f(x):
+        calls[0] += 1  # runs at trace time: the guard on calls[0] traces every call
+        return x * calls[0]
+
+    traced = at.trace(f)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = [traced(np.ones(1))[0] for _ in range(6)]
+    assert got == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert traced.trace_count == 6
+    assert any("closure variable `calls[0]` changed" in str(w.message) for w in caught)
