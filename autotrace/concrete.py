@@ -17,6 +17,7 @@ import numpy as np
 from autotrace import captures as captured_state
 from autotrace import context
 from autotrace.autodiff.graph_function import GraphFunction
+from autotrace.capture_scope import CaptureScope, note_call
 from autotrace.compile.codegen import Entry, compile_graph
 from autotrace.errors import at_user_line, locate_run_error, locate_trace_error
 from autotrace.gcpause import paused_gc
@@ -364,7 +365,7 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     paths = traced._paths(tree)
     outer = context.current_builder()  # a trace this one runs in (vmap, jvp of a function)
     with GraphBuilder(traced.__name__, max_nodes=traced.max_nodes) as builder:
-        scope = builder.capture_scope = captured_state.CaptureScope(leaves, paths)
+        scope = builder.capture_scope = CaptureScope(leaves, paths)
         scope.note(traced.python_function)
         flat = []
         for name, leaf, t in zip(paths, leaves, template):
@@ -384,7 +385,7 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
             builder.capture_scope = None
             if outer is not None:  # its graph may take our captures' values: the outer
                 for fn in scope.noted:  # trace reads them live too
-                    captured_state.note_call(outer, fn)
+                    note_call(outer, fn)
     out_leaves, out_tree = flatten(result)
     # A captured array returned as it is: the array read at call time, as Python returns it.
     out_leaves = [_live_output(scope, builder, x) for x in out_leaves]

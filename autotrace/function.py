@@ -27,7 +27,7 @@ import numpy as np
 
 from autotrace import config, context
 from autotrace.bound import _BoundTracedFunction
-from autotrace.captures import note_call
+from autotrace.capture_scope import note_call
 from autotrace.concrete import (  # noqa: F401 - ConcreteFunction is public through here
     ConcreteFunction,
     _has_tensors,
@@ -43,7 +43,6 @@ from autotrace.retracing import (  # noqa: F401 - RetracingWarning is public thr
     eviction_message,
     log_trace,
     retrace_cause,
-    state_cause,
     user_stacklevel,
 )
 from autotrace.signature import (
@@ -62,14 +61,14 @@ from autotrace.signature import (
     leaf_spec,
     shape_generalizes,
 )
+from autotrace.state_chain import StateChains
 
 _FAST_MAX = 4096
 _NDARRAY = np.ndarray
 MAX_TRACES = 256
-MAX_STATES = 32  # concrete functions per signature for different captured state
 
 
-class TracedFunction:
+class TracedFunction(StateChains):
     """A Python function converted to graph code, traced once per input signature.
 
     Created by `autotrace.trace`. Call it like the original function.
@@ -256,54 +255,6 @@ class TracedFunction:
             cf = self._current(cf, leaves)  # the one for the captured state now
         cf._call.last_call = self._calls
         return cf
-
-    # -- captured state (captures.py) ---------------------------------------------------
-    def _current(self, head: ConcreteFunction, leaves, missed=None) -> ConcreteFunction:
-        """The concrete function of `head`'s signature traced for the captured state now
-        (tracing one if none is); `missed`: the one whose compiled checks failed (its
-        hit-path entry is pointed at the one found)."""
-        found = self._matching(head, leaves)
-        if found is None:
-            with self._lock:
-                found = self._matching(head, leaves)
-                if found is None:
-                    found = self._trace_state(head, leaves)
-        if missed is not None and missed is not found:
-            key = fast_key(tuple(leaves))
-            with self._lock:
-                if key is not None and self._fast.get(key) is missed._call:
-                    self._fast[key] = found._call
-        return found
-
-    @staticmethod
-    def _matching(head, leaves):
-        for member in list(head._members):
-            if member.state_mismatch(leaves) is None:
-                return member
-        return None
-
-    def _trace_state(self, head: ConcreteFunction, leaves) -> ConcreteFunction:
-        """Trace `head`'s signature again for new captured state (lock held)."""
-        why = head._members[-1].state_mismatch(leaves)
-        specs = [t if isinstance(t, TensorSpec) else x for t, x in zip(head._template, leaves)]
-        key = (head._tree, tuple(leaf_key(x) for x in specs))
-        cause = state_cause(why) if why else None
-        self._note_retrace(key, cause)
-        start = time.perf_counter()
-        cf = trace_concrete(self, specs, head._tree)
-        self.trace_count += 1
-        log_trace(self, time.perf_counter() - start)
-        cf._head = head
-        head._members.append(cf)
-        if len(head._members) > MAX_STATES:
-            self._drop_member(head, head._members[1])
-        return cf
-
-    def _drop_member(self, head, member) -> None:
-        head._members.remove(member)
-        for k, run in self._fast.copy().items():
-            if run is member._call:
-                self._fast[k] = head._call
 
     def _compatible(self, key) -> ConcreteFunction | None:
         """An existing trace whose signature is more general (None dims) than `key`."""
