@@ -7,8 +7,9 @@ the c's are
 * global arrays (captured: read and checked on every call),
 * global Python floats (guarded: read and compared on every call),
 
-and prints the median time per call and the nanoseconds each capture adds (the captured
-version minus the constant one, divided by k). Interleaved rounds, CPU time of this
+and prints the median time per call of the traced function, then the nanoseconds each
+capture adds: the compiled entry with its reads and checks against the same code with
+the captured values bound as constants (divided by k). Interleaved rounds, CPU time of this
 process, one BLAS thread (timing.py).
 
 Run:  python benchmarks/captures.py [--rounds N] [--calls N]
@@ -60,6 +61,21 @@ def _functions() -> dict:
             for kind in ("constant", "array", "float") for k in K}
 
 
+def _frozen(traced):
+    """The compiled entry of `traced`'s concrete function with its captured state bound as
+    constants and no checks: the same code minus what capturing adds."""
+    from autotrace.compile.codegen import Entry, compile_graph
+
+    cf = traced.concrete_functions[0]
+    e = cf._entry
+
+    def prelude(em, names):
+        return [f"{em.name(c.var)} = {em.bind(c.value, 'c')}" for c in cf.captures]
+
+    return compile_graph(cf.graph, entry=Entry(e.params, e.result, e.captured,
+                                               e.n_required, prelude))
+
+
 def _time(fn, x, calls: int) -> float:
     start = TIMER()
     for _ in range(calls):
@@ -78,19 +94,31 @@ def main(argv=None) -> dict:
     for fn in fns.values():  # trace, and check against numpy
         np.testing.assert_allclose(fn(x), fn.python_function(x))
         assert fn.trace_count == 1
+    entries = {key: fn.concrete_functions[0]._call for key, fn in fns.items()}
+    entries.update({("frozen " + kind, k): _frozen(fns[kind, k])
+                    for kind in ("array", "float") for k in K})
+    for (kind, k), run in entries.items():
+        np.testing.assert_allclose(run(x), fns[kind.split()[-1], k].python_function(x))
     samples: dict = {key: [] for key in fns}
+    entry_samples: dict = {key: [] for key in entries}
     for _ in range(args.rounds):
         for key, fn in fns.items():
             samples[key].append(_time(fn, x, args.calls))
+        for key, run in entries.items():
+            entry_samples[key].append(_time(run, x, args.calls))
     medians = {key: statistics.median(v) for key, v in samples.items()}
+    entry = {key: statistics.median(v) for key, v in entry_samples.items()}
     print(f"{'case':<12}" + "".join(f"{f'k={k}':>12}" for k in K) + "   ns per call (median)")
     for kind in ("constant", "array", "float"):
         print(f"{kind:<12}" + "".join(f"{medians[kind, k]:>12.0f}" for k in K))
+    print("compiled entry alone, with its checks vs the same code with the state frozen:")
     added = {}
     for kind in ("array", "float"):
         for k in K[1:]:
-            added[kind, k] = (medians[kind, k] - medians["constant", k]) / k
-            print(f"each captured {kind} adds {added[kind, k]:.0f} ns (k={k})")
+            live, frozen = entry[kind, k], entry["frozen " + kind, k]
+            added[kind, k] = (live - frozen) / k
+            print(f"  {kind:<6} k={k:<3} {live:7.0f} vs {frozen:7.0f} ns: "
+                  f"{added[kind, k]:.0f} ns per capture")
     return added
 
 
