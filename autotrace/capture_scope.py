@@ -12,6 +12,8 @@ import dis
 import inspect
 import types
 
+import numpy as np
+
 from autotrace.captures import (
     _ARRAYS,
     _CONTAINERS,
@@ -162,6 +164,7 @@ class CaptureScope:
             self._walk()
         found = self._arrays.get(id(array))
         if found is None or found[0] is not array:
+            self._view_of_capture(array)
             return None
         source = found[1]
         known = self._by_source.get(source)
@@ -173,6 +176,18 @@ class CaptureScope:
         self.captures.append(capture)
         self._by_source[source] = (capture, tensor)
         return tensor
+
+    def _view_of_capture(self, array) -> None:
+        """`array` may be a view numpy made of a captured array (`self.W.T`, `W[0]`): it
+        stays a constant of the graph, held by reference (so writes into the array show),
+        and the array itself is guarded by identity (rebinding it traces again)."""
+        owner = getattr(array, "base", None)  # the array owning the memory (numpy >= 1.7)
+        if not isinstance(owner, np.ndarray):
+            return
+        for captured, source in list(self._arrays.values()):
+            if (captured is owner or captured.base is owner) and source not in self._guards \
+                    and isinstance(captured, np.ndarray):
+                self._guards[source] = Guard(source, None, captured, identity=True)
 
     def guards(self) -> list[Guard]:
         """Guards of the finished trace: mentioned Python values, and the lengths of the

@@ -166,15 +166,23 @@ class Capture:
 
 @dataclass
 class Guard:
-    """A Python value (`key`: its signature key, see `leaf_key`) or, with `length`, the
-    length of a container, read through `source` and checked on every call."""
+    """A Python value (`key`: its signature key, see `leaf_key`), with `length` the length
+    of a container, or with `identity` the very array `value` (numpy made a view of it
+    while tracing: the graph holds the view, which sees writes into the array but not a
+    rebinding), read through `source` and checked on every call."""
 
     source: Source
     key: object
     value: object
     length: bool = False
+    identity: bool = False
 
     def mismatch(self, value) -> str | None:
+        if self.identity:
+            if value is not self.value:
+                return (f"captured array {self.source.describe()} was rebound (the trace "
+                        "used a view of it that numpy made, e.g. `.T`, a slice)")
+            return None
         if self.length:
             if type(value) is not self.value or len(value) != self.key:
                 return (f"the length of {self.source.describe()} changed from {self.key} "
@@ -187,6 +195,8 @@ class Guard:
     def condition(self, name: str, bind) -> str:
         """Python condition, true when the value in `name` fails this guard."""
         v = self.value
+        if self.identity:
+            return f"{name} is not {bind(v, 'traced_array')}"
         if self.length:
             return f"type({name}) is not {bind(self.value, self.value.__name__)} or " \
                    f"len({name}) != {self.key}"

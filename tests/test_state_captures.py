@@ -449,3 +449,27 @@ def test_a_counter_the_function_increments_is_exact_by_tracing_again():
     assert got == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
     assert traced.trace_count == 6
     assert any("closure variable `calls[0]` changed" in str(w.message) for w in caught)
+
+
+class Linear:
+    def __init__(self):
+        self.W = np.arange(6.0).reshape(2, 3)  # itself a view of arange's array
+
+    def plain(self, x):
+        return x @ self.W.T + self.W[:, 0]
+
+
+def test_views_numpy_makes_of_a_captured_array_see_writes_and_rebinding():
+    m = Linear()
+    f = at.trace(Linear.plain)
+    x = np.ones((1, 3))
+    same(f(m, x), m.plain(x))
+    m.W[0, 0] = 10.0  # the view in the graph shares the memory
+    same(f(m, x), m.plain(x))
+    assert f.trace_count == 1
+    m.W = np.ones((2, 3))  # rebound: the identity guard traces again
+    same(f(m, x), m.plain(x))
+    assert f.trace_count == 2
+    m.W[1, 2] = -3.0
+    same(f(m, x), m.plain(x))
+    assert f.trace_count == 2
