@@ -195,6 +195,13 @@ class CaptureScope:
         if self._dirty:
             self._walk()
         out = dict(self._guards)
+        # Arrays the code mentions but no op took (plain numpy read them): rebinding one
+        # traces again. (Writing into one does not: see the module docstring of captures.)
+        inputs = {c.source for c in self.captures}
+        unused = [(a, src) for a, src in self._arrays.values()
+                  if src not in inputs and src not in out]
+        for array, source in unused[:MAX_ITEMS]:
+            out[source] = Guard(source, None, array, identity=True)
         for source in [c.source for c in self.captures] + list(self._guards):
             parent = self._parents.get(source)
             while parent is not None:

@@ -24,9 +24,11 @@ per capture, on the hit path. A failed check calls the traced function's miss ha
 which finds (or traces) the concrete function for the state now.
 
 Limits: the walk follows instance and class dictionaries only (never runs a property),
-skips library modules and objects, and identifies arrays by identity: an array computed
-from captured arrays by plain numpy before it reaches a traced value (`np.sum(self.W)`
-on its own) is a constant of the trace.
+skips library modules and objects, and identifies arrays by identity when they reach an
+op: an array computed from captured arrays by plain numpy before it reaches a traced
+value (`np.sum(self.W)` on its own) is a constant of the trace; the arrays the code
+mentions that no op took are guarded by identity (rebinding traces again; writes into
+them are not seen).
 """
 
 from __future__ import annotations
@@ -167,9 +169,10 @@ class Capture:
 @dataclass
 class Guard:
     """A Python value (`key`: its signature key, see `leaf_key`), with `length` the length
-    of a container, or with `identity` the very array `value` (numpy made a view of it
-    while tracing: the graph holds the view, which sees writes into the array but not a
-    rebinding), read through `source` and checked on every call."""
+    of a container, or with `identity` the very array `value` (one the code mentions that
+    is not a graph input: numpy made a view of it while tracing, which the graph holds and
+    which sees writes into the array but not a rebinding; or plain numpy read it), read
+    through `source` and checked on every call."""
 
     source: Source
     key: object
@@ -181,7 +184,8 @@ class Guard:
         if self.identity:
             if value is not self.value:
                 return (f"captured array {self.source.describe()} was rebound (the trace "
-                        "used a view of it that numpy made, e.g. `.T`, a slice)")
+                        "read it with plain numpy: a view of it, `.T` or a slice, or a value "
+                        "computed from it)")
             return None
         if self.length:
             if type(value) is not self.value or len(value) != self.key:

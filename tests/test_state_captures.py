@@ -473,3 +473,19 @@ def test_views_numpy_makes_of_a_captured_array_see_writes_and_rebinding():
     m.W[1, 2] = -3.0
     same(f(m, x), m.plain(x))
     assert f.trace_count == 2
+
+
+def test_an_array_read_by_plain_numpy_is_guarded_by_identity():
+    box = Linear()
+
+    def f(x):
+        return x * np.sum(box.W)  # np.sum of a plain array: computed while tracing
+
+    traced = at.trace(f)
+    x = np.ones(2)
+    same(traced(x), f(x))
+    box.W = np.full((2, 3), 2.0)
+    same(traced(x), f(x))
+    assert traced.trace_count == 2
+    cf = traced.get_concrete_function(x)
+    assert any(g.identity and g.source.name == "box.W" for g in cf.guards)
