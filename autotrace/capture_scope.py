@@ -48,6 +48,7 @@ class CaptureScope:
         self._dirty = True
         self.captures: list[Capture] = []
         self.noted: list = []  # what `note` was given, in order
+        self._reached: set = set()
         self._by_source: dict = {}  # Source -> (Capture, Tensor)
 
     # -- what the trace runs ------------------------------------------------------------
@@ -94,7 +95,11 @@ class CaptureScope:
         self._walk()  # now: Python values are read as the code is about to read them
 
     def _add_object(self, obj, label: str) -> None:
-        if _walkable(obj) and all(o is not obj for o, _ in self._object_roots):
+        """A bound object as a root, unless the walk reached it already (`self.layer(x)`
+        for a layer held by a root: its path from there is the one to read)."""
+        if id(obj) in self._reached or not _walkable(obj):
+            return
+        if all(o is not obj for o, _ in self._object_roots):
             self._object_roots.append((obj, label))
             self._walk()
 
@@ -114,7 +119,7 @@ class CaptureScope:
                 queue.append((Source("cell", cell, name), cell.cell_contents))
             except ValueError:  # empty cell
                 pass
-        visited: set = set()
+        visited = self._reached = set()  # ids of the objects walked into
         for source, value in queue:  # grows while iterating
             if len(visited) > MAX_VISITS:
                 break

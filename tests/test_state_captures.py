@@ -489,3 +489,26 @@ def test_an_array_read_by_plain_numpy_is_guarded_by_identity():
     assert traced.trace_count == 2
     cf = traced.get_concrete_function(x)
     assert any(g.identity and g.source.name == "box.W" for g in cf.guards)
+
+
+def calls_another_module(x):
+    return other.project(x) + 1.0
+
+
+def test_a_called_function_reads_its_own_module_state_live():
+    f = at.trace(calls_another_module)
+    x = np.ones((1, 2))
+    same(f(x), calls_another_module(x))
+    saved = other.W, other.SCALE
+    try:
+        other.W[0, 1] = 4.0
+        same(f(x), calls_another_module(x))
+        other.W = np.full((2, 2), 0.5)
+        same(f(x), calls_another_module(x))
+        assert f.trace_count == 1
+        other.SCALE = -1.0
+        same(f(x), calls_another_module(x))
+        assert f.trace_count == 2
+    finally:
+        other.W, other.SCALE = saved
+        other.W[0, 1] = 0.0
