@@ -18,7 +18,7 @@ imported by name.
 __all__ = [
     # tracing
     "trace", "to_code", "TracedFunction", "ConcreteFunction", "TensorSpec",
-    "RetracingWarning", "load",
+    "RetracingWarning", "load", "register_pytree",
     # differentiation
     "grad", "value_and_grad", "jacobian", "hessian", "check_grads", "GradientTape",
     "stop_gradient", "custom_gradient", "jvp", "linearize", "jacfwd", "jacrev", "vmap",
@@ -85,7 +85,7 @@ from autotrace.ops.einsum import einsum, tensordot  # noqa: F401
 from autotrace.ops.scan import cumprod, cumsum  # noqa: F401
 from autotrace.ops.sort import argsort, sort, take_along_axis  # noqa: F401
 from autotrace.ops.tiling import atleast_1d, atleast_2d, atleast_3d, repeat, tile  # noqa: F401
-from autotrace.signature import TensorSpec
+from autotrace.signature import TensorSpec, register_pytree
 from autotrace.tensor import EagerTensor, Tensor, Variable
 
 from autotrace.version import __version__

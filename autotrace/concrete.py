@@ -9,12 +9,15 @@ inputs it runs as one `call` op so tapes can differentiate through it.
 from __future__ import annotations
 
 import inspect
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from autotrace import captures as captured_state
 from autotrace import context, mutation
 from autotrace.autodiff.graph_function import GraphFunction
+from autotrace.capture_scope import CaptureScope, note_call
 from autotrace.compile.codegen import Entry, compile_graph
 from autotrace.errors import TracingError, at_user_line, locate_run_error, locate_trace_error
 from autotrace.gcpause import paused_gc
@@ -45,6 +48,7 @@ from autotrace.signature import (
 from autotrace.tensor import EagerTensor, Tensor, TensorBase
 
 _ACCEPTED_MAX = 256
+_misses = threading.local()
 
 if TYPE_CHECKING:
     from autotrace.function import TracedFunction
@@ -59,7 +63,7 @@ class ConcreteFunction(GraphFunction):
     """
 
     def __init__(self, traced: TracedFunction, graph, tree, template, result, captures,
-                 written=(), written_outer=()):
+                 written=(), written_outer=(), live=(), guards=()):
         traced_outputs = list(graph.outputs)
         super().__init__(graph, [outer for outer, _ in captures])
         result = _remap(result, traced_outputs, self.graph.outputs)
@@ -75,14 +79,29 @@ class ConcreteFunction(GraphFunction):
         self._template = template
         self._out_leaves, self._out_tree = flatten(result)
         self._accepted: dict = {}
+        # Captured state (captures.py): arrays read on every call, guarded Python values.
+        self._live = list(live)
+        self._guards = list(guards)
+        self._head = self  # the concrete function the cache holds for this signature
+        self._members = [self]  # (on the head) one per captured state traced, oldest first
         params, n_required = [], 0
         for name, t, var in zip(traced._paths(tree), template, _input_vars(graph, template)):
             params.append(var if is_input_spec(t) else name)
             n_required = len(params) if is_input_spec(t) else n_required
+        if self._live or self._guards:
+            n_required = len(params)  # the miss handler needs every leaf
         self._n_required = n_required
         captured = [(inner, outer) for outer, inner in captures]
         writes = [(pos, self.graph.outputs[k]) for pos, k in self._written]
-        self._entry = Entry(params, result, captured, n_required, writes)
+        prelude = None
+        if self._live or self._guards:
+            def prelude(em, names):
+                # numpy code runs the function traced for the state now; other backends'
+                # (`to`) refuse the call
+                miss = self._on_miss if em.moved("x") == "x" else self._refuse_state
+                return captured_state.prelude(self._live, self._guards, em, names,
+                                              em.bind(miss, "miss"))
+        self._entry = Entry(params, result, captured, n_required, writes, prelude)
         self._call = compile_graph(self.graph, entry=self._entry)
         self._backends: dict = {}
 
@@ -109,10 +128,20 @@ class ConcreteFunction(GraphFunction):
         """The generated Python a call runs, as a standalone module: the function and
         what it reads (numpy callables, constants, autotrace's helpers inlined), importing
         numpy only. `UnsupportedError` if the graph reads an object that has no source
-        text (a captured `Variable`, say)."""
+        text (a captured `Variable`, say). Captured arrays are constants there, with their
+        values now (a module cannot read this process's state)."""
         from autotrace.compile.standalone import standalone_source
 
-        return standalone_source(self._call, self.graph.name)
+        run = self._call
+        if self.has_state:
+            frozen = [c.frozen() for c in self._live]
+            e = self._entry
+
+            def prelude(em, names):
+                return [f"{em.name(c.var)} = {c.source.expr(names, em.bind)}" for c in frozen]
+            run = compile_graph(self.graph, entry=Entry(e.params, e.result, e.captured,
+                                                        e.n_required, prelude))
+        return standalone_source(run, self.graph.name)
 
     def save(self, path) -> None:
         """Write this function to `path` as versioned JSON text; `at.load(path)` reads it
@@ -127,10 +156,11 @@ class ConcreteFunction(GraphFunction):
 
     def __call__(self, *args, **kwargs):
         try:
-            if not kwargs and fast_key(args) in self._accepted:
+            if not kwargs and fast_key(args) in self._accepted and not self.has_state:
                 return self._call(*args)
             leaves, tree = self._traced._canonical(args, kwargs)
             self._check(leaves, tree)
+            self._check_state(leaves)
             if self.variables or _has_tensors(leaves):
                 return self.call_flat(self.graph_inputs(leaves))
             key = None if kwargs else fast_key(args)
@@ -174,6 +204,59 @@ class ConcreteFunction(GraphFunction):
                     f"function was traced with {describe_key(want)} (Python values are "
                     "part of the signature; call the traced function to trace a new graph)"))
 
+    @property
+    def has_state(self) -> bool:
+        """It reads captured state (arrays through globals, cells, attributes) or guards
+        captured Python values (see captures.py)."""
+        return bool(self._live or self._guards)
+
+    @property
+    def captures(self) -> list:
+        """The captured arrays it reads on every call (`captures.Capture`: source path,
+        type, shape, dtype), in graph input order after the arguments."""
+        return list(self._live)
+
+    @property
+    def guards(self) -> list:
+        """The captured Python values (and container lengths) it was traced for."""
+        return list(self._guards)
+
+    def state_mismatch(self, leaves) -> str | None:
+        """Why the captured state now differs from what this graph was traced for."""
+        return captured_state.mismatch(self._live, self._guards, leaves) \
+            if self._live or self._guards else None
+
+    def _check_state(self, leaves) -> None:
+        why = self.state_mismatch(leaves)
+        if why is not None:
+            raise TypeError(at_user_line(
+                f"{self.graph.name}: {why}, but this concrete function was traced for the "
+                "old state (call the traced function instead: it traces a graph for the "
+                "new state)"))
+
+    def _refuse_state(self, *leaves):
+        self._check_state(list(leaves))
+        raise RuntimeError(f"autotrace internal error: the checks of captured state disagree "
+                           f"for {self.graph.name}")
+
+    def _on_miss(self, *leaves):
+        """The compiled entry's checks failed: run the concrete function traced for the
+        captured state now (tracing it if needed)."""
+        depth = getattr(_misses, "depth", 0)
+        if depth > 2:
+            raise RuntimeError("autotrace internal error: the checks of captured state "
+                               f"disagree for {self.graph.name}")
+        _misses.depth = depth + 1
+        try:
+            traced = self._traced
+            traces = traced.trace_count
+            cf = traced._current(self._head, list(leaves), self)
+            if traced.trace_count != traces:  # just traced: see TracedFunction._call_slow
+                return cf.call_flat(cf.graph_inputs(list(leaves)))
+            return cf._call(*leaves)
+        finally:
+            _misses.depth = depth
+
     def accepts_positional(self, args: tuple, leaves: list) -> bool:
         """The compiled entry can take `args` as they are (they are the leading leaves and
         the rest are Python values baked into the graph)."""
@@ -181,10 +264,14 @@ class ConcreteFunction(GraphFunction):
                 and all(a is b for a, b in zip(args, leaves)) and fast_key_is_exact(args))
 
     def graph_inputs(self, leaves) -> list:
-        """The leaves that are graph inputs, in order (a generator's stand-in while tracing
-        as its symbolic value)."""
-        return [x.tensor if isinstance(x, TracedGenerator) else x
-                for x, t in zip(leaves, self._template) if is_input_spec(t)]
+        """The graph inputs for a call's leaves, in order: the leaves that are inputs (a
+        generator's stand-in while tracing as its symbolic value), then the captured
+        arrays, read now."""
+        inputs = [x.tensor if isinstance(x, TracedGenerator) else x
+                  for x, t in zip(leaves, self._template) if is_input_spec(t)]
+        if self._live:
+            inputs += captured_state.read(self._live, leaves)
+        return inputs
 
     def call_flat(self, inputs):
         """Run on the graph inputs only (flat, in order); returns the user's structure.
@@ -338,9 +425,13 @@ def trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
 
 def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     template = [_template_entry(x) for x in leaves]
+    paths = traced._paths(tree)
+    outer = context.current_builder()  # a trace this one runs in (vmap, jvp of a function)
     with GraphBuilder(traced.__name__, max_nodes=traced.max_nodes) as builder:
+        scope = builder.capture_scope = CaptureScope(leaves, paths)
+        scope.note(traced.python_function)
         flat, inputs = [], []
-        for name, leaf, t in zip(traced._paths(tree), leaves, template):
+        for name, leaf, t in zip(paths, leaves, template):
             # Tapes opened inside the function watch its float arguments, as TensorFlow's
             # watch the Variables passed in (see autodiff/tape.py).
             if isinstance(t, GeneratorSpec):  # draws run on the caller's generator
@@ -359,15 +450,25 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
         except Exception as e:
             locate_trace_error(e)
             raise
+        finally:
+            builder.capture_scope = None
+            if outer is not None:  # its graph may take our captures' values: the outer
+                for fn in scope.noted:  # trace reads them live too
+                    note_call(outer, fn)
         written = [(pos, _output_leaf(builder, entry[0])) for pos, entry in enumerate(inputs)
                    if entry is not None and entry[0].symbol is not entry[1]]
         written_outer = [(live, _output_leaf(builder, t))
                          for _, live, t, var in builder.outer_arrays.values()
                          if t.symbol is not var]
     out_leaves, out_tree = flatten(result)
+    # A captured array returned as it is: the array read at call time, as Python returns it.
+    out_leaves = [_live_output(scope, builder, x) for x in out_leaves]
     outs = [_output_leaf(builder, leaf) for leaf in out_leaves]
+    _order_inputs(builder.graph, sum(is_input_spec(t) for t in template),
+                  scope.captures)
     return ConcreteFunction(traced, builder.graph, tree, template, unflatten(out_tree, outs),
-                            list(builder.captures), written, written_outer)
+                            list(builder.captures), written, written_outer,
+                            scope.captures, scope.guards())
 
 
 def _template_entry(leaf):
@@ -375,6 +476,21 @@ def _template_entry(leaf):
         return leaf_spec(leaf)
     kind = generator_kind(leaf)
     return leaf_key(leaf) if kind is None else GeneratorSpec(kind)
+
+
+def _live_output(scope, builder, leaf):
+    captured = scope.capture(leaf, builder) if isinstance(leaf, np.ndarray) else None
+    return leaf if captured is None else captured
+
+
+def _order_inputs(graph, n_args: int, live) -> None:
+    """Graph inputs in the order calls pass them: the arguments, the captured arrays,
+    then the captured `Variable`s."""
+    if not live:
+        return
+    mine = {id(c.var) for c in live}
+    rest = graph.inputs[n_args:]
+    graph.inputs[n_args:] = [c.var for c in live] + [v for v in rest if id(v) not in mine]
 
 
 def _output_leaf(builder: GraphBuilder, leaf):

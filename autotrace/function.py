@@ -27,6 +27,7 @@ import numpy as np
 
 from autotrace import config, context
 from autotrace.bound import _BoundTracedFunction
+from autotrace.capture_scope import note_call
 from autotrace.concrete import (  # noqa: F401 - ConcreteFunction is public through here
     ConcreteFunction,
     _has_tensors,
@@ -60,13 +61,14 @@ from autotrace.signature import (
     leaf_spec,
     shape_generalizes,
 )
+from autotrace.state_chain import StateChains
 
 _FAST_MAX = 4096
 _NDARRAY = np.ndarray
 MAX_TRACES = 256
 
 
-class TracedFunction:
+class TracedFunction(StateChains):
     """A Python function converted to graph code, traced once per input signature.
 
     Created by `autotrace.trace`. Call it like the original function.
@@ -110,6 +112,7 @@ class TracedFunction:
         self._calls = 0
         self._trace_calls: list[int] = []
         self._trace_keys: list[tuple] = []
+        self._trace_causes: list = []  # per trace: why captured state retraced, or None
         self._warned = False
 
     # -- conversion ---------------------------------------------------------------------
@@ -168,12 +171,19 @@ class TracedFunction:
 
     def _call_slow(self, args, kwargs, skip: int = 0):
         """Full path; `skip` leading arguments are not covered by `input_signature`."""
-        if context.current_builder() is not None:
+        builder = context.current_builder()
+        if builder is not None:
+            note_call(builder, self.python_function)
             return self.converted(*args, **kwargs)
         self._calls += 1
         leaves, tree = self._canonical(args, kwargs)
+        traces = self.trace_count
         cf = self._lookup(leaves, tree, skip)
-        if cf.variables or _has_tensors(leaves):
+        # Just traced: run it without its checks of captured state, which the trace itself
+        # may have changed (a counter it increments): the next call checks them.
+        if cf.variables or _has_tensors(leaves) or (traces != self.trace_count and cf.has_state):
+            if not kwargs and not cf.variables and cf.accepts_positional(args, leaves):
+                self._remember(args, cf)
             return cf.call_flat(cf.graph_inputs(leaves))
         if not kwargs and cf.accepts_positional(args, leaves):
             self._remember(args, cf)
@@ -207,7 +217,8 @@ class TracedFunction:
     def concrete_functions(self) -> list[ConcreteFunction]:
         """The concrete functions cached now, one per traced signature, oldest first
         (each shows its signature: `<ConcreteFunction f(x: f64[3])>`)."""
-        return list({id(cf): cf for cf in self._cache.values()}.values())
+        heads = {id(cf): cf for cf in self._cache.values()}.values()
+        return [member for cf in heads for member in cf._members]
 
     # -- cache --------------------------------------------------------------------------
     def _canonical(self, args, kwargs):
@@ -232,6 +243,7 @@ class TracedFunction:
             leaves = self._apply_signature(leaves, tree, skip)
         key = (tree, tuple(leaf_key(x) for x in leaves))
         cf = self._cache.get(key)
+        traces = self.trace_count
         if cf is None:
             with self._lock:
                 cf = self._cache.get(key)
@@ -239,6 +251,8 @@ class TracedFunction:
                     cf = self._compatible(key) or self._trace(leaves, tree, key)
                     self._store(self._cache, key, cf, _key_objects(key))
                     self._enforce_bound(cf)
+        if (cf._live or cf._guards) and traces == self.trace_count:
+            cf = self._current(cf, leaves)  # the one for the captured state now
         cf._call.last_call = self._calls
         return cf
 
@@ -276,7 +290,7 @@ class TracedFunction:
         self.trace_count += 1
         log_trace(self, time.perf_counter() - start)
         general = (tree, tuple(leaf_key(x) for x in leaves))
-        if general != key:
+        if general != key and general not in self._cache:
             self._store(self._cache, general, cf, _key_objects(general))
         return cf
 
@@ -299,7 +313,7 @@ class TracedFunction:
         key = fast_key(args)
         if key is not None:
             with self._lock:
-                if not any(c is cf for c in self._cache.copy().values()):
+                if not any(c is cf._head for c in self._cache.copy().values()):
                     return  # evicted meanwhile, by another thread
                 if len(self._fast) >= _FAST_MAX:
                     self._fast.clear()
@@ -340,18 +354,19 @@ class TracedFunction:
     def _evict(self, victim: ConcreteFunction) -> None:
         """Drop every cache entry that leads to `victim` (it lives on if the user holds it)."""
         # Copies: a finalizer (`_forget`) may change the tables at any allocation.
-        run = victim._call
+        runs = {id(m._call) for m in victim._members}
         gone = [(self._cache, k) for k, cf in self._cache.copy().items() if cf is victim]
-        gone += [(self._fast, k) for k, r in self._fast.copy().items() if r is run]
+        gone += [(self._fast, k) for k, r in self._fast.copy().items() if id(r) in runs]
         for table, k in gone:
             table.pop(k, None)
         for entries in self._by_ident.copy().values():
             entries[:] = [(t, k) for t, k in entries if t.get(k) is not None]
 
     # -- retracing warning --------------------------------------------------------------
-    def _note_retrace(self, key) -> None:
+    def _note_retrace(self, key, cause: str | None = None) -> None:
         self._trace_calls = self._trace_calls[-RETRACE_LIMIT:] + [self._calls]
         self._trace_keys = self._trace_keys[-self.max_traces:] + [key]
+        self._trace_causes = self._trace_causes[-self.max_traces:] + [cause]
         recent = [c for c in self._trace_calls if c > self._calls - RETRACE_WINDOW]
         if len(recent) >= RETRACE_LIMIT and not self._warned:
             self._warned = True
@@ -361,7 +376,8 @@ class TracedFunction:
     def _retrace_message(self) -> str:
         return (f"{self.__name__} was traced {RETRACE_LIMIT} times in its last "
                 f"{RETRACE_WINDOW} calls; tracing is expensive, and every new input "
-                f"signature traces again. {retrace_cause(self, *self._trace_keys[-2:])}")
+                f"signature traces again. "
+                f"{self._trace_causes[-1] or retrace_cause(self, *self._trace_keys[-2:])}")
 
     def __repr__(self) -> str:
         return f"<autotrace.TracedFunction {self.__qualname__}>"

@@ -45,6 +45,16 @@ def retrace_cause(traced, previous, latest) -> str:
                     "its graph): pass it as an array, np.asarray(...), to trace once.")
 
 
+def state_cause(why: str) -> str:
+    """The retracing cause when captured state changed (`why`, from captures.py)."""
+    if why.startswith("captured array") or why.startswith("the length"):
+        return (f"The {why}: the shapes and dtypes of captured arrays (and the lengths of "
+                "captured containers) are part of the signature.")
+    return (f"The {why}: captured Python values are baked into the graph and checked on "
+            "every call, so each new value traces again. Keep it fixed while calling, or "
+            "pass it as an argument (as an array, np.asarray(...), to trace once).")
+
+
 def eviction_message(traced, victim) -> str:
     """The `CacheEvictionWarning` text: which signature `traced` evicted, what to do."""
     name = traced.__name__
@@ -75,6 +85,8 @@ def log_trace(traced, seconds: float) -> None:
     keys = traced._trace_keys
     tree, leaf_keys = keys[-1]
     args = ", ".join(f"{p}: {describe_key(k)}" for p, k in zip(traced._paths(tree), leaf_keys))
-    cause = "first trace" if traced.trace_count <= 1 or len(keys) < 2 else \
+    state = traced._trace_causes[-1] if traced._trace_causes else None
+    cause = f"trace {traced.trace_count}: {state}" if state else \
+        "first trace" if traced.trace_count <= 1 or len(keys) < 2 else \
         f"trace {traced.trace_count}: {retrace_cause(traced, *keys[-2:])}"
     logger.debug("traced %s(%s) in %.1f ms, %s", traced.__name__, args, seconds * 1e3, cause)

@@ -1,7 +1,8 @@
 """Nested arguments <-> flat leaves, cache keys, and `TensorSpec`.
 
-A call's arguments are flattened structurally (tuples, lists, dicts, namedtuples; `None`
-is a leaf). Each leaf contributes to the cache key:
+A call's arguments are flattened structurally (tuples, lists, dicts, namedtuples,
+dataclasses and types given to `register_pytree`; `None` is a leaf). Each leaf
+contributes to the cache key:
 
 * arrays, numpy scalars, eager tensors and `TensorSpec`s: (shape, dtype) -- a numpy
   scalar and a 0-d array of one dtype share a trace (the compiled code runs numpy on the
@@ -27,6 +28,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from autotrace.graph.ir import type_str
+from autotrace.pytree import (  # noqa: F401 - register_pytree is public through here
+    _on_register,
+    children_of,
+    is_node_type,
+    rebuild,
+    register_pytree,
+)
 from autotrace.tensor import Tensor, TensorBase
 
 _PY_VALUES = (bool, int, float, complex, str, bytes, type(None))
@@ -164,7 +172,8 @@ def callable_name(fn) -> str:
 # -- pytrees ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TreeDef:
-    """Structure of a nested value: `kind` in leaf/tuple/list/dict/namedtuple."""
+    """Structure of a nested value: `kind` in leaf/tuple/list/dict/namedtuple/dataclass/
+    custom (`meta`: the class and field names, or the class and the aux data)."""
 
     kind: str
     meta: Any = None
@@ -183,6 +192,11 @@ class TreeDef:
             return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(self.meta, items)) + "}"
         if self.kind == "list":
             return "[" + ", ".join(items) + "]"
+        if self.kind == "dataclass":
+            text = ", ".join(f"{k}={v}" for k, v in zip(self.meta[1], items))
+            return f"{self.meta[0].__name__}({text})"
+        if self.kind == "custom":
+            return f"{self.meta[0].__name__}({', '.join(items)})"
         text = ", ".join(items) + ("," if len(items) == 1 and self.kind == "tuple" else "")
         return f"{self.meta.__name__}({text})" if self.kind == "namedtuple" else f"({text})"
 
@@ -205,6 +219,9 @@ def _flatten(obj, leaves: list) -> TreeDef:
         return TreeDef("dict", tuple(obj), tuple(_flatten(v, leaves) for v in obj.values()))
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):
         return TreeDef("namedtuple", kind, tuple(_flatten(x, leaves) for x in obj))
+    node = children_of(obj) if kind is not TensorSpec else None
+    if node is not None:
+        return TreeDef(node[0], node[1], tuple(_flatten(x, leaves) for x in node[2]))
     leaves.append(obj)
     return LEAF
 
@@ -224,6 +241,8 @@ def _unflatten(tree: TreeDef, it):
         return items
     if tree.kind == "dict":
         return dict(zip(tree.meta, items))
+    if tree.kind in ("dataclass", "custom"):
+        return rebuild(tree.kind, tree.meta, items)
     return tree.meta(*items)
 
 
@@ -235,6 +254,8 @@ def leaf_paths(tree: TreeDef, prefix: str) -> list[str]:
         keys = tree.meta
     elif tree.kind == "namedtuple":
         keys = tree.meta._fields
+    elif tree.kind == "dataclass":
+        keys = tree.meta[1]
     else:
         keys = range(len(tree.children))
     out = []
@@ -368,9 +389,12 @@ def _classify(kind: type) -> int | None:
     if kind in _GENERATOR_TYPES:
         return _GENERATOR
     if issubclass(kind, (tuple, list, dict, complex, slice, np.ndarray, TensorBase,
-                         TensorSpec)):
+                         TensorSpec)) or is_node_type(kind):
         return None
     return _OBJECT
+
+
+_on_register.append(_KINDS.clear)  # a type registered later changes its class
 
 
 def fast_key(args: tuple) -> tuple | None:

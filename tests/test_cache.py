@@ -377,15 +377,17 @@ def test_no_warning_when_traces_are_spread_out():
 
 
 # -- methods ------------------------------------------------------------------------------
-def test_methods_trace_per_instance_with_attributes_baked_at_trace_time():
+def test_methods_trace_per_instance_with_attributes_guarded():
     m1, m2 = Model(2.0), Model(3.0)
     x = np.arange(3.0)
     np.testing.assert_array_equal(m1.apply(x), x * 2 + 1)
     np.testing.assert_array_equal(m2.apply(x), x * 3 + 1)
     np.testing.assert_array_equal(m1.apply(x), x * 2 + 1)
     assert Model.apply.trace_count - m1.apply.trace_count == 0
-    m1.scale = 10.0  # a Python attribute is a constant of the graph traced before
-    np.testing.assert_array_equal(m1.apply(x), x * 2 + 1)
+    before = Model.apply.trace_count
+    m1.scale = 10.0  # a guarded Python attribute: the next call traces for the new value
+    np.testing.assert_array_equal(m1.apply(x), x * 10 + 1)
+    assert Model.apply.trace_count == before + 1
     assert m1.apply.__name__ == "apply"
     assert Model.apply(m2, x).tolist() == (x * 3 + 1).tolist()
 

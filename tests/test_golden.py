@@ -97,10 +97,10 @@ graph stats(x: f64[2], y: f64[2]) -> (f64[2], f64[2])
   return s, %0
 """,
     "affine32": """
-graph affine32(x: f32[3]) -> f64[3]
+graph affine32(x: f32[3], W32: f32[3]) -> f64[3]
   %0: f32[3] = mul x 0.5                      # @1  y = x * 0.5 + 1
   y: f32[3] = add %0 1
-  %1: f32[3] = add y [1.,2.,3.]:f32           # @3  return np.maximum(y + w, 0.0).astype(np.float64)
+  %1: f32[3] = add y W32                      # @3  return np.maximum(y + w, 0.0).astype(np.float64)
   %2: f32[3] = maximum %1 0.0
   %3: f64[3] = cast %2 dtype=float64
   return %3
@@ -181,10 +181,17 @@ def stats(x, y):
 """,
     "affine32": """
 def affine32(x):
+    try:
+        W32 = _globals['W32']
+    except Exception:
+        return _miss(x)
+    if (type(W32) is not _ndarray or W32.shape != (3,)
+            or W32.dtype is not _float32 and W32.dtype != _float32):
+        return _miss(x)
     v0 = x * 0.5
     y = v0 + 1
     del v0
-    v1 = y + _c
+    v1 = y + W32
     del y
     v2 = _maximum(v1, 0.0)
     del v1

@@ -62,7 +62,9 @@ def _unbroadcast_elementwise(op, g, x):
 
 
 def _graph(fn, args):
-    return at.trace(fn, autograph=False).get_concrete_function(*args).graph
+    """The graph of `fn` and the values of the arrays it captures (inputs after `args`)."""
+    cf = at.trace(fn, autograph=False).get_concrete_function(*args)
+    return cf.graph, [c.snapshot() for c in cf.captures]
 
 
 def _fd_check(fn, args, seed=0):
@@ -72,7 +74,8 @@ def _fd_check(fn, args, seed=0):
     out = np.asarray(fn(*args))
     rng = np.random.default_rng(seed)
     ct = rng.standard_normal(out.shape)
-    grads = backprop(_graph(fn, args), args, ct)
+    graph, captured = _graph(fn, args)
+    grads = backprop(graph, [*args, *captured], ct)
     for k, (a, g) in enumerate(zip(args, grads)):
         if a.dtype.kind != "f":
             continue
@@ -94,11 +97,11 @@ def check_vjp(fn, *args, order=2):
     ct = _fd_check(fn, args)
     if order < 2:
         return
-    graph = _graph(fn, args)
+    graph, captured = _graph(fn, args)
 
     def first_grad(*args_and_ct):
         *xs, ct_ = args_and_ct
-        return backprop(graph, xs, ct_)[0]
+        return backprop(graph, [*xs, *captured], ct_)[0]
 
     _fd_check(first_grad, [*args, ct], seed=1)
 

@@ -217,6 +217,7 @@ def vmap_call(target: TracedFunction, args: tuple, in_axes, out_axes):
     cf = target._lookup(leaves, tree)
     refuse_under_vmap(cf.graph)
     inputs = [(x, d) for (x, d), s in zip(stacked, leaves) if is_input_leaf(s)]
+    inputs += [(x, None) for x in cf.graph_inputs(leaves)[len(inputs):]]  # captured arrays
     inputs += [(v, None) for v in cf.variables]
     outs, dims = batch_graph(cf.graph, [x for x, _ in inputs], [d for _, d in inputs], size)
     outs = [batched(o, d, size) if is_array(o) else o for o, d in zip(outs, dims)]

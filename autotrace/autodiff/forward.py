@@ -324,7 +324,7 @@ def jvp_call(target: TracedFunction, primals: tuple, tangents: tuple) -> tuple:
     cf = target._lookup(specs, tree)
     tangent_in = [t if isinstance(s, TensorSpec) else None  # None: a generator's
                   for t, s in zip(t_leaves, specs) if is_input_leaf(s)]
-    tangent_in += [None] * len(cf.variables)
+    tangent_in += [None] * (len(cf.captures) + len(cf.variables))  # captured state: constant
     outs, touts = jvp_graph(cf.graph, [*cf.graph_inputs(leaves), *cf.variables], tangent_in)
     return cf._assemble(outs), _tangent_structure(cf, outs, touts)
 

@@ -18,6 +18,7 @@ against its node's static shape and dtype, which validates the shape rules.
 from __future__ import annotations
 
 import builtins
+import functools
 import itertools
 import keyword
 import os
@@ -31,6 +32,7 @@ from autotrace.compile import buffers
 from autotrace.errors import register_line_map
 from autotrace.graph.ir import Graph, Node, Var
 from autotrace.graph.unstacked import Unstacked
+from autotrace.pytree import children_of, rebuild
 
 CHECK = os.environ.get("AUTOTRACE_CHECK", "") not in ("", "0")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -178,6 +180,11 @@ class Emitter:
         """Expression reading a captured `Variable`'s current value."""
         return f"{expr}.numpy()"
 
+    def moved(self, expr: str) -> str:
+        """Expression for a numpy array read at call time (a captured array) as this
+        code's kind of array."""
+        return expr
+
     def structure(self, value) -> str:
         """Expression rebuilding a nested result whose leaves are `Var`s or constants.
 
@@ -201,6 +208,11 @@ class Emitter:
             parts = [self.structure(v) for v in value.vars]
             return value.expression(parts) or \
                 f"{self.bind(value, 'unstack')}({', '.join(parts)})"
+        node = children_of(value)  # a dataclass or registered pytree
+        if node is not None:
+            items = ", ".join(self.structure(c) for c in node[2])
+            make = self.bind(functools.partial(rebuild, node[0], node[1]), kind.__name__)
+            return f"{make}([{items}])"
         return self.value(value)
 
 
@@ -275,6 +287,8 @@ class Entry:
         written: (parameter position, `Var`) pairs: the parameter (a caller's array) is
             written in place with the Var's final value, and results that are that Var
             return the caller's array itself (numpy's in-place writes).
+        prelude: `prelude(emitter, parameter names) -> lines` written first (reading and
+            checking captured state, see captures.py), or None.
     """
 
     params: list
@@ -282,6 +296,7 @@ class Entry:
     captured: list = field(default_factory=list)
     n_required: int | None = None
     written: list = field(default_factory=list)
+    prelude: Any = None
 
 
 def write_back(caller, value):
@@ -329,7 +344,8 @@ def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None =
         em.namespace["_check"] = check_value
     if entry is None:
         entry = Entry(list(graph.inputs), tuple(graph.outputs))
-    params = [em.name(p) if isinstance(p, Var) else em.fresh(p) for p in entry.params]
+    names = [em.name(p) if isinstance(p, Var) else em.fresh(p) for p in entry.params]
+    params = list(names)
     if entry.n_required is not None:
         params[entry.n_required:] = [f"{p}=None" for p in params[entry.n_required:]]
     em.emit("", "")  # the def line, written once the namespace is complete
@@ -342,6 +358,8 @@ def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None =
     for pos, var in entry.written:
         callers.append((em.fresh(f"{params[pos]}_caller"), var))
         em.emit(f"{callers[-1][0]} = {params[pos]}", "    ")
+    for line in entry.prelude(em, names) if entry.prelude is not None else ():
+        em.emit(line, "    ")
     for var, variable in entry.captured:
         em.emit(f"{em.name(var)} = {em.captured(em.bind(variable, 'variable'))}", "    ")
     em.emit_graph(graph, "    ", release=True, final=True)

@@ -469,6 +469,9 @@ class BackendEmitter(Emitter):
     def captured(self, expr: str) -> str:
         return f"_move({expr}.numpy())"
 
+    def moved(self, expr: str) -> str:
+        return f"_move({expr})"
+
     def trip_start(self, names: list[str], indent: str) -> None:
         persist = getattr(self.backend, "persist", None)
         if persist is not None and names:

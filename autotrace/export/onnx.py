@@ -66,8 +66,10 @@ def export_onnx(fn, *example_args, path=None, opset: int = OPSET, **example_kwar
     t = Translator(onnx)
     n_args = len(cf.input_specs)
     inputs = [t.graph_input(v, f"{v.name or 'input'}") for v in graph.inputs[:n_args]]
-    for var, variable in zip(graph.inputs[n_args:], cf.variables):
-        t.initializer(var, np.asarray(variable.numpy()))
+    captured = [c.snapshot() for c in getattr(cf, "captures", ())]  # their values now
+    captured += [variable.numpy() for variable in cf.variables]
+    for var, value in zip(graph.inputs[n_args:], captured):
+        t.initializer(var, np.asarray(value))
     for x in cf._out_leaves:
         if isinstance(x, Var):
             t.reserve(x)

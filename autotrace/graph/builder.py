@@ -28,6 +28,7 @@ from autotrace.graph.ir import Graph, Node, Origin, Var
 from autotrace.tensor import EagerTensor, Tensor, TensorBase
 
 _ASSIGNED_NAME = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:[-+*/@%&|^]|//|\*\*|<<|>>)?=(?!=)")
+_ARRAYS = (np.ndarray, np.generic)
 _SCALARS = (bool, int, float, complex, np.generic, np.ndarray, str, type(None))
 
 
@@ -56,6 +57,10 @@ class GraphBuilder(Trace):
         self.cond_branch = False  # a branch of a graph `if` (its arrays get stand-ins)
         # id of a global/closure array the function writes -> (it, LiveArray, Tensor, Var)
         self.outer_arrays: dict[int, tuple] = {}
+        self.root: GraphBuilder = parent.root if parent is not None else self
+        # The trace's `captures.CaptureScope` (on the root builder): arrays read from
+        # captured state become graph inputs of the root graph, read on every call.
+        self.capture_scope = None
 
     # -- context ------------------------------------------------------------------------
     def __exit__(self, *exc) -> None:
@@ -110,6 +115,11 @@ class GraphBuilder(Trace):
                 "(a branch or loop body traced from Python code that closes over it). "
                 "This combination of transforms is not supported here.")
         if isinstance(x, _SCALARS):
+            scope = self.root.capture_scope
+            if scope is not None and isinstance(x, _ARRAYS):
+                captured = scope.capture(x, self.root)
+                if captured is not None:
+                    return self.to_input(captured)
             return x
         if isinstance(x, (list, tuple)):
             return self._sequence_constant(x)

@@ -20,6 +20,7 @@ import types
 import numpy as np
 
 from autotrace import context
+from autotrace.capture_scope import note_call
 from autotrace.errors import CONVERTED_CODES, ConversionError, is_library_file
 from autotrace.ops.effects import graph_assert
 from autotrace.ops.pymath import TWINS, math_call
@@ -86,6 +87,7 @@ def call(f, *args, **kwargs):
     key = getattr(getattr(target, "__func__", target), "__code__", None)
     if key not in CONVERTED_CODES:
         return target(*args, **kwargs)
+    note_call(context.current_builder(), f)  # its globals and cells: captured state
     return _call_counted(f, target, key, args, kwargs)
 
 

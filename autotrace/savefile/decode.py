@@ -17,6 +17,7 @@ import json
 import numpy as np
 
 from autotrace.autodiff.graph_function import GraphFunction
+from autotrace.captures import frozen_capture
 from autotrace.concrete import ConcreteFunction
 from autotrace.function import TracedFunction
 from autotrace.graph.ir import Graph, Node, Origin, Var
@@ -94,10 +95,14 @@ class _Decoder:
                 f'"template" has {len(template)} entries for {tree.num_leaves} input leaves')
         graph = self.graph(data["graph"])
         n_specs = sum(isinstance(t, TensorSpec) for t in template)
-        _expect(n_specs == len(graph.inputs),
-                f"{n_specs} tensor inputs in \"template\" for {len(graph.inputs)} graph inputs")
+        values = [self.value(v, '"captures"') for v in data.get("captures", [])]
+        _expect(n_specs + len(values) == len(graph.inputs),
+                f"{n_specs} tensor inputs in \"template\" and {len(values)} captured "
+                f"arrays for {len(graph.inputs)} graph inputs")
+        live = [frozen_capture(value, var)
+                for value, var in zip(values, graph.inputs[n_specs:])]
         result = self.value(data["result"], '"result"')
-        return ConcreteFunction(traced, graph, tree, template, result, [])
+        return ConcreteFunction(traced, graph, tree, template, result, [], live=live)
 
     # -- tables ---------------------------------------------------------------------------
     def _var(self, v: dict, k: int) -> Var:

@@ -99,9 +99,13 @@ def dumps(cf) -> dict:
     paths = cf._traced._paths(cf._tree)
     template = [_template_entry(t, path, enc) for t, path in zip(cf._template, paths)]
     result = enc.value(_result_structure(cf), "the result")
-    return {"format": FORMAT, "version": VERSION, "name": name, "signature": signature,
+    data = {"format": FORMAT, "version": VERSION, "name": name, "signature": signature,
             "inputs": _tree(cf._tree, name), "template": template, "result": result,
             "graph": graph_id, "vars": enc.vars, "origins": enc.origins, "graphs": enc.graphs}
+    if cf.captures:  # captured arrays (graph inputs after the arguments): their values now
+        data["captures"] = [enc.value(c.snapshot(), f"captured `{c.source.name}`")
+                            for c in cf.captures]
+    return data
 
 
 def _result_structure(cf):

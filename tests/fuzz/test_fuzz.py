@@ -93,7 +93,7 @@ def test_compare_classifies_outcomes():
 _ARGS = (np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.0, 0.25]), 1, 0.5, np.int64(2))
 _SIDE_EFFECT = """import numpy as np
 
-CALLS = [0]
+CALLS = np.zeros(1)
 
 
 def f(x, y, k, c, n):
@@ -110,7 +110,9 @@ def f(x, y, k, c, n):
 
 
 def test_oracle_finds_planted_failures():
-    # a Python side effect runs once, at trace time: the second call differs
+    # a side effect on an array runs once, at trace time, and the number read back from it
+    # is a constant of the trace (a captured Python value would be guarded): the second
+    # call differs
     mismatch = check_source(_SIDE_EFFECT, "arr", [[_ARGS, _ARGS]])
     assert mismatch.kind == "mismatch"
     assert "f(np.array([0.5, -1.0, 2.0])" in mismatch.detail

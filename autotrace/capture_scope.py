@@ -1,0 +1,319 @@
+"""`CaptureScope`: what one trace can reach from outside its arguments (captures.py).
+
+It collects the roots (argument objects, bound objects, globals and closure cells of the
+user functions the trace runs), walks the names their code mentions, and turns the arrays
+that reach ops into `Capture`s (graph inputs of the root graph) and the Python values
+into `Guard`s.
+"""
+
+from __future__ import annotations
+
+import dis
+import inspect
+import types
+
+import numpy as np
+
+from autotrace.captures import (
+    _ARRAYS,
+    _CONTAINERS,
+    _GUARDED,
+    _OPAQUE,
+    MAX_DEPTH,
+    MAX_ITEMS,
+    MAX_VISITS,
+    Capture,
+    Guard,
+    Source,
+)
+from autotrace.errors import CONVERTED_CODES, is_library_file
+from autotrace.signature import leaf_key
+
+
+class CaptureScope:
+    """The captured state of one trace (see the module docstring). Lives on the root
+    `GraphBuilder` as `capture_scope` while the trace runs."""
+
+    def __init__(self, leaves, paths):
+        self._arg_roots = [(i, x, p) for i, (x, p) in enumerate(zip(leaves, paths))
+                           if _walkable(x)]
+        self._object_roots: list = []  # (object, label)
+        self._global_roots: dict = {}  # id(globals) -> (globals, names)
+        self._cell_roots: dict = {}  # id(cell) -> (cell, name)
+        self._names: set = set()  # attribute names and str keys the code mentions
+        self._seen_codes: set = set()
+        self._arrays: dict = {}  # id(array) -> (array, Source)
+        self._guards: dict = {}  # Source -> Guard
+        self._parents: dict = {}  # Source -> the container Sources on its path
+        self._dirty = True
+        self.captures: list[Capture] = []
+        self.noted: list = []  # what `note` was given, in order
+        self._reached: set = set()
+        self._by_source: dict = {}  # Source -> (Capture, Tensor)
+
+    # -- what the trace runs ------------------------------------------------------------
+    def note(self, fn) -> None:
+        """A callable the trace runs (the traced function, or a user function it calls):
+        its bound objects, globals and closure cells become roots."""
+        before = (len(self._seen_codes), len(self._object_roots))
+        self._note(fn)
+        if (len(self._seen_codes), len(self._object_roots)) != before:
+            self.noted.append(fn)
+
+    def _note(self, fn) -> None:
+        while True:
+            if getattr(fn, "python_function", None) is not None:
+                fn = fn.python_function
+            elif isinstance(fn, types.MethodType):
+                self._add_object(fn.__self__, _first_param(fn.__func__))
+                fn = fn.__func__
+            elif hasattr(fn, "func") and hasattr(fn, "args") and hasattr(fn, "keywords"):
+                for x in list(fn.args) + list(fn.keywords.values()):
+                    if _walkable(x):
+                        self._add_object(x, type(x).__name__)
+                fn = fn.func
+            elif isinstance(fn, types.FunctionType):
+                break
+            else:
+                call = inspect.getattr_static(type(fn), "__call__", None)
+                if not isinstance(call, types.FunctionType):
+                    return
+                self._add_object(fn, "self")
+                fn = call
+        code = fn.__code__
+        if id(code) in self._seen_codes or is_library_file(code.co_filename):
+            return
+        self._seen_codes.add(id(code))
+        names, keys = _mentioned(code)
+        self._names |= names | keys
+        globs = self._global_roots.setdefault(id(fn.__globals__), (fn.__globals__, set()))
+        own = _set_first(code)  # globals it assigns before reading: its own values
+        globs[1].update(n for n in names if n in fn.__globals__ and n not in own)
+        if code not in CONVERTED_CODES and fn.__closure__:  # a nested def's cells are locals
+            for name, cell in zip(code.co_freevars, fn.__closure__):
+                self._cell_roots.setdefault(id(cell), (cell, name))
+        self._walk()  # now: Python values are read as the code is about to read them
+
+    def _add_object(self, obj, label: str) -> None:
+        """A bound object as a root, unless the walk reached it already (`self.layer(x)`
+        for a layer held by a root: its path from there is the one to read)."""
+        if id(obj) in self._reached or not _walkable(obj):
+            return
+        if all(o is not obj for o, _ in self._object_roots):
+            self._object_roots.append((obj, label))
+            self._walk()
+
+    # -- the walk -----------------------------------------------------------------------
+    def _walk(self) -> None:
+        """Find arrays, guarded values and containers reachable through mentioned names
+        (breadth first, so the shortest path wins; values found earlier keep their
+        first reading)."""
+        self._dirty = False
+        queue = [(Source("arg", i, p), x) for i, x, p in self._arg_roots]
+        queue += [(Source("object", o, label), o) for o, label in self._object_roots]
+        for globs, names in self._global_roots.values():
+            queue += [(Source("global", globs, n), globs[n]) for n in sorted(names)
+                      if n in globs]
+        for cell, name in self._cell_roots.values():
+            try:
+                queue.append((Source("cell", cell, name), cell.cell_contents))
+            except ValueError:  # empty cell
+                pass
+        visited = self._reached = set()  # ids of the objects walked into
+        for source, value in queue:  # grows while iterating
+            if len(visited) > MAX_VISITS:
+                break
+            if isinstance(value, _ARRAYS):
+                self._arrays.setdefault(id(value), (value, source))
+                continue
+            if type(value) in _GUARDED:
+                if source.steps or source.kind in ("global", "cell"):
+                    self._guards.setdefault(source, Guard(source, leaf_key(value), value))
+                continue
+            if id(value) in visited or len(source.steps) >= MAX_DEPTH:
+                continue
+            visited.add(id(value))
+            for step, child in self._children(value):
+                child_source = source.child(step)
+                if isinstance(value, _CONTAINERS):
+                    self._parents.setdefault(child_source, (source, value))
+                elif source in self._parents:
+                    self._parents.setdefault(child_source, self._parents[source])
+                queue.append((child_source, child))
+
+    def _children(self, value):
+        """(step, value) pairs worth walking into."""
+        if isinstance(value, (list, tuple)):
+            if type(value) in (list, tuple) or hasattr(value, "_fields"):
+                return [(("item", i), x) for i, x in enumerate(value)] \
+                    if len(value) <= MAX_ITEMS else []
+            return []
+        if type(value) is dict:
+            if len(value) > MAX_ITEMS:
+                return [(("item", k), value[k]) for k in self._names if k in value]
+            return [(("item", k), v) for k, v in value.items() if type(k) in (str, int)]
+        if not _walkable(value):
+            return []
+        out = []
+        for name in sorted(self._names):
+            found = _static_attr(value, name)
+            if found is not _MISSING:
+                out.append((("attr", name), found))
+        return out
+
+    # -- used by the builder ------------------------------------------------------------
+    def capture(self, array, builder):
+        """The graph input (a Tensor of the root `builder`) for `array` if it was read
+        from captured state, else None (a constant made by the trace)."""
+        if self._dirty:
+            self._walk()
+        found = self._arrays.get(id(array))
+        if found is None or found[0] is not array:
+            self._view_of_capture(array)
+            return None
+        source = found[1]
+        known = self._by_source.get(source)
+        if known is not None:
+            return known[1]
+        capture = Capture(source, type(array), tuple(array.shape), array.dtype, value=array)
+        tensor = builder.add_input(capture.shape, capture.dtype, source.var_name)
+        capture.var = tensor.symbol
+        self.captures.append(capture)
+        self._by_source[source] = (capture, tensor)
+        return tensor
+
+    def _view_of_capture(self, array) -> None:
+        """`array` may be a view numpy made of a captured array (`self.W.T`, `W[0]`): it
+        stays a constant of the graph, held by reference (so writes into the array show),
+        and the array itself is guarded by identity (rebinding it traces again)."""
+        owner = getattr(array, "base", None)  # the array owning the memory (numpy >= 1.7)
+        if not isinstance(owner, np.ndarray):
+            return
+        for captured, source in list(self._arrays.values()):
+            if (captured is owner or captured.base is owner) and source not in self._guards \
+                    and isinstance(captured, np.ndarray):
+                self._guards[source] = Guard(source, None, captured, identity=True)
+
+    def guards(self) -> list[Guard]:
+        """Guards of the finished trace: mentioned Python values, and the lengths of the
+        containers on the path of a capture or guard."""
+        if self._dirty:
+            self._walk()
+        out = dict(self._guards)
+        # Arrays the code mentions but no op took (plain numpy read them): rebinding one
+        # traces again. (Writing into one does not: see the module docstring of captures.)
+        inputs = {c.source for c in self.captures}
+        unused = [(a, src) for a, src in self._arrays.values()
+                  if src not in inputs and src not in out]
+        for array, source in unused[:MAX_ITEMS]:
+            out[source] = Guard(source, None, array, identity=True)
+        for source in [c.source for c in self.captures] + list(self._guards):
+            parent = self._parents.get(source)
+            while parent is not None:
+                psource, container = parent
+                if psource not in out and (psource.steps or psource.kind != "arg"):
+                    out[psource] = Guard(psource, len(container), type(container), length=True)
+                parent = self._parents.get(psource)
+        return list(out.values())
+
+
+_MISSING = object()
+
+
+def _walkable(x) -> bool:
+    """Objects whose attributes or items may hold captured state: user objects, classes
+    and modules, and containers; not arrays, Python values, functions, tensors, or the
+    objects, classes and modules of libraries."""
+    if isinstance(x, type):
+        return not _is_library(x)
+    if isinstance(x, types.ModuleType):
+        return not is_library_file(getattr(x, "__file__", None) or "<builtin>")
+    if isinstance(x, _ARRAYS + _GUARDED + _OPAQUE):
+        return False
+    return not (type(x).__module__ or "").startswith(("autotrace", "numpy"))
+
+
+def _is_library(cls: type) -> bool:
+    module = getattr(cls, "__module__", "") or ""
+    return module in ("builtins", "abc") or module.startswith(("autotrace", "numpy"))
+
+
+def _static_attr(obj, name: str):
+    """`obj.name` without running descriptors (properties, methods): instance dict, then
+    the class dictionaries; `_MISSING` if it is not a plain stored value."""
+    try:
+        own = object.__getattribute__(obj, "__dict__")
+    except AttributeError:
+        own = None
+    if own is not None and type(own) is dict and name in own:
+        value = own[name]
+        return value if not isinstance(value, _OPAQUE) else _MISSING
+    for cls in (obj.__mro__ if isinstance(obj, type) else type(obj).__mro__):
+        if name in cls.__dict__:
+            value = cls.__dict__[name]
+            if hasattr(type(value), "__get__") or isinstance(value, _OPAQUE):
+                if isinstance(value, types.MemberDescriptorType) and not isinstance(obj, type):
+                    try:  # a __slots__ member
+                        return value.__get__(obj, type(obj))
+                    except AttributeError:
+                        return _MISSING
+                return _MISSING
+            return value
+    return _MISSING
+
+
+_MENTIONED: dict = {}
+
+
+def _mentioned(code: types.CodeType) -> tuple[set, set]:
+    """(names, string constants) of `code` and the code nested in it."""
+    found = _MENTIONED.get(id(code))
+    if found is not None and found[0] is code:
+        return found[1], found[2]
+    names, keys, stack = set(), set(), [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        for const in c.co_consts:
+            if isinstance(const, types.CodeType):
+                stack.append(const)
+            elif type(const) is str and const.isidentifier():
+                keys.add(const)
+            elif type(const) is tuple:
+                keys.update(k for k in const if type(k) is str and k.isidentifier())
+    _MENTIONED[id(code)] = (code, names, keys)
+    return names, keys
+
+
+def _set_first(code: types.CodeType) -> set:
+    """Globals whose first use in `code` (in bytecode order) assigns them."""
+    found = _SET_FIRST.get(id(code))
+    if found is not None and found[0] is code:
+        return found[1]
+    seen, out = set(), set()
+    for ins in dis.get_instructions(code):
+        if ins.opname in ("LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME"):
+            name = ins.argval
+            if name not in seen:
+                seen.add(name)
+                if ins.opname == "STORE_GLOBAL":
+                    out.add(name)
+    _SET_FIRST[id(code)] = (code, out)
+    return out
+
+
+_SET_FIRST: dict = {}
+
+
+def _first_param(fn) -> str:
+    code = getattr(fn, "__code__", None)
+    return code.co_varnames[0] if code is not None and code.co_argcount else "self"
+
+
+def note_call(builder, fn) -> None:
+    """Tell the trace `builder` belongs to that user code `fn` runs in it."""
+    while builder.parent is not None:
+        builder = builder.parent
+    scope = getattr(builder, "capture_scope", None)
+    if scope is not None:
+        scope.note(fn)
