@@ -101,7 +101,7 @@ class ConcreteFunction(GraphFunction):
                 miss = self._on_miss if em.moved("x") == "x" else self._refuse_state
                 return captured_state.prelude(self._live, self._guards, em, names,
                                               em.bind(miss, "miss"))
-        self._entry = Entry(params, result, captured, n_required, writes, prelude)
+        self._entry = Entry(params, result, captured, n_required, writes, prelude=prelude)
         self._call = compile_graph(self.graph, entry=self._entry)
         self._backends: dict = {}
 
@@ -140,7 +140,7 @@ class ConcreteFunction(GraphFunction):
             def prelude(em, names):
                 return [f"{em.name(c.var)} = {c.source.expr(names, em.bind)}" for c in frozen]
             run = compile_graph(self.graph, entry=Entry(e.params, e.result, e.captured,
-                                                        e.n_required, prelude))
+                                                        e.n_required, e.written, prelude))
         return standalone_source(run, self.graph.name)
 
     def save(self, path) -> None:
