@@ -126,6 +126,10 @@ class CaptureScope:
             if isinstance(value, _ARRAYS):
                 self._arrays.setdefault(id(value), (value, source))
                 continue
+            if isinstance(value, _GENERATORS):  # draws run on it: rebinding it traces again
+                if source.steps or source.kind in ("global", "cell"):
+                    self._guards.setdefault(source, Guard(source, None, value, identity=True))
+                continue
             if type(value) in _GUARDED:
                 if source.steps or source.kind in ("global", "cell"):
                     self._guards.setdefault(source, Guard(source, leaf_key(value), value))
@@ -218,6 +222,7 @@ class CaptureScope:
 
 
 _MISSING = object()
+_GENERATORS = (np.random.Generator, np.random.RandomState)
 
 
 def _walkable(x) -> bool:

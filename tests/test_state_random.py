@@ -519,3 +519,29 @@ def test_generator_argument_under_vmap_and_jvp():
     _same(out, noise)
     _same(tangent, 2.0 * noise)
     _same_state(mine, ref)
+
+
+_REBOUND = np.random.default_rng(0)
+
+
+def _noisy_global(x):
+    return x + _REBOUND.normal(size=x.shape)
+
+
+def test_a_rebound_captured_generator_is_the_one_drawn_from():
+    """A captured generator is guarded by identity: rebinding the global traces again and
+    the draws come from the new generator, as in Python."""
+    global _REBOUND
+    f = at.trace(_noisy_global)
+    x = np.zeros(2)
+    first = f(x)
+    assert np.array_equal(first, np.random.default_rng(0).normal(size=2))
+    _REBOUND = np.random.default_rng(5)
+    assert np.array_equal(f(x), np.random.default_rng(5).normal(size=2))
+    assert np.array_equal(f(x), _noisy_global_plain_second())
+
+
+def _noisy_global_plain_second():
+    ref = np.random.default_rng(5)
+    ref.normal(size=2)
+    return ref.normal(size=2)
