@@ -82,6 +82,109 @@ def copyto(dst, src, casting="same_kind", where=True) -> None:
     setitem(dst, Ellipsis, src)
 
 
+@dispatches(np.put_along_axis)
+def put_along_axis(arr, indices, values, axis) -> None:
+    """`np.put_along_axis(arr, indices, values, axis)` into a traced `arr`: the write
+    `arr[key] = values` with the key numpy builds (`indices` along `axis`, every position
+    along the other axes)."""
+    _require_traced(arr, "np.put_along_axis(arr, ...)", "arr")
+    shape = arr.symbol.shape
+    if axis is None:
+        flat = F.ravel(arr)
+        write(arr, F.reshape(F.setitem(flat, (indices,), values), shape))
+        return
+    ndim = len(shape)
+    axis = int(axis) + ndim if int(axis) < 0 else int(axis)
+    if len(shape_of(indices)) != ndim:
+        raise ValueError("`indices` and `arr` must have the same number of dimensions")
+    if None in shape:
+        raise TracingError(at_user_line(
+            "np.put_along_axis into a traced array with sizes unknown while tracing: the "
+            "positions along the other axes are made from its shape. Use a known shape."))
+    key = tuple(indices if d == axis else
+                np.arange(n).reshape((1,) * d + (n,) + (1,) * (ndim - d - 1))
+                for d, n in enumerate(shape))
+    setitem(arr, key, values)
+
+
+@dispatches(np.putmask)
+def putmask(a, mask, values) -> None:
+    """`np.putmask(a, mask, values)` into a traced `a`, for `values` of `a`'s shape or a
+    scalar (numpy repeats a shorter `values` over `a`'s flat positions: refused)."""
+    _require_traced(a, "np.putmask(a, ...)", "a")
+    vshape, shape = shape_of(values), a.symbol.shape
+    if vshape not in ((), shape) or None in vshape:
+        raise TracingError(at_user_line(
+            f"np.putmask into a traced array of shape {shape} with values of shape {vshape}: "
+            "numpy repeats the values over the array's flat positions, which is supported "
+            "only for a scalar or values of the array's shape. Write "
+            "`a = np.where(mask, values, a)` with broadcastable values."))
+    setitem(a, Ellipsis, F.where(mask, values, a))
+
+
+@dispatches(np.place)
+def place(arr, mask, vals) -> None:
+    """`np.place(arr, mask, vals)` into a traced `arr`, for a scalar `vals` (numpy cycles a
+    sequence over the selected positions, whose count a graph knows only at run time)."""
+    _require_traced(arr, "np.place(arr, ...)", "arr")
+    if shape_of(vals) not in ((), (1,)):
+        raise TracingError(at_user_line(
+            "np.place into a traced array with several values: numpy cycles them over the "
+            "positions the mask selects, a count known only at run time. Pass one value, or "
+            "write `arr[mask] = vals` with exactly one value per selected position."))
+    mask = mask if _symbolic(mask) else np.asarray(mask, dtype=bool)
+    setitem(arr, mask, vals if shape_of(vals) == () else F.reshape(vals, ()))
+
+
+@dispatches(np.put)
+def put(a, ind, v, mode="raise") -> None:
+    """`np.put(a, ind, v, mode)` into a traced `a`: `a.flat[ind] = v` (`v` broadcast to
+    `ind`; numpy's cycling of a shorter `v` is refused)."""
+    _require_traced(a, "np.put(a, ...)", "a")
+    shape = a.symbol.shape
+    if None in shape:
+        raise TracingError(at_user_line(
+            "np.put into a traced array with sizes unknown while tracing: use a known shape."))
+    n = int(np.prod(shape, dtype=np.int64))
+    vshape, ishape = shape_of(v), shape_of(ind)
+    if vshape and np.broadcast_shapes(vshape, ishape) != tuple(ishape):
+        raise TracingError(at_user_line(
+            f"np.put into a traced array with {vshape} values for {ishape} indices: numpy "
+            "cycles the values, supported only when they broadcast to the indices."))
+    if mode == "wrap":
+        ind = F.mod(ind, n)
+    elif mode == "clip":
+        ind = F.clip(ind, 0, n - 1)
+    elif mode != "raise":
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    write(a, F.reshape(F.setitem(F.ravel(a), (ind,), v), shape))
+
+
+@dispatches(np.fill_diagonal)
+def fill_diagonal(a, val, wrap=False) -> None:
+    """`np.fill_diagonal(a, val)` into a traced `a` (2-D, or every axis of one length); a
+    sequence `val` must give one value per diagonal element (numpy would cycle it)."""
+    _require_traced(a, "np.fill_diagonal(a, ...)", "a")
+    shape = a.symbol.shape
+    if len(shape) < 2 or None in shape:
+        raise TracingError(at_user_line(
+            "np.fill_diagonal into a traced array needs at least 2 axes of sizes known "
+            "while tracing."))
+    if len(shape) > 2 and len(set(shape)) != 1:
+        raise ValueError("All dimensions of input must be of equal length")
+    if wrap and len(shape) == 2 and shape[0] > shape[1] + 1:
+        raise TracingError(at_user_line(
+            "np.fill_diagonal(..., wrap=True) of a tall traced matrix is not supported: "
+            "write the diagonal blocks with `a[i, j] = val` instead."))
+    k = min(shape)
+    if shape_of(val) not in ((), (k,), (1,)):
+        raise TracingError(at_user_line(
+            f"np.fill_diagonal of a traced array with {shape_of(val)} values for {k} "
+            "diagonal elements: numpy cycles them; pass one value or one per element."))
+    steps = np.arange(k)
+    setitem(a, (steps,) * len(shape), val)
+
+
 def ufunc_out(ufunc: np.ufunc, inputs: tuple, out: tuple, result):
     """`ufunc(*inputs, out=(t,))`: `result` written into traced `t` under numpy's
     `same_kind` rule (checked on stand-ins, so errors are numpy's own); returns `t`."""

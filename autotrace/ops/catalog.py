@@ -61,9 +61,10 @@ def markdown() -> str:
         "",
     ]
     lines += [", ".join(f"`{n}`" for n in numpy_fns)]
-    lines += ["", "These write into an argument in place and are refused on traced values with "
-              "an error saying what to write instead: " + ", ".join(f"`{n}`" for n in refused)
-              + "."]
+    if refused:
+        lines += ["", "These write into an argument in place and are refused on traced values "
+                  "with an error saying what to write instead: "
+                  + ", ".join(f"`{n}`" for n in refused) + "."]
     lines += [
         "",
         "## Methods and operators of traced values",

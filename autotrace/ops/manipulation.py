@@ -371,20 +371,3 @@ def array_split(ary, indices_or_sections, axis=0) -> list:
         sizes = [0] + extras * [each + 1] + (sections - extras) * [each]
         indices_or_sections = [int(i) for i in np.cumsum(sizes)[1:-1]]
     return split(ary, indices_or_sections, axis=axis)
-
-
-# --- in-place numpy functions -------------------------------------------------------------
-def _refuse_in_place(fn):
-    def refuse(*args, **kwargs):
-        raise NotImplementedError(
-            f"numpy.{fn.__name__} writes into its argument in place, and traced values are "
-            "immutable: compute the new array instead (for example with np.where(mask, "
-            "new_values, a), or np.insert / np.delete / np.concatenate) and use that")
-
-    refuse.__name__ = fn.__name__
-    refuse.refuses = True  # the op catalog lists these apart from the supported functions
-    return dispatches(fn)(refuse)
-
-
-for _fn in (np.put_along_axis, np.put, np.place, np.putmask, np.copyto, np.fill_diagonal):
-    _refuse_in_place(_fn)
