@@ -16,13 +16,16 @@ from autotrace.ops.creation import zeros_like
 from autotrace.tensor import is_tensor
 
 
-def inline(graph: Graph, inputs) -> list:
-    """Apply `graph`'s nodes to `inputs` in the current trace; returns its outputs."""
+def inline(graph: Graph, inputs, skip_effects: bool = False) -> list:
+    """Apply `graph`'s nodes to `inputs` in the current trace; returns its outputs.
+    `skip_effects`: leave out its effect nodes (a replay for a derivative)."""
     builder = context.current_builder()
     if builder is None:
         return list(run_graph(graph, *inputs))
     env = {v.uid: x for v, x in zip(graph.inputs, inputs)}
     for node in graph.nodes:
+        if skip_effects and node.op.effect:
+            continue
         args = [env[x.uid] if isinstance(x, Var) else x for x in node.inputs]
         with builder.override_origin(node.origin):
             results = _replay(builder, node, args)

@@ -1,0 +1,166 @@
+"""`try`/`except`/`else`/`finally` and `with np.errstate(...)` around traced code run when
+the graph runs: one concrete graph, inputs taking each path, compared with the plain
+function (values, the exception that escapes, printed output), gradients vs finite
+differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autotrace as at
+
+
+def fallback(x):
+    try:
+        with np.errstate(divide="raise"):
+            y = 1.0 / x
+        total = y.sum()
+    except FloatingPointError as e:
+        print("caught:", str(e))
+        total = x.sum() * 2.0
+    else:
+        total = total + 1.0
+    finally:
+        print("finally")
+    return total
+
+
+def reraising(x):
+    try:
+        with np.errstate(invalid="raise"):
+            y = np.sqrt(x)
+    except FloatingPointError:
+        print("cleanup")
+        raise
+    return y
+
+
+def raise_in_if(x):
+    try:
+        if x.sum() > 0:
+            raise ValueError("positive")
+        y = x * 2.0
+    except ValueError:
+        y = x * 3.0
+    return y
+
+
+def nested(x):
+    try:
+        try:
+            with np.errstate(divide="raise"):
+                y = 1.0 / x
+        except FloatingPointError:
+            with np.errstate(invalid="raise"):
+                y = np.sqrt(x - 10.0)
+    except FloatingPointError:
+        y = x * 0.0 - 1.0
+    return y
+
+
+def in_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        try:
+            with np.errstate(divide="raise"):
+                s = s + 1.0 / (x[i] - 1.0)
+        except FloatingPointError:
+            s = s - 100.0
+    return s
+
+
+def partial_state(x):
+    y = x * 0.0
+    try:
+        y = x + 1.0
+        with np.errstate(divide="raise"):
+            y = y / x
+    except FloatingPointError:
+        pass
+    return y
+
+
+def _same(traced, fn, *args, capsys=None):
+    want_out = got_out = None
+    try:
+        want = fn(*args)
+    except Exception as e:
+        want = e
+    if capsys is not None:
+        want_out = capsys.readouterr().out
+    try:
+        got = traced(*args)
+    except Exception as e:
+        got = e
+    if capsys is not None:
+        got_out = capsys.readouterr().out
+    if isinstance(want, Exception):
+        assert type(got) is type(want) and str(want) in str(got)
+    else:
+        np.testing.assert_allclose(got, want)
+        assert np.shape(got) == np.shape(want)
+    assert got_out == want_out
+
+
+@pytest.mark.parametrize("fn, inputs", [
+    (fallback, [np.array([1.0, 2.0]), np.array([0.0, 2.0]), np.array([4.0, -1.0])]),
+    (reraising, [np.array([1.0, 4.0]), np.array([-1.0, 4.0])]),
+    (raise_in_if, [np.array([1.0, 2.0]), np.array([-1.0, -2.0])]),
+    (nested, [np.array([1.0, 2.0]), np.array([0.0, 16.0]), np.array([0.0, 2.0])]),
+    (partial_state, [np.array([1.0, 2.0]), np.array([0.0, 2.0])]),
+])
+def test_one_graph_takes_every_path(fn, inputs, capsys):
+    traced = at.trace(fn)
+    for x in inputs:
+        _same(traced, fn, x, capsys=capsys)
+    assert len(traced.concrete_functions) == 1
+
+
+def test_try_in_a_graph_loop():
+    traced = at.trace(in_loop)
+    for x in (np.array([0.0, 2.0, 1.0, 3.0]), np.array([2.0, 3.0, 4.0, 5.0])):
+        for n in (np.asarray(4), np.asarray(2)):
+            np.testing.assert_allclose(traced(x, n), in_loop(x, int(n)))
+
+
+def test_errstate_ignore_and_warn():
+    def ignore(x):
+        with np.errstate(divide="ignore"):
+            return 1.0 / x
+
+    def warn(x):
+        with np.errstate(divide="warn"):
+            return 1.0 / x
+
+    x = np.array([0.0, 1.0])
+    with np.errstate(divide="raise"):
+        np.testing.assert_array_equal(at.trace(ignore)(x), [np.inf, 1.0])
+        with pytest.warns(RuntimeWarning, match="divide by zero"):
+            at.trace(warn)(x)
+
+
+@pytest.mark.parametrize("x", [np.array([1.0, 2.0]), np.array([0.0, 2.0])])
+def test_gradient_follows_the_path_taken(x):
+    def loss(x):
+        try:
+            with np.errstate(divide="raise"):
+                y = np.sum(1.0 / x)
+        except FloatingPointError:
+            y = np.sum(np.sin(x) * x)
+        return y
+
+    g = at.grad(at.trace(loss))(x)
+    eps = 1e-6
+    fd = np.array([(loss(x + eps * e) - loss(x - eps * e)) / (2 * eps)
+                   for e in np.eye(len(x))]) if x[0] != 0 else \
+        np.sin(x) + x * np.cos(x)
+    np.testing.assert_allclose(g, fd, rtol=1e-5)
+
+
+def test_gradient_through_a_partial_body_is_refused_when_taken():
+    traced = at.trace(partial_state)
+    g = at.grad(lambda x: traced(x).sum())
+    np.testing.assert_allclose(g(np.array([1.0, 2.0])), -1.0 / np.array([1.0, 2.0]) ** 2)
+    with pytest.raises(at.UnsupportedError, match="part of the body that ran"):
+        g(np.array([0.0, 2.0]))
