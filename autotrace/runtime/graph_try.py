@@ -109,8 +109,8 @@ def _python_try(body, handlers, orelse, final, state):
 class _Part:
     """One part (body, handler, else, finally) traced into a sub-graph."""
 
-    def __init__(self, builder, label, fn, kind, stmt):
-        self.fn, self.kind, self.stmt = fn, kind, stmt
+    def __init__(self, builder, label, fn, kind, stmt, kinds=()):
+        self.fn, self.kind, self.stmt, self.kinds = fn, kind, stmt, kinds
         self.child = builder.child(label)
         self.child.in_branch = True
         self.run = None
@@ -134,8 +134,10 @@ class _Part:
                 return
             except AutotraceError:
                 raise
-            except Exception as e:  # raised when the graph runs, where `except` sees it
-                graph_raise(child, e)
+            except Exception as e:
+                if self.kind == "body" and not isinstance(e, self.kinds):
+                    raise  # no handler catches it: it escapes on every call
+                graph_raise(child, e)  # raised when the graph runs, where `except` sees it
                 return
             finally:
                 _parts.pop()
@@ -197,6 +199,7 @@ class _Statement:
         self.types = [merge.single(merge.classify(
             Undefined(x.name, placeholder=True) if isinstance(x, Undefined) else x))
             for x in self.leaves]
+        self.init = list(self.types)
 
     @property
     def slots(self) -> list:
@@ -256,7 +259,8 @@ def _graph_try(body, handlers, orelse, final, state, where):
     kinds = tuple(get() for get, _ in handlers)
     stmt.out = list(stmt.types)
     for _ in range(MAX_ROUNDS * 2):
-        parts = [_Part(builder, "try", body, "body", stmt)]
+        catches = tuple(k for ks in kinds for k in (ks if isinstance(ks, tuple) else (ks,)))
+        parts = [_Part(builder, "try", body, "body", stmt, catches)]
         parts += [_Part(builder, f"except{k}", fn, "handler", stmt)
                   for k, (_, fn) in enumerate(handlers)]
         if orelse is not None:
@@ -265,16 +269,22 @@ def _graph_try(body, handlers, orelse, final, state, where):
             parts.append(_Part(builder, "finally", final, "final", stmt))
         try:
             for part in parts:
-                part.trace(stmt.out if part.kind == "final" else stmt.types, stmt.leaf_names)
+                if part.kind != "final":
+                    part.trace(stmt.types, stmt.leaf_names)
+            new_types, new_out = _joined(stmt, [p for p in parts if p.kind != "final"])
+            fin = new_out
+            if final is not None:  # traced with this round's types (and Python objects)
+                parts[-1].trace(new_out, stmt.leaf_names)
+                fin = _after_finally(stmt, new_out, parts[-1])
         except _Restructure as r:
             new = list(stmt.state)
             new[r.k] = r.value
             stmt.set_state(new)
             continue
-        new_types, new_out, fin = _joined(stmt, parts)
-        if new_types == stmt.types and new_out == stmt.out:
-            break
+        settled = _same_types(new_types, stmt.types) and _same_types(new_out, stmt.out)
         stmt.types, stmt.out = new_types, new_out
+        if settled:
+            break
     else:  # pragma: no cover - the types settle in a few rounds
         raise TracingError(f"the variable types of the `try` at {where} did not settle")
     types, out = stmt.types, stmt.out
@@ -317,9 +327,11 @@ def _graph_try(body, handlers, orelse, final, state, where):
 
 
 def _joined(stmt, parts):
-    """(types inside the statement, types after it, types after `finally`): joined over
-    every part's results and `try_save`s; after it, over the parts that complete only."""
-    types = list(stmt.types)
+    """(types inside the statement, types after it): joined over every part's results and
+    `try_save`s; after it, over the parts that complete only. A Python object (not a
+    number) that a part makes cannot reach the other parts at run time: inside the
+    statement the variable keeps its value from before it."""
+    types = list(stmt.init)
     out = None
     for part in parts:
         seen = []
@@ -328,24 +340,37 @@ def _joined(stmt, parts):
         seen += part.saves
         for positions, leaves in seen:
             for i, x in zip(positions, leaves):
-                types[i] = _join(stmt, i, types[i], merge.classify(x))
+                leaf = merge.classify(x)
+                if leaf.kind == "const" and not leaf.is_value:
+                    continue
+                types[i] = _join(stmt, i, types[i], leaf)
     has_else = any(p.kind == "else" for p in parts)
     for part in parts:
         completes = part.kind in ("else", "handler") or (part.kind == "body" and not has_else)
         if not completes or part.leaves is None:
             continue
         leaves = [_norm(merge.classify(x)) for x in part.leaves]
-        out = leaves if out is None else [_join(stmt, i, a, b)
+        out = leaves if out is None else [_norm(_join(stmt, i, a, b))
                                           for i, (a, b) in enumerate(zip(out, leaves))]
     out = types if out is None else out
     out = [t if types[i].kind != "tensor" or t.kind != "tensor" else types[i]
            for i, t in enumerate(out)]
-    fin = out
-    final = [p for p in parts if p.kind == "final"]
-    if final and final[0].leaves is not None:
-        fin = [_norm(_join(stmt, i, a, merge.classify(x)))
-               for i, (a, x) in enumerate(zip(out, final[0].leaves))]
-    return types, out, fin
+    return types, out
+
+
+def _after_finally(stmt, out, part) -> list:
+    if part.leaves is None:
+        return out
+    return [_norm(_join(stmt, i, a, merge.classify(x)))
+            for i, (a, x) in enumerate(zip(out, part.leaves))]
+
+
+def _same_types(a: list, b: list) -> bool:
+    """The types of two tracing rounds agree (a Python object a part makes, such as a
+    function defined in it, is a new object each round: its type is what counts)."""
+    def key(t):
+        return (t.kind, type(t.value)) if t.kind == "const" else t
+    return [key(t) for t in a] == [key(t) for t in b]
 
 
 def _norm(leaf):
