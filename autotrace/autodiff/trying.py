@@ -40,10 +40,10 @@ def _path_grads(parts, inputs, n, results, cts, wanted, final) -> list:
         state, captured = args[:n], args[n:]
         for kind, graph in parts:
             head = [None, None] if kind == "handler" else [None]
-            state = inline(graph, [*head, *state, *captured], skip_effects=True)
+            state = inline(graph, [*head, *state, *captured], replay="quiet")
         state = [state[k] for k in results]
         if final is not None:
-            state = inline(final, [*state, *captured], skip_effects=True)
+            state = inline(final, [*state, *captured], replay="quiet")
     pairs = [(o, c) for o, c in zip(state, cts) if c is not None and is_tensor(o)]
     if not pairs:
         return [zeros_like(w) for w in watched]

@@ -73,7 +73,9 @@ def _try_abstract(*avals, n, body, handlers, orelse, final, results, types):
             Aval((), np.dtype(np.int64)), Aval((), np.dtype(np.bool_)))
 
 
-try_op = register(Op("try", _try_impl, _try_abstract, multiple_results=True))
+# An effect: the exceptions it catches (and lets escape) are observable, so it is never
+# removed or merged even when its results are unused.
+try_op = register(Op("try", _try_impl, _try_abstract, multiple_results=True, effect=True))
 
 
 def _save_impl(run, *values, slots, floats=False):

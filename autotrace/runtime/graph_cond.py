@@ -14,6 +14,7 @@ from autotrace.ops import control
 from autotrace.runtime import merge
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.undefined import Undefined
+from autotrace.runtime.variables import assigned_in, variable_label
 from autotrace.runtime.where import here
 from autotrace.signature import flatten, leaf_paths, unflatten
 from autotrace.tensor import Tensor
@@ -30,6 +31,12 @@ def graph_cond(pred, true_fn, false_fn, names, kind: str):
     check_scalar_condition(pred, kind, where)
     branches = [_trace_branch(builder, fn, label) for fn, label in
                 ((true_fn, "then"), (false_fn, "orelse"))]
+    # Variables assigned in a branch: their values after the `cond` are results too.
+    variables = assigned_in([b.child for b in branches])
+    for b in branches:
+        if variables and b.raised is None:
+            with b.child:
+                b.set_result((b.result, tuple(b.child.current_value(v) for v in variables)))
     live = [b for b in branches if b.raised is None]
     if len(live) == 2:
         _align(*live)
@@ -43,7 +50,11 @@ def graph_cond(pred, true_fn, false_fn, names, kind: str):
             f"({live[0].tree} vs {live[1].tree}). With a tensor condition both branches must "
             "give the same variables with the same nesting."
         )
-    leaf_names = _leaf_names(names, tree)
+    if variables:
+        leaf_names = _leaf_names(names, tree.children[0]) + [
+            f"Variable {variable_label(v, k)}" for k, v in enumerate(variables)]
+    else:
+        leaf_names = _leaf_names(names, tree)
     joined = _join_branches(branches, leaf_names, where, kind)
     for b in branches:
         leaves = b.leaves if b.raised is None else [_PLACEHOLDER] * len(joined)
@@ -52,7 +63,12 @@ def graph_cond(pred, true_fn, false_fn, names, kind: str):
                                      zip(leaves, joined) if j.kind == "tensor"]
     outputs = tuple(Var(j.shape, j.dtype, weak=j.weak) for j in joined if j.kind == "tensor")
     _add_cond(builder, pred, branches, outputs)
-    return unflatten(tree, _results(builder, joined, outputs, leaf_names, kind, where))
+    result = unflatten(tree, _results(builder, joined, outputs, leaf_names, kind, where))
+    if variables:
+        result, values = result
+        for v, value in zip(variables, values):
+            builder.set_variable_value(v, value)
+    return result
 
 
 class _Branch:

@@ -128,6 +128,7 @@ class _Part:
                 args.append(child.add_input((), object, "exception"))
             inputs = _inputs(child, types, names)
             _parts.append(self)
+            mark = len(child.assign_log)
             try:
                 result = self.fn(*args, *unflatten(self.stmt.tree, inputs))
             except BranchRaises:
@@ -141,6 +142,7 @@ class _Part:
                 return
             finally:
                 _parts.pop()
+                _no_assigns(child, mark, "a `try` statement", self.stmt.where)
         result = as_state(result, len(self.stmt.tree.children))
         self.leaves = self.stmt.leaves_of(result)
 
@@ -173,6 +175,14 @@ class _Part:
 
 
 _PLACEHOLDER = Undefined("try value", placeholder=True)
+
+
+def _no_assigns(child, mark: int, what: str, where: str) -> None:
+    if len(child.assign_log) > mark:
+        raise TracingError(
+            f"Variable.assign (or assign_add/assign_sub) inside {what} traced as a graph "
+            f"region ({where}) is not supported: the region's parts cannot carry the "
+            "Variable's new value. Assign it before or after the statement.")
 
 
 class _Statement:
@@ -399,9 +409,12 @@ def errstate_stmt(settings: dict, body, state: tuple):
     leaf_names = [n for name, c in zip(names, tree.children) for n in leaf_paths(c, name)]
     types = [merge.single(merge.classify(x)) for x in leaves]
     child = builder.child("errstate")
+    where = here(1)
     with child:
         inputs = _inputs(child, types, leaf_names)
+        mark = len(child.assign_log)
         result = as_state(body(*unflatten(tree, inputs)), len(state))
+        _no_assigns(child, mark, "`with np.errstate(...)`", where)
         out_leaves, out_tree = flatten(result)
         if out_tree != tree:
             raise TracingError(f"the variables of the `with np.errstate(...)` at {here(1)} "

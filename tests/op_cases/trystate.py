@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from op_cases.common import Case, uniform
+import autotrace as at
+
+from op_cases.common import Case, op, uniform
 
 
 def _try_fn(x):
@@ -33,3 +35,25 @@ BATCH_CASES = {
     "try_save": [Case(_try_fn, [((),)], uniform(1.5, 2.0))],
     "reraise": [Case(_try_fn, [((),)], uniform(1.5, 2.0))],
 }
+
+
+# -- Variable.assign in traced functions (ops/state.py) --------------------------------------
+
+
+_V2 = at.Variable(np.zeros(2))
+
+
+@at.trace
+def _assign_then_read(x):
+    _V2.assign(x * 2.0)
+    return _V2 + 1.0
+
+
+def _assigning(x):
+    return _assign_then_read(x)
+
+
+NOT_DIFFERENTIABLE.add("assign_variable")
+# Nothing assigned: a read is the variable itself (gradient and value).
+CASES["variable_read"] = [Case(lambda x: op("variable_read", x * 1.0, x), [((2,),), ((),)])]
+BATCH_CASES["assign_variable"] = [Case(_assigning, [((2,),)])]
