@@ -20,8 +20,8 @@ from autotrace.runtime.graph_cond import (
 )
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.undefined import Undefined
-from autotrace.runtime.variables import variable_label
 from autotrace.runtime.values import is_traced, truth
+from autotrace.runtime.variables import variable_label
 from autotrace.runtime.where import here, param_names
 from autotrace.signature import flatten, leaf_paths, unflatten
 from autotrace.tensor import Tensor

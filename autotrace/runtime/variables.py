@@ -11,8 +11,8 @@ import numpy as np
 
 from autotrace import context
 from autotrace.errors import at_user_line
-from autotrace.ops.shape import astype
 from autotrace.ops.registry import apply
+from autotrace.ops.shape import astype
 from autotrace.ops.state import assign_variable, variable_read
 from autotrace.tensor import EagerTensor, Tensor
 

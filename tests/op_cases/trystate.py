@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 import autotrace as at
-
 from op_cases.common import Case, op, uniform
 
 
