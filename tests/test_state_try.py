@@ -164,3 +164,77 @@ def test_gradient_through_a_partial_body_is_refused_when_taken():
     np.testing.assert_allclose(g(np.array([1.0, 2.0])), -1.0 / np.array([1.0, 2.0]) ** 2)
     with pytest.raises(at.UnsupportedError, match="part of the body that ran"):
         g(np.array([0.0, 2.0]))
+
+
+def zero_division(x, n):
+    k = 0
+    for _ in range(n):
+        k = k + 1
+    try:
+        r = 1 / k
+    except ZeroDivisionError:
+        r = -1.0
+    return x * r
+
+
+def test_zero_division_of_traced_python_numbers():
+    traced = at.trace(zero_division)
+    x = np.array([2.0, 3.0])
+    for n in (0, 2, 0, 4):
+        np.testing.assert_allclose(traced(x, np.asarray(n)), zero_division(x, n))
+
+
+def seterr_inside(x):
+    old = np.seterr(divide="raise")
+    try:
+        y = 1.0 / x
+    except FloatingPointError as e:
+        raise ValueError("bad input") from e
+    finally:
+        np.seterr(**old)
+    return y
+
+
+def test_seterr_inside_takes_effect_at_run_time_and_raise_from():
+    traced = at.trace(seterr_inside)
+    before = np.geterr()
+    np.testing.assert_allclose(traced(np.array([2.0])), [0.5])
+    for fn in (seterr_inside, traced):
+        with pytest.raises(ValueError, match="bad input") as info:
+            fn(np.array([0.0]))
+        assert isinstance(info.value.__cause__, FloatingPointError)
+    assert np.geterr() == before
+
+
+def test_unmatched_exception_escapes_after_finally(capsys):
+    def f(x):
+        try:
+            with np.errstate(divide="raise"):
+                y = 1.0 / x
+        except ValueError:
+            y = x
+        finally:
+            print("finally ran")
+        return y
+
+    traced = at.trace(f)
+    for fn in (f, traced):
+        with pytest.raises(FloatingPointError, match="divide by zero"):
+            fn(np.array([0.0]))
+        assert capsys.readouterr().out == "finally ran\n"
+
+
+def test_exception_raised_while_tracing_is_caught_at_run_time():
+    def f(x, d):
+        try:
+            y = x * d["scale"]
+        except KeyError:
+            y = x * 0.0
+        return y
+
+    traced = at.trace(f)
+    np.testing.assert_allclose(traced(X2, {}), f(X2, {}))
+    np.testing.assert_allclose(traced(X2, {"scale": 3.0}), f(X2, {"scale": 3.0}))
+
+
+X2 = np.array([1.0, 2.0])

@@ -98,6 +98,23 @@ reraise = register(Op("reraise", _reraise_impl, lambda *avals, **params: (),
                       multiple_results=True, differentiable=False, effect=True))
 
 
+def _raise_from_impl(cause, exception):
+    raise type(exception)(*exception.args) from cause
+
+
+raise_from = register(Op("raise_from", _raise_from_impl, lambda *avals, **params: (),
+                         multiple_results=True, differentiable=False, effect=True))
+
+
+def _seterr_impl(settings):
+    np.seterr(**dict(settings))
+    return ()
+
+
+seterr = register(Op("seterr", _seterr_impl, lambda **params: (), multiple_results=True,
+                     differentiable=False, effect=True))
+
+
 def _errstate_impl(*inputs, region, settings):
     with np.errstate(**dict(settings)):
         return tuple(run_graph(region, *inputs))

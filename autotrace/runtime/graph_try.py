@@ -24,13 +24,14 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace import context
-from autotrace.errors import AutotraceError, TracingError
+from autotrace.errors import AutotraceError, TracingError, at_user_line
 from autotrace.graph.ir import Var
 from autotrace.ops.effects import graph_raise
-from autotrace.ops.trying import errstate, try_op
+from autotrace.ops.trying import errstate, seterr, try_op
 from autotrace.ops.trying import reraise as reraise_op
 from autotrace.ops.trying import try_save as try_save_op
 from autotrace.runtime import merge
+from autotrace.runtime.calls import EFFECT_OVERLOADS
 from autotrace.runtime.graph_cond import align_captures, branch_output
 from autotrace.runtime.graph_loop import as_state, state_result
 from autotrace.runtime.raising import BranchRaises
@@ -393,6 +394,28 @@ def _join(stmt, i, a, b):
     if joined.kind == "undefined" and joined.value is None:
         return merge.Leaf("undefined", Undefined(stmt.leaf_names[i]))
     return joined
+
+
+# -- np.seterr(...) ---------------------------------------------------------------------------
+def graph_seterr(all=None, divide=None, over=None, under=None, invalid=None):
+    """`np.seterr(...)` in a traced function: a `seterr` node that sets the settings when
+    the graph runs (at that point of the program, on the path taken). Returns the
+    settings in force while tracing (what the plain call would return when the settings
+    were not changed since)."""
+    settings = {k: v for k, v in (("all", all), ("divide", divide), ("over", over),
+                                  ("under", under), ("invalid", invalid)) if v is not None}
+    if any(is_traced(v) for v in settings.values()):
+        raise TracingError(at_user_line("np.seterr(...) needs Python values (strings) for "
+                                        "its settings, not traced values."))
+    old = np.geterr()
+    np.seterr(**settings)  # validates them now, as numpy would
+    np.seterr(**old)
+    builder = context.current_builder()
+    builder.add_node(seterr, (), {"settings": tuple(sorted(settings.items()))}, ())
+    return old
+
+
+EFFECT_OVERLOADS[np.seterr] = graph_seterr
 
 
 # -- with np.errstate(...) --------------------------------------------------------------------

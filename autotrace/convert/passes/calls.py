@@ -60,14 +60,14 @@ class Calls(Transformer):
         return ast.copy_location(call, node)
 
     def _needs_conversion(self, func: ast.expr) -> bool:
-        from autotrace.runtime.calls import NUMPY_OVERLOADS, _is_user_code
+        from autotrace.runtime.calls import EFFECT_OVERLOADS, NUMPY_OVERLOADS, _is_user_code
 
         if _is_runtime(func):
             return False
         target = self._resolve(func)
         if target is _UNKNOWN:
             return not (isinstance(func, ast.Attribute) and func.attr in _VALUE_METHODS)
-        if _hashable(target) and target in NUMPY_OVERLOADS:
+        if _hashable(target) and (target in NUMPY_OVERLOADS or target in EFFECT_OVERLOADS):
             return True
         return _is_user_code(target) or _is_user_class_instance(target)
 
