@@ -56,3 +56,24 @@ NOT_DIFFERENTIABLE.add("assign_variable")
 # Nothing assigned: a read is the variable itself (gradient and value).
 CASES["variable_read"] = [Case(lambda x: op("variable_read", x * 1.0, x), [((2,),), ((),)])]
 BATCH_CASES["assign_variable"] = [Case(_assigning, [((2,),)])]
+
+
+def _seterr_fn(x):
+    old = np.seterr(under="ignore")
+    y = x * 2.0
+    np.seterr(**old)
+    return y
+
+
+def _raise_from_fn(x):
+    try:
+        with np.errstate(divide="raise"):
+            y = 1.0 / x
+    except FloatingPointError as e:
+        raise ValueError("x has a zero") from e
+    return y
+
+
+NOT_DIFFERENTIABLE |= {"seterr", "raise_from"}
+BATCH_CASES["seterr"] = [Case(_seterr_fn, [((2,),)])]
+BATCH_CASES["raise_from"] = [Case(_raise_from_fn, [((2,),)], uniform(0.5, 1.0))]
