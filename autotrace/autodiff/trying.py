@@ -20,6 +20,7 @@ from autotrace.errors import UnsupportedError
 from autotrace.ops import trying
 from autotrace.ops.creation import zeros_like
 from autotrace.ops.elementwise import equal
+from autotrace.ops.shape import astype
 from autotrace.runtime.graph_cond import graph_cond
 from autotrace.runtime.raising import raise_
 from autotrace.tensor import is_tensor
@@ -29,7 +30,7 @@ def _floats(values) -> list[int]:
     return [i for i, x in enumerate(values) if is_float(x) and is_tensor(x)]
 
 
-def _path_grads(parts, inputs, n, results, cts, wanted, final) -> list:
+def _path_grads(parts, inputs, n, cts, wanted, final, hold) -> list:
     builder = context.current_builder()
     watched = [builder.tensor(builder.to_input(inputs[i])) for i in wanted]
     args = list(inputs)
@@ -39,9 +40,10 @@ def _path_grads(parts, inputs, n, results, cts, wanted, final) -> list:
         tape.watch(watched)
         state, captured = args[:n], args[n:]
         for kind, graph in parts:
+            if kind == "handler":  # the body raised before changing a float variable
+                state = [_as(state[h[1]], h[2]) if h[0] == "in" else h[1] for h in hold]
             head = [None, None] if kind == "handler" else [None]
             state = inline(graph, [*head, *state, *captured], replay="quiet")
-        state = [state[k] for k in results]
         if final is not None:
             state = inline(final, [*state, *captured], replay="quiet")
     pairs = [(o, c) for o, c in zip(state, cts) if c is not None and is_tensor(o)]
@@ -57,7 +59,16 @@ _PARTIAL = ("The gradient of this function takes the `except` path of a `try` wh
             "handler needs before the `try`.")
 
 
-def try_vjp(cts, *rest, n, body, handlers, orelse, final, results, types):
+def _as(value, spec):
+    """`value` as the type `spec` (shape, dtype, weak) a handler reads it as."""
+    _, dtype, weak = spec
+    if is_tensor(value) and weak is None and (value.symbol.weak is not None or
+                                              value.dtype != dtype):
+        return astype(value, dtype)
+    return value
+
+
+def try_vjp(cts, *rest, n, body, handlers, orelse, final, hold, escape, types):
     inputs, outputs = rest[:-1], rest[-1]
     wanted = _floats(inputs)
     if not wanted:
@@ -68,12 +79,12 @@ def try_vjp(cts, *rest, n, body, handlers, orelse, final, results, types):
 
     def normal():
         parts = [("body", body)] + ([("else", orelse)] if orelse is not None else [])
-        return tuple(_path_grads(parts, inputs, n, results, out_cts, wanted, final))
+        return tuple(_path_grads(parts, inputs, n, out_cts, wanted, final, hold))
 
     def handler(k):
         def grads():
-            return tuple(_path_grads([("handler", handlers[k][1])], inputs, n, results,
-                                     out_cts, wanted, final))
+            return tuple(_path_grads([("handler", handlers[k][1])], inputs, n, out_cts,
+                                     wanted, final, hold))
 
         def refuse():
             raise_(UnsupportedError(_PARTIAL))

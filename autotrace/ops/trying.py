@@ -8,16 +8,19 @@ exactly as the plain function catches them.
 `try` node inputs are `(*state, *captured)`: the statement's variables before it, then the
 outer values the sub-graphs read. Sub-graph inputs bind by position:
 
-* `body(run, *state, *captured)`, `orelse(run, *state, *captured)`;
-* each handler `(run, exception, *state, *captured)`;
-* `final(*state, *captured)`;
+* `body(run, *state, *captured)`; `orelse(run, *body's results, *captured)`;
+* each handler `(run, exception, *run.values, *captured)`;
+* `final(*results, *captured)`;
 
-and each outputs the state after it. `run` is the statement's run-time `TryRun`: the
-`try_save` nodes the converter puts after each statement write the variables there, so a
-handler (and `finally`) sees the values they had when the exception was raised, as in
-Python. The node outputs the final state, the path taken (`path`: 0 for the body, k + 1
-for handler k) and `partial` (whether the body had changed a float variable before the
-exception): the VJP follows the path (autodiff/trying.py).
+and each outputs the variables after it (the types of each part's variables are its
+own: see runtime/graph_try.py). `hold` says how `run.values` starts (from an input, cast,
+or a constant). `run` is the statement's run-time `TryRun`: the
+`try_save` nodes the converter puts after each statement of the body write the variables
+there, so a handler (and `finally`, when an exception escapes: `escape` says where its
+inputs are) sees the values they had when the exception was raised, as in Python. The
+node outputs the final state, the path taken (`path`: 0 for the body, k + 1 for handler
+k) and `partial` (whether the body had changed a float variable before the exception):
+the VJP follows the path (autodiff/trying.py).
 
 `errstate(*captured, region, settings)` runs `region` under `np.errstate(**settings)`.
 Both are built by `autotrace.runtime.graph_try`.
@@ -44,31 +47,68 @@ class TryRun:
         return f"<try state {len(self.values)} values>"
 
 
-def _try_impl(*inputs, n, body, handlers, orelse, final, results, types):
-    run = TryRun(inputs[:n])
-    captured = inputs[n:]
+def _try_impl(*inputs, n, body, handlers, orelse, final, hold, escape, types):
+    given, captured = inputs[:n], inputs[n:]
+    run = TryRun([cast(given[h[1]], h[2]) if h[0] == "in" else h[1] for h in hold])
     path, partial = 0, False
     try:
-        run.values = list(run_graph(body, run, *run.values, *captured))
+        out = run_graph(body, run, *given, *captured)
     except BaseException as e:
         for k, (kinds, handler) in enumerate(handlers):
             if isinstance(e, kinds):
                 path, partial = k + 1, run.touched
-                run.values = list(run_graph(handler, run, e, *run.values, *captured))
+                with _finally_on_escape(final, run, escape, captured):
+                    out = run_graph(handler, run, e, *run.values, *captured)
                 break
         else:
+            _escape(final, run, escape, captured)
             raise
     else:
         if orelse is not None:
-            run.values = list(run_graph(orelse, run, *run.values, *captured))
-    finally:
-        out = [run.values[k] for k in results]
-        if final is not None:
-            out = list(run_graph(final, *out, *captured))
+            with _finally_on_escape(final, run, escape, captured):
+                out = run_graph(orelse, run, *out, *captured)
+    if final is not None:
+        out = run_graph(final, *out, *captured)
     return (*out, np.int64(path), np.bool_(partial))
 
 
-def _try_abstract(*avals, n, body, handlers, orelse, final, results, types):
+class _finally_on_escape:
+    """Context: `finally` runs before an exception escapes the block."""
+
+    __slots__ = ("args",)
+
+    def __init__(self, *args):
+        self.args = args
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if kind is not None:
+            _escape(*self.args)
+        return False
+
+
+def _escape(final, run, escape, captured) -> None:
+    """Run `finally` as an exception escapes: the variables as they were last saved."""
+    if final is not None:
+        values = [run.values[v] if how == "run" else v for how, v in escape]
+        run_graph(final, *values, *captured)
+
+
+def cast(value, spec):
+    """`value` as a value of type `spec` (shape, dtype, weak) at run time."""
+    if spec is None:
+        return value
+    _, dtype, weak = spec
+    if weak is not None:
+        return weak(value)
+    if getattr(value, "dtype", None) == dtype and isinstance(value, (np.ndarray, np.generic)):
+        return value
+    return np.asarray(value, dtype=dtype)
+
+
+def _try_abstract(*avals, n, body, handlers, orelse, final, hold, escape, types):
     return (*(Aval(shape, dtype, weak) for shape, dtype, weak in types),
             Aval((), np.dtype(np.int64)), Aval((), np.dtype(np.bool_)))
 
@@ -78,10 +118,11 @@ def _try_abstract(*avals, n, body, handlers, orelse, final, results, types):
 try_op = register(Op("try", _try_impl, _try_abstract, multiple_results=True, effect=True))
 
 
-def _save_impl(run, *values, slots, floats=False):
+def _save_impl(run, *values, slots, casts, floats=False):
     if run is not None:  # None: a replay for a derivative (nothing to catch there)
-        for k, v in zip(slots, values):
-            run.values[k] = v
+        for k, spec, v in zip(slots, casts, values):
+            if k is not None:
+                run.values[k] = cast(v, spec)
         run.touched = run.touched or floats
     return ()
 

@@ -148,24 +148,25 @@ class _Part:
         self.leaves = self.stmt.leaves_of(result)
 
     def save(self, slots, values):
+        """A `try_save` in the body: what a handler sees if the body raises after it (in
+        a handler or `else` nothing reads it). Where each value goes, and as what type,
+        is set once the handlers' types are known (`_place_saves`)."""
+        if self.kind != "body":
+            return
         stmt = self.stmt
         leaves, positions = [], []
         for k, v in zip(slots, values):
             got = stmt.name_leaves(k, v)
             leaves += got
             positions += list(stmt.ranges[k])
-        self.saves.append((positions, leaves))
-        types = stmt.types
-        tensors = [(i, merge.to_value(x, types[i])) for i, x in zip(positions, leaves)
-                   if types[i].kind == "tensor" and merge.classify(x).is_value]
-        if not tensors:
-            return
-        slot_of = {i: s for s, i in enumerate(stmt.slots)}
-        floats = any(types[i].dtype.kind in "fc" for i, _ in tensors)
-        child = self.child
-        child.add_node(try_save_op, (child.to_input(self.run),
-                                  *(child.to_input(v) for _, v in tensors)),
-                       {"slots": tuple(slot_of[i] for i, _ in tensors), "floats": floats}, ())
+        kept = [(i, x) for i, x in zip(positions, leaves) if merge.classify(x).is_value]
+        node = None
+        if kept:
+            child = self.child
+            node = child.add_node(try_save_op, (child.to_input(self.run),
+                                                *(child.to_input(x) for _, x in kept)),
+                                  {"slots": (), "casts": (), "floats": False}, ())
+        self.saves.append((positions, leaves, node, [i for i, _ in kept]))
 
     def finish(self, types):
         child = self.child
@@ -207,7 +208,7 @@ class _Statement:
             self.leaf_names += leaf_paths(child, name)
         # A variable unbound before the `try` takes the type a part gives it (reading it
         # before any part binds it is the plain function's UnboundLocalError).
-        self.types = [merge.single(merge.classify(
+        self.types = [_norm(merge.classify(
             Undefined(x.name, placeholder=True) if isinstance(x, Undefined) else x))
             for x in self.leaves]
         self.init = list(self.types)
@@ -219,6 +220,9 @@ class _Statement:
     def name_leaves(self, k, value) -> list:
         want = self.tree.children[k]
         leaves, tree = flatten(value)
+        if tree != want and isinstance(self.state[k], Undefined):  # first bound inside
+            raise _Restructure(k, unflatten(tree, [Undefined(self.names[k], placeholder=True)]
+                                            * len(leaves)))
         if tree != want:
             aligned, value2 = merge.align_placeholders(self.state[k], value)
             if flatten(aligned)[1] != want:
@@ -264,13 +268,19 @@ def _inputs(child, types, names) -> list:
 
 
 def _graph_try(body, handlers, orelse, final, state, where):
+    """The `try` node. Each part's inputs and results have their own types: the body
+    takes the values before the `try`; a handler reads the variables as the body left
+    them when it raised (`stmt.types`: joined over those values and the body's
+    `try_save`s); `else` takes what the body gives (`stmt.elses`); `finally` and the
+    statement's results what the parts that complete give (`stmt.out`). So a flag such as
+    `do_return` stays a Python value when every path that completes agrees on it, and
+    each part is traced once."""
     builder = context.current_builder()
     names = param_names(body)[1:]
     stmt = _Statement(state, names, where)
     kinds = tuple(get() for get, _ in handlers)
-    stmt.out = list(stmt.types)
+    catches = tuple(k for ks in kinds for k in (ks if isinstance(ks, tuple) else (ks,)))
     for _ in range(MAX_ROUNDS * 2):
-        catches = tuple(k for ks in kinds for k in (ks if isinstance(ks, tuple) else (ks,)))
         parts = [_Part(builder, "try", body, "body", stmt, catches)]
         parts += [_Part(builder, f"except{k}", fn, "handler", stmt)
                   for k, (_, fn) in enumerate(handlers)]
@@ -278,51 +288,62 @@ def _graph_try(body, handlers, orelse, final, state, where):
             parts.append(_Part(builder, "else", orelse, "else", stmt))
         if final is not None:
             parts.append(_Part(builder, "finally", final, "final", stmt))
+        by_kind = {p.kind: p for p in parts if p.kind != "handler"}
         try:
+            by_kind["body"].trace(stmt.init, stmt.leaf_names)
+            stmt.types = _after_body(stmt, by_kind["body"])
             for part in parts:
-                if part.kind != "final":
+                if part.kind == "handler":
                     part.trace(stmt.types, stmt.leaf_names)
-            new_types, new_out = _joined(stmt, [p for p in parts if p.kind != "final"])
-            fin = new_out
-            if final is not None:  # traced with this round's types (and Python objects)
-                parts[-1].trace(new_out, stmt.leaf_names)
-                fin = _after_finally(stmt, new_out, parts[-1])
-        except _Restructure as r:
+            stmt.elses = _completed(stmt, [by_kind["body"]], stmt.types)
+            if orelse is not None:
+                by_kind["else"].trace(stmt.elses, stmt.leaf_names)
+            done = [p for p in parts if p.kind in ("handler", "else") or
+                    (p.kind == "body" and orelse is None)]
+            stmt.out = out = _completed(stmt, done, stmt.types)
+            fin = out
+            if final is not None:
+                by_kind["final"].trace(out, stmt.leaf_names)
+                fin = _completed(stmt, [by_kind["final"]], out)
+        except _Restructure as r:  # a `retval` placeholder takes the structure returned
             new = list(stmt.state)
             new[r.k] = r.value
             stmt.set_state(new)
             continue
-        settled = _same_types(new_types, stmt.types) and _same_types(new_out, stmt.out)
-        stmt.types, stmt.out = new_types, new_out
-        if settled:
-            break
-    else:  # pragma: no cover - the types settle in a few rounds
-        raise TracingError(f"the variable types of the `try` at {where} did not settle")
-    types, out = stmt.types, stmt.out
-    for part in parts:
-        part.finish(fin if part.kind == "final" else types)
-    captured = align_captures(builder, [p.child for p in parts])
-    slots = stmt.slots
-    init = [builder.to_input(merge.to_value(stmt.leaves[i], types[i])) for i in slots]
+        break
+    else:  # pragma: no cover - a placeholder is restructured once
+        raise TracingError(f"the variables of the `try` at {where} did not settle")
+    init, types = stmt.init, stmt.types
     results_types = fin if final is not None else out
-    out_slots = [i for i in slots if out[i].kind == "tensor"]
+    for part in parts:
+        part.finish({"final": fin, "handler": out, "else": out,
+                     "body": stmt.elses if orelse is not None else out}[part.kind])
+    slots = stmt.slots  # the variables a handler reads at run time (`stmt.types`)
+    _place_saves(by_kind["body"], types, slots)
+    captured = align_captures(builder, [p.child for p in parts])
+    given = [i for i, t in enumerate(init) if t.kind == "tensor"]
+    inputs = [builder.to_input(merge.to_value(stmt.leaves[i], init[i])) for i in given]
+    hold = tuple(("in", given.index(i), _type(types[i])) if init[i].kind == "tensor" else
+                 ("const", _escape_value(init[i], types[i])) for i in slots)
+    escape = tuple(("run", slots.index(i)) if types[i].kind == "tensor" else
+                   ("const", _escape_value(types[i], out[i]))
+                   for i, t in enumerate(out) if t.kind == "tensor")
     final_slots = [i for i, t in enumerate(results_types) if t.kind == "tensor"]
     outputs = tuple(Var(results_types[i].shape, results_types[i].dtype, stmt.leaf_names[i],
                         weak=results_types[i].weak) for i in final_slots) + (
         Var((), np.int64, "try_path"), Var((), np.bool_))
-    by_kind = {p.kind: p for p in parts if p.kind != "handler"}
     graphs = [p.child.graph for p in parts if p.kind == "handler"]
     params = {
-        "n": len(slots),
+        "n": len(given),
         "body": by_kind["body"].child.graph,
         "handlers": tuple(zip(kinds, graphs)),
         "orelse": by_kind["else"].child.graph if "else" in by_kind else None,
         "final": by_kind["final"].child.graph if "final" in by_kind else None,
-        "results": tuple(slots.index(i) for i in out_slots),
-        "types": tuple((results_types[i].shape, results_types[i].dtype, results_types[i].weak)
-                       for i in final_slots),
+        "hold": hold,
+        "escape": escape,
+        "types": tuple(_type(results_types[i]) for i in final_slots),
     }
-    builder.add_node(try_op, (*init, *captured), params, outputs)
+    builder.add_node(try_op, (*inputs, *captured), params, outputs)
     results, it = [], iter(outputs)
     for t, name in zip(results_types, stmt.leaf_names):
         if t.kind == "tensor":
@@ -337,43 +358,54 @@ def _graph_try(body, handlers, orelse, final, state, where):
     return state_result(unflatten(stmt.tree, results))
 
 
-def _joined(stmt, parts):
-    """(types inside the statement, types after it): joined over every part's results and
-    `try_save`s; after it, over the parts that complete only. A Python object (not a
-    number) that a part makes cannot reach the other parts at run time: inside the
-    statement the variable keeps its value from before it."""
+def _type(t) -> tuple:
+    return (t.shape, t.dtype, t.weak)
+
+
+def _place_saves(body, types, slots) -> None:
+    """Fill in each `try_save` node of the body: the handler slot of each value and the
+    type a handler reads it as (`None`: no handler reads it)."""
+    slot_of = {i: s for s, i in enumerate(slots)}
+    for _, _, node, kept in body.saves:
+        if node is None:
+            continue
+        node.params["slots"] = tuple(slot_of.get(i) for i in kept)
+        node.params["casts"] = tuple(_type(types[i]) if i in slot_of else None for i in kept)
+        node.params["floats"] = any(types[i].dtype.kind in "fc" for i in kept if i in slot_of)
+
+
+def _escape_value(inside, after):
+    """What `finally` gets for a variable when an exception escapes and the variable is
+    a Python value inside the statement."""
+    value = inside.value if inside.kind == "const" else Undefined("try value",
+                                                                   placeholder=True)
+    return merge.to_value(value, after)
+
+
+def _after_body(stmt, body) -> list:
+    """The types a handler reads: the values before the `try` and the body's saves. A
+    Python object (not a number) the body makes cannot reach a handler at run time: the
+    handler sees the variable's value from before the `try`."""
     types = list(stmt.init)
+    for positions, leaves, _, _ in body.saves:
+        for i, x in zip(positions, leaves):
+            leaf = merge.classify(x)
+            if leaf.kind == "const" and not leaf.is_value:
+                continue
+            types[i] = _join(stmt, i, types[i], leaf)
+    return types
+
+
+def _completed(stmt, parts, default) -> list:
+    """The types the `parts` that complete give (joined); `default` if none completes."""
     out = None
     for part in parts:
-        seen = []
-        if part.leaves is not None:
-            seen.append((range(len(types)), part.leaves))
-        seen += part.saves
-        for positions, leaves in seen:
-            for i, x in zip(positions, leaves):
-                leaf = merge.classify(x)
-                if leaf.kind == "const" and not leaf.is_value:
-                    continue
-                types[i] = _join(stmt, i, types[i], leaf)
-    has_else = any(p.kind == "else" for p in parts)
-    for part in parts:
-        completes = part.kind in ("else", "handler") or (part.kind == "body" and not has_else)
-        if not completes or part.leaves is None:
+        if part.leaves is None:
             continue
         leaves = [_norm(merge.classify(x)) for x in part.leaves]
         out = leaves if out is None else [_norm(_join(stmt, i, a, b))
                                           for i, (a, b) in enumerate(zip(out, leaves))]
-    out = types if out is None else out
-    out = [t if types[i].kind != "tensor" or t.kind != "tensor" else types[i]
-           for i, t in enumerate(out)]
-    return types, out
-
-
-def _after_finally(stmt, out, part) -> list:
-    if part.leaves is None:
-        return out
-    return [_norm(_join(stmt, i, a, merge.classify(x)))
-            for i, (a, x) in enumerate(zip(out, part.leaves))]
+    return list(default) if out is None else out
 
 
 def _same_types(a: list, b: list) -> bool:

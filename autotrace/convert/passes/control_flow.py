@@ -22,6 +22,7 @@ a Python value (plain Python) or a traced tensor (a graph `cond` / `while_loop`)
 from __future__ import annotations
 
 import ast
+import os
 
 from autotrace.convert import analysis
 from autotrace.convert.templates import at_line, fresh_name, name_tuple, replace, replace_expr
@@ -31,8 +32,14 @@ from autotrace.runtime.where import CELL_PARAM
 GENERATED = "_autotrace_generated"
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
 class ControlFlow(Transformer):
-    def __init__(self, user_names: set):
+    def __init__(self, user_names: set, library: bool = False):
+        # autotrace's own code (a callable object of it differentiated as a function): its
+        # `try` statements annotate or clean up, in Python, as they always did.
+        self.library = library
         self.outer: list[dict] = [{}]  # per scope: name -> "global" | "nonlocal"
         self.try_lines: list[list[int]] = [[]]  # per scope: lines of the enclosing `try`s
         self.shared: list[set] = [set()]  # per scope: names in cells closures read
@@ -74,6 +81,8 @@ class ControlFlow(Transformer):
         graph runs (runtime/graph_try.py). After each statement of the body, the handlers
         and `else`, `at__.try_save` records the variables it changed, so a handler and
         `finally` see the values they had when the exception was raised."""
+        if self.library:
+            return self.visit_TryStar(node)
         caught = {h.name for h in node.handlers if h.name}
         blocks = [node.body, node.orelse, node.finalbody] + [h.body for h in node.handlers]
         every = [s for b in blocks for s in b]
@@ -120,8 +129,8 @@ class ControlFlow(Transformer):
         return [self.visit(s) for s in new]
 
     def visit_TryStar(self, node):
-        """`try`/`except*` stays Python's: graph control flow inside it is refused (the
-        graph runs after the `try` is gone)."""
+        """`try`/`except*` (and a `try` of autotrace's own code) stays Python's: graph
+        control flow inside it is refused (the graph runs after the `try` is gone)."""
         self.try_lines[-1].append(node.lineno)
         self.generic_visit(node)
         self.try_lines[-1].pop()
@@ -389,4 +398,5 @@ def _undefined(names: list, node) -> list:
 
 
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
-    return ControlFlow(analysis.all_names(node)).visit(node)
+    library = os.path.abspath(ctx.filename).startswith(_PACKAGE_DIR + os.sep)
+    return ControlFlow(analysis.all_names(node), library).visit(node)
