@@ -259,3 +259,12 @@ def test_linalg_error_raised_in_a_traced_branch_is_caught(capsys):
     for x in (np.array([1.0, 4.0]), np.array([-1.0, -4.0]), np.array([9.0, 1.0])):
         _same(traced, linalg_error, x, capsys=capsys)
     assert len(traced.concrete_functions) == 1
+
+
+def test_try_graph_saves_and_loads(tmp_path, capsys):
+    cf = at.trace(nested).get_concrete_function(np.array([1.0, 2.0]))
+    cf.save(tmp_path / "nested.json")
+    loaded = at.load(tmp_path / "nested.json")
+    assert str(loaded.graph) == str(cf.graph)
+    for x in (np.array([1.0, 2.0]), np.array([0.0, 16.0]), np.array([0.0, 2.0])):
+        _same(loaded, nested, x, capsys=capsys)
