@@ -108,6 +108,81 @@ def cast(value, spec):
     return np.asarray(value, dtype=dtype)
 
 
+def _emit_try(node, em, indent: str) -> None:
+    """Inline Python, as `_try_impl` runs it: the parts' code inside a real `try`."""
+    p = node.params
+    given, captured = node.inputs[:p["n"]], list(node.inputs[p["n"]:])
+    outs = [em.name(v) for v in node.outputs]
+    path, partial = outs[-2], outs[-1]
+    run = em.fresh("try_state")
+    fix = em.bind(cast, "cast")
+    held = [f"{fix}({em.value(given[h[1]])}, {em.constant(h[2], 'spec')})" if h[0] == "in"
+            else em.constant(h[1]) for h in p["hold"]]
+    em.emit(f"{run} = {em.bind(TryRun, 'TryRun')}([{', '.join(held)}])", indent, node)
+    em.emit(f"{path}, {partial} = 0, False", indent)
+    held_values = [f"{run}.values[{k}]" for k in range(len(p["hold"]))]
+    results = [em.fresh("try_value") for _ in p["escape"]]
+    inner, deeper = indent + "    ", indent + "        "
+    em.emit("try:", indent)
+    body_out = results if p["orelse"] is None else [em.fresh("try_value") for _ in
+                                                    p["body"].outputs]
+    _emit_part(em, p["body"], [run, *map(em.value, given)], captured, body_out, inner)
+    exc = em.fresh("exception")
+    em.emit(f"except BaseException as {exc}:", indent)
+    for k, (kinds, handler) in enumerate(p["handlers"]):
+        em.emit(f"{'if' if k == 0 else 'elif'} isinstance({exc}, "
+                f"{em.bind(kinds, 'kinds')}):", inner)
+        em.emit(f"{path}, {partial} = {k + 1}, {run}.touched", deeper)
+        _emit_guarded(em, p, run, captured, deeper, lambda at, h=handler: _emit_part(
+            em, h, [run, exc, *held_values], captured, results, at))
+    if p["handlers"]:
+        em.emit("else:", inner)
+    _emit_escape(em, p, run, captured, deeper if p["handlers"] else inner)
+    em.emit("raise", deeper if p["handlers"] else inner)
+    if p["orelse"] is not None:
+        em.emit("else:", indent)
+        _emit_guarded(em, p, run, captured, inner, lambda at: _emit_part(
+            em, p["orelse"], [run, *body_out], captured, results, at))
+    values = results
+    if p["final"] is not None:
+        values = [em.fresh("try_value") for _ in p["final"].outputs]
+        _emit_part(em, p["final"], results, captured, values, indent)
+    if values:
+        em.emit(f"{', '.join(outs[:-2])} = {', '.join(values)}", indent)
+
+
+def _emit_part(em, graph, leading: list, captured: list, targets: list, indent: str):
+    """A sub-graph inline: inputs `leading` (expressions) then `captured` (node inputs);
+    its outputs assigned to the names `targets`."""
+    for var, expr in zip(graph.inputs, leading):
+        em.alias(var, expr)
+    for var, x in zip(graph.inputs[len(leading):], captured):
+        em.alias(var, em.value(x))
+    em.emit_graph(graph, indent)
+    if targets:
+        em.emit(f"{', '.join(targets)} = {', '.join(em.value(o) for o in graph.outputs)}",
+                indent)
+    else:
+        em.emit("pass", indent)
+
+
+def _emit_guarded(em, p, run, captured, indent, emit_part) -> None:
+    """`emit_part` inside `try:`, with `finally` run before an exception escapes."""
+    em.emit("try:", indent)
+    emit_part(indent + "    ")
+    em.emit("except BaseException:", indent)
+    _emit_escape(em, p, run, captured, indent + "    ")
+    em.emit("raise", indent + "    ")
+
+
+def _emit_escape(em, p, run, captured, indent) -> None:
+    if p["final"] is None:
+        return
+    values = [f"{run}.values[{v}]" if how == "run" else em.constant(v)
+              for how, v in p["escape"]]
+    _emit_part(em, p["final"], values, captured, [], indent)
+
+
 def _try_abstract(*avals, n, body, handlers, orelse, final, hold, escape, types):
     return (*(Aval(shape, dtype, weak) for shape, dtype, weak in types),
             Aval((), np.dtype(np.int64)), Aval((), np.dtype(np.bool_)))
@@ -115,7 +190,8 @@ def _try_abstract(*avals, n, body, handlers, orelse, final, hold, escape, types)
 
 # An effect: the exceptions it catches (and lets escape) are observable, so it is never
 # removed or merged even when its results are unused.
-try_op = register(Op("try", _try_impl, _try_abstract, multiple_results=True, effect=True))
+try_op = register(Op("try", _try_impl, _try_abstract, multiple_results=True, effect=True,
+                     emit=_emit_try))
 
 
 def _save_impl(run, *values, slots, casts, floats=False):
@@ -161,9 +237,17 @@ def _errstate_impl(*inputs, region, settings):
         return tuple(run_graph(region, *inputs))
 
 
+def _emit_errstate(node, em, indent: str) -> None:
+    settings = ", ".join(f"{k}={v!r}" for k, v in node.params["settings"])
+    region = node.params["region"]
+    em.emit(f"with np.errstate({settings}):", indent, node)
+    targets = [em.name(v) for v in node.outputs]
+    _emit_part(em, region, [], list(node.inputs), targets, indent + "    ")
+
+
 def _errstate_abstract(*avals, region, settings):
     return tuple(Aval(v.shape, v.dtype, v.weak) for v in region.outputs)
 
 
 errstate = register(Op("errstate", _errstate_impl, _errstate_abstract,
-                       multiple_results=True))
+                       multiple_results=True, emit=_emit_errstate))
