@@ -94,6 +94,7 @@ from autotrace.version import __version__
 # of cond, while_loop and call).
 from autotrace import autodiff as _autodiff  # noqa: E402
 from autotrace.autodiff import control as _control_vjps  # noqa: E402,F401
+from autotrace.autodiff import trying as _try_vjps  # noqa: E402,F401
 from autotrace.autodiff.tape import GradientTape  # noqa: E402
 from autotrace.api import (  # noqa: E402
     check_grads, custom_gradient, grad, hessian, jacobian, stop_gradient, value_and_grad,

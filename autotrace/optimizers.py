@@ -86,7 +86,9 @@ class Optimizer:
         if context.current_builder() is not None:
             raise RuntimeError(
                 "apply_gradients() updates Variables in place, which a traced function "
-                "cannot do on every call; inside @at.trace use the functional form "
+                "cannot do on every call (the optimizer's state lives in Python); inside "
+                "@at.trace write the step with the Variables' methods "
+                "(`w.assign_sub(lr * g)`), or use the functional form "
                 "`params, state = opt.update(grads, state, params)` and return them.")
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         self.iterations += 1

@@ -468,7 +468,12 @@ class Variable(EagerTensor):
         self.trainable = trainable
 
     def assign(self, value):
-        """Replace the value (same shape and dtype); returns the variable."""
+        """Replace the value (same shape and dtype); returns the variable.
+
+        Inside a traced function the assign is a graph node that writes the variable each
+        time the graph runs, in program order; reads after it see the new value."""
+        if context.current_builder() is not None:
+            return _graph_assign(self, value, "assign")
         new = np.asarray(value.numpy() if isinstance(value, EagerTensor) else value)
         old = self._value
         if new.shape != old.shape:
@@ -477,9 +482,15 @@ class Variable(EagerTensor):
         return self
 
     def assign_add(self, delta):
+        """`assign(value + delta)`."""
+        if context.current_builder() is not None:
+            return _graph_assign(self, delta, "add")
         return self.assign(self._value + np.asarray(delta))
 
     def assign_sub(self, delta):
+        """`assign(value - delta)`."""
+        if context.current_builder() is not None:
+            return _graph_assign(self, delta, "sub")
         return self.assign(self._value - np.asarray(delta))
 
     def value(self) -> EagerTensor:
@@ -489,6 +500,13 @@ class Variable(EagerTensor):
         label = f" {self.name!r}" if self.name else ""
         text = np.array2string(self._value, separator=", ")
         return f"<Variable{label} {text} dtype={self.dtype}>"
+
+
+def _graph_assign(variable, value, how: str):
+    # lazy import: the runtime sits above the tensor layer (it builds graph nodes)
+    from autotrace.runtime.variables import graph_assign
+
+    return graph_assign(variable, value, how)
 
 
 _install_operators()

@@ -228,6 +228,7 @@ NOT_DIFFERENTIABLE = {
     effects.print_op.name, effects.assert_op.name, effects.raise_op.name, effects.call_op.name,
 }  # fmt: skip
 NOT_DIFFERENTIABLE |= op_cases.NOT_DIFFERENTIABLE
+CASES.update(op_cases.CASES)  # the families in tests/op_cases/
 
 ALL_CASES = [(name, k, case, shapes) for name, cases in CASES.items()
              for k, case in enumerate(cases) for shapes in case.shapes]

@@ -25,6 +25,7 @@ from autotrace.autodiff.inline import graph_vjp
 from autotrace.autodiff.loop_jvp import _materialized, _spread, while_jvp
 from autotrace.ops import control
 from autotrace.ops.creation import zeros_like
+from autotrace.ops.state import without_writes
 from autotrace.runtime.control_flow import graph_cond
 from autotrace.tensor import is_tensor
 
@@ -80,7 +81,9 @@ def while_vjp(cts, *rest, cond, body):
     n = len(body.outputs)
     if not _floats(outputs) and not _floats(inputs[n:]):
         return (None,) * len(inputs)
-    record = record_loop(inputs, cond, body, [getattr(o.symbol, "name", None) for o in outputs])
+    # The record runs the loop again: without its Variable writes (the loop ran them).
+    record = record_loop(inputs, without_writes(cond), without_writes(body),
+                         [getattr(o.symbol, "name", None) for o in outputs])
     return record.reverse_sweep(list(cts))
 
 
@@ -91,10 +94,12 @@ control.while_loop.jvp = while_jvp
 
 
 # -- call ------------------------------------------------------------------------------------
-def call_vjp(cts, *rest, fn):
+def call_vjp(cts, *rest, fn, snapshot=None):
     """Run the function's backward graph (built once, cached on it) as another `call`."""
 
     inputs, outputs = rest[:-1], rest[-1]
+    if snapshot is not None:  # the Variables' values when the function ran
+        inputs = (*inputs[: len(inputs) - len(snapshot)], *snapshot)
     backward = fn.backward()
     out_cts = [cts[i] if cts[i] is not None else zeros_like(outputs[i])
                for i in backward.float_outputs]
@@ -108,7 +113,7 @@ def call_vjp(cts, *rest, fn):
 control.call.vjp = call_vjp
 
 
-def call_jvp(primals, tangents, fn):
+def call_jvp(primals, tangents, fn, snapshot=None):
     outs, touts = jvp_graph(fn.graph, primals, tangents)
     return tuple(outs), tuple(touts)
 

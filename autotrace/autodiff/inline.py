@@ -14,16 +14,25 @@ from autotrace.graph.ir import Graph, Var
 from autotrace.ops.control import run_graph
 from autotrace.ops.creation import zeros_like
 from autotrace.ops.random import refuse_replay
+from autotrace.ops.state import without_writes
 from autotrace.tensor import is_tensor
 
 
-def inline(graph: Graph, inputs) -> list:
-    """Apply `graph`'s nodes to `inputs` in the current trace; returns its outputs."""
+def inline(graph: Graph, inputs, replay: bool | str = False) -> list:
+    """Apply `graph`'s nodes to `inputs` in the current trace; returns its outputs.
+
+    `replay`: the forward computation again, for a derivative (the forward pass runs
+    too): without its `Variable` writes; `replay="quiet"` also leaves out its effect nodes
+    that have no results (prints, `try_save`s)."""
+    if replay:
+        graph = without_writes(graph)
     builder = context.current_builder()
     if builder is None:
         return list(run_graph(graph, *inputs))
     env = {v.uid: x for v, x in zip(graph.inputs, inputs)}
     for node in graph.nodes:
+        if replay == "quiet" and node.op.effect and not node.outputs:
+            continue
         args = [env[x.uid] if isinstance(x, Var) else x for x in node.inputs]
         with builder.override_origin(node.origin):
             results = _replay(builder, node, args)
@@ -63,7 +72,7 @@ def graph_vjp(graph, inputs, cts, wanted: list[int]) -> list:
         args[i] = w
     with GradientTape(persistent=True) as tape:
         tape.watch(watched)
-        outputs = inline(graph, args)
+        outputs = inline(graph, args, replay=True)
     pairs = [(o, c) for o, c in zip(outputs, cts) if c is not None and is_tensor(o)]
     if not pairs:
 

@@ -125,8 +125,10 @@ class GradientTape:
         return watched[1] if watched is not None and watched[0] is x else self._key(x)
 
     def _key(self, x):
+        # A Variable read while tracing: its value at the start (every later read, after an
+        # assign, passes its gradient back to it; ops/state.py).
         if self._builder is not None and getattr(x, "_is_variable", False):
-            return key_of(self._builder.to_input(x))
+            return key_of(self._builder._capture(x, x, None))
         return key_of(x)
 
     # -- gradients ----------------------------------------------------------------------

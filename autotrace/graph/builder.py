@@ -61,6 +61,10 @@ class GraphBuilder(Trace):
         # The trace's `captures.CaptureScope` (on the root builder): arrays read from
         # captured state become graph inputs of the root graph, read on every call.
         self.capture_scope = None
+        # id(Variable) -> (Variable, value): its value after an assign in this graph (or,
+        # in a loop body, the loop-carried value); reads there see it (ops/state.py).
+        self.variable_values: dict[int, tuple] = {}
+        self.assign_log: list = parent.assign_log if parent is not None else []
 
     # -- context ------------------------------------------------------------------------
     def __exit__(self, *exc) -> None:
@@ -107,6 +111,9 @@ class GraphBuilder(Trace):
             return self._capture(x.symbol, x, x.builder)
         if isinstance(x, EagerTensor):
             if x._is_variable:
+                current = self.variable_value(x)
+                if current is not None:
+                    return self.to_input(current)
                 return self._capture(x, x, None)
             return x.numpy()
         if isinstance(x, Tracer):  # a lower transform's value met by a sub-graph's trace
@@ -124,6 +131,30 @@ class GraphBuilder(Trace):
         if isinstance(x, (list, tuple)):
             return self._sequence_constant(x)
         return x
+
+    # -- Variables assigned while tracing -------------------------------------------------
+    def variable_value(self, variable):
+        """The value `variable` has here after an assign traced in this graph or an
+        enclosing one (None: it has not been assigned; reads see its value at the call)."""
+        b = self
+        while b is not None:
+            entry = b.variable_values.get(id(variable))
+            if entry is not None:
+                return entry[1]
+            b = b.parent
+        return None
+
+    def current_value(self, variable):
+        """What a read of `variable` gives here: its assigned value, or the captured one."""
+        value = self.variable_value(variable)
+        return value if value is not None else self.tensor(self._capture(variable, variable,
+                                                                          None))
+
+    def set_variable_value(self, variable, value, assigned: bool = False) -> None:
+        """`variable` holds `value` from here on (`assigned`: by an assign statement)."""
+        self.variable_values[id(variable)] = (variable, value)
+        if assigned:
+            self.assign_log.append(variable)
 
     def _capture(self, key, outer, owner) -> Var:
         known = self._captured.get(id(key))

@@ -90,7 +90,16 @@ class Node:
         self.uid = next(_uids)
 
     def subgraphs(self) -> list[Graph]:
-        return [v for v in self.params.values() if isinstance(v, Graph)]
+        """The graphs in the params: values, or in `(key, graph)` pairs of a tuple (the
+        handlers of a `try` node)."""
+        out = []
+        for v in self.params.values():
+            if isinstance(v, Graph):
+                out.append(v)
+            elif type(v) is tuple:
+                out += [g for item in v if type(item) is tuple for g in item
+                        if isinstance(g, Graph)]
+        return out
 
     def __repr__(self) -> str:
         return f"Node({self.op.name}, uid={self.uid})"

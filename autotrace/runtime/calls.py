@@ -64,6 +64,9 @@ def _numpy_overloads() -> dict:
 
 
 NUMPY_OVERLOADS: dict = {}
+# numpy functions whose effect must happen when the graph runs (`np.seterr`): while
+# tracing they always become their graph version (registered by their runtime module).
+EFFECT_OVERLOADS: dict = {}
 
 
 def call(f, *args, **kwargs):
@@ -75,6 +78,9 @@ def call(f, *args, **kwargs):
     if any(isinstance(a, StackedList) for a in args) and \
             (f is builtins.sum or is_numpy_function(f)):
         return stacked_call(f, args, kwargs)
+    effect = EFFECT_OVERLOADS.get(f) if _hashable(f) else None
+    if effect is not None:
+        return effect(*args, **kwargs)
     overload = NUMPY_OVERLOADS.get(f) if _hashable(f) else None
     if overload is not None:
         if any(is_traced(a) or holds_traced(a) for a in args) or \

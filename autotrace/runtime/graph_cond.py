@@ -15,6 +15,7 @@ from autotrace.runtime import merge, stacked
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.stacked import flatten
 from autotrace.runtime.undefined import Undefined
+from autotrace.runtime.variables import assigned_in, variable_label
 from autotrace.runtime.where import here
 from autotrace.signature import leaf_paths, unflatten
 from autotrace.tensor import Tensor
@@ -31,6 +32,12 @@ def graph_cond(pred, true_fn, false_fn, names, kind: str):
     check_scalar_condition(pred, kind, where)
     branches = [_trace_branch(builder, fn, label) for fn, label in
                 ((true_fn, "then"), (false_fn, "orelse"))]
+    # Variables assigned in a branch: their values after the `cond` are results too.
+    variables = assigned_in([b.child for b in branches])
+    for b in branches:
+        if variables and b.raised is None:
+            with b.child:
+                b.set_result((b.result, tuple(b.child.current_value(v) for v in variables)))
     live = [b for b in branches if b.raised is None]
     if len(live) == 2:
         _align(*live)
@@ -46,7 +53,11 @@ def graph_cond(pred, true_fn, false_fn, names, kind: str):
             f"({live[0].tree} vs {live[1].tree}). With a tensor condition both branches must "
             "give the same variables with the same nesting."
         )
-    leaf_names = _leaf_names(names, tree)
+    if variables:
+        leaf_names = _leaf_names(names, tree.children[0]) + [
+            f"Variable {variable_label(v, k)}" for k, v in enumerate(variables)]
+    else:
+        leaf_names = _leaf_names(names, tree)
     n = len(leaf_names)
     written = mutation.written_outer([b.child for b in branches])
     for b in live:  # a value written in place is one more output (joined like the rest)
@@ -64,7 +75,12 @@ def graph_cond(pred, true_fn, false_fn, names, kind: str):
     for o, value in zip(written, results[n:]):
         mutation.check_writable(o, "an in-place write")
         mutation.write(o, value)
-    return unflatten(tree, _same_objects(live, results[:n]))
+    result = unflatten(tree, _same_objects(live, results[:n]))
+    if variables:  # assigned Variables' values after the `cond`
+        result, values = result
+        for v, value in zip(variables, values):
+            builder.set_variable_value(v, value)
+    return result
 
 
 def _outer_of(branch: _Branch, leaf):

@@ -25,6 +25,7 @@ from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.stacked import flatten
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced, truth
+from autotrace.runtime.variables import variable_label
 from autotrace.runtime.where import here, param_names
 from autotrace.signature import leaf_paths, unflatten
 from autotrace.tensor import Tensor
@@ -47,13 +48,69 @@ def state_result(state: tuple):
 def graph_while(cond_fn, body_fn, state: tuple, names, kind: str, where: str | None = None):
     """Trace `cond_fn`/`body_fn` over loop variables `state` into one `while_loop` node.
 
+    `Variable`s assigned in the loop are carried as extra loop variables (found by a first
+    trace, then traced again), so each iteration reads the value the previous one wrote.
+    """
+    builder = context.current_builder()
+    where = where or here(2)
+    state = tuple(state)
+    n = len(state)
+    variables: list = []
+    while True:
+        mark, nodes = len(builder.assign_log), len(builder.graph.nodes)
+        result = _graph_while(*_carrying(builder, cond_fn, body_fn, state, names, variables),
+                              kind, where)
+        new = []
+        for v in builder.assign_log[mark:]:
+            if all(v is not w for w in variables + new):
+                new.append(v)
+        if not new:
+            break
+        del builder.graph.nodes[nodes:]  # traced again, carrying them
+        variables += new
+    if not variables:
+        return result
+    full = as_state(result, n + len(variables))
+    for v, value in zip(variables, full[n:]):
+        builder.set_variable_value(v, value)
+    return state_result(full[:n])
+
+
+def _carrying(builder, cond_fn, body_fn, state, names, variables):
+    """(cond, body, state, names) with `variables`' values as extra loop variables."""
+    if not variables:
+        return cond_fn, body_fn, state, names
+    n = len(state)
+
+    def bind(values):
+        child = context.current_builder()
+        for v, value in zip(variables, values):
+            child.variable_values[id(v)] = (v, value)
+
+    def cond(*s):
+        bind(s[n:])
+        return cond_fn(*s[:n])
+
+    def body(*s):
+        bind(s[n:])
+        out = as_state(body_fn(*s[:n]), n)
+        child = context.current_builder()
+        return state_result((*out, *(child.current_value(v) for v in variables)))
+
+    init = tuple(builder.current_value(v) for v in variables)
+    labels = tuple(f"Variable {variable_label(v, k)}" for k, v in enumerate(variables))
+    return cond, body, state + init, tuple(names) + labels if len(names) == n else names
+
+
+def _graph_while(cond_fn, body_fn, state: tuple, names, kind: str, where: str):
+    """`graph_while` for the loop variables `state`.
+
     Loop-variable types come from the values before the loop; dims that change in the
     body become unknown and Python scalars adopt the array dtype numpy would give, then
     the body is traced again (at most `MAX_RELAXATIONS` times). A Python list that one
     iteration gives another length (`hs.append(h)`) is carried as a `StackedList`.
     """
     builder = context.current_builder()
-    where = where or here(2)
     state = tuple(state)
     leaves, tree, leaf_names, types = _initial_types(state, names)
     for _ in range(MAX_RELAXATIONS + 1 + len(state)):

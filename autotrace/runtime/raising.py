@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from autotrace import context
 from autotrace.ops.effects import graph_raise
+from autotrace.ops.trying import raise_from
+from autotrace.tensor import Tensor
 
 
 class BranchRaises(Exception):
@@ -22,15 +24,25 @@ class BranchRaises(Exception):
         self.exception = exception
 
 
-def raise_(exception=None):
-    """`raise exception` (a class or an instance), in Python or in a graph branch."""
+_NO_CAUSE = object()
+
+
+def raise_(exception=None, cause=_NO_CAUSE):
+    """`raise exception` (a class or an instance), or `raise exception from cause`, in
+    Python or in a graph branch. A traced `cause` is the exception an `except ... as e`
+    of a graph `try` caught: it is known when the graph runs (a `raise_from` node)."""
     if exception is None:
         raise RuntimeError("No active exception to reraise")
     if isinstance(exception, type):
         exception = exception()
     builder = context.current_builder()
+    if isinstance(cause, Tensor):
+        builder.add_node(raise_from, (builder.to_input(cause),), {"exception": exception}, ())
+        raise BranchRaises(exception)
     if builder is None or not getattr(builder, "in_branch", False):
-        raise exception
+        if cause is _NO_CAUSE:
+            raise exception
+        raise exception from cause
 
     graph_raise(builder, exception)
     raise BranchRaises(exception)

@@ -23,7 +23,14 @@ from autotrace.function import TracedFunction
 from autotrace.graph.ir import Graph, Node, Origin, Var
 from autotrace.ops.effects import Slot
 from autotrace.ops.registry import OPS
-from autotrace.savefile.encode import _FUNCTION_MODULES, _PY_TYPES, _WEAK_TYPES, FORMAT, VERSION
+from autotrace.savefile.encode import (
+    _FUNCTION_MODULES,
+    _PY_TYPES,
+    _WEAK_TYPES,
+    EXCEPTION_TYPES,
+    FORMAT,
+    VERSION,
+)
 from autotrace.signature import LEAF, TensorSpec, TreeDef, leaf_key
 from autotrace.version import __version__
 
@@ -111,7 +118,7 @@ class _Decoder:
                 f"var {k}: bad shape {shape!r}")
         weak = v["weak"]
         _expect(weak is None or weak in _WEAK_TYPES, f"var {k}: bad weak type {weak!r}")
-        return Var(tuple(shape), _dtype(v["dtype"]), v["name"],
+        return Var(tuple(shape), _dtype(v["dtype"], values=True), v["name"],
                    weak=_WEAK_TYPES[weak] if weak else None)
 
     def var(self, k) -> Var:
@@ -220,13 +227,17 @@ def _list(data: dict, key: str) -> list:
     return value
 
 
-def _dtype(text) -> np.dtype:
+def _dtype(text, values: bool = False) -> np.dtype:
+    """A saved dtype; `values`: of a graph value, which may be a Python object (the
+    run-time state and the caught exception of a `try` node)."""
     _expect(isinstance(text, str), f"bad dtype {text!r}")
     try:
         dtype = np.dtype(text)
     except TypeError:
         raise _Malformed(f"bad dtype {text!r}") from None
-    _expect(dtype.kind not in "OV", f"dtype {text!r} has no saved form")
+    # Only the encoder's own spelling of a value's Python-object dtype is read.
+    _expect(dtype.kind != "V" and (dtype.kind != "O" or values and text == "|O"),
+            f"dtype {text!r} has no saved form")
     return dtype
 
 
@@ -246,6 +257,8 @@ def _array(body: dict, where: str) -> np.ndarray:
 def _type(name, where: str) -> type:
     if name in _PY_TYPES:
         return _PY_TYPES[name]
+    if name in EXCEPTION_TYPES:
+        return EXCEPTION_TYPES[name]
     kind = getattr(np, name.removeprefix("numpy."), None) if name.startswith("numpy.") else None
     _expect(isinstance(kind, type) and issubclass(kind, np.generic),
             f"{where}: unknown type {name!r}")

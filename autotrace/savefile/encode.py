@@ -38,6 +38,10 @@ FORMAT = "autotrace-function"
 VERSION = 1
 _WEAK_TYPES = {"bool": bool, "int": int, "float": float, "complex": complex}
 _PY_TYPES = {**_WEAK_TYPES, "str": str, "bytes": bytes}
+# Exception classes a `try` node may catch: the built-in ones and numpy's LinAlgError.
+EXCEPTION_TYPES = {name: t for name, t in vars(builtins).items()
+                   if isinstance(t, type) and issubclass(t, BaseException)}
+EXCEPTION_TYPES["LinAlgError"] = np.linalg.LinAlgError
 _FUNCTION_MODULES = {"math": math, "numpy": np}
 
 
@@ -287,6 +291,8 @@ def _array(x: np.ndarray) -> dict:
 
 def _type_name(t: type) -> str:
     if _PY_TYPES.get(t.__name__) is t:
+        return t.__name__
+    if EXCEPTION_TYPES.get(t.__name__) is t:  # caught by a `try` node
         return t.__name__
     if issubclass(t, np.generic) and getattr(np, t.__name__, None) is t:
         return "numpy." + t.__name__

@@ -63,7 +63,7 @@ class Calls(Transformer):
         return ast.copy_location(call, node)
 
     def _needs_conversion(self, func: ast.expr) -> bool:
-        from autotrace.runtime.calls import NUMPY_OVERLOADS, _is_user_code
+        from autotrace.runtime.calls import EFFECT_OVERLOADS, NUMPY_OVERLOADS, _is_user_code
         from autotrace.runtime.random import is_random_call
 
         if _is_runtime(func):
@@ -71,8 +71,9 @@ class Calls(Transformer):
         target = self._resolve(func)
         if target is _UNKNOWN:
             return not (isinstance(func, ast.Attribute) and func.attr in _VALUE_METHODS)
-        if _hashable(target) and target in NUMPY_OVERLOADS or is_random_call(target):
-            return True  # numpy that does not dispatch; random draws run at run time
+        if _hashable(target) and (target in NUMPY_OVERLOADS or target in EFFECT_OVERLOADS) \
+                or is_random_call(target):
+            return True  # numpy that does not dispatch, effects; random draws run at run time
         return _is_user_code(target) or _is_user_class_instance(target)
 
     def _numpy_of_list(self, func: ast.expr, args: list) -> bool:

@@ -22,6 +22,7 @@ a Python value (plain Python) or a traced tensor (a graph `cond` / `while_loop`)
 from __future__ import annotations
 
 import ast
+import os
 
 from autotrace.convert import analysis
 from autotrace.convert.aliases import NONE, item_assigned, scope_key
@@ -32,8 +33,14 @@ from autotrace.runtime.where import CELL_PARAM
 GENERATED = "_autotrace_generated"
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
 class ControlFlow(Transformer):
-    def __init__(self, user_names: set, aliases: dict):
+    def __init__(self, user_names: set, aliases: dict, library: bool = False):
+        # autotrace's own code (a callable object of it differentiated as a function): its
+        # `try` statements annotate or clean up, in Python, as they always did.
+        self.library = library
         self.outer: list[dict] = [{}]  # per scope: name -> "global" | "nonlocal"
         self.try_lines: list[list[int]] = [[]]  # per scope: lines of the enclosing `try`s
         self.shared: list[set] = [set()]  # per scope: names in cells closures read
@@ -77,15 +84,88 @@ class ControlFlow(Transformer):
         node.body = [self.visit(s) if isinstance(s, ast.FunctionDef) else s for s in node.body]
         return node
 
-    def visit_Try(self, node):
-        """Statements inside a `try` tell the runtime its line: graph control flow there is
-        refused (the graph runs after the `try` is gone)."""
+    def visit_Try(self, node: ast.Try):
+        """`try` -> helpers for its parts and `at__.try_stmt(...)`: a real `try` when the
+        graph runs (runtime/graph_try.py). After each statement of the body, the handlers
+        and `else`, `at__.try_save` records the variables it changed, so a handler and
+        `finally` see the values they had when the exception was raised."""
+        if self.library:
+            return self.visit_TryStar(node)
+        caught = {h.name for h in node.handlers if h.name}
+        blocks = [node.body, node.orelse, node.finalbody] + [h.body for h in node.handlers]
+        every = [s for b in blocks for s in b]
+        assigned = (analysis.assigned(every) | self.written[-1]) - caught
+        changed = _ordered(assigned, every)
+        outer = [(n, self.outer[-1][n]) for n in changed if n in self.outer[-1]]
+        state = [n for n in changed if n not in self.outer[-1]]
+        run = self.name("at__run")
+        body_name = self.name("try_body")
+        helpers = [self._helper(body_name, [run, *state],
+                                _saved(node.body, state, run, node) + _return(state, node),
+                                node, outer)]
+        handlers = []
+        for handler in node.handlers:
+            name = handler.name or self.name("exception")
+            fn = self.name("try_except")
+            body = _reraising(handler.body, name)
+            helpers.append(self._helper(fn, [run, name, *state],
+                                        _saved(body, state, run, node) + _return(state, node),
+                                        handler, outer))
+            kinds = handler.type if handler.type is not None else \
+                ast.Name(id="BaseException", ctx=ast.Load())
+            handlers.append(ast.Tuple(elts=[
+                ast.Lambda(args=_no_args(), body=kinds), ast.Name(id=fn, ctx=ast.Load())],
+                ctx=ast.Load()))
+        else_name = final_name = "None"
+        if node.orelse:
+            else_name = self.name("try_else")
+            helpers.append(self._helper(else_name, [run, *state],
+                                        _saved(node.orelse, state, run, node)
+                                        + _return(state, node), node, outer))
+        if node.finalbody:
+            final_name = self.name("try_finally")
+            helpers.append(self._helper(final_name, state, node.finalbody
+                                        + _return(state, node), node, outer))
+        call = replace_expr(
+            f"at__.try_stmt({body_name}, handlers, {else_name}, {final_name}, state)",
+            handlers=ast.Tuple(elts=handlers, ctx=ast.Load()), state=_state(state))
+        if state:
+            stmt = ast.Assign(targets=[name_tuple(state, ast.Store())], value=call)
+        else:
+            stmt = ast.Expr(value=call)
+        new = _undefined(state, node) + helpers + [at_line(stmt, node)]
+        return [self.visit(s) for s in new]
+
+    def visit_TryStar(self, node):
+        """`try`/`except*` (and a `try` of autotrace's own code) stays Python's: graph
+        control flow inside it is refused (the graph runs after the `try` is gone)."""
         self.try_lines[-1].append(node.lineno)
         self.generic_visit(node)
         self.try_lines[-1].pop()
         return node
 
-    visit_TryStar = visit_Try
+    def visit_With(self, node: ast.With):
+        """`with np.errstate(...):` -> a helper run under the settings when the graph
+        runs (`at__.errstate_stmt`); any other `with` stays Python's."""
+        if not _is_errstate(node):
+            self.generic_visit(node)
+            return node
+        assigned = analysis.assigned(node.body) | self.written[-1]
+        changed = _ordered(assigned, node.body)
+        outer = [(n, self.outer[-1][n]) for n in changed if n in self.outer[-1]]
+        state = [n for n in changed if n not in self.outer[-1]]
+        name = self.name("errstate_body")
+        helper = self._helper(name, state, node.body + _return(state, node), node, outer)
+        settings = ast.Call(func=ast.Name(id="dict", ctx=ast.Load()), args=[],
+                            keywords=node.items[0].context_expr.keywords)
+        call = replace_expr(f"at__.errstate_stmt(settings, {name}, state)",
+                            settings=settings, state=_state(state))
+        if state:
+            stmt = ast.Assign(targets=[name_tuple(state, ast.Store())], value=call)
+        else:
+            stmt = ast.Expr(value=call)
+        new = _undefined(state, node) + [helper, at_line(stmt, node)]
+        return [self.visit(s) for s in new]
 
     def _try_kwarg(self) -> str:
         return f", try_line={self.try_lines[-1][-1]}" if self.try_lines[-1] else ""
@@ -225,6 +305,60 @@ class ControlFlow(Transformer):
 
 
 # -- building blocks -----------------------------------------------------------------------
+def _saved(stmts: list, state: list, run: str, at: ast.AST) -> list:
+    """`stmts` with `at__.try_save(run, slots, values)` after each statement (but the
+    last, and those that always exit) that binds variables of `state`."""
+    out = []
+    for k, stmt in enumerate(stmts):
+        out.append(stmt)
+        if k == len(stmts) - 1 or analysis.always_exits([stmt]):
+            continue
+        names = [n for n in state if n in analysis.assigned([stmt])]
+        if names:
+            slots = tuple(state.index(n) for n in names)
+            (save,) = replace(f"at__.try_save({run}, {slots!r}, values)",
+                              values=_state(names))
+            out.append(at_line(save, stmt))
+    return out
+
+
+def _reraising(stmts: list, name: str) -> list:
+    """A handler's body with each bare `raise` (not in a nested handler or def) turned into
+    `at__.reraise(name)`: the exception is raised again when the graph runs."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ast.Raise) and stmt.exc is None:
+            (new,) = replace(f"at__.reraise({name})")
+            out.append(at_line(new, stmt))
+            continue
+        if isinstance(stmt, (ast.If, ast.For, ast.While, ast.With)):
+            stmt.body = _reraising(stmt.body, name)
+            if getattr(stmt, "orelse", None):
+                stmt.orelse = _reraising(stmt.orelse, name)
+        elif isinstance(stmt, ast.Try):
+            stmt.body = _reraising(stmt.body, name)
+            stmt.orelse = _reraising(stmt.orelse, name)
+            stmt.finalbody = _reraising(stmt.finalbody, name)
+        out.append(stmt)
+    return out
+
+
+def _no_args() -> ast.arguments:
+    return ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[],
+                         vararg=None, kwarg=None)
+
+
+def _is_errstate(node: ast.With) -> bool:
+    """`with np.errstate(k=v, ...):` (keywords only, no `as`)."""
+    if len(node.items) != 1 or node.items[0].optional_vars is not None:
+        return False
+    expr = node.items[0].context_expr
+    return isinstance(expr, ast.Call) and not expr.args and all(
+        k.arg is not None for k in expr.keywords) and (
+        isinstance(expr.func, ast.Attribute) and expr.func.attr == "errstate"
+        or isinstance(expr.func, ast.Name) and expr.func.id == "errstate")
+
+
 def _ordered(names: set, stmts: list) -> list:
     """`names` in order of first appearance in `stmts` (deterministic generated code)."""
     seen = []
@@ -288,4 +422,5 @@ def _undefined(names: list, node) -> list:
 
 
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
-    return ControlFlow(analysis.all_names(node), ctx.aliases).visit(node)
+    library = os.path.abspath(ctx.filename).startswith(_PACKAGE_DIR + os.sep)
+    return ControlFlow(analysis.all_names(node), ctx.aliases, library).visit(node)

@@ -6,8 +6,10 @@
 For Python values both behave exactly like the statements. A traced assert test becomes a
 graph assertion raising `AssertionError(message)` at run time; a `raise` inside a branch
 of a graph `cond` raises at run time on the path that reaches it (runtime/raising.py).
-The message of an assert stays lazy; a constant one is passed as is. `raise X from Y` and
-a bare `raise` keep Python's statement. Runs after the control-flow pass, which needs to
+The message of an assert stays lazy; a constant one is passed as is. `raise X from Y`
+passes the cause (a graph `try`'s caught exception is a run-time value); a bare `raise`
+keeps Python's statement (inside a handler the control-flow pass made it
+`at__.reraise`). Runs after the control-flow pass, which needs to
 see `raise` statements to know which paths exit.
 """
 
@@ -32,9 +34,12 @@ class Exceptions(Transformer):
 
     def visit_Raise(self, node: ast.Raise):
         self.generic_visit(node)
-        if node.exc is None or node.cause is not None:
+        if node.exc is None:
             return node
-        (new,) = replace("at__.raise_(exc)", exc=node.exc)
+        if node.cause is not None:
+            (new,) = replace("at__.raise_(exc, cause)", exc=node.exc, cause=node.cause)
+        else:
+            (new,) = replace("at__.raise_(exc)", exc=node.exc)
         return ast.copy_location(new, node)
 
 
