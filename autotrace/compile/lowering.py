@@ -505,7 +505,8 @@ class BackendEmitter(Emitter):
         return low
 
     def _emit_numpy(self, node: Node, indent: str) -> None:
-        """numpy's own code for the node, on inputs brought back to numpy."""
+        """numpy's own code for the node, on inputs brought back to numpy; its array
+        results (a `try` region's variables, a draw) are moved to the backend."""
         self._numpy_inputs = True
         try:
             args = [f"_np({self.name(x)})" if isinstance(x, Var) and x.weak is None
@@ -513,6 +514,10 @@ class BackendEmitter(Emitter):
             emit_call(node, self, indent, args)
         finally:
             self._numpy_inputs = False
+        for v in node.outputs:
+            if v.weak is None and v.dtype.kind != "O":
+                self.emit(f"{self.name(v)} = _cast({self.name(v)}, {self.constant(v.dtype)})",
+                          indent, node)
 
     def _emit_lowered(self, node: Node, indent: str, low: Lowering) -> None:
         out_dtype = node.outputs[0].dtype
