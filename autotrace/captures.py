@@ -179,6 +179,7 @@ class Guard:
     value: object
     length: bool = False
     identity: bool = False
+    contents: bytes | None = None  # with `identity`: the array's bytes when traced
 
     def mismatch(self, value) -> str | None:
         if self.identity:
@@ -186,6 +187,10 @@ class Guard:
                 return (f"captured array {self.source.describe()} was rebound (the trace "
                         "read it with plain numpy: a view of it, `.T` or a slice, or a value "
                         "computed from it)")
+            if self.contents is not None and not same_contents(value, self.contents):
+                return (f"captured array {self.source.describe()} was written in place (the "
+                        "trace read it with plain numpy, so its values are constants of the "
+                        "graph)")
             return None
         if self.length:
             if type(value) is not self.value or len(value) != self.key:
@@ -200,7 +205,11 @@ class Guard:
         """Python condition, true when the value in `name` fails this guard."""
         v = self.value
         if self.identity:
-            return f"{name} is not {bind(v, 'traced_array')}"
+            test = f"{name} is not {bind(v, 'traced_array')}"
+            if self.contents is not None:
+                test += f" or not {bind(same_contents, 'same_contents')}({name}, " \
+                        f"{bind(self.contents, 'traced_bytes')})"
+            return test
         if self.length:
             return f"type({name}) is not {bind(self.value, self.value.__name__)} or " \
                    f"len({name}) != {self.key}"
@@ -214,6 +223,26 @@ class Guard:
         literal = repr(v) if type(v) is not float or abs(v) != float("inf") else \
             bind(v, "inf")
         return same + f"(type({name}) is not {kind} or {name} != {literal})"
+
+
+CONTENT_GUARD_BYTES = 1 << 20  # larger arrays read by plain numpy: identity only, and a warning
+
+
+def contents_of(array) -> bytes | None:
+    """The bytes a content guard compares (`same_contents`), for a numeric or bool ndarray
+    of at most `CONTENT_GUARD_BYTES`; else None."""
+    if type(array) is not np.ndarray or array.dtype.kind not in "biufc" or \
+            array.nbytes > CONTENT_GUARD_BYTES:
+        return None
+    return array.tobytes()
+
+
+def same_contents(array, contents: bytes) -> bool:
+    """`array` holds exactly the bytes `contents` (bit for bit: `nan` matches `nan`, `-0.0`
+    is not `0.0`); C-contiguous arrays are compared without a copy."""
+    if array.flags.c_contiguous:
+        return memoryview(array).cast("B") == contents
+    return array.tobytes() == contents
 
 
 def frozen_capture(value, var) -> Capture:

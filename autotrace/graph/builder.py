@@ -117,6 +117,11 @@ class GraphBuilder(Trace):
         if isinstance(x, _SCALARS):
             scope = self.root.capture_scope
             if scope is not None and isinstance(x, _ARRAYS):
+                written = self.root.outer_arrays.get(id(x))
+                if written is not None and written[0] is x:  # written in place: its value now
+                    # lazy import: mutation (and ops under it) import this module
+                    from autotrace.mutation import stand_in_for_branch
+                    return self.to_input(stand_in_for_branch(self, written[2]))
                 captured = scope.capture(x, self.root)
                 if captured is not None:
                     return self.to_input(captured)

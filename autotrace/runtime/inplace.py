@@ -131,6 +131,31 @@ def outer_array(getter, name: str):
     return mutation.stand_in_for_branch(builder, entry[2])
 
 
+def live(value):
+    """`value`, or, for a captured numpy array the trace has written in place (an entry of
+    the root builder's `outer_arrays`), the traced value standing for it now: every read
+    of that array object after the write, through any name or path, sees the write."""
+    if type(value) is not np.ndarray:
+        return value
+    builder = context.current_builder()
+    if builder is None:
+        return value
+    written = written_stand_in(builder, value)
+    return value if written is None else written
+
+
+def written_stand_in(builder, value):
+    """The traced value for numpy array `value` if this trace writes it in place, else
+    None."""
+    top = builder
+    while top.parent is not None:
+        top = top.parent
+    entry = top.outer_arrays.get(id(value))
+    if entry is None or entry[0] is not value:
+        return None
+    return mutation.stand_in_for_branch(builder, entry[2])
+
+
 def _traced_target(x, key, value):
     """`x`, or the traced value a numpy array written while tracing with a traced key or
     value becomes (`live_numpy_target`)."""
@@ -147,9 +172,23 @@ def live_numpy_target(x: np.ndarray):
     else its contents now (an array the function made, or one it reached otherwise: see
     docs/control_flow.md, "State")."""
     builder = context.current_builder()
-    if _held_by_a_module(x):
-        return outer_array(lambda: x, "the array")
+    name = _captured_name(builder, x)
+    if name is not None:
+        return outer_array(lambda: x, name)
     return builder.apply(fresh_copy, (x.copy(),), {})
+
+
+def _captured_name(builder, x):
+    """How the trace reaches `x` from outside (`m.w`, `W`), if it does: an array of the
+    capture scope (found by identity), or one a module's globals hold; else None."""
+    top = builder
+    while top.parent is not None:
+        top = top.parent
+    scope = getattr(top, "capture_scope", None)
+    source = scope.source_of(x) if scope is not None else None
+    if source is not None:
+        return source.var_name
+    return "the array" if _held_by_a_module(x) else None
 
 
 def _held_by_a_module(x) -> bool:
