@@ -48,22 +48,70 @@ def setitem_aug(x, key, op: str, value):
 
 def setitem_into(x, key, value, external: bool) -> None:
     """`x[key] = value` where `x` is not a local name (an attribute, a container item, a
-    global): written in place; see `refuse_numpy_target`."""
-    refuse_numpy_target(x, external, value, key)
-    x[key] = value
+    global): written in place (a captured numpy array: its live value, written back after
+    each call); see `refuse_numpy_target`."""
+    target = _captured_target(x)
+    if target is None:
+        refuse_numpy_target(x, external, value, key)
+        target = x
+    target[key] = value
 
 
 def setitem_aug_into(x, key, op: str, value, external: bool) -> None:
     """`x[key] op= value` where `x` is not a local name."""
-    refuse_numpy_target(x, external, value, key)
-    setitem_aug(x, key, op, value)
+    target = _captured_target(x)
+    if target is None:
+        refuse_numpy_target(x, external, value, key)
+        target = x
+    setitem_aug(target, key, op, value)
 
 
 def augmented_into(x, op: str, value, external: bool):
     """`obj.attr op= value`: the new value of the attribute (`x` itself when written in
     place)."""
-    refuse_numpy_target(x, external, value)
-    return getattr(operator, f"i{op}")(x, value)
+    target = _captured_target(x)
+    if target is None:
+        refuse_numpy_target(x, external, value)
+        return getattr(operator, f"i{op}")(x, value)
+    result = getattr(operator, f"i{op}")(target, value)
+    return x if result is target else result  # the attribute keeps the caller's array
+
+
+def _captured_target(x):
+    """While tracing, for a numpy array the capture scope reaches (`self.w`, `params["w"]`,
+    a global), the traced value standing for it (read live, written back after each
+    call: `outer_array`); else None."""
+    if type(x) is not np.ndarray:
+        return None
+    builder = context.current_builder()
+    if builder is None:
+        return None
+    written = written_stand_in(builder, x)
+    if written is not None:
+        return written
+    top = builder
+    while top.parent is not None:
+        top = top.parent
+    scope = getattr(top, "capture_scope", None)
+    source = scope.source_of(x) if scope is not None else None
+    return None if source is None else outer_array(lambda: x, source.var_name)
+
+
+def _augmented_operator(op: str):
+    plain = getattr(operator, f"i{op}")
+
+    def run(x, y):
+        if type(x) is np.ndarray and is_traced(y) and context.current_builder() is not None:
+            x = live_numpy_target(x)  # a numpy array written with a traced value
+        return plain(x, y)
+
+    run.__name__ = run.__qualname__ = f"i{op}"
+    run.__doc__ = (f"`x {op}= y` from generated code: a numpy `x` given a traced `y` becomes "
+                   "a traced value first (`live_numpy_target`), then is written in place.")
+    return run
+
+
+AUGMENTED = {f"i{op}": _augmented_operator(op) for op in _UFUNCS}
 
 
 def refuse_numpy_target(x, external: bool, value, key=()) -> None:
