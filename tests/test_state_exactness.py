@@ -9,6 +9,7 @@ changing in between: values, and the captured objects after each call."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -345,3 +346,73 @@ def test_gradient_with_a_captured_array_read_by_plain_numpy():
     same(g(x), 2 * x * 2.0)
     cfg.W[0] = 3.0
     same(g(x), 2 * x * 4.0)
+
+
+# -- refused: a second local name for an array written in place ------------------------
+def two_local_names(x):
+    out = np.zeros(3)
+    buf = out
+    buf[0] = x[0]
+    return out
+
+
+def fill(b, x):
+    b[0] = x[0]
+
+
+def fills_through_a_helper(x):
+    out = np.zeros(3)
+    fill(out, x)
+    return out
+
+
+def global_with_two_aliases(x):
+    v = W2
+    w = W2
+    w[0] = x[0]
+    return v.sum()
+
+
+def attribute_written_with_a_local_alias(x):
+    w = m_traced.w
+    m_traced.w[0] = x[0]
+    return w.sum()
+
+
+@pytest.mark.parametrize("fn, names", [
+    (two_local_names, ["`out` (in two_local_names, line", "`buf` (in two_local_names"]),
+    (fills_through_a_helper, ["`b` (in fill, line", "`out` (in fills_through_a_helper"]),
+    (global_with_two_aliases, ["`v` (in global_with_two_aliases", "`w` (in global_with"]),
+    (attribute_written_with_a_local_alias, ["`w` (in attribute_written_with_a_local_alias"]),
+])
+def test_a_write_seen_under_one_local_name_only_is_refused(fn, names):
+    before = W2.copy(), m_traced.w.copy()
+    with pytest.raises(at.TracingError) as info:
+        at.trace(fn)(np.ones(3))
+    message = str(info.value)
+    assert message.startswith("An in-place write with a traced value into a numpy array "
+                              "that local variables hold: ")
+    assert all(n in message for n in names)
+    assert "Use one name for the array" in message
+    writer = re.search(r'at File ".*", line \d+, in (\w+): ', message).group(1)
+    assert writer in (fn.__name__, "fill")  # the writing line
+    same(W2, before[0])
+    same(m_traced.w, before[1])
+
+
+def test_one_name_written_twice_and_a_numpy_local_read_after_a_write():
+    class Box:
+        pass
+
+    def g(x):
+        out = np.zeros(3)
+        out[0] = x[0]
+        out[1] = x[1] * 2
+        box = Box()
+        box.out = out
+        return box.out.sum() + out[1]
+
+    f = at.trace(g)
+    for k in range(3):
+        x = np.array([1.0, float(k), 0.0])
+        same(f(x), g(x))

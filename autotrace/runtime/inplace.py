@@ -17,7 +17,7 @@ import numpy as np
 
 from autotrace import context, mutation
 from autotrace import ops as F
-from autotrace.errors import TracingError, at_user_line
+from autotrace.errors import CONVERTED_CODES, TracingError, at_user_line
 from autotrace.ops.shape import fresh_copy
 from autotrace.runtime.values import is_traced
 from autotrace.tensor import Tensor
@@ -94,7 +94,10 @@ def _captured_target(x):
         top = top.parent
     scope = getattr(top, "capture_scope", None)
     source = scope.source_of(x) if scope is not None else None
-    return None if source is None else outer_array(lambda: x, source.var_name)
+    if source is None:
+        return None
+    _refuse_other_names(x, through_name=False)
+    return outer_array(lambda: x, source.var_name)
 
 
 def _augmented_operator(op: str):
@@ -199,9 +202,12 @@ def written_stand_in(builder, value):
     while top.parent is not None:
         top = top.parent
     entry = top.outer_arrays.get(id(value))
-    if entry is None or entry[0] is not value:
-        return None
-    return mutation.stand_in_for_branch(builder, entry[2])
+    if entry is not None and entry[0] is value:
+        return mutation.stand_in_for_branch(builder, entry[2])
+    entry = top.numpy_written.get(id(value))
+    if entry is not None and entry[0] is value:
+        return mutation.stand_in_for_branch(builder, entry[1])
+    return None
 
 
 def _traced_target(x, key, value):
@@ -220,10 +226,61 @@ def live_numpy_target(x: np.ndarray):
     else its contents now (an array the function made, or one it reached otherwise: see
     docs/control_flow.md, "State")."""
     builder = context.current_builder()
+    written = written_stand_in(builder, x)
+    if written is not None:  # written before, through another name or path
+        return written
+    _refuse_other_names(x)
     name = _captured_name(builder, x)
     if name is not None:
         return outer_array(lambda: x, name)
-    return builder.apply(fresh_copy, (x.copy(),), {})
+    copy = builder.apply(fresh_copy, (x.copy(),), {})
+    if builder.parent is None:  # later reads of the array object see it (`live`)
+        builder.numpy_written[id(x)] = (x, copy)
+    return copy
+
+
+def _refuse_other_names(x, through_name: bool = True) -> None:
+    """Refuse a write that makes numpy array `x` a traced value when local variables of the
+    converted functions running in this trace hold it besides the one written through
+    (`through_name`; else the write is through an attribute or item): that one is rebound
+    to the traced value, the others would keep showing the old values (numpy changes
+    them all). One name in nested functions (a cell, or a loop variable the converter gives
+    to a loop body) counts once."""
+    found, frame = [], sys._getframe(2)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "_trace_concrete" and code.co_filename.endswith("concrete.py"):
+            break
+        if code in CONVERTED_CODES:
+            found += [(code, name, frame.f_lineno) for name, value in frame.f_locals.items()
+                      if value is x and not name.startswith("at__")]
+        frame = frame.f_back
+    names: dict = {}
+    for code, name, line in found:  # a nested function's same name: the same variable (a
+        if not any(n == name and (_nested(code, c) or _nested(c, code))  # cell, or a loop
+                   for c, n in names):  # body or branch given it by the converter)
+            names[(code, name)] = (name, code.co_name, line)
+    if len(names) < 1 + through_name:
+        return
+    shown = ", ".join(f"`{n}` (in {fn}, line {line})" for n, fn, line in names.values())
+    raise TracingError(at_user_line(
+        f"An in-place write with a traced value into a numpy array that local variables "
+        f"hold: {shown}. The write makes it a traced value under the name or path written "
+        "through only; other local names would keep showing the old values, where numpy "
+        "changes them all. Use one name for the array (`v = w.copy()` if another should keep the old "
+        "values); a function that fills an array passed in should return it "
+        "(`out = fill(out, x)`)."))
+
+
+def _nested(inner, outer) -> bool:
+    """Code object `inner` is defined (at any depth) inside code object `outer`."""
+    stack = [c for c in outer.co_consts if isinstance(c, type(outer))]
+    while stack:
+        c = stack.pop()
+        if c is inner:
+            return True
+        stack += [k for k in c.co_consts if isinstance(k, type(outer))]
+    return False
 
 
 def _captured_name(builder, x):
