@@ -267,8 +267,8 @@ def _refuse_other_names(x, through_name: bool = True) -> None:
         f"An in-place write with a traced value into a numpy array that local variables "
         f"hold: {shown}. The write makes it a traced value under the name or path written "
         "through only; other local names would keep showing the old values, where numpy "
-        "changes them all. Use one name for the array (`v = w.copy()` if another should keep the old "
-        "values); a function that fills an array passed in should return it "
+        "changes them all. Use one name for the array (`v = w.copy()` if another should "
+        "keep the old values); a function that fills an array passed in should return it "
         "(`out = fill(out, x)`)."))
 
 
