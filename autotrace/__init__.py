@@ -30,7 +30,7 @@ __all__ = [
     # errors
     "AutotraceError", "ConversionError", "TracingError", "UnsupportedError",
     "GraphSizeError", "BackendError", "ConversionWarning", "UnrollingWarning",
-    "CacheEvictionWarning",
+    "CacheEvictionWarning", "StaleCaptureWarning",
     # numpy-named functions (docs/ops.md)
     "abs", "absolute", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
     "arctanh", "bitwise_and", "bitwise_or", "bitwise_xor", "cbrt", "ceil", "clip", "cos",
@@ -55,7 +55,7 @@ from autotrace import ops as _ops
 from autotrace.api import to_code, trace
 from autotrace.errors import (
     AutotraceError, BackendError, ConversionError, ConversionWarning, GraphSizeError, TracingError,
-    UnrollingWarning, UnsupportedError,
+    StaleCaptureWarning, UnrollingWarning, UnsupportedError,
 )
 from autotrace.function import (
     CacheEvictionWarning, ConcreteFunction, RetracingWarning, TracedFunction,

@@ -25,6 +25,7 @@ from autotrace.captures import (
     Capture,
     Guard,
     Source,
+    contents_of,
 )
 from autotrace.errors import CONVERTED_CODES, is_library_file
 from autotrace.signature import leaf_key
@@ -50,6 +51,7 @@ class CaptureScope:
         self.noted: list = []  # what `note` was given, in order
         self._reached: set = set()
         self._by_source: dict = {}  # Source -> (Capture, Tensor)
+        self.unguarded: list = []  # (array, Source): read by plain numpy, too big to guard
 
     # -- what the trace runs ------------------------------------------------------------
     def note(self, fn) -> None:
@@ -186,6 +188,13 @@ class CaptureScope:
         self._by_source[source] = (capture, tensor)
         return tensor
 
+    def source_of(self, array):
+        """The `Source` through which the trace reaches `array` (by identity), or None."""
+        if self._dirty:
+            self._walk()
+        found = self._arrays.get(id(array))
+        return found[1] if found is not None and found[0] is array else None
+
     def _view_of_capture(self, array) -> None:
         """`array` may be a view numpy made of a captured array (`self.W.T`, `W[0]`): it
         stays a constant of the graph, held by reference (so writes into the array show),
@@ -198,19 +207,24 @@ class CaptureScope:
                     and isinstance(captured, np.ndarray):
                 self._guards[source] = Guard(source, None, captured, identity=True)
 
-    def guards(self) -> list[Guard]:
+    def guards(self, written=frozenset()) -> list[Guard]:
         """Guards of the finished trace: mentioned Python values, and the lengths of the
-        containers on the path of a capture or guard."""
+        containers on the path of a capture or guard. `written`: ids of the captured
+        arrays the trace writes in place (read live, so not guarded by content)."""
         if self._dirty:
             self._walk()
         out = dict(self._guards)
         # Arrays the code mentions but no op took (plain numpy read them): rebinding one
-        # traces again. (Writing into one does not: see the module docstring of captures.)
+        # traces again, and so does writing into one (a content guard: its bytes are
+        # compared on every call), up to `CONTENT_GUARD_BYTES`.
         inputs = {c.source for c in self.captures}
         unused = [(a, src) for a, src in self._arrays.values()
                   if src not in inputs and src not in out]
         for array, source in unused[:MAX_ITEMS]:
-            out[source] = Guard(source, None, array, identity=True)
+            contents = None if id(array) in written else contents_of(array)
+            if contents is None and id(array) not in written and isinstance(array, np.ndarray):
+                self.unguarded.append((array, source))
+            out[source] = Guard(source, None, array, identity=True, contents=contents)
         for source in [c.source for c in self.captures] + list(self._guards):
             parent = self._parents.get(source)
             while parent is not None:

@@ -27,8 +27,10 @@ Limits: the walk follows instance and class dictionaries only (never runs a prop
 skips library modules and objects, and identifies arrays by identity when they reach an
 op: an array computed from captured arrays by plain numpy before it reaches a traced
 value (`np.sum(self.W)` on its own) is a constant of the trace; the arrays the code
-mentions that no op took are guarded by identity (rebinding traces again; writes into
-them are not seen).
+mentions that no op took are guarded by identity (rebinding traces again) and, up to
+`CONTENT_GUARD_BYTES`, by their bytes (a write into one traces again; a larger one gives a
+`StaleCaptureWarning` when traced). Arrays the trace writes in place are read live and
+written back (`runtime/inplace.py`), so they are guarded by identity only.
 """
 
 from __future__ import annotations
@@ -171,14 +173,15 @@ class Guard:
     """A Python value (`key`: its signature key, see `leaf_key`), with `length` the length
     of a container, or with `identity` the very array `value` (one the code mentions that
     is not a graph input: numpy made a view of it while tracing, which the graph holds and
-    which sees writes into the array but not a rebinding; or plain numpy read it), read
-    through `source` and checked on every call."""
+    which sees writes into the array but not a rebinding; or plain numpy read it: then
+    also its bytes, `contents`), read through `source` and checked on every call."""
 
     source: Source
     key: object
     value: object
     length: bool = False
     identity: bool = False
+    contents: bytes | None = None  # with `identity`: the array's bytes when traced
 
     def mismatch(self, value) -> str | None:
         if self.identity:
@@ -186,6 +189,10 @@ class Guard:
                 return (f"captured array {self.source.describe()} was rebound (the trace "
                         "read it with plain numpy: a view of it, `.T` or a slice, or a value "
                         "computed from it)")
+            if self.contents is not None and not same_contents(value, self.contents):
+                return (f"captured array {self.source.describe()} was written in place (the "
+                        "trace read it with plain numpy, so its values are constants of the "
+                        "graph)")
             return None
         if self.length:
             if type(value) is not self.value or len(value) != self.key:
@@ -200,7 +207,11 @@ class Guard:
         """Python condition, true when the value in `name` fails this guard."""
         v = self.value
         if self.identity:
-            return f"{name} is not {bind(v, 'traced_array')}"
+            test = f"{name} is not {bind(v, 'traced_array')}"
+            if self.contents is not None:
+                test += f" or not {bind(same_contents, 'same_contents')}({name}, " \
+                        f"{bind(self.contents, 'traced_bytes')})"
+            return test
         if self.length:
             return f"type({name}) is not {bind(self.value, self.value.__name__)} or " \
                    f"len({name}) != {self.key}"
@@ -214,6 +225,25 @@ class Guard:
         literal = repr(v) if type(v) is not float or abs(v) != float("inf") else \
             bind(v, "inf")
         return same + f"(type({name}) is not {kind} or {name} != {literal})"
+
+
+CONTENT_GUARD_BYTES = 1 << 20  # larger arrays read by plain numpy: identity only, and a warning
+
+
+def contents_of(array) -> bytes | None:
+    """The bytes a content guard compares (`same_contents`), for a numeric or bool ndarray
+    of at most `CONTENT_GUARD_BYTES`; else None."""
+    if type(array) is not np.ndarray or array.dtype.kind not in "biufc" or \
+            array.nbytes > CONTENT_GUARD_BYTES:
+        return None
+    return array.tobytes()
+
+
+def same_contents(array, contents: bytes) -> bool:
+    """`array` holds exactly the bytes `contents` (bit for bit: `nan` matches `nan`, `-0.0`
+    is not `0.0`). A copy and a memcmp: about 40 us per MiB, 0.05 us for a few floats
+    (faster than comparing a memoryview, which goes element by element)."""
+    return array.tobytes() == contents
 
 
 def frozen_capture(value, var) -> Capture:

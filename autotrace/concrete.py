@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,12 +20,19 @@ from autotrace import context, mutation
 from autotrace.autodiff.graph_function import GraphFunction
 from autotrace.capture_scope import CaptureScope, note_call
 from autotrace.compile.codegen import Entry, compile_graph
-from autotrace.errors import TracingError, at_user_line, locate_run_error, locate_trace_error
+from autotrace.errors import (
+    StaleCaptureWarning,
+    TracingError,
+    at_user_line,
+    locate_run_error,
+    locate_trace_error,
+)
 from autotrace.gcpause import paused_gc
 from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
 from autotrace.graph.unstacked import Unstacked
 from autotrace.ops.control import call_concrete
+from autotrace.retracing import user_stacklevel
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.random import TracedGenerator, no_trace_time_draws
 from autotrace.runtime.stacked import StackedList, unstacked
@@ -466,9 +474,29 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     outs = [_output_leaf(builder, leaf) for leaf in out_leaves]
     _order_inputs(builder.graph, sum(is_input_spec(t) for t in template),
                   scope.captures)
+    guards = scope.guards(written=set(builder.outer_arrays))
+    _warn_unguarded(traced, scope.unguarded)
     return ConcreteFunction(traced, builder.graph, tree, template, unflatten(out_tree, outs),
                             list(builder.captures), written, written_outer,
-                            scope.captures, scope.guards())
+                            scope.captures, guards)
+
+
+def _warn_unguarded(traced, unguarded) -> None:
+    """`StaleCaptureWarning` for the captured arrays read by plain numpy that are too large
+    for a content guard (`captures.CONTENT_GUARD_BYTES`)."""
+    if not unguarded:
+        return
+    code = getattr(traced.python_function, "__code__", None)
+    where = f" ({code.co_filename})" if code is not None else ""
+    for array, source in unguarded:
+        warnings.warn(
+            f"{traced.__name__}{where} read the captured array {source.describe()} "
+            f"({array.nbytes} bytes) with plain numpy while tracing, so its values are "
+            "constants of the graph; it is too large to be compared on every call (over "
+            f"{captured_state.CONTENT_GUARD_BYTES} bytes), so a write into it between calls "
+            "will not be seen (rebinding it is). Make it reach a graph op with a traced value "
+            "involved, or pass it as an argument.", StaleCaptureWarning,
+            stacklevel=user_stacklevel())
 
 
 def _template_entry(leaf):

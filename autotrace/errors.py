@@ -70,6 +70,11 @@ class ConversionWarning(UserWarning):
     """A function was called unconverted because its source could not be read."""
 
 
+class StaleCaptureWarning(UserWarning):
+    """A captured array read by plain numpy while tracing is too large to be guarded by
+    its contents: a write into it between calls is not seen."""
+
+
 class UnrollingWarning(UserWarning):
     """A Python loop unrolled at trace time has added many nodes to the graph."""
 

@@ -139,7 +139,7 @@ def stats(x, y):
     "affine32": """
 def affine32(x):
     y = at__.add(at__.mul(x, 0.5), 1)
-    w = W32
+    w = at__.live(W32)
     return np.maximum(at__.add(y, w), 0.0).astype(np.float64)
 """,
 }

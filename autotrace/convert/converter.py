@@ -22,6 +22,7 @@ from autotrace.convert.passes import (
     exceptions,
     formatting,
     inplace,
+    live_reads,
     logical,
     returns,
     unsupported,
@@ -44,7 +45,8 @@ PIPELINE = (
     formatting,  # f-strings, `%`, str(): run-time strings in print/logging (before `%`)
     logical,  # and/or/not/if-exp/chained comparisons (incl. the tests control flow moved)
     arithmetic,  # operators -> at__ calls (incl. the single comparisons logical produced)
-    calls,  # calls -> at__.call where the callee may be user code (last: sees all calls)
+    calls,  # calls -> at__.call where the callee may be user code (sees all calls)
+    live_reads,  # reads -> at__.live(...): captured arrays written in place (last)
 )
 
 

@@ -57,6 +57,7 @@ class GraphBuilder(Trace):
         self.cond_branch = False  # a branch of a graph `if` (its arrays get stand-ins)
         # id of a global/closure array the function writes -> (it, LiveArray, Tensor, Var)
         self.outer_arrays: dict[int, tuple] = {}
+        self.numpy_written: dict[int, tuple] = {}  # id -> (local ndarray, its traced value)
         self.root: GraphBuilder = parent.root if parent is not None else self
         # The trace's `captures.CaptureScope` (on the root builder): arrays read from
         # captured state become graph inputs of the root graph, read on every call.
@@ -124,6 +125,9 @@ class GraphBuilder(Trace):
         if isinstance(x, _SCALARS):
             scope = self.root.capture_scope
             if scope is not None and isinstance(x, _ARRAYS):
+                written = self._written_numpy(x)
+                if written is not None:  # written in place while tracing: its value now
+                    return self.to_input(written)
                 captured = scope.capture(x, self.root)
                 if captured is not None:
                     return self.to_input(captured)
@@ -155,6 +159,21 @@ class GraphBuilder(Trace):
         self.variable_values[id(variable)] = (variable, value)
         if assigned:
             self.assign_log.append(variable)
+
+    def _written_numpy(self, x):
+        """The traced value numpy array `x` became when this trace wrote it in place (a
+        captured array, `outer_arrays`, or one the function made, `numpy_written`)."""
+        root = self.root
+        entry = root.outer_arrays.get(id(x))
+        tensor = entry[2] if entry is not None and entry[0] is x else None
+        entry = root.numpy_written.get(id(x))
+        if tensor is None and entry is not None and entry[0] is x:
+            tensor = entry[1]
+        if tensor is None:
+            return None
+        # lazy import: mutation (and ops under it) import this module
+        from autotrace.mutation import stand_in_for_branch
+        return stand_in_for_branch(self, tensor)
 
     def _capture(self, key, outer, owner) -> Var:
         known = self._captured.get(id(key))

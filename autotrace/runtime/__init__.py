@@ -12,7 +12,7 @@ from autotrace.runtime.formatting import (  # noqa: F401
     format_call, fstring, log_call, percent, str_format,
 )
 from autotrace.runtime.inplace import (  # noqa: F401
-    augmented_into, outer_array, setitem, setitem_aug, setitem_aug_into, setitem_into,
+    augmented_into, live, outer_array, setitem, setitem_aug, setitem_aug_into, setitem_into,
 )
 from autotrace.runtime.guards import match_subject, set_global  # noqa: F401
 from autotrace.runtime.iterables import enumerate, len, range, zip  # noqa: F401
@@ -23,3 +23,6 @@ from autotrace.runtime.operators import *  # noqa: F401,F403
 from autotrace.runtime.formatting import mod  # noqa: F401,E402 - `fmt % x` of strings
 from autotrace.runtime.operators import bitand, bitor, bitxor  # noqa: F401
 from autotrace.runtime.undefined import Undefined  # noqa: F401
+from autotrace.runtime.inplace import AUGMENTED as _AUGMENTED  # noqa: E402
+
+globals().update(_AUGMENTED)  # `x op= y` on a numpy `x` given a traced `y`

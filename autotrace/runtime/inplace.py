@@ -17,7 +17,7 @@ import numpy as np
 
 from autotrace import context, mutation
 from autotrace import ops as F
-from autotrace.errors import TracingError, at_user_line
+from autotrace.errors import CONVERTED_CODES, TracingError, at_user_line
 from autotrace.ops.shape import fresh_copy
 from autotrace.runtime.values import is_traced
 from autotrace.tensor import Tensor
@@ -48,22 +48,73 @@ def setitem_aug(x, key, op: str, value):
 
 def setitem_into(x, key, value, external: bool) -> None:
     """`x[key] = value` where `x` is not a local name (an attribute, a container item, a
-    global): written in place; see `refuse_numpy_target`."""
-    refuse_numpy_target(x, external, value, key)
-    x[key] = value
+    global): written in place (a captured numpy array: its live value, written back after
+    each call); see `refuse_numpy_target`."""
+    target = _captured_target(x)
+    if target is None:
+        refuse_numpy_target(x, external, value, key)
+        target = x
+    target[key] = value
 
 
 def setitem_aug_into(x, key, op: str, value, external: bool) -> None:
     """`x[key] op= value` where `x` is not a local name."""
-    refuse_numpy_target(x, external, value, key)
-    setitem_aug(x, key, op, value)
+    target = _captured_target(x)
+    if target is None:
+        refuse_numpy_target(x, external, value, key)
+        target = x
+    setitem_aug(target, key, op, value)
 
 
 def augmented_into(x, op: str, value, external: bool):
     """`obj.attr op= value`: the new value of the attribute (`x` itself when written in
     place)."""
-    refuse_numpy_target(x, external, value)
-    return getattr(operator, f"i{op}")(x, value)
+    target = _captured_target(x)
+    if target is None:
+        refuse_numpy_target(x, external, value)
+        return getattr(operator, f"i{op}")(x, value)
+    result = getattr(operator, f"i{op}")(target, value)
+    return x if result is target else result  # the attribute keeps the caller's array
+
+
+def _captured_target(x):
+    """While tracing, for a numpy array the capture scope reaches (`self.w`, `params["w"]`,
+    a global), the traced value standing for it (read live, written back after each
+    call: `outer_array`); else None."""
+    if type(x) is not np.ndarray:
+        return None
+    builder = context.current_builder()
+    if builder is None:
+        return None
+    written = written_stand_in(builder, x)
+    if written is not None:
+        return written
+    top = builder
+    while top.parent is not None:
+        top = top.parent
+    scope = getattr(top, "capture_scope", None)
+    source = scope.source_of(x) if scope is not None else None
+    if source is None:
+        return None
+    _refuse_other_names(x, through_name=False)
+    return outer_array(lambda: x, source.var_name)
+
+
+def _augmented_operator(op: str):
+    plain = getattr(operator, f"i{op}")
+
+    def run(x, y):
+        if type(x) is np.ndarray and is_traced(y) and context.current_builder() is not None:
+            x = live_numpy_target(x)  # a numpy array written with a traced value
+        return plain(x, y)
+
+    run.__name__ = run.__qualname__ = f"i{op}"
+    run.__doc__ = (f"`x {op}= y` from generated code: a numpy `x` given a traced `y` becomes "
+                   "a traced value first (`live_numpy_target`), then is written in place.")
+    return run
+
+
+AUGMENTED = {f"i{op}": _augmented_operator(op) for op in _UFUNCS}
 
 
 def refuse_numpy_target(x, external: bool, value, key=()) -> None:
@@ -131,6 +182,34 @@ def outer_array(getter, name: str):
     return mutation.stand_in_for_branch(builder, entry[2])
 
 
+def live(value):
+    """`value`, or, for a captured numpy array the trace has written in place (an entry of
+    the root builder's `outer_arrays`), the traced value standing for it now: every read
+    of that array object after the write, through any name or path, sees the write."""
+    if type(value) is not np.ndarray:
+        return value
+    builder = context.current_builder()
+    if builder is None:
+        return value
+    written = written_stand_in(builder, value)
+    return value if written is None else written
+
+
+def written_stand_in(builder, value):
+    """The traced value for numpy array `value` if this trace writes it in place, else
+    None."""
+    top = builder
+    while top.parent is not None:
+        top = top.parent
+    entry = top.outer_arrays.get(id(value))
+    if entry is not None and entry[0] is value:
+        return mutation.stand_in_for_branch(builder, entry[2])
+    entry = top.numpy_written.get(id(value))
+    if entry is not None and entry[0] is value:
+        return mutation.stand_in_for_branch(builder, entry[1])
+    return None
+
+
 def _traced_target(x, key, value):
     """`x`, or the traced value a numpy array written while tracing with a traced key or
     value becomes (`live_numpy_target`)."""
@@ -147,9 +226,74 @@ def live_numpy_target(x: np.ndarray):
     else its contents now (an array the function made, or one it reached otherwise: see
     docs/control_flow.md, "State")."""
     builder = context.current_builder()
-    if _held_by_a_module(x):
-        return outer_array(lambda: x, "the array")
-    return builder.apply(fresh_copy, (x.copy(),), {})
+    written = written_stand_in(builder, x)
+    if written is not None:  # written before, through another name or path
+        return written
+    _refuse_other_names(x)
+    name = _captured_name(builder, x)
+    if name is not None:
+        return outer_array(lambda: x, name)
+    copy = builder.apply(fresh_copy, (x.copy(),), {})
+    if builder.parent is None:  # later reads of the array object see it (`live`)
+        builder.numpy_written[id(x)] = (x, copy)
+    return copy
+
+
+def _refuse_other_names(x, through_name: bool = True) -> None:
+    """Refuse a write that makes numpy array `x` a traced value when local variables of the
+    converted functions running in this trace hold it besides the one written through
+    (`through_name`; else the write is through an attribute or item): that one is rebound
+    to the traced value, the others would keep showing the old values (numpy changes
+    them all). One name in nested functions (a cell, or a loop variable the converter gives
+    to a loop body) counts once."""
+    found, frame = [], sys._getframe(2)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "_trace_concrete" and code.co_filename.endswith("concrete.py"):
+            break
+        if code in CONVERTED_CODES:
+            found += [(code, name, frame.f_lineno) for name, value in frame.f_locals.items()
+                      if value is x and not name.startswith("at__")]
+        frame = frame.f_back
+    names: dict = {}
+    for code, name, line in found:  # a nested function's same name: the same variable (a
+        if not any(n == name and (_nested(code, c) or _nested(c, code))  # cell, or a loop
+                   for c, n in names):  # body or branch given it by the converter)
+            names[(code, name)] = (name, code.co_name, line)
+    if len(names) < 1 + through_name:
+        return
+    shown = ", ".join(f"`{n}` (in {fn}, line {line})" for n, fn, line in names.values())
+    raise TracingError(at_user_line(
+        f"An in-place write with a traced value into a numpy array that local variables "
+        f"hold: {shown}. The write makes it a traced value under the name or path written "
+        "through only; other local names would keep showing the old values, where numpy "
+        "changes them all. Use one name for the array (`v = w.copy()` if another should "
+        "keep the old values); a function that fills an array passed in should return it "
+        "(`out = fill(out, x)`)."))
+
+
+def _nested(inner, outer) -> bool:
+    """Code object `inner` is defined (at any depth) inside code object `outer`."""
+    stack = [c for c in outer.co_consts if isinstance(c, type(outer))]
+    while stack:
+        c = stack.pop()
+        if c is inner:
+            return True
+        stack += [k for k in c.co_consts if isinstance(k, type(outer))]
+    return False
+
+
+def _captured_name(builder, x):
+    """How the trace reaches `x` from outside (`m.w`, `W`), if it does: an array of the
+    capture scope (found by identity), or one a module's globals hold; else None."""
+    top = builder
+    while top.parent is not None:
+        top = top.parent
+    scope = getattr(top, "capture_scope", None)
+    source = scope.source_of(x) if scope is not None else None
+    if source is not None:
+        return source.var_name
+    return "the array" if _held_by_a_module(x) else None
 
 
 def _held_by_a_module(x) -> bool:
