@@ -15,10 +15,23 @@ import numpy as np
 
 from autotrace.errors import UnsupportedError, at_user_line
 from autotrace.ops.registry import Aval, apply
-from autotrace.ops.shape import dtype_of, expand_dims, swapaxes
+from autotrace.ops.shape import astype, dtype_of, expand_dims, swapaxes
 from autotrace.ops.shapes import shape_of
 
 LinAlgError = np.linalg.LinAlgError
+
+
+def ndim(x) -> int:
+    return len(shape_of(x))
+
+
+def real_float(x):
+    """numpy.linalg.norm's first step: non-float input becomes float64 (complex: refused)."""
+    kind = dtype_of(x).kind
+    if kind == "c":
+        raise UnsupportedError(at_user_line(
+            "numpy.linalg.norm of complex traced values is not supported yet"))
+    return x if kind == "f" else astype(x, np.float64)
 
 
 def linalg_dtype(*avals: Aval, real: bool = False) -> np.dtype:

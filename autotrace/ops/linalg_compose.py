@@ -23,6 +23,7 @@ from autotrace.ops.elementwise import multiply, negative, subtract
 from autotrace.ops.index import getitem
 from autotrace.ops.join import stack
 from autotrace.ops.linalg import diagonal, dot, matmul, outer, trace
+from autotrace.ops.linalg_common import ndim as _ndim
 from autotrace.ops.linalg_solve import inv
 from autotrace.ops.registry import dispatches
 from autotrace.ops.shape import (
@@ -37,19 +38,6 @@ from autotrace.ops.shape import (
 )
 from autotrace.ops.shapes import broadcast_shapes, normalize_axis, shape_of
 from autotrace.ops.tiling import atleast_2d
-
-
-def _ndim(x) -> int:
-    return len(shape_of(x))
-
-
-def _real_float(x):
-    """numpy.linalg.norm's first step: non-float input becomes float64."""
-    kind = dtype_of(x).kind
-    if kind == "c":
-        raise UnsupportedError(at_user_line(
-            "numpy.linalg.norm of complex traced values is not supported yet"))
-    return x if kind == "f" else astype(x, np.float64)
 
 
 # --- matrix_power / multi_dot -----------------------------------------------------------------

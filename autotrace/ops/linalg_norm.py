@@ -20,9 +20,10 @@ import math
 
 import numpy as np
 
-from autotrace.errors import UnsupportedError, at_user_line
 from autotrace.ops.elementwise import absolute, multiply, not_equal, sqrt
 from autotrace.ops.linalg import dot
+from autotrace.ops.linalg_common import ndim as _ndim
+from autotrace.ops.linalg_common import real_float as _real_float
 from autotrace.ops.linalg_svd import svd
 from autotrace.ops.reduce import max as reduce_max
 from autotrace.ops.reduce import min as reduce_min
@@ -37,19 +38,6 @@ from autotrace.ops.shape import (
     transpose,
 )
 from autotrace.ops.shapes import normalize_axis, shape_of
-
-
-def _ndim(x) -> int:
-    return len(shape_of(x))
-
-
-def _real_float(x):
-    """numpy.linalg.norm's first step: non-float input becomes float64."""
-    kind = dtype_of(x).kind
-    if kind == "c":
-        raise UnsupportedError(at_user_line(
-            "numpy.linalg.norm of complex traced values is not supported yet"))
-    return x if kind == "f" else astype(x, np.float64)
 
 
 # --- norm -------------------------------------------------------------------------------------
