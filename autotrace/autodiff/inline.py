@@ -65,6 +65,13 @@ def graph_vjp(graph, inputs, cts, wanted: list[int]) -> list:
     (`UnsupportedError` if it draws random numbers: the replay would draw new ones)."""
 
     refuse_replay(graph)
+    return replay_vjp(lambda args: inline(graph, args, replay=True), inputs, cts, wanted)
+
+
+def replay_vjp(replay, inputs, cts, wanted: list[int]) -> list:
+    """Cotangents of `inputs[i]` for `i` in `wanted`: `replay(args)` recomputes outputs
+    from `args` (`inputs` with the wanted ones watched) under a tape, and `cts` (None:
+    zero) are pulled back through it."""
     builder = context.current_builder()
     watched = [builder.tensor(builder.to_input(inputs[i])) for i in wanted]
     args = list(inputs)
@@ -72,10 +79,9 @@ def graph_vjp(graph, inputs, cts, wanted: list[int]) -> list:
         args[i] = w
     with GradientTape(persistent=True) as tape:
         tape.watch(watched)
-        outputs = inline(graph, args, replay=True)
+        outputs = replay(args)
     pairs = [(o, c) for o, c in zip(outputs, cts) if c is not None and is_tensor(o)]
     if not pairs:
-
         return [zeros_like(w) for w in watched]
     return tape.gradient([o for o, _ in pairs], watched,
                          output_gradients=[c for _, c in pairs], unconnected_gradients="zero")

@@ -12,13 +12,10 @@ JVPs come from the VJPs (both are linear in the cotangents).
 
 from __future__ import annotations
 
-from autotrace import context
 from autotrace.autodiff.backprop import is_float
-from autotrace.autodiff.inline import graph_vjp, inline
-from autotrace.autodiff.tape import GradientTape
+from autotrace.autodiff.inline import graph_vjp, inline, replay_vjp
 from autotrace.errors import UnsupportedError
 from autotrace.ops import trying
-from autotrace.ops.creation import zeros_like
 from autotrace.ops.elementwise import equal
 from autotrace.ops.shape import astype
 from autotrace.runtime.graph_cond import graph_cond
@@ -31,13 +28,7 @@ def _floats(values) -> list[int]:
 
 
 def _path_grads(parts, inputs, n, cts, wanted, final, hold) -> list:
-    builder = context.current_builder()
-    watched = [builder.tensor(builder.to_input(inputs[i])) for i in wanted]
-    args = list(inputs)
-    for i, w in zip(wanted, watched):
-        args[i] = w
-    with GradientTape(persistent=True) as tape:
-        tape.watch(watched)
+    def replay(args):
         state, captured = args[:n], args[n:]
         for kind, graph in parts:
             if kind == "handler":  # the body raised before changing a float variable
@@ -46,11 +37,9 @@ def _path_grads(parts, inputs, n, cts, wanted, final, hold) -> list:
             state = inline(graph, [*head, *state, *captured], replay="quiet")
         if final is not None:
             state = inline(final, [*state, *captured], replay="quiet")
-    pairs = [(o, c) for o, c in zip(state, cts) if c is not None and is_tensor(o)]
-    if not pairs:
-        return [zeros_like(w) for w in watched]
-    return tape.gradient([o for o, _ in pairs], watched,
-                         output_gradients=[c for _, c in pairs], unconnected_gradients="zero")
+        return state
+
+    return replay_vjp(replay, inputs, cts, wanted)
 
 
 _PARTIAL = ("The gradient of this function takes the `except` path of a `try` whose body "
