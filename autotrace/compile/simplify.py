@@ -74,7 +74,19 @@ RULES = {
     "broadcast_like": [lambda i, o, p: i[0]],
     "unbroadcast": [lambda i, o, p: i[0]],
     "pos": [lambda i, o, p: i[0]],
+    "matmul": [
+        lambda i, o, p: i[1] if _is_identity(i[0]) else None,  # I @ x -> x
+        lambda i, o, p: i[0] if _is_identity(i[1]) else None,  # x @ I -> x
+    ],
 }
+
+
+def _is_identity(x) -> bool:
+    """Whether `x` is a constant identity matrix (the basis `jacfwd`/`jacrev` batch over)."""
+    if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[0] != x.shape[1] or \
+            x.dtype.kind not in "iufc":
+        return False
+    return bool(np.all(np.diagonal(x) == 1)) and np.count_nonzero(x) == x.shape[0]
 
 
 def _neg_of(x, producers):
