@@ -24,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 
+from autotrace.compile import lowering_math as lm
 from autotrace.compile.backends import Backend, BackendError
 from autotrace.compile.codegen import Emitter, check_value, compile_graph, emit_call
 from autotrace.compile.lowering_index import (
@@ -52,13 +53,16 @@ _ELEMENTWISE = {
     "logical_xor": "logical_xor", "lshift": "bitwise_left_shift", "lt": "less",
     "matmul": "matmul", "maximum": "maximum", "minimum": "minimum", "mod": "remainder",
     "mul": "multiply", "ne": "not_equal", "neg": "negative", "pos": "positive",
-    "pow": "pow", "rint": "round", "rshift": "bitwise_right_shift", "sign": "sign",
+    "pow": "pow", "rint": "round", "copysign": "copysign", "logaddexp": "logaddexp",
+    "nextafter": "nextafter", "signbit": "signbit", "real": "real", "imag": "imag",
+    "float_power": "pow", "rshift": "bitwise_right_shift", "sign": "sign",
     "sin": "sin", "sinh": "sinh", "sqrt": "sqrt", "square": "square", "sub": "subtract",
     "tan": "tan", "tanh": "tanh", "trunc": "trunc",
 }  # fmt: skip
 # How inputs are cast first: to the result dtype, to their common (promoted) dtype
 # (comparisons, predicates, abs of complex), or to bool (logical ops).
-_PROMOTED = {"abs", "eq", "ne", "lt", "le", "gt", "ge", "isfinite", "isinf", "isnan"}
+_PROMOTED = {"abs", "eq", "ne", "lt", "le", "gt", "ge", "isfinite", "isinf", "isnan",
+             "signbit", "real", "imag"}
 _BOOL = {"logical_and", "logical_or", "logical_xor", "logical_not"}
 
 
@@ -324,6 +328,20 @@ def _pad(b, x, *constant, pairs, mode, values=None):
 
 
 LOWERINGS["pad"] = Lowering(_pad, needs=("take",))
+LOWERINGS.update({
+    "deg2rad": Lowering(lm.radians, "out"), "radians": Lowering(lm.radians, "out"),
+    "rad2deg": Lowering(lm.degrees, "out"), "degrees": Lowering(lm.degrees, "out"),
+    "fabs": Lowering(lm.fabs, "out"), "fmax": Lowering(lm.fmax, "out"),
+    "fmin": Lowering(lm.fmin, "out"), "heaviside": Lowering(lm.heaviside, "out"),
+    "fmod": Lowering(lm.fmod, "out", needs=("fmod",)),
+    "round": Lowering(lm.round_, refuse=lm.refuse_round),
+    "searchsorted": Lowering(lm.searchsorted, needs=("searchsorted",)),
+    "fft": Lowering(lm.fft, refuse=lm.refuse_fft),
+    "rfft": Lowering(lm.rfft, refuse=lm.refuse_fft),
+    "irfft": Lowering(lm.irfft, refuse=lm.refuse_fft),
+})
+LOWERINGS.update({name: Lowering(lm.linalg(name), "out", refuse=lm.refuse_linalg(name))
+                  for name in ("det", "slogdet", "svdvals", "eigvalsh")})
 _CONTROL = {"cond", "while_loop"}
 
 
