@@ -227,14 +227,25 @@ class Guard:
         return same + f"(type({name}) is not {kind} or {name} != {literal})"
 
 
-CONTENT_GUARD_BYTES = 1 << 20  # larger arrays read by plain numpy: identity only, and a warning
+CONTENT_GUARD_BYTES = 1 << 20  # default limit of `content_guard_bytes`
+_limit = [CONTENT_GUARD_BYTES]
 
 
-def contents_of(array) -> bytes | None:
+def content_guard_bytes(n: int | None = None) -> int:
+    """The largest captured array (in bytes) that a trace which read it as numpy compares
+    by content on every call (larger: `TracingError`); `n` sets it (`at.config`)."""
+    if n is not None:
+        if int(n) < 0:
+            raise ValueError(f"content_guard_bytes must be >= 0, got {n}")
+        _limit[0] = int(n)
+    return _limit[0]
+
+
+def contents_of(array, limit: int | None = None) -> bytes | None:
     """The bytes a content guard compares (`same_contents`), for a numeric or bool ndarray
-    of at most `CONTENT_GUARD_BYTES`; else None."""
+    of at most `limit` bytes (default: `content_guard_bytes()`); else None."""
     if type(array) is not np.ndarray or array.dtype.kind not in "biufc" or \
-            array.nbytes > CONTENT_GUARD_BYTES:
+            array.nbytes > (_limit[0] if limit is None else limit):
         return None
     return array.tobytes()
 

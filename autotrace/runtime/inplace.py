@@ -69,12 +69,26 @@ def setitem_aug_into(x, key, op: str, value, external: bool) -> None:
 def augmented_into(x, op: str, value, external: bool):
     """`obj.attr op= value`: the new value of the attribute (`x` itself when written in
     place)."""
+    array = _array_standing_for(x)  # `obj.attr` read as the captured array's live value
+    if array is not None:
+        result = getattr(operator, f"i{op}")(x, value)
+        return array if result is x else result  # the attribute keeps the caller's array
     target = _captured_target(x)
     if target is None:
         refuse_numpy_target(x, external, value)
         return getattr(operator, f"i{op}")(x, value)
     result = getattr(operator, f"i{op}")(target, value)
     return x if result is target else result  # the attribute keeps the caller's array
+
+
+def _array_standing_for(x):
+    """The captured numpy array whose written value traced `x` is (`outer_array`), if so."""
+    if not isinstance(x, Tensor) or context.current_builder() is None:
+        return None
+    for value, _, tensor, _ in context.current_builder().root.outer_arrays.values():
+        if tensor is x or any(o is tensor for o in mutation._outers(x)):
+            return value
+    return None
 
 
 def _captured_target(x):
@@ -176,6 +190,8 @@ def outer_array(getter, name: str):
         top = top.parent
     entry = top.outer_arrays.get(id(value))
     if entry is None:
+        if top.capture_scope is not None:  # read before as it was: trace again (Retrace)
+            top.capture_scope.check_write(value)
         live = LiveArray(getter, name, value)
         inner = top._capture(live, live, None)
         entry = top.outer_arrays[id(value)] = (value, live, Tensor(inner, top), inner)
@@ -183,16 +199,20 @@ def outer_array(getter, name: str):
 
 
 def live(value):
-    """`value`, or, for a captured numpy array the trace has written in place (an entry of
-    the root builder's `outer_arrays`), the traced value standing for it now: every read
-    of that array object after the write, through any name or path, sees the write."""
+    """`value`, or, for a captured numpy array, the traced value standing for it: the one
+    the trace has written in place (an entry of the root builder's `outer_arrays`: every
+    read of that array object after the write, through any name or path, sees the write),
+    or its graph input, read on every call (`CaptureScope.read`)."""
     if type(value) is not np.ndarray:
         return value
     builder = context.current_builder()
     if builder is None:
         return value
     written = written_stand_in(builder, value)
-    return value if written is None else written
+    if written is not None:
+        return written
+    scope = builder.root.capture_scope
+    return value if scope is None else scope.read(value, builder.root)
 
 
 def written_stand_in(builder, value):
