@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dis
 import inspect
+import sys
 import types
 
 import numpy as np
@@ -31,6 +32,7 @@ from autotrace.captures import (
 from autotrace.errors import (
     CONVERTED_CODES,
     TracingError,
+    UnsupportedError,
     is_library_file,
     location_of_frame,
     user_frame,
@@ -82,6 +84,7 @@ class CaptureScope:
         self.handed: dict = {}  # id(Tensor) -> Tensor: graph inputs reads gave as values
         self.raw_reads: dict = {}  # id(array) -> (array, where): read as numpy arrays
         self.unconverted = False  # code that is not converted runs in the trace
+        self._generators: dict = {}  # id -> (captured generator, Source, state when found)
         self._arg_roots = [(i, x, p) for i, (x, p) in enumerate(zip(leaves, paths))
                            if _walkable(x)]
         self._object_roots: list = []  # (object, label)
@@ -175,6 +178,8 @@ class CaptureScope:
                 self._arrays.setdefault(id(value), (value, source))
                 continue
             if isinstance(value, _GENERATORS):  # draws run on it: rebinding it traces again
+                if id(value) not in self._generators:  # its state, to see draws while tracing
+                    self._generators[id(value)] = (value, source, _rng_state(value))
                 if source.steps or source.kind in ("global", "cell"):
                     self._guards.setdefault(source, Guard(source, None, value, identity=True))
                 continue
@@ -255,6 +260,24 @@ class CaptureScope:
             frame = user_frame(2)
             self.raw_reads[id(array)] = (array, location_of_frame(frame) if frame else None)
         return array
+
+    def check_draws(self, where: str, rerun=None) -> None:
+        """`UnsupportedError` if a captured generator advanced while tracing: code that is
+        not converted (a library function, a function traced with `autograph=False`) drew
+        from it once, at trace time, numbers the graph would freeze. The generator is put
+        back as it was. `rerun()` runs that code again to find the user's line drawing."""
+        for gen, source, state in list(self._generators.values()):
+            if _same_state(_rng_state(gen), state):
+                continue
+            _set_rng_state(gen, state)
+            at = _locate_draw(gen, state, rerun) if rerun is not None else None
+            raise UnsupportedError(
+                f"The captured generator {source.describe()} drew numbers while the function "
+                "was traced, in code that autotrace does not convert (a library function, or "
+                "a function traced with autograph=False): they would be frozen into the "
+                "graph, the same on every call. Draw in the traced function's own converted "
+                "code (`rng.normal(...)` there runs on every call), or draw outside it and "
+                f"pass the numbers in.\n  at {at or where}")
 
     def check_write(self, array) -> None:
         """`array` is about to be written in place as a captured array (`outer_array`):
@@ -342,6 +365,58 @@ def _too_large(array, source, raw, where: str, limit: int) -> str:
 
 _MISSING = object()
 _GENERATORS = (np.random.Generator, np.random.RandomState)
+
+
+def _locate_draw(gen, state, rerun) -> str | None:
+    """Run `rerun()` under a line tracer to find the user's line after which `gen` (put
+    back to `state`) first advanced (only on the way to an error); then put it back."""
+    last, found = [None], [None]
+
+    def tracer(frame, event, arg):
+        if found[0] is not None:
+            return None
+        if event == "line" and not is_library_file(frame.f_code.co_filename):
+            if last[0] is not None and not _same_state(_rng_state(gen), state):
+                found[0] = last[0]
+                return None
+            last[0] = location_of_frame(frame)
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        rerun()
+    except BaseException:  # noqa: S110 - the first run's outcome stands; only the line
+        pass
+    finally:
+        sys.settrace(previous)
+    if found[0] is None and not _same_state(_rng_state(gen), state):
+        found[0] = last[0]  # the last line drew
+    _set_rng_state(gen, state)
+    return found[0]
+
+
+def _rng_state(gen):
+    return gen.bit_generator.state if isinstance(gen, np.random.Generator) else \
+        gen.get_state(legacy=False)
+
+
+def _set_rng_state(gen, state) -> None:
+    if isinstance(gen, np.random.Generator):
+        gen.bit_generator.state = state
+    else:
+        gen.set_state(state)
+
+
+def _same_state(a, b) -> bool:
+    """Generator states (dicts of ints, strings and arrays) are equal."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_state(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and bool(np.array_equal(a, b))
+    return a == b
 
 
 def _walkable(x) -> bool:

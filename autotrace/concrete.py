@@ -462,6 +462,7 @@ def _trace_concrete(traced: TracedFunction, leaves, tree, plan=None) -> Concrete
         try:
             with no_trace_time_draws(traced.__name__):
                 result = traced.converted(*args, **kwargs)
+            scope.check_draws(_where(traced), lambda: traced.converted(*args, **kwargs))
         except BranchRaises:  # every path raises, at run time: the graph's `raise` nodes
             result = None
         except Exception as e:

@@ -17,7 +17,7 @@ import numpy as np
 
 from autotrace import context, mutation
 from autotrace import ops as F
-from autotrace.errors import CONVERTED_CODES, TracingError, at_user_line
+from autotrace.errors import CONVERTED_CODES, GENERATED_CODES, TracingError, at_user_line
 from autotrace.ops.shape import fresh_copy
 from autotrace.runtime.values import is_traced
 from autotrace.tensor import Tensor
@@ -272,13 +272,19 @@ def _refuse_other_names(x, through_name: bool = True) -> None:
         if code.co_name == "_trace_concrete" and code.co_filename.endswith("concrete.py"):
             break
         if code in CONVERTED_CODES:
-            found += [(code, name, frame.f_lineno) for name, value in frame.f_locals.items()
-                      if value is x and not name.startswith("at__")]
+            for name, value in frame.f_locals.items():
+                if name.startswith("at__"):
+                    continue
+                if value is x:
+                    found.append((code, name, frame.f_lineno))
+                else:  # a list, tuple or dict holding it: `bufs[0]` would show the old one
+                    found += [(code, name + path, frame.f_lineno)
+                              for path in _paths_to(value, x, _CONTAINER_DEPTH)]
         frame = frame.f_back
     names: dict = {}
     for code, name, line in found:  # a nested function's same name: the same variable (a
-        if not any(n == name and (_nested(code, c) or _nested(c, code))  # cell, or a loop
-                   for c, n in names):  # body or branch given it by the converter)
+        if not any(n == name and (_shares(code, c, name) or _shares(c, code, name))  # cell,
+                   for c, n in names):  # or a loop body or branch given it by the converter)
             names[(code, name)] = (name, code.co_name, line)
     if len(names) < 1 + through_name:
         return
@@ -290,6 +296,30 @@ def _refuse_other_names(x, through_name: bool = True) -> None:
         "changes them all. Use one name for the array (`v = w.copy()` if another should "
         "keep the old values); a function that fills an array passed in should return it "
         "(`out = fill(out, x)`)."))
+
+
+_CONTAINER_DEPTH = 3  # list / tuple / dict levels searched for another reference
+
+
+def _paths_to(value, x, depth: int):
+    """`[0]`, `['k'][1]`: the item paths by which a list, tuple or dict `value` holds `x`."""
+    if depth == 0 or type(value) not in (list, tuple, dict) or len(value) > 64:
+        return
+    items = value.items() if type(value) is dict else enumerate(value)
+    for key, item in items:
+        if item is x:
+            yield f"[{key!r}]"
+        else:
+            for rest in _paths_to(item, x, depth - 1):
+                yield f"[{key!r}]{rest}"
+
+
+def _shares(inner, outer, name: str) -> bool:
+    """Variable `name` of code `inner` is the one of code `outer` it is nested in: a closure
+    cell, or a parameter of a helper the converter made for a graph `if`/loop/`try`."""
+    if not _nested(inner, outer):
+        return False
+    return name in inner.co_freevars or inner in GENERATED_CODES
 
 
 def _nested(inner, outer) -> bool:
