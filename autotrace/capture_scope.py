@@ -103,15 +103,15 @@ class CaptureScope:
         self.unguarded: list = []  # (array, Source): read by plain numpy, too big to guard
 
     # -- what the trace runs ------------------------------------------------------------
-    def note(self, fn) -> None:
+    def note(self, fn, fileless: bool = False) -> None:
         """A callable the trace runs (the traced function, or a user function it calls):
         its bound objects, globals and closure cells become roots."""
         before = (len(self._seen_codes), len(self._object_roots))
-        self._note(fn)
+        self._note(fn, fileless)
         if (len(self._seen_codes), len(self._object_roots)) != before:
             self.noted.append(fn)
 
-    def _note(self, fn) -> None:
+    def _note(self, fn, fileless: bool = False) -> None:
         while True:
             if getattr(fn, "python_function", None) is not None:
                 fn = fn.python_function
@@ -132,7 +132,8 @@ class CaptureScope:
                 self._add_object(fn, "self")
                 fn = call
         code = fn.__code__
-        if id(code) in self._seen_codes or is_library_file(code.co_filename):
+        if id(code) in self._seen_codes or is_library_file(code.co_filename) and \
+                not (fileless and code.co_filename.startswith("<")):
             return
         self._seen_codes.add(id(code))
         names, keys = _mentioned(code)
@@ -511,10 +512,11 @@ def _first_param(fn) -> str:
 
 def note_call(builder, fn, converted: bool = True) -> None:
     """Tell the trace `builder` belongs to that user code `fn` runs in it (`converted`:
-    as converted code, whose reads of captured arrays go through `CaptureScope.read`)."""
+    as converted code, whose reads of captured arrays go through `CaptureScope.read`;
+    if not, `fn` may be code without a file, `exec`'d or typed at a prompt)."""
     while builder.parent is not None:
         builder = builder.parent
     scope = getattr(builder, "capture_scope", None)
     if scope is not None:
         scope.unconverted = scope.unconverted or not converted
-        scope.note(fn)
+        scope.note(fn, fileless=not converted)

@@ -21,6 +21,7 @@ from autotrace.autodiff.graph_function import GraphFunction
 from autotrace.capture_scope import CaptureScope, ReadPlan, Retrace, note_call
 from autotrace.compile.codegen import Entry, compile_graph
 from autotrace.errors import (
+    CONVERTED_CODES,
     StaleCaptureWarning,
     TracingError,
     at_user_line,
@@ -445,8 +446,8 @@ def _trace_concrete(traced: TracedFunction, leaves, tree, plan=None) -> Concrete
     outer = context.current_builder()  # a trace this one runs in (vmap, jvp of a function)
     with GraphBuilder(traced.__name__, max_nodes=traced.max_nodes) as builder:
         scope = builder.capture_scope = CaptureScope(leaves, paths, plan)
-        scope.unconverted = not traced.autograph
-        scope.note(traced.python_function)
+        scope.unconverted = not _runs_converted(traced.converted)
+        scope.note(traced.python_function, fileless=scope.unconverted)
         flat, inputs = [], []
         for name, leaf, t in zip(paths, leaves, template):
             # Tapes opened inside the function watch its float arguments, as TensorFlow's
@@ -491,6 +492,13 @@ def _trace_concrete(traced: TracedFunction, leaves, tree, plan=None) -> Concrete
     return ConcreteFunction(traced, builder.graph, tree, template, unflatten(out_tree, outs),
                             list(builder.captures), written, written_outer,
                             scope.captures, guards)
+
+
+def _runs_converted(fn) -> bool:
+    """`fn` (a traced function's `converted`) runs converted code (not: `autograph=False`,
+    or source that could not be read), whose reads of captured arrays autotrace sees."""
+    fn = getattr(fn, "__func__", fn)
+    return getattr(fn, "__code__", None) in CONVERTED_CODES
 
 
 def _where(traced) -> str:

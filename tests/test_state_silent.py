@@ -460,3 +460,30 @@ def test_converted_draws_on_the_same_generator_run_on_every_call():
     for _ in range(3):
         same(f(np.ones(2)), ref.sample(np.ones(2)))
     assert m.rng.bit_generator.state == ref.rng.bit_generator.state
+
+
+def exec_defined(source: str, name: str, namespace: dict):
+    """A function without a source file (`exec`'d, as in a notebook or at a prompt)."""
+    exec(compile(source, "<generated>", "exec"), namespace)  # noqa: S102 - the test's own code
+    return namespace[name]
+
+
+def test_a_function_without_source_reads_its_globals_exactly():
+    ns = {"np": np, "W": np.eye(2)}
+    f = exec_defined("def f(x):\n    return x @ W + np.sum(W)\n", "f", ns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", at.ConversionWarning)
+        warnings.simplefilter("ignore", at.RetracingWarning)
+        traced = at.trace(f)
+
+        def outer(x):
+            return f(x) * 2
+
+        calls = at.trace(outer)
+        for _ in range(3):
+            same(traced(np.ones(2)), f(np.ones(2)))
+            same(calls(np.ones(2)), outer(np.ones(2)))
+            ns["W"][0, 0] += 1.0
+        ns["W"] = np.full((2, 2), 3.0)
+        same(traced(np.ones(2)), f(np.ones(2)))
+        same(calls(np.ones(2)), outer(np.ones(2)))
