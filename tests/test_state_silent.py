@@ -487,3 +487,20 @@ def test_a_function_without_source_reads_its_globals_exactly():
         ns["W"] = np.full((2, 2), 3.0)
         same(traced(np.ones(2)), f(np.ones(2)))
         same(calls(np.ones(2)), outer(np.ones(2)))
+
+
+def test_a_captured_array_read_as_a_graph_input_is_still_an_ndarray_to_isinstance():
+    box = Box(np.eye(2))
+
+    def g(x):
+        w = box.W
+        kind = 1.0 if isinstance(w, np.ndarray) else -1.0
+        if isinstance(box.W, (list, tuple)):
+            return x * 0.0
+        return x @ w * kind
+
+    f = at.trace(g)
+    for k in range(3):
+        same(f(np.ones(2)), g(np.ones(2)))
+        box.W[0, 1] = float(k)
+    assert f.trace_count == 1

@@ -215,6 +215,22 @@ def live(value):
     return value if scope is None else scope.read(value, builder.root)
 
 
+def captured_isinstance(obj, classinfo) -> bool:
+    """`isinstance(obj, classinfo)` from generated code: the traced value a read of a
+    captured array gave (its graph input, `live`, or its written value, `outer_array`)
+    answers as the numpy array it stands for does (`isinstance(self.W, np.ndarray)`)."""
+    if type(obj) is Tensor and context.current_builder() is not None:
+        root = context.current_builder().root
+        scope = root.capture_scope
+        entry = scope.handed.get(id(obj)) if scope is not None else None
+        if entry is not None and entry[0] is obj:
+            return isinstance(entry[1], classinfo)
+        array = _array_standing_for(obj)
+        if array is not None:
+            return isinstance(array, classinfo)
+    return isinstance(obj, classinfo)
+
+
 def written_stand_in(builder, value):
     """The traced value for numpy array `value` if this trace writes it in place, else
     None."""

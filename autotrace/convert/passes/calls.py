@@ -27,7 +27,7 @@ from autotrace.convert.analysis import assigned, list_names
 from autotrace.convert.templates import replace_expr
 from autotrace.convert.visitor import Transformer
 
-BUILTIN_OVERLOADS = {"print", "range", "enumerate", "zip", "len", "bool"}
+BUILTIN_OVERLOADS = {"print", "range", "enumerate", "zip", "len", "bool", "isinstance"}
 _VALUE_METHODS = frozenset().union(
     *(dir(t) for t in (np.ndarray, list, dict, str, set, tuple, bytes, int, float)))
 _UNKNOWN = object()
