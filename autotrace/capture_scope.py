@@ -323,7 +323,7 @@ class CaptureScope:
         # so does rebinding it.
         inputs = {c.source for c in self.captures}
         limit = content_guard_bytes()
-        for array, source in list(self._arrays.values())[:MAX_VISITS]:
+        for array, source in list(self._arrays.values()):
             if id(array) in written:
                 if source not in inputs and source not in out:
                     out[source] = Guard(source, None, array, identity=True)
