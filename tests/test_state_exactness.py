@@ -366,19 +366,6 @@ def fills_through_a_helper(x):
     return out
 
 
-def global_with_two_aliases(x):
-    v = W2
-    w = W2
-    w[0] = x[0]
-    return v.sum()
-
-
-def attribute_written_with_a_local_alias(x):
-    w = m_traced.w
-    m_traced.w[0] = x[0]
-    return w.sum()
-
-
 @pytest.mark.parametrize("fn, names", [
     (two_local_names, ["`out` (in two_local_names, line", "`buf` (in two_local_names"]),
     (fills_through_a_helper, ["`b` (in fill, line", "`out` (in fills_through_a_helper"]),
