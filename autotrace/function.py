@@ -173,7 +173,7 @@ class TracedFunction(StateChains):
         """Full path; `skip` leading arguments are not covered by `input_signature`."""
         builder = context.current_builder()
         if builder is not None:
-            note_call(builder, self.python_function)
+            note_call(builder, self.python_function, self.autograph)
             return self.converted(*args, **kwargs)
         self._calls += 1
         leaves, tree = self._canonical(args, kwargs)
