@@ -114,6 +114,10 @@ STRENGTH = {
         lambda i, p: _neg_times_constant(i[1], i[0], p),  # c * -a -> a * -c
     ],
     "unbroadcast": [lambda i, p: _sum_to_shape(*i)],  # unbroadcast(g, x) -> sum(g, axis=...)
+    "matmul": [
+        lambda i, p: _diagonal_times(i[0], i[1], p),  # (I * v) @ w -> v[:, None] * w
+        lambda i, p: _times_diagonal(i[0], i[1], p),  # w @ (I * v) -> w * v
+    ],
 }
 STRENGTH_REDUCTION = True  # the tests switch it off to compare results with and without
 
@@ -129,6 +133,41 @@ def _neg_times_constant(negated, c, producers):
             not isinstance(c, (float, int, np.floating, np.integer)) or isinstance(c, bool):
         return None  # (unsigned ints cannot take -c)
     return ("mul", (a, -c), {})
+
+
+def _scaled_identity(x, producers):
+    """`v` when `x` is `I * v` (either order) for a constant identity `I` of `x`'s shape:
+    the diagonal matrix of `v` (what a Jacobian's batched identity seed becomes through an
+    elementwise VJP). Products with it are exact as row / column scalings: each entry is
+    one product plus exact zeros (up to the sign of a zero result, and a `0 * inf` the
+    dense product would have spread as NaN)."""
+    node = producers.get(x.uid) if isinstance(x, Var) else None
+    if node is None or node.op.name != "mul" or len(x.shape) != 2:
+        return None
+    for eye, v in (node.inputs, node.inputs[::-1]):
+        if _is_identity(eye) and eye.shape == x.shape:
+            return v
+    return None
+
+
+def _diagonal_times(a, w, producers):
+    v = _scaled_identity(a, producers)
+    n = a.shape[0] if v is not None else None
+    if v is None or not isinstance(w, Var) or not w.shape or w.shape[0] != n:
+        return None
+    if np.shape(v) == (n, 1) or np.ndim(v) == 0 or len(w.shape) == 1:
+        return ("mul", (v, w), {})  # a column, a scalar, or w a vector: plain broadcasting
+    if np.shape(v) == (n,) and len(w.shape) == 2:
+        return ("einsum", (v, w), {"subscripts": "i,ij->ij"})  # v[:, None] * w in one op
+    return None
+
+
+def _times_diagonal(w, a, producers):
+    v = _scaled_identity(a, producers)
+    if v is None or not isinstance(w, Var) or not w.shape or w.shape[-1] != a.shape[0]:
+        return None
+    return ("mul", (w, v), {}) if np.shape(v) in ((a.shape[0],), (1, a.shape[0])) or \
+        np.ndim(v) == 0 else None
 
 
 def _sum_to_shape(g, like):
