@@ -98,6 +98,11 @@ CASES = [
     ("lstsq", lambda a, b: np.linalg.lstsq(a, b)[0], [(3, 3), (3,)], {"lstsq"},
      [BOTH, FIRST, SECOND]),
     ("fill", _fill, [(), ()], {"fill"}, [FIRST]),
+    ("convolve", np.convolve, [(4,), (3,)], {"where", "sum"}, [BOTH, FIRST, SECOND]),
+    ("convolve", lambda a, v: np.convolve(a, v, "same"), [(2,), (5,)], {"where", "sum"},
+     [BOTH, FIRST, SECOND]),
+    ("convolve", np.correlate, [(5,), (2,)], {"where", "sum"}, [BOTH, FIRST, SECOND]),
+    ("convolve", np.convolve, [(1,), (1,)], {"where", "sum"}, [BOTH]),
     ("setitem_winners", lambda x: op("setitem_winners", x, np.array([0, 2, 0]), index=(("in", 0),)),
      [(4, 2)], {"setitem_winners"}, [(0,)]),
 ]
@@ -165,3 +170,19 @@ def test_a_looping_case_shows_one_node_per_example():
                                   np.stack([np.searchsorted(a[b], v[b]) for b in range(B)]))
     names = _nodes(batched.concrete_functions[-1].graph)
     assert names.count("searchsorted") == B and "concatenate" in names
+
+
+def test_a_batched_convolution_keeps_infinities_where_numpy_does():
+    a = np.array([[np.inf, 1.0, 2.0], [1.0, -np.inf, 0.5]])
+    v = np.array([[0.0, 1.0], [2.0, 0.0]])
+    got = at.vmap(np.convolve)(a, v)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(got, np.stack([np.convolve(x, y) for x, y in zip(a, v)]))
+
+
+def test_integer_convolutions_loop_and_keep_numpy_s_dtype():
+    a, v = np.arange(6, dtype=np.int32).reshape(2, 3), np.ones((2, 2), np.int32)
+    got = at.vmap(np.convolve)(a, v)
+    want = np.stack([np.convolve(x, y) for x, y in zip(a, v)])
+    assert got.dtype == want.dtype == np.int32
+    np.testing.assert_array_equal(got, want)
