@@ -103,6 +103,9 @@ CASES = [
      [BOTH, FIRST, SECOND]),
     ("convolve", np.correlate, [(5,), (2,)], {"where", "sum"}, [BOTH, FIRST, SECOND]),
     ("convolve", np.convolve, [(1,), (1,)], {"where", "sum"}, [BOTH]),
+    ("pad", lambda x, c: np.pad(x, ((1, 0), (2, 1)), constant_values=c), [(2, 3), ()],
+     {"pad"}, [BOTH, SECOND]),
+    ("pad", lambda x, c: np.pad(x, 1, constant_values=c), [(3,), ()], {"pad"}, [SECOND]),
     ("setitem_winners", lambda x: op("setitem_winners", x, np.array([0, 2, 0]), index=(("in", 0),)),
      [(4, 2)], {"setitem_winners"}, [(0,)]),
 ]
@@ -185,4 +188,12 @@ def test_integer_convolutions_loop_and_keep_numpy_s_dtype():
     got = at.vmap(np.convolve)(a, v)
     want = np.stack([np.convolve(x, y) for x, y in zip(a, v)])
     assert got.dtype == want.dtype == np.int32
+    np.testing.assert_array_equal(got, want)
+
+
+def test_a_batched_pad_constant_is_cast_to_the_values_dtype_as_numpy_casts_it():
+    x, c = np.arange(6).reshape(2, 3), np.array([2.7, -1.5])
+    got = at.vmap(lambda x, c: np.pad(x, 1, constant_values=c))(x, c)
+    want = np.stack([np.pad(x[b], 1, constant_values=c[b]) for b in range(2)])
+    assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
