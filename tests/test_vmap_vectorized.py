@@ -197,3 +197,24 @@ def test_a_batched_pad_constant_is_cast_to_the_values_dtype_as_numpy_casts_it():
     want = np.stack([np.pad(x[b], 1, constant_values=c[b]) for b in range(2)])
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+
+
+def many_ops(x):
+    parts = [np.trace(x)[None], np.repeat(x[0], 2), np.tile(x[1], 2),
+             np.einsum("ij,jk->ik", x, x).ravel(), np.tensordot(x, x[0], axes=1),
+             np.split(x[2], [1])[1], np.take_along_axis(x[0], np.array([2, 0, 0]), axis=0)]
+    return np.tanh(np.concatenate(parts))
+
+
+def test_jacrev_through_the_vectorized_vjps_is_one_backward_pass():
+    """The VJPs of these ops (`diagonal_scatter`, `repeat_sum`, `tile_sum`, `einsum`,
+    `tensordot`, `add_along_axis`) run once on the batched cotangent, not once per output."""
+    x = np.random.default_rng(1).standard_normal((3, 3))
+    rev, fwd = at.jacrev(many_ops), at.jacfwd(many_ops)
+    np.testing.assert_allclose(rev(x), fwd(x), rtol=1e-12, atol=1e-12)
+    at.check_grads(lambda x: many_ops(x).sum(), (x,), order=1)
+    names = _nodes(rev.concrete_functions[-1].graph)
+    for vjp_op in ("diagonal_scatter", "repeat_sum", "tile_sum", "add_along_axis"):
+        assert names.count(vjp_op) == 1, (vjp_op, names)
+    assert "stack" not in names and names.count("einsum") <= 5, names  # 5: einsum's and
+    # tensordot's VJPs, one einsum per operand
