@@ -6,6 +6,8 @@ examples, at float64 and float32, with each operand batched or shared (`in_axes=
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from op_cases.common import op
@@ -98,11 +100,11 @@ CASES = [
     ("lstsq", lambda a, b: np.linalg.lstsq(a, b)[0], [(3, 3), (3,)], {"lstsq"},
      [BOTH, FIRST, SECOND]),
     ("fill", _fill, [(), ()], {"fill"}, [FIRST]),
-    ("convolve", np.convolve, [(4,), (3,)], {"where", "sum"}, [BOTH, FIRST, SECOND]),
-    ("convolve", lambda a, v: np.convolve(a, v, "same"), [(2,), (5,)], {"where", "sum"},
+    ("convolve", np.convolve, [(4,), (3,)], {"where"}, [BOTH, FIRST, SECOND]),
+    ("convolve", lambda a, v: np.convolve(a, v, "same"), [(2,), (5,)], {"where"},
      [BOTH, FIRST, SECOND]),
-    ("convolve", np.correlate, [(5,), (2,)], {"where", "sum"}, [BOTH, FIRST, SECOND]),
-    ("convolve", np.convolve, [(1,), (1,)], {"where", "sum"}, [BOTH]),
+    ("convolve", np.correlate, [(5,), (2,)], {"where"}, [BOTH, FIRST, SECOND]),
+    ("convolve", np.convolve, [(1,), (1,)], {"where"}, [BOTH]),
     ("pad", lambda x, c: np.pad(x, ((1, 0), (2, 1)), constant_values=c), [(2, 3), ()],
      {"pad"}, [BOTH, SECOND]),
     ("pad", lambda x, c: np.pad(x, 1, constant_values=c), [(3,), ()], {"pad"}, [SECOND]),
@@ -175,19 +177,32 @@ def test_a_looping_case_shows_one_node_per_example():
     assert names.count("searchsorted") == B and "concatenate" in names
 
 
-def test_a_batched_convolution_keeps_infinities_where_numpy_does():
+def test_a_batched_convolution_keeps_infinities_and_warns_no_more_than_numpy():
     a = np.array([[np.inf, 1.0, 2.0], [1.0, -np.inf, 0.5]])
-    v = np.array([[0.0, 1.0], [2.0, 0.0]])
-    got = at.vmap(np.convolve)(a, v)
-    with np.errstate(invalid="ignore"):
-        np.testing.assert_array_equal(got, np.stack([np.convolve(x, y) for x, y in zip(a, v)]))
+    v = np.array([[0.0, 1.0], [2.0, -np.inf]])
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error", RuntimeWarning)
+        got = at.vmap(np.convolve)(a, v)
+        want = np.stack([np.convolve(x, y) for x, y in zip(a, v)])  # nan, inf, -inf
+    np.testing.assert_array_equal(got, want)
 
 
-def test_integer_convolutions_loop_and_keep_numpy_s_dtype():
-    a, v = np.arange(6, dtype=np.int32).reshape(2, 3), np.ones((2, 2), np.int32)
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.uint8])
+def test_integer_convolutions_keep_numpy_s_dtype_and_wrap_as_it_does(dtype):
+    a = (np.arange(10).reshape(2, 5) * 37).astype(dtype)
+    v = np.full((2, 3), 101).astype(dtype)
+    batched = at.vmap(np.convolve)
+    got, want = batched(a, v), np.stack([np.convolve(x, y) for x, y in zip(a, v)])
+    assert got.dtype == want.dtype == dtype
+    np.testing.assert_array_equal(got, want)
+    assert "concatenate" not in _nodes(batched.concrete_functions[-1].graph)
+
+
+def test_bool_convolutions_loop_and_keep_numpy_s_dtype():
+    a, v = np.array([[True, False, True], [False, False, True]]), np.ones((2, 2), bool)
     got = at.vmap(np.convolve)(a, v)
     want = np.stack([np.convolve(x, y) for x, y in zip(a, v)])
-    assert got.dtype == want.dtype == np.int32
+    assert got.dtype == want.dtype == np.bool_
     np.testing.assert_array_equal(got, want)
 
 

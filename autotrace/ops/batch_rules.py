@@ -24,9 +24,10 @@ Ops that stay on the per-example loop, and why:
 * results whose shape depends on the values: `arange` / `eye` with batched bounds or sizes,
   `nonzero`, `unique_indices`, `bincount` (per-example lengths, so a batch stacks only when
   every example agrees), `take_range` / `place_range` / `fill` with batched bounds or sizes.
-* `histogram_range` (one numpy error per example), and the batched-operand cases their
-  rules name: `searchsorted` with a batched sorted array, `setitem_winners` with batched
-  index arrays.
+* `histogram_range` (one numpy error per example), `isin` with batched test values (an
+  equality test of every pair would take memory quadratic in the sizes), and the cases
+  the rules name: `searchsorted` with a batched sorted array, `setitem_winners` with
+  batched index arrays, bool `convolve`.
 """
 
 from __future__ import annotations
