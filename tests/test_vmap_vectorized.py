@@ -6,6 +6,7 @@ examples, at float64 and float32, with each operand batched or shared (`in_axes=
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -233,3 +234,15 @@ def test_jacrev_through_the_vectorized_vjps_is_one_backward_pass():
         assert names.count(vjp_op) == 1, (vjp_op, names)
     assert "stack" not in names and names.count("einsum") <= 5, names  # 5: einsum's and
     # tensordot's VJPs, one einsum per operand
+
+
+def test_the_ops_left_on_the_per_example_loop_are_the_documented_ones():
+    """Every op has its own rule or a generic one, except those `ops/batch_rules.py` lists
+    with the reason (effects, data-dependent shapes, ...): a new op must take a side."""
+    from autotrace.autodiff import batch_trace
+    from autotrace.ops import OPS, batch_rules
+
+    looped = {name for name, o in OPS.items() if batch_trace.rule_for(o) is batch_trace.loop_rule}
+    documented = set(re.findall(r"`(\w+)`", batch_rules.__doc__))
+    assert looped <= documented, sorted(looped - documented)
+    assert len(looped) <= 25, sorted(looped)  # 49 before the ops got their own rules
