@@ -55,16 +55,18 @@ def results(op, out):
 
 
 def axis_batch(*keys: str, shared: tuple = ()) -> Callable:
-    """The rule of an op along the non-negative axes `params[key]`: every input gets the
-    batch axis and each axis param moves up by one. Inputs at the positions `shared`
-    (bounds, counts) must be the same for every example; a batched one loops."""
+    """The rule of an op along the axes `params[key]`: every input gets the batch axis and
+    each non-negative axis moves up by one (a negative one counts from the end, where the
+    batch axis changes nothing). Inputs at the positions `shared` (bounds, counts) must be
+    the same for every example; a batched one loops."""
 
     def rule(trace, op, values, dims, params):
         if any(dims[k] is not None for k in shared if k < len(dims)):
             return per_example(trace, op, values, dims, params)
         args = [x if k in shared else trace.batched(x, d)
                 for k, (x, d) in enumerate(zip(values, dims))]
-        return results(op, apply(op, *args, **dict(params, **{k: params[k] + 1 for k in keys})))
+        axes = {k: params[k] + 1 if params[k] >= 0 else params[k] for k in keys}
+        return results(op, apply(op, *args, **dict(params, **axes)))
 
     rule.__doc__ = f"Batching rule: {', '.join(keys)} shifted past the batch axis."
     return rule
