@@ -114,6 +114,10 @@ STRENGTH = {
         lambda i, p: _neg_times_constant(i[1], i[0], p),  # c * -a -> a * -c
     ],
     "unbroadcast": [lambda i, p: _sum_to_shape(*i)],  # unbroadcast(g, x) -> sum(g, axis=...)
+    "matmul": [
+        lambda i, p: _diagonal_times(i[0], i[1], p),  # (I * v) @ w -> v[:, None] * w
+        lambda i, p: _times_diagonal(i[0], i[1], p),  # w @ (I * v) -> w * v
+    ],
 }
 STRENGTH_REDUCTION = True  # the tests switch it off to compare results with and without
 
@@ -129,6 +133,60 @@ def _neg_times_constant(negated, c, producers):
             not isinstance(c, (float, int, np.floating, np.integer)) or isinstance(c, bool):
         return None  # (unsigned ints cannot take -c)
     return ("mul", (a, -c), {})
+
+
+def _scaled_identity(x, producers, depth: int = 4):
+    """The factors `[v1, v2, ...]` when `x` is `((I * v1) * v2) ...` (either order in each
+    product) for a constant identity `I` of `x`'s shape: the diagonal matrix of
+    `v1 * v2 * ...` (what a Jacobian's batched identity seed becomes through elementwise
+    VJPs); factors of a chain are vectors (n,). A product with it is exact as a row or
+    column scaling: each entry is the factors' product (left to right, as the chain
+    computes it) times one entry, plus exact zeros (up to the sign of a zero result, and a
+    `0 * inf` the dense product would have spread as NaN)."""
+    node = producers.get(x.uid) if isinstance(x, Var) else None
+    if node is None or node.op.name != "mul" or len(x.shape) != 2 or not depth:
+        return None
+    n = x.shape[0]
+    for inner, v in (node.inputs, node.inputs[::-1]):
+        if _is_identity(inner) and inner.shape == x.shape:
+            return [v]
+        if isinstance(inner, Var) and inner.shape == x.shape and np.shape(v) == (n,):
+            factors = _scaled_identity(inner, producers, depth - 1)
+            if factors is not None and np.shape(factors[0]) == (n,):
+                return factors + [v]
+    return None
+
+
+def _scaling(factors, w, label: str, w_labels: str):
+    """One op for `factors[0] * factors[1] * ... * w`, the factors along `label`."""
+    if len(factors) == 1:
+        return ("mul", (factors[0], w), {})
+    terms = ",".join([label] * len(factors) + [w_labels])
+    return ("einsum", (*factors, w), {"subscripts": f"{terms}->{w_labels}"})
+
+
+def _diagonal_times(a, w, producers):
+    factors = _scaled_identity(a, producers)
+    if factors is None or not isinstance(w, Var) or not w.shape or w.shape[0] != a.shape[0]:
+        return None
+    v = factors[0]
+    if len(factors) == 1 and (np.shape(v) == (a.shape[0], 1) or np.ndim(v) == 0):
+        return ("mul", (v, w), {})  # a column or a scalar: plain broadcasting
+    if len(w.shape) == 2 and np.shape(v) == (a.shape[0],):
+        return ("einsum", (*factors, w), {"subscripts": ",".join("i" * len(factors)) +
+                                          ",ij->ij"})  # v[:, None] * w in one op
+    return _scaling(factors, w, "i", "i") if len(w.shape) == 1 else None
+
+
+def _times_diagonal(w, a, producers):
+    factors = _scaled_identity(a, producers)
+    n = a.shape[0]
+    if factors is None or not isinstance(w, Var) or not w.shape or w.shape[-1] != n:
+        return None
+    v = factors[0]
+    if len(factors) == 1:  # a column v would scale w's rows: kept
+        return ("mul", (w, v), {}) if np.shape(v) in ((n,), (1, n)) or np.ndim(v) == 0 else None
+    return _scaling(factors, w, "j", "ij" if len(w.shape) == 2 else "j")
 
 
 def _sum_to_shape(g, like):
