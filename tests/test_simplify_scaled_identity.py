@@ -1,5 +1,5 @@
 """The simplifier's product with a scaled identity (`STRENGTH["matmul"]`): `(I * v) @ w`
-with a constant identity `I` is the row scaling `v[:, None] * w`, and `w @ (I * v)` the
+with a Jacobian transform's identity basis `I` (graph/basis.py) is the row scaling `v[:, None] * w`, and `w @ (I * v)` the
 column scaling `w * v`. Oracle: numpy's dense product on the same finite values (each
 entry is one product plus exact zeros, so the values are equal); the rule must not fire
 where it would change the result's type, and `jacrev` of `tanh(w @ x)` loses its
@@ -11,46 +11,51 @@ import numpy as np
 import pytest
 
 import autotrace as at
+from autotrace.graph.basis import identity_basis
 
 RNG = np.random.default_rng(0)
 W = RNG.standard_normal((4, 3))
 V = RNG.standard_normal(4)
 
 
+def basis():
+    return identity_basis(4, np.float64)
+
+
 def rows(v, w):
-    return (np.eye(4) * v) @ w
+    return (basis() * v) @ w
 
 
 def rows_of_a_column(v, w):
-    return (v[:, None] * np.eye(4)) @ w
+    return (v[:, None] * basis()) @ w
 
 
 def rows_of_a_vector(v, w):
-    return (np.eye(4) * v) @ w[:, 0]
+    return (basis() * v) @ w[:, 0]
 
 
 def columns(v, w):
-    return w.T @ (np.eye(4) * v)
+    return w.T @ (basis() * v)
 
 
 def scaled(v, w):
-    return (np.eye(4) * v[0]) @ w
+    return (basis() * v[0]) @ w
 
 
 def rows_of_a_chain(v, w):
-    return (np.tanh(v) * ((np.eye(4) * v) * np.exp(v))) @ w
+    return (np.tanh(v) * ((basis() * v) * np.exp(v))) @ w
 
 
 def rows_of_a_chain_times_a_vector(v, w):
-    return ((np.eye(4) * v) * np.exp(v)) @ w[:, 0]
+    return ((basis() * v) * np.exp(v)) @ w[:, 0]
 
 
 def columns_of_a_chain(v, w):
-    return w.T @ ((v * np.eye(4)) * np.exp(v))
+    return w.T @ ((v * basis()) * np.exp(v))
 
 
 def columns_of_a_column(v, w):
-    return np.ones((4, 4)) @ (v[:, None] * np.eye(4))  # w @ diag(v): not v[:, None] * w
+    return np.ones((4, 4)) @ (v[:, None] * basis())  # w @ diag(v): not v[:, None] * w
 
 
 def _ops(fn, *args) -> list:
@@ -120,3 +125,19 @@ def test_jacrev_of_a_gated_layer_scales_rows_through_a_chain_of_products():
     graph = jac.concrete_functions[-1].graph
     big = [n for n in graph.nodes if n.op.name == "matmul" and len(n.outputs[0].shape) == 2]
     assert not big, str(graph)
+
+
+def user_rows(v, w):
+    return (np.eye(4) * v) @ w
+
+
+def user_identity(x):
+    return x @ np.eye(2)
+
+
+def test_an_identity_the_user_wrote_stays_numpy_s_product():
+    assert "matmul" in _ops(user_rows, V, W)
+    x = np.array([np.inf, 1.0])  # numpy: inf * 0 in the product is NaN
+    got, want = at.trace(user_identity)(x), user_identity(x)
+    np.testing.assert_array_equal(got, want)
+    assert np.isnan(want[1])

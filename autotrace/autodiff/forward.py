@@ -34,6 +34,7 @@ from autotrace.autodiff.transforms import _argnums, _is_python_float, _selected,
 from autotrace.core import Trace, Tracer, bind
 from autotrace.errors import UnsupportedError
 from autotrace.function import TracedFunction
+from autotrace.graph.basis import identity_basis
 from autotrace.ops.creation import zeros_like
 from autotrace.ops.join import stack
 from autotrace.ops.shape import astype, broadcast_like, dtype_of, moveaxis, python_scalar, reshape
@@ -217,7 +218,7 @@ def _forward_jacobian(target, args: list, i: int, x):
     if None in shape:
         raise TypeError("jacfwd needs arguments of known shape; trace with fixed sizes")
     size = int(np.prod(shape, dtype=np.int64))
-    basis = np.eye(size, dtype=dtype_of(x)).reshape((size, *shape))
+    basis = identity_basis(size, dtype_of(x), (size, *shape))
     if _needs_columns(target, args):
         return _forward_columns(target, args, i, basis, shape)
     tangents = [None] * len(args)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace.graph.basis import is_basis
 from autotrace.graph.builder import aval_of
 from autotrace.graph.ir import Graph, Node, Var
 from autotrace.ops.registry import OPS
@@ -82,11 +83,9 @@ RULES = {
 
 
 def _is_identity(x) -> bool:
-    """Whether `x` is a constant identity matrix (the basis `jacfwd`/`jacrev` batch over)."""
-    if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[0] != x.shape[1] or \
-            x.dtype.kind not in "iufc":
-        return False
-    return bool(np.all(np.diagonal(x) == 1)) and np.count_nonzero(x) == x.shape[0]
+    """Whether `x` is a Jacobian transform's identity basis (graph/basis.py): a product
+    with an identity the user wrote stays numpy's arithmetic (`inf * 0` is NaN)."""
+    return is_basis(x) and x.ndim == 2 and x.shape[0] == x.shape[1]
 
 
 def _neg_of(x, producers):
