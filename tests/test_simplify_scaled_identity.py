@@ -1,8 +1,9 @@
 """The simplifier's product with a scaled identity (`STRENGTH["matmul"]`): `(I * v) @ w`
-with a Jacobian transform's identity basis `I` (graph/basis.py) is the row scaling `v[:, None] * w`, and `w @ (I * v)` the
-column scaling `w * v`. Oracle: numpy's dense product on the same finite values (each
-entry is one product plus exact zeros, so the values are equal); the rule must not fire
-where it would change the result's type, and `jacrev` of `tanh(w @ x)` loses its
+with a Jacobian transform's identity basis `I` (graph/basis.py) is the row scaling
+`v[:, None] * w`, and `w @ (I * v)` the column scaling `w * v`. Oracle: numpy's dense
+product on the same finite values (each entry is one product plus exact zeros, so the
+values are equal); the rule must not fire where it would change the result's type, an
+identity the user wrote stays numpy's product, and `jacrev` of `tanh(w @ x)` loses its
 100x100 product."""
 
 from __future__ import annotations
