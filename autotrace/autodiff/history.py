@@ -35,6 +35,7 @@ from autotrace.autodiff.loop_checkpoints import (
 )
 from autotrace.autodiff.loop_jvp import while_jvp
 from autotrace.compile.codegen import emit_call
+from autotrace.control.common import run_graph
 from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Var
 from autotrace.ops import control, rules
@@ -54,9 +55,9 @@ def _history_impl(*inputs, cond, body, every=None):
         return (trips, *final, *(record,) * n, *layouts)
     state, captured = list(inputs[:n]), inputs[n:]
     states = []
-    while control.run_graph(cond, *state, *captured)[0]:
+    while run_graph(cond, *state, *captured)[0]:
         states.append(state)
-        state = list(control.run_graph(body, *state, *captured))
+        state = list(run_graph(body, *state, *captured))
     packed = [pack([s[k] for s in states], v) for k, v in enumerate(body.inputs[:n])]
     return (np.int64(len(states)), *state, *(d for d, _ in packed), *(lay for _, lay in packed))
 

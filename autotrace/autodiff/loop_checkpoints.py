@@ -24,8 +24,8 @@ import weakref
 
 import numpy as np
 
+from autotrace.control.common import run_graph
 from autotrace.errors import UnsupportedError
-from autotrace.ops import control
 from autotrace.ops.registry import Aval, Op, register
 
 
@@ -65,7 +65,7 @@ class Checkpoints:
             segment = [state]
             last = min(self.trips, (j + 1) * self.spacing) - 1
             for _ in range(j * self.spacing, last):
-                state = list(control.run_graph(body, *state, *captured))
+                state = list(run_graph(body, *state, *captured))
                 segment.append(state)
             self._segment = (j, segment)
         return self._segment[1][i - j * self.spacing]
@@ -76,10 +76,10 @@ def run_checkpointed(inputs, cond, body, every) -> tuple:
     n = len(body.outputs)
     state, captured = list(inputs[:n]), inputs[n:]
     record = Checkpoints(every)
-    while control.run_graph(cond, *state, *captured)[0]:
+    while run_graph(cond, *state, *captured)[0]:
         record.keep(record.trips, state)
         record.trips += 1
-        state = list(control.run_graph(body, *state, *captured))
+        state = list(run_graph(body, *state, *captured))
     return (np.int64(record.trips), *state, record)
 
 

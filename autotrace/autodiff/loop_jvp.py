@@ -7,11 +7,12 @@ autodiff/history.py), which records the augmented loop.
 from __future__ import annotations
 
 from autotrace.autodiff.backprop import is_float
-from autotrace.autodiff.forward import jvp_graph
 from autotrace.autodiff.inline import inline
-from autotrace.ops.creation import zeros_like
-from autotrace.runtime.control_flow import graph_while
-from autotrace.runtime.graph_loop import state_result
+from autotrace.autodiff.jvp_trace import jvp_graph
+from autotrace.control.common import materialized as _materialized
+from autotrace.control.common import spread as _spread
+from autotrace.control.common import state_result
+from autotrace.runtime.graph_loop import graph_while
 
 
 def while_jvp(primals, tangents, cond, body):
@@ -34,15 +35,3 @@ def while_jvp(primals, tangents, cond, body):
     results = graph_while(cond_fn, body_fn, state, tuple(names), "while")
     results = results if isinstance(results, tuple) else (results,)
     return tuple(results[:n]), _spread(results[n:], floats)
-
-
-def _materialized(values, tangents, floats) -> list:
-    """The tangents of the float values, zeros for None (a loop or branch carries them)."""
-    return [zeros_like(x) if t is None else t
-            for x, t, f in zip(values, tangents, floats) if f]
-
-
-def _spread(float_tangents, floats) -> tuple:
-    """Tangents of the float values back at their positions among all values."""
-    it = iter(float_tangents)
-    return tuple(next(it) if f else None for f in floats)

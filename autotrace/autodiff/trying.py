@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.inline import graph_vjp, inline, replay_vjp
+from autotrace.control.cond import graph_cond
 from autotrace.errors import UnsupportedError
 from autotrace.ops import trying
 from autotrace.ops.elementwise import equal
 from autotrace.ops.shape import astype
-from autotrace.runtime.graph_cond import graph_cond
 from autotrace.runtime.raising import raise_
 from autotrace.tensor import is_tensor
 

@@ -1,68 +1,17 @@
-"""Control-flow and call ops: `cond`, `while_loop` (nodes owning sub-graphs) and `call`.
+"""Control-flow and call ops: `while_loop` (a node owning sub-graphs) and `call`.
 
-    y: f64[3] = cond p x
-      then(x_1: f64[3]):
-        ...
-      else(x_2: f64[3]):
-        ...
-
-A sub-graph's inputs bind to the node's inputs by position: for `cond` the node inputs
-are `(pred, *operands)` and both branches take `operands`; for `while_loop` they are
+A sub-graph's inputs bind to the node's inputs by position: for `while_loop` they are
 `(*init, *captured)` and `cond`/`body` take `(*loop_vars, *captured)`. The executor emits
-them as Python `if` / `while` blocks over numpy, inline in the compiled function.
+it as a Python `while` block over numpy, inline in the compiled function.
 Nodes are built by `autotrace.runtime.control_flow`, which traces the sub-graphs.
 """
 
 from __future__ import annotations
 
-import weakref
-
 from autotrace.compile.buffers import IN_PLACE, loop_owned_writes
-from autotrace.compile.codegen import compile_graph
+from autotrace.control.common import bind_inputs, no_abstract, run_graph
 from autotrace.ops.registry import Aval, Op, apply, register
 from autotrace.ops.state import writes_variables
-
-_compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def run_graph(graph, *inputs) -> tuple:
-    """Run a (sub-)graph on concrete inputs (compiled once per graph)."""
-
-    fn = _compiled.get(graph)
-    if fn is None:
-        fn = _compiled[graph] = compile_graph(graph)
-    return fn(*inputs)
-
-
-def _no_abstract(*avals, **params):
-    raise AssertionError("control-flow nodes are built by autotrace.runtime.control_flow")
-
-
-# --- cond -----------------------------------------------------------------------------------
-def _cond_impl(pred, *operands, then, orelse):
-    return run_graph(then if pred else orelse, *operands)
-
-
-def _emit_cond(node, em, indent: str) -> None:
-    operands = node.inputs[1:]
-    outs = [em.name(v) for v in node.outputs]
-    em.emit(f"if {em.value(node.inputs[0])}:", indent, node)
-    for key in ("then", "orelse"):
-        if key == "orelse":
-            em.emit("else:", indent)
-        branch = node.params[key]
-        _bind_inputs(em, branch, operands)
-        em.emit_graph(branch, indent + "    ")
-        results = [em.value(o) for o in branch.outputs]
-        em.emit(f"{', '.join(outs)} = {', '.join(results)}" if outs else "pass", indent + "    ")
-
-
-def _bind_inputs(em, graph, values) -> None:
-    for inner, outer in zip(graph.inputs, values):
-        em.alias(inner, em.value(outer))
-
-
-cond = register(Op("cond", _cond_impl, _no_abstract, multiple_results=True, emit=_emit_cond))
 
 
 # --- while_loop -----------------------------------------------------------------------------
@@ -89,17 +38,17 @@ def _emit_while(node, em, indent: str) -> None:
     em.emit("while True:", indent, node)
     inner = indent + "    "
     em.trip_start(names, inner)
-    _bind_inputs(em, cond_g, [*node.outputs, *captured])
+    bind_inputs(em, cond_g, [*node.outputs, *captured])
     em.emit_graph(cond_g, inner)
     em.emit(f"if not {em.value(cond_g.outputs[0])}:", inner, node)
     em.emit("break", inner + "    ")
-    _bind_inputs(em, body, [*node.outputs, *captured])
+    bind_inputs(em, body, [*node.outputs, *captured])
     em.emit_graph(body, inner)
     if names:
         em.emit(f"{', '.join(names)} = {', '.join(em.value(o) for o in body.outputs)}", inner)
 
 
-while_loop = register(Op("while_loop", _while_impl, _no_abstract, multiple_results=True,
+while_loop = register(Op("while_loop", _while_impl, no_abstract, multiple_results=True,
                          emit=_emit_while))
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autotrace.ops.control import run_graph
+from autotrace.control.common import run_graph
 from autotrace.ops.registry import Aval, Op, register
 
 

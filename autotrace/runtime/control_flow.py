@@ -25,10 +25,10 @@ from contextlib import nullcontext
 from typing import Any, Callable, Sequence
 
 from autotrace import context, mutation
+from autotrace.control.cond import graph_cond
 from autotrace.errors import ConversionError, TracingError, user_frame
 from autotrace.runtime import merge
 from autotrace.runtime.containers import Snapshot, mutation_error
-from autotrace.runtime.graph_cond import graph_cond
 from autotrace.runtime.graph_loop import as_state, graph_for, graph_while, state_result
 from autotrace.runtime.iterables import graph_sequence_of, rest_as_graph_sequence
 from autotrace.runtime.raising import BranchRaises

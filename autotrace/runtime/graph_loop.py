@@ -10,17 +10,19 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace import context, mutation
+from autotrace.control.common import (
+    align_captures,
+    as_state,
+    check_scalar_condition,
+    state_result,
+)
 from autotrace.errors import TracingError
 from autotrace.graph.ir import Var
 from autotrace.ops import control
 from autotrace.ops.elementwise import add, less, logical_and
 from autotrace.runtime import merge, stacked
-from autotrace.runtime.graph_cond import (
-    align_captures,
-    branch_output,
-    check_scalar_condition,
-)
 from autotrace.runtime.inplace import live_numpy_target
+from autotrace.runtime.merge import branch_output
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.stacked import flatten
 from autotrace.runtime.undefined import Undefined
@@ -31,18 +33,6 @@ from autotrace.signature import leaf_paths, unflatten
 from autotrace.tensor import Tensor
 
 MAX_RELAXATIONS = 4
-
-
-def as_state(result, n: int) -> tuple:
-    """What a loop body returned, as the tuple of its `n` loop variables."""
-    if n == 0:
-        return ()
-    return (result,) if n == 1 else tuple(result)
-
-
-def state_result(state: tuple):
-    """Loop variables as generated code unpacks them: one value alone, several as a tuple."""
-    return state[0] if len(state) == 1 else state
 
 
 def graph_while(cond_fn, body_fn, state: tuple, names, kind: str, where: str | None = None):

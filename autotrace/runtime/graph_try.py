@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace import context
+from autotrace.control.common import align_captures, as_state, state_result
 from autotrace.errors import AutotraceError, TracingError, at_user_line
 from autotrace.graph.ir import Var
 from autotrace.ops.effects import graph_raise
@@ -32,8 +33,7 @@ from autotrace.ops.trying import reraise as reraise_op
 from autotrace.ops.trying import try_save as try_save_op
 from autotrace.runtime import merge
 from autotrace.runtime.calls import EFFECT_OVERLOADS
-from autotrace.runtime.graph_cond import align_captures, branch_output
-from autotrace.runtime.graph_loop import as_state, state_result
+from autotrace.runtime.merge import branch_output
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced

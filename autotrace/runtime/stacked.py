@@ -299,8 +299,8 @@ class StackedList(GraphSequence):
             if n == 0:
                 raise ValueError(message)
             return
-        # lazy import: graph_cond carries StackedLists, so it imports this module
-        from autotrace.runtime.graph_cond import graph_cond
+        # lazy import: control/cond.py carries StackedLists, so it imports this module
+        from autotrace.control.cond import graph_cond
         from autotrace.runtime.raising import raise_
 
         graph_cond(equal(n, 0), lambda: raise_(ValueError(message)), lambda: None, (), "cond")
