@@ -8,7 +8,7 @@ ranks and apply themselves; reductions, scans and sorts shift their axes by one;
 `transpose`, `matmul`, indexing with a shared key (and its adjoint) and the shape ops
 backward passes use have their own; every other
 op falls back to a loop over the examples (exact, one node per example). Control-flow
-ops get their rules from `autodiff/batching.py`.
+ops hold their own (`control/cond.py`, `control/while_loop.py`, `control/call.py`).
 """
 
 from __future__ import annotations

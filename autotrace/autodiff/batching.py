@@ -26,51 +26,20 @@ from typing import Callable
 from autotrace.autodiff.batch_trace import batched, is_array
 from autotrace.autodiff.forward import _traced, positional
 from autotrace.autodiff.inline import batch_graph
-from autotrace.control.common import batched_outputs, select, state_result
 from autotrace.function import TracedFunction
 from autotrace.ops import control as control_ops
 from autotrace.ops.random import refuse_under_vmap
-from autotrace.ops.reduce import any as reduce_any
-from autotrace.ops.shape import broadcast_to, moveaxis
+from autotrace.ops.shape import moveaxis
 from autotrace.ops.shapes import shape_of
-from autotrace.runtime.graph_loop import graph_while
 from autotrace.signature import TensorSpec, flatten, is_input_leaf, unflatten
 
 
 # -- control flow ----------------------------------------------------------------------------
-def _while_rule(trace, op, values, dims, params):
-    """A masked loop over batched state: runs while any example's condition holds."""
-    cond, body = params["cond"], params["body"]
-    n = len(body.outputs)
-    captured, cdims = values[n:], dims[n:]
-    size = trace.size
-
-    def pred_of(state):
-        p, pd = batch_graph(cond, [*state, *captured], [0] * n + list(cdims), size)
-        return p[0] if pd[0] is not None else broadcast_to(p[0], (size,))
-
-    def cond_fn(*state):
-        return reduce_any(pred_of(state))
-
-    def body_fn(*state):
-        pred = pred_of(state)
-        new, nd = batch_graph(body, [*state, *captured], [0] * n + list(cdims), size)
-        new = batched_outputs(trace, new, nd)
-        return state_result(tuple(select(pred, a, b) for a, b in zip(new, state)))
-
-    init = [trace.batched(x, d) for x, d in zip(values[:n], dims[:n])]
-    names = tuple(v.name or f"v{k}" for k, v in enumerate(body.inputs[:n]))
-    results = graph_while(cond_fn, body_fn, tuple(init), names, "while")
-    results = results if isinstance(results, tuple) else (results,)
-    return results, (0,) * n
-
-
 def _call_rule(trace, op, values, dims, params):
     outs, out_dims = batch_graph(params["fn"].graph, values, dims, trace.size)
     return tuple(outs), tuple(out_dims)
 
 
-control_ops.while_loop.batch = _while_rule
 control_ops.call.batch = _call_rule
 
 

@@ -16,32 +16,9 @@ replayed in forward mode.
 
 from __future__ import annotations
 
-from autotrace.autodiff.history import record_loop
 from autotrace.autodiff.jvp_trace import jvp_graph
-from autotrace.autodiff.loop_jvp import while_jvp
-from autotrace.control.common import float_positions
 from autotrace.ops import control
 from autotrace.ops.creation import zeros_like
-from autotrace.ops.state import without_writes
-
-
-# -- while_loop ------------------------------------------------------------------------------
-def while_vjp(cts, *rest, cond, body):
-    """Record the loop's iterations (`loop_history`), then sweep them in reverse."""
-    inputs, outputs = rest[:-1], rest[-1]
-    n = len(body.outputs)
-    if not float_positions(outputs) and not float_positions(inputs[n:]):
-        return (None,) * len(inputs)
-    # The record runs the loop again: without its Variable writes (the loop ran them).
-    record = record_loop(inputs, without_writes(cond), without_writes(body),
-                         [getattr(o.symbol, "name", None) for o in outputs])
-    return record.reverse_sweep(list(cts))
-
-
-control.while_loop.vjp = while_vjp
-
-
-control.while_loop.jvp = while_jvp
 
 
 # -- call ------------------------------------------------------------------------------------

@@ -33,16 +33,15 @@ from autotrace.autodiff.loop_checkpoints import (
     refuse_derivative,
     run_checkpointed,
 )
-from autotrace.autodiff.loop_jvp import while_jvp
 from autotrace.compile.codegen import emit_call
 from autotrace.control.common import run_graph
+from autotrace.control.loop_trace import graph_while
 from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Var
-from autotrace.ops import control, rules
+from autotrace.ops import rules
 from autotrace.ops.creation import zeros_like
-from autotrace.ops.registry import Aval, Op, apply, register
+from autotrace.ops.registry import OPS, Aval, Op, apply, register
 from autotrace.ops.shapes import shape_of
-from autotrace.runtime.control_flow import graph_while
 from autotrace.tensor import is_tensor
 
 
@@ -189,10 +188,11 @@ def _history_jvp(primals, tangents, cond, body, every=None):
     floats = [is_float(v) for v in body.inputs[:n]]
     if all(t is None for t in tangents):
         return apply(loop_history, *primals, cond=cond, body=body), None
-    final, _ = while_jvp(primals, tangents, cond, body)
+    while_loop = OPS["while_loop"]  # control/while_loop.py, which imports this module
+    final, _ = while_loop.jvp(primals, tangents, cond=cond, body=body)
     node = next((x.symbol.node for x in final if is_tensor(x)), None)
     m = sum(floats)
-    if node is None or node.op is not control.while_loop or len(node.outputs) != n + m:
+    if node is None or node.op is not while_loop or len(node.outputs) != n + m:
         raise UnsupportedError(  # pragma: no cover - graph_while carries every variable
             "forward mode through this loop's gradient: the augmented loop changed shape")
     aug_cond, aug_body = node.params["cond"], node.params["body"]
