@@ -6,16 +6,9 @@ stacked values in the traces below (the graph being built). `vmap(f)` traces `f`
 per-example signature to its graph and replays that graph under a batch trace, inside a
 traced function of the stacked arguments.
 
-The trace and the rules of the ops are in `autodiff/batch_trace.py`; this module holds
-the rules of the control-flow ops, for converted Python control flow on per-example
-values:
-
-* `cond` with a batched predicate runs both branches on every example and selects per
-  example (`where`); when a branch has effects (print, assert, raise) it loops over the
-  examples instead. With a shared predicate it stays one `cond` over batched branches.
-* `while_loop` becomes a masked loop: it runs while any example's condition holds, and an
-  example whose condition is false keeps its state (`where`), so trip counts may differ
-  per example.
+The trace and the rules of the ops are in `autodiff/batch_trace.py`; the control-flow
+ops hold theirs (`control/cond.py`: a batched `if` runs both branches and selects per
+example; `control/while_loop.py`: a masked loop, so trip counts may differ per example).
 """
 
 from __future__ import annotations
@@ -27,21 +20,10 @@ from autotrace.autodiff.batch_trace import batched, is_array
 from autotrace.autodiff.forward import _traced, positional
 from autotrace.autodiff.inline import batch_graph
 from autotrace.function import TracedFunction
-from autotrace.ops import control as control_ops
 from autotrace.ops.random import refuse_under_vmap
 from autotrace.ops.shape import moveaxis
 from autotrace.ops.shapes import shape_of
 from autotrace.signature import TensorSpec, flatten, is_input_leaf, unflatten
-
-
-# -- control flow ----------------------------------------------------------------------------
-def _call_rule(trace, op, values, dims, params):
-    outs, out_dims = batch_graph(params["fn"].graph, values, dims, trace.size)
-    return tuple(outs), tuple(out_dims)
-
-
-control_ops.call.batch = _call_rule
-
 
 # -- vmap ------------------------------------------------------------------------------------
 _TRANSFORMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
