@@ -336,10 +336,10 @@ class BackendEmitter(Emitter):
         super().__init__(check)
         self.backend = backend
         self._numpy_inputs = False
-        self.namespace["_check"] = functools.partial(_check_backend, backend)
-        self.namespace["_cast"] = backend.cast
-        self.namespace["_np"] = backend.to_numpy
-        self.namespace["_move"] = backend.move
+        self.define("_check", functools.partial(_check_backend, backend))
+        self.define("_cast", backend.cast)
+        self.define("_np", backend.to_numpy)
+        self.define("_move", backend.move)
 
     def constant(self, x, prefix: str = "c") -> str:
         if isinstance(x, (np.ndarray, np.generic)) and not self._numpy_inputs:

@@ -19,7 +19,8 @@ from autotrace.api import trace
 from autotrace.errors import UnsupportedError
 from autotrace.export.onnx_ops import CONVERTERS
 from autotrace.export.onnx_structure import unsupported
-from autotrace.graph.ir import Graph, Var, unique_name
+from autotrace.graph.ir import Graph, Var
+from autotrace.graph.names import NameAllocator
 from autotrace.ops.random import RANDOM_OPS, describe
 
 OPSET = 18
@@ -109,7 +110,7 @@ class Translator:
         self.onnx = onnx
         self.helper = onnx.helper
         self._names: dict[int, str] = {}
-        self._used: set[str] = set()
+        self._allocator = NameAllocator()
         self._scopes: list[list] = []
         self._initializers: list = []
         self._outputs: set[str] = set()
@@ -118,7 +119,7 @@ class Translator:
 
     # -- names ----------------------------------------------------------------------------
     def fresh(self, base: str | None) -> str:
-        return unique_name(_IDENT.sub("_", base or "") or "t", self._used)
+        return self._allocator.fresh(_IDENT.sub("_", base or "") or "t")
 
     def reserve(self, var: Var) -> None:
         """Keep `var`'s user name for it (a model output), whatever is named first."""

@@ -18,8 +18,13 @@ restricted alphabet); the allocator only keeps names unique.
 
 from __future__ import annotations
 
+import builtins
 import itertools
+import keyword
 from typing import Iterable
+
+# Names generated Python code never gives a value: keywords, builtins, and numpy's `np`.
+PYTHON_RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"np"}
 
 
 class NameAllocator:
