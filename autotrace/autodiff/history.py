@@ -145,10 +145,10 @@ def _read_only(record, graph) -> bool:
 def _captured_as(node, p: int):
     """[(sub-graph, input position)] that node input `p` binds to when it is captured (not
     loop-carried) by a `while_loop` or an operand of a `cond`; None otherwise."""
-    name, params = node.op.name, node.params
-    if name == "while_loop" and p >= len(params["body"].outputs):
+    op, params = node.op, node.params
+    if op is OPS["while_loop"] and p >= len(params["body"].outputs):
         return [(params["cond"], p), (params["body"], p)]
-    if name == "cond" and p >= 1:
+    if op is OPS["cond"] and p >= 1:
         return [(params["then"], p - 1), (params["orelse"], p - 1)]
     return None
 

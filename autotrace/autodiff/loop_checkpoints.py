@@ -26,7 +26,7 @@ import numpy as np
 
 from autotrace.control.common import run_graph
 from autotrace.errors import UnsupportedError
-from autotrace.ops.registry import Aval, Op, register
+from autotrace.ops.registry import OPS, Aval, Op, register
 
 
 class Checkpoints:
@@ -89,7 +89,7 @@ _POLICY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # loop body ->
 def checkpoint_loops(graph, every) -> None:
     """Make the gradients of `graph`'s `while` loops (nested ones too) checkpointed."""
     for node in graph.walk():
-        if node.op.name == "while_loop":
+        if node.op is OPS["while_loop"]:
             _POLICY[node.params["body"]] = every
 
 

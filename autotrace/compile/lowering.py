@@ -24,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 
+from autotrace.autodiff import custom as _custom  # noqa: F401 - registers ops named below
 from autotrace.compile.backends import Backend, BackendError
 from autotrace.compile.codegen import Emitter, check_value, compile_graph, emit_call
 from autotrace.compile.lowering_index import (
@@ -36,7 +37,11 @@ from autotrace.compile.lowering_index import (
     _setitem,
     _setitem_refuse,
 )
+from autotrace.control.call import call as call_op
+from autotrace.control.cond import cond
+from autotrace.control.while_loop import while_loop
 from autotrace.graph.ir import Node, Var
+from autotrace.ops.registry import OPS, Op
 
 # op name -> array API function name, for ops that are one elementwise function call.
 _ELEMENTWISE = {
@@ -225,12 +230,12 @@ def _call_fn(b, *inputs, fn, run):
     return run(*inputs[: len(inputs) - len(fn.variables)], *values)
 
 
-LOWERINGS: dict[str, Lowering] = {
+_BY_NAME: dict[str, Lowering] = {
     name: Lowering(_call(fn), "promote" if name in _PROMOTED else
                    "bool" if name in _BOOL else "out")
     for name, fn in _ELEMENTWISE.items()
 }
-LOWERINGS.update({
+_BY_NAME.update({
     "where": Lowering(lambda b, c, x, y: b.xp.where(c, x, y), ("bool", "out", "out")),
     "reciprocal": Lowering(lambda b, x: 1 / x, "out"),
     "exp2": Lowering(lambda b, x: b.xp.pow(b.xp.asarray(2, dtype=x.dtype, device=b.device),
@@ -323,8 +328,10 @@ def _pad(b, x, *constant, pairs, mode, values=None):
     return x
 
 
-LOWERINGS["pad"] = Lowering(_pad, needs=("take",))
-_CONTROL = {"cond", "while_loop"}
+_BY_NAME["pad"] = Lowering(_pad, needs=("take",))
+# Keyed by the ops themselves (a renamed op fails here, loudly).
+LOWERINGS: dict[Op, Lowering] = {OPS[name]: low for name, low in _BY_NAME.items()}
+_CONTROL = frozenset({cond, while_loop})  # emitted by their own `emit`, over backend code
 
 
 class BackendEmitter(Emitter):
@@ -365,8 +372,7 @@ class BackendEmitter(Emitter):
                       indent)
 
     def emit_node(self, node: Node, indent: str) -> None:
-        name = node.op.name
-        if name in _CONTROL:
+        if node.op in _CONTROL:
             node.op.emit(node, self, indent)
         elif node.op.effect or (node.outputs and all(v.weak is not None for v in node.outputs)):
             self._emit_numpy(node, indent)
@@ -376,7 +382,7 @@ class BackendEmitter(Emitter):
     def _lowering(self, node: Node) -> Lowering:
         """The op's `Lowering` for this backend, or `BackendError` naming the op."""
         name, b = node.op.name, self.backend
-        low = LOWERINGS.get(name)
+        low = LOWERINGS.get(node.op)
         reason = None if low is None else (low.refuse(node, b) if low.refuse else None)
         missing = [] if low is None else [n for n in low.needs if not hasattr(b.xp, n)]
         if reason is None:
@@ -417,7 +423,7 @@ class BackendEmitter(Emitter):
         params = dict(node.params)
         if low.dtype:
             params["dtype"] = self.backend.dtype(out_dtype)
-        if node.op.name == "call":  # the callee's graph, compiled for this backend now
+        if node.op is call_op:  # the callee's graph, compiled for this backend now
             params["run"] = compile_graph(params["fn"].graph,
                                           emitter=BackendEmitter(self.backend, self.check))
         args += [f"{k}={self.constant(v, k)}" for k, v in params.items()]

@@ -55,7 +55,7 @@ def export_onnx(fn, *example_args, path=None, opset: int = OPSET, **example_kwar
         else fn.get_concrete_function(*example_args, **example_kwargs)
     graph = cf.graph
     for node in graph.walk():
-        if node.op.name in RANDOM_OPS:
+        if node.op in RANDOM_OPS:
             raise UnsupportedError(f"cannot export `{graph.name}` to ONNX: it draws random "
                                    f"numbers at run time ({describe(node)}), which ONNX "
                                    "cannot do with numpy's generators")
@@ -92,7 +92,7 @@ def export_onnx(fn, *example_args, path=None, opset: int = OPSET, **example_kwar
 def _refuse_unsupported(graph: Graph, table) -> None:
     missing, first = [], None
     for node in graph.walk():
-        if node.op.name not in table:
+        if node.op not in table:
             if node.op.name not in missing:
                 missing.append(node.op.name)
             first = first or node
@@ -208,7 +208,7 @@ class Translator:
         for node in graph.nodes:
             self.node = node
             start = len(self._scopes[-1])
-            names = CONVERTERS[node.op.name](self, node)
+            names = CONVERTERS[node.op](self, node)
             for var, name in zip(node.outputs, names):
                 self._name_output(var, name, self._scopes[-1][start:])
 
