@@ -21,7 +21,7 @@ from autotrace.autodiff.custom import stop as stop_gradient
 from autotrace.core import Trace, bind
 from autotrace.ops import OPS
 from autotrace.ops.join import stack
-from autotrace.ops.shape import broadcast_to, dtype_of, expand_dims, squeeze
+from autotrace.ops.shape import broadcast_to, dtype_of, expand_dims, squeeze, transpose
 from autotrace.ops.shapes import shape_of
 from autotrace.tensor import TensorBase
 
@@ -120,12 +120,30 @@ def _transpose(trace, op, values, dims, params):
 
 
 def _matmul(trace, op, values, dims, params):
+    """`a @ b` per example. Vectors are promoted to matrices (numpy's rule: `(k,)` is
+    `(1, k)` on the left, `(k, 1)` on the right) and the promoted axis is squeezed from
+    the result; the common Jacobian cases (a shared matrix against batched vectors) are
+    one matrix product."""
     (a, b), (da, db) = values, dims
-    if _rank(a, da) >= 2 and _rank(b, db) >= 2:
-        return bind(op, *_aligned(values, dims), **params), 0
-    if _rank(a, da) == 1 and db is None and _rank(b, db) == 2:
+    ra, rb = _rank(a, da), _rank(b, db)
+    if ra == 1 and db is None and rb == 2:
         return bind(op, a, b, **params), 0  # (B, k) @ (k, m)
-    return loop_rule(trace, op, values, dims, params)
+    if da is None and ra == 2 and rb == 1:
+        return bind(op, b, transpose(a, (1, 0)), **params), 0  # (B, k) @ (m, k).T
+    if ra >= 2 and rb == 1 and db is None:
+        return bind(op, a, b, **params), 0  # (B, .., m, k) @ (k,)
+    squeezed = []
+    if ra == 1:
+        a, ra = expand_dims(a, len(shape_of(a)) - 1), 2
+        squeezed.append(-2)
+    if rb == 1:
+        b, rb = expand_dims(b, len(shape_of(b))), 2
+        squeezed.append(-1)
+    out = bind(op, *_aligned([a, b], [da, db]), **params)
+    if squeezed:
+        ndim = len(shape_of(out))
+        out = squeeze(out, tuple(ndim + s for s in squeezed))
+    return out, 0
 
 
 def _unbroadcast(trace, op, values, dims, params):

@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 
 from autotrace.autodiff import custom as _custom  # noqa: F401 - registers ops named below
+from autotrace.compile import lowering_math as lm
 from autotrace.compile.backends import Backend, BackendError
 from autotrace.compile.codegen import Emitter, check_value, compile_graph, emit_call
 from autotrace.compile.lowering_index import (
@@ -57,13 +58,16 @@ _ELEMENTWISE = {
     "logical_xor": "logical_xor", "lshift": "bitwise_left_shift", "lt": "less",
     "matmul": "matmul", "maximum": "maximum", "minimum": "minimum", "mod": "remainder",
     "mul": "multiply", "ne": "not_equal", "neg": "negative", "pos": "positive",
-    "pow": "pow", "rint": "round", "rshift": "bitwise_right_shift", "sign": "sign",
+    "pow": "pow", "rint": "round", "copysign": "copysign", "logaddexp": "logaddexp",
+    "nextafter": "nextafter", "signbit": "signbit", "real": "real", "imag": "imag",
+    "float_power": "pow", "rshift": "bitwise_right_shift", "sign": "sign",
     "sin": "sin", "sinh": "sinh", "sqrt": "sqrt", "square": "square", "sub": "subtract",
     "tan": "tan", "tanh": "tanh", "trunc": "trunc",
 }  # fmt: skip
 # How inputs are cast first: to the result dtype, to their common (promoted) dtype
 # (comparisons, predicates, abs of complex), or to bool (logical ops).
-_PROMOTED = {"abs", "eq", "ne", "lt", "le", "gt", "ge", "isfinite", "isinf", "isnan"}
+_PROMOTED = {"abs", "eq", "ne", "lt", "le", "gt", "ge", "isfinite", "isinf", "isnan",
+             "signbit", "real", "imag"}
 _BOOL = {"logical_and", "logical_or", "logical_xor", "logical_not"}
 
 
@@ -329,6 +333,20 @@ def _pad(b, x, *constant, pairs, mode, values=None):
 
 
 _BY_NAME["pad"] = Lowering(_pad, needs=("take",))
+_BY_NAME.update({
+    "deg2rad": Lowering(lm.radians, "out"), "radians": Lowering(lm.radians, "out"),
+    "rad2deg": Lowering(lm.degrees, "out"), "degrees": Lowering(lm.degrees, "out"),
+    "fabs": Lowering(lm.fabs, "out"), "fmax": Lowering(lm.fmax, "out"),
+    "fmin": Lowering(lm.fmin, "out"), "heaviside": Lowering(lm.heaviside, "out"),
+    "fmod": Lowering(lm.fmod, "out", needs=("fmod",)),
+    "round": Lowering(lm.round_, refuse=lm.refuse_round),
+    "searchsorted": Lowering(lm.searchsorted, needs=("searchsorted",)),
+    "fft": Lowering(lm.fft, refuse=lm.refuse_fft),
+    "rfft": Lowering(lm.rfft, refuse=lm.refuse_fft),
+    "irfft": Lowering(lm.irfft, refuse=lm.refuse_fft),
+})
+_BY_NAME.update({name: Lowering(lm.linalg(name), "out", refuse=lm.refuse_linalg(name))
+                 for name in ("det", "slogdet", "svdvals", "eigvalsh")})
 # Keyed by the ops themselves (a renamed op fails here, loudly).
 LOWERINGS: dict[Op, Lowering] = {OPS[name]: low for name, low in _BY_NAME.items()}
 _CONTROL = frozenset({cond, while_loop})  # emitted by their own `emit`, over backend code

@@ -26,7 +26,7 @@ _ADD, _SUB, _MUL, _DIV, _POW, _NEG, _POS = (OPS[n] for n in (
 _CAST, _COPY, _FULL_LIKE, _SUM = OPS["cast"], OPS["copy"], OPS["full_like"], OPS["sum"]
 _RESHAPE_LIKE, _BROADCAST_LIKE, _UNBROADCAST = (OPS[n] for n in (
     "reshape_like", "broadcast_like", "unbroadcast"))
-_BROADCAST_TO = OPS["broadcast_to"]
+_BROADCAST_TO, _MATMUL = OPS["broadcast_to"], OPS["matmul"]
 
 _FILL_PRESERVING = frozenset(OPS[n] for n in (
     "expand_dims", "squeeze", "reshape", "reshape_like", "broadcast_to", "broadcast_like",
@@ -91,7 +91,19 @@ RULES = {
     _BROADCAST_LIKE: [lambda i, o, p: i[0]],
     _UNBROADCAST: [lambda i, o, p: i[0]],
     _POS: [lambda i, o, p: i[0]],
+    _MATMUL: [
+        lambda i, o, p: i[1] if _is_identity(i[0]) else None,  # I @ x -> x
+        lambda i, o, p: i[0] if _is_identity(i[1]) else None,  # x @ I -> x
+    ],
 }
+
+
+def _is_identity(x) -> bool:
+    """Whether `x` is a constant identity matrix (the basis `jacfwd`/`jacrev` batch over)."""
+    if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[0] != x.shape[1] or \
+            x.dtype.kind not in "iufc":
+        return False
+    return bool(np.all(np.diagonal(x) == 1)) and np.count_nonzero(x) == x.shape[0]
 
 
 def _neg_of(x, producers):
