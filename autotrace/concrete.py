@@ -20,6 +20,7 @@ from autotrace import context, mutation
 from autotrace.autodiff.graph_function import GraphFunction
 from autotrace.capture_scope import CaptureScope, ReadPlan, Retrace, note_call
 from autotrace.compile.codegen import Entry, compile_graph
+from autotrace.control.call import call_concrete
 from autotrace.errors import (
     CONVERTED_CODES,
     StaleCaptureWarning,
@@ -32,7 +33,6 @@ from autotrace.gcpause import paused_gc
 from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
 from autotrace.graph.unstacked import Unstacked
-from autotrace.ops.control import call_concrete
 from autotrace.retracing import user_stacklevel
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.random import TracedGenerator, no_trace_time_draws

@@ -9,8 +9,8 @@ write to `x` re-derives the live views, and a write through a basic-indexing vie
 into its base (`v += 1` changes `x[0]`). A write through another kind of view (`x.T[0] =
 1`) is refused, naming the user's line.
 
-Graph control flow keeps the same object semantics (`runtime/graph_cond.py`,
-`runtime/graph_loop.py`); a concrete function writes the final value of a mutated
+Graph control flow keeps the same object semantics (`control/cond.py`,
+`control/loop_trace.py`); a concrete function writes the final value of a mutated
 argument back into the caller's array (`concrete.py`).
 """
 

@@ -8,7 +8,7 @@ ranks and apply themselves; reductions, scans and sorts shift their axes by one;
 `transpose`, `matmul`, indexing with a shared key (and its adjoint) and the shape ops
 backward passes use have their own; every other
 op falls back to a loop over the examples (exact, one node per example). Control-flow
-ops get their rules from `autodiff/batching.py`.
+ops hold their own (`control/cond.py`, `control/while_loop.py`, `control/call.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from autotrace.autodiff.custom import stop as stop_gradient
 from autotrace.core import Trace, bind
 from autotrace.ops import OPS
 from autotrace.ops.join import stack
@@ -240,28 +241,31 @@ def _axis_is_normalized(params) -> bool:
                                      all(isinstance(a, int) and a >= 0 for a in axis))
 
 
-_AXIS_OPS = {"sum", "mean", "prod", "max", "min", "var", "std", "any", "all", "cumsum",
-             "cumprod", "sort", "argsort", "flip", "concatenate", "take_along_axis",
-             "expand_dims", "squeeze"}
+_AXIS_OPS = frozenset(OPS[name] for name in (
+    "sum", "mean", "prod", "max", "min", "var", "std", "any", "all", "cumsum", "cumprod",
+    "sort", "argsort", "flip", "concatenate", "take_along_axis", "expand_dims", "squeeze"))
 
 
 def rule_for(op) -> Callable:
     """The batching rule of `op` (see the module doc)."""
     if op.batch is not None:
         return op.batch
-    if op.name in _ELEMENTWISE:
+    if op in _ELEMENTWISE:
         return _elementwise
-    if op.name in _AXIS_OPS:
+    if op in _AXIS_OPS:
         return lambda trace, op, values, dims, params: (
             _shift_axes if _axis_is_normalized(params) else loop_rule)(
                 trace, op, values, dims, params)
-    return _SPECIAL.get(op.name, loop_rule)
+    return _SPECIAL.get(op, loop_rule)
 
 
-_ELEMENTWISE = {name for name, op in OPS.items()
-                if isinstance(op.impl, np.ufunc) and name != "matmul"} | {
-    "where", "clip", "cast", "copy", "conj", "stop_gradient"}
-_SPECIAL = {"transpose": _transpose, "matmul": _matmul, "unbroadcast": _unbroadcast,
-            "reshape_like": _reshape_like, "broadcast_like": _broadcast_like,
-            "full_like": _full_like, "reshape": _reshape, "broadcast_to": _broadcast_to,
-            "getitem": _getitem, "scatter_add": _scatter_add}
+# Rules keyed by the ops themselves (a renamed op fails here, loudly, instead of falling
+# back to the loop rule).
+_ELEMENTWISE = frozenset(op for op in OPS.values()
+                         if isinstance(op.impl, np.ufunc) and op is not OPS["matmul"]) | {
+    OPS["where"], OPS["clip"], OPS["cast"], OPS["copy"], OPS["conj"], stop_gradient}
+_SPECIAL = {OPS[name]: rule for name, rule in {
+    "transpose": _transpose, "matmul": _matmul, "unbroadcast": _unbroadcast,
+    "reshape_like": _reshape_like, "broadcast_like": _broadcast_like,
+    "full_like": _full_like, "reshape": _reshape, "broadcast_to": _broadcast_to,
+    "getitem": _getitem, "scatter_add": _scatter_add}.items()}

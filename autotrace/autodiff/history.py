@@ -33,15 +33,15 @@ from autotrace.autodiff.loop_checkpoints import (
     refuse_derivative,
     run_checkpointed,
 )
-from autotrace.autodiff.loop_jvp import while_jvp
 from autotrace.compile.codegen import emit_call
+from autotrace.control.common import run_graph
+from autotrace.control.loop_trace import graph_while
 from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Var
-from autotrace.ops import control, rules
+from autotrace.ops import rules
 from autotrace.ops.creation import zeros_like
-from autotrace.ops.registry import Aval, Op, apply, register
+from autotrace.ops.registry import OPS, Aval, Op, apply, register
 from autotrace.ops.shapes import shape_of
-from autotrace.runtime.control_flow import graph_while
 from autotrace.tensor import is_tensor
 
 
@@ -54,9 +54,9 @@ def _history_impl(*inputs, cond, body, every=None):
         return (trips, *final, *(record,) * n, *layouts)
     state, captured = list(inputs[:n]), inputs[n:]
     states = []
-    while control.run_graph(cond, *state, *captured)[0]:
+    while run_graph(cond, *state, *captured)[0]:
         states.append(state)
-        state = list(control.run_graph(body, *state, *captured))
+        state = list(run_graph(body, *state, *captured))
     packed = [pack([s[k] for s in states], v) for k, v in enumerate(body.inputs[:n])]
     return (np.int64(len(states)), *state, *(d for d, _ in packed), *(lay for _, lay in packed))
 
@@ -145,10 +145,10 @@ def _read_only(record, graph) -> bool:
 def _captured_as(node, p: int):
     """[(sub-graph, input position)] that node input `p` binds to when it is captured (not
     loop-carried) by a `while_loop` or an operand of a `cond`; None otherwise."""
-    name, params = node.op.name, node.params
-    if name == "while_loop" and p >= len(params["body"].outputs):
+    op, params = node.op, node.params
+    if op is OPS["while_loop"] and p >= len(params["body"].outputs):
         return [(params["cond"], p), (params["body"], p)]
-    if name == "cond" and p >= 1:
+    if op is OPS["cond"] and p >= 1:
         return [(params["then"], p - 1), (params["orelse"], p - 1)]
     return None
 
@@ -188,10 +188,11 @@ def _history_jvp(primals, tangents, cond, body, every=None):
     floats = [is_float(v) for v in body.inputs[:n]]
     if all(t is None for t in tangents):
         return apply(loop_history, *primals, cond=cond, body=body), None
-    final, _ = while_jvp(primals, tangents, cond, body)
+    while_loop = OPS["while_loop"]  # control/while_loop.py, which imports this module
+    final, _ = while_loop.jvp(primals, tangents, cond=cond, body=body)
     node = next((x.symbol.node for x in final if is_tensor(x)), None)
     m = sum(floats)
-    if node is None or node.op is not control.while_loop or len(node.outputs) != n + m:
+    if node is None or node.op is not while_loop or len(node.outputs) != n + m:
         raise UnsupportedError(  # pragma: no cover - graph_while carries every variable
             "forward mode through this loop's gradient: the augmented loop changed shape")
     aug_cond, aug_body = node.params["cond"], node.params["body"]

@@ -17,7 +17,6 @@ against its node's static shape and dtype, which validates the shape rules.
 
 from __future__ import annotations
 
-import builtins
 import functools
 import itertools
 import keyword
@@ -31,12 +30,12 @@ import numpy as np
 from autotrace.compile import buffers
 from autotrace.errors import register_line_map
 from autotrace.graph.ir import Graph, Node, Var
+from autotrace.graph.names import PYTHON_RESERVED, NameAllocator
 from autotrace.graph.unstacked import Unstacked
 from autotrace.pytree import children_of, rebuild
 
 CHECK = os.environ.get("AUTOTRACE_CHECK", "") not in ("", "0")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np"}
 _LITERALS = (bool, int, float, str, type(None))
 _files = itertools.count(1)
 
@@ -45,7 +44,8 @@ class Emitter:
     """Allocates Python names and namespace entries while writing code for a graph.
 
     Values get the user's names (`c`, `loss`) or `v0`, `v1`, ...; namespace entries start
-    with `_` so the two never collide.
+    with `_` so the two never collide. Both come from `graph.names.NameAllocator`, the
+    graph printer's allocator too (`c`, `c_1`, ...).
     """
 
     reuses_buffers = True  # numpy's `out=` into dead temporaries (compile/buffers.py)
@@ -56,11 +56,9 @@ class Emitter:
         self.line_nodes: dict[int, Node] = {}
         self.check = check
         self._names: dict[int, str] = {}
-        self._used: set[str] = set(_RESERVED)
+        self.local_names = NameAllocator(PYTHON_RESERVED, anonymous="v")
+        self.global_names = NameAllocator(self.namespace)  # namespace entries: `_add`, ...
         self._consts: dict[int, str] = {}
-        self._suffixes: dict[str, int] = {}
-        self._anonymous = itertools.count()
-        self._suffix: dict[str, int] = {}  # base -> last suffix taken (no rescans: linear)
         self.graph: Graph | None = None  # the (sub-)graph being written
         # id of a node -> the impl writing into its first input (`buffers.loop_owned_writes`)
         self.inplace: dict[int, object] = {}
@@ -77,16 +75,7 @@ class Emitter:
     def fresh(self, base: str | None) -> str:
         """A new local name based on `base` (`v<k>` when there is no usable base)."""
         base = (base or "").lstrip("_")
-        if not _IDENT.match(base):
-            base = ""
-        name = base or f"v{next(self._anonymous)}"
-        k = self._suffix.get(base, 0)
-        while name in self._used:
-            k += 1
-            name = f"{base}_{k}" if base else f"v{next(self._anonymous)}"
-        self._suffix[base] = k
-        self._used.add(name)
-        return name
+        return self.local_names.fresh(base if _IDENT.match(base) else None)
 
     def alias(self, var: Var, expr: str) -> None:
         """Make `var` refer to an existing name (sub-graph inputs bound to node inputs)."""
@@ -115,16 +104,16 @@ class Emitter:
         key = id(obj)
         name = self._consts.get(key)
         if name is None:
-            base = "_" + re.sub(r"\W", "_", prefix)
-            k = self._suffixes.get(base, 0)  # the next free suffix: linear, not quadratic
-            name = f"{base}_{k}" if k else base
-            while name in self.namespace:
-                k += 1
-                name = f"{base}_{k}"
-            self._suffixes[base] = k + 1
+            name = self.global_names.fresh("_" + re.sub(r"\W", "_", prefix))
             self.namespace[name] = obj
             self._consts[key] = name
         return name
+
+    def define(self, name: str, obj) -> None:
+        """Put `obj` in the namespace under the fixed `name` (`_check`), which `bind`
+        then never gives."""
+        self.global_names.take(name)
+        self.namespace[name] = obj
 
     # -- code ---------------------------------------------------------------------------
     def emit(self, line: str, indent: str, node: Node | None = None) -> None:
@@ -341,7 +330,7 @@ def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None =
     em = emitter
     if em is None:
         em = Emitter(check)
-        em.namespace["_check"] = check_value
+        em.define("_check", check_value)
     if entry is None:
         entry = Entry(list(graph.inputs), tuple(graph.outputs))
     names = [em.name(p) if isinstance(p, Var) else em.fresh(p) for p in entry.params]
