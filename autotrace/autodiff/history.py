@@ -34,7 +34,7 @@ from autotrace.autodiff.loop_checkpoints import (
     run_checkpointed,
 )
 from autotrace.autodiff.loop_jvp import while_jvp
-from autotrace.compile.codegen import emit_call
+from autotrace.compile.codegen import emit_call, hoist_loop_bounds
 from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Var
 from autotrace.ops import control, rules
@@ -89,12 +89,14 @@ def _emit_history(node, em, indent: str) -> None:
     em.emit(f"{count} = 0", indent, node)
     for name, states, x in zip(names, lists, node.inputs[:n]):
         em.emit(f"{name}, {states} = {em.value(x)}, []", indent)
-    em.emit("while True:", indent)
-    inner = indent + "    "
     captured = [*node.outputs[1:1 + n], *node.inputs[n:]]
     for graph in (cond, body):
         for var, value in zip(graph.inputs, captured):
             em.alias(var, em.value(value))
+    hoist_loop_bounds(em, cond, n, indent)
+    em.emit("while True:", indent)
+    inner = indent + "    "
+    for graph in (cond, body):
         em.emit_graph(graph, inner)
         if graph is cond:
             em.emit(f"if not {em.value(cond.outputs[0])}:", inner)

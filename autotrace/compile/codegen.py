@@ -49,6 +49,7 @@ class Emitter:
     """
 
     reuses_buffers = True  # numpy's `out=` into dead temporaries (compile/buffers.py)
+    hoists_bounds = True  # `n.item()` before `while i < n:` (`hoist_loop_bounds`)
 
     def __init__(self, check: bool = CHECK):
         self.namespace: dict = {"np": np}
@@ -251,6 +252,52 @@ def emit_call(node: Node, em: Emitter, indent: str, args: list | None = None,
     if len(node.outputs) == 1 and node.outputs[0].weak is not None:
         call += ".item()"  # a weak value is a Python scalar at run time (see Var.weak)
     em.emit(f"{targets or '_'} = {call}", indent, node)
+
+
+_COMPARISONS = {np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal}
+HOIST_BOUNDS = True  # switched off to compare results with and without it (tests)
+
+
+def hoist_loop_bounds(em: Emitter, cond: Graph, n: int, indent: str) -> None:
+    """Before a loop whose `cond` graph (inputs already bound) tests a Python int counter
+    against a loop-invariant 0-d integer array (`while i < n:` with `n` an array), read
+    that array once as a Python int (`n_item = n.item()`) and compare against it:
+    `int < 0-d array` goes through a ufunc (~0.9 µs a trip), `int < int` does not.
+
+    Exact: the comparison's operands are integers either way, and numpy compares a Python
+    int with an integer array exactly, even out of the array's range. It applies only
+    where the array is read by nothing but such comparisons in `cond`, and their result
+    is only the loop's test (a Python bool where the ufunc gave a numpy bool), so no other
+    value changes type. `cond.inputs[n:]` are the loop-invariant (captured) inputs.
+    """
+    if not (HOIST_BOUNDS and em.hoists_bounds) or not cond.nodes:
+        return
+    readers: dict[int, list[Node]] = {}
+    for node in cond.nodes:
+        for x in node.inputs:
+            if isinstance(x, Var):
+                readers.setdefault(x.uid, []).append(node)
+    test = cond.outputs[0]
+    for var in cond.inputs[n:]:
+        nodes = readers.get(var.uid)
+        if not nodes or var.weak is not None or var.shape != () or var.dtype.kind not in "iu":
+            continue
+        if all(_bound_test(node, var, test, readers) for node in nodes):
+            name = em.fresh(f"{em.value(var)}_item")
+            em.emit(f"{name} = {em.value(var)}.item()", indent)
+            em.alias(var, name)
+
+
+def _bound_test(node: Node, bound: Var, test, readers: dict) -> bool:
+    """`node` compares `bound` with a Python int, and gives the loop's test and no other
+    value."""
+    if node.op.impl not in _COMPARISONS or node.params or len(node.inputs) != 2 or \
+            node.outputs[0] is not test or test.uid in readers:
+        return False
+    other = node.inputs[1] if node.inputs[0] is bound else node.inputs[0]
+    if isinstance(other, Var):
+        return other.weak is int
+    return type(other) is int
 
 
 def _operand(text: str) -> str:

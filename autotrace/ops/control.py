@@ -18,7 +18,7 @@ from __future__ import annotations
 import weakref
 
 from autotrace.compile.buffers import IN_PLACE, loop_owned_writes
-from autotrace.compile.codegen import compile_graph
+from autotrace.compile.codegen import compile_graph, hoist_loop_bounds
 from autotrace.ops.registry import Aval, Op, apply, register
 from autotrace.ops.state import writes_variables
 
@@ -86,10 +86,11 @@ def _emit_while(node, em, indent: str) -> None:
     for k, chain in owned.items():  # the loop's own buffer, written in place on every trip
         em.emit(f"{names[k]} = {names[k]}.copy()", indent, node)
         em.inplace.update({id(w): IN_PLACE[w.op] for w in chain})
+    _bind_inputs(em, cond_g, [*node.outputs, *captured])
+    hoist_loop_bounds(em, cond_g, n, indent)
     em.emit("while True:", indent, node)
     inner = indent + "    "
     em.trip_start(names, inner)
-    _bind_inputs(em, cond_g, [*node.outputs, *captured])
     em.emit_graph(cond_g, inner)
     em.emit(f"if not {em.value(cond_g.outputs[0])}:", inner, node)
     em.emit("break", inner + "    ")

@@ -1,0 +1,113 @@
+"""Tighter generated code for graph loops and their gradients (issue 12, item 3): each
+optimisation fires where it should and not where it would change a value or a type, the
+traced result equals the plain function's; then the whole control-flow corpus, values and
+gradients, with and without each one (tests/test_loop_codegen_corpus.py)."""
+
+import numpy as np
+import pytest
+
+import autotrace as at
+from autotrace.compile import codegen
+
+
+def _source(fn, *args, grad=False) -> str:
+    traced = at.grad(fn) if grad else at.trace(fn)
+    return traced.get_concrete_function(*args)._call.source
+
+
+def _same(got, want) -> None:
+    assert type(got) is type(want)
+    if isinstance(want, (np.ndarray, np.generic)):
+        assert got.dtype == want.dtype and np.shape(got) == np.shape(want)
+    np.testing.assert_array_equal(got, want)
+
+
+# -- `n.item()` before `while i < n:` (codegen.hoist_loop_bounds) ----------------------------
+def counted(x, n):
+    i = 0
+    while i < n:
+        x = x * 0.5 + 1.0
+        i += 1
+    return x
+
+
+def counted_down(x, n):
+    i = 0
+    while n > i * 2:  # the bound on the left, the counter an expression
+        x = x + 1.0
+        i += 1
+    return x
+
+
+def ranged(x, n):
+    for _ in range(n):
+        x = x * 0.5 + 1.0
+    return x
+
+
+def float_bound(x, n):
+    i = 0
+    while i < n:
+        x = x + 1.0
+        i += 1
+    return x
+
+
+def bound_also_tested(x, n):
+    i = 0
+    while i < n and n > 2:  # the comparison's result feeds another op: kept as it is
+        x = x + 1.0
+        i += 1
+    return x
+
+
+def numpy_counter(x, n):
+    i = np.int64(0)
+    while i < n:
+        x = x + 1.0
+        i = i + 1
+    return x
+
+
+X = np.linspace(-1.0, 1.0, 4)
+
+
+@pytest.mark.parametrize("fn", [counted, counted_down, ranged])
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+def test_an_integer_array_bound_is_read_once_as_a_python_int(fn, dtype):
+    traced = at.trace(fn)
+    for n in (0, 1, 5, 2):
+        _same(traced(X, np.array(n, dtype)), fn(X, np.array(n, dtype)))
+    assert traced.trace_count == 1  # one graph for every trip count
+    assert ".item()" in _source(fn, X, np.array(3, dtype))
+
+
+def test_a_negative_bound_runs_no_trip():
+    _same(at.trace(counted)(X, np.array(-4)), X)
+
+
+def test_the_gradient_loop_reads_the_bound_once_too():
+    def loss(x, n):
+        return np.sum(counted(x, n))
+
+    grad = at.grad(loss)
+    for n in (0, 1, 6):
+        _same(grad(X, np.array(n)), np.full(4, 0.5 ** n))
+    assert ".item()" in _source(loss, X, np.array(3), grad=True)
+
+
+@pytest.mark.parametrize("fn, n", [
+    (float_bound, np.array(2.5)),  # int vs float: numpy rounds the int to float first
+    (bound_also_tested, np.array(4)),
+    (numpy_counter, np.array(3)),  # a numpy counter: `int64 < array` stays numpy's
+    (counted, np.array([3])),  # not 0-d
+])
+def test_other_bounds_are_left_to_numpy(fn, n):
+    assert ".item()" not in _source(fn, X, n)
+    _same(at.trace(fn)(X, n), fn(X, n))
+
+
+def test_switched_off_the_comparison_is_numpy_s(monkeypatch):
+    monkeypatch.setattr(codegen, "HOIST_BOUNDS", False)
+    assert ".item()" not in _source(counted, X, np.array(3))
+    _same(at.trace(counted)(X, np.array(3)), counted(X, np.array(3)))
