@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import autotrace as at
+from autotrace.autodiff import history
 from autotrace.compile import codegen
 
 
@@ -111,3 +112,67 @@ def test_switched_off_the_comparison_is_numpy_s(monkeypatch):
     monkeypatch.setattr(codegen, "HOIST_BOUNDS", False)
     assert ".item()" not in _source(counted, X, np.array(3))
     _same(at.trace(counted)(X, np.array(3)), counted(X, np.array(3)))
+
+
+# -- no record of a state the gradient never reads (history.DROP_UNREAD) --------------------
+def sine_loop(x, n):
+    i = 0
+    while i < n:
+        x = x * 0.9 + np.sin(x) * 0.1
+        i += 1
+    return np.sum(x)
+
+
+def sine_loop_grad(x, n):
+    xs = []
+    for _ in range(int(n)):
+        xs.append(x)
+        x = x * 0.9 + np.sin(x) * 0.1
+    g = np.ones_like(x)
+    for x in reversed(xs):
+        g = g * (0.9 + np.cos(x) * 0.1)
+    return g
+
+
+def linear_loop(x, n):
+    i = 0
+    while i < n:
+        x = x * 2.0 - 1.0  # the gradient reads no state at all
+        i += 1
+    return np.sum(x)
+
+
+def test_a_counter_s_states_are_not_recorded():
+    source = _source(sine_loop, X, np.array(3), grad=True)
+    assert "i_states" not in source and "x_1_states.append" in source
+    assert "trips = len(x_1_states)" in source and "trips += 1" not in source
+    grad = at.grad(sine_loop)
+    for n in (0, 1, 7):
+        np.testing.assert_allclose(grad(X, np.array(n)), sine_loop_grad(X, n), rtol=1e-13)
+    assert grad.trace_count == 1
+
+
+def test_a_loop_whose_gradient_reads_no_state_only_counts_its_trips():
+    source = _source(linear_loop, X, np.array(3), grad=True)
+    assert "_states" not in source and "trips += 1" in source
+    grad = at.grad(linear_loop)
+    for n in (0, 1, 5):
+        _same(grad(X, np.array(n)), np.full(4, 2.0 ** n))
+
+
+def test_second_derivatives_still_read_the_records():
+    def f(x, n):
+        return sine_loop(x, n)
+
+    x = np.array([0.3, -0.7])
+    hess = at.grad(lambda x, n: np.sum(at.grad(f)(x, n)))
+    at.check_grads(lambda x: np.sum(at.grad(f)(x, np.array(4))), (x,), order=1)
+    assert np.all(np.isfinite(hess(x, np.array(4))))
+
+
+def test_switched_off_every_state_is_recorded(monkeypatch):
+    monkeypatch.setattr(history, "DROP_UNREAD", False)
+    source = _source(sine_loop, X, np.array(3), grad=True)
+    assert "i_states.append" in source
+    np.testing.assert_allclose(at.grad(sine_loop)(X, np.array(4)), sine_loop_grad(X, 4),
+                               rtol=1e-13)

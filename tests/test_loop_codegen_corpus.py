@@ -11,12 +11,14 @@ import pytest
 from corpus import branches, calls, logic, loops, python_values
 
 import autotrace as at
+from autotrace.autodiff import history
 from autotrace.compile import codegen
 
 CASES = [c for m in (branches, loops, calls, logic, python_values) for c in m.CORPUS.cases]
 # pass -> (module, switch, the bit-exact tolerance or a relative one)
 PASSES = {
     "hoist_bounds": (codegen, "HOIST_BOUNDS", 0.0),
+    "drop_unread_records": (history, "DROP_UNREAD", 0.0),
 }
 
 
