@@ -12,13 +12,14 @@ from corpus import branches, calls, logic, loops, python_values
 
 import autotrace as at
 from autotrace.autodiff import history
-from autotrace.compile import codegen
+from autotrace.compile import codegen, factoring
 
 CASES = [c for m in (branches, loops, calls, logic, python_values) for c in m.CORPUS.cases]
 # pass -> (module, switch, the bit-exact tolerance or a relative one)
 PASSES = {
     "hoist_bounds": (codegen, "HOIST_BOUNDS", 0.0),
     "drop_unread_records": (history, "DROP_UNREAD", 0.0),
+    "factor_sums": (factoring, "ENABLED", 1e-13),  # reassociated: the last bits differ
 }
 
 
