@@ -19,6 +19,7 @@ CASES = [c for m in (branches, loops, calls, logic, python_values) for c in m.CO
 PASSES = {
     "hoist_bounds": (codegen, "HOIST_BOUNDS", 0.0),
     "drop_unread_records": (history, "DROP_UNREAD", 0.0),
+    "release_in_loops": (codegen, "RELEASE_IN_LOOPS", 0.0),
     "factor_sums": (factoring, "ENABLED", 1e-13),  # reassociated: the last bits differ
 }
 

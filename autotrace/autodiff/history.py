@@ -109,18 +109,16 @@ def _emit_history(node, em, indent: str) -> None:
     hoist_loop_bounds(em, cond, n, indent)
     em.emit("while True:", indent)
     inner = indent + "    "
-    for graph in (cond, body):
-        em.emit_graph(graph, inner)
-        if graph is cond:
-            em.emit(f"if not {em.value(cond.outputs[0])}:", inner)
-            em.emit("break", inner + "    ")
-            for name, states in zip(names, lists):
-                if states:
-                    em.emit(f"{states}.append({name})", inner)
-            if counted:
-                em.emit(f"{count} += 1", inner)
-    if names:
-        em.emit(f"{', '.join(names)} = {', '.join(em.value(o) for o in body.outputs)}", inner)
+    em.emit_graph(cond, inner)
+    em.emit(f"if not {em.value(cond.outputs[0])}:", inner)
+    em.emit("break", inner + "    ")
+    for name, states in zip(names, lists):
+        if states:
+            em.emit(f"{states}.append({name})", inner)
+    if counted:
+        em.emit(f"{count} += 1", inner)
+    em.emit_loop_body(body, inner)
+    em.emit_next_state(names, body, inner)
     if not counted:
         em.emit(f"{count} = len({next(s for s in lists if s)})", indent)
     fn = em.bind(pack, "pack")

@@ -39,6 +39,7 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np"}
 _LITERALS = (bool, int, float, str, type(None))
 _files = itertools.count(1)
+RELEASE_IN_LOOPS = True  # switched off to compare results with and without it (tests)
 
 
 class Emitter:
@@ -152,6 +153,27 @@ class Emitter:
             self._emit_nodes(graph, indent, last_use, keep, into)
         finally:
             self.graph = outer
+
+    def emit_loop_body(self, body: Graph, indent: str) -> None:
+        """Code for one trip of a loop: `body`'s intermediates are released after their
+        last use (`del`, or written into by a later op), as plain Python frees the
+        temporaries of each statement, so no trip holds the last trip's."""
+        self.emit_graph(body, indent, release=RELEASE_IN_LOOPS)
+
+    def emit_next_state(self, names: list[str], body: Graph, indent: str) -> None:
+        """`x, i = x_2, i_1`: the loop variables `names` take `body`'s results for the
+        next trip; with the body released (`emit_loop_body`), the body's own names for
+        them are dropped, so that after the loop only the loop variables hold the last
+        state (which dies with them)."""
+        if not names:
+            return
+        self.emit(f"{', '.join(names)} = {', '.join(self.value(o) for o in body.outputs)}",
+                  indent)
+        made = {v.uid for node in body.nodes for v in node.outputs}
+        local = {self.name(o): None for o in body.outputs  # (arrays: Python scalars
+                 if isinstance(o, Var) and o.uid in made and o.weak is None}  # are cheap)
+        if RELEASE_IN_LOOPS and local:
+            self.emit(f"del {', '.join(local)}", indent)
 
     def _emit_nodes(self, graph: Graph, indent: str, last_use, keep, into) -> None:
         for i, node in enumerate(graph.nodes):

@@ -95,9 +95,8 @@ def _emit_while(node, em, indent: str) -> None:
     em.emit(f"if not {em.value(cond_g.outputs[0])}:", inner, node)
     em.emit("break", inner + "    ")
     _bind_inputs(em, body, [*node.outputs, *captured])
-    em.emit_graph(body, inner)
-    if names:
-        em.emit(f"{', '.join(names)} = {', '.join(em.value(o) for o in body.outputs)}", inner)
+    em.emit_loop_body(body, inner)
+    em.emit_next_state(names, body, inner)
 
 
 while_loop = register(Op("while_loop", _while_impl, _no_abstract, multiple_results=True,
