@@ -7,10 +7,12 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autotrace as at
 from autotrace.autodiff import history
-from autotrace.compile import buffers, codegen
+from autotrace.compile import buffers, codegen, factoring
 
 
 def _source(fn, *args, grad=False) -> str:
@@ -221,3 +223,57 @@ def test_big_loop_temporaries_are_written_into_not_the_recorded_states(monkeypat
     assert "out=" in source.split("while True:")[1]  # the forward trip
     np.testing.assert_allclose(grad(x, np.array(6)), sine_loop_grad(x, 6), rtol=1e-14)
     _same(at.trace(counted)(x, np.array(4)), counted(x, np.array(4)))
+
+
+# -- every trip count, all the passes against none of them ------------------------------------
+PASSES = [(codegen, "HOIST_BOUNDS"), (history, "DROP_UNREAD"), (codegen, "RELEASE_IN_LOOPS"),
+          (factoring, "ENABLED")]
+
+
+def two_states(x, w, n):
+    i = 0
+    y = x * 0.0
+    while i < n:
+        y = y * 0.5 + np.sin(x) * w
+        x = x * 0.9 + np.cos(y) * 0.1
+        i += 1
+    return np.sum(x * y)
+
+
+def _compiled(enabled: bool):
+    """The gradient of `two_states`, compiled with every pass on or off (flags are read
+    when the concrete function is made; later calls reuse it)."""
+    grad = at.grad(two_states, argnums=(0, 1))
+    saved = [getattr(m, f) for m, f in PASSES]
+    try:
+        for m, f in PASSES:
+            setattr(m, f, enabled)
+        grad(np.zeros(3), np.zeros(3), np.array(1))
+    finally:
+        for (m, f), value in zip(PASSES, saved):
+            setattr(m, f, value)
+    return grad
+
+
+_GRADS = {}
+
+
+@settings(max_examples=40, deadline=None)
+@given(trips=st.integers(0, 60), seed=st.integers(0, 2**16))
+def test_every_trip_count_gives_the_unoptimised_gradient(trips, seed):
+    if not _GRADS:
+        _GRADS.update({flag: _compiled(flag) for flag in (True, False)})
+    rng = np.random.default_rng(seed)
+    x, w = rng.uniform(-2, 2, 3), rng.uniform(-1, 1, 3)
+    on, off = (_GRADS[flag](x, w, np.array(trips)) for flag in (True, False))
+    for a, b in zip(on, off):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    assert all(g.trace_count == 1 for g in _GRADS.values())
+    np.testing.assert_allclose(at.grad(sine_loop)(x, np.array(trips)),
+                               sine_loop_grad(x, trips), rtol=1e-13)
+
+
+@pytest.mark.parametrize("trips", [0, 1, 5])
+def test_two_states_and_a_captured_weight_against_finite_differences(trips):
+    x, w = np.array([0.3, -0.6, 1.1]), np.array([0.5, -0.2, 0.8])
+    at.check_grads(lambda x, w: two_states(x, w, np.array(trips)), (x, w), order=1)
