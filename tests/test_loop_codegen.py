@@ -277,3 +277,42 @@ def test_every_trip_count_gives_the_unoptimised_gradient(trips, seed):
 def test_two_states_and_a_captured_weight_against_finite_differences(trips):
     x, w = np.array([0.3, -0.6, 1.1]), np.array([0.5, -0.2, 0.8])
     at.check_grads(lambda x, w: two_states(x, w, np.array(trips)), (x, w), order=1)
+
+
+# -- `range(n)`'s trip count is max(n - start, 0) (runtime.iterables.RangeSequence) ----------
+def range_from(x, start, n):
+    for k in range(start, n):
+        x = x + k
+    return x
+
+
+def range_float_stop(x, n):
+    for _ in range(n):
+        x = x + 1.0
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+def test_a_unit_step_range_counts_with_no_arithmetic_on_a_zero_start(dtype):
+    """and a bound of a narrow or unsigned dtype does not wrap (`range(6, uint8(2))`)."""
+    graph = at.trace(ranged).get_concrete_function(X, np.array(3, dtype)).graph
+    widened = [] if dtype == np.int64 else ["cast"]  # narrower bounds count in int64
+    assert [n.op.name for n in graph.nodes] == [*widened, "maximum", "while_loop"]
+    traced = at.trace(range_from)
+    for start in (0, 6):  # Python ints: one graph each
+        for n in (0, 2, 5, 7):
+            _same(traced(X, start, np.array(n, dtype)), range_from(X, start, np.array(n, dtype)))
+    for start, n in ((0, 5), (2, 7), (6, 2), (3, 3)):  # both traced: one graph
+        _same(traced(X, np.array(start, dtype), np.array(n, dtype)),
+              range_from(X, np.array(start, dtype), np.array(n, dtype)))
+    assert traced.trace_count == 3
+
+
+def test_a_float_range_bound_is_refused_as_python_does():
+    with pytest.raises(TypeError) as python:
+        range_float_stop(X, np.array(2.5))
+    with pytest.raises(TypeError) as traced:  # it used to count floor(2.5) trips
+        at.trace(range_float_stop)(X, np.array(2.5))
+    assert str(python.value) == "only integer scalar arrays can be converted to a scalar index"
+    assert str(traced.value).startswith(str(python.value) + "\n  while tracing, at File ")
+    assert str(traced.value).endswith("in range_float_stop: for _ in range(n):")
