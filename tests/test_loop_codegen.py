@@ -316,3 +316,17 @@ def test_a_float_range_bound_is_refused_as_python_does():
     assert str(python.value) == "only integer scalar arrays can be converted to a scalar index"
     assert str(traced.value).startswith(str(python.value) + "\n  while tracing, at File ")
     assert str(traced.value).endswith("in range_float_stop: for _ in range(n):")
+
+
+def test_a_narrow_signed_range_counts_past_its_dtype():
+    x = np.zeros(1)
+    start, stop = np.array(-100, np.int8), np.array(100, np.int8)  # 200 trips: not an int8
+    _same(at.trace(range_float_stop)(x, np.array(200, np.uint8)), np.full(1, 200.0))
+    _same(at.trace(sum_range)(x, start, stop), sum_range(x, start, stop))
+    assert sum_range(x, start, stop)[0] == 200.0
+
+
+def sum_range(x, start, stop):
+    for _ in range(start, stop):
+        x = x + 1.0
+    return x
