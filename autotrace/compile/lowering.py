@@ -356,6 +356,7 @@ class BackendEmitter(Emitter):
     """An `Emitter` writing code over `backend`'s namespace (see the module doc)."""
 
     reuses_buffers = False  # `out=` is numpy's: Dask arrays are immutable, torch differs
+    hoists_bounds = False  # loop bounds stay the backend's arrays
 
     def __init__(self, backend: Backend, check: bool):
         super().__init__(check)

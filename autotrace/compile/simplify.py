@@ -1,6 +1,6 @@
 """Light graph optimization: algebraic identities, cheaper equivalent ops (`STRENGTH`:
 `x**2` -> `x*x`, negations folded into `+`/`-`, static `unbroadcast` -> `sum`), common
-subexpressions, dead code.
+subexpressions, dead code; then a gradient's `g*a + g*b` as `g*(a + b)` (factoring.py).
 
 Run on every concrete function's graph before it is printed or compiled, so a gradient
 graph reads like the chain rule (`mul ones d` is just `d`) and runs no wasted kernels.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace.compile.factoring import factor_sums
 from autotrace.graph.basis import is_basis
 from autotrace.graph.builder import aval_of
 from autotrace.graph.ir import Graph, Node, Var
@@ -278,6 +279,8 @@ def simplify(graph: Graph) -> Graph:
             kept.append(_fresh_copy(new, old))
             graph.outputs[i] = kept[-1].outputs[0]
     graph.nodes = _live_nodes(kept, graph.outputs)
+    if factor_sums(graph):  # g*a + g*b -> g*(a + b) in a gradient's sums
+        graph.nodes = _live_nodes(graph.nodes, graph.outputs)
     return graph
 
 

@@ -29,6 +29,7 @@ from autotrace.autodiff.history import record_loop
 from autotrace.autodiff.inline import batch_graph, inline
 from autotrace.autodiff.jvp_trace import jvp_graph
 from autotrace.compile.buffers import IN_PLACE, loop_owned_writes
+from autotrace.compile.codegen import hoist_loop_bounds
 from autotrace.control.common import (
     batched_outputs,
     bind_inputs,
@@ -68,17 +69,17 @@ def _emit_while(node, em, indent: str) -> None:
     for k, chain in owned.items():  # the loop's own buffer, written in place on every trip
         em.emit(f"{names[k]} = {names[k]}.copy()", indent, node)
         em.inplace.update({id(w): IN_PLACE[w.op] for w in chain})
+    bind_inputs(em, cond_g, [*node.outputs, *captured])
+    hoist_loop_bounds(em, cond_g, n, indent)
     em.emit("while True:", indent, node)
     inner = indent + "    "
     em.trip_start(names, inner)
-    bind_inputs(em, cond_g, [*node.outputs, *captured])
     em.emit_graph(cond_g, inner)
     em.emit(f"if not {em.value(cond_g.outputs[0])}:", inner, node)
     em.emit("break", inner + "    ")
     bind_inputs(em, body, [*node.outputs, *captured])
-    em.emit_graph(body, inner)
-    if names:
-        em.emit(f"{', '.join(names)} = {', '.join(em.value(o) for o in body.outputs)}", inner)
+    em.emit_loop_body(body, inner)
+    em.emit_next_state(names, body, inner)
 
 
 # -- VJP and JVP -----------------------------------------------------------------------------
