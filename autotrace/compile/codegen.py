@@ -23,6 +23,7 @@ import itertools
 import keyword
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,7 @@ class Emitter:
     """
 
     reuses_buffers = True  # numpy's `out=` into dead temporaries (compile/buffers.py)
+    typed_scalars = True  # Python scalars against arrays as 0-d arrays (`typed_scalar`)
 
     def __init__(self, check: bool = CHECK):
         self.namespace: dict = {"np": np}
@@ -58,6 +60,7 @@ class Emitter:
         self._names: dict[int, str] = {}
         self._used: set[str] = set(_RESERVED)
         self._consts: dict[int, str] = {}
+        self._typed: dict[tuple, str] = {}  # (dtype, type, value) -> a `typed_scalar` name
         self._suffixes: dict[str, int] = {}
         self._anonymous = itertools.count()
         self._suffix: dict[str, int] = {}  # base -> last suffix taken (no rescans: linear)
@@ -109,6 +112,21 @@ class Emitter:
         if isinstance(x, type):
             return self.bind(x, x.__name__)
         return self.bind(x, prefix)
+
+    def operand(self, node: Node, x) -> str:
+        """Expression for input `x` of `node` in its default emission (`emit_call`): a
+        Python scalar that numpy would cast to the array operand's dtype anyway is bound
+        as a 0-d array of that dtype (`typed_scalar`), the rest as `value` writes them."""
+        if not isinstance(x, Var) and self.typed_scalars:
+            typed = typed_scalar(node, x)
+            if typed is not None:
+                key = (typed.dtype, type(x), repr(x))
+                name = self._typed.get(key)
+                if name is None:
+                    name = self._typed[key] = self.bind(
+                        typed, f"{typed.dtype.kind}{typed.dtype.itemsize * 8}_{x!r}")
+                return name
+        return self.value(x)
 
     def bind(self, obj, prefix: str) -> str:
         """Put `obj` in the namespace as `_prefix` (`_prefix_1`, ... if taken); returns it."""
@@ -235,7 +253,7 @@ def emit_call(node: Node, em: Emitter, indent: str, args: list | None = None,
     """Default emission: `out = a + b` for operator ufuncs, else `out = _op(args, k=v)`.
     `args`: the input expressions (default: the inputs' names and constants); `impl`: a
     function to call instead of the op's (an in-place variant)."""
-    args = [em.value(x) for x in node.inputs] if args is None else args
+    args = [em.operand(node, x) for x in node.inputs] if args is None else args
     targets = ", ".join(em.name(v) for v in node.outputs)
     if node.op.multiple_results and len(node.outputs) == 1:
         targets += ","
@@ -251,6 +269,54 @@ def emit_call(node: Node, em: Emitter, indent: str, args: list | None = None,
     if len(node.outputs) == 1 and node.outputs[0].weak is not None:
         call += ".item()"  # a weak value is a Python scalar at run time (see Var.weak)
     em.emit(f"{targets or '_'} = {call}", indent, node)
+
+
+# Ufuncs whose loops take both inputs in one dtype: a Python scalar against an array of
+# dtype D is cast to D, and a 0-d D array runs the same loop on the same values.
+_HOMOGENEOUS = (np.add, np.subtract, np.multiply, np.true_divide, np.floor_divide,
+                np.remainder, np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.left_shift,
+                np.right_shift, np.maximum, np.minimum)
+
+
+def typed_scalar(node: Node, x) -> np.ndarray | None:
+    """`x` (a Python int or float input of `node`) as the 0-d array numpy's weak promotion
+    turns it into, or None where that is not exactly the same computation.
+
+    `b + 1` on a float32 array spends most of its time converting the Python int on every
+    call (3x an array add on small arrays); `b + c` with `c = np.array(1, np.float32)` runs
+    the same float32 loop on the same value. Only for the ufuncs of `_HOMOGENEOUS`, an
+    array operand that is an array at run time (not 0-d: those run numpy's scalar paths,
+    not weak: a Python scalar), where numpy resolves the loop (D, D) -> D either way, and
+    when the value converts to D exactly (ints) or without a warning (floats: the cast
+    rounds as numpy's own conversion does; an overflow keeps numpy's run-time warning).
+    """
+    kind = type(x)
+    if (kind is not int and kind is not float) or node.params or len(node.inputs) != 2 \
+            or node.op.impl not in _HOMOGENEOUS:
+        return None
+    other = node.inputs[1] if node.inputs[0] is x else node.inputs[0]
+    if not isinstance(other, Var) or other.weak is not None or not other.shape \
+            or isinstance(node.inputs[0], Var) == isinstance(node.inputs[1], Var):
+        return None
+    dtype = other.dtype
+    ufunc = node.op.impl
+    try:
+        same = ufunc.resolve_dtypes((dtype, kind, None)) == (dtype,) * 3 \
+            and node.outputs[0].dtype == dtype
+    except (TypeError, ValueError):
+        return None
+    if not same:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            typed = np.array(x, dtype)
+        except (TypeError, ValueError, OverflowError, Warning):
+            return None
+    if kind is int and typed.item() != x:
+        return None
+    typed.flags.writeable = False
+    return typed
 
 
 def _operand(text: str) -> str:

@@ -331,6 +331,7 @@ class BackendEmitter(Emitter):
     """An `Emitter` writing code over `backend`'s namespace (see the module doc)."""
 
     reuses_buffers = False  # `out=` is numpy's: Dask arrays are immutable, torch differs
+    typed_scalars = False  # 0-d numpy arrays are numpy's: Python scalars promote the same
 
     def __init__(self, backend: Backend, check: bool):
         super().__init__(check)
