@@ -28,6 +28,7 @@ import numpy as np
 from autotrace import config, context
 from autotrace.bound import _BoundTracedFunction
 from autotrace.capture_scope import note_call
+from autotrace.compile.guarded import MISS, cold, guarded_entry
 from autotrace.concrete import (  # noqa: F401 - ConcreteFunction is public through here
     ConcreteFunction,
     _has_tensors,
@@ -92,7 +93,7 @@ class TracedFunction(StateChains):
             raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
         self.max_traces = max_traces
         self.max_nodes = max_nodes
-        functools.update_wrapper(self, fn)
+        _wrap(self, fn)
         if not isinstance(getattr(self, "__name__", None), str):  # partials, objects
             self.__name__ = callable_name(fn)
         if not isinstance(getattr(self, "__qualname__", None), str):  # ufuncs
@@ -105,7 +106,8 @@ class TracedFunction(StateChains):
         self.input_signature = _normalize_signature(input_signature, self._signature)
         self._specs = flatten(tuple(self.input_signature or ()))
         self._cache: dict = {}  # (tree, leaf keys) -> ConcreteFunction
-        self._fast: dict = {}  # fast key of positional args -> compiled entry of the cf
+        self._fast = _FastTable(self)  # fast key of positional args -> compiled entry
+        self._hot = cold  # the guarded entry of the latest hit (compile/guarded.py)
         self._by_ident: dict = {}  # id of a weakly keyed object -> [(table, key)]
         self._lock = threading.RLock()
         self._converted_fn = None
@@ -139,6 +141,13 @@ class TracedFunction(StateChains):
     # -- calling ------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if not kwargs and not config.EAGER:
+            try:  # free unless raised (CPython 3.11 zero-cost exceptions)
+                out = self._hot(*args)  # the latest hit's signature, checked and run
+            except Exception as e:
+                locate_run_error(e)
+                raise
+            if out is not MISS:
+                return out
             # `fast_key`, inlined for the common one- and two-array calls (no list).
             n = len(args)
             if n == 2:
@@ -153,7 +162,8 @@ class TracedFunction(StateChains):
             run = self._fast.get(key)
             if run is not None:
                 self._calls = run.last_call = self._calls + 1
-                try:  # free unless raised (CPython 3.11 zero-cost exceptions)
+                self._heat(run, args, key)
+                try:
                     return run(*args)
                 except Exception as e:
                     locate_run_error(e)
@@ -161,6 +171,14 @@ class TracedFunction(StateChains):
         if config.EAGER:
             return self._call_eagerly(args, kwargs)
         return self._call_slow(args, kwargs)
+
+    def _heat(self, run, args: tuple, key: tuple) -> None:
+        """Make the guarded entry of `key` (a hit on `run`) the first thing calls try."""
+        hot = guarded_entry(run, args, key, self)
+        if hot is not None:
+            self._hot = hot
+            if self._fast.get(key) is not run:  # changed meanwhile (another thread, a
+                self._hot = cold                # finalizer): the change's reset may be lost
 
     def _call_eagerly(self, args, kwargs, skip: int = 0):
         """`at.config.run_eagerly`: the Python function itself, except inside a trace
@@ -421,6 +439,67 @@ class TracedFunction(StateChains):
         from autotrace import viz
 
         return viz.function_svg(self)
+
+
+class _FastTable(dict):
+    """The hit-path table (fast key -> compiled entry). Every change of it drops the
+    guarded entry, which is valid only while its key leads to its compiled entry."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: TracedFunction):
+        super().__init__()
+        self._owner = owner
+
+    def _changed(self) -> None:
+        self._owner._hot = cold
+
+    def __setitem__(self, key, value) -> None:
+        self._changed()
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key) -> None:
+        self._changed()
+        super().__delitem__(key)
+
+    def pop(self, *args):
+        self._changed()
+        return super().pop(*args)
+
+    def popitem(self):
+        self._changed()
+        return super().popitem()
+
+    def setdefault(self, key, default=None):
+        self._changed()
+        return super().setdefault(key, default)
+
+    def update(self, *args, **kwargs) -> None:
+        self._changed()
+        super().update(*args, **kwargs)
+
+    def clear(self) -> None:
+        self._changed()
+        super().clear()
+
+
+def _wrap(traced: TracedFunction, fn) -> None:
+    """`functools.update_wrapper(traced, fn)`, without reading `traced.__dict__` where it
+    can: CPython 3.11 keeps an object's attributes inline until its `__dict__` is asked
+    for, and reads them 3x faster so (the hit path reads and counts on `traced`)."""
+    extra = getattr(fn, "__dict__", {})
+    if any(hasattr(type(traced), k) for k in extra):  # would shadow a class attribute
+        functools.update_wrapper(traced, fn)
+        return
+    for name in functools.WRAPPER_ASSIGNMENTS:
+        try:
+            value = getattr(fn, name)
+        except AttributeError:
+            continue
+        setattr(traced, name, value)
+    for name, value in extra.items():
+        setattr(traced, name, value)
+    traced.__wrapped__ = fn
 
 
 def _forget(traced_ref, ident: int) -> None:
