@@ -11,7 +11,7 @@ cache entries keyed by it are dropped.
 
 The cache holds at most `max_traces` concrete functions; tracing one more evicts the least
 recently used (with a `CacheEvictionWarning`). Each compiled entry records the call count
-of its last use (`last_call`: one attribute store on the hit path), which orders them.
+of its last use (`stamp.last_call`: one slot store on the hit path), which orders them.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import numpy as np
 from autotrace import config, context
 from autotrace.bound import _BoundTracedFunction
 from autotrace.capture_scope import note_call
-from autotrace.compile.guarded import MISS, cold, guarded_entry
+from autotrace.compile.guarded import MISS, HitTable, cold, guarded_entry
 from autotrace.concrete import (  # noqa: F401 - ConcreteFunction is public through here
     ConcreteFunction,
     _has_tensors,
@@ -106,7 +106,7 @@ class TracedFunction(StateChains):
         self.input_signature = _normalize_signature(input_signature, self._signature)
         self._specs = flatten(tuple(self.input_signature or ()))
         self._cache: dict = {}  # (tree, leaf keys) -> ConcreteFunction
-        self._fast = _FastTable(self)  # fast key of positional args -> compiled entry
+        self._fast = HitTable(self)  # fast key of positional args -> compiled entry
         self._hot = cold  # the guarded entry of the latest hit (compile/guarded.py)
         self._by_ident: dict = {}  # id of a weakly keyed object -> [(table, key)]
         self._lock = threading.RLock()
@@ -161,7 +161,7 @@ class TracedFunction(StateChains):
                 key = fast_key(args)
             run = self._fast.get(key)
             if run is not None:
-                self._calls = run.last_call = self._calls + 1
+                self._calls = run.stamp.last_call = self._calls + 1
                 self._heat(run, args, key)
                 try:
                     return run(*args)
@@ -271,7 +271,7 @@ class TracedFunction(StateChains):
                     self._enforce_bound(cf)
         if (cf._live or cf._guards) and traces == self.trace_count:
             cf = self._current(cf, leaves)  # the one for the captured state now
-        cf._call.last_call = self._calls
+        cf._call.stamp.last_call = self._calls
         return cf
 
     def _compatible(self, key) -> ConcreteFunction | None:
@@ -363,7 +363,7 @@ class TracedFunction(StateChains):
         live = {id(cf): cf for cf in self._cache.copy().values()}
         while len(live) > self.max_traces:
             victim = min((cf for cf in live.values() if cf is not newest),
-                         key=lambda cf: cf._call.last_call)
+                         key=lambda cf: cf._call.stamp.last_call)
             del live[id(victim)]
             self._evict(victim)
             warnings.warn(eviction_message(self, victim), CacheEvictionWarning,
@@ -439,48 +439,6 @@ class TracedFunction(StateChains):
         from autotrace import viz
 
         return viz.function_svg(self)
-
-
-class _FastTable(dict):
-    """The hit-path table (fast key -> compiled entry). Every change of it drops the
-    guarded entry, which is valid only while its key leads to its compiled entry."""
-
-    __slots__ = ("_owner",)
-
-    def __init__(self, owner: TracedFunction):
-        super().__init__()
-        self._owner = owner
-
-    def _changed(self) -> None:
-        self._owner._hot = cold
-
-    def __setitem__(self, key, value) -> None:
-        self._changed()
-        super().__setitem__(key, value)
-
-    def __delitem__(self, key) -> None:
-        self._changed()
-        super().__delitem__(key)
-
-    def pop(self, *args):
-        self._changed()
-        return super().pop(*args)
-
-    def popitem(self):
-        self._changed()
-        return super().popitem()
-
-    def setdefault(self, key, default=None):
-        self._changed()
-        return super().setdefault(key, default)
-
-    def update(self, *args, **kwargs) -> None:
-        self._changed()
-        super().update(*args, **kwargs)
-
-    def clear(self) -> None:
-        self._changed()
-        super().clear()
 
 
 def _wrap(traced: TracedFunction, fn) -> None:

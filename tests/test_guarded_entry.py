@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import autotrace as at
-from autotrace import function
+from autotrace import concrete, function
 from autotrace.compile import guarded
 
 
@@ -45,7 +45,9 @@ def _outcome(traced, args, kwargs):
             got = ("ok", type(out).__name__, repr(out), getattr(out, "dtype", None))
         except Exception as e:
             got = ("raised", type(e).__name__, str(e))
-    stamps = [cf._call.last_call for cf in traced.concrete_functions]
+    if isinstance(traced, at.ConcreteFunction):
+        return got, [(w.category.__name__, str(w.message)) for w in caught]
+    stamps = [cf._call.stamp.last_call for cf in traced.concrete_functions]
     return (got, [(w.category.__name__, str(w.message)) for w in caught],
             traced.trace_count, traced._calls, stamps)
 
@@ -54,6 +56,7 @@ def _run(make, calls, hot: bool, monkeypatch):
     with monkeypatch.context() as m:
         if not hot:
             m.setattr(function, "guarded_entry", lambda *a: None)
+            m.setattr(concrete, "guarded_entry", lambda *a: None)
         traced = make()
         return [_outcome(traced, args, kwargs) for args, kwargs in calls]
 
@@ -87,6 +90,19 @@ ARRAY_CALLS = [
 def test_array_arguments(monkeypatch):
     out = _same_with_and_without(lambda: at.trace(seed), ARRAY_CALLS, monkeypatch)
     assert out[2][0][2] == repr(seed(F32, G32))
+
+
+def test_concrete_function_calls(monkeypatch):
+    def make():
+        return at.trace(seed).get_concrete_function(F32, G32)
+    out = _same_with_and_without(make, ARRAY_CALLS, monkeypatch)
+    assert out[2][0][2] == repr(seed(F32, G32))
+    assert out[3][0][0] == "raised"  # another dtype: TypeError naming the argument
+    cf = make()
+    cf(F32, G32)
+    cf(F32, G32)
+    assert cf._hot is not guarded.cold
+    assert "_g_traced" not in cf._hot.source  # a concrete function counts no calls
 
 
 def test_python_value_arguments(monkeypatch):

@@ -453,9 +453,20 @@ def _finish(em: Emitter, fname: str, graph_name: str):
     fn.source = source
     fn.filename = filename
     fn.line_nodes = em.line_nodes
-    fn.last_call = 0  # calls of the traced function, at its last use (the cache's LRU order)
+    fn.stamp = Stamp()
     register_line_map(filename, fn, source)
     return fn
+
+
+class Stamp:
+    """The calls of the traced function at a compiled entry's last use (the cache's LRU
+    order): a slot, as the hit path stores it on every call (a function attribute store
+    costs 4x as much)."""
+
+    __slots__ = ("last_call",)
+
+    def __init__(self):
+        self.last_call = 0
 
 
 def check_value(value, var: Var) -> None:

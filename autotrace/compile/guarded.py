@@ -1,27 +1,30 @@
-"""Guarded entries: a traced function's hit path for one call signature, as one function.
+"""Guarded entries: the hit path for one call signature, as one generated function.
 
-A cached call of a `TracedFunction` used to build a key of its arguments (shape, dtype per
-array), look it up in the hit-path table and call the compiled entry it found. A guarded
-entry does the same in one generated function for the signature of the latest hit: the
-key's checks written out (`type(a) is ndarray and a.dtype is float32 and a.ndim == 1 and
-len(a) == 1`), the call counters, then the compiled entry's own body, inlined:
+The table path of a cached call builds a key of the arguments (shape and dtype per array,
+type and value per Python value), looks it up in the hit-path table and calls the compiled
+entry found there. A guarded entry is the same for the signature of the latest hit, in one
+function: the key's checks written out (`type(a) is ndarray`, `a.dtype is float32`,
+`a.ndim == 1`, `len(a) == 1`), the call counters, then the compiled entry's body, inlined:
 
     def seed(a=_g_miss, b=_g_miss, *_g_rest):
         if _g_rest or type(a) is not _g_ndarray or ... or len(b) != 1:
             return _g_miss
-        _g_entry.last_call = _g_traced._calls = _g_traced._calls + 1
+        _g_stamp.last_call = _g_traced._calls = _g_traced._calls + 1
         v0 = a + b
         ...
 
-Arguments the checks do not accept return the marker `MISS`, and the caller takes the
-table path, so the checks may be stricter than the table's key (a dtype is compared by
-identity: an equal dtype object that is not numpy's own one just misses), never looser:
-they accept exactly the calls whose key equals the one the entry was made for. Only keys
-of exact `np.ndarray`s and Python values (bool, int, float, str, None) are written out;
-other arguments (objects keyed by identity, generators, numpy scalars) keep the table.
+`TracedFunction.__call__` and `ConcreteFunction.__call__` try theirs first. Arguments the
+checks do not accept return the marker `MISS` and the caller takes the table path, so the
+checks may be stricter than the key (dtypes are compared by identity: an equal dtype
+object that is not the one of the key misses), never looser: they accept only calls whose
+key equals the one the entry was made for. Only keys of exact `np.ndarray`s and Python
+values (bool, int, float, str, None) are written out; other arguments (objects keyed by
+identity, generators, numpy scalars, subclasses) keep the table path.
 
-A long body is not inlined (compiling it twice costs more than the call it saves): the
-guarded entry calls the compiled entry instead.
+A guarded entry is valid while its key leads to its compiled entry: the tables are
+`HitTable`s, and every change of one drops its owner's guarded entry (back to `cold`).
+A long body is not inlined (compiling it twice would cost more than the call it saves):
+the guarded entry calls the compiled entry instead.
 """
 
 from __future__ import annotations
@@ -39,27 +42,70 @@ _VALUES = (bool, int, float, str, type(None))
 _files = itertools.count(1)
 
 
+class HitTable(dict):
+    """A hit-path table (fast key -> compiled entry, or the keys a concrete function
+    accepts). Every change of it drops its owner's guarded entry (`owner._hot`), which
+    is valid only while its key leads to its compiled entry."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner):
+        super().__init__()
+        self._owner = owner
+
+    def _changed(self) -> None:
+        self._owner._hot = cold
+
+    def __setitem__(self, key, value) -> None:
+        self._changed()
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key) -> None:
+        self._changed()
+        super().__delitem__(key)
+
+    def pop(self, *args):
+        self._changed()
+        return super().pop(*args)
+
+    def popitem(self):
+        self._changed()
+        return super().popitem()
+
+    def setdefault(self, key, default=None):
+        self._changed()
+        return super().setdefault(key, default)
+
+    def update(self, *args, **kwargs) -> None:
+        self._changed()
+        super().update(*args, **kwargs)
+
+    def clear(self) -> None:
+        self._changed()
+        super().clear()
+
+
 def cold(*args):
     """The guarded entry of a function that has none: accepts nothing."""
     return MISS
 
 
-def guarded_entry(entry, args: tuple, key: tuple, traced):
+def guarded_entry(entry, args: tuple, key: tuple, traced=None):
     """The guarded entry running compiled `entry` for calls whose fast key is `key` (that
-    of `args`), counting calls on `traced` as the table path does; None when `args` have
-    a kind the checks do not cover. Made once per (entry, key) and kept on `entry`."""
+    of `args`), counting calls on `traced` (if given) as the table path does; None when
+    `args` have a kind the checks do not cover. Made once and kept on `entry`."""
     made = entry.__dict__.setdefault("guarded", {})
-    hot = made.get(key, MISS)
+    hot = made.get((key, traced is None), MISS)
     if hot is MISS:
         if len(made) >= MAX_PER_ENTRY:
             made.clear()
-        hot = made[key] = _make(entry, args, key, traced)
+        hot = made[key, traced is None] = _make(entry, args, key, traced)
     return hot
 
 
 def _make(entry, args: tuple, key: tuple, traced):
     namespace = dict(entry.__globals__)
-    extra = {"_g_miss": MISS, "_g_ndarray": np.ndarray, "_g_entry": entry,
+    extra = {"_g_miss": MISS, "_g_ndarray": np.ndarray, "_g_stamp": entry.stamp,
              "_g_traced": traced}
     lines = entry.source.splitlines()
     params = _params(lines[0])
@@ -67,19 +113,21 @@ def _make(entry, args: tuple, key: tuple, traced):
         return None
     names = params[:len(args)]
     checks = _checks(names, args, key, extra)
-    if checks is None or any(k in namespace for k in extra):
+    if checks is None or any(k in namespace for k in (*extra, "_g_entry")):
         return None
     namespace.update(extra)
     fname = lines[0][4:lines[0].index("(")]
     head = [f"def {fname}({''.join(f'{p}=_g_miss, ' for p in names)}*_g_rest):",
             f"    if {' or '.join(['_g_rest', *checks])}:",
-            "        return _g_miss",
-            "    _g_entry.last_call = _g_traced._calls = _g_traced._calls + 1"]
+            "        return _g_miss"]
+    if traced is not None:
+        head.append("    _g_stamp.last_call = _g_traced._calls = _g_traced._calls + 1")
     head += [f"    {p} = None" for p in params[len(args):]]  # the entry's defaults
     if len(lines) <= INLINE_MAX_LINES:
         body, shift = lines[1:], len(head) - 1
     else:
-        body, shift = [f"    return _g_entry({', '.join(names)})"], None
+        body, shift = [f"    return _g_entry({', '.join(params)})"], None
+        namespace["_g_entry"] = entry
     source = "\n".join(head + body) + "\n"
     filename = f"<autotrace {fname} guarded #{next(_files)}>"
     exec(compile(source, filename, "exec"), namespace)
