@@ -89,6 +89,7 @@ class ConcreteFunction(GraphFunction):
         self._out_leaves, self._out_tree = flatten(result)
         self._accepted = HitTable(self)  # fast keys of calls the entry takes as they are
         self._hot = cold  # the guarded entry of the latest of them (compile/guarded.py)
+        self._warm_key = None  # the key of the latest accepted call
         # Captured state (captures.py): arrays read on every call, guarded Python values.
         self._live = list(live)
         self._guards = list(guards)
@@ -172,7 +173,10 @@ class ConcreteFunction(GraphFunction):
                     return out
                 key = fast_key(args)
                 if key in self._accepted and not self.has_state:
-                    hot = guarded_entry(self._call, args, key)
+                    hot = None
+                    if key == self._warm_key:  # its second table hit in a row
+                        hot = guarded_entry(self._call, args, key)
+                    self._warm_key = key
                     if hot is not None:
                         self._hot = hot
                         if key not in self._accepted:  # cleared meanwhile

@@ -108,6 +108,7 @@ class TracedFunction(StateChains):
         self._cache: dict = {}  # (tree, leaf keys) -> ConcreteFunction
         self._fast = HitTable(self)  # fast key of positional args -> compiled entry
         self._hot = cold  # the guarded entry of the latest hit (compile/guarded.py)
+        self._warm = None  # (key, call count) of the latest table hit
         self._by_ident: dict = {}  # id of a weakly keyed object -> [(table, key)]
         self._lock = threading.RLock()
         self._converted_fn = None
@@ -173,7 +174,11 @@ class TracedFunction(StateChains):
         return self._call_slow(args, kwargs)
 
     def _heat(self, run, args: tuple, key: tuple) -> None:
-        """Make the guarded entry of `key` (a hit on `run`) the first thing calls try."""
+        """Make the guarded entry of `key` (a hit on `run`) the first thing calls try, on
+        its second table hit in a row (calls alternating signatures keep the one hot)."""
+        warm, self._warm = self._warm, (key, self._calls)
+        if warm is None or warm[1] != self._calls - 1 or warm[0] != key:
+            return
         hot = guarded_entry(run, args, key, self)
         if hot is not None:
             self._hot = hot

@@ -99,8 +99,8 @@ def test_concrete_function_calls(monkeypatch):
     assert out[2][0][2] == repr(seed(F32, G32))
     assert out[3][0][0] == "raised"  # another dtype: TypeError naming the argument
     cf = make()
-    cf(F32, G32)
-    cf(F32, G32)
+    for _ in range(3):
+        cf(F32, G32)
     assert cf._hot is not guarded.cold
     assert "_g_traced" not in cf._hot.source  # a concrete function counts no calls
 
@@ -112,6 +112,23 @@ def test_python_value_arguments(monkeypatch):
     calls = [((x, m), {}) for m in (None, None, None, "ab", "ab", "ab", "abc", None, "ab")]
     calls += [((x,), {}), ((x,), {}), ((x,), {}), ((x, None), {})]
     _same_with_and_without(lambda: at.trace(choose), calls, monkeypatch)
+
+
+def test_alternating_signatures_keep_one_guarded_entry():
+    traced = at.trace(seed)
+    x, y = np.ones(2), np.ones(3)
+    traced(y, y)
+    for _ in range(3):
+        traced(x, x)
+    hot = traced._hot
+    assert hot is not guarded.cold
+    for _ in range(5):
+        traced(y, y)
+        traced(x, x)
+    assert traced._hot is hot
+    traced(y, y)
+    traced(y, y)
+    assert traced._hot is not hot and traced._hot(y, y) is not guarded.MISS
 
 
 def test_eviction_and_retracing_warnings(monkeypatch):
@@ -126,25 +143,25 @@ def test_grad_transform(monkeypatch):
     _same_with_and_without(lambda: at.grad(seed, argnums=(0, 1)), calls, monkeypatch)
 
 
-def _hot_after_two_calls(traced, *args):
-    traced(*args)
-    traced(*args)
+def _hot_after_calls(traced, *args):
+    for _ in range(3):  # a trace, then two table hits in a row
+        traced(*args)
     assert traced._hot is not guarded.cold
     return traced._hot
 
 
 def test_the_checks_are_written_out():
     traced = at.trace(seed)
-    hot = _hot_after_two_calls(traced, F32, G32)
+    hot = _hot_after_calls(traced, F32, G32)
     assert "type(a) is not _g_ndarray" in hot.source
     assert "a.dtype is not _g_d0 or a.ndim != 1 or len(a) != 1" in hot.source
     assert "v1 = b + _f32_1" in hot.source  # the body, inlined
     assert hot(F32.astype(np.float64), G32) is guarded.MISS
     assert hot(F32, G32, G32) is guarded.MISS
     assert hot(F32) is guarded.MISS
-    hot2 = _hot_after_two_calls(at.trace(seed), np.ones((2, 3)), np.ones((2, 3)))
+    hot2 = _hot_after_calls(at.trace(seed), np.ones((2, 3)), np.ones((2, 3)))
     assert "a.shape != (2, 3)" in hot2.source
-    hot3 = _hot_after_two_calls(at.trace(scale_by), np.ones(2), 3)
+    hot3 = _hot_after_calls(at.trace(scale_by), np.ones(2), 3)
     assert "type(n) is not _g_t1" in hot3.source and "n != 3" in hot3.source
     assert hot3(np.ones(2), 4) is guarded.MISS and hot3(np.ones(2), 3.0) is guarded.MISS
 
@@ -155,18 +172,18 @@ def test_objects_keyed_by_identity_keep_the_table():
 
     traced = at.trace(lambda x, box: x * 2)
     box = Box()
-    traced(np.ones(2), box)
-    traced(np.ones(2), box)
+    for _ in range(4):
+        traced(np.ones(2), box)
     assert traced._hot is guarded.cold
 
 
 def test_any_change_of_the_table_drops_the_guarded_entry():
     traced = at.trace(seed, max_traces=1)
-    _hot_after_two_calls(traced, F32, G32)
+    _hot_after_calls(traced, F32, G32)
     with pytest.warns(at.CacheEvictionWarning):
         traced(np.ones(2), np.ones(2))  # evicts the (1,) trace
     assert traced._hot is guarded.cold
-    _hot_after_two_calls(traced, np.ones(2), np.ones(2))
+    _hot_after_calls(traced, np.ones(2), np.ones(2))
     traced._fast.clear()
     assert traced._hot is guarded.cold
 
@@ -195,7 +212,7 @@ def test_captured_state_is_checked_on_the_guarded_entry():
     global STATE
     traced = at.trace(read_state)
     x = np.arange(2.0)
-    _hot_after_two_calls(traced, x)
+    _hot_after_calls(traced, x)
     STATE = np.full(2, 5.0)  # rebound: read at call time
     np.testing.assert_array_equal(traced(x), x + 5)
     STATE = np.full(3, 1.0)  # another shape: traced again for the new state
@@ -213,7 +230,7 @@ def test_run_eagerly_bypasses_the_guarded_entry():
         return x * 2
 
     traced = at.trace(f)
-    _hot_after_two_calls(traced, np.ones(2))
+    _hot_after_calls(traced, np.ones(2))
     with at.config.run_eagerly(True):
         traced(np.ones(2))
     assert len(seen) == 2  # the trace, then the eager call
@@ -224,7 +241,7 @@ def test_a_run_time_error_names_the_users_line():
         return np.linalg.inv(m)
 
     traced = at.trace(invert)
-    _hot_after_two_calls(traced, np.eye(2))
+    _hot_after_calls(traced, np.eye(2))
     with pytest.raises(np.linalg.LinAlgError, match=r"while running the graph, in `inv`"
                                                      r" from .*test_guarded_entry.py"):
         traced(np.zeros((2, 2)))
@@ -233,6 +250,6 @@ def test_a_run_time_error_names_the_users_line():
 def test_a_long_body_is_called_not_inlined(monkeypatch):
     monkeypatch.setattr(guarded, "INLINE_MAX_LINES", 2)
     traced = at.trace(seed)
-    hot = _hot_after_two_calls(traced, F32, G32)
+    hot = _hot_after_calls(traced, F32, G32)
     assert "return _g_entry(a, b)" in hot.source
     np.testing.assert_array_equal(traced(F32, G32), seed(F32, G32))
