@@ -2,9 +2,11 @@
 
 Calling a `TracedFunction` looks up the concrete function for the call's signature (see
 `signature.py`), tracing one on a miss, and runs it. The hit path for flat positional
-arguments is: build a fast key (shape, dtype per array), one dict lookup, call the
-compiled code, which returns the user's structure itself. Everything else (keywords,
-nested arguments, tensors) takes the full path: bind, flatten, key, lookup.
+arguments is: the guarded entry of the latest signature (compile/guarded.py: its checks,
+the counters and the compiled body in one function), else the table path: build a fast
+key (shape, dtype per array), one dict lookup (`_fast`, a `HitTable`), call the compiled
+code, which returns the user's structure itself. Everything else (keywords, nested
+arguments, tensors) takes the full path: bind, flatten, key, lookup.
 
 Objects keyed by identity (e.g. `self` of a method) are held weakly: when one dies, the
 cache entries keyed by it are dropped.
