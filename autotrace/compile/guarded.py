@@ -54,35 +54,47 @@ class HitTable(dict):
         self._owner = owner
 
     def _changed(self) -> None:
+        """Called after each change: a guarded entry made meanwhile (another thread) saw
+        the table before it, and is dropped now."""
         self._owner._hot = cold
 
     def __setitem__(self, key, value) -> None:
-        self._changed()
         super().__setitem__(key, value)
+        self._changed()
 
     def __delitem__(self, key) -> None:
-        self._changed()
-        super().__delitem__(key)
+        try:
+            super().__delitem__(key)
+        finally:
+            self._changed()
 
     def pop(self, *args):
-        self._changed()
-        return super().pop(*args)
+        try:
+            return super().pop(*args)
+        finally:
+            self._changed()
 
     def popitem(self):
-        self._changed()
-        return super().popitem()
+        try:
+            return super().popitem()
+        finally:
+            self._changed()
 
     def setdefault(self, key, default=None):
-        self._changed()
-        return super().setdefault(key, default)
+        try:
+            return super().setdefault(key, default)
+        finally:
+            self._changed()
 
     def update(self, *args, **kwargs) -> None:
-        self._changed()
-        super().update(*args, **kwargs)
+        try:
+            super().update(*args, **kwargs)
+        finally:
+            self._changed()
 
     def clear(self) -> None:
-        self._changed()
         super().clear()
+        self._changed()
 
 
 def cold(*args):
