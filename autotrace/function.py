@@ -184,8 +184,8 @@ class TracedFunction(StateChains):
         hot = guarded_entry(run, args, key, self)
         if hot is not None:
             self._hot = hot
-            if self._fast.get(key) is not run:  # changed meanwhile (another thread, a
-                self._hot = cold                # finalizer): the change's reset may be lost
+            if self._fast.get(key) is not run:  # the table changed meanwhile (a thread,
+                self._hot = cold  # a finalizer) before `hot` was set: its reset is lost
 
     def _call_eagerly(self, args, kwargs, skip: int = 0):
         """`at.config.run_eagerly`: the Python function itself, except inside a trace
@@ -449,9 +449,10 @@ class TracedFunction(StateChains):
 
 
 def _wrap(traced: TracedFunction, fn) -> None:
-    """`functools.update_wrapper(traced, fn)`, without reading `traced.__dict__` where it
-    can: CPython 3.11 keeps an object's attributes inline until its `__dict__` is asked
-    for, and reads them 3x faster so (the hit path reads and counts on `traced`)."""
+    """`functools.update_wrapper(traced, fn)` without asking for `traced.__dict__` (where
+    no attribute of `fn` would shadow a class attribute): CPython 3.11 keeps an object's
+    attributes inline until then, and reads and writes them 3x faster (the hit path reads
+    and counts on `traced`)."""
     extra = getattr(fn, "__dict__", {})
     if any(hasattr(type(traced), k) for k in extra):  # would shadow a class attribute
         functools.update_wrapper(traced, fn)
