@@ -65,6 +65,39 @@ def test_results_are_the_plain_functions_bit_for_bit(op, dtype):
         assert got[1] == want[1], (op, c)
 
 
+UFUNCS = sorted({id(u): u for u in vars(np).values() if isinstance(u, np.ufunc)
+                 and u.nin == 2 and u.nout == 1}.values(), key=lambda u: u.__name__)
+EDGES = [0, 1, 2, -3, 7, 0.5, 0.1, 1e30, 3.0, -0.0, 16777217, 2**63 - 1, 2**64 - 1,
+         float("inf"), float("nan")]
+
+
+@pytest.mark.parametrize("dtype", DTYPES + [np.int16, np.uint32, np.complex128],
+                         ids=lambda d: np.dtype(d).name)
+def test_the_rule_holds_for_every_binary_ufunc(dtype):
+    """Wherever `typed_constant` gives an array, numpy computes the same with it as with
+    the Python scalar: bit for bit, the same dtype, warnings and errors."""
+    dtype = np.dtype(dtype)
+    x = np.concatenate([(np.arange(-40, 40) * 1.7).astype(dtype), np.array([0, 1, 3], dtype)])
+    typed_any = 0
+    for ufunc in UFUNCS:
+        for c in EDGES:
+            for first in (True, False):
+                try:
+                    out = ufunc.resolve_dtypes((dtype, dtype, None))[2]
+                except TypeError:
+                    continue  # no loop for this dtype
+                typed = codegen.typed_constant(ufunc, c, dtype, first, out)
+                if typed is None:
+                    continue
+                typed_any += 1
+                assert typed.dtype == dtype and typed.shape == ()
+                args = [(c, x), (typed, x)] if first else [(x, c), (x, typed)]
+                want, got = (_outcome(ufunc, *a) for a in args)
+                assert got[1] == want[1], (ufunc, c, first)
+                _same(got[0], want[0])
+    assert typed_any > 0
+
+
 def test_a_float32_constant_becomes_a_float32_array():
     f = at.trace(lambda a, b: (a + b) * (b + 1))
     a, b = np.array([2.0], np.float32), np.array([1.0], np.float32)

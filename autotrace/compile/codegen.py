@@ -282,9 +282,9 @@ def typed_scalar(node: Node, x) -> np.ndarray | None:
     those take numpy's scalar paths; not weak: a Python scalar), where numpy resolves the
     same loop, (D, D) -> the node's dtype, for the scalar as for a D array, and when the
     value converts to D exactly (ints) or without a warning (floats: the cast rounds as
-    numpy's own conversion does; an overflow keeps numpy's run-time warning). Checked bit
-    for bit, with warnings and errors, for every binary ufunc of numpy 2.1 and 2.4 over
-    13 dtypes and edge values (tests/test_typed_scalars.py keeps a sample).
+    numpy's own conversion does; an overflow keeps numpy's run-time warning).
+    tests/test_typed_scalars.py checks the rule bit for bit, with warnings and errors, for
+    every binary ufunc of the installed numpy over 12 dtypes and edge values.
     """
     kind, ufunc = type(x), node.op.impl
     if (kind is not int and kind is not float) or node.params or len(node.inputs) != 2 \
@@ -295,13 +295,19 @@ def typed_scalar(node: Node, x) -> np.ndarray | None:
     if not isinstance(other, Var) or other.weak is not None or not other.shape \
             or isinstance(node.inputs[0], Var) == isinstance(node.inputs[1], Var):
         return None
-    dtype = other.dtype
+    return typed_constant(ufunc, x, other.dtype, first, node.outputs[0].dtype)
+
+
+def typed_constant(ufunc: np.ufunc, x, dtype: np.dtype, first: bool, out: np.dtype):
+    """`typed_scalar`'s rule without the node: Python scalar `x` as `ufunc`'s input 0
+    (`first`) or 1 against an array of `dtype`, with result dtype `out`."""
+    kind = type(x)
     try:
         weak = ufunc.resolve_dtypes((kind, dtype, None) if first else (dtype, kind, None))
         same = weak == ufunc.resolve_dtypes((dtype, dtype, None))
     except (TypeError, ValueError):
         return None
-    if not same or weak[:2] != (dtype, dtype) or weak[2] != node.outputs[0].dtype:
+    if not same or weak[:2] != (dtype, dtype) or weak[2] != out:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("error")
