@@ -14,8 +14,8 @@ from autotrace.compile import codegen
 
 DTYPES = [np.float16, np.float32, np.float64, np.complex64, np.int8, np.int32, np.uint8,
           np.int64, np.bool_]
-CONSTANTS = [1, 2, -3, 0, 255, 1000, 2**70, 0.5, 0.1, -0.0, 1e30, 1e300, float("inf"),
-             float("nan")]
+CONSTANTS = [1, 2, -3, 0, 255, 1000, 2**70, 0.5, 0.1, -0.0, 0.0, 1e30, 1e300, float("inf"),
+             float("nan"), -float("nan")]
 OPS = {
     "add": lambda x, c: x + c, "radd": lambda x, c: c + x,
     "sub": lambda x, c: x - c, "rsub": lambda x, c: c - x,
@@ -68,7 +68,7 @@ def test_results_are_the_plain_functions_bit_for_bit(op, dtype):
 UFUNCS = sorted({id(u): u for u in vars(np).values() if isinstance(u, np.ufunc)
                  and u.nin == 2 and u.nout == 1}.values(), key=lambda u: u.__name__)
 EDGES = [0, 1, 2, -3, 7, 0.5, 0.1, 1e30, 3.0, -0.0, 16777217, 2**63 - 1, 2**64 - 1,
-         float("inf"), float("nan")]
+         float("inf"), float("nan"), -float("nan")]
 
 
 @pytest.mark.parametrize("dtype", DTYPES + [np.int16, np.uint32, np.complex128],
@@ -150,6 +150,18 @@ def test_subclass_arguments_see_the_same_values():
             assert type(g) is type(w)
             np.testing.assert_array_equal(np.ma.getdata(g), np.ma.getdata(w))
             np.testing.assert_array_equal(np.ma.getmaskarray(g), np.ma.getmaskarray(w))
+
+
+@pytest.mark.parametrize("c", [0.0, -0.0, float("nan"), -float("nan")])
+def test_signed_zeros_and_nans_keep_their_bits(c):
+    def f(x, y):
+        return x * c, y + c
+
+    x = np.array([1.0, -2.0], np.float32)
+    for _ in range(2):  # one process-wide cache of typed constants: the second trace hits it
+        traced = at.trace(f)
+        for g, w in zip(traced(x, x), f(x, x)):
+            assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
 
 
 def test_one_bound_array_per_constant_and_dtype():

@@ -23,7 +23,7 @@ import itertools
 import keyword
 import os
 import re
-import warnings
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +60,7 @@ class Emitter:
         self._names: dict[int, str] = {}
         self._used: set[str] = set(_RESERVED)
         self._consts: dict[int, str] = {}
-        self._typed: dict[tuple, str] = {}  # (dtype, type, value) -> a `typed_scalar` name
+        self._typed: dict[tuple, str] = {}  # (dtype, bytes) -> a `typed_scalar` name
         self._suffixes: dict[str, int] = {}
         self._anonymous = itertools.count()
         self._suffix: dict[str, int] = {}  # base -> last suffix taken (no rescans: linear)
@@ -120,7 +120,7 @@ class Emitter:
         if not isinstance(x, Var) and self.typed_scalars:
             typed = typed_scalar(node, x)
             if typed is not None:
-                key = (typed.dtype, type(x), repr(x))
+                key = (typed.dtype, typed.tobytes())
                 name = self._typed.get(key)
                 if name is None:
                     name = self._typed[key] = self.bind(
@@ -300,7 +300,23 @@ def typed_scalar(node: Node, x) -> np.ndarray | None:
 
 def typed_constant(ufunc: np.ufunc, x, dtype: np.dtype, first: bool, out: np.dtype):
     """`typed_scalar`'s rule without the node: Python scalar `x` as `ufunc`'s input 0
-    (`first`) or 1 against an array of `dtype`, with result dtype `out`."""
+    (`first`) or 1 against an array of `dtype`, with result dtype `out` (remembered:
+    long functions repeat their constants)."""
+    bits = x if type(x) is int else struct.pack("<d", x)  # -0.0, -nan: not == nor repr
+    key = (ufunc, type(x), bits, dtype, first, out)
+    typed = _TYPED.get(key, _UNSEEN)
+    if typed is _UNSEEN:
+        if len(_TYPED) >= 4096:
+            _TYPED.clear()
+        typed = _TYPED[key] = _typed_constant(ufunc, x, dtype, first, out)
+    return typed
+
+
+_TYPED: dict = {}
+_UNSEEN = object()
+
+
+def _typed_constant(ufunc: np.ufunc, x, dtype: np.dtype, first: bool, out: np.dtype):
     kind = type(x)
     try:
         weak = ufunc.resolve_dtypes((kind, dtype, None) if first else (dtype, kind, None))
@@ -309,11 +325,10 @@ def typed_constant(ufunc: np.ufunc, x, dtype: np.dtype, first: bool, out: np.dty
         return None
     if not same or weak[:2] != (dtype, dtype) or weak[2] != out:
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with np.errstate(all="raise"):  # a cast that overflows: numpy warns at run time
         try:
             typed = np.array(x, dtype)
-        except (TypeError, ValueError, OverflowError, Warning):
+        except (TypeError, ValueError, OverflowError, FloatingPointError):
             return None
     if kind is int and typed.item() != x:
         return None
