@@ -20,6 +20,7 @@ from autotrace import context, mutation
 from autotrace.autodiff.graph_function import GraphFunction
 from autotrace.capture_scope import CaptureScope, ReadPlan, Retrace, note_call
 from autotrace.compile.codegen import Entry, compile_graph
+from autotrace.compile.guarded import MISS, HitTable, cold, guarded_entry
 from autotrace.control.call import call_concrete
 from autotrace.errors import (
     CONVERTED_CODES,
@@ -87,7 +88,9 @@ class ConcreteFunction(GraphFunction):
         # Per input leaf: TensorSpec or GeneratorSpec (a graph input), or its leaf key.
         self._template = template
         self._out_leaves, self._out_tree = flatten(result)
-        self._accepted: dict = {}
+        self._accepted = HitTable(self)  # fast keys of calls the entry takes as they are
+        self._hot = cold  # the guarded entry of the latest of them (compile/guarded.py)
+        self._warm_key = None  # the key of the latest accepted call
         # Captured state (captures.py): arrays read on every call, guarded Python values.
         self._live = list(live)
         self._guards = list(guards)
@@ -165,8 +168,21 @@ class ConcreteFunction(GraphFunction):
 
     def __call__(self, *args, **kwargs):
         try:
-            if not kwargs and fast_key(args) in self._accepted and not self.has_state:
-                return self._call(*args)
+            if not kwargs:
+                out = self._hot(*args)  # the latest accepted call's signature (guarded.py)
+                if out is not MISS:
+                    return out
+                key = fast_key(args)
+                if key in self._accepted and not self.has_state:
+                    hot = None
+                    if key == self._warm_key:  # its second table hit in a row
+                        hot = guarded_entry(self._call, args, key)
+                    self._warm_key = key
+                    if hot is not None:
+                        self._hot = hot
+                        if key not in self._accepted:  # cleared meanwhile
+                            self._hot = cold
+                    return self._call(*args)
             leaves, tree = self._traced._canonical(args, kwargs)
             self._check(leaves, tree)
             self._check_state(leaves)

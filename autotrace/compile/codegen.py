@@ -22,6 +22,7 @@ import itertools
 import keyword
 import os
 import re
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,7 @@ class Emitter:
 
     reuses_buffers = True  # numpy's `out=` into dead temporaries (compile/buffers.py)
     hoists_bounds = True  # `int(n)` before `while i < n:` (`hoist_loop_bounds`)
+    typed_scalars = True  # Python scalars against arrays as 0-d arrays (`typed_scalar`)
 
     def __init__(self, check: bool = CHECK):
         self.namespace: dict = {"np": np}
@@ -61,6 +63,7 @@ class Emitter:
         self.local_names = NameAllocator(PYTHON_RESERVED, anonymous="v")
         self.global_names = NameAllocator(self.namespace)  # namespace entries: `_add`, ...
         self._consts: dict[int, str] = {}
+        self._typed: dict[tuple, str] = {}  # (dtype, bytes) -> a `typed_scalar` name
         self.graph: Graph | None = None  # the (sub-)graph being written
         # id of a node -> the impl writing into its first input (`buffers.loop_owned_writes`)
         self.inplace: dict[int, object] = {}
@@ -100,6 +103,21 @@ class Emitter:
         if isinstance(x, type):
             return self.bind(x, x.__name__)
         return self.bind(x, prefix)
+
+    def operand(self, node: Node, x) -> str:
+        """Expression for input `x` of `node` in its default emission (`emit_call`): a
+        Python scalar that numpy would cast to the array operand's dtype anyway is bound
+        as a 0-d array of that dtype (`typed_scalar`), the rest as `value` writes them."""
+        if not isinstance(x, Var) and self.typed_scalars:
+            typed = typed_scalar(node, x)
+            if typed is not None:
+                key = (typed.dtype, typed.tobytes())
+                name = self._typed.get(key)
+                if name is None:
+                    name = self._typed[key] = self.bind(
+                        typed, f"{typed.dtype.kind}{typed.dtype.itemsize * 8}_{x!r}")
+                return name
+        return self.value(x)
 
     def bind(self, obj, prefix: str) -> str:
         """Put `obj` in the namespace as `_prefix` (`_prefix_1`, ... if taken); returns it."""
@@ -247,7 +265,7 @@ def emit_call(node: Node, em: Emitter, indent: str, args: list | None = None,
     """Default emission: `out = a + b` for operator ufuncs, else `out = _op(args, k=v)`.
     `args`: the input expressions (default: the inputs' names and constants); `impl`: a
     function to call instead of the op's (an in-place variant)."""
-    args = [em.value(x) for x in node.inputs] if args is None else args
+    args = [em.operand(node, x) for x in node.inputs] if args is None else args
     targets = ", ".join(em.name(v) for v in node.outputs)
     if node.op.multiple_results and len(node.outputs) == 1:
         targets += ","
@@ -309,6 +327,69 @@ def _bound_test(node: Node, bound: Var, test, readers: dict) -> bool:
     if isinstance(other, Var):
         return other.weak is int
     return type(other) is int
+def typed_scalar(node: Node, x) -> np.ndarray | None:
+    """`x` (a Python int or float input of `node`) as the 0-d array numpy's weak promotion
+    turns it into, or None where that is not exactly the same computation.
+
+    `b + 1` on a float32 array spends most of its time converting the Python int on every
+    call (more than the add itself, on small arrays); `b + c` with `c = np.array(1,
+    np.float32)` runs the same float32 loop on the same value. Only for a binary ufunc
+    (one result, no keywords) against an array that is an array at run time (not 0-d:
+    those take numpy's scalar paths; not weak: a Python scalar), where numpy resolves the
+    same loop, (D, D) -> the node's dtype, for the scalar as for a D array, and when the
+    value converts to D exactly (ints) or without a warning (floats: the cast rounds as
+    numpy's own conversion does; an overflow keeps numpy's run-time warning).
+    tests/test_typed_scalars.py checks the rule bit for bit, with warnings and errors, for
+    every binary ufunc of the installed numpy over 12 dtypes and edge values.
+    """
+    kind, ufunc = type(x), node.op.impl
+    if (kind is not int and kind is not float) or node.params or len(node.inputs) != 2 \
+            or not isinstance(ufunc, np.ufunc) or ufunc.nin != 2 or ufunc.nout != 1:
+        return None
+    first = node.inputs[0] is x
+    other = node.inputs[1] if first else node.inputs[0]
+    if not isinstance(other, Var) or other.weak is not None or not other.shape \
+            or isinstance(node.inputs[0], Var) == isinstance(node.inputs[1], Var):
+        return None
+    return typed_constant(ufunc, x, other.dtype, first, node.outputs[0].dtype)
+
+
+def typed_constant(ufunc: np.ufunc, x, dtype: np.dtype, first: bool, out: np.dtype):
+    """`typed_scalar`'s rule without the node: Python scalar `x` as `ufunc`'s input 0
+    (`first`) or 1 against an array of `dtype`, with result dtype `out` (remembered:
+    long functions repeat their constants)."""
+    bits = x if type(x) is int else struct.pack("<d", x)  # -0.0, -nan: not == nor repr
+    key = (ufunc, type(x), bits, dtype, first, out)
+    typed = _TYPED.get(key, _UNSEEN)
+    if typed is _UNSEEN:
+        if len(_TYPED) >= 4096:
+            _TYPED.clear()
+        typed = _TYPED[key] = _typed_constant(ufunc, x, dtype, first, out)
+    return typed
+
+
+_TYPED: dict = {}
+_UNSEEN = object()
+
+
+def _typed_constant(ufunc: np.ufunc, x, dtype: np.dtype, first: bool, out: np.dtype):
+    kind = type(x)
+    try:
+        weak = ufunc.resolve_dtypes((kind, dtype, None) if first else (dtype, kind, None))
+        same = weak == ufunc.resolve_dtypes((dtype, dtype, None))
+    except (TypeError, ValueError):
+        return None
+    if not same or weak[:2] != (dtype, dtype) or weak[2] != out:
+        return None
+    with np.errstate(all="raise"):  # a cast that overflows: numpy warns at run time
+        try:
+            typed = np.array(x, dtype)
+        except (TypeError, ValueError, OverflowError, FloatingPointError):
+            return None
+    if kind is int and typed.item() != x:
+        return None
+    typed.flags.writeable = False
+    return typed
 
 
 def _operand(text: str) -> str:
@@ -445,9 +526,20 @@ def _finish(em: Emitter, fname: str, graph_name: str):
     fn.source = source
     fn.filename = filename
     fn.line_nodes = em.line_nodes
-    fn.last_call = 0  # calls of the traced function, at its last use (the cache's LRU order)
+    fn.stamp = Stamp()
     register_line_map(filename, fn, source)
     return fn
+
+
+class Stamp:
+    """The calls of the traced function at a compiled entry's last use (the cache's LRU
+    order): a slot, as the hit path stores it on every call (a function attribute store
+    costs 4x as much)."""
+
+    __slots__ = ("last_call",)
+
+    def __init__(self):
+        self.last_call = 0
 
 
 def check_value(value, var: Var) -> None:

@@ -357,6 +357,7 @@ class BackendEmitter(Emitter):
 
     reuses_buffers = False  # `out=` is numpy's: Dask arrays are immutable, torch differs
     hoists_bounds = False  # loop bounds stay the backend's arrays
+    typed_scalars = False  # 0-d numpy arrays are numpy's: Python scalars promote the same
 
     def __init__(self, backend: Backend, check: bool):
         super().__init__(check)

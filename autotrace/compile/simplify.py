@@ -11,6 +11,8 @@ with side effects (print, assert, raise) are never removed, merged or reordered.
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
 from autotrace.compile.factoring import factor_sums
@@ -473,8 +475,11 @@ def _hashable(x):
         return tuple(_hashable(i) for i in x)
     if isinstance(x, dict):
         return tuple(sorted((k, _hashable(v)) for k, v in x.items()))
-    if isinstance(x, float) and x != x:
-        return ("nan",)
+    # Numbers by their bits: 0.0 == -0.0 but they differ (`x * -0.0`), and so do nans.
+    if isinstance(x, np.generic):
+        return (type(x).__name__, x.tobytes())
+    if isinstance(x, (float, complex)):
+        return (type(x).__name__, struct.pack("<dd", x.real, x.imag))
     return (type(x).__name__, x)
 
 

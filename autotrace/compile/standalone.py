@@ -156,6 +156,9 @@ class _Module:
                                         for x in (obj.start, obj.stop, obj.step)) + ")"
         if isinstance(obj, np.dtype) and obj.kind not in "OV":
             return f"np.dtype({obj.str!r})"
+        if kind is np.ndarray and obj.shape == () and obj.dtype.kind in "biuf" \
+                and np.isfinite(obj):  # a typed scalar (codegen.typed_scalar)
+            return f"np.array({obj.item()!r}, dtype={obj.dtype.str!r})"
         if kind is np.ndarray and obj.dtype.kind not in "OV":
             data = np.ascontiguousarray(obj).tobytes().hex()
             return (f"np.frombuffer(bytes.fromhex({data!r}), dtype={obj.dtype.str!r})"
