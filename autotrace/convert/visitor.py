@@ -2,14 +2,15 @@
 contract, made faster for the converter's many whole-tree walks.
 
 The method for a node class is looked up once per (visitor class, node class) instead of
-by name on every node, and `generic_visit` reads `_fields` directly (the standard library
-goes through generators, and its `visit_Constant` shim for the pre-3.8 node names costs
-on every constant). Converting 1000 lines walks the tree about a dozen times, so this is
-a third of the conversion time.
+by name on every node, and `generic_visit` reads a node's child fields from a table made
+once per node class (the standard library goes through generators over every field, and
+its `visit_Constant` shim for the pre-3.8 node names costs on every constant).
 
 Walks skip the operator and context tokens (`Add()`, `Load()`): they have no children,
 and passes read them from their parent node, never visit them on their own (a
-`visit_Load` would not be called). A Name costs one visit instead of two.
+`visit_Load` would not be called). A Name costs one visit instead of two. Fields that
+hold names, numbers or flags (`Name.id`, `Constant.value`, `alias.asname`, ...) are not
+read at all.
 """
 
 from __future__ import annotations
@@ -32,27 +33,58 @@ _STDLIB_SHIM = getattr(ast.NodeVisitor, "visit_Constant", None)  # gone in newer
 _TOKENS = frozenset(cls for base in (ast.expr_context, ast.operator, ast.unaryop, ast.boolop,
                                      ast.cmpop) for cls in base.__subclasses__())
 
+# Fields that never hold a child node: tokens (`ctx`, `op`, `ops`), and identifiers,
+# strings, numbers and flags. `Constant.value` (and `MatchSingleton.value`) is a Python
+# value; every other `value` field is a node.
+_NOT_CHILDREN = frozenset({
+    "ctx", "op", "ops", "id", "attr", "arg", "name", "asname", "module", "level", "kind",
+    "type_comment", "conversion", "is_async", "simple", "rest", "kwd_attrs", "tag", "n", "s",
+})
+_VALUE_IS_PYTHON = frozenset(
+    getattr(ast, name) for name in ("Constant", "NameConstant", "Num", "Str", "Bytes",
+                                    "Ellipsis", "MatchSingleton") if hasattr(ast, name))
+# Python 3.12's `type X = ...` names its alias with a Name node.
+_NAME_IS_NODE = frozenset(getattr(ast, n) for n in ("TypeAlias",) if hasattr(ast, n))
+_FIELDS: dict = {}
+
+
+def child_fields(node_class) -> tuple:
+    """The fields of `node_class` that may hold child nodes (or lists of them), in
+    `_fields` order."""
+    fields = _FIELDS.get(node_class)
+    if fields is None:
+        fields = _FIELDS[node_class] = tuple(
+            f for f in node_class._fields
+            if (f not in _NOT_CHILDREN or f == "name" and node_class in _NAME_IS_NODE)
+            and not (f == "value" and node_class in _VALUE_IS_PYTHON))
+    return fields
+
 
 class Visitor(ast.NodeVisitor):
     """`ast.NodeVisitor` with cached dispatch."""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._dispatch = {}  # node class -> method, per visitor class
+
     _dispatch: dict = {}
 
     def visit(self, node):
-        key = (self.__class__, node.__class__)
-        method = Visitor._dispatch.get(key)
+        method = self._dispatch.get(node.__class__)
         if method is None:
-            method = Visitor._dispatch[key] = _method(self.__class__, node.__class__)
+            cls = self.__class__
+            method = cls._dispatch[node.__class__] = _method(cls, node.__class__)
         return method(self, node)
 
     def generic_visit(self, node):
-        for field in node._fields:
+        cls = node.__class__
+        for field in _FIELDS.get(cls) or child_fields(cls):
             value = getattr(node, field, None)
             if type(value) is list:
                 for item in value:
-                    if isinstance(item, _AST) and type(item) not in _TOKENS:
+                    if isinstance(item, _AST):
                         self.visit(item)
-            elif isinstance(value, _AST) and type(value) not in _TOKENS:
+            elif isinstance(value, _AST):
                 self.visit(value)
 
 
@@ -60,33 +92,38 @@ class Transformer(ast.NodeTransformer):
     """`ast.NodeTransformer` with cached dispatch: a `visit_*` method returns the node, a
     replacement, a list of statements, or None to remove it."""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._dispatch = {}  # node class -> method, per transformer class
+
     _dispatch: dict = {}
 
     def visit(self, node):
-        key = (self.__class__, node.__class__)
-        method = Transformer._dispatch.get(key)
+        method = self._dispatch.get(node.__class__)
         if method is None:
-            method = Transformer._dispatch[key] = _method(self.__class__, node.__class__)
+            cls = self.__class__
+            method = cls._dispatch[node.__class__] = _method(cls, node.__class__)
         return method(self, node)
 
     def generic_visit(self, node):
-        for field in node._fields:
+        cls = node.__class__
+        for field in _FIELDS.get(cls) or child_fields(cls):
             value = getattr(node, field, None)
             if type(value) is list:
                 if value:
                     value[:] = self._visit_list(value)
-            elif isinstance(value, _AST) and type(value) not in _TOKENS:
+            elif isinstance(value, _AST):
                 new = self.visit(value)
                 if new is None:
                     delattr(node, field)
-                else:
+                elif new is not value:
                     setattr(node, field, new)
         return node
 
     def _visit_list(self, items: list) -> list:
         out = []
         for item in items:
-            if isinstance(item, _AST) and type(item) not in _TOKENS:
+            if isinstance(item, _AST):
                 item = self.visit(item)
                 if item is None:
                     continue
@@ -100,11 +137,11 @@ class Transformer(ast.NodeTransformer):
 def children(node) -> list:
     """The direct child nodes of `node` but tokens (`ast.iter_child_nodes`, as a list)."""
     out = []
-    for field in node._fields:
+    for field in _FIELDS.get(node.__class__) or child_fields(node.__class__):
         value = getattr(node, field, None)
         if type(value) is list:
-            out.extend(v for v in value if isinstance(v, _AST) and type(v) not in _TOKENS)
-        elif isinstance(value, _AST) and type(value) not in _TOKENS:
+            out.extend(v for v in value if isinstance(v, _AST))
+        elif isinstance(value, _AST):
             out.append(value)
     return out
 
