@@ -132,6 +132,12 @@ def _collect(nodes, with_reads: bool = True) -> _Names:
     return names
 
 
+def names(nodes) -> _Names:
+    """`.bound`: what `assigned(nodes)` gives; `.read`: what `reads(nodes)` gives (one
+    walk for both)."""
+    return _collect(nodes)
+
+
 def assigned(nodes) -> set[str]:
     """Names bound by `nodes` in the current scope."""
     return _collect(nodes, with_reads=False).bound
@@ -182,6 +188,12 @@ def scope_declarations(func) -> tuple[set[str], set[str]]:
         elif isinstance(node, ast.Nonlocal):
             nonloc.update(node.names)
     return glob, nonloc
+
+
+def own_statements(stmts) -> list:
+    """Every statement in `stmts` and in the blocks nested in them, not in nested
+    functions and classes (their statements are their own)."""
+    return list(_statements(stmts, skip=_SCOPES))
 
 
 def _statements(stmts, skip: tuple = ()):

@@ -77,8 +77,10 @@ class Visitor(ast.NodeVisitor):
         return method(self, node)
 
     def generic_visit(self, node):
-        cls = node.__class__
-        for field in _FIELDS.get(cls) or child_fields(cls):
+        fields = _FIELDS.get(node.__class__)
+        if fields is None:
+            fields = child_fields(node.__class__)
+        for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
                 for item in value:
@@ -106,8 +108,10 @@ class Transformer(ast.NodeTransformer):
         return method(self, node)
 
     def generic_visit(self, node):
-        cls = node.__class__
-        for field in _FIELDS.get(cls) or child_fields(cls):
+        fields = _FIELDS.get(node.__class__)
+        if fields is None:
+            fields = child_fields(node.__class__)
+        for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
                 if value:
@@ -134,10 +138,63 @@ class Transformer(ast.NodeTransformer):
         return out
 
 
+class StatementTransformer(Transformer):
+    """A `Transformer` whose `generic_visit` walks statements only (the blocks of compound
+    statements, handlers and match cases), never expressions: for passes that rewrite
+    statements and have nothing to do in expressions (which hold no statements)."""
+
+    def generic_visit(self, node):
+        fields = _BLOCKS.get(node.__class__)
+        if fields is None:
+            fields = block_fields(node.__class__)
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list and value:
+                value[:] = self._visit_list(value)
+        return node
+
+
+# Where statements nest: the blocks of statements, handlers and match cases (a lambda's or
+# a conditional expression's `body` is an expression).
+_BLOCK_NAMES = ("body", "orelse", "finalbody", "handlers", "cases")
+_HOLDERS = (ast.stmt, ast.excepthandler, ast.match_case, ast.mod)
+_BLOCKS: dict = {}
+
+
+def block_fields(node_class) -> tuple:
+    """The fields of `node_class` that hold statements, handlers or match cases (`body`,
+    `handlers`, ...), in `_fields` order; none for expressions."""
+    fields = _BLOCKS.get(node_class)
+    if fields is None:
+        fields = _BLOCKS[node_class] = tuple(
+            f for f in node_class._fields if f in _BLOCK_NAMES) \
+            if issubclass(node_class, _HOLDERS) else ()
+    return fields
+
+
+def statements(node):
+    """`walk(node)` restricted to statements and the handlers and match cases that hold
+    them, in the same order: expressions, which hold no statements, are not entered."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        yield node
+        fields = _BLOCKS.get(node.__class__)
+        if fields is None:
+            fields = block_fields(node.__class__)
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(value)
+
+
 def children(node) -> list:
     """The direct child nodes of `node` but tokens (`ast.iter_child_nodes`, as a list)."""
     out = []
-    for field in _FIELDS.get(node.__class__) or child_fields(node.__class__):
+    fields = _FIELDS.get(node.__class__)
+    if fields is None:
+        fields = child_fields(node.__class__)
+    for field in fields:
         value = getattr(node, field, None)
         if type(value) is list:
             out.extend(v for v in value if isinstance(v, _AST))
