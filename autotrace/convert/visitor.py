@@ -206,7 +206,18 @@ def children(node) -> list:
 def walk(node):
     """Every node under `node` but tokens, itself included (`ast.walk`, in another order)."""
     stack = [node]
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
+        node = pop()
         yield node
-        stack.extend(children(node))
+        fields = _FIELDS.get(node.__class__)  # `children(node)`, inlined
+        if fields is None:
+            fields = child_fields(node.__class__)
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for v in value:
+                    if isinstance(v, _AST):
+                        push(v)
+            elif isinstance(value, _AST):
+                push(value)
