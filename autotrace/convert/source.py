@@ -23,6 +23,7 @@ import textwrap
 import types
 from dataclasses import dataclass
 
+from autotrace.convert.visitor import statements, walk
 from autotrace.errors import ConversionError
 
 
@@ -103,26 +104,33 @@ def _parse(text: str, filename: str, firstlineno: int) -> ast.Module:
         ) from None
 
 
-@dataclass
 class _FileIndex:
-    defs: dict  # first line (the first decorator's, else the def's) -> defs starting there
-    lambdas: dict  # line -> lambdas starting on it
-    imported: tuple  # names module-level imports bind (they change how calls compile)
+    """The defs of a parsed file by first line (the first decorator's, else the def's), its
+    lambdas by line (found when first asked for: they are expressions, so the whole tree is
+    walked for them), and the names its module-level imports bind (they change how calls
+    compile)."""
+
+    def __init__(self, tree: ast.Module):
+        self.tree, self.defs = tree, {}
+        for node in statements(tree):  # defs are statements: expressions are not walked
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                self.defs.setdefault(first, []).append(node)
+        self.imported = _imported_names(tree)
+
+    @functools.cached_property
+    def lambdas(self) -> dict:
+        lambdas: dict = {}
+        for node in walk(self.tree):
+            if isinstance(node, ast.Lambda):
+                lambdas.setdefault(node.lineno, []).append(node)
+        return lambdas
 
 
 @functools.lru_cache(maxsize=64)
 def _file_index(filename: str, text: str) -> _FileIndex:
     """Defs and lambdas of a whole file by line (parsed once per file content)."""
-    defs: dict = {}
-    lambdas: dict = {}
-    tree = ast.parse(text)
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            defs.setdefault(first, []).append(node)
-        elif isinstance(node, ast.Lambda):
-            lambdas.setdefault(node.lineno, []).append(node)
-    return _FileIndex(defs, lambdas, _imported_names(tree))
+    return _FileIndex(ast.parse(text))
 
 
 def _imported_names(tree: ast.Module) -> tuple:
@@ -220,12 +228,44 @@ def _compile_alone(node, code, imported: tuple):
                                         kwonlyargs=[], kw_defaults=[], defaults=[]),
         body=[stmt], decorator_list=[], returns=None, type_comment=None)
     imports = [ast.Import(names=[ast.alias(name=n)]) for n in imported]
-    module = ast.fix_missing_locations(ast.Module(
-        body=imports + [ast.copy_location(factory, node)], type_ignores=[]))
+    module = ast.Module(body=imports + [ast.copy_location(factory, node)], type_ignores=[])
+    _fix_missing_locations(module, located=node)
     compiled = compile(module, code.co_filename, "exec",
                        flags=code.co_flags & _FUTURE_FLAGS, dont_inherit=True)
     return _find_code(compiled, code.co_name if code.co_name == "<lambda>" else _CHECK,
                       depth=3 if owner else 2)
+
+
+def _fix_missing_locations(tree, located) -> None:
+    """`ast.fix_missing_locations(tree)`, not entering `located` (a parsed node, whose
+    nodes all have their locations): walking the user's def was most of the check."""
+    stack = [(tree, 1, 0, 1, 0)]
+    while stack:
+        node, line, col, end_line, end_col = stack.pop()
+        attributes = node._attributes
+        if "lineno" in attributes:
+            if not hasattr(node, "lineno"):
+                node.lineno = line
+            else:
+                line = node.lineno
+        if "end_lineno" in attributes:
+            if getattr(node, "end_lineno", None) is None:
+                node.end_lineno = end_line
+            else:
+                end_line = node.end_lineno
+        if "col_offset" in attributes:
+            if not hasattr(node, "col_offset"):
+                node.col_offset = col
+            else:
+                col = node.col_offset
+        if "end_col_offset" in attributes:
+            if getattr(node, "end_col_offset", None) is None:
+                node.end_col_offset = end_col
+            else:
+                end_col = node.end_col_offset
+        if node is not located:
+            stack.extend((child, line, col, end_line, end_col)
+                         for child in ast.iter_child_nodes(node))
 
 
 def _find_code(code, name: str, depth: int):
