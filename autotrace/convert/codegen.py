@@ -20,6 +20,7 @@ except ImportError:  # a declared dependency; without it (a bare checkout) ast.u
     astor = None
     SourceGenerator = object
 
+from autotrace.convert.visitor import _FIELDS, child_fields
 from autotrace.errors import CONVERTED_CODES
 
 RUNTIME_NAME = "at__"
@@ -107,8 +108,13 @@ def fill_locations(node: ast.AST) -> None:
     stack = [(node, node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)]
     while stack:
         parent, line, col, end_line, end_col = stack.pop()
-        for field in parent._fields:
+        fields = _FIELDS.get(parent.__class__)  # tokens and names hold no located node
+        if fields is None:
+            fields = child_fields(parent.__class__)
+        for field in fields:
             value = getattr(parent, field, None)
+            if value is None:
+                continue
             children = value if type(value) is list else (value,)
             for child in children:
                 if not isinstance(child, _LOCATED):
