@@ -30,6 +30,7 @@ class _CodeSet:
 
     def add(self, code) -> None:
         self._codes[id(code)] = code
+        _LIBRARY_CODES.clear()  # a code seen as library code may be user code now
 
     def __contains__(self, code) -> bool:
         return self._codes.get(id(code)) is code
@@ -82,12 +83,24 @@ class UnrollingWarning(UserWarning):
 def user_frame(depth: int = 1):
     """The innermost frame that belongs to user code (not autotrace, numpy or stdlib)."""
     frame = sys._getframe(depth + 1)
+    library = _LIBRARY_CODES
     while frame is not None:
         code = frame.f_code
-        if code in CONVERTED_CODES or not is_library_file(code.co_filename):
-            return frame
+        if library.get(id(code)) is not code:
+            if code in CONVERTED_CODES or not is_library_file(code.co_filename):
+                return frame
+            if len(library) >= _LIBRARY_CODES_MAX:
+                library.clear()
+            library[id(code)] = code
         frame = frame.f_back
     return None
+
+
+# Code objects `user_frame` found to be library code (id -> code, kept alive so that the
+# id stays theirs): asked once per traced node, the frames between the user's line and
+# the graph builder are the same few functions every time.
+_LIBRARY_CODES: dict[int, object] = {}
+_LIBRARY_CODES_MAX = 4096
 
 
 _LINE_TABLES: dict[int, tuple] = {}  # id(code) -> (code, line of each code unit)
