@@ -13,7 +13,7 @@ import ast
 import copy
 import functools
 
-from autotrace.convert.visitor import Transformer
+from autotrace.convert.visitor import _TOKENS, Transformer
 
 # Template nodes get their location from the code they replace (`ast.copy_location` by the
 # caller, then `fix_missing_locations`), never from the template text itself.
@@ -33,12 +33,15 @@ def _parse(template: str) -> ast.Module:
 
 
 def clone(node):
-    """A deep copy of an AST, with every attribute (much faster than `copy.deepcopy`)."""
+    """A deep copy of an AST, with every attribute (much faster than `copy.deepcopy`).
+    Operator and context tokens (`Add()`, `Load()`) are shared, as the parser shares them:
+    they have no fields, and passes replace them, never change them."""
     new = node.__class__.__new__(node.__class__)
     attrs = new.__dict__
     for key, value in node.__dict__.items():
         if isinstance(value, ast.AST):
-            value = clone(value)
+            if value.__class__ not in _TOKENS:
+                value = clone(value)
         elif type(value) is list:
             value = [clone(v) if isinstance(v, ast.AST) else v for v in value]
         attrs[key] = value
