@@ -13,7 +13,7 @@ import ast
 import copy
 import functools
 
-from autotrace.convert.visitor import _TOKENS, Transformer
+from autotrace.convert.visitor import Transformer
 
 # Template nodes get their location from the code they replace (`ast.copy_location` by the
 # caller, then `fix_missing_locations`), never from the template text itself.
@@ -32,15 +32,18 @@ def _parse(template: str) -> ast.Module:
     return tree
 
 
+_CONTEXTS = frozenset(ast.expr_context.__subclasses__())
+
+
 def clone(node):
     """A deep copy of an AST, with every attribute (much faster than `copy.deepcopy`).
-    Operator and context tokens (`Add()`, `Load()`) are shared, as the parser shares them:
-    they have no fields, and passes replace them, never change them."""
+    Context tokens (`Load()`, `Store()`) are shared, as the parser shares them: they have
+    no fields, and passes replace them, never change them."""
     new = node.__class__.__new__(node.__class__)
     attrs = new.__dict__
     for key, value in node.__dict__.items():
         if isinstance(value, ast.AST):
-            if value.__class__ not in _TOKENS:
+            if value.__class__ not in _CONTEXTS:
                 value = clone(value)
         elif type(value) is list:
             value = [clone(v) if isinstance(v, ast.AST) else v for v in value]
