@@ -60,33 +60,47 @@ def child_fields(node_class) -> tuple:
     return fields
 
 
+def _dispatch(visitor, node_class, base):
+    """The method of `visitor`'s class for `node_class` (cached); a node class whose visit
+    would do nothing (no method of its own, no child fields, the base `visit` and
+    `generic_visit`) joins the class's `_leaves`, which walks then step over."""
+    cls = visitor.__class__
+    method = cls._dispatch[node_class] = _method(cls, node_class)
+    if method is base.generic_visit and cls.visit is base.visit and \
+            not child_fields(node_class):
+        cls._leaves.add(node_class)
+    return method
+
+
 class Visitor(ast.NodeVisitor):
     """`ast.NodeVisitor` with cached dispatch."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._dispatch = {}  # node class -> method, per visitor class
+        cls._leaves = set()  # node classes whose visit does nothing
 
     _dispatch: dict = {}
+    _leaves: set = set()
 
     def visit(self, node):
         method = self._dispatch.get(node.__class__)
         if method is None:
-            cls = self.__class__
-            method = cls._dispatch[node.__class__] = _method(cls, node.__class__)
+            method = _dispatch(self, node.__class__, Visitor)
         return method(self, node)
 
     def generic_visit(self, node):
         fields = _FIELDS.get(node.__class__)
         if fields is None:
             fields = child_fields(node.__class__)
+        leaves = self._leaves
         for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
                 for item in value:
-                    if isinstance(item, _AST):
+                    if item.__class__ not in leaves and isinstance(item, _AST):
                         self.visit(item)
-            elif isinstance(value, _AST):
+            elif value.__class__ not in leaves and isinstance(value, _AST):
                 self.visit(value)
 
 
@@ -97,14 +111,15 @@ class Transformer(ast.NodeTransformer):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._dispatch = {}  # node class -> method, per transformer class
+        cls._leaves = set()  # node classes whose visit returns them unchanged
 
     _dispatch: dict = {}
+    _leaves: set = set()
 
     def visit(self, node):
         method = self._dispatch.get(node.__class__)
         if method is None:
-            cls = self.__class__
-            method = cls._dispatch[node.__class__] = _method(cls, node.__class__)
+            method = _dispatch(self, node.__class__, Transformer)
         return method(self, node)
 
     def generic_visit(self, node):
@@ -116,7 +131,7 @@ class Transformer(ast.NodeTransformer):
             if type(value) is list:
                 if value:
                     value[:] = self._visit_list(value)
-            elif isinstance(value, _AST):
+            elif value.__class__ not in self._leaves and isinstance(value, _AST):
                 new = self.visit(value)
                 if new is None:
                     delattr(node, field)
@@ -126,7 +141,11 @@ class Transformer(ast.NodeTransformer):
 
     def _visit_list(self, items: list) -> list:
         out = []
+        leaves = self._leaves
         for item in items:
+            if item.__class__ in leaves:  # its visit would return it
+                out.append(item)
+                continue
             if isinstance(item, _AST):
                 item = self.visit(item)
                 if item is None:
