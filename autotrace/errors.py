@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import inspect
 import linecache
 import os
@@ -103,17 +104,18 @@ _LIBRARY_CODES: dict[int, object] = {}
 _LIBRARY_CODES_MAX = 4096
 
 
-_LINE_TABLES: dict[int, tuple] = {}  # id(code) -> (code, line of each code unit)
+_LINE_TABLES: dict[int, tuple] = {}  # id(code) -> (code, its line ranges, `_line_table`)
 _LINE_TABLES_MAX = 64
 _SMALL_CODE = 512  # bytes of bytecode below which CPython's own scan is as quick
 
 
 def frame_lineno(frame) -> int:
-    """`frame.f_lineno` in constant time.
+    """`frame.f_lineno` in logarithmic time.
 
     CPython finds a frame's line by scanning its code's line table from the start: asked
     once per traced node, that made tracing a long function quadratic. Long code objects
-    get a table built once instead (frames under a debugger's trace function keep theirs).
+    get their line ranges listed once instead, and searched by bisection (frames under a
+    debugger's trace function keep theirs).
     """
     code = frame.f_code
     if len(code.co_code) < _SMALL_CODE or frame.f_trace is not None:
@@ -122,17 +124,19 @@ def frame_lineno(frame) -> int:
     if entry is None or entry[0] is not code:
         if len(_LINE_TABLES) >= _LINE_TABLES_MAX:
             _LINE_TABLES.clear()
-        entry = _LINE_TABLES[id(code)] = (code, _line_table(code))
-    table, unit = entry[1], frame.f_lasti // 2
-    line = table[unit] if 0 <= unit < len(table) else None
+        entry = _LINE_TABLES[id(code)] = (code, *_line_table(code))
+    _, starts, ends, lines = entry
+    offset = frame.f_lasti
+    k = bisect.bisect_right(starts, offset) - 1  # the last range starting at or before it
+    line = lines[k] if k >= 0 and offset < ends[k] else None
     return frame.f_lineno if line is None else line
 
 
-def _line_table(code) -> list:
-    table: list = [None] * (len(code.co_code) // 2)
-    for start, end, line in code.co_lines():
-        table[start // 2:end // 2] = [line] * (end // 2 - start // 2)
-    return table
+def _line_table(code) -> tuple:
+    """(starts, ends, lines) of `code`'s line ranges (`co_lines`, in order). Of ranges that
+    start at one offset, the last is the one that holds it (the earlier are empty)."""
+    ranges = list(code.co_lines())
+    return [r[0] for r in ranges], [r[1] for r in ranges], [r[2] for r in ranges]
 
 
 def is_library_file(filename: str) -> bool:
