@@ -149,8 +149,11 @@ def at_line(new: ast.AST, old: ast.AST) -> ast.AST:
 def runtime_call(name: str, *args: ast.expr) -> ast.Call:
     """`at__.<name>(*args)`: what `replace_expr("at__.<name>(a, b)", a=..., b=...)` builds,
     built directly, because the converter builds one per operator of the user's code."""
-    func = ast.Attribute(value=ast.Name(id="at__", ctx=ast.Load()), attr=name, ctx=ast.Load())
+    func = ast.Attribute(value=ast.Name(id="at__", ctx=_LOAD), attr=name, ctx=_LOAD)
     return ast.Call(func=func, args=list(args), keywords=[])
+
+
+_LOAD = ast.Load()  # one instance, as the parser gives (see `clone`)
 
 
 def fresh_name(base: str, taken: set) -> str:
