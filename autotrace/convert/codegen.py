@@ -20,7 +20,7 @@ except ImportError:  # a declared dependency; without it (a bare checkout) ast.u
     astor = None
     SourceGenerator = object
 
-from autotrace.convert.visitor import _FIELDS, child_fields
+from autotrace.convert.visitor import CHILD_FIELDS, child_fields
 from autotrace.errors import CONVERTED_CODES
 
 RUNTIME_NAME = "at__"
@@ -109,7 +109,7 @@ def fill_locations(node: ast.AST) -> None:
     push, pop = stack.append, stack.pop
     while stack:
         parent, line, col, end_line, end_col = pop()
-        fields = _FIELDS.get(parent.__class__)  # tokens and names hold no located node
+        fields = CHILD_FIELDS.get(parent.__class__)  # tokens and names hold no located node
         if fields is None:
             fields = child_fields(parent.__class__)
         for field in fields:
@@ -126,7 +126,7 @@ def fill_locations(node: ast.AST) -> None:
                     child.lineno, child.col_offset = line, col
                 if getattr(child, "end_lineno", None) is None:
                     child.end_lineno, child.end_col_offset = end_line, end_col
-                below = _FIELDS.get(child.__class__)
+                below = CHILD_FIELDS.get(child.__class__)
                 if below is None:
                     below = child_fields(child.__class__)
                 if below:  # a Name or Constant has nothing below it to locate

@@ -10,7 +10,11 @@ Walks skip the operator and context tokens (`Add()`, `Load()`): they have no chi
 and passes read them from their parent node, never visit them on their own (a
 `visit_Load` would not be called). A Name costs one visit instead of two. Fields that
 hold names, numbers or flags (`Name.id`, `Constant.value`, `alias.asname`, ...) are not
-read at all.
+read at all, and a walk steps over a leaf (a Name, a Constant) whose visit would do
+nothing, without calling it.
+
+`StatementTransformer` and `statements` walk statements only, for passes with nothing to
+do in expressions (which hold no statements).
 """
 
 from __future__ import annotations
@@ -30,9 +34,6 @@ def _method(visitor_class, node_class):
 
 
 _STDLIB_SHIM = getattr(ast.NodeVisitor, "visit_Constant", None)  # gone in newer Pythons
-_TOKENS = frozenset(cls for base in (ast.expr_context, ast.operator, ast.unaryop, ast.boolop,
-                                     ast.cmpop) for cls in base.__subclasses__())
-
 # Fields that never hold a child node: tokens (`ctx`, `op`, `ops`), and identifiers,
 # strings, numbers and flags. `Constant.value` (and `MatchSingleton.value`) is a Python
 # value; every other `value` field is a node.
@@ -40,20 +41,19 @@ _NOT_CHILDREN = frozenset({
     "ctx", "op", "ops", "id", "attr", "arg", "name", "asname", "module", "level", "kind",
     "type_comment", "conversion", "is_async", "simple", "rest", "kwd_attrs", "tag", "n", "s",
 })
-_VALUE_IS_PYTHON = frozenset(
-    getattr(ast, name) for name in ("Constant", "NameConstant", "Num", "Str", "Bytes",
-                                    "Ellipsis", "MatchSingleton") if hasattr(ast, name))
+_VALUE_IS_PYTHON = frozenset({ast.Constant, ast.MatchSingleton})  # (`ast.Num` & co. make
+# Constant nodes)
 # Python 3.12's `type X = ...` names its alias with a Name node.
 _NAME_IS_NODE = frozenset(getattr(ast, n) for n in ("TypeAlias",) if hasattr(ast, n))
-_FIELDS: dict = {}
+CHILD_FIELDS: dict = {}  # node class -> `child_fields(node class)`, filled as classes are met
 
 
 def child_fields(node_class) -> tuple:
     """The fields of `node_class` that may hold child nodes (or lists of them), in
     `_fields` order."""
-    fields = _FIELDS.get(node_class)
+    fields = CHILD_FIELDS.get(node_class)
     if fields is None:
-        fields = _FIELDS[node_class] = tuple(
+        fields = CHILD_FIELDS[node_class] = tuple(
             f for f in node_class._fields
             if (f not in _NOT_CHILDREN or f == "name" and node_class in _NAME_IS_NODE)
             and not (f == "value" and node_class in _VALUE_IS_PYTHON))
@@ -90,7 +90,7 @@ class Visitor(ast.NodeVisitor):
         return method(self, node)
 
     def generic_visit(self, node):
-        fields = _FIELDS.get(node.__class__)
+        fields = CHILD_FIELDS.get(node.__class__)
         if fields is None:
             fields = child_fields(node.__class__)
         leaves = self._leaves
@@ -123,7 +123,7 @@ class Transformer(ast.NodeTransformer):
         return method(self, node)
 
     def generic_visit(self, node):
-        fields = _FIELDS.get(node.__class__)
+        fields = CHILD_FIELDS.get(node.__class__)
         if fields is None:
             fields = child_fields(node.__class__)
         for field in fields:
@@ -210,7 +210,7 @@ def statements(node):
 def children(node) -> list:
     """The direct child nodes of `node` but tokens (`ast.iter_child_nodes`, as a list)."""
     out = []
-    fields = _FIELDS.get(node.__class__)
+    fields = CHILD_FIELDS.get(node.__class__)
     if fields is None:
         fields = child_fields(node.__class__)
     for field in fields:
@@ -229,7 +229,7 @@ def walk(node):
     while stack:
         node = pop()
         yield node
-        fields = _FIELDS.get(node.__class__)  # `children(node)`, inlined
+        fields = CHILD_FIELDS.get(node.__class__)  # `children(node)`, inlined
         if fields is None:
             fields = child_fields(node.__class__)
         for field in fields:
