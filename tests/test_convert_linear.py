@@ -177,31 +177,3 @@ def _nested_function(module, name: str):
     (inner_code,) = [c for c in code.co_consts if getattr(c, "co_name", None) ==
                      (name if name != "g" else "<lambda>")]
     return types.FunctionType(inner_code, module.__dict__, name)
-
-
-def test_what_a_pause_made_joins_the_oldest_generation():
-    """Trees and graphs made while the collector is paused stay alive: they go to the
-    oldest generation, not through the young collections (which rescanned them); an
-    application's own frozen objects stay frozen."""
-    import gc
-
-    from autotrace.gcpause import paused_gc
-
-    class Node:
-        pass
-
-    with paused_gc():
-        made = [Node() for _ in range(50)]
-    young = {id(o) for o in gc.get_objects(generation=0)} | \
-        {id(o) for o in gc.get_objects(generation=1)}
-    assert not any(id(o) in young for o in made)
-    assert any(o is made[0] for o in gc.get_objects(generation=2))
-    gc.freeze()
-    try:
-        frozen = gc.get_freeze_count()
-        with paused_gc():
-            more = [Node() for _ in range(50)]
-        assert gc.get_freeze_count() == frozen  # not unfrozen by the pause
-        assert len(more) == 50
-    finally:
-        gc.unfreeze()
