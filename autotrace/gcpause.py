@@ -3,9 +3,7 @@
 Both allocate many objects that stay alive (AST nodes, graph nodes and their vars): the
 collector would rescan them, and the rest of the program's heap, again and again; for a
 5,000-statement function that was a third of the tracing time and grew faster than the
-function. The few cycles made meanwhile are collected after. On leaving the outermost
-pause, what was made inside moves to the oldest generation (it is long-lived: a converted
-tree, a graph), so the young collections do not rescan it either.
+function. The few cycles made meanwhile are collected after.
 """
 
 from __future__ import annotations
