@@ -491,6 +491,9 @@ def _set_first(code: types.CodeType) -> set:
     if found is not None and found[0] is code:
         return found[1]
     seen, out = set(), set()
+    if _STORE_GLOBAL not in code.co_code[::2]:  # opcodes (a long function: no `dis` walk)
+        _SET_FIRST[id(code)] = (code, out)
+        return out
     for ins in dis.get_instructions(code):
         if ins.opname in ("LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME"):
             name = ins.argval
@@ -503,6 +506,7 @@ def _set_first(code: types.CodeType) -> set:
 
 
 _SET_FIRST: dict = {}
+_STORE_GLOBAL = dis.opmap["STORE_GLOBAL"]
 
 
 def _first_param(fn) -> str:

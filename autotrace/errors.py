@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import inspect
 import linecache
 import os
@@ -30,6 +31,7 @@ class _CodeSet:
 
     def add(self, code) -> None:
         self._codes[id(code)] = code
+        _LIBRARY_CODES.clear()  # a code seen as library code may be user code now
 
     def __contains__(self, code) -> bool:
         return self._codes.get(id(code)) is code
@@ -85,25 +87,38 @@ class UnrollingWarning(UserWarning):
 def user_frame(depth: int = 1):
     """The innermost frame that belongs to user code (not autotrace, numpy or stdlib)."""
     frame = sys._getframe(depth + 1)
+    library = _LIBRARY_CODES
     while frame is not None:
         code = frame.f_code
-        if code in CONVERTED_CODES or not is_library_file(code.co_filename):
-            return frame
+        if library.get(id(code)) is not code:
+            if code in CONVERTED_CODES or not is_library_file(code.co_filename):
+                return frame
+            if len(library) >= _LIBRARY_CODES_MAX:
+                library.clear()
+            library[id(code)] = code
         frame = frame.f_back
     return None
 
 
-_LINE_TABLES: dict[int, tuple] = {}  # id(code) -> (code, line of each code unit)
+# Code objects `user_frame` found to be library code (id -> code, kept alive so that the
+# id stays theirs): asked once per traced node, the frames between the user's line and
+# the graph builder are the same few functions every time.
+_LIBRARY_CODES: dict[int, object] = {}
+_LIBRARY_CODES_MAX = 4096
+
+
+_LINE_TABLES: dict[int, tuple] = {}  # id(code) -> (code, its line ranges, `_line_table`)
 _LINE_TABLES_MAX = 64
 _SMALL_CODE = 512  # bytes of bytecode below which CPython's own scan is as quick
 
 
 def frame_lineno(frame) -> int:
-    """`frame.f_lineno` in constant time.
+    """`frame.f_lineno` in logarithmic time.
 
     CPython finds a frame's line by scanning its code's line table from the start: asked
     once per traced node, that made tracing a long function quadratic. Long code objects
-    get a table built once instead (frames under a debugger's trace function keep theirs).
+    get their line ranges listed once instead, and searched by bisection (frames under a
+    debugger's trace function keep theirs).
     """
     code = frame.f_code
     if len(code.co_code) < _SMALL_CODE or frame.f_trace is not None:
@@ -112,17 +127,19 @@ def frame_lineno(frame) -> int:
     if entry is None or entry[0] is not code:
         if len(_LINE_TABLES) >= _LINE_TABLES_MAX:
             _LINE_TABLES.clear()
-        entry = _LINE_TABLES[id(code)] = (code, _line_table(code))
-    table, unit = entry[1], frame.f_lasti // 2
-    line = table[unit] if 0 <= unit < len(table) else None
+        entry = _LINE_TABLES[id(code)] = (code, *_line_table(code))
+    _, starts, ends, lines = entry
+    offset = frame.f_lasti
+    k = bisect.bisect_right(starts, offset) - 1  # the last range starting at or before it
+    line = lines[k] if k >= 0 and offset < ends[k] else None
     return frame.f_lineno if line is None else line
 
 
-def _line_table(code) -> list:
-    table: list = [None] * (len(code.co_code) // 2)
-    for start, end, line in code.co_lines():
-        table[start // 2:end // 2] = [line] * (end // 2 - start // 2)
-    return table
+def _line_table(code) -> tuple:
+    """(starts, ends, lines) of `code`'s line ranges (`co_lines`, in order). Of ranges that
+    start at one offset, the last is the one that holds it (the earlier are empty)."""
+    ranges = list(code.co_lines())
+    return [r[0] for r in ranges], [r[1] for r in ranges], [r[2] for r in ranges]
 
 
 def is_library_file(filename: str) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import itertools
 import keyword
+import math
 import os
 import re
 import struct
@@ -94,7 +95,7 @@ class Emitter:
 
     def constant(self, x, prefix: str = "c") -> str:
         """Expression for a constant: a literal when exact and cheap, else a bound name."""
-        if type(x) in _LITERALS and (type(x) is not float or np.isfinite(x)):
+        if type(x) in _LITERALS and (type(x) is not float or math.isfinite(x)):
             return repr(x)
         if type(x) is tuple and all(type(i) is int or i is None for i in x):
             return repr(x)

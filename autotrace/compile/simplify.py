@@ -62,6 +62,8 @@ def _const_value(x, producers: dict):
 def _is(value, target) -> bool:
     if value is None or isinstance(value, (bool, np.bool_)):
         return False
+    if type(value) in (int, float, complex):  # what numpy's comparison gives, without it
+        return value == target
     try:
         arr = np.asarray(value)
         return arr.dtype.kind in "iufc" and bool(np.all(arr == target))

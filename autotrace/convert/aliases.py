@@ -28,7 +28,7 @@ import ast
 import types
 from dataclasses import dataclass
 
-from autotrace.convert.visitor import children, walk
+from autotrace.convert.visitor import children, statements, walk
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _LOOPS = (ast.For, ast.While, ast.AsyncFor)
@@ -139,7 +139,7 @@ def scope_key(func: ast.FunctionDef) -> tuple:
 def by_scope(tree: ast.FunctionDef, fn: types.FunctionType, lines: list) -> dict:
     """`Aliases` of each function in `tree` (by `scope_key`), found before any pass runs."""
     out = {}
-    for node in walk(tree):
+    for node in statements(tree):  # defs are statements
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             finder = _Finder(fn, lines)
             finder.block(node.body, ())

@@ -132,6 +132,12 @@ def _collect(nodes, with_reads: bool = True) -> _Names:
     return names
 
 
+def names(nodes) -> _Names:
+    """`.bound`: what `assigned(nodes)` gives; `.read`: what `reads(nodes)` gives (one
+    walk for both)."""
+    return _collect(nodes)
+
+
 def assigned(nodes) -> set[str]:
     """Names bound by `nodes` in the current scope."""
     return _collect(nodes, with_reads=False).bound
@@ -156,12 +162,18 @@ def free_reads(scope) -> set[str]:
     return (inner.read - inner.bound - params) | (inner.read & declared)
 
 
-def all_names(tree) -> set[str]:
-    """Every name `tree` binds or reads, in any scope (to pick names that clash with none)."""
+def all_names(tree, kinds: set | None = None) -> set[str]:
+    """Every name `tree` binds or reads, in any scope (to pick names that clash with none).
+    `kinds`: a set that gets the class of every node (for a pass to tell, from the same
+    walk, whether the tree holds anything it rewrites)."""
     names = set()
     for node in walk(tree):
-        if isinstance(node, ast.Name):
+        if kinds is not None:
+            kinds.add(node.__class__)
+        if node.__class__ is ast.Name:  # most nodes: one test
             names.add(node.id)
+        elif not isinstance(node, _NAMED):
+            continue
         elif isinstance(node, ast.arg):
             names.add(node.arg)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -169,6 +181,9 @@ def all_names(tree) -> set[str]:
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             names.update(node.names)
     return names
+
+
+_NAMED = (ast.arg, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Global, ast.Nonlocal)
 
 
 def scope_declarations(func) -> tuple[set[str], set[str]]:
@@ -182,6 +197,12 @@ def scope_declarations(func) -> tuple[set[str], set[str]]:
         elif isinstance(node, ast.Nonlocal):
             nonloc.update(node.names)
     return glob, nonloc
+
+
+def own_statements(stmts) -> list:
+    """Every statement in `stmts` and in the blocks nested in them, not in nested
+    functions and classes (their statements are their own)."""
+    return list(_statements(stmts, skip=_SCOPES))
 
 
 def _statements(stmts, skip: tuple = ()):
@@ -475,9 +496,10 @@ def list_names(tree) -> set[str]:
     through `at__.call`, which stacks their traced elements as numpy would."""
     names = set()
     for node in walk(tree):
-        if isinstance(node, ast.Assign) and isinstance(node.value, _LIST_VALUES):
+        kind = node.__class__
+        if kind is ast.Assign and isinstance(node.value, _LIST_VALUES):
             names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+        elif kind is ast.Call and isinstance(node.func, ast.Attribute) and \
                 node.func.attr in _GROWING_METHODS and isinstance(node.func.value, ast.Name):
             names.add(node.func.value.id)
     return names

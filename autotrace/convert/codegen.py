@@ -21,6 +21,7 @@ except ImportError:  # a declared dependency; without it (a bare checkout) ast.u
     SourceGenerator = object
 
 from autotrace.convert.passes.control_flow import GENERATED
+from autotrace.convert.visitor import CHILD_FIELDS, child_fields
 from autotrace.errors import CONVERTED_CODES, GENERATED_CODES
 
 RUNTIME_NAME = "at__"
@@ -108,22 +109,32 @@ def fill_locations(node: ast.AST) -> None:
     """`ast.fix_missing_locations`, walking `_fields` directly (twice as fast): a node
     without a location takes its parent's."""
     stack = [(node, node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)]
+    push, pop = stack.append, stack.pop
     while stack:
-        parent, line, col, end_line, end_col = stack.pop()
-        for field in parent._fields:
+        parent, line, col, end_line, end_col = pop()
+        fields = CHILD_FIELDS.get(parent.__class__)  # tokens and names hold no located node
+        if fields is None:
+            fields = child_fields(parent.__class__)
+        for field in fields:
             value = getattr(parent, field, None)
+            if value is None:
+                continue
             children = value if type(value) is list else (value,)
             for child in children:
                 if not isinstance(child, _LOCATED):
                     if isinstance(child, ast.AST):
-                        stack.append((child, line, col, end_line, end_col))
+                        push((child, line, col, end_line, end_col))
                     continue
                 if getattr(child, "lineno", None) is None:
                     child.lineno, child.col_offset = line, col
                 if getattr(child, "end_lineno", None) is None:
                     child.end_lineno, child.end_col_offset = end_line, end_col
-                stack.append((child, child.lineno, child.col_offset, child.end_lineno,
-                              child.end_col_offset))
+                below = CHILD_FIELDS.get(child.__class__)
+                if below is None:
+                    below = child_fields(child.__class__)
+                if below:  # a Name or Constant has nothing below it to locate
+                    push((child, child.lineno, child.col_offset, child.end_lineno,
+                          child.end_col_offset))
 
 
 _LOCATED = (ast.stmt, ast.expr, ast.excepthandler, ast.arg, ast.keyword, ast.alias,

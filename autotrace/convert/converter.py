@@ -28,7 +28,6 @@ from autotrace.convert.passes import (
     unsupported,
 )
 from autotrace.convert.source import SourceUnavailable, function_source
-from autotrace.convert.templates import clone
 from autotrace.errors import CONVERTED_CODES, ConversionError, ConversionWarning
 from autotrace.gcpause import paused_gc
 from autotrace.retracing import user_stacklevel
@@ -166,7 +165,7 @@ def _convert_code(fn: types.FunctionType) -> Converted:
 
 def _run_pipeline(fn: types.FunctionType) -> Converted:
     src = function_source(fn)
-    node = _as_def(clone(src.node), fn)
+    node = _as_def(src.node, fn)  # the caller's own (see `function_source`)
     ctx = Context(fn, node, src.filename, src.lines, aliases.by_scope(node, fn, src.lines))
     for stage in PIPELINE:
         node = stage.transform(node, ctx)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import __future__
 
 import ast
+import collections
 import copy
 import functools
 import inspect
@@ -23,6 +24,8 @@ import textwrap
 import types
 from dataclasses import dataclass
 
+from autotrace.convert.templates import clone
+from autotrace.convert.visitor import children, statements
 from autotrace.errors import ConversionError
 
 
@@ -44,7 +47,9 @@ class FunctionSource:
 def function_source(fn) -> FunctionSource:
     """Parse `fn`'s source; raise `SourceUnavailable` with the reason when it cannot.
 
-    The returned node is shared (cached per file): callers copy it before changing it.
+    The returned node is the caller's to change: a def is handed over by the file's index
+    (which parses the file again if that def, or one around it or in it, is asked for
+    again), a lambda is a copy.
     """
     code = getattr(fn, "__code__", None)
     if code is None:
@@ -71,16 +76,21 @@ def function_source(fn) -> FunctionSource:
 
 
 def _find_def(lines: list, code):
-    """The def of `code` in its file (parsed once per file content), or None when the file
-    does not parse; `StaleSource` when it parses but holds no such def on that line."""
+    """The def of `code` in its file (parsed once per file content), handed over; None
+    when the file does not parse; `StaleSource` when it parses but holds no such def on
+    that line."""
+    text = "".join(lines)
     try:
-        index = _file_index(code.co_filename, "".join(lines))
+        index = _file_index(code.co_filename, text)
     except SyntaxError:
         return None
-    found = [n for n in index.defs.get(code.co_firstlineno, []) if n.name == code.co_name]
-    if not found:
-        raise _stale(code)
-    return found[0]
+    node = index.def_of(code)
+    if index.overlaps_taken(_first_line(node), node.end_lineno):  # handed over before (and
+        # changed since), or around or in one that was: parse the file again
+        index = _file_index(code.co_filename, text, fresh=True)
+        node = index.def_of(code)
+    index.take(node)
+    return node
 
 
 def _parse_block(lines: list, code, fn):
@@ -103,26 +113,77 @@ def _parse(text: str, filename: str, firstlineno: int) -> ast.Module:
         ) from None
 
 
-@dataclass
 class _FileIndex:
-    defs: dict  # first line (the first decorator's, else the def's) -> defs starting there
-    lambdas: dict  # line -> lambdas starting on it
-    imported: tuple  # names module-level imports bind (they change how calls compile)
+    """The defs of a parsed file by first line (the first decorator's, else the def's), its
+    lambdas by line (found when first asked for: they are expressions, so the whole tree is
+    walked for them), and the names its module-level imports bind (they change how calls
+    compile).
+
+    Defs are handed over (`take`), not copied: the converter changes the nodes it gets.
+    The line spans of those handed over are kept; a def or lambda that overlaps one (in
+    it, or around it) is read from a new parse of the file.
+    """
+
+    def __init__(self, tree: ast.Module):
+        self.tree, self.defs = tree, {}
+        for node in statements(tree):  # defs are statements: expressions are not walked
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.defs.setdefault(_first_line(node), []).append(node)
+        self.imported = _imported_names(tree)
+        self._taken: list[tuple] = []  # (first line, last line) of the defs handed over
+        self._taken_nodes: set[int] = set()
+
+    def def_of(self, code):
+        """The def that compiles to `code`: its first line and name (`StaleSource` when
+        there is none)."""
+        found = [n for n in self.defs.get(code.co_firstlineno, []) if n.name == code.co_name]
+        if not found:
+            raise _stale(code)
+        return found[0]
+
+    def take(self, node) -> None:
+        self._taken.append((_first_line(node), node.end_lineno))
+        self._taken_nodes.add(id(node))
+
+    def overlaps_taken(self, first: int, last: int) -> bool:
+        """Lines `first`..`last` overlap a def handed over."""
+        return any(a <= last and first <= b for a, b in self._taken)
+
+    @functools.cached_property
+    def lambdas(self) -> dict:
+        lambdas: dict = {}
+        stack = [self.tree]
+        while stack:  # `walk`, not entering the defs handed over (changed since)
+            node = stack.pop()
+            if id(node) in self._taken_nodes:
+                continue
+            if isinstance(node, ast.Lambda):
+                lambdas.setdefault(node.lineno, []).append(node)
+            stack.extend(children(node))
+        return lambdas
 
 
-@functools.lru_cache(maxsize=64)
-def _file_index(filename: str, text: str) -> _FileIndex:
-    """Defs and lambdas of a whole file by line (parsed once per file content)."""
-    defs: dict = {}
-    lambdas: dict = {}
-    tree = ast.parse(text)
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            defs.setdefault(first, []).append(node)
-        elif isinstance(node, ast.Lambda):
-            lambdas.setdefault(node.lineno, []).append(node)
-    return _FileIndex(defs, lambdas, _imported_names(tree))
+def _first_line(node) -> int:
+    """A def's first line: its first decorator's, else its own; a lambda's own."""
+    return min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])
+
+
+_INDEXES: collections.OrderedDict = collections.OrderedDict()  # (file, text) -> _FileIndex
+_INDEXES_MAX = 64
+
+
+def _file_index(filename: str, text: str, fresh: bool = False) -> _FileIndex:
+    """Defs and lambdas of a whole file by line (parsed once per file content, or again
+    when `fresh`); the last `_INDEXES_MAX` files are kept. `SyntaxError` if it does not
+    parse."""
+    key = (filename, text)
+    index = None if fresh else _INDEXES.get(key)
+    if index is None:
+        index = _INDEXES[key] = _FileIndex(ast.parse(text))
+        if len(_INDEXES) > _INDEXES_MAX:
+            _INDEXES.popitem(last=False)
+    _INDEXES.move_to_end(key)
+    return index
 
 
 def _imported_names(tree: ast.Module) -> tuple:
@@ -139,9 +200,13 @@ def _imported_names(tree: ast.Module) -> tuple:
 def _find_lambda(lines: list, code) -> ast.Lambda:
     """The lambda of `code`: same first line, same parameters, same column if several."""
     where = f"{code.co_filename}:{code.co_firstlineno}"
+    text = "".join(lines)
     try:
-        candidates = _file_index(code.co_filename, "".join(lines)).lambdas.get(
-            code.co_firstlineno, [])
+        index = _file_index(code.co_filename, text)
+        line = code.co_firstlineno
+        if index.overlaps_taken(line, line):  # in a def handed over: parse the file again
+            index = _file_index(code.co_filename, text, fresh=True)
+        candidates = index.lambdas.get(line, [])
     except SyntaxError as e:
         raise SourceUnavailable(f"{where}: the file does not parse ({e.msg})") from None
     params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
@@ -153,7 +218,7 @@ def _find_lambda(lines: list, code) -> ast.Lambda:
         problem = "no lambda" if not found else "several lambdas that cannot be told apart"
         raise SourceUnavailable(f"{where}: {problem} with parameters {params} found; give "
                                 "the function a name with def")
-    return found[0]
+    return clone(found[0])  # the def around it may be handed over later
 
 
 def _spans(body: ast.expr, code) -> bool:
@@ -220,12 +285,44 @@ def _compile_alone(node, code, imported: tuple):
                                         kwonlyargs=[], kw_defaults=[], defaults=[]),
         body=[stmt], decorator_list=[], returns=None, type_comment=None)
     imports = [ast.Import(names=[ast.alias(name=n)]) for n in imported]
-    module = ast.fix_missing_locations(ast.Module(
-        body=imports + [ast.copy_location(factory, node)], type_ignores=[]))
+    module = ast.Module(body=imports + [ast.copy_location(factory, node)], type_ignores=[])
+    _fix_missing_locations(module, located=node)
     compiled = compile(module, code.co_filename, "exec",
                        flags=code.co_flags & _FUTURE_FLAGS, dont_inherit=True)
     return _find_code(compiled, code.co_name if code.co_name == "<lambda>" else _CHECK,
                       depth=3 if owner else 2)
+
+
+def _fix_missing_locations(tree, located) -> None:
+    """`ast.fix_missing_locations(tree)`, not entering `located` (a parsed node, whose
+    nodes all have their locations): walking the user's def was most of the check."""
+    stack = [(tree, 1, 0, 1, 0)]
+    while stack:
+        node, line, col, end_line, end_col = stack.pop()
+        attributes = node._attributes
+        if "lineno" in attributes:
+            if not hasattr(node, "lineno"):
+                node.lineno = line
+            else:
+                line = node.lineno
+        if "end_lineno" in attributes:
+            if getattr(node, "end_lineno", None) is None:
+                node.end_lineno = end_line
+            else:
+                end_line = node.end_lineno
+        if "col_offset" in attributes:
+            if not hasattr(node, "col_offset"):
+                node.col_offset = col
+            else:
+                col = node.col_offset
+        if "end_col_offset" in attributes:
+            if getattr(node, "end_col_offset", None) is None:
+                node.end_col_offset = end_col
+            else:
+                end_col = node.end_col_offset
+        if node is not located:
+            stack.extend((child, line, col, end_line, end_col)
+                         for child in ast.iter_child_nodes(node))
 
 
 def _find_code(code, name: str, depth: int):

@@ -32,13 +32,19 @@ def _parse(template: str) -> ast.Module:
     return tree
 
 
+_CONTEXTS = frozenset(ast.expr_context.__subclasses__())
+
+
 def clone(node):
-    """A deep copy of an AST, with every attribute (much faster than `copy.deepcopy`)."""
+    """A deep copy of an AST, with every attribute (much faster than `copy.deepcopy`).
+    Context tokens (`Load()`, `Store()`) are shared, as the parser shares them: they have
+    no fields, and passes replace them, never change them."""
     new = node.__class__.__new__(node.__class__)
     attrs = new.__dict__
     for key, value in node.__dict__.items():
         if isinstance(value, ast.AST):
-            value = clone(value)
+            if value.__class__ not in _CONTEXTS:
+                value = clone(value)
         elif type(value) is list:
             value = [clone(v) if isinstance(v, ast.AST) else v for v in value]
         attrs[key] = value
@@ -143,8 +149,11 @@ def at_line(new: ast.AST, old: ast.AST) -> ast.AST:
 def runtime_call(name: str, *args: ast.expr) -> ast.Call:
     """`at__.<name>(*args)`: what `replace_expr("at__.<name>(a, b)", a=..., b=...)` builds,
     built directly, because the converter builds one per operator of the user's code."""
-    func = ast.Attribute(value=ast.Name(id="at__", ctx=ast.Load()), attr=name, ctx=ast.Load())
+    func = ast.Attribute(value=ast.Name(id="at__", ctx=_LOAD), attr=name, ctx=_LOAD)
     return ast.Call(func=func, args=list(args), keywords=[])
+
+
+_LOAD = ast.Load()  # one instance, as the parser gives (see `clone`)
 
 
 def fresh_name(base: str, taken: set) -> str:

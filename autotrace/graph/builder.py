@@ -48,6 +48,7 @@ class GraphBuilder(Trace):
         self.captures: list[tuple] = []  # (outer value: parent Var or Variable, inner Var)
         self._captured: dict[int, Var] = {}
         self._pending: dict[tuple, tuple] = {}  # frame key -> (lineno, source, var)
+        self._origins: dict[tuple, tuple] = {}  # (id(code), line) -> (code, its Origin)
         self._origin_override: list[Origin | None] = []
         self.in_branch = False  # a branch of a graph `cond` (where `raise` becomes a node)
         self.variable_vars: set[int] = set()  # uids of inputs that hold `Variable`s
@@ -264,8 +265,14 @@ class GraphBuilder(Trace):
         if frame is None:
             return None
         code, lineno = frame.f_code, frame_lineno(frame)
-        source = linecache.getline(code.co_filename, lineno).strip()
-        origin = Origin(code.co_filename, lineno, source, code.co_name)
+        known = self._origins.get((id(code), lineno))
+        if known is not None and known[0] is code:  # another node of the same line
+            origin = known[1]
+            source = origin.source
+        else:
+            source = linecache.getline(code.co_filename, lineno).strip()
+            origin = Origin(code.co_filename, lineno, source, code.co_name)
+            self._origins[(id(code), lineno)] = (code, origin)
         if var is not None:
             key = (id(frame), id(code))  # hashing a code object costs its size
             previous = self._pending.get(key)

@@ -22,11 +22,11 @@ import ast
 from autotrace.convert import analysis
 from autotrace.convert.passes.flags import rewrite_exits
 from autotrace.convert.templates import fresh_name, replace
-from autotrace.convert.visitor import Transformer, walk
+from autotrace.convert.visitor import StatementTransformer, statements, walk
 from autotrace.errors import ConversionError
 
 
-class BreakContinue(Transformer):
+class BreakContinue(StatementTransformer):  # loops are statements
     def __init__(self, taken: set, ctx):
         self.taken = set(taken)
         self.ctx = ctx
@@ -118,5 +118,7 @@ def _rewrite(stmts: list, kind, flag: str) -> list:
 
 
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
-    taken = analysis.assigned(node.body) | analysis.reads(node.body)
-    return BreakContinue(taken, ctx).visit(node)
+    if not any(isinstance(s, (ast.While, ast.For)) for s in statements(node)):
+        return node  # no loop: nothing to rewrite, no flag to name
+    names = analysis.names(node.body)
+    return BreakContinue(names.bound | names.read, ctx).visit(node)

@@ -40,16 +40,27 @@ class Calls(Transformer):
         self.fn = fn
         self.locals = local_names
         self.lists = lists  # names that hold Python lists (`analysis.list_names`)
+        # `at__` is not a global or builtin of the user's here: an `at__.f(...)` call the
+        # earlier passes made is the runtime's, never converted (the common case)
+        self._runtime_unknown = self._resolve(ast.Name(id="at__", ctx=ast.Load())) is _UNKNOWN
 
-    def visit_FunctionDef(self, node):
-        return node  # nested scopes are handled by `_Scopes` with their own locals
+    def visit_FunctionDef(self, node: ast.FunctionDef):
+        """A nested def's body, with its own locals (its decorators and defaults, which
+        run in this scope, are left as they are)."""
+        inner = Calls(self.fn, self.locals | _locals(node), self.lists)
+        node.body = [inner.visit(s) for s in node.body]
+        return node
 
-    def visit_Lambda(self, node):
+    def visit_Lambda(self, node: ast.Lambda):
+        """A lambda's body, with its parameters as locals (its defaults are left)."""
+        node.body = Calls(self.fn, self.locals | _params(node.args), self.lists).visit(node.body)
         return node
 
     def visit_Call(self, node: ast.Call):
         self.generic_visit(node)
         func = node.func
+        if self._runtime_unknown and _is_runtime(func):
+            return node  # what the tests below decide for it, without resolving it
         if isinstance(func, ast.Name) and func.id in BUILTIN_OVERLOADS and \
                 self._resolve(func) is getattr(builtins, func.id):
             node.func = ast.copy_location(replace_expr(f"at__.{func.id}"), func)
@@ -63,11 +74,11 @@ class Calls(Transformer):
         return ast.copy_location(call, node)
 
     def _needs_conversion(self, func: ast.expr) -> bool:
+        if _is_runtime(func):
+            return False
         from autotrace.runtime.calls import EFFECT_OVERLOADS, NUMPY_OVERLOADS, _is_user_code
         from autotrace.runtime.random import is_random_call
 
-        if _is_runtime(func):
-            return False
         target = self._resolve(func)
         if target is _UNKNOWN:
             return not (isinstance(func, ast.Attribute) and func.attr in _VALUE_METHODS)
@@ -79,10 +90,11 @@ class Calls(Transformer):
     def _numpy_of_list(self, func: ast.expr, args: list) -> bool:
         """`np.sum([1, a * a])`: numpy would make the list an array before tensors in it
         could dispatch (`at__.call` stacks it; see `runtime.sequences`)."""
+        if not any(isinstance(a, _LIST_DISPLAYS) or self._is_list(a) for a in args):
+            return False
         from autotrace.runtime.sequences import is_numpy_function
 
-        return any(isinstance(a, _LIST_DISPLAYS) or self._is_list(a) for a in args) and \
-            is_numpy_function(self._resolve(func))
+        return is_numpy_function(self._resolve(func))
 
     def _sum_of_list(self, func: ast.expr, args: list) -> bool:
         """`sum(hs)` or `np.stack(hs)` of a local variable: a list that grew in graph control
@@ -139,27 +151,7 @@ def _locals(func: ast.FunctionDef) -> set:
     return _params(func.args) | assigned(func.body)
 
 
-class _Scopes(Transformer):
-    """Apply `Calls` per function scope (nested defs see their own locals)."""
-
-    def __init__(self, fn, enclosing: set, lists: set):
-        self.fn = fn
-        self.enclosing = enclosing
-        self.lists = lists
-
-    def visit_FunctionDef(self, node: ast.FunctionDef):
-        local = self.enclosing | _locals(node)
-        inner = _Scopes(self.fn, local, self.lists)
-        node.body = [inner.visit(s) for s in node.body]
-        node.body = [Calls(self.fn, local, self.lists).visit(s) for s in node.body]
-        return node
-
-    def visit_Lambda(self, node: ast.Lambda):
-        local = self.enclosing | _params(node.args)
-        node.body = _Scopes(self.fn, local, self.lists).visit(node.body)  # nested lambdas
-        node.body = Calls(self.fn, local, self.lists).visit(node.body)
-        return node
-
-
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
-    return _Scopes(ctx.fn, set(), list_names(node)).visit(node)
+    """Each function scope with its own locals: nested defs and lambdas see theirs (one
+    walk: `Calls.visit_FunctionDef` / `visit_Lambda` start the inner scopes)."""
+    return Calls(ctx.fn, set(), list_names(node)).visit(node)

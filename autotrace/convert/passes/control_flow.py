@@ -27,7 +27,7 @@ import os
 from autotrace.convert import analysis
 from autotrace.convert.aliases import NONE, item_assigned, scope_key
 from autotrace.convert.templates import at_line, fresh_name, name_tuple, replace, replace_expr
-from autotrace.convert.visitor import Transformer
+from autotrace.convert.visitor import StatementTransformer, statements
 from autotrace.runtime.where import CELL_PARAM
 
 GENERATED = "_autotrace_generated"
@@ -36,7 +36,7 @@ GENERATED = "_autotrace_generated"
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-class ControlFlow(Transformer):
+class ControlFlow(StatementTransformer):  # expressions hold no statements: not walked
     def __init__(self, user_names: set, aliases: dict, library: bool = False):
         # autotrace's own code (a callable object of it differentiated as a function): its
         # `try` statements annotate or clean up, in Python, as they always did.
@@ -59,13 +59,18 @@ class ControlFlow(Transformer):
         if getattr(node, GENERATED, False):
             self.generic_visit(node)
             return node
-        analysis.annotate(node)
         glob, nonloc = analysis.scope_declarations(node)
         self.outer.append({**dict.fromkeys(glob, "global"), **dict.fromkeys(nonloc, "nonlocal")})
         self.try_lines.append([])
-        self.shared.append(node.captured)
-        self.written.append(node.closure_written)
-        self.lists.append(analysis.assigned(node.body))
+        if analysis.contains(node.body, _CONVERTED):
+            analysis.annotate(node)
+            self.shared.append(node.captured)
+            self.written.append(node.closure_written)
+            self.lists.append(analysis.assigned(node.body))
+        else:  # straight-line code: what the analyses find is read by no statement
+            self.shared.append(set())
+            self.written.append(set())
+            self.lists.append(set())
         self.scope_aliases.append(self.aliases.get(scope_key(node), NONE))
         self.generic_visit(node)
         self.scope_aliases.pop()
@@ -421,6 +426,14 @@ def _undefined(names: list, node) -> list:
     return out
 
 
+# The statements this pass rewrites: only they read the analyses (`analysis.annotate`) and
+# name helpers (`all_names`, to pick names the user's code does not use).
+_CONVERTED = (ast.If, ast.While, ast.For, ast.Try, ast.With) + \
+    ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+
+
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
     library = os.path.abspath(ctx.filename).startswith(_PACKAGE_DIR + os.sep)
-    return ControlFlow(analysis.all_names(node), ctx.aliases, library).visit(node)
+    names = analysis.all_names(node) if any(
+        isinstance(s, _CONVERTED) for s in statements(node)) else set()
+    return ControlFlow(names, ctx.aliases, library).visit(node)

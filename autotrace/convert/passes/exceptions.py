@@ -19,10 +19,10 @@ import ast
 
 from autotrace.convert.passes.logical import _thunk
 from autotrace.convert.templates import replace
-from autotrace.convert.visitor import Transformer
+from autotrace.convert.visitor import StatementTransformer
 
 
-class Exceptions(Transformer):
+class Exceptions(StatementTransformer):  # asserts and raises are statements
     def visit_Assert(self, node: ast.Assert):
         self.generic_visit(node)
         if node.msg is None:

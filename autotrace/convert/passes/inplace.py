@@ -27,7 +27,7 @@ import ast
 from autotrace.convert import analysis
 from autotrace.convert.passes.arithmetic import BINARY
 from autotrace.convert.templates import replace, replace_expr
-from autotrace.convert.visitor import Transformer, walk
+from autotrace.convert.visitor import StatementTransformer, Transformer, walk
 
 
 class InPlace(Transformer):
@@ -38,7 +38,8 @@ class InPlace(Transformer):
 
     def visit_FunctionDef(self, node):
         names = _locals(node)
-        inner = InPlace(names, _params(node), _outer_written(node, names))
+        outer = _outer_written(node, names)
+        inner = (InPlace if outer else _Statements)(names, _params(node), outer)
         node.body = [inner.visit(s) for s in node.body]
         return node
 
@@ -99,6 +100,12 @@ class InPlace(Transformer):
                 and target.value.id in self.locals)
 
 
+class _Statements(StatementTransformer, InPlace):
+    """`InPlace` for a function that writes into no global or closure name: only its
+    statements change (no name is read through `at__.outer_array`), so expressions are
+    not walked."""
+
+
 def _key(node: ast.expr) -> ast.expr:
     """A subscript's key as an expression (`1:3` -> `slice(1, 3, None)`)."""
     if isinstance(node, ast.Slice):
@@ -126,14 +133,9 @@ def _outer_written(func, local_names: set) -> set:
 
 
 def _own_nodes(nodes):
-    """The nodes of `nodes`, without the bodies of nested functions, lambdas, classes."""
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
-                                 ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(node))
+    """The statements of `nodes`, without the bodies of nested functions and classes
+    (expressions hold no statements: they are not walked)."""
+    return analysis.own_statements(nodes)
 
 
 def _params(func) -> set:

@@ -105,14 +105,23 @@ def _wrap(node):
     return ast.copy_location(call, node)
 
 
+_BINDERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Import,
+            ast.ImportFrom, ast.Global, ast.ExceptHandler, ast.MatchAs, ast.MatchStar,
+            ast.MatchMapping)
+
+
 def _bound(root) -> set:
     """Every name bound anywhere in `root` (parameters included), less those declared
     global."""
     bound, glob = set(), set()
     for n in walk(root):
-        if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
-            bound.add(n.id)
-        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        if n.__class__ is ast.Name:  # most nodes: one test
+            if not isinstance(n.ctx, ast.Load):
+                bound.add(n.id)
+            continue
+        if not isinstance(n, _BINDERS):
+            continue
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             a = n.args
             bound.update(x.arg for x in a.posonlyargs + a.args + a.kwonlyargs)
             bound.update(x.arg for x in (a.vararg, a.kwarg) if x is not None)

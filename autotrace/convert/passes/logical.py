@@ -74,5 +74,13 @@ class Logical(Transformer):
         return self.visit_BoolOp(ast.copy_location(new, node))
 
 
+# What this pass may rewrite (a `UnaryOp` that is not `not` and a single comparison stay).
+_REWRITTEN = {ast.BoolOp, ast.UnaryOp, ast.IfExp, ast.Compare}
+
+
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
-    return Logical(analysis.all_names(node)).visit(node)
+    kinds: set = set()
+    names = analysis.all_names(node, kinds)
+    if not kinds & _REWRITTEN:
+        return node  # nothing to rewrite: the walk would change nothing
+    return Logical(names).visit(node)

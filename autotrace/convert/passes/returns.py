@@ -30,11 +30,11 @@ import ast
 from autotrace.convert import analysis
 from autotrace.convert.passes.flags import LOOPS, SCOPES, rewrite_exits
 from autotrace.convert.templates import at_line, fresh_name, replace
-from autotrace.convert.visitor import walk
+from autotrace.convert.visitor import statements
 
 
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
-    for func in [n for n in walk(node) if isinstance(n, ast.FunctionDef)]:
+    for func in [n for n in statements(node) if isinstance(n, ast.FunctionDef)]:
         _single_exit(func)  # nested defs are converted with their parent
     return node
 
