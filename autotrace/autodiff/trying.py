@@ -12,6 +12,8 @@ JVPs come from the VJPs (both are linear in the cotangents).
 
 from __future__ import annotations
 
+import numpy as np
+
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.inline import graph_vjp, inline, replay_vjp
 from autotrace.errors import UnsupportedError
@@ -32,7 +34,9 @@ def _path_grads(parts, inputs, n, cts, wanted, final, hold) -> list:
         state, captured = args[:n], args[n:]
         for kind, graph in parts:
             if kind == "handler":  # the body raised before changing a float variable
-                state = [_as(state[h[1]], h[2]) if h[0] == "in" else h[1] for h in hold]
+                state = [_as(state[h[1]], h[2]) if h[0] == "in" else
+                         _unread(graph.inputs[2 + k]) if h[0] == "unbound" else h[1]
+                         for k, h in enumerate(hold)]
             head = [None, None] if kind == "handler" else [None]
             state = inline(graph, [*head, *state, *captured], replay="quiet")
         if final is not None:
@@ -46,6 +50,14 @@ _PARTIAL = ("The gradient of this function takes the `except` path of a `try` wh
             "had already changed a float variable when the exception was raised: autotrace "
             "cannot differentiate the part of the body that ran. Compute the values the "
             "handler needs before the `try`.")
+
+
+def _unread(var):
+    """A stand-in for a variable unbound on this path (the forward pass raises Python's
+    `UnboundLocalError` where it is read, so its value never counts)."""
+    if var.weak is not None:
+        return var.weak(0)
+    return np.zeros(tuple(d or 0 for d in var.shape), var.dtype)
 
 
 def _as(value, spec):

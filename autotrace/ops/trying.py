@@ -20,7 +20,14 @@ there, so a handler (and `finally`, when an exception escapes: `escape` says whe
 inputs are) sees the values they had when the exception was raised, as in Python. The
 node outputs the final state, the path taken (`path`: 0 for the body, k + 1 for handler
 k) and `partial` (whether the body had changed a float variable before the exception):
-the VJP follows the path (autodiff/trying.py).
+the VJP follows the path (autodiff/trying.py). A handler's (or `else`'s) `try_save`s
+write `run.final`, the variables as `finally` gets them when an exception escapes that
+part.
+
+A variable unbound before the statement holds `Unbound(name)` at run time until a part
+binds it (`hold` entry `("unbound", name)`, an `unbound` node where a part leaves it
+unassigned): any use of it (an op, a print, a graph output: `check_bound`) raises
+Python's `UnboundLocalError` there, as the plain function raises at that read.
 
 `errstate(*captured, region, settings)` runs `region` under `np.errstate(**settings)`.
 Both are built by `autotrace.runtime.graph_try`.
@@ -31,25 +38,45 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace.ops.control import run_graph
-from autotrace.ops.registry import Aval, Op, register
+from autotrace.ops.registry import Aval, Op, apply, register
+from autotrace.ops.rules import linear
+from autotrace.ops.unbound import Unbound
 
 
 class TryRun:
     """The run-time state of one execution of a `try` statement (the current value of
-    each of its variables), written by `try_save` nodes."""
+    each of its variables), written by `try_save` nodes: `values` as a handler reads them
+    (the body's saves), `final` as `finally` gets them when an exception escapes a
+    handler or `else` (their saves; None until one starts)."""
 
-    __slots__ = ("values", "touched")
+    __slots__ = ("values", "touched", "final")
 
     def __init__(self, values):
-        self.values, self.touched = list(values), False
+        self.values, self.touched, self.final = list(values), False, None
 
     def __repr__(self) -> str:
         return f"<try state {len(self.values)} values>"
 
 
+def held(entry, given):
+    """A `hold` entry's value: an input cast to the handlers' type, a constant, or the
+    `Unbound` value of a variable no part has bound yet."""
+    if entry[0] == "in":
+        return cast(given[entry[1]], entry[2])
+    if entry[0] == "unbound":
+        return Unbound(entry[1])
+    return entry[1]
+
+
+def escaped(run, escape) -> list:
+    """The variables as `finally` gets them when an exception escapes the body."""
+    return [run.values[v] if how == "run" else Unbound(v) if how == "unbound" else v
+            for how, v in escape]
+
+
 def _try_impl(*inputs, n, body, handlers, orelse, final, hold, escape, types):
     given, captured = inputs[:n], inputs[n:]
-    run = TryRun([cast(given[h[1]], h[2]) if h[0] == "in" else h[1] for h in hold])
+    run = TryRun([held(h, given) for h in hold])
     path, partial = 0, False
     try:
         out = run_graph(body, run, *given, *captured)
@@ -57,15 +84,19 @@ def _try_impl(*inputs, n, body, handlers, orelse, final, hold, escape, types):
         for k, (kinds, handler) in enumerate(handlers):
             if isinstance(e, kinds):
                 path, partial = k + 1, run.touched
-                with _finally_on_escape(final, run, escape, captured):
+                if final is not None:
+                    run.final = escaped(run, escape)
+                with _finally_on_escape(final, run, captured):
                     out = run_graph(handler, run, e, *run.values, *captured)
                 break
         else:
-            _escape(final, run, escape, captured)
+            _escape(final, escaped(run, escape), captured)
             raise
     else:
         if orelse is not None:
-            with _finally_on_escape(final, run, escape, captured):
+            if final is not None:
+                run.final = escaped(run, escape)
+            with _finally_on_escape(final, run, captured):
                 out = run_graph(orelse, run, *out, *captured)
     if final is not None:
         out = run_graph(final, *out, *captured)
@@ -73,32 +104,33 @@ def _try_impl(*inputs, n, body, handlers, orelse, final, hold, escape, types):
 
 
 class _finally_on_escape:
-    """Context: `finally` runs before an exception escapes the block."""
+    """Context: `finally` runs before an exception escapes a handler or `else`, on the
+    variables as that part last saved them (`run.final`)."""
 
-    __slots__ = ("args",)
+    __slots__ = ("final", "run", "captured")
 
-    def __init__(self, *args):
-        self.args = args
+    def __init__(self, final, run, captured):
+        self.final, self.run, self.captured = final, run, captured
 
     def __enter__(self):
         return self
 
     def __exit__(self, kind, exc, tb):
         if kind is not None:
-            _escape(*self.args)
+            _escape(self.final, self.run.final, self.captured)
         return False
 
 
-def _escape(final, run, escape, captured) -> None:
-    """Run `finally` as an exception escapes: the variables as they were last saved."""
+def _escape(final, values, captured) -> None:
+    """Run `finally` as an exception escapes, on `values`."""
     if final is not None:
-        values = [run.values[v] if how == "run" else v for how, v in escape]
         run_graph(final, *values, *captured)
 
 
 def cast(value, spec):
-    """`value` as a value of type `spec` (shape, dtype, weak) at run time."""
-    if spec is None:
+    """`value` as a value of type `spec` (shape, dtype, weak) at run time (an `Unbound`
+    value stays unbound)."""
+    if spec is None or type(value) is Unbound:
         return value
     _, dtype, weak = spec
     if weak is not None:
@@ -117,6 +149,7 @@ def _emit_try(node, em, indent: str) -> None:
     run = em.fresh("try_state")
     fix = em.bind(cast, "cast")
     held = [f"{fix}({em.value(given[h[1]])}, {em.constant(h[2], 'spec')})" if h[0] == "in"
+            else em.constant(Unbound(h[1]), "unbound") if h[0] == "unbound"
             else em.constant(h[1]) for h in p["hold"]]
     em.emit(f"{run} = {em.bind(TryRun, 'TryRun')}([{', '.join(held)}])", indent, node)
     em.emit(f"{path}, {partial} = 0, False", indent)
@@ -137,7 +170,7 @@ def _emit_try(node, em, indent: str) -> None:
             em, h, [run, exc, *held_values], captured, results, at))
     if p["handlers"]:
         em.emit("else:", inner)
-    _emit_escape(em, p, run, captured, deeper if p["handlers"] else inner)
+    _emit_escape(em, p, run, captured, deeper if p["handlers"] else inner, False)
     em.emit("raise", deeper if p["handlers"] else inner)
     if p["orelse"] is not None:
         em.emit("else:", indent)
@@ -167,19 +200,33 @@ def _emit_part(em, graph, leading: list, captured: list, targets: list, indent: 
 
 
 def _emit_guarded(em, p, run, captured, indent, emit_part) -> None:
-    """`emit_part` inside `try:`, with `finally` run before an exception escapes."""
+    """`emit_part` (a handler or `else`) inside `try:`, with `finally` run before an
+    exception escapes, on the variables as the part last saved them (`run.final`)."""
+    if p["final"] is None:
+        emit_part(indent)
+        return
+    em.emit(f"{run}.final = [{', '.join(_escaped(em, p, run))}]", indent)
     em.emit("try:", indent)
     emit_part(indent + "    ")
     em.emit("except BaseException:", indent)
-    _emit_escape(em, p, run, captured, indent + "    ")
+    _emit_escape(em, p, run, captured, indent + "    ", True)
     em.emit("raise", indent + "    ")
 
 
-def _emit_escape(em, p, run, captured, indent) -> None:
+def _escaped(em, p, run) -> list:
+    """`escaped(run, escape)` as expressions."""
+    return [f"{run}.values[{v}]" if how == "run" else
+            em.constant(Unbound(v), "unbound") if how == "unbound" else em.constant(v)
+            for how, v in p["escape"]]
+
+
+def _emit_escape(em, p, run, captured, indent, saved: bool) -> None:
+    """`finally` as an exception escapes: the body's saves, or (`saved`) the handler's or
+    `else`'s."""
     if p["final"] is None:
         return
-    values = [f"{run}.values[{v}]" if how == "run" else em.constant(v)
-              for how, v in p["escape"]]
+    values = [f"{run}.final[{k}]" for k in range(len(p["escape"]))] if saved else \
+        _escaped(em, p, run)
     _emit_part(em, p["final"], values, captured, [], indent)
 
 
@@ -194,11 +241,16 @@ try_op = register(Op("try", _try_impl, _try_abstract, multiple_results=True, eff
                      emit=_emit_try))
 
 
-def _save_impl(run, *values, slots, casts, floats=False):
+def _save_impl(run, *values, slots, casts, floats=False, final=False):
+    """`final`: a handler's or `else`'s save (into `run.final`, what `finally` gets if an
+    exception escapes that part); else the body's (into `run.values`)."""
     if run is not None:  # None: a replay for a derivative (nothing to catch there)
+        into = run.final if final else run.values
+        if into is None:  # pragma: no cover - `run.final` is set before such a part runs
+            return ()
         for k, spec, v in zip(slots, casts, values):
             if k is not None:
-                run.values[k] = cast(v, spec)
+                into[k] = cast(v, spec)
         run.touched = run.touched or floats
     return ()
 
@@ -251,3 +303,43 @@ def _errstate_abstract(*avals, region, settings):
 
 errstate = register(Op("errstate", _errstate_impl, _errstate_abstract,
                        multiple_results=True, emit=_emit_errstate))
+
+
+# -- variables a `try` path leaves unbound ----------------------------------------------------
+def _unbound_impl(*, name, spec):
+    return Unbound(name)
+
+
+def _emit_unbound(node, em, indent: str) -> None:
+    em.emit(f"{em.name(node.outputs[0])} = {em.constant(Unbound(node.params['name']), 'unbound')}",
+            indent, node)
+
+
+# `name`'s value on a path of a `try` statement that does not bind it; typed as the value
+# the other paths give (`spec`: shape, dtype, weak), so the graph stays typed. An effect:
+# never folded into a constant (its value is not one).
+unbound = register(Op("unbound", _unbound_impl,
+                      lambda *, name, spec: Aval(spec[0], spec[1], spec[2]),
+                      differentiable=False, effect=True, emit=_emit_unbound))
+
+
+def check_bound(value):
+    """`value` itself; `UnboundLocalError` (Python's) if it is a variable a `try` statement
+    left unbound (a graph output read after the statement)."""
+    if type(value) is Unbound:
+        value.fail()
+    return value
+
+
+def _emit_check_bound(node, em, indent: str) -> None:
+    x, out = em.value(node.inputs[0]), em.name(node.outputs[0])
+    em.emit(f"if type({x}) is {em.bind(Unbound, 'Unbound')}:", indent, node)
+    em.emit(f"    {x}.fail()", indent)
+    em.emit(f"{out} = {x}", indent)
+
+
+# An identity for values and derivatives; an effect, so it is never removed.
+bound_check = linear(register(Op(
+    "check_bound", check_bound, lambda a: Aval(a.shape, a.dtype, a.weak),
+    vjp=lambda ct, x, out: (ct,), effect=True, emit=_emit_check_bound,
+    batch=lambda trace, op, values, dims, params: (apply(op, values[0]), dims[0]))))

@@ -27,9 +27,10 @@ from autotrace import context
 from autotrace.errors import AutotraceError, TracingError, at_user_line
 from autotrace.graph.ir import Var
 from autotrace.ops.effects import graph_raise
-from autotrace.ops.trying import errstate, seterr, try_op
+from autotrace.ops.trying import bound_check, errstate, seterr, try_op
 from autotrace.ops.trying import reraise as reraise_op
 from autotrace.ops.trying import try_save as try_save_op
+from autotrace.ops.trying import unbound as unbound_op
 from autotrace.runtime import merge
 from autotrace.runtime.calls import EFFECT_OVERLOADS
 from autotrace.runtime.graph_cond import align_captures, branch_output
@@ -73,7 +74,7 @@ def try_save(run, slots: tuple, values: tuple) -> None:
             run.values[k] = v
         return
     part = next(p for p in reversed(_parts) if p.run is run)
-    part.save(slots, values)
+    part.save(slots, values, here(1))
 
 
 def reraise(exception):
@@ -130,8 +131,11 @@ class _Part:
             inputs = _inputs(child, types, names)
             _parts.append(self)
             mark = len(child.assign_log)
+            state = unflatten(self.stmt.tree, inputs)
+            if self.kind == "else":  # what `finally` gets if `else` raises before a save
+                self.save(range(len(state)), state, self.stmt.where)
             try:
-                result = self.fn(*args, *unflatten(self.stmt.tree, inputs))
+                result = self.fn(*args, *state)
             except BranchRaises:
                 return
             except AutotraceError:
@@ -147,13 +151,14 @@ class _Part:
         result = as_state(result, len(self.stmt.tree.children))
         self.leaves = self.stmt.leaves_of(result)
 
-    def save(self, slots, values):
-        """A `try_save` in the body: what a handler sees if the body raises after it (in
-        a handler or `else` nothing reads it). Where each value goes, and as what type,
-        is set once the handlers' types are known (`_place_saves`)."""
-        if self.kind != "body":
-            return
+    def save(self, slots, values, where):
+        """A `try_save` in the body: what a handler sees if the body raises after it; in
+        a handler or `else`: what `finally` gets if an exception escapes the part after
+        it. Where each value goes, and as what type, is set once the parts' types are
+        known (`_place_saves`)."""
         stmt = self.stmt
+        if self.kind != "body" and not stmt.has_final:
+            return
         leaves, positions = [], []
         for k, v in zip(slots, values):
             got = stmt.name_leaves(k, v)
@@ -163,20 +168,53 @@ class _Part:
         node = None
         if kept:
             child = self.child
+            params = {"slots": (), "casts": (), "floats": False}
+            if self.kind != "body":
+                params["final"] = True
             node = child.add_node(try_save_op, (child.to_input(self.run),
                                                 *(child.to_input(x) for _, x in kept)),
-                                  {"slots": (), "casts": (), "floats": False}, ())
-        self.saves.append((positions, leaves, node, [i for i, _ in kept]))
+                                  params, ())
+        self.saves.append((positions, leaves, node, [i for i, _ in kept], where))
 
     def finish(self, types):
         child = self.child
         with child:
             leaves = self.leaves if self.leaves is not None else [_PLACEHOLDER] * len(types)
-            child.graph.outputs = [branch_output(child, x, t) for x, t in zip(leaves, types)
-                                   if t.kind == "tensor"]
+            child.graph.outputs = [
+                _unbound_value(child, name, t) if name is not None else
+                branch_output(child, x, t)
+                for (x, t), name in zip(zip(leaves, types), self.unbound_names(leaves))
+                if t.kind == "tensor"]
+
+    def unbound_names(self, leaves) -> list:
+        """Per leaf the part gives: the name of the variable unbound before the statement
+        that it stands for, if it is one (None otherwise)."""
+        stmt = self.stmt
+        if self.leaves is None:
+            return [None] * len(leaves)
+        return [None if not isinstance(x, Undefined) else
+                stmt.unbound.get(i) or stmt.unbound_placeholders.get(id(x))
+                for i, x in enumerate(leaves)]
 
 
 _PLACEHOLDER = Undefined("try value", placeholder=True)
+
+
+def checked_output(builder, var: Var) -> Var:
+    """`var` as an output of the traced function's graph when a `try` in it may leave a
+    variable unbound: a `check_bound` node raises Python's `UnboundLocalError` when the
+    value returned is one (`return y` after the statement)."""
+    out = Var(var.shape, var.dtype, var.name, weak=var.weak)
+    builder.add_node(bound_check, (var,), {}, (out,))
+    return out
+
+
+def _unbound_value(child, name: str, t):
+    """A part's result for a variable it leaves unbound: `Unbound` at run time, so a read
+    after the statement raises Python's `UnboundLocalError` (ops/trying.py)."""
+    child.root.try_unbound = True
+    return child.add_node(unbound_op, (), {"name": name, "spec": _type(t)},
+                          (Var(t.shape, t.dtype, name, weak=t.weak),)).outputs[0]
 
 
 def _no_assigns(child, mark: int, what: str, where: str) -> None:
@@ -190,9 +228,13 @@ def _no_assigns(child, mark: int, what: str, where: str) -> None:
 class _Statement:
     """The variables of one `try` statement: structure, leaves, joined types."""
 
-    def __init__(self, state, names, where):
+    def __init__(self, state, names, where, has_final):
         self.where = where
         self.names = names
+        self.has_final = has_final
+        # The variables unbound before the statement (not the converter's placeholders)
+        self.unbound_vars = {k for k, x in enumerate(state)
+                             if isinstance(x, Undefined) and not x.placeholder}
         self.set_state(state)
 
     def set_state(self, state):
@@ -206,11 +248,19 @@ class _Statement:
         self.leaf_names = []
         for name, child in zip(self.names, self.tree.children):
             self.leaf_names += leaf_paths(child, name)
+        # leaf -> the name of the variable unbound before the statement it belongs to
+        self.unbound = {i: self.names[k] for k in self.unbound_vars for i in self.ranges[k]}
+        # leaf -> the name of the variable unbound before the statement it belongs to
+
         # A variable unbound before the `try` takes the type a part gives it (reading it
         # before any part binds it is the plain function's UnboundLocalError).
+        # The placeholders of variables unbound before it, by identity: a part that gives
+        # one (`retval = y` in a handler) gives the variable unbound (`finish`).
         self.types = [_norm(merge.classify(
             Undefined(x.name, placeholder=True) if isinstance(x, Undefined) else x))
             for x in self.leaves]
+        self.unbound_placeholders = {id(t.value): self.unbound[i]
+                                     for i, t in enumerate(self.types) if i in self.unbound}
         self.init = list(self.types)
 
     @property
@@ -277,7 +327,7 @@ def _graph_try(body, handlers, orelse, final, state, where):
     each part is traced once."""
     builder = context.current_builder()
     names = param_names(body)[1:]
-    stmt = _Statement(state, names, where)
+    stmt = _Statement(state, names, where, final is not None)
     kinds = tuple(get() for get, _ in handlers)
     catches = tuple(k for ks in kinds for k in (ks if isinstance(ks, tuple) else (ks,)))
     for _ in range(MAX_ROUNDS * 2):
@@ -320,14 +370,22 @@ def _graph_try(body, handlers, orelse, final, state, where):
                      "body": stmt.elses if orelse is not None else out}[part.kind])
     slots = stmt.slots  # the variables a handler reads at run time (`stmt.types`)
     _place_saves(by_kind["body"], types, slots)
+    for part in parts:  # their saves: what `finally` gets if an exception escapes them
+        if part.kind in ("handler", "else"):
+            _place_saves(part, out, [i for i, t in enumerate(out) if t.kind == "tensor"])
     captured = align_captures(builder, [p.child for p in parts])
     given = [i for i, t in enumerate(init) if t.kind == "tensor"]
     inputs = [builder.to_input(merge.to_value(stmt.leaves[i], init[i])) for i in given]
+    unbound = stmt.unbound
     hold = tuple(("in", given.index(i), _type(types[i])) if init[i].kind == "tensor" else
+                 ("unbound", unbound[i]) if i in unbound and init[i].kind == "undefined" else
                  ("const", _escape_value(init[i], types[i])) for i in slots)
     escape = tuple(("run", slots.index(i)) if types[i].kind == "tensor" else
-                   ("const", _escape_value(types[i], out[i]))
+                   ("unbound", unbound[i]) if i in unbound and types[i].kind == "undefined"
+                   else ("const", _escape_value(types[i], out[i]))
                    for i, t in enumerate(out) if t.kind == "tensor")
+    if any(h[0] == "unbound" for h in hold + escape):
+        builder.root.try_unbound = True
     final_slots = [i for i, t in enumerate(results_types) if t.kind == "tensor"]
     outputs = tuple(Var(results_types[i].shape, results_types[i].dtype, stmt.leaf_names[i],
                         weak=results_types[i].weak) for i in final_slots) + (
@@ -362,16 +420,18 @@ def _type(t) -> tuple:
     return (t.shape, t.dtype, t.weak)
 
 
-def _place_saves(body, types, slots) -> None:
-    """Fill in each `try_save` node of the body: the handler slot of each value and the
-    type a handler reads it as (`None`: no handler reads it)."""
+def _place_saves(part, types, slots) -> None:
+    """Fill in each `try_save` node of `part`: the slot of each value and its type there
+    (`None`: nothing reads it). The body's saves are what a handler reads; a handler's or
+    `else`'s what `finally` gets."""
     slot_of = {i: s for s, i in enumerate(slots)}
-    for _, _, node, kept in body.saves:
+    for _, _, node, kept, _ in part.saves:
         if node is None:
             continue
         node.params["slots"] = tuple(slot_of.get(i) for i in kept)
         node.params["casts"] = tuple(_type(types[i]) if i in slot_of else None for i in kept)
-        node.params["floats"] = any(types[i].dtype.kind in "fc" for i in kept if i in slot_of)
+        node.params["floats"] = part.kind == "body" and any(
+            types[i].dtype.kind in "fc" for i in kept if i in slot_of)
 
 
 def _escape_value(inside, after):
@@ -387,12 +447,20 @@ def _after_body(stmt, body) -> list:
     Python object (not a number) the body makes cannot reach a handler at run time: the
     handler sees the variable's value from before the `try`."""
     types = list(stmt.init)
-    for positions, leaves, _, _ in body.saves:
+    for positions, leaves, _, _, _ in body.saves:
         for i, x in zip(positions, leaves):
             leaf = merge.classify(x)
             if leaf.kind == "const" and not leaf.is_value:
                 continue
             types[i] = _join(stmt, i, types[i], leaf)
+    # A variable unbound before the statement that no save binds is unbound in every
+    # handler: a traced value of the type the body gives it, `Unbound` at run time, so a
+    # read raises Python's `UnboundLocalError` when the handler runs.
+    for i in stmt.unbound:
+        if types[i].kind == "undefined" and body.leaves is not None:
+            leaf = merge.classify(body.leaves[i])
+            if leaf.is_value:
+                types[i] = _norm(leaf)
     return types
 
 

@@ -1,0 +1,324 @@
+"""`try` statements agree with plain Python on the paths that used to differ silently:
+a variable the body had not bound yet when it raised (Python's `UnboundLocalError` at the
+read, the value where it was bound), `finally` after a handler that raises (the
+handler's partial updates), Python objects the body changes (refused at the line).
+Each test calls one concrete graph with inputs that take different paths and compares
+with the plain function: values, dtypes, the exception's type and message, printed
+output; gradients against finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autotrace as at
+
+OK, ZERO, NEG = np.array([1.0, 2.0]), np.array([0.0, 2.0]), np.array([-1.0, 4.0])
+
+
+def _outcome(fn, *args):
+    try:
+        return "value", fn(*args)
+    except Exception as e:  # noqa: BLE001 - the exception is the result compared
+        return "raised", e
+
+
+def _same(traced, fn, *args, capsys=None):
+    """`traced(*args)` gives what `fn(*args)` gives: the value (dtype, shape) or the
+    exception (type, and Python's message as the first line of autotrace's), and prints
+    the same."""
+    want_kind, want = _outcome(fn, *args)
+    want_out = capsys.readouterr().out if capsys is not None else None
+    got_kind, got = _outcome(traced, *args)
+    got_out = capsys.readouterr().out if capsys is not None else None
+    assert got_kind == want_kind, (got, want)
+    if want_kind == "raised":
+        assert type(got) is type(want)
+        assert str(got).splitlines()[0] == str(want)
+    else:
+        _same_value(got, want)
+    assert got_out == want_out
+
+
+def _same_value(got, want):
+    if isinstance(want, tuple):
+        assert isinstance(got, tuple) and len(got) == len(want)
+        for g, w in zip(got, want):
+            _same_value(g, w)
+        return
+    np.testing.assert_allclose(got, want)
+    assert np.asarray(got).dtype == np.asarray(want).dtype
+    assert np.shape(got) == np.shape(want)
+
+
+def _check(fn, inputs, capsys=None):
+    traced = at.trace(fn)
+    for args in inputs:
+        _same(traced, fn, *args, capsys=capsys)
+    assert len(traced.concrete_functions) == 1
+    return traced
+
+
+# -- 1. a variable the body had not bound when it raised ------------------------------------
+def read_in_handler(x):
+    try:
+        y = x + 1.0
+        with np.errstate(divide="raise"):
+            z = 1.0 / x
+        w = z + 1.0
+    except FloatingPointError:
+        return z * 2.0 + y  # `y` bound, `z` not: UnboundLocalError
+    return w
+
+
+def read_bound_in_handler(x):
+    try:
+        y = x + 1.0
+        with np.errstate(divide="raise"):
+            z = 1.0 / x
+        y = z * 3.0
+    except FloatingPointError:
+        return y * 2.0  # bound by the first statement
+    return y
+
+
+def read_after(x):
+    try:
+        with np.errstate(divide="raise"):
+            z = 1.0 / x
+        w = z + 1.0
+    except FloatingPointError:
+        pass
+    return z
+
+
+def read_after_in_expression(x):
+    try:
+        with np.errstate(divide="raise"):
+            z = 1.0 / x
+        w = z + 1.0
+    except FloatingPointError:
+        print("handled")
+    print("after")
+    return np.sum(w) * 2.0
+
+
+def read_in_finally(x):
+    try:
+        with np.errstate(divide="raise"):
+            z = 1.0 / x
+        w = z + 1.0
+    except FloatingPointError:
+        pass
+    finally:
+        print("finally", z)
+    return w
+
+
+def bound_by_handler(x):
+    try:
+        with np.errstate(divide="raise"):
+            z = 1.0 / x
+    except FloatingPointError:
+        z = x * 0.0 - 1.0
+    return z
+
+
+def print_unbound(x):
+    try:
+        n = x.shape[0]
+        with np.errstate(invalid="raise"):
+            s = np.sqrt(x)
+    except FloatingPointError:
+        print("no root for", s)
+    return s
+
+
+@pytest.mark.parametrize("fn", [read_in_handler, read_bound_in_handler, read_after,
+                                read_after_in_expression, read_in_finally, bound_by_handler,
+                                print_unbound])
+def test_unbound_variable_read_on_the_path_that_did_not_bind_it(fn, capsys):
+    _check(fn, [(OK,), (ZERO,), (NEG,), (OK,)], capsys)
+
+
+def test_unbound_message_is_pythons_and_names_the_line():
+    traced = at.trace(read_in_handler)
+    with pytest.raises(UnboundLocalError) as info:
+        traced(ZERO)
+    first, *rest = str(info.value).splitlines()
+    assert first == "cannot access local variable 'z' where it is not associated with a value"
+    assert "test_try_exact.py" in "\n".join(rest) and "return z * 2.0 + y" in "\n".join(rest)
+
+
+def loop_in_try(x, n):
+    s = x * 0.0
+    try:
+        for i in range(n):
+            with np.errstate(divide="raise"):
+                s = s + 1.0 / (x - i)
+        last = s * 2.0
+    except FloatingPointError:
+        return s - last
+    return last
+
+
+def cond_in_try(x):
+    try:
+        if x.sum() > 0:
+            t = x * 2.0
+        else:
+            t = x * 3.0
+        with np.errstate(divide="raise"):
+            q = t / x
+    except FloatingPointError:
+        return t + q
+    return q
+
+
+def test_graph_loop_and_cond_inside_try():
+    traced = at.trace(loop_in_try)
+    x = np.array([0.5, 2.5])
+    for n in (0, 1, 3, 2, 0):
+        _same(traced, loop_in_try, x, np.asarray(n))
+    assert len(traced.concrete_functions) == 1
+    _check(cond_in_try, [(OK,), (ZERO,), (-ZERO,), (NEG,)])
+
+
+def with_else(x):
+    try:
+        with np.errstate(divide="raise"):
+            z = 1.0 / x
+    except FloatingPointError:
+        print("except")
+    else:
+        w = z * 2.0
+    return w
+
+
+def nested_unbound(x):
+    try:
+        try:
+            with np.errstate(divide="raise"):
+                z = 1.0 / x
+            u = z + 1.0
+        except FloatingPointError:
+            with np.errstate(invalid="raise"):
+                v = np.sqrt(x - 1.0)
+            return u
+    except FloatingPointError:
+        return v
+    return u
+
+
+def test_else_and_nested_try(capsys):
+    _check(with_else, [(OK,), (ZERO,), (NEG,)], capsys)
+    _check(nested_unbound, [(OK,), (ZERO,), (np.array([0.0, 0.5]),), (NEG,)])
+
+
+# -- 3. `finally` after a handler that raises --------------------------------------------------
+def finally_after_raising_handler(x):
+    y = x * 0.0
+    try:
+        with np.errstate(divide="raise"):
+            y = 1.0 / x
+    except FloatingPointError:
+        y = x + 5.0
+        raise ValueError("bad input")
+    finally:
+        print("finally y =", y)
+    return y
+
+
+def finally_after_raising_else(x):
+    y = x * 0.0
+    try:
+        y = x + 1.0
+        y = y * 2.0
+    except FloatingPointError:
+        pass
+    else:
+        y = y - 1.0
+        if x.sum() < 0:
+            raise ValueError("negative")
+        y = y * 10.0
+    finally:
+        print("finally y =", y)
+    return y
+
+
+def finally_after_handler_reraises(x):
+    n = 0
+    try:
+        with np.errstate(divide="raise"):
+            y = 1.0 / x
+        n = 1
+    except FloatingPointError:
+        n = 2
+        y = x - 1.0
+        raise
+    finally:
+        print("finally", n, y)
+    return y
+
+
+def test_finally_sees_the_raising_parts_updates(capsys):
+    for fn in (finally_after_raising_handler, finally_after_raising_else,
+               finally_after_handler_reraises):
+        _check(fn, [(OK,), (ZERO,), (NEG,), (OK,)], capsys)
+
+
+def test_finally_after_a_handler_raising_in_a_graph_branch(capsys):
+    def f(x):
+        s = 0.0
+        try:
+            with np.errstate(divide="raise"):
+                y = 1.0 / x
+            s = 1.0
+        except FloatingPointError:
+            s = 2.0
+            if x.sum() > 1.0:
+                raise ValueError("positive")
+            s = 3.0
+            y = x
+        finally:
+            print("s =", s)
+        return y * s
+
+    _check(f, [(OK,), (ZERO,), (np.array([0.0, -2.0]),)], capsys)
+
+
+# -- gradients follow the path taken --------------------------------------------------------
+def _loss_unbound_else(x):
+    try:
+        with np.errstate(divide="raise"):
+            z = np.sum(1.0 / x)
+    except FloatingPointError:
+        z = np.sum(np.sin(x) * x)
+    else:
+        w = z * z
+        z = w + np.sum(x)
+    return z
+
+
+def test_gradients_through_each_path():
+    traced = at.trace(_loss_unbound_else)
+    for x in (np.array([1.0, 2.0]), np.array([0.5, -3.0])):
+        at.check_grads(traced, (x,), order=1)
+        np.testing.assert_allclose(traced(x), _loss_unbound_else(x))
+    g = at.grad(traced)(ZERO)  # the except path's own derivative
+    np.testing.assert_allclose(g, np.sin(ZERO) + ZERO * np.cos(ZERO))
+
+
+def test_gradient_where_the_handler_reads_an_unbound_variable_raises_pythons_error():
+    def loss(x):
+        try:
+            with np.errstate(divide="raise"):
+                z = np.sum(1.0 / x)
+        except FloatingPointError:
+            return np.sum(x) + z
+        return z
+
+    g = at.grad(at.trace(loss))
+    np.testing.assert_allclose(g(OK), -1.0 / OK ** 2)
+    with pytest.raises(UnboundLocalError, match="local variable 'z'"):
+        g(ZERO)
