@@ -86,7 +86,7 @@ def read_after(x):
     try:
         with np.errstate(divide="raise"):
             z = 1.0 / x
-        w = z + 1.0
+        w = z + 1.0  # noqa: F841 - the statement after the one that raises
     except FloatingPointError:
         pass
     return z
@@ -126,7 +126,7 @@ def bound_by_handler(x):
 
 def print_unbound(x):
     try:
-        n = x.shape[0]
+        n = x.shape[0]  # noqa: F841 - a save before the statement that raises
         with np.errstate(invalid="raise"):
             s = np.sqrt(x)
     except FloatingPointError:
@@ -223,7 +223,7 @@ def finally_after_raising_handler(x):
             y = 1.0 / x
     except FloatingPointError:
         y = x + 5.0
-        raise ValueError("bad input")
+        raise ValueError("bad input")  # noqa: B904
     finally:
         print("finally y =", y)
     return y
@@ -277,7 +277,7 @@ def test_finally_after_a_handler_raising_in_a_graph_branch(capsys):
         except FloatingPointError:
             s = 2.0
             if x.sum() > 1.0:
-                raise ValueError("positive")
+                raise ValueError("positive")  # noqa: B904
             s = 3.0
             y = x
         finally:
