@@ -168,7 +168,7 @@ def cond_in_try(x):
             t = x * 2.0
         else:
             t = x * 3.0
-        with np.errstate(divide="raise"):
+        with np.errstate(all="raise"):
             q = t / x
     except FloatingPointError:
         return t + q

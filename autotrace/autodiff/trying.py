@@ -69,7 +69,8 @@ def _as(value, spec):
     return value
 
 
-def try_vjp(cts, *rest, n, body, handlers, orelse, final, hold, escape, types):
+def try_vjp(cts, *rest, n, body, handlers, orelse, final, hold, escape, types,
+            escaping=None):
     inputs, outputs = rest[:-1], rest[-1]
     wanted = _floats(inputs)
     if not wanted:

@@ -13,7 +13,8 @@ outer values the sub-graphs read. Sub-graph inputs bind by position:
 * `final(*results, *captured)`;
 
 and each outputs the variables after it (the types of each part's variables are its
-own: see runtime/graph_try.py). `hold` says how `run.values` starts (from an input, cast,
+own: see runtime/graph_try.py). `escaping` (None: `final`) is `finally` as it runs when
+an exception escapes, traced on the variables' types there. `hold` says how `run.values` starts (from an input, cast,
 or a constant). `run` is the statement's run-time `TryRun`: the
 `try_save` nodes the converter puts after each statement of the body write the variables
 there, so a handler (and `finally`, when an exception escapes: `escape` says where its
@@ -74,8 +75,9 @@ def escaped(run, escape) -> list:
             for how, v in escape]
 
 
-def _try_impl(*inputs, n, body, handlers, orelse, final, hold, escape, types):
+def _try_impl(*inputs, n, body, handlers, orelse, final, hold, escape, types, escaping=None):
     given, captured = inputs[:n], inputs[n:]
+    escaping = final if escaping is None else escaping
     run = TryRun([held(h, given) for h in hold])
     path, partial = 0, False
     try:
@@ -86,17 +88,17 @@ def _try_impl(*inputs, n, body, handlers, orelse, final, hold, escape, types):
                 path, partial = k + 1, run.touched
                 if final is not None:
                     run.final = escaped(run, escape)
-                with _finally_on_escape(final, run, captured):
+                with _finally_on_escape(escaping, run, captured):
                     out = run_graph(handler, run, e, *run.values, *captured)
                 break
         else:
-            _escape(final, escaped(run, escape), captured)
+            _escape(escaping, escaped(run, escape), captured)
             raise
     else:
         if orelse is not None:
             if final is not None:
                 run.final = escaped(run, escape)
-            with _finally_on_escape(final, run, captured):
+            with _finally_on_escape(escaping, run, captured):
                 out = run_graph(orelse, run, *out, *captured)
     if final is not None:
         out = run_graph(final, *out, *captured)
@@ -154,7 +156,8 @@ def _emit_try(node, em, indent: str) -> None:
     em.emit(f"{run} = {em.bind(TryRun, 'TryRun')}([{', '.join(held)}])", indent, node)
     em.emit(f"{path}, {partial} = 0, False", indent)
     held_values = [f"{run}.values[{k}]" for k in range(len(p["hold"]))]
-    results = [em.fresh("try_value") for _ in p["escape"]]
+    results = [em.fresh("try_value")
+               for _ in (p["orelse"] if p["orelse"] is not None else p["body"]).outputs]
     inner, deeper = indent + "    ", indent + "        "
     em.emit("try:", indent)
     body_out = results if p["orelse"] is None else [em.fresh("try_value") for _ in
@@ -227,10 +230,12 @@ def _emit_escape(em, p, run, captured, indent, saved: bool) -> None:
         return
     values = [f"{run}.final[{k}]" for k in range(len(p["escape"]))] if saved else \
         _escaped(em, p, run)
-    _emit_part(em, p["final"], values, captured, [], indent)
+    escaping = p.get("escaping") or p["final"]
+    _emit_part(em, escaping, values, captured, [], indent)
 
 
-def _try_abstract(*avals, n, body, handlers, orelse, final, hold, escape, types):
+def _try_abstract(*avals, n, body, handlers, orelse, final, hold, escape, types,
+                  escaping=None):
     return (*(Aval(shape, dtype, weak) for shape, dtype, weak in types),
             Aval((), np.dtype(np.int64)), Aval((), np.dtype(np.bool_)))
 

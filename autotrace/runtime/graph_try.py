@@ -351,10 +351,15 @@ def _graph_try(body, handlers, orelse, final, state, where):
             done = [p for p in parts if p.kind in ("handler", "else") or
                     (p.kind == "body" and orelse is None)]
             stmt.out = out = _completed(stmt, done, stmt.types)
-            fin = out
+            fin = esc = out
+            escaping = None
             if final is not None:
                 by_kind["final"].trace(out, stmt.leaf_names)
                 fin = _completed(stmt, [by_kind["final"]], out)
+                esc = _escaping(stmt, parts)
+                if not _same_types(esc, out):  # `finally` as an exception escapes
+                    escaping = _Part(builder, "finally", final, "final", stmt)
+                    escaping.trace(esc, stmt.leaf_names)
         except _Restructure as r:  # a `retval` placeholder takes the structure returned
             new = list(stmt.state)
             new[r.k] = r.value
@@ -368,11 +373,14 @@ def _graph_try(body, handlers, orelse, final, state, where):
     for part in parts:
         part.finish({"final": fin, "handler": out, "else": out,
                      "body": stmt.elses if orelse is not None else out}[part.kind])
+    if escaping is not None:
+        escaping.finish([])  # its results are not used: the exception goes on
+        parts.append(escaping)
     slots = stmt.slots  # the variables a handler reads at run time (`stmt.types`)
     _place_saves(by_kind["body"], types, slots)
     for part in parts:  # their saves: what `finally` gets if an exception escapes them
         if part.kind in ("handler", "else"):
-            _place_saves(part, out, [i for i, t in enumerate(out) if t.kind == "tensor"])
+            _place_saves(part, esc, [i for i, t in enumerate(esc) if t.kind == "tensor"])
     captured = align_captures(builder, [p.child for p in parts])
     given = [i for i, t in enumerate(init) if t.kind == "tensor"]
     inputs = [builder.to_input(merge.to_value(stmt.leaves[i], init[i])) for i in given]
@@ -382,8 +390,8 @@ def _graph_try(body, handlers, orelse, final, state, where):
                  ("const", _escape_value(init[i], types[i])) for i in slots)
     escape = tuple(("run", slots.index(i)) if types[i].kind == "tensor" else
                    ("unbound", unbound[i]) if i in unbound and types[i].kind == "undefined"
-                   else ("const", _escape_value(types[i], out[i]))
-                   for i, t in enumerate(out) if t.kind == "tensor")
+                   else ("const", _escape_value(types[i], esc[i]))
+                   for i, t in enumerate(esc) if t.kind == "tensor")
     if any(h[0] == "unbound" for h in hold + escape):
         builder.root.try_unbound = True
     final_slots = [i for i, t in enumerate(results_types) if t.kind == "tensor"]
@@ -397,6 +405,7 @@ def _graph_try(body, handlers, orelse, final, state, where):
         "handlers": tuple(zip(kinds, graphs)),
         "orelse": by_kind["else"].child.graph if "else" in by_kind else None,
         "final": by_kind["final"].child.graph if "final" in by_kind else None,
+        "escaping": escaping.child.graph if escaping is not None else None,
         "hold": hold,
         "escape": escape,
         "types": tuple(_type(results_types[i]) for i in final_slots),
@@ -462,6 +471,23 @@ def _after_body(stmt, body) -> list:
             if leaf.is_value:
                 types[i] = _norm(leaf)
     return types
+
+
+def _escaping(stmt, parts) -> list:
+    """The types `finally` gets its variables as when an exception escapes: what a
+    handler reads (the body's saves), joined with the saves of the handlers and `else`
+    (Python objects other than numbers as `_after_body` leaves them)."""
+    types = list(stmt.types)
+    for part in parts:
+        if part.kind not in ("handler", "else"):
+            continue
+        for positions, leaves, _, _, _ in part.saves:
+            for i, x in zip(positions, leaves):
+                leaf = merge.classify(x)
+                if leaf.kind == "const" and not leaf.is_value:
+                    continue
+                types[i] = _norm(_join(stmt, i, types[i], leaf))
+    return [_norm(t) for t in types]
 
 
 def _completed(stmt, parts, default) -> list:
