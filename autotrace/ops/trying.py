@@ -13,17 +13,17 @@ outer values the sub-graphs read. Sub-graph inputs bind by position:
 * `final(*results, *captured)`;
 
 and each outputs the variables after it (the types of each part's variables are its
-own: see runtime/graph_try.py). `escaping` (None: `final`) is `finally` as it runs when
-an exception escapes, traced on the variables' types there. `hold` says how
-`run.values` starts (from an input, cast, or a constant). `run` is the statement's
-run-time `TryRun`: the `try_save` nodes the converter puts after each statement of the
-body write the variables there, so a handler (and `finally`, when an exception escapes: `escape` says where its
-inputs are) sees the values they had when the exception was raised, as in Python. The
-node outputs the final state, the path taken (`path`: 0 for the body, k + 1 for handler
-k) and `partial` (whether the body had changed a float variable before the exception):
-the VJP follows the path (autodiff/trying.py). A handler's (or `else`'s) `try_save`s
-write `run.final`, the variables as `finally` gets them when an exception escapes that
-part.
+own: see runtime/graph_try.py). `hold` says how `run.values` starts (from an input,
+cast, or a constant). `run` is the statement's run-time `TryRun`: the `try_save` nodes
+the converter puts after each statement of the body write the variables there, so a
+handler (and `finally`, when an exception escapes: `escape` says where its inputs are)
+sees the values they had when the exception was raised, as in Python. A handler's (or
+`else`'s) `try_save`s write `run.final`, the variables as `finally` gets them when an
+exception escapes that part; `escaping` (None: `final`) is `finally` as it runs then,
+traced on the variables' types there. The node outputs the final state, the path taken
+(`path`: 0 for the body, k + 1 for handler k) and `partial` (whether the body had
+changed a float variable before the exception): the VJP follows the path
+(autodiff/trying.py).
 
 A variable unbound before the statement holds `Unbound(name)` at run time until a part
 binds it (`hold` entry `("unbound", name)`, an `unbound` node where a part leaves it
