@@ -36,6 +36,7 @@ from autotrace.runtime.calls import EFFECT_OVERLOADS
 from autotrace.runtime.graph_cond import align_captures, branch_output
 from autotrace.runtime.graph_loop import as_state, state_result
 from autotrace.runtime.raising import BranchRaises
+from autotrace.runtime.try_objects import Ambiguous, Watch, ambiguous, undone
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced
 from autotrace.runtime.where import here, param_names
@@ -310,8 +311,9 @@ def _inputs(child, types, names) -> list:
         if t.kind == "tensor":
             values.append(child.add_input(t.shape, t.dtype, name, weak=t.weak))
         elif t.kind == "undefined":
-            values.append(t.value if t.value is not None and t.value.placeholder else
-                          Undefined(name, "it may be unassigned inside the `try` statement"))
+            values.append(t.value if t.value is not None and (
+                t.value.placeholder or isinstance(t.value, Ambiguous)) else
+                Undefined(name, "it may be unassigned inside the `try` statement"))
         else:
             values.append(t.value)
     return values
@@ -339,15 +341,19 @@ def _graph_try(body, handlers, orelse, final, state, where):
         if final is not None:
             parts.append(_Part(builder, "finally", final, "final", stmt))
         by_kind = {p.kind: p for p in parts if p.kind != "handler"}
+        watch = Watch([body, *(fn for _, fn in handlers), orelse, final])
         try:
             by_kind["body"].trace(stmt.init, stmt.leaf_names)
+            watch.check("body", where)
             stmt.types = _after_body(stmt, by_kind["body"])
             for part in parts:
                 if part.kind == "handler":
                     part.trace(stmt.types, stmt.leaf_names)
+                    watch.check("`except` clause", where)
             stmt.elses = _completed(stmt, [by_kind["body"]], stmt.types)
             if orelse is not None:
                 by_kind["else"].trace(stmt.elses, stmt.leaf_names)
+                watch.check("`else` clause", where)
             done = [p for p in parts if p.kind in ("handler", "else") or
                     (p.kind == "body" and orelse is None)]
             stmt.out = out = _completed(stmt, done, stmt.types)
@@ -359,7 +365,8 @@ def _graph_try(body, handlers, orelse, final, state, where):
                 esc = _escaping(stmt, parts)
                 if not _same_types(esc, out):  # `finally` as an exception escapes
                     escaping = _Part(builder, "finally", final, "final", stmt)
-                    escaping.trace(esc, stmt.leaf_names)
+                    with undone(watch):  # its Python effects happened once already
+                        escaping.trace(esc, stmt.leaf_names)
         except _Restructure as r:  # a `retval` placeholder takes the structure returned
             new = list(stmt.state)
             new[r.k] = r.value
@@ -415,7 +422,8 @@ def _graph_try(body, handlers, orelse, final, state, where):
     for t, name in zip(results_types, stmt.leaf_names):
         if t.kind == "tensor":
             results.append(builder.tensor(next(it)))
-        elif t.kind == "undefined" and t.value is not None and t.value.placeholder:
+        elif t.kind == "undefined" and t.value is not None and (
+                t.value.placeholder or isinstance(t.value, Ambiguous)):
             results.append(t.value)
         elif t.kind == "undefined":
             results.append(Undefined(name, f"it is not assigned on every path of the `try` "
@@ -456,12 +464,9 @@ def _after_body(stmt, body) -> list:
     Python object (not a number) the body makes cannot reach a handler at run time: the
     handler sees the variable's value from before the `try`."""
     types = list(stmt.init)
-    for positions, leaves, _, _, _ in body.saves:
+    for positions, leaves, _, _, save_where in body.saves:
         for i, x in zip(positions, leaves):
-            leaf = merge.classify(x)
-            if leaf.kind == "const" and not leaf.is_value:
-                continue
-            types[i] = _join(stmt, i, types[i], leaf)
+            types[i] = _saved_type(stmt, i, types[i], merge.classify(x), save_where)
     # A variable unbound before the statement that no save binds is unbound in every
     # handler: a traced value of the type the body gives it, `Unbound` at run time, so a
     # read raises Python's `UnboundLocalError` when the handler runs.
@@ -481,13 +486,26 @@ def _escaping(stmt, parts) -> list:
     for part in parts:
         if part.kind not in ("handler", "else"):
             continue
-        for positions, leaves, _, _, _ in part.saves:
+        for positions, leaves, _, _, save_where in part.saves:
             for i, x in zip(positions, leaves):
-                leaf = merge.classify(x)
-                if leaf.kind == "const" and not leaf.is_value:
-                    continue
-                types[i] = _norm(_join(stmt, i, types[i], leaf))
+                types[i] = _norm(_saved_type(stmt, i, types[i], merge.classify(x),
+                                             save_where))
     return [_norm(t) for t in types]
+
+
+def _saved_type(stmt, i, current, leaf, save_where):
+    """`current` (the type a variable is read as in a handler) joined with a value the
+    body saves for it. A Python object other than the one it holds is `Ambiguous`: which
+    one a handler would see depends on where the body raised (try_objects.py)."""
+    if isinstance(current.value, Ambiguous):
+        return current
+    if leaf.kind == "const" and not leaf.is_value:
+        if current.kind == "const" and merge.same_constant(current.value, leaf.value):
+            return current
+        before = current.value if current.kind != "tensor" else 0
+        return merge.Leaf("undefined", ambiguous(stmt.leaf_names[i], before, leaf.value,
+                                                 stmt.where, save_where))
+    return _join(stmt, i, current, leaf)
 
 
 def _completed(stmt, parts, default) -> list:
@@ -516,6 +534,9 @@ def _norm(leaf):
 
 
 def _join(stmt, i, a, b):
+    for leaf in (a, b):
+        if isinstance(leaf.value, Ambiguous):
+            return leaf
     joined = merge.join(stmt.leaf_names[i], a, b, _LABELS, stmt.where)
     if joined.kind == "undefined" and joined.value is None:
         return merge.Leaf("undefined", Undefined(stmt.leaf_names[i]))
