@@ -46,6 +46,9 @@ def _same_value(got, want):
         for g, w in zip(got, want):
             _same_value(g, w)
         return
+    if isinstance(want, (str, int)):
+        assert type(got) is type(want) and got == want
+        return
     np.testing.assert_allclose(got, want)
     assert np.asarray(got).dtype == np.asarray(want).dtype
     assert np.shape(got) == np.shape(want)
@@ -322,3 +325,140 @@ def test_gradient_where_the_handler_reads_an_unbound_variable_raises_pythons_err
     np.testing.assert_allclose(g(OK), -1.0 / OK ** 2)
     with pytest.raises(UnboundLocalError, match="local variable 'z'"):
         g(ZERO)
+
+
+# -- 2. Python objects the body changes -----------------------------------------------------
+def stage_log(x):
+    stage = "start"
+    try:
+        stage = "invert"
+        y = np.linalg.inv(x)
+        stage = "done"
+    except np.linalg.LinAlgError:
+        print("failed at", stage)
+        y = x
+    return y
+
+
+def appended_in_body(x):
+    hs = []
+    try:
+        hs.append(x * 2.0)
+        with np.errstate(divide="raise"):
+            y = 1.0 / x
+        hs.append(y)
+    except FloatingPointError:
+        return len(hs)
+    return len(hs)
+
+
+class _Counter:
+    def __init__(self):
+        self.calls = 0
+
+
+def attribute_in_handler(x, counter):
+    try:
+        with np.errstate(divide="raise"):
+            y = 1.0 / x
+    except FloatingPointError:
+        counter.calls += 1
+        y = x
+    return y
+
+
+@pytest.mark.parametrize("fn, args, message", [
+    (stage_log, (np.eye(2),), "`stage` is the Python value 'start' before the `try` at "
+                              "line 3"),
+    (appended_in_body, (OK,), "`hs` (a Python list) is changed in place inside the body of "
+                              "the `try`"),
+    (attribute_in_handler, (OK, _Counter()), "`counter` (a Python _Counter object) is "
+                                             "changed in place inside the `except` clause"),
+])
+def test_python_objects_a_path_would_see_differently_are_refused(fn, args, message):
+    with pytest.raises(at.TracingError) as info:
+        at.trace(fn)(*args)
+    text = str(info.value)
+    assert message.split(" at line")[0] in text
+    assert "test_try_exact.py" in text
+
+
+def test_python_objects_that_every_path_agrees_on_work(capsys):
+    def f(x):
+        mode = "fast"
+        try:
+            mode = "fast"  # the same object on every path
+            with np.errstate(divide="raise"):
+                y = 1.0 / x
+        except FloatingPointError:
+            print("mode", mode)
+            y = x
+        return y, mode
+
+    _check(f, [(OK,), (ZERO,)], capsys)
+
+
+def test_a_dict_item_written_in_the_body_is_seen_by_the_handler():
+    def f(x):
+        d = {"a": x * 0.0, "n": 0}
+        try:
+            d["a"] = x + 1.0
+            d["n"] = 1
+            with np.errstate(divide="raise"):
+                d["a"] = d["a"] / x
+            d["n"] = 2
+        except FloatingPointError:
+            return d["a"] * 10.0, d["n"]
+        return d["a"], d["n"]
+
+    _check(f, [(OK,), (ZERO,), (NEG,)])
+
+
+def test_finally_changes_python_state_once_per_trace():
+    log = []
+
+    def f(x):
+        try:
+            with np.errstate(divide="raise"):
+                y = 1.0 / x
+        except FloatingPointError:
+            y = x
+            raise ValueError("zero")  # noqa: B904
+        finally:
+            log.append("cleanup")
+        return y
+
+    traced = at.trace(f)
+    traced(OK)
+    assert log == ["cleanup"]  # the escaping `finally` is traced too, its effect undone
+    with pytest.raises(ValueError, match="zero"):
+        traced(ZERO)
+
+
+def try_in_graph_loop(x, n):
+    total = 0.0
+    for i in range(n):
+        try:
+            with np.errstate(divide="raise"):
+                r = 1.0 / (x[i] - 1.0)
+            total = total + r
+        except FloatingPointError:
+            total = total - 1.0
+    return total
+
+
+def test_try_with_unbound_variables_in_a_graph_loop():
+    traced = at.trace(try_in_graph_loop)
+    x = np.array([2.0, 1.0, 3.0, 1.0])
+    for n in (4, 0, 2, 3):
+        _same(traced, try_in_graph_loop, x, np.asarray(n))
+    assert len(traced.concrete_functions) == 1
+
+
+def test_graph_saves_and_loads_with_unbound_values_and_escaping_finally(tmp_path, capsys):
+    for k, fn in enumerate((read_in_handler, read_in_finally, finally_after_handler_reraises)):
+        cf = at.trace(fn).get_concrete_function(OK)
+        cf.save(tmp_path / f"f{k}.json")
+        loaded = at.load(tmp_path / f"f{k}.json")
+        for x in (OK, ZERO, NEG):
+            _same(loaded, fn, x, capsys=capsys)

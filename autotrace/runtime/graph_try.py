@@ -537,6 +537,8 @@ def _join(stmt, i, a, b):
     for leaf in (a, b):
         if isinstance(leaf.value, Ambiguous):
             return leaf
+    if a.kind == "const" and b.kind == "const" and merge.same_constant(a.value, b.value):
+        return a  # keeps its type (a number saved again unchanged stays that number)
     joined = merge.join(stmt.leaf_names[i], a, b, _LABELS, stmt.where)
     if joined.kind == "undefined" and joined.value is None:
         return merge.Leaf("undefined", Undefined(stmt.leaf_names[i]))
