@@ -338,6 +338,7 @@ class BackendEmitter(Emitter):
         self._numpy_inputs = False
         self.namespace["_check"] = functools.partial(_check_backend, backend)
         self.namespace["_cast"] = backend.cast
+        self.namespace["_cast_result"] = functools.partial(_cast_result, backend)
         self.namespace["_np"] = backend.to_numpy
         self.namespace["_move"] = backend.move
 
@@ -401,8 +402,8 @@ class BackendEmitter(Emitter):
             self._numpy_inputs = False
         for v in node.outputs:
             if v.weak is None and v.dtype.kind != "O":
-                self.emit(f"{self.name(v)} = _cast({self.name(v)}, {self.constant(v.dtype)})",
-                          indent, node)
+                self.emit(f"{self.name(v)} = _cast_result({self.name(v)}, "
+                          f"{self.constant(v.dtype)})", indent, node)
 
     def _emit_lowered(self, node: Node, indent: str, low: Lowering) -> None:
         out_dtype = node.outputs[0].dtype
@@ -443,6 +444,14 @@ def _promote_arg(x):
     if isinstance(x, Var):
         return x.weak(0) if x.weak else x.dtype
     return x if type(x) in (bool, int, float, complex) else np.asarray(x).dtype
+
+
+def _cast_result(backend: Backend, value, dtype):
+    """A numpy-run node's result moved to the backend; an opaque run-time value (a
+    variable a `try` left unbound: ops/unbound.py) stays as it is."""
+    if hasattr(value, "static_check"):
+        return value
+    return backend.cast(value, dtype)
 
 
 def _check_backend(backend: Backend, value, var: Var) -> None:
