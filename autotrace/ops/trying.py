@@ -339,7 +339,7 @@ def check_bound(value):
 def _emit_check_bound(node, em, indent: str) -> None:
     x, out = em.value(node.inputs[0]), em.name(node.outputs[0])
     em.emit(f"if type({x}) is {em.bind(Unbound, 'Unbound')}:", indent, node)
-    em.emit(f"    {x}.fail()", indent)
+    em.emit(f"    {x}.fail()", indent, node)
     em.emit(f"{out} = {x}", indent)
 
 

@@ -78,6 +78,22 @@ def try_save(run, slots: tuple, values: tuple) -> None:
     part.save(slots, values, here(1))
 
 
+def bound(value):
+    """A read, in an `except` or `finally` clause, of a variable the body may have left
+    unbound: Python's `UnboundLocalError` where it is (at once for a Python value; when
+    the graph runs, on that path, for a traced one)."""
+    if isinstance(value, Undefined):
+        value.fail()
+    if isinstance(value, Tensor) and any(value.symbol.uid in p.unbound_inputs
+                                         for p in _parts):
+        builder = context.current_builder()
+        symbol = value.symbol
+        out = Var(symbol.shape, symbol.dtype, symbol.name, weak=symbol.weak)
+        builder.add_node(bound_check, (builder.to_input(value),), {}, (out,))
+        return builder.tensor(out)
+    return value
+
+
 def reraise(exception):
     """A bare `raise` inside `except ... as e`: raise `e` again (at run time in a graph)."""
     if isinstance(exception, Tensor):
@@ -119,6 +135,7 @@ class _Part:
         self.run = None
         self.leaves = None  # what the part gives, flattened (None: it always raises)
         self.saves: list = []  # (slots, leaves) at each `try_save`
+        self.unbound_inputs: set = set()  # uids of its inputs that may be `Unbound`
 
     def trace(self, types, names):
         child = self.child
@@ -130,6 +147,9 @@ class _Part:
             if self.kind == "handler":
                 args.append(child.add_input((), object, "exception"))
             inputs = _inputs(child, types, names)
+            if self.kind in ("handler", "final"):
+                self.unbound_inputs = {inputs[i].symbol.uid for i in self.stmt.unbound
+                                       if types[i].kind == "tensor"}
             _parts.append(self)
             mark = len(child.assign_log)
             state = unflatten(self.stmt.tree, inputs)

@@ -98,6 +98,10 @@ class ControlFlow(Transformer):
         changed = _ordered(assigned, every)
         outer = [(n, self.outer[-1][n]) for n in changed if n in self.outer[-1]]
         state = [n for n in changed if n not in self.outer[-1]]
+        # Variables the body may leave unbound (not bound before it): their reads in the
+        # handlers and `finally` are checked where they happen (`at__.bound`).
+        defined = getattr(node, "defined_in", frozenset())
+        unsure = {n for n in state if n in analysis.assigned(node.body) and n not in defined}
         run = self.name("at__run")
         body_name = self.name("try_body")
         helpers = [self._helper(body_name, [run, *state],
@@ -107,7 +111,7 @@ class ControlFlow(Transformer):
         for handler in node.handlers:
             name = handler.name or self.name("exception")
             fn = self.name("try_except")
-            body = _reraising(handler.body, name)
+            body = _reraising(_BoundReads(unsure - {name}).visit_block(handler.body), name)
             helpers.append(self._helper(fn, [run, name, *state],
                                         _saved(body, state, run, node) + _return(state, node),
                                         handler, outer))
@@ -124,7 +128,8 @@ class ControlFlow(Transformer):
                                         + _return(state, node), node, outer))
         if node.finalbody:
             final_name = self.name("try_finally")
-            helpers.append(self._helper(final_name, state, node.finalbody
+            helpers.append(self._helper(final_name, state,
+                                        _BoundReads(unsure).visit_block(node.finalbody)
                                         + _return(state, node), node, outer))
         call = replace_expr(
             f"at__.try_stmt({body_name}, handlers, {else_name}, {final_name}, state)",
@@ -320,6 +325,27 @@ def _saved(stmts: list, state: list, run: str, at: ast.AST) -> list:
                               values=_state(names))
             out.append(at_line(save, stmt))
     return out
+
+
+class _BoundReads(ast.NodeTransformer):
+    """`z` -> `at__.bound(z)` for the reads of `names` (not in nested functions): where
+    `z` is unbound, the read raises Python's `UnboundLocalError` when it happens."""
+
+    def __init__(self, names: set):
+        self.names = names
+
+    def visit_block(self, stmts: list) -> list:
+        return [self.visit(s) for s in stmts] if self.names else stmts
+
+    def visit_Name(self, node: ast.Name):
+        if node.id in self.names and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(replace_expr(f"at__.bound({node.id})"), node)
+        return node
+
+    def visit_FunctionDef(self, node):
+        return node
+
+    visit_AsyncFunctionDef = visit_Lambda = visit_ClassDef = visit_FunctionDef
 
 
 def _reraising(stmts: list, name: str) -> list:
