@@ -490,3 +490,65 @@ def test_graph_saves_and_loads_with_unbound_values_and_escaping_finally(tmp_path
         loaded = at.load(tmp_path / f"f{k}.json")
         for x in (OK, ZERO, NEG):
             _same(loaded, fn, x, capsys=capsys)
+
+
+# -- the handler sees the statements that ran inside compound statements --------------------
+def python_loop_in_body(x):
+    total = 0.0
+    try:
+        for i in range(3):
+            with np.errstate(divide="raise"):
+                total = total + 1.0 / x[i]
+            last = i
+    except FloatingPointError:
+        print("last", last)
+        return total
+    return total * 2.0
+
+
+def graph_loop_in_body(x, n):
+    total = x[0] * 0.0
+    count = 0
+    try:
+        for i in range(n):
+            count = count + 1
+            with np.errstate(divide="raise"):
+                total = total + 1.0 / x[i]
+    except FloatingPointError:
+        return total - 100.0, count
+    return total, count
+
+
+def two_statements_in_errstate(x):
+    try:
+        with np.errstate(divide="raise"):
+            a = x + 1.0
+            b = 1.0 / x
+    except FloatingPointError:
+        return a * 3.0
+    return a + b
+
+
+def nested_body_progress(x):
+    try:
+        try:
+            a = x * 2.0
+            with np.errstate(divide="raise"):
+                b = 1.0 / x
+        except ValueError:
+            b = x
+    except FloatingPointError:
+        return a + 7.0
+    return a + b
+
+
+def test_a_handler_sees_the_statements_that_ran_in_loops_blocks_and_nested_trys(capsys):
+    _check(python_loop_in_body, [(np.array([1.0, 2.0, 4.0]),), (np.array([1.0, 0.0, 4.0]),),
+                                 (np.array([0.0, 1.0, 1.0]),)], capsys)
+    _check(two_statements_in_errstate, [(OK,), (ZERO,)])
+    _check(nested_body_progress, [(OK,), (ZERO,)])
+    traced = at.trace(graph_loop_in_body)
+    x = np.array([1.0, 2.0, 0.0, 4.0])
+    for n in (4, 2, 0, 3, 1):
+        _same(traced, graph_loop_in_body, x, np.asarray(n))
+    assert len(traced.concrete_functions) == 1

@@ -187,8 +187,8 @@ class _Part:
             positions += list(stmt.ranges[k])
         kept = [(i, x) for i, x in zip(positions, leaves) if merge.classify(x).is_value]
         node = None
-        if kept:
-            child = self.child
+        if kept:  # in the graph being built: the part's, or a branch or loop body in it
+            child = context.current_builder()
             params = {"slots": (), "casts": (), "floats": False}
             if self.kind != "body":
                 params["final"] = True

@@ -43,6 +43,7 @@ class ControlFlow(Transformer):
         self.library = library
         self.outer: list[dict] = [{}]  # per scope: name -> "global" | "nonlocal"
         self.try_lines: list[list[int]] = [[]]  # per scope: lines of the enclosing `try`s
+        self.runs: list[list[tuple]] = [[]]  # per scope: (`at__run` name, state) of graph trys
         self.shared: list[set] = [set()]  # per scope: names in cells closures read
         self.written: list[set] = [set()]  # per scope: the ones closures write (`nonlocal`)
         self.lists: list[set] = [set()]  # per scope: the names it binds (its own lists)
@@ -63,6 +64,7 @@ class ControlFlow(Transformer):
         glob, nonloc = analysis.scope_declarations(node)
         self.outer.append({**dict.fromkeys(glob, "global"), **dict.fromkeys(nonloc, "nonlocal")})
         self.try_lines.append([])
+        self.runs.append([])
         self.shared.append(node.captured)
         self.written.append(node.closure_written)
         self.lists.append(analysis.assigned(node.body))
@@ -72,6 +74,7 @@ class ControlFlow(Transformer):
         self.lists.pop()
         self.written.pop()
         self.shared.pop()
+        self.runs.pop()
         self.try_lines.pop()
         self.outer.pop()
         return node
@@ -102,10 +105,12 @@ class ControlFlow(Transformer):
         # handlers and `finally` are checked where they happen (`at__.bound`).
         defined = getattr(node, "defined_in", frozenset())
         unsure = {n for n in state if n in analysis.assigned(node.body) and n not in defined}
-        run = self.name("at__run")
+        # each `try` of a nesting its own `at__run`: an inner part saves into the outer's too
+        run = self.name(f"at__run{len(self.runs[-1]) or ''}")
+        runs = self.runs[-1] + [(run, state)]
         body_name = self.name("try_body")
         helpers = [self._helper(body_name, [run, *state],
-                                _saved(node.body, state, run, node) + _return(state, node),
+                                _saved(node.body, runs) + _return(state, node),
                                 node, outer)]
         handlers = []
         for handler in node.handlers:
@@ -113,7 +118,7 @@ class ControlFlow(Transformer):
             fn = self.name("try_except")
             body = _reraising(_BoundReads(unsure - {name}).visit_block(handler.body), name)
             helpers.append(self._helper(fn, [run, name, *state],
-                                        _saved(body, state, run, node) + _return(state, node),
+                                        _saved(body, runs) + _return(state, node),
                                         handler, outer))
             kinds = handler.type if handler.type is not None else \
                 ast.Name(id="BaseException", ctx=ast.Load())
@@ -124,7 +129,7 @@ class ControlFlow(Transformer):
         if node.orelse:
             else_name = self.name("try_else")
             helpers.append(self._helper(else_name, [run, *state],
-                                        _saved(node.orelse, state, run, node)
+                                        _saved(node.orelse, runs)
                                         + _return(state, node), node, outer))
         if node.finalbody:
             final_name = self.name("try_finally")
@@ -139,7 +144,11 @@ class ControlFlow(Transformer):
         else:
             stmt = ast.Expr(value=call)
         new = _undefined(state, node) + helpers + [at_line(stmt, node)]
-        return [self.visit(s) for s in new]
+        self.runs[-1].append((run, state))
+        try:
+            return [self.visit(s) for s in new]
+        finally:
+            self.runs[-1].pop()
 
     def visit_TryStar(self, node):
         """`try`/`except*` (and a `try` of autotrace's own code) stays Python's: graph
@@ -310,21 +319,40 @@ class ControlFlow(Transformer):
 
 
 # -- building blocks -----------------------------------------------------------------------
-def _saved(stmts: list, state: list, run: str, at: ast.AST) -> list:
-    """`stmts` with `at__.try_save(run, slots, values)` after each statement (but the
-    last, and those that always exit) that binds variables of `state`."""
+def _saved(stmts: list, runs: list, top: bool = True) -> list:
+    """`stmts` with `at__.try_save(run, slots, values)` after each statement that binds
+    variables of a `try` statement's `state`, for each `(run, state)` of `runs` (the
+    enclosing `try`s, innermost last), inside compound statements too (an `if`, a loop,
+    a `with`, a nested `try`: a handler sees the iterations that ran). Not after the last
+    statement of a part (its result) or one that always exits."""
     out = []
     for k, stmt in enumerate(stmts):
+        _saved_inside(stmt, runs)
         out.append(stmt)
-        if k == len(stmts) - 1 or analysis.always_exits([stmt]):
+        if top and k == len(stmts) - 1 or analysis.always_exits([stmt]):
             continue
-        names = [n for n in state if n in analysis.assigned([stmt])]
-        if names:
-            slots = tuple(state.index(n) for n in names)
-            (save,) = replace(f"at__.try_save({run}, {slots!r}, values)",
-                              values=_state(names))
-            out.append(at_line(save, stmt))
+        assigned = analysis.assigned([stmt])
+        for run, state in runs:
+            names = [n for n in state if n in assigned]
+            if names:
+                slots = tuple(state.index(n) for n in names)
+                (save,) = replace(f"at__.try_save({run}, {slots!r}, values)",
+                                  values=_state(names))
+                out.append(at_line(save, stmt))
     return out
+
+
+def _saved_inside(stmt: ast.stmt, runs: list) -> None:
+    if isinstance(stmt, (ast.If, ast.For, ast.While, ast.With)):
+        stmt.body = _saved(stmt.body, runs, top=False)
+        if getattr(stmt, "orelse", None):
+            stmt.orelse = _saved(stmt.orelse, runs, top=False)
+    elif isinstance(stmt, ast.Try):
+        stmt.body = _saved(stmt.body, runs, top=False)
+        stmt.orelse = _saved(stmt.orelse, runs, top=False)
+        stmt.finalbody = _saved(stmt.finalbody, runs, top=False)
+        for handler in stmt.handlers:
+            handler.body = _saved(handler.body, runs, top=False)
 
 
 class _BoundReads(ast.NodeTransformer):
