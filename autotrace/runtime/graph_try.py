@@ -159,7 +159,7 @@ class _Part:
                 result = self.fn(*args, *state)
             except BranchRaises:
                 return
-            except AutotraceError:
+            except (AutotraceError, _Restructure):
                 raise
             except Exception as e:
                 if self.kind == "body" and not isinstance(e, self.kinds):
@@ -315,7 +315,7 @@ class _Statement:
 
 class _Restructure(Exception):
     def __init__(self, k, value):
-        super().__init__(k)
+        super().__init__(k, value)
         self.k, self.value = k, value
 
 
