@@ -605,7 +605,8 @@ def errstate_stmt(settings: dict, body, state: tuple):
     with child:
         inputs = _inputs(child, types, leaf_names)
         mark = len(child.assign_log)
-        result = as_state(body(*unflatten(tree, inputs)), len(state))
+        with np.errstate(**settings):  # numpy run while tracing (constants) as Python runs it
+            result = as_state(body(*unflatten(tree, inputs)), len(state))
         _no_assigns(child, mark, "`with np.errstate(...)`", where)
         out_leaves, out_tree = flatten(result)
         if out_tree != tree:

@@ -189,7 +189,8 @@ class _Generator:
             return self.return_stmt(indent, scope)
         if r < 0.97 and depth:
             return self.emit(indent, "raise ValueError('generated raise')")
-        if scope.state and not scope.in_try and self.chance(0.5):
+        if scope.state and not scope.in_try and not scope.python_returns and self.chance(0.5):
+            # (not where returns must stay under Python conditions: an exception is not)
             return self.try_stmt(indent, scope, depth)
         return self.assign(indent, scope)
 
