@@ -552,3 +552,44 @@ def test_a_handler_sees_the_statements_that_ran_in_loops_blocks_and_nested_trys(
     for n in (4, 2, 0, 3, 1):
         _same(traced, graph_loop_in_body, x, np.asarray(n))
     assert len(traced.concrete_functions) == 1
+
+
+# -- found by the fuzzer ----------------------------------------------------------------------
+def constant_division_in_errstate(x):
+    buf = np.zeros(3)
+    try:
+        with np.errstate(divide="raise"):
+            s = 1.0 / np.floor(np.min(buf))  # numpy on constants: raises while tracing
+        buf = buf + s
+    except FloatingPointError:
+        buf[0] = x[0]
+    return buf
+
+
+def try_after_an_early_return(x, c):
+    b = x * 2.0
+    while c < 0.5:
+        return x
+    try:
+        with np.errstate(divide="raise"):
+            q = 1.0 / x
+    except FloatingPointError:
+        b = x  # noqa: F841 - assigned, not read after: the `try` still reads it
+        q = x * 0.0
+    return q
+
+
+def errstate_after_an_early_return(x, c):
+    b = x * 2.0
+    if c < 0.0:
+        return x
+    with np.errstate(all="ignore"):
+        b = x / 0.0  # noqa: F841
+    return x + 1.0
+
+
+def test_fuzzer_findings():
+    _check(constant_division_in_errstate, [(OK,), (ZERO,)])
+    for c in (0.25, 0.75):
+        _check(try_after_an_early_return, [(OK, c), (ZERO, c)])
+        _check(errstate_after_an_early_return, [(OK, c - 0.5)])
