@@ -151,6 +151,16 @@ def aliased_read(x):
     return z
 
 
+def unbound_counter(x):
+    try:
+        with np.errstate(divide="raise"):
+            z = 1.0 / x
+        count = 2  # a Python int: unbound (a weak value) where the division raised
+    except FloatingPointError:
+        pass
+    return z * count
+
+
 def dead_read_in_finally(x):
     try:
         with np.errstate(divide="raise"):
@@ -165,7 +175,7 @@ def dead_read_in_finally(x):
 @pytest.mark.parametrize("fn", [read_in_handler, read_bound_in_handler, read_after,
                                 read_after_in_expression, read_in_finally, bound_by_handler,
                                 print_unbound, aliased_read,
-                                dead_read_in_finally])
+                                dead_read_in_finally, unbound_counter])
 def test_unbound_variable_read_on_the_path_that_did_not_bind_it(fn, capsys):
     _check(fn, [(OK,), (ZERO,), (NEG,), (OK,)], capsys)
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace import context
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.inline import graph_vjp, inline, replay_vjp
 from autotrace.errors import UnsupportedError
+from autotrace.graph.ir import Var
 from autotrace.ops import trying
 from autotrace.ops.elementwise import equal
 from autotrace.ops.shape import astype
@@ -37,7 +39,7 @@ def _path_grads(parts, inputs, n, cts, wanted, final, hold) -> list:
                 state = [_as(state[h[1]], h[2]) if h[0] == "in" else
                          _unread(graph.inputs[2 + k]) if h[0] == "unbound" else h[1]
                          for k, h in enumerate(hold)]
-            head = [None, None] if kind == "handler" else [None]
+            head = [_absent()] * (2 if kind == "handler" else 1)
             state = inline(graph, [*head, *state, *captured], replay="quiet")
         if final is not None:
             state = inline(final, [*state, *captured], replay="quiet")
@@ -50,6 +52,18 @@ _PARTIAL = ("The gradient of this function takes the `except` path of a `try` wh
             "had already changed a float variable when the exception was raised: autotrace "
             "cannot differentiate the part of the body that ran. Compute the values the "
             "handler needs before the `try`.")
+
+
+def _absent():
+    """The try state (and the exception) in a replay: no `TryRun`, so its `try_save`s,
+    in nested branches and loops too, write nothing; an `obj[]` value, as their inputs."""
+    builder = context.current_builder()
+    if builder is None:
+        return None
+    var = Var((), np.dtype(object), "try_state")
+    builder.add_node(trying.unbound, (), {"name": "try_state",
+                                          "spec": ((), np.dtype(object), None)}, (var,))
+    return builder.tensor(var)
 
 
 def _unread(var):

@@ -249,7 +249,7 @@ try_op = register(Op("try", _try_impl, _try_abstract, multiple_results=True, eff
 def _save_impl(run, *values, slots, casts, floats=False, final=False):
     """`final`: a handler's or `else`'s save (into `run.final`, what `finally` gets if an
     exception escapes that part); else the body's (into `run.values`)."""
-    if run is not None:  # None: a replay for a derivative (nothing to catch there)
+    if type(run) is TryRun:  # else a replay for a derivative (nothing to catch there)
         into = run.final if final else run.values
         if into is None:  # pragma: no cover - `run.final` is set before such a part runs
             return ()

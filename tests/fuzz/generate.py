@@ -343,7 +343,7 @@ class _Generator:
         python_returns = self.chance(0.1)
         lambdas = [f"g{i}" for i in range(self.rng.choice((0, 0, 1, 2)))]
         # From its own stream: programs without state constructs are as they always were.
-        state = random.Random(f"state {self.seed}").random() < 0.5
+        state = random.Random(f"state {self.seed}").random() < 0.4
         scope = _Scope(returns, helpers, [], python_returns, state)
         self.emit(0, "def f(x, y, k, c, n):")
         self.emit(1, "a = x * 0.5")
