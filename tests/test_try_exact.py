@@ -603,3 +603,18 @@ def test_fuzzer_findings():
     for c in (0.25, 0.75):
         _check(try_after_an_early_return, [(OK, c), (ZERO, c)])
         _check(errstate_after_an_early_return, [(OK, c - 0.5)])
+
+
+def test_python_objects_returned_from_inside_a_try():
+    def f(x, k):
+        try:
+            if k > 0:
+                return "f", x  # a Python object returned inside a block of the body
+            with np.errstate(divide="raise"):
+                y = 1.0 / x
+        except FloatingPointError:
+            return "f", x * 0.0
+        return "f", y
+
+    for k in (1, 0):
+        _check(f, [(OK, k), (ZERO, k)])

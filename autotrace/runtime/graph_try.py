@@ -271,10 +271,11 @@ class _Statement:
             self.leaf_names += leaf_paths(child, name)
         # leaf -> the name of the variable unbound before the statement it belongs to
         self.unbound = {i: self.names[k] for k in self.unbound_vars for i in self.ranges[k]}
-        # leaf -> the name of the variable unbound before the statement it belongs to
-
+        # the converter's placeholders (`retval`): read only where a part assigned them
+        self.placeholders = {i for i, x in enumerate(self.leaves)
+                             if isinstance(x, Undefined) and x.placeholder}
         # A variable unbound before the `try` takes the type a part gives it (reading it
-        # before any part binds it is the plain function's UnboundLocalError).
+        # where no part bound it is Python's UnboundLocalError: `Unbound` at run time).
         # The placeholders of variables unbound before it, by identity: a part that gives
         # one (`retval = y` in a handler) gives the variable unbound (`finish`).
         self.types = [_norm(merge.classify(
@@ -480,9 +481,8 @@ def _escape_value(inside, after):
 
 
 def _after_body(stmt, body) -> list:
-    """The types a handler reads: the values before the `try` and the body's saves. A
-    Python object (not a number) the body makes cannot reach a handler at run time: the
-    handler sees the variable's value from before the `try`."""
+    """The types a handler reads: the values before the `try` and the body's saves (a
+    Python object other than a number the body binds: `_saved_type`)."""
     types = list(stmt.init)
     for positions, leaves, _, _, save_where in body.saves:
         for i, x in zip(positions, leaves):
@@ -520,8 +520,9 @@ def _saved_type(stmt, i, current, leaf, save_where):
     if isinstance(current.value, Ambiguous):
         return current
     if leaf.kind == "const" and not leaf.is_value:
-        if current.kind == "const" and merge.same_constant(current.value, leaf.value):
-            return current
+        if i in stmt.placeholders or (
+                current.kind == "const" and merge.same_constant(current.value, leaf.value)):
+            return current  # a `retval` is read only after the part that set it completes
         before = current.value if current.kind != "tensor" else 0
         return merge.Leaf("undefined", ambiguous(stmt.leaf_names[i], before, leaf.value,
                                                  stmt.where, save_where))
