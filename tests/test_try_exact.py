@@ -618,3 +618,65 @@ def test_python_objects_returned_from_inside_a_try():
 
     for k in (1, 0):
         _check(f, [(OK, k), (ZERO, k)])
+
+
+# -- in-place writes inside a `try` -----------------------------------------------------------
+def alias_sees_in_place_write(x):
+    y = x * 1.0
+    alias = y
+    try:
+        y += 1.0
+        with np.errstate(divide="raise"):
+            z = 1.0 / x  # noqa: F841
+    except FloatingPointError:
+        pass
+    return alias
+
+
+def argument_written_in_try(x):
+    try:
+        x -= 1.0
+        with np.errstate(divide="raise"):
+            z = 1.0 / x  # noqa: F841
+    except FloatingPointError:
+        x[0] = 7.0
+    return x * 2.0
+
+
+def numpy_buffer_with_python_values(x):
+    buf = np.zeros(3)
+    try:
+        buf[0] = 1.0
+        with np.errstate(divide="raise"):
+            z = 1.0 / x  # noqa: F841
+        buf[1] = 2.0
+    except FloatingPointError:
+        buf[2] = 3.0
+    return buf
+
+
+def in_place_in_a_graph_loop_around_a_try(x, y):
+    buf = np.zeros(3)
+    t = np.max(y)
+    while t <= 0.25:
+        buf += y
+        t = t + 0.5
+        try:
+            pass
+        except FloatingPointError:
+            pass
+        else:
+            buf[1:] -= buf[::-1][:2]
+    return buf
+
+
+def test_in_place_writes_inside_try():
+    for fn in (alias_sees_in_place_write, numpy_buffer_with_python_values):
+        _check(fn, [(np.array([1.5, 2.0]),), (np.array([1.0, 0.0]),), (OK,)])
+    traced = at.trace(argument_written_in_try)
+    for v in (np.array([1.5, 2.0]), np.array([1.0, 2.0])):
+        a, b = v.copy(), v.copy()
+        _same_value(traced(b), argument_written_in_try(a))
+        _same_value(b, a)  # the caller's array, written as numpy writes it
+    _check(in_place_in_a_graph_loop_around_a_try,
+           [(OK, np.array([-1.0, 0.1, 0.0])), (OK, np.array([1.0, 2.0, 3.0]))])

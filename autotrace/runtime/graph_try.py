@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autotrace import context
+from autotrace import context, mutation
 from autotrace.errors import AutotraceError, TracingError, at_user_line
 from autotrace.graph.ir import Var
 from autotrace.ops.effects import graph_raise
@@ -136,6 +136,7 @@ class _Part:
         self.leaves = None  # what the part gives, flattened (None: it always raises)
         self.saves: list = []  # (slots, leaves) at each `try_save`
         self.unbound_inputs: set = set()  # uids of its inputs that may be `Unbound`
+        self.inputs, self.symbols = [], []
 
     def trace(self, types, names):
         child = self.child
@@ -146,12 +147,18 @@ class _Part:
                 args.append(self.run)
             if self.kind == "handler":
                 args.append(child.add_input((), object, "exception"))
-            inputs = _inputs(child, types, names)
+            # each part its own copy of a numpy array (a constant of the graph): a write
+            # of Python values into it (`buf[0] = 1.0`) is that part's, up to where it
+            # raises (the body's saves keep copies), as Python runs the one path
+            inputs = [x.copy() if type(x) is np.ndarray else x
+                      for x in _inputs(child, types, names)]
             if self.kind in ("handler", "final"):
                 self.unbound_inputs = {inputs[i].symbol.uid for i in self.stmt.unbound
                                        if types[i].kind == "tensor"}
             _parts.append(self)
             mark = len(child.assign_log)
+            self.inputs = inputs  # to tell a variable written in place (`in_place`)
+            self.symbols = [x.symbol if isinstance(x, Tensor) else None for x in inputs]
             state = unflatten(self.stmt.tree, inputs)
             if self.kind == "else":  # what `finally` gets if `else` raises before a save
                 self.save(range(len(state)), state, self.stmt.where)
@@ -182,7 +189,7 @@ class _Part:
             return
         leaves, positions = [], []
         for k, v in zip(slots, values):
-            got = stmt.name_leaves(k, v)
+            got = [x.copy() if type(x) is np.ndarray else x for x in stmt.name_leaves(k, v)]
             leaves += got
             positions += list(stmt.ranges[k])
         kept = [(i, x) for i, x in zip(positions, leaves) if merge.classify(x).is_value]
@@ -440,9 +447,9 @@ def _graph_try(body, handlers, orelse, final, state, where):
     }
     builder.add_node(try_op, (*inputs, *captured), params, outputs)
     results, it = [], iter(outputs)
-    for t, name in zip(results_types, stmt.leaf_names):
+    for i, (t, name) in enumerate(zip(results_types, stmt.leaf_names)):
         if t.kind == "tensor":
-            results.append(builder.tensor(next(it)))
+            results.append(_in_place(stmt.leaves[i], i, builder.tensor(next(it)), parts))
         elif t.kind == "undefined" and t.value is not None and (
                 t.value.placeholder or isinstance(t.value, Ambiguous)):
             results.append(t.value)
@@ -452,6 +459,22 @@ def _graph_try(body, handlers, orelse, final, state, where):
         else:
             results.append(t.value)
     return state_result(unflatten(stmt.tree, results))
+
+
+def _in_place(outer, i, result, parts):
+    """The statement's result for leaf `i`: `outer` itself, now holding `result`, when the
+    parts only wrote it in place (`y += 1`, `x[0] = v`), as numpy writes the one array
+    (an alias sees it, an argument is written back); else `result`."""
+    if not isinstance(outer, Tensor):
+        return result
+    done = [p for p in parts if p.leaves is not None and p.inputs]
+    if not done or any(p.leaves[i] is not p.inputs[i] for p in done) or not any(
+            isinstance(p.inputs[i], Tensor) and p.inputs[i].symbol is not p.symbols[i]
+            for p in done):
+        return result
+    mutation.check_writable(outer, "an in-place write")
+    mutation.write(outer, result)
+    return outer
 
 
 def _type(t) -> tuple:
