@@ -511,7 +511,7 @@ def python_loop_in_body(x):
                 total = total + 1.0 / x[i]
             last = i
     except FloatingPointError:
-        print("last", last)
+        print("last", last, "at", i)
         return total
     return total * 2.0
 

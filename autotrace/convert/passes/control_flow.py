@@ -331,20 +331,27 @@ def _saved(stmts: list, runs: list, top: bool = True) -> list:
         out.append(stmt)
         if top and k == len(stmts) - 1 or analysis.always_exits([stmt]):
             continue
-        assigned = analysis.assigned([stmt])
-        for run, state in runs:
-            names = [n for n in state if n in assigned]
-            if names:
-                slots = tuple(state.index(n) for n in names)
-                (save,) = replace(f"at__.try_save({run}, {slots!r}, values)",
-                                  values=_state(names))
-                out.append(at_line(save, stmt))
+        out += _saves(analysis.assigned([stmt]), runs, stmt)
+    return out
+
+
+def _saves(assigned: set, runs: list, at: ast.AST) -> list:
+    out = []
+    for run, state in runs:
+        names = [n for n in state if n in assigned]
+        if names:
+            slots = tuple(state.index(n) for n in names)
+            (save,) = replace(f"at__.try_save({run}, {slots!r}, values)",
+                              values=_state(names))
+            out.append(at_line(save, at))
     return out
 
 
 def _saved_inside(stmt: ast.stmt, runs: list) -> None:
     if isinstance(stmt, (ast.If, ast.For, ast.While, ast.With)):
         stmt.body = _saved(stmt.body, runs, top=False)
+        if isinstance(stmt, ast.For):  # the target, bound before each iteration's body
+            stmt.body = _saves(analysis.assigned(stmt.target), runs, stmt) + stmt.body
         if getattr(stmt, "orelse", None):
             stmt.orelse = _saved(stmt.orelse, runs, top=False)
     elif isinstance(stmt, ast.Try):
