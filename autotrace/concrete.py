@@ -35,6 +35,7 @@ from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
 from autotrace.graph.unstacked import Unstacked
 from autotrace.retracing import user_stacklevel
+from autotrace.runtime.graph_try import checked_output
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.random import TracedGenerator, no_trace_time_draws
 from autotrace.runtime.stacked import StackedList, unstacked
@@ -573,6 +574,8 @@ def _output_leaf(builder: GraphBuilder, leaf):
         leaf.fail()
     if isinstance(leaf, Tensor):
         var = builder.to_input(leaf)
+        if getattr(builder, "try_unbound", False):  # a `try` may leave it unbound
+            var = checked_output(builder, var)
         if not any(var is o for o in builder.graph.outputs):
             builder.graph.outputs.append(var)
         return var

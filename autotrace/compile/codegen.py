@@ -545,13 +545,13 @@ class Stamp:
 
 def check_value(value, var: Var) -> None:
     """Checking mode: the run-time value must match the node's static type."""
+    if hasattr(value, "static_check"):  # an opaque run-time value checks itself
+        return value.static_check(var)
     if var.weak is not None:
         if type(value) not in (bool, int, float, complex):
             raise AssertionError(f"shape rule mismatch{_where(var)}: static {var.type_str()} "
                                  f"(a Python scalar), run time {type(value).__name__}")
         return
-    if hasattr(value, "static_check"):  # an opaque run-time value checks itself
-        return value.static_check(var)
     if type(value) is list:  # a loop record kept as its list of states (autodiff/history)
         value = np.array(value).reshape(-1)
     shape = np.shape(value)

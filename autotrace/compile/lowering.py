@@ -365,6 +365,7 @@ class BackendEmitter(Emitter):
         self._numpy_inputs = False
         self.define("_check", functools.partial(_check_backend, backend))
         self.define("_cast", backend.cast)
+        self.define("_cast_result", functools.partial(_cast_result, backend))
         self.define("_np", backend.to_numpy)
         self.define("_move", backend.move)
 
@@ -427,8 +428,8 @@ class BackendEmitter(Emitter):
             self._numpy_inputs = False
         for v in node.outputs:
             if v.weak is None and v.dtype.kind != "O":
-                self.emit(f"{self.name(v)} = _cast({self.name(v)}, {self.constant(v.dtype)})",
-                          indent, node)
+                self.emit(f"{self.name(v)} = _cast_result({self.name(v)}, "
+                          f"{self.constant(v.dtype)})", indent, node)
 
     def _emit_lowered(self, node: Node, indent: str, low: Lowering) -> None:
         out_dtype = node.outputs[0].dtype
@@ -469,6 +470,14 @@ def _promote_arg(x):
     if isinstance(x, Var):
         return x.weak(0) if x.weak else x.dtype
     return x if type(x) in (bool, int, float, complex) else np.asarray(x).dtype
+
+
+def _cast_result(backend: Backend, value, dtype):
+    """A numpy-run node's result moved to the backend; an opaque run-time value (a
+    variable a `try` left unbound: ops/unbound.py) stays as it is."""
+    if hasattr(value, "static_check"):
+        return value
+    return backend.cast(value, dtype)
 
 
 def _check_backend(backend: Backend, value, var: Var) -> None:

@@ -20,6 +20,14 @@ there, so a handler (and `finally`, when an exception escapes: `escape` says whe
 inputs are) sees the values they had when the exception was raised, as in Python. The
 node outputs the final state, the path taken (`path`: 0 for the body, k + 1 for handler
 k) and `partial` (whether the body had changed a float variable before the exception).
+A handler's (or `else`'s) `try_save`s write `run.final`, the variables as `finally` gets
+them when an exception escapes that part; `escaping` (None: `final`) is `finally` as it
+runs then, traced on the variables' types there.
+
+A variable unbound before the statement holds `Unbound(name)` at run time until a part
+binds it (`hold` entry `("unbound", name)`, an `unbound` node where a part leaves it
+unassigned): any use of it (an op, a print, a graph output: `check_bound`) raises
+Python's `UnboundLocalError` there, as the plain function raises at that read.
 
 `errstate(*captured, region, settings)` runs `region` under `np.errstate(**settings)`.
 
@@ -44,23 +52,43 @@ from __future__ import annotations
 
 import numpy as np
 
+from autotrace import context
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.inline import graph_vjp, inline, replay_vjp
 from autotrace.control.common import run_graph
 from autotrace.control.cond import graph_cond
 from autotrace.errors import UnsupportedError
+from autotrace.graph.ir import Var
 from autotrace.ops.elementwise import equal
 from autotrace.ops.registry import Aval, Op, register
 from autotrace.ops.shape import astype
-from autotrace.ops.trying import TryRun, cast
+from autotrace.ops.trying import TryRun, cast, unbound
+from autotrace.ops.unbound import Unbound
 from autotrace.runtime.raising import raise_
 from autotrace.tensor import is_tensor
 
 
 # -- try: impl and code --------------------------------------------------------------------
-def _try_impl(*inputs, n, body, handlers, orelse, final, hold, escape, types):
+def held(entry, given):
+    """A `hold` entry's value: an input cast to the handlers' type, a constant, or the
+    `Unbound` value of a variable no part has bound yet."""
+    if entry[0] == "in":
+        return cast(given[entry[1]], entry[2])
+    if entry[0] == "unbound":
+        return Unbound(entry[1])
+    return entry[1]
+
+
+def escaped(run, escape) -> list:
+    """The variables as `finally` gets them when an exception escapes the body."""
+    return [run.values[v] if how == "run" else Unbound(v) if how == "unbound" else v
+            for how, v in escape]
+
+
+def _try_impl(*inputs, n, body, handlers, orelse, final, hold, escape, types, escaping=None):
     given, captured = inputs[:n], inputs[n:]
-    run = TryRun([cast(given[h[1]], h[2]) if h[0] == "in" else h[1] for h in hold])
+    escaping = final if escaping is None else escaping
+    run = TryRun([held(h, given) for h in hold])
     path, partial = 0, False
     try:
         out = run_graph(body, run, *given, *captured)
@@ -68,15 +96,19 @@ def _try_impl(*inputs, n, body, handlers, orelse, final, hold, escape, types):
         for k, (kinds, handler) in enumerate(handlers):
             if isinstance(e, kinds):
                 path, partial = k + 1, run.touched
-                with _finally_on_escape(final, run, escape, captured):
+                if final is not None:
+                    run.final = escaped(run, escape)
+                with _finally_on_escape(escaping, run, captured):
                     out = run_graph(handler, run, e, *run.values, *captured)
                 break
         else:
-            _escape(final, run, escape, captured)
+            _escape(escaping, escaped(run, escape), captured)
             raise
     else:
         if orelse is not None:
-            with _finally_on_escape(final, run, escape, captured):
+            if final is not None:
+                run.final = escaped(run, escape)
+            with _finally_on_escape(escaping, run, captured):
                 out = run_graph(orelse, run, *out, *captured)
     if final is not None:
         out = run_graph(final, *out, *captured)
@@ -84,26 +116,26 @@ def _try_impl(*inputs, n, body, handlers, orelse, final, hold, escape, types):
 
 
 class _finally_on_escape:
-    """Context: `finally` runs before an exception escapes the block."""
+    """Context: `finally` runs before an exception escapes a handler or `else`, on the
+    variables as that part last saved them (`run.final`)."""
 
-    __slots__ = ("args",)
+    __slots__ = ("final", "run", "captured")
 
-    def __init__(self, *args):
-        self.args = args
+    def __init__(self, final, run, captured):
+        self.final, self.run, self.captured = final, run, captured
 
     def __enter__(self):
         return self
 
     def __exit__(self, kind, exc, tb):
         if kind is not None:
-            _escape(*self.args)
+            _escape(self.final, self.run.final, self.captured)
         return False
 
 
-def _escape(final, run, escape, captured) -> None:
-    """Run `finally` as an exception escapes: the variables as they were last saved."""
+def _escape(final, values, captured) -> None:
+    """Run `finally` as an exception escapes, on `values`."""
     if final is not None:
-        values = [run.values[v] if how == "run" else v for how, v in escape]
         run_graph(final, *values, *captured)
 
 
@@ -116,11 +148,13 @@ def _emit_try(node, em, indent: str) -> None:
     run = em.fresh("try_state")
     fix = em.bind(cast, "cast")
     held = [f"{fix}({em.value(given[h[1]])}, {em.constant(h[2], 'spec')})" if h[0] == "in"
+            else em.constant(Unbound(h[1]), "unbound") if h[0] == "unbound"
             else em.constant(h[1]) for h in p["hold"]]
     em.emit(f"{run} = {em.bind(TryRun, 'TryRun')}([{', '.join(held)}])", indent, node)
     em.emit(f"{path}, {partial} = 0, False", indent)
     held_values = [f"{run}.values[{k}]" for k in range(len(p["hold"]))]
-    results = [em.fresh("try_value") for _ in p["escape"]]
+    results = [em.fresh("try_value")
+               for _ in (p["orelse"] if p["orelse"] is not None else p["body"]).outputs]
     inner, deeper = indent + "    ", indent + "        "
     em.emit("try:", indent)
     body_out = results if p["orelse"] is None else [em.fresh("try_value") for _ in
@@ -136,7 +170,7 @@ def _emit_try(node, em, indent: str) -> None:
             em, h, [run, exc, *held_values], captured, results, at))
     if p["handlers"]:
         em.emit("else:", inner)
-    _emit_escape(em, p, run, captured, deeper if p["handlers"] else inner)
+    _emit_escape(em, p, run, captured, deeper if p["handlers"] else inner, False)
     em.emit("raise", deeper if p["handlers"] else inner)
     if p["orelse"] is not None:
         em.emit("else:", indent)
@@ -166,23 +200,39 @@ def _emit_part(em, graph, leading: list, captured: list, targets: list, indent: 
 
 
 def _emit_guarded(em, p, run, captured, indent, emit_part) -> None:
-    """`emit_part` inside `try:`, with `finally` run before an exception escapes."""
+    """`emit_part` (a handler or `else`) inside `try:`, with `finally` run before an
+    exception escapes, on the variables as the part last saved them (`run.final`)."""
+    if p["final"] is None:
+        emit_part(indent)
+        return
+    em.emit(f"{run}.final = [{', '.join(_escaped(em, p, run))}]", indent)
     em.emit("try:", indent)
     emit_part(indent + "    ")
     em.emit("except BaseException:", indent)
-    _emit_escape(em, p, run, captured, indent + "    ")
+    _emit_escape(em, p, run, captured, indent + "    ", True)
     em.emit("raise", indent + "    ")
 
 
-def _emit_escape(em, p, run, captured, indent) -> None:
+def _escaped(em, p, run) -> list:
+    """`escaped(run, escape)` as expressions."""
+    return [f"{run}.values[{v}]" if how == "run" else
+            em.constant(Unbound(v), "unbound") if how == "unbound" else em.constant(v)
+            for how, v in p["escape"]]
+
+
+def _emit_escape(em, p, run, captured, indent, saved: bool) -> None:
+    """`finally` as an exception escapes: the body's saves, or (`saved`) the handler's or
+    `else`'s."""
     if p["final"] is None:
         return
-    values = [f"{run}.values[{v}]" if how == "run" else em.constant(v)
-              for how, v in p["escape"]]
-    _emit_part(em, p["final"], values, captured, [], indent)
+    values = [f"{run}.final[{k}]" for k in range(len(p["escape"]))] if saved else \
+        _escaped(em, p, run)
+    escaping = p.get("escaping") or p["final"]
+    _emit_part(em, escaping, values, captured, [], indent)
 
 
-def _try_abstract(*avals, n, body, handlers, orelse, final, hold, escape, types):
+def _try_abstract(*avals, n, body, handlers, orelse, final, hold, escape, types,
+                  escaping=None):
     return (*(Aval(shape, dtype, weak) for shape, dtype, weak in types),
             Aval((), np.dtype(np.int64)), Aval((), np.dtype(np.bool_)))
 
@@ -197,8 +247,10 @@ def _path_grads(parts, inputs, n, cts, wanted, final, hold) -> list:
         state, captured = args[:n], args[n:]
         for kind, graph in parts:
             if kind == "handler":  # the body raised before changing a float variable
-                state = [_as(state[h[1]], h[2]) if h[0] == "in" else h[1] for h in hold]
-            head = [None, None] if kind == "handler" else [None]
+                state = [_as(state[h[1]], h[2]) if h[0] == "in" else
+                         _unread(graph.inputs[2 + k]) if h[0] == "unbound" else h[1]
+                         for k, h in enumerate(hold)]
+            head = [_absent()] * (2 if kind == "handler" else 1)
             state = inline(graph, [*head, *state, *captured], replay="quiet")
         if final is not None:
             state = inline(final, [*state, *captured], replay="quiet")
@@ -213,6 +265,26 @@ _PARTIAL = ("The gradient of this function takes the `except` path of a `try` wh
             "handler needs before the `try`.")
 
 
+def _absent():
+    """The try state (and the exception) in a replay: no `TryRun`, so its `try_save`s,
+    in nested branches and loops too, write nothing; an `obj[]` value, as their inputs."""
+    builder = context.current_builder()
+    if builder is None:
+        return None
+    var = Var((), np.dtype(object), "try_state")
+    builder.add_node(unbound, (), {"name": "try_state",
+                                          "spec": ((), np.dtype(object), None)}, (var,))
+    return builder.tensor(var)
+
+
+def _unread(var):
+    """A stand-in for a variable unbound on this path (the forward pass raises Python's
+    `UnboundLocalError` where it is read, so its value never counts)."""
+    if var.weak is not None:
+        return var.weak(0)
+    return np.zeros(tuple(d or 0 for d in var.shape), var.dtype)
+
+
 def _as(value, spec):
     """`value` as the type `spec` (shape, dtype, weak) a handler reads it as."""
     _, dtype, weak = spec
@@ -222,7 +294,8 @@ def _as(value, spec):
     return value
 
 
-def try_vjp(cts, *rest, n, body, handlers, orelse, final, hold, escape, types):
+def try_vjp(cts, *rest, n, body, handlers, orelse, final, hold, escape, types,
+            escaping=None):
     inputs, outputs = rest[:-1], rest[-1]
     wanted = _floats(inputs)
     if not wanted:

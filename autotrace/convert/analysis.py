@@ -291,7 +291,12 @@ def _live_in(stmt, out: set) -> set:
         return reads(stmt)
     if isinstance(stmt, (ast.Try, ast.With)) or _is_try_star(stmt):
         _annotate_nested(stmt, out | reads(stmt))
-        return out | reads(stmt)
+        # A `try` (or `with np.errstate`) becomes a call that takes the variables it
+        # assigns (convert/passes/control_flow.py): it reads them, bound or not.
+        state = assigned(stmt.body) | assigned(stmt.orelse) | assigned(stmt.finalbody) | \
+            {n for h in stmt.handlers for n in assigned(h.body)} \
+            if isinstance(stmt, ast.Try) else assigned(stmt.body)
+        return out | reads(stmt) | state
     if isinstance(stmt, ast.Match):
         inner = set()
         for case in stmt.cases:

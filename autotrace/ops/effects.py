@@ -12,6 +12,7 @@ import numpy as np
 
 from autotrace.core import Tracer
 from autotrace.ops.registry import Op, apply, register
+from autotrace.ops.unbound import Unbound
 
 
 def _print_impl(*values, template=(), sep=" ", end="\n", file=None, flush=False):
@@ -56,6 +57,8 @@ def _as_python(value, pytype):
     typed input, a numpy scalar for a 0-d array (what numpy's ops return)."""
     if pytype is not None:
         return pytype(value)
+    if type(value) is Unbound:  # read before anything is printed, as Python reads it
+        value.fail()
     return value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value
 
 

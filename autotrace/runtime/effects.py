@@ -7,6 +7,7 @@ from __future__ import annotations
 from autotrace import context
 from autotrace.ops.effects import Live, Slot, call_op, print_op
 from autotrace.ops.registry import apply
+from autotrace.runtime.undefined import Undefined
 from autotrace.tensor import Tensor
 
 
@@ -29,6 +30,8 @@ def effect_args(args) -> tuple[list, tuple]:
     `Formatted` string (from `runtime.formatting`) a `Slot` rendering it at run time."""
     values, template = [], []
     for a in args:
+        if isinstance(a, Undefined):  # an unbound variable: Python raises at the read
+            a.fail()
         if isinstance(a, Tensor):
             values.append(a)
             template.append(Slot((a.symbol.weak,)))

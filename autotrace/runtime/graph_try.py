@@ -23,19 +23,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from autotrace import context
+from autotrace import context, mutation
 from autotrace.control.common import align_captures, as_state, state_result
 from autotrace.control.trying import errstate, try_op
 from autotrace.errors import AutotraceError, TracingError, at_user_line
 from autotrace.graph.ir import Var
 from autotrace.ops.effects import graph_raise
+from autotrace.ops.trying import bound_check, seterr
 from autotrace.ops.trying import reraise as reraise_op
-from autotrace.ops.trying import seterr
 from autotrace.ops.trying import try_save as try_save_op
+from autotrace.ops.trying import unbound as unbound_op
 from autotrace.runtime import merge
 from autotrace.runtime.calls import EFFECT_OVERLOADS
 from autotrace.runtime.merge import branch_output
 from autotrace.runtime.raising import BranchRaises
+from autotrace.runtime.try_objects import Ambiguous, Watch, ambiguous, undone
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced
 from autotrace.runtime.where import here, param_names
@@ -74,7 +76,23 @@ def try_save(run, slots: tuple, values: tuple) -> None:
             run.values[k] = v
         return
     part = next(p for p in reversed(_parts) if p.run is run)
-    part.save(slots, values)
+    part.save(slots, values, here(1))
+
+
+def bound(value):
+    """A read, in an `except` or `finally` clause, of a variable the body may have left
+    unbound: Python's `UnboundLocalError` where it is (at once for a Python value; when
+    the graph runs, on that path, for a traced one)."""
+    if isinstance(value, Undefined):
+        value.fail()
+    if isinstance(value, Tensor) and any(value.symbol.uid in p.unbound_inputs
+                                         for p in _parts):
+        builder = context.current_builder()
+        symbol = value.symbol
+        out = Var(symbol.shape, symbol.dtype, symbol.name, weak=symbol.weak)
+        builder.add_node(bound_check, (builder.to_input(value),), {}, (out,))
+        return builder.tensor(out)
+    return value
 
 
 def reraise(exception):
@@ -118,6 +136,8 @@ class _Part:
         self.run = None
         self.leaves = None  # what the part gives, flattened (None: it always raises)
         self.saves: list = []  # (slots, leaves) at each `try_save`
+        self.unbound_inputs: set = set()  # uids of its inputs that may be `Unbound`
+        self.inputs, self.symbols = [], []
 
     def trace(self, types, names):
         child = self.child
@@ -128,14 +148,26 @@ class _Part:
                 args.append(self.run)
             if self.kind == "handler":
                 args.append(child.add_input((), object, "exception"))
-            inputs = _inputs(child, types, names)
+            # each part its own copy of a numpy array (a constant of the graph): a write
+            # of Python values into it (`buf[0] = 1.0`) is that part's, up to where it
+            # raises (the body's saves keep copies), as Python runs the one path
+            inputs = [x.copy() if type(x) is np.ndarray else x
+                      for x in _inputs(child, types, names)]
+            if self.kind in ("handler", "final"):
+                self.unbound_inputs = {inputs[i].symbol.uid for i in self.stmt.unbound
+                                       if types[i].kind == "tensor"}
             _parts.append(self)
             mark = len(child.assign_log)
+            self.inputs = inputs  # to tell a variable written in place (`in_place`)
+            self.symbols = [x.symbol if isinstance(x, Tensor) else None for x in inputs]
+            state = unflatten(self.stmt.tree, inputs)
+            if self.kind == "else":  # what `finally` gets if `else` raises before a save
+                self.save(range(len(state)), state, self.stmt.where)
             try:
-                result = self.fn(*args, *unflatten(self.stmt.tree, inputs))
+                result = self.fn(*args, *state)
             except BranchRaises:
                 return
-            except AutotraceError:
+            except (AutotraceError, _Restructure):
                 raise
             except Exception as e:
                 if self.kind == "body" and not isinstance(e, self.kinds):
@@ -148,36 +180,70 @@ class _Part:
         result = as_state(result, len(self.stmt.tree.children))
         self.leaves = self.stmt.leaves_of(result)
 
-    def save(self, slots, values):
-        """A `try_save` in the body: what a handler sees if the body raises after it (in
-        a handler or `else` nothing reads it). Where each value goes, and as what type,
-        is set once the handlers' types are known (`_place_saves`)."""
-        if self.kind != "body":
-            return
+    def save(self, slots, values, where):
+        """A `try_save` in the body: what a handler sees if the body raises after it; in
+        a handler or `else`: what `finally` gets if an exception escapes the part after
+        it. Where each value goes, and as what type, is set once the parts' types are
+        known (`_place_saves`)."""
         stmt = self.stmt
+        if self.kind != "body" and not stmt.has_final:
+            return
         leaves, positions = [], []
         for k, v in zip(slots, values):
-            got = stmt.name_leaves(k, v)
+            got = [x.copy() if type(x) is np.ndarray else x for x in stmt.name_leaves(k, v)]
             leaves += got
             positions += list(stmt.ranges[k])
         kept = [(i, x) for i, x in zip(positions, leaves) if merge.classify(x).is_value]
         node = None
-        if kept:
-            child = self.child
+        if kept:  # in the graph being built: the part's, or a branch or loop body in it
+            child = context.current_builder()
+            params = {"slots": (), "casts": (), "floats": False}
+            if self.kind != "body":
+                params["final"] = True
             node = child.add_node(try_save_op, (child.to_input(self.run),
                                                 *(child.to_input(x) for _, x in kept)),
-                                  {"slots": (), "casts": (), "floats": False}, ())
-        self.saves.append((positions, leaves, node, [i for i, _ in kept]))
+                                  params, ())
+        self.saves.append((positions, leaves, node, [i for i, _ in kept], where))
 
     def finish(self, types):
         child = self.child
         with child:
             leaves = self.leaves if self.leaves is not None else [_PLACEHOLDER] * len(types)
-            child.graph.outputs = [branch_output(child, x, t) for x, t in zip(leaves, types)
-                                   if t.kind == "tensor"]
+            child.graph.outputs = [
+                _unbound_value(child, name, t) if name is not None else
+                branch_output(child, x, t)
+                for (x, t), name in zip(zip(leaves, types), self.unbound_names(leaves))
+                if t.kind == "tensor"]
+
+    def unbound_names(self, leaves) -> list:
+        """Per leaf the part gives: the name of the variable unbound before the statement
+        that it stands for, if it is one (None otherwise)."""
+        stmt = self.stmt
+        if self.leaves is None:
+            return [None] * len(leaves)
+        return [None if not isinstance(x, Undefined) else
+                stmt.unbound.get(i) or stmt.unbound_placeholders.get(id(x))
+                for i, x in enumerate(leaves)]
 
 
 _PLACEHOLDER = Undefined("try value", placeholder=True)
+
+
+def checked_output(builder, var: Var) -> Var:
+    """`var` as an output of the traced function's graph when a `try` in it may leave a
+    variable unbound: a `check_bound` node raises Python's `UnboundLocalError` when the
+    value returned is one (`return y` after the statement)."""
+    out = Var(var.shape, var.dtype, var.name, weak=var.weak)
+    builder.add_node(bound_check, (var,), {}, (out,))
+    return out
+
+
+def _unbound_value(child, name: str, t):
+    """A part's result for a variable it leaves unbound: `Unbound` at run time, so a read
+    after the statement raises Python's `UnboundLocalError` (ops/trying.py)."""
+    child.root.try_unbound = True
+    return child.add_node(unbound_op, (), {"name": name, "spec": _type(t)},
+                          (Var(t.shape, t.dtype, name, weak=t.weak),)).outputs[0]
 
 
 def _no_assigns(child, mark: int, what: str, where: str) -> None:
@@ -191,9 +257,13 @@ def _no_assigns(child, mark: int, what: str, where: str) -> None:
 class _Statement:
     """The variables of one `try` statement: structure, leaves, joined types."""
 
-    def __init__(self, state, names, where):
+    def __init__(self, state, names, where, has_final):
         self.where = where
         self.names = names
+        self.has_final = has_final
+        # The variables unbound before the statement (not the converter's placeholders)
+        self.unbound_vars = {k for k, x in enumerate(state)
+                             if isinstance(x, Undefined) and not x.placeholder}
         self.set_state(state)
 
     def set_state(self, state):
@@ -207,11 +277,20 @@ class _Statement:
         self.leaf_names = []
         for name, child in zip(self.names, self.tree.children):
             self.leaf_names += leaf_paths(child, name)
+        # leaf -> the name of the variable unbound before the statement it belongs to
+        self.unbound = {i: self.names[k] for k in self.unbound_vars for i in self.ranges[k]}
+        # the converter's placeholders (`retval`): read only where a part assigned them
+        self.placeholders = {i for i, x in enumerate(self.leaves)
+                             if isinstance(x, Undefined) and x.placeholder}
         # A variable unbound before the `try` takes the type a part gives it (reading it
-        # before any part binds it is the plain function's UnboundLocalError).
+        # where no part bound it is Python's UnboundLocalError: `Unbound` at run time).
+        # The placeholders of variables unbound before it, by identity: a part that gives
+        # one (`retval = y` in a handler) gives the variable unbound (`finish`).
         self.types = [_norm(merge.classify(
             Undefined(x.name, placeholder=True) if isinstance(x, Undefined) else x))
             for x in self.leaves]
+        self.unbound_placeholders = {id(t.value): self.unbound[i]
+                                     for i, t in enumerate(self.types) if i in self.unbound}
         self.init = list(self.types)
 
     @property
@@ -245,7 +324,7 @@ class _Statement:
 
 class _Restructure(Exception):
     def __init__(self, k, value):
-        super().__init__(k)
+        super().__init__(k, value)
         self.k, self.value = k, value
 
 
@@ -261,8 +340,9 @@ def _inputs(child, types, names) -> list:
         if t.kind == "tensor":
             values.append(child.add_input(t.shape, t.dtype, name, weak=t.weak))
         elif t.kind == "undefined":
-            values.append(t.value if t.value is not None and t.value.placeholder else
-                          Undefined(name, "it may be unassigned inside the `try` statement"))
+            values.append(t.value if t.value is not None and (
+                t.value.placeholder or isinstance(t.value, Ambiguous)) else
+                Undefined(name, "it may be unassigned inside the `try` statement"))
         else:
             values.append(t.value)
     return values
@@ -278,7 +358,7 @@ def _graph_try(body, handlers, orelse, final, state, where):
     each part is traced once."""
     builder = context.current_builder()
     names = param_names(body)[1:]
-    stmt = _Statement(state, names, where)
+    stmt = _Statement(state, names, where, final is not None)
     kinds = tuple(get() for get, _ in handlers)
     catches = tuple(k for ks in kinds for k in (ks if isinstance(ks, tuple) else (ks,)))
     for _ in range(MAX_ROUNDS * 2):
@@ -290,22 +370,32 @@ def _graph_try(body, handlers, orelse, final, state, where):
         if final is not None:
             parts.append(_Part(builder, "finally", final, "final", stmt))
         by_kind = {p.kind: p for p in parts if p.kind != "handler"}
+        watch = Watch([body, *(fn for _, fn in handlers), orelse, final])
         try:
             by_kind["body"].trace(stmt.init, stmt.leaf_names)
+            watch.check("body", where)
             stmt.types = _after_body(stmt, by_kind["body"])
             for part in parts:
                 if part.kind == "handler":
                     part.trace(stmt.types, stmt.leaf_names)
+                    watch.check("`except` clause", where)
             stmt.elses = _completed(stmt, [by_kind["body"]], stmt.types)
             if orelse is not None:
                 by_kind["else"].trace(stmt.elses, stmt.leaf_names)
+                watch.check("`else` clause", where)
             done = [p for p in parts if p.kind in ("handler", "else") or
                     (p.kind == "body" and orelse is None)]
             stmt.out = out = _completed(stmt, done, stmt.types)
-            fin = out
+            fin = esc = out
+            escaping = None
             if final is not None:
                 by_kind["final"].trace(out, stmt.leaf_names)
                 fin = _completed(stmt, [by_kind["final"]], out)
+                esc = _escaping(stmt, parts)
+                if not _same_types(esc, out):  # `finally` as an exception escapes
+                    escaping = _Part(builder, "finally", final, "final", stmt)
+                    with undone(watch):  # its Python effects happened once already
+                        escaping.trace(esc, stmt.leaf_names)
         except _Restructure as r:  # a `retval` placeholder takes the structure returned
             new = list(stmt.state)
             new[r.k] = r.value
@@ -319,16 +409,27 @@ def _graph_try(body, handlers, orelse, final, state, where):
     for part in parts:
         part.finish({"final": fin, "handler": out, "else": out,
                      "body": stmt.elses if orelse is not None else out}[part.kind])
+    if escaping is not None:
+        escaping.finish([])  # its results are not used: the exception goes on
+        parts.append(escaping)
     slots = stmt.slots  # the variables a handler reads at run time (`stmt.types`)
     _place_saves(by_kind["body"], types, slots)
+    for part in parts:  # their saves: what `finally` gets if an exception escapes them
+        if part.kind in ("handler", "else"):
+            _place_saves(part, esc, [i for i, t in enumerate(esc) if t.kind == "tensor"])
     captured = align_captures(builder, [p.child for p in parts])
     given = [i for i, t in enumerate(init) if t.kind == "tensor"]
     inputs = [builder.to_input(merge.to_value(stmt.leaves[i], init[i])) for i in given]
+    unbound = stmt.unbound
     hold = tuple(("in", given.index(i), _type(types[i])) if init[i].kind == "tensor" else
+                 ("unbound", unbound[i]) if i in unbound and init[i].kind == "undefined" else
                  ("const", _escape_value(init[i], types[i])) for i in slots)
     escape = tuple(("run", slots.index(i)) if types[i].kind == "tensor" else
-                   ("const", _escape_value(types[i], out[i]))
-                   for i, t in enumerate(out) if t.kind == "tensor")
+                   ("unbound", unbound[i]) if i in unbound and types[i].kind == "undefined"
+                   else ("const", _escape_value(types[i], esc[i]))
+                   for i, t in enumerate(esc) if t.kind == "tensor")
+    if any(h[0] == "unbound" for h in hold + escape):
+        builder.root.try_unbound = True
     final_slots = [i for i, t in enumerate(results_types) if t.kind == "tensor"]
     outputs = tuple(Var(results_types[i].shape, results_types[i].dtype, stmt.leaf_names[i],
                         weak=results_types[i].weak) for i in final_slots) + (
@@ -340,16 +441,18 @@ def _graph_try(body, handlers, orelse, final, state, where):
         "handlers": tuple(zip(kinds, graphs)),
         "orelse": by_kind["else"].child.graph if "else" in by_kind else None,
         "final": by_kind["final"].child.graph if "final" in by_kind else None,
+        "escaping": escaping.child.graph if escaping is not None else None,
         "hold": hold,
         "escape": escape,
         "types": tuple(_type(results_types[i]) for i in final_slots),
     }
     builder.add_node(try_op, (*inputs, *captured), params, outputs)
     results, it = [], iter(outputs)
-    for t, name in zip(results_types, stmt.leaf_names):
+    for i, (t, name) in enumerate(zip(results_types, stmt.leaf_names)):
         if t.kind == "tensor":
-            results.append(builder.tensor(next(it)))
-        elif t.kind == "undefined" and t.value is not None and t.value.placeholder:
+            results.append(_in_place(stmt.leaves[i], i, builder.tensor(next(it)), parts))
+        elif t.kind == "undefined" and t.value is not None and (
+                t.value.placeholder or isinstance(t.value, Ambiguous)):
             results.append(t.value)
         elif t.kind == "undefined":
             results.append(Undefined(name, f"it is not assigned on every path of the `try` "
@@ -359,20 +462,38 @@ def _graph_try(body, handlers, orelse, final, state, where):
     return state_result(unflatten(stmt.tree, results))
 
 
+def _in_place(outer, i, result, parts):
+    """The statement's result for leaf `i`: `outer` itself, now holding `result`, when the
+    parts only wrote it in place (`y += 1`, `x[0] = v`), as numpy writes the one array
+    (an alias sees it, an argument is written back); else `result`."""
+    if not isinstance(outer, Tensor):
+        return result
+    done = [p for p in parts if p.leaves is not None and p.inputs]
+    if not done or any(p.leaves[i] is not p.inputs[i] for p in done) or not any(
+            isinstance(p.inputs[i], Tensor) and p.inputs[i].symbol is not p.symbols[i]
+            for p in done):
+        return result
+    mutation.check_writable(outer, "an in-place write")
+    mutation.write(outer, result)
+    return outer
+
+
 def _type(t) -> tuple:
     return (t.shape, t.dtype, t.weak)
 
 
-def _place_saves(body, types, slots) -> None:
-    """Fill in each `try_save` node of the body: the handler slot of each value and the
-    type a handler reads it as (`None`: no handler reads it)."""
+def _place_saves(part, types, slots) -> None:
+    """Fill in each `try_save` node of `part`: the slot of each value and its type there
+    (`None`: nothing reads it). The body's saves are what a handler reads; a handler's or
+    `else`'s what `finally` gets."""
     slot_of = {i: s for s, i in enumerate(slots)}
-    for _, _, node, kept in body.saves:
+    for _, _, node, kept, _ in part.saves:
         if node is None:
             continue
         node.params["slots"] = tuple(slot_of.get(i) for i in kept)
         node.params["casts"] = tuple(_type(types[i]) if i in slot_of else None for i in kept)
-        node.params["floats"] = any(types[i].dtype.kind in "fc" for i in kept if i in slot_of)
+        node.params["floats"] = part.kind == "body" and any(
+            types[i].dtype.kind in "fc" for i in kept if i in slot_of)
 
 
 def _escape_value(inside, after):
@@ -384,17 +505,52 @@ def _escape_value(inside, after):
 
 
 def _after_body(stmt, body) -> list:
-    """The types a handler reads: the values before the `try` and the body's saves. A
-    Python object (not a number) the body makes cannot reach a handler at run time: the
-    handler sees the variable's value from before the `try`."""
+    """The types a handler reads: the values before the `try` and the body's saves (a
+    Python object other than a number the body binds: `_saved_type`)."""
     types = list(stmt.init)
-    for positions, leaves, _, _ in body.saves:
+    for positions, leaves, _, _, save_where in body.saves:
         for i, x in zip(positions, leaves):
-            leaf = merge.classify(x)
-            if leaf.kind == "const" and not leaf.is_value:
-                continue
-            types[i] = _join(stmt, i, types[i], leaf)
+            types[i] = _saved_type(stmt, i, types[i], merge.classify(x), save_where)
+    # A variable unbound before the statement that no save binds is unbound in every
+    # handler: a traced value of the type the body gives it, `Unbound` at run time, so a
+    # read raises Python's `UnboundLocalError` when the handler runs.
+    for i in stmt.unbound:
+        if types[i].kind == "undefined" and body.leaves is not None:
+            leaf = merge.classify(body.leaves[i])
+            if leaf.is_value:
+                types[i] = _norm(leaf)
     return types
+
+
+def _escaping(stmt, parts) -> list:
+    """The types `finally` gets its variables as when an exception escapes: what a
+    handler reads (the body's saves), joined with the saves of the handlers and `else`
+    (Python objects other than numbers as `_after_body` leaves them)."""
+    types = list(stmt.types)
+    for part in parts:
+        if part.kind not in ("handler", "else"):
+            continue
+        for positions, leaves, _, _, save_where in part.saves:
+            for i, x in zip(positions, leaves):
+                types[i] = _norm(_saved_type(stmt, i, types[i], merge.classify(x),
+                                             save_where))
+    return [_norm(t) for t in types]
+
+
+def _saved_type(stmt, i, current, leaf, save_where):
+    """`current` (the type a variable is read as in a handler) joined with a value the
+    body saves for it. A Python object other than the one it holds is `Ambiguous`: which
+    one a handler would see depends on where the body raised (try_objects.py)."""
+    if isinstance(current.value, Ambiguous):
+        return current
+    if leaf.kind == "const" and not leaf.is_value:
+        if i in stmt.placeholders or (
+                current.kind == "const" and merge.same_constant(current.value, leaf.value)):
+            return current  # a `retval` is read only after the part that set it completes
+        before = current.value if current.kind != "tensor" else 0
+        return merge.Leaf("undefined", ambiguous(stmt.leaf_names[i], before, leaf.value,
+                                                 stmt.where, save_where))
+    return _join(stmt, i, current, leaf)
 
 
 def _completed(stmt, parts, default) -> list:
@@ -423,6 +579,11 @@ def _norm(leaf):
 
 
 def _join(stmt, i, a, b):
+    for leaf in (a, b):
+        if isinstance(leaf.value, Ambiguous):
+            return leaf
+    if a.kind == "const" and b.kind == "const" and merge.same_constant(a.value, b.value):
+        return a  # keeps its type (a number saved again unchanged stays that number)
     joined = merge.join(stmt.leaf_names[i], a, b, _LABELS, stmt.where)
     if joined.kind == "undefined" and joined.value is None:
         return merge.Leaf("undefined", Undefined(stmt.leaf_names[i]))
@@ -469,7 +630,8 @@ def errstate_stmt(settings: dict, body, state: tuple):
     with child:
         inputs = _inputs(child, types, leaf_names)
         mark = len(child.assign_log)
-        result = as_state(body(*unflatten(tree, inputs)), len(state))
+        with np.errstate(**settings):  # numpy run while tracing (constants) as Python runs it
+            result = as_state(body(*unflatten(tree, inputs)), len(state))
         _no_assigns(child, mark, "`with np.errstate(...)`", where)
         out_leaves, out_tree = flatten(result)
         if out_tree != tree:

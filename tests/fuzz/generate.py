@@ -8,7 +8,12 @@ conditions that always terminate (a counter with a trip bound), `for` over Pytho
 traced ranges, `break`, `continue`, early returns (in nested loops too), conditional
 expressions, `and`/`or`/`not`, nested lambdas, helpers with traced `if`s, tuples returned
 from branches and, in some programs, returns only under Python conditions so that the
-function may fall off its end (returning None).
+function may fall off its end (returning None). State constructs: in-place writes into a
+local buffer (`buf[i] = s`, `buf += a`, `buf[1:] -= a[:2]`), a list appended in loops and
+branches (`hs.append(s)`, read back as `hs[-1]` and `np.mean(np.stack(hs))`), and
+`try`/`except` around a statement that may raise (a division by `np.floor(...)` under
+`np.errstate(divide="raise")`, `np.sqrt` under `invalid="raise"`, a Python `//` by
+`k - j`), with `else`/`finally` sometimes.
 
 Every program is valid whatever path its inputs take: every variable is bound before
 the first statement that may branch, each variable keeps one kind (array, traced scalar,
@@ -45,8 +50,10 @@ class _Scope:
     is inside a loop, the function's return kind, and whether returns must stay under
     Python conditions (a function that may fall off its end)."""
 
-    def __init__(self, returns, helpers, lambdas, python_returns=False):
+    def __init__(self, returns, helpers, lambdas, python_returns=False, state=False):
         self.indices, self.loops = [], 0
+        self.state = state  # the main function: `buf`, `hs` and `try` statements
+        self.in_try = False  # a `try` (no nested one, no `hs.append`: refused there)
         self.returns, self.helpers, self.lambdas = returns, helpers, lambdas
         self.python_returns = python_returns
         self.traced_depth = 0  # enclosing traced ifs/loops: returns there need Python preds
@@ -54,6 +61,7 @@ class _Scope:
 
 class _Generator:
     def __init__(self, seed: int):
+        self.seed = seed
         self.rng = random.Random(seed)
         self.lines: list[str] = []
         self.counter = 0
@@ -68,6 +76,8 @@ class _Generator:
     def array(self, scope, depth=0, names=ARRAYS) -> str:
         r = self.rng.random()
         if depth > 1 or r < 0.35:
+            if scope.state and names is ARRAYS and self.chance(0.15):
+                return self.rng.choice(("(buf * 1.0)", "np.tanh(buf)"))
             return self.rng.choice(names)
         sub = lambda: self.array(scope, depth + 1, names)
         if r < 0.5:
@@ -91,6 +101,8 @@ class _Generator:
     def scalar(self, scope, depth=0) -> str:
         r = self.rng.random()
         if depth > 1 or r < 0.35:
+            if scope.state and self.chance(0.1):
+                return self.rng.choice(("hs[-1]", "np.mean(np.stack(hs))"))
             return self.rng.choice(SCALARS)
         if r < 0.6:
             return self.rng.choice(_REDUCE).format(self.array(scope, depth + 1))
@@ -177,9 +189,14 @@ class _Generator:
             return self.return_stmt(indent, scope)
         if r < 0.97 and depth:
             return self.emit(indent, "raise ValueError('generated raise')")
+        if scope.state and not scope.in_try and not scope.python_returns and self.chance(0.5):
+            # (not where returns must stay under Python conditions: an exception is not)
+            return self.try_stmt(indent, scope, depth)
         return self.assign(indent, scope)
 
     def assign(self, indent, scope) -> None:
+        if scope.state and self.chance(0.25):
+            return self.state_write(indent, scope)
         r = self.rng.random()
         if r < 0.5:
             name, value = self.rng.choice(("a", "b")), self.array(scope)
@@ -193,6 +210,48 @@ class _Generator:
             name = "m"
             value = self.rng.choice(("m + 1", "m - 1", "m + k", "k", f"{self.integer(scope)} + 1"))
         self.emit(indent, f"{name} = {value}")
+
+    def state_write(self, indent, scope) -> None:
+        """An in-place write into `buf`, or an append to `hs` (not inside a `try`)."""
+        r = self.rng.random()
+        if r < 0.3 and not scope.in_try:
+            return self.emit(indent, f"hs.append({self.scalar(scope, 1)})")
+        if r < 0.55:
+            return self.emit(indent, f"buf[{self.index(scope)}] = {self.scalar(scope, 1)}")
+        if r < 0.7:
+            return self.emit(indent, f"buf += {self.array(scope, 1)} * 0.5")
+        if r < 0.85:
+            return self.emit(indent, f"buf[1:] -= {self.array(scope, 1)}[:2]")
+        return self.emit(indent, "buf *= 0.5")
+
+    def try_stmt(self, indent, scope, depth) -> None:
+        """`try` around a statement that may raise, first in the body (a handler's
+        gradient needs the body not to have changed a float before it raised)."""
+        scope.in_try = True
+        self.emit(indent, "try:")
+        r = self.rng.random()
+        if r < 0.4:
+            self.emit(indent + 1, 'with np.errstate(divide="raise"):')
+            self.emit(indent + 2, f"s = s + 1.0 / np.floor({self.scalar(scope, 1)} * 2.0)")
+            caught = "FloatingPointError"
+        elif r < 0.75:
+            self.emit(indent + 1, 'with np.errstate(invalid="raise"):')
+            self.emit(indent + 2, f"a = np.sqrt({self.array(scope, 1)})")
+            caught = "FloatingPointError"
+        else:
+            self.emit(indent + 1, f"m = m + 6 // (k - {self.rng.randint(0, 3)})")
+            caught = "ZeroDivisionError"
+        if self.chance(0.6):
+            self.body(indent + 1, scope, depth)
+        self.emit(indent, f"except {caught}:")
+        self.body(indent + 1, scope, depth)
+        if self.chance(0.25):
+            self.emit(indent, "else:")
+            self.assign(indent + 1, scope)
+        if self.chance(0.25):
+            self.emit(indent, "finally:")
+            self.assign(indent + 1, scope)
+        scope.in_try = False
 
     def if_stmt(self, indent, scope, depth) -> None:
         python = scope.python_returns
@@ -283,13 +342,18 @@ class _Generator:
         returns = self.rng.choice(RETURN_KINDS)
         python_returns = self.chance(0.1)
         lambdas = [f"g{i}" for i in range(self.rng.choice((0, 0, 1, 2)))]
-        scope = _Scope(returns, helpers, [], python_returns)
+        # From its own stream: programs without state constructs are as they always were.
+        state = random.Random(f"state {self.seed}").random() < 0.4
+        scope = _Scope(returns, helpers, [], python_returns, state)
         self.emit(0, "def f(x, y, k, c, n):")
         self.emit(1, "a = x * 0.5")
         self.emit(1, "b = np.tanh(y)")
         self.emit(1, "s = np.sum(x) * 0.5")
         self.emit(1, "t = np.max(y)")
         self.emit(1, "m = k + 1")
+        if state:
+            self.emit(1, "buf = np.zeros(3)")
+            self.emit(1, "hs = [s * 0.0]")
         for name in lambdas:
             self.lambda_def(1, name, scope)
             scope.lambdas.append(name)

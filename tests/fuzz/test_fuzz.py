@@ -62,7 +62,11 @@ _CONSTRUCTS = {
     "in range(k)", "for over a traced range": "in range(n)", "break": "break",
     "continue": "continue", "conditional expression": " else ", "and": " and ", "or": " or ",
     "not": "not ", "nested lambda": "(lambda w:", "helper": "def h1(", "tuple return":
-    "return (", "raise": "raise ValueError",
+    "return (", "raise": "raise ValueError", "in-place item write": "buf[",
+    "augmented write": "buf += ", "slice write": "buf[1:] -= ", "append": "hs.append(",
+    "grown list read": "np.stack(hs)", "try": "try:", "except FloatingPointError":
+    "except FloatingPointError:", "except ZeroDivisionError": "except ZeroDivisionError:",
+    "errstate": "np.errstate(", "finally": "finally:",
 }  # fmt: skip
 
 

@@ -43,6 +43,7 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
         self.library = library
         self.outer: list[dict] = [{}]  # per scope: name -> "global" | "nonlocal"
         self.try_lines: list[list[int]] = [[]]  # per scope: lines of the enclosing `try`s
+        self.runs: list[list[tuple]] = [[]]  # per scope: (`at__run` name, state) of graph trys
         self.shared: list[set] = [set()]  # per scope: names in cells closures read
         self.written: list[set] = [set()]  # per scope: the ones closures write (`nonlocal`)
         self.lists: list[set] = [set()]  # per scope: the names it binds (its own lists)
@@ -62,6 +63,7 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
         glob, nonloc = analysis.scope_declarations(node)
         self.outer.append({**dict.fromkeys(glob, "global"), **dict.fromkeys(nonloc, "nonlocal")})
         self.try_lines.append([])
+        self.runs.append([])
         if analysis.contains(node.body, _CONVERTED):
             analysis.annotate(node)
             self.shared.append(node.captured)
@@ -77,6 +79,7 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
         self.lists.pop()
         self.written.pop()
         self.shared.pop()
+        self.runs.pop()
         self.try_lines.pop()
         self.outer.pop()
         return node
@@ -103,18 +106,24 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
         changed = _ordered(assigned, every)
         outer = [(n, self.outer[-1][n]) for n in changed if n in self.outer[-1]]
         state = [n for n in changed if n not in self.outer[-1]]
-        run = self.name("at__run")
+        # Variables the body may leave unbound (not bound before it): their reads in the
+        # handlers and `finally` are checked where they happen (`at__.bound`).
+        defined = getattr(node, "defined_in", frozenset())
+        unsure = {n for n in state if n in analysis.assigned(node.body) and n not in defined}
+        # each `try` of a nesting its own `at__run`: an inner part saves into the outer's too
+        run = self.name(f"at__run{len(self.runs[-1]) or ''}")
+        runs = self.runs[-1] + [(run, state)]
         body_name = self.name("try_body")
         helpers = [self._helper(body_name, [run, *state],
-                                _saved(node.body, state, run, node) + _return(state, node),
+                                _saved(node.body, runs) + _return(state, node),
                                 node, outer)]
         handlers = []
         for handler in node.handlers:
             name = handler.name or self.name("exception")
             fn = self.name("try_except")
-            body = _reraising(handler.body, name)
+            body = _reraising(_BoundReads(unsure - {name}).visit_block(handler.body), name)
             helpers.append(self._helper(fn, [run, name, *state],
-                                        _saved(body, state, run, node) + _return(state, node),
+                                        _saved(body, runs) + _return(state, node),
                                         handler, outer))
             kinds = handler.type if handler.type is not None else \
                 ast.Name(id="BaseException", ctx=ast.Load())
@@ -125,11 +134,12 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
         if node.orelse:
             else_name = self.name("try_else")
             helpers.append(self._helper(else_name, [run, *state],
-                                        _saved(node.orelse, state, run, node)
+                                        _saved(node.orelse, runs)
                                         + _return(state, node), node, outer))
         if node.finalbody:
             final_name = self.name("try_finally")
-            helpers.append(self._helper(final_name, state, node.finalbody
+            helpers.append(self._helper(final_name, state,
+                                        _BoundReads(unsure).visit_block(node.finalbody)
                                         + _return(state, node), node, outer))
         call = replace_expr(
             f"at__.try_stmt({body_name}, handlers, {else_name}, {final_name}, state)",
@@ -139,7 +149,11 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
         else:
             stmt = ast.Expr(value=call)
         new = _undefined(state, node) + helpers + [at_line(stmt, node)]
-        return [self.visit(s) for s in new]
+        self.runs[-1].append((run, state))
+        try:
+            return [self.visit(s) for s in new]
+        finally:
+            self.runs[-1].pop()
 
     def visit_TryStar(self, node):
         """`try`/`except*` (and a `try` of autotrace's own code) stays Python's: graph
@@ -310,21 +324,68 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
 
 
 # -- building blocks -----------------------------------------------------------------------
-def _saved(stmts: list, state: list, run: str, at: ast.AST) -> list:
-    """`stmts` with `at__.try_save(run, slots, values)` after each statement (but the
-    last, and those that always exit) that binds variables of `state`."""
+def _saved(stmts: list, runs: list, top: bool = True) -> list:
+    """`stmts` with `at__.try_save(run, slots, values)` after each statement that binds
+    variables of a `try` statement's `state`, for each `(run, state)` of `runs` (the
+    enclosing `try`s, innermost last), inside compound statements too (an `if`, a loop,
+    a `with`, a nested `try`: a handler sees the iterations that ran). Not after the last
+    statement of a part (its result) or one that always exits."""
     out = []
     for k, stmt in enumerate(stmts):
+        _saved_inside(stmt, runs)
         out.append(stmt)
-        if k == len(stmts) - 1 or analysis.always_exits([stmt]):
+        if top and k == len(stmts) - 1 or analysis.always_exits([stmt]):
             continue
-        names = [n for n in state if n in analysis.assigned([stmt])]
+        out += _saves(analysis.assigned([stmt]), runs, stmt)
+    return out
+
+
+def _saves(assigned: set, runs: list, at: ast.AST) -> list:
+    out = []
+    for run, state in runs:
+        names = [n for n in state if n in assigned]
         if names:
             slots = tuple(state.index(n) for n in names)
             (save,) = replace(f"at__.try_save({run}, {slots!r}, values)",
                               values=_state(names))
-            out.append(at_line(save, stmt))
+            out.append(at_line(save, at))
     return out
+
+
+def _saved_inside(stmt: ast.stmt, runs: list) -> None:
+    if isinstance(stmt, (ast.If, ast.For, ast.While, ast.With)):
+        stmt.body = _saved(stmt.body, runs, top=False)
+        if isinstance(stmt, ast.For):  # the target, bound before each iteration's body
+            stmt.body = _saves(analysis.assigned(stmt.target), runs, stmt) + stmt.body
+        if getattr(stmt, "orelse", None):
+            stmt.orelse = _saved(stmt.orelse, runs, top=False)
+    elif isinstance(stmt, ast.Try):
+        stmt.body = _saved(stmt.body, runs, top=False)
+        stmt.orelse = _saved(stmt.orelse, runs, top=False)
+        stmt.finalbody = _saved(stmt.finalbody, runs, top=False)
+        for handler in stmt.handlers:
+            handler.body = _saved(handler.body, runs, top=False)
+
+
+class _BoundReads(ast.NodeTransformer):
+    """`z` -> `at__.bound(z)` for the reads of `names` (not in nested functions): where
+    `z` is unbound, the read raises Python's `UnboundLocalError` when it happens."""
+
+    def __init__(self, names: set):
+        self.names = names
+
+    def visit_block(self, stmts: list) -> list:
+        return [self.visit(s) for s in stmts] if self.names else stmts
+
+    def visit_Name(self, node: ast.Name):
+        if node.id in self.names and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(replace_expr(f"at__.bound({node.id})"), node)
+        return node
+
+    def visit_FunctionDef(self, node):
+        return node
+
+    visit_AsyncFunctionDef = visit_Lambda = visit_ClassDef = visit_FunctionDef
 
 
 def _reraising(stmts: list, name: str) -> list:
