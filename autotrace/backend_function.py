@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from autotrace.compile.backends import Backend
 from autotrace.compile.codegen import CHECK, compile_graph
-from autotrace.compile.lowering import BackendEmitter
 from autotrace.errors import locate_run_error
 from autotrace.function import TracedFunction
 from autotrace.signature import TensorSpec
@@ -30,8 +29,7 @@ class BackendFunction:
     def __init__(self, cf, backend: Backend):
         self.concrete_function = cf
         self.backend = backend
-        self._call = compile_graph(cf.graph, entry=cf._entry,
-                                   emitter=BackendEmitter(backend, CHECK))
+        self._call = compile_graph(cf.graph, entry=cf._entry, emitter=backend.emitter(CHECK))
         self._moved = [isinstance(t, TensorSpec) and t.weak is None for t in cf._template]
 
     @property
