@@ -14,7 +14,8 @@ from autotrace.compile.backends import Backend
 from autotrace.compile.codegen import CHECK, compile_graph
 from autotrace.errors import locate_run_error
 from autotrace.function import TracedFunction
-from autotrace.signature import TensorSpec
+from autotrace.signature import TensorSpec, fast_key
+from autotrace.tensor import TensorBase
 
 
 class BackendFunction:
@@ -31,6 +32,8 @@ class BackendFunction:
         self.backend = backend
         self._call = compile_graph(cf.graph, entry=cf._entry, emitter=backend.emitter(CHECK))
         self._moved = [isinstance(t, TensorSpec) and t.weak is None for t in cf._template]
+        # fast keys of positional calls already checked (numpy arrays only: "fused")
+        self._accepted: dict | None = {} if backend.numpy_arrays else None
 
     @property
     def graph(self):
@@ -47,9 +50,16 @@ class BackendFunction:
     def __call__(self, *args, **kwargs):
         cf, b = self.concrete_function, self.backend
         try:
+            key = None if kwargs or self._accepted is None else fast_key(args)
+            if key is not None and key in self._accepted:
+                return self._call(*args)
             leaves, tree = cf._traced._canonical(args, kwargs)
             cf._check(specs_of(b, leaves), tree)
             moved = [b.move(x) if m else x for x, m in zip(leaves, self._moved)]
+            if key is not None and not cf.has_state and cf.accepts_positional(args, leaves):
+                if len(self._accepted) >= 64:
+                    self._accepted.clear()
+                self._accepted[key] = True
             return self._call(*moved)
         except Exception as e:
             locate_run_error(e)
@@ -74,6 +84,10 @@ class BackendTracedFunction(TracedFunction):
         self.backend = backend
 
     def __call__(self, *args, **kwargs):
+        leaves, _ = self._canonical(args, kwargs)
+        if any(isinstance(x, TensorBase) for x in leaves):
+            # inside another trace or under a tape: traced (inlined) like any function
+            return super().__call__(*args, **kwargs)
         return self.get_concrete_function(*args, **kwargs)(*args, **kwargs)
 
     def get_concrete_function(self, *args, **kwargs) -> BackendFunction:

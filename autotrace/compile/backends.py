@@ -37,6 +37,7 @@ class Backend:
     name = ""
     module = ""  # the package that must be importable
     negative_steps = True
+    numpy_arrays = False  # its arrays are numpy's (calls may skip moving and re-checking)
 
     def __init__(self, device=None):
         try:
@@ -213,6 +214,7 @@ class FusedBackend(Backend):
 
     name = "fused"
     module = "numba"
+    numpy_arrays = True
 
     def __init__(self, device=None, min_size: int | None = None):
         try:

@@ -38,7 +38,7 @@ from autotrace.compile.codegen import Emitter, check_value
 from autotrace.core.op import Op
 from autotrace.graph.ir import Graph, Node, Var
 
-MIN_SIZE = 4096  # elements; below it numpy's per-call cost is less than the kernel call's
+MIN_SIZE = 256  # elements: smaller regions are not worth a kernel's compile time
 
 # op name -> (number of inputs, how inputs are cast, the result dtypes it is fused for).
 # Cast "out": to the result dtype (arithmetic); "promote": to the inputs' common dtype
@@ -57,6 +57,7 @@ FUSABLE: dict[str, tuple[int, str, tuple]] = {
     "ge": (2, "promote", _B), "eq": (2, "promote", _B), "ne": (2, "promote", _B),
     "logical_and": (2, "bool", _B), "logical_or": (2, "bool", _B),
     "logical_xor": (2, "bool", _B), "logical_not": (1, "bool", _B),
+    "bitand": (2, "bool", _B), "bitor": (2, "bool", _B), "bitxor": (2, "bool", _B),  # masks
     # a scalar or row read in the loop as the value of every element (no array made)
     "broadcast_to": (1, "out", _F), "broadcast_like": (1, "out", _F),
 }  # fmt: skip
@@ -175,7 +176,7 @@ def _reads(node: Node) -> list[Var]:
 
 def find_regions(graph: Graph, min_size: int = MIN_SIZE) -> list[Region]:
     """The regions of `graph`'s own nodes (not its sub-graphs') worth fusing: two or more
-    members, at least one of them elementwise."""
+    members, at least one of them elementwise; in the order of their first members."""
     owner: dict[int, Region] = {}  # uid of a member's value -> its region
     totals: set[int] = set()  # uids of the `sum` members' values (known after the loop)
     regions: list[Region] = []
@@ -219,7 +220,7 @@ def find_regions(graph: Graph, min_size: int = MIN_SIZE) -> list[Region]:
         if len(r.nodes) >= 2:
             r.nodes.sort(key=lambda n: position[id(n)])
             kept.append(r)
-    return kept
+    return sorted(kept, key=lambda r: position[id(r.nodes[0])])
 
 
 def fuse_graph(graph: Graph, make_kernel, min_size: int = MIN_SIZE) -> Graph:

@@ -74,12 +74,13 @@ def _chunk_sum(buf):
     return total
 
 
-_GLOBALS = {"_chunk_sum": _chunk_sum, "np": np, "_scalar": _scalar, "_maximum": _maximum, "_minimum": _minimum,
-            "_inf": np.inf, "_nan": np.nan, "_float32": np.float32, "_float64": np.float64}
+_GLOBALS = {"_chunk_sum": _chunk_sum, "np": np, "_scalar": _scalar, "_maximum": _maximum,
+            "_minimum": _minimum, "_inf": np.inf, "_nan": np.nan, "_float32": np.float32,
+            "_float64": np.float64}
 
 _BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "lt": "<", "le": "<=", "gt": ">",
            "ge": ">=", "eq": "==", "ne": "!=", "logical_and": "&", "logical_or": "|",
-           "logical_xor": "^"}
+           "logical_xor": "^", "bitand": "&", "bitor": "|", "bitxor": "^"}
 _CALLS = {"abs": "abs", "sqrt": "np.sqrt", "floor": "np.floor", "ceil": "np.ceil",
           "trunc": "np.trunc", "sin": "np.sin", "cos": "np.cos", "maximum": "_maximum",
           "minimum": "_minimum"}
@@ -283,7 +284,7 @@ def make_kernel(kernel: Kernel):
     stored, sums = any_loop.stored, any_loop.sums
     params = [f"x{j}" for j in range(len(kernel.inputs))]
     lines = [f"def fused({', '.join(params)}):"]
-    for j, v in enumerate(stored):
+    for j in range(len(stored)):
         lines.append(f"    o{j} = _empty({shape!r}, _d{j})")
     get = "totals = " if sums else ""
     outs = [f"o{j}" for j in range(len(stored))]
