@@ -82,13 +82,26 @@ class BackendTracedFunction(TracedFunction):
     def __init__(self, fn, backend: Backend, **options):
         super().__init__(fn, **options)
         self.backend = backend
+        # fast key -> backend function, for positional calls (numpy arrays only: "fused")
+        self._by_key: dict | None = {} if backend.numpy_arrays else None
 
     def __call__(self, *args, **kwargs):
+        key = None if kwargs or self._by_key is None else fast_key(args)
+        made = None if key is None else self._by_key.get(key)
+        if made is not None:
+            self._calls += 1
+            return made(*args)
         leaves, _ = self._canonical(args, kwargs)
         if any(isinstance(x, TensorBase) for x in leaves):
             # inside another trace or under a tape: traced (inlined) like any function
             return super().__call__(*args, **kwargs)
-        return self.get_concrete_function(*args, **kwargs)(*args, **kwargs)
+        made = self.get_concrete_function(*args, **kwargs)
+        cf = made.concrete_function
+        if key is not None and not cf.has_state and cf.accepts_positional(args, leaves):
+            if len(self._by_key) >= self.max_traces:
+                self._by_key.clear()
+            self._by_key[key] = made
+        return made(*args, **kwargs)
 
     def get_concrete_function(self, *args, **kwargs) -> BackendFunction:
         """The backend function for these arguments (arrays of any backend, or specs)."""
