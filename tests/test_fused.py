@@ -371,3 +371,18 @@ def test_op_table_fused(numba, item):
         assert run_traced(at.trace(case.fn), args, "fused", min_size=1) == "pass"
     args = case.inputs(shapes, np.float64)
     assert run_traced(_gradient_of(case.fn, len(args)), args, "fused", min_size=1) == "pass"
+
+
+def test_called_traced_functions_are_fused(numba):
+    x = np.linspace(-1, 1, 400)
+    inner = at.trace(lambda x: x * 2 + 1).get_concrete_function(x)
+
+    def outer(x):
+        return inner(x) * 3 - inner(-x)  # a concrete function called: a `call` node
+
+    cf = at.trace(outer).get_concrete_function(x)
+    assert any(n.op.name == "call" for n in cf.graph.nodes)
+    bf = cf.to(_fused())
+    _same(bf(x), outer(x))
+    called = [v for k, v in bf._call.__globals__.items() if k.startswith("_call")]
+    assert called and "_fused" in called[0].args[1].source

@@ -30,11 +30,12 @@ still topologically ordered.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from autotrace.compile.codegen import Emitter, check_value
+from autotrace.compile.codegen import Emitter, check_value, compile_graph
 from autotrace.core.op import Op
 from autotrace.graph.ir import Graph, Node, Var
 
@@ -276,7 +277,8 @@ def _no_abstract(*avals, **params):
 
 class FusedEmitter(Emitter):
     """numpy's `Emitter`, writing every graph and sub-graph through `fuse_graph` first:
-    the code is numpy's except that each region is one call of its kernel."""
+    the code is numpy's except that each region is one call of its kernel. A called
+    concrete function (`call` node) runs its graph compiled the same way."""
 
     def __init__(self, check: bool, min_size: int = MIN_SIZE):
         super().__init__(check)
@@ -291,3 +293,21 @@ class FusedEmitter(Emitter):
                    final: bool = False) -> None:
         fused = fuse_graph(graph, self._make_kernel, self.min_size)
         super().emit_graph(fused, indent, release, final)
+
+    def emit_node(self, node: Node, indent: str) -> None:
+        if node.op.name != "call":
+            return super().emit_node(node, indent)
+        fn = node.params["fn"]
+        run = compile_graph(fn.graph, emitter=FusedEmitter(self.check, self.min_size))
+        impl = self.bind(functools.partial(_run_call, fn, run), "call")
+        targets = ", ".join(self.name(v) for v in node.outputs)
+        targets = targets + "," if len(node.outputs) == 1 else targets or "_"
+        args = ", ".join(self.value(x) for x in node.inputs)
+        self.emit(f"{targets} = {impl}({args})", indent, node)
+
+
+def _run_call(fn, run, *inputs):
+    """A called concrete function's graph (`run`, fused): the node's inputs end with the
+    function's captured `Variable`s, read now."""
+    n = len(fn.variables)
+    return run(*inputs[:len(inputs) - n], *(v.numpy() for v in fn.variables))
