@@ -386,3 +386,23 @@ def test_called_traced_functions_are_fused(numba):
     _same(bf(x), outer(x))
     called = [v for k, v in bf._call.__globals__.items() if k.startswith("_call")]
     assert called and "_fused" in called[0].args[1].source
+
+
+def test_numpy_error_state_beyond_warnings_runs_numpy_code(numba):
+    def f(x):
+        return x / (x * 0) + 1
+
+    x = np.linspace(-1, 1, 300)
+    bf = at.trace(f).get_concrete_function(x).to(_fused())
+    assert "_fused" in bf.source
+    with np.errstate(divide="ignore", invalid="ignore"):
+        _same(bf(x), f(x))
+    with np.errstate(divide="raise", invalid="ignore"):
+        with pytest.raises(FloatingPointError, match="divide by zero"):
+            bf(x)
+    calls = []
+    with np.errstate(all="call", call=lambda kind, flag: calls.append(kind)):
+        _same(bf(x), f(x))
+    assert calls  # numpy's handler was called, as it is by f itself
+    with np.errstate(divide="ignore", invalid="ignore"):
+        _same(bf(x), f(x))  # and the kernel again

@@ -13,8 +13,9 @@ float32 chain stays float32; there is no fast-math (no reassociation, no fused
 multiply-add); division by zero gives inf/nan as numpy does (`error_model="numpy"`). A
 `sum` is accumulated in float64, in four partial sums in the flat loop: its rounding
 differs from numpy's pairwise sum (float32 sums are more accurate). numpy's floating-point
-warnings (`divide by zero encountered`, and `np.errstate` settings) do not apply inside a
-kernel.
+warnings (`divide by zero encountered`) are not issued inside a kernel; when numpy's error
+state asks for more than warnings (`np.errstate(divide="raise")`, `np.seterr(all="call")`,
+...), a region runs as numpy code instead, so it raises (or calls) as numpy does.
 
 Shape: when every array input has the region's shape, the loop is one flat loop over
 `ravel`ed inputs (a view of a C-contiguous array, a copy otherwise); when some input
@@ -35,8 +36,45 @@ import numba
 import numpy as np
 from numba.extending import overload
 
+from autotrace.compile.codegen import compile_graph
 from autotrace.compile.fuse import FUSABLE, Kernel, promoted, values
-from autotrace.graph.ir import Var
+from autotrace.graph.ir import Graph, Var
+
+try:  # numpy's error state lives in a context variable (numpy >= 2.0); changes replace it
+    from numpy._core._ufunc_config import _extobj_contextvar as _error_state
+except ImportError:  # pragma: no cover - another numpy layout: ask numpy every time
+    _error_state = None
+_QUIET = ("ignore", "warn")
+_last_state: list = [None, False]  # [the error state object seen last, whether it raises]
+
+
+def numpy_mode() -> bool:
+    """Whether numpy's error state asks for more than warnings (raise, call, log, print)
+    for some floating-point error: then regions run as numpy code."""
+    if _error_state is None:
+        return any(v not in _QUIET for v in np.geterr().values())
+    state = _error_state.get()
+    if state is not _last_state[0]:
+        _last_state[:] = [state, any(v not in _QUIET for v in np.geterr().values())]
+    return _last_state[1]
+
+
+class _Numpy:
+    """A region's nodes as numpy code (compiled on first use), taking the kernel's
+    inputs."""
+
+    def __init__(self, kernel: Kernel):
+        self.kernel = kernel
+        self.run = None
+
+    def __call__(self, *inputs):
+        k = self.kernel
+        if self.run is None:
+            graph = Graph("region", [x for x in k.inputs if isinstance(x, Var)],
+                          list(k.nodes), list(k.outputs))
+            self.run = compile_graph(graph, check=False)
+        outs = self.run(*(x for x, v in zip(inputs, k.inputs) if isinstance(v, Var)))
+        return outs if len(outs) > 1 else outs[0]
 
 _compiled: dict[str, object] = {}  # loop source -> numba dispatcher
 _runners = itertools.count()
@@ -283,7 +321,9 @@ def make_kernel(kernel: Kernel):
     any_loop = next(iter(loops.values()))
     stored, sums = any_loop.stored, any_loop.sums
     params = [f"x{j}" for j in range(len(kernel.inputs))]
-    lines = [f"def fused({', '.join(params)}):"]
+    lines = [f"def fused({', '.join(params)}):",
+             "    if _numpy_mode():",
+             f"        return _numpy({', '.join(params)})"]
     for j in range(len(stored)):
         lines.append(f"    o{j} = _empty({shape!r}, _d{j})")
     get = "totals = " if sums else ""
@@ -311,7 +351,8 @@ def make_kernel(kernel: Kernel):
     results = [f"o{where[v.uid]}" if v.uid in where else
                f"_t{total[id(v.node)]}(totals[{total[id(v.node)]}])" for v in kernel.outputs]
     lines.append(f"    return {', '.join(results)}{',' if len(results) > 1 else ''}")
-    namespace = {"_empty": np.empty, "_broadcast_to": np.broadcast_to}
+    namespace = {"_empty": np.empty, "_broadcast_to": np.broadcast_to,
+                 "_numpy_mode": numpy_mode, "_numpy": _Numpy(kernel)}
     namespace.update({name: compiled_loop(loop.source()) for name, loop in loops.items()})
     namespace.update({f"_d{j}": v.dtype for j, v in enumerate(stored)})
     namespace.update({f"_t{s}": n.outputs[0].dtype.type for s, n in enumerate(sums)})
