@@ -406,3 +406,14 @@ def test_numpy_error_state_beyond_warnings_runs_numpy_code(numba):
     assert calls  # numpy's handler was called, as it is by f itself
     with np.errstate(divide="ignore", invalid="ignore"):
         _same(bf(x), f(x))  # and the kernel again
+
+
+def test_dtypes_a_kernel_cannot_read_stay_numpy():
+    x = np.ones(4)
+    assert _regions(lambda x: x * 2 + 1, x.astype(np.float16)) == []  # float16 result
+    assert _regions(lambda x, h: x * h + 1, x, x.astype(np.float16)) == []  # or input
+    assert _regions(lambda x, h: x * h + 1, x, x.astype(np.int8)) == [["mul", "add"]]
+    assert _regions(lambda x, h: x * h + 1, x, x.astype(">f8")) == []  # big-endian input
+    assert _regions(lambda x: x * 2 + 1, x.astype(np.longdouble)) == []
+    assert _regions(lambda u, i: (u < i) & (i > 0), np.ones(4, np.uint64), np.ones(4, int)) \
+        == []

@@ -17,8 +17,8 @@ something else reads it).
 
 A node is fusable when its op is in `FUSABLE`, its result is a float array (bool for
 comparisons and logical ops) of a fully static shape with at least `min_size` elements,
-and its inputs are real (bool, int, float) `Var`s or constants, each of the result's shape,
-a 0-d value, or broadcastable to it.
+and its inputs are `Var`s or constants of bool, integer, float32 or float64 dtypes (native
+byte order), each of the result's shape, a 0-d value, or broadcastable to it.
 
 Regions are grown greedily in graph order. A node joins the open regions its inputs come
 from (merging them); a region is *closed* — it takes no more members — as soon as a node
@@ -63,7 +63,6 @@ FUSABLE: dict[str, tuple[int, str, tuple]] = {
     "broadcast_to": (1, "out", _F), "broadcast_like": (1, "out", _F),
 }  # fmt: skip
 _SHAPE_ONLY = {"broadcast_to": ("shape",), "broadcast_like": ()}  # params / reads besides x
-_REAL = "biuf"
 
 
 @dataclass(eq=False)
@@ -125,13 +124,15 @@ def fusable(node: Node, min_size: int) -> str | None:
         return None
     for x in values(node):
         if isinstance(x, Var):
-            if x.dtype.kind not in _REAL or None in x.shape or len(x.shape) > len(out.shape) \
+            if not _kernel_dtype(x.dtype) or None in x.shape or len(x.shape) > len(out.shape) \
                     or not _broadcasts(x.shape, out.shape):
                 return None
         elif not _real_constant(x):
             return None
-    if spec[1] == "promote" and promoted(node).kind != "f":
-        return None
+    if spec[1] == "promote" and (promoted(node).kind != "f" or any(
+            np.asarray(x).dtype.kind == "u" if not isinstance(x, Var) else x.dtype.kind == "u"
+            for x in values(node))):
+        return None  # numpy compares mixed signed/unsigned integers exactly, not as floats
     return "map"
 
 
@@ -152,10 +153,16 @@ def promoted(node: Node) -> np.dtype:
     return np.result_type(*args)
 
 
+def _kernel_dtype(dtype: np.dtype) -> bool:
+    """bool, the 8- to 64-bit integers, float32 or float64, in native byte order (what a
+    numba kernel reads; not float16, longdouble or big-endian data)."""
+    return dtype.char in "?bhilqBHILQfd" and dtype.isnative
+
+
 def _real_constant(x) -> bool:
     if type(x) in (bool, int, float):
         return True
-    return isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in _REAL
+    return isinstance(x, (np.ndarray, np.generic)) and _kernel_dtype(x.dtype)
 
 
 def _broadcasts(shape: tuple, to: tuple) -> bool:
