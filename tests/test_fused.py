@@ -17,6 +17,8 @@ import sys
 import numpy as np
 import pytest
 from backend_check import run_case, run_traced
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_backends import CORPUS, fresh_corpus  # noqa: F401 - fixture
 from test_grad_ops import ALL_CASES, _case_id, _gradient_of
 
@@ -27,7 +29,7 @@ from autotrace.compile.codegen import compile_graph
 from autotrace.graph.ir import Var
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def numba():
     return pytest.importorskip("numba")
 
@@ -108,13 +110,16 @@ def test_a_total_is_read_after_its_loop():
         s = np.sum(x * x)
         return x * s + 1  # same shape as x, but needs the whole sum first
 
+    def g(x):
+        y = x * 2
+        return y * np.sum(y) + 1  # reads a member and its region's total
+
     x = np.arange(6.0)
-    graph = _graph(f, x)
-    fused = fuse.fuse_graph(graph, _numpy_kernel, 1)
-    _assert_ordered(fused)
-    assert [n.op.name for n in fused.nodes] == ["fused", "fused"]
-    run = compile_graph(fused)
-    np.testing.assert_array_equal(run(x)[0], f(x))
+    for fn in (f, g):
+        fused = fuse.fuse_graph(_graph(fn, x), _numpy_kernel, 1)
+        _assert_ordered(fused)
+        assert [n.op.name for n in fused.nodes] == ["fused", "fused"]
+        np.testing.assert_array_equal(compile_graph(fused)(x)[0], fn(x))
 
 
 def test_only_values_read_outside_leave_a_region():
@@ -417,3 +422,64 @@ def test_dtypes_a_kernel_cannot_read_stay_numpy():
     assert _regions(lambda x: x * 2 + 1, x.astype(np.longdouble)) == []
     assert _regions(lambda u, i: (u < i) & (i > 0), np.ones(4, np.uint64), np.ones(4, int)) \
         == []
+
+
+def test_a_node_of_another_shape_reading_a_region_closes_it():
+    def f(x, m):
+        y = x * 2  # region A, shape (4,)
+        z = m + y  # reads y, shape (3, 4): not in A, so A is closed here
+        w = y + 1  # may not join A (A would then be placed after z)
+        return z * 3, w * 5
+
+    x, m = np.arange(4.0), np.arange(12.0).reshape(3, 4)
+    graph = _graph(f, x, m)
+    fused = fuse.fuse_graph(graph, _numpy_kernel, 1)
+    _assert_ordered(fused)
+    got = compile_graph(fused)(x, m)
+    for g, w in zip(got, f(x, m)):
+        np.testing.assert_array_equal(g, w)
+
+
+def _program(steps):
+    """A function of x (4,) and m (3, 4) applying `steps` (kind, i, j) to earlier values:
+    elementwise ops of mixed shapes, numpy calls between them, sums read back."""
+    def program(x, m):
+        vals = [x, m]
+        for kind, i, j in steps:
+            a, b = vals[i % len(vals)], vals[j % len(vals)]
+            v = (a * b, a + 1.5, np.exp(a * 0.1), np.sum(a) + b, a - b, np.where(a > b, a, b),
+                 np.abs(a) * 0.5, np.tanh(b))[kind]
+            vals.append(v)
+        return tuple(vals[2:])
+
+    return program
+
+
+_STEPS = st.lists(st.tuples(st.integers(0, 7), st.integers(0, 20), st.integers(0, 20)),
+                  min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_STEPS)
+def test_random_programs_pass(steps):
+    fn = _program(steps)
+    x, m = np.linspace(-1, 1, 4), np.linspace(-2, 2, 12).reshape(3, 4)
+    fused = fuse.fuse_graph(at.trace(fn, autograph=False).get_concrete_function(x, m).graph,
+                            _numpy_kernel, 1)
+    _assert_ordered(fused)
+    with np.errstate(all="ignore"):
+        want, got = fn(x, m), compile_graph(fused)(x, m)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+
+
+@settings(max_examples=15, deadline=None)
+@given(_STEPS)
+def test_random_programs_fused(numba, steps):
+    fn = _program(steps)
+    x, m = np.linspace(-1, 1, 4), np.linspace(-2, 2, 12).reshape(3, 4)
+    with np.errstate(all="ignore"):
+        want = fn(x, m)
+        got = at.trace(fn, autograph=False).get_concrete_function(x, m).to(_fused())(x, m)
+    for g, w in zip(got, want):
+        _same(g, w, exact=False)

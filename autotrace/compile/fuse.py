@@ -192,22 +192,21 @@ def find_regions(graph: Graph, min_size: int = MIN_SIZE) -> list[Region]:
         kind = fusable(node, min_size)
         shape = node.inputs[0].shape if kind == "sum" else node.outputs[0].shape \
             if kind else None
-        for x in _reads(node):  # a total is read after its region's loop: from outside
-            if x.uid in totals:
-                owner[x.uid].open = False
         joined = []
-        if kind:
+        if kind:  # a total is known only after its region's loop: its readers stay out
+            summed = [owner[x.uid] for x in _reads(node) if x.uid in totals]
             for x in _reads(node):
                 r = owner.get(x.uid)
-                if r is not None and r.open and r.shape == shape and r not in joined:
+                if r is not None and r.open and r.shape == shape and r not in joined \
+                        and r not in summed:
                     joined.append(r)
             if kind == "sum" and not joined:
                 kind = None
+        for x in _reads(node):  # every other region this node reads is read from outside
+            r = owner.get(x.uid)
+            if r is not None and r not in joined:
+                r.open = False
         if not kind:
-            for x in _reads(node):
-                r = owner.get(x.uid)
-                if r is not None:
-                    r.open = False
             continue
         region = joined[0] if joined else Region(shape)
         if not joined:
