@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import importlib.util
+import importlib
 import io
 import logging
 import pathlib
@@ -93,10 +93,18 @@ def script(doc: pathlib.Path, renderer: bool, onnx: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _importable(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
 def _missing(renderer: bool, onnx: bool) -> list[str]:
     """The `needs ...` marks whose lines cannot run here."""
     marks = {"needs torch": available("torch"), "needs CuPy": available("cupy"),
-             "needs numba": importlib.util.find_spec("numba") is not None,
+             "needs numba": _importable("numba"),
              GRAPHVIZ: renderer, ONNX: onnx}
     return [mark for mark, ok in marks.items() if not ok]
 
