@@ -483,3 +483,68 @@ def test_random_programs_fused(numba, steps):
         got = at.trace(fn, autograph=False).get_concrete_function(x, m).to(_fused())(x, m)
     for g, w in zip(got, want):
         _same(g, w, exact=False)
+
+
+# -- chunked runs (compile/stream.py) ----------------------------------------------------------
+def test_w4_runs_chunk_by_chunk(numba):
+    from autotrace.compile import stream
+
+    x = np.linspace(-2, 2, 5 * stream.CHUNK + 123)  # a partial last chunk
+    f = at.trace(_w4, backend="fused")
+    source = f.get_concrete_function(x).source
+    assert source.count("_fused") == 1  # tanh, a kernel, exp, a kernel: one chunked run
+    np.testing.assert_allclose(f(x), _w4(x), rtol=1e-12)
+    grad = at.grad(_w4).get_concrete_function(x)
+    g = grad.to("fused")
+    (run,) = [v for k, v in g._call.__globals__.items() if k.startswith("_fused")]
+    assert "for s in range(0, " in run.source
+    np.testing.assert_array_equal(g(x), grad.to(_fused(10**9))(x))  # = unfused, bit for bit
+    np.testing.assert_allclose(g(x), grad(x), rtol=1e-13, atol=1e-15)
+
+
+def _program_1d(steps):
+    def program(x, y):
+        vals = [x, y]
+        for kind, i, j in steps:
+            a, b = vals[i % len(vals)], vals[j % len(vals)]
+            v = (a * b, a + 1.5, np.exp(a * 0.1), np.sum(a) + b, a - b, np.where(a > b, a, b),
+                 np.tanh(a) * 0.5, np.log1p(np.abs(b)))[kind]
+            vals.append(v)
+        return tuple(vals[2:])
+
+    return program
+
+
+@settings(max_examples=15, deadline=None)
+@given(_STEPS)
+def test_random_chunked_runs(numba, steps):
+    from autotrace.compile import stream
+
+    chunk, stream.CHUNK = stream.CHUNK, 8
+    try:
+        fn = _program_1d(steps)
+        x, y = np.linspace(-1, 1, 45), np.linspace(2, -3, 45)
+        with np.errstate(all="ignore"):
+            want = fn(x, y)
+            got = at.trace(fn, autograph=False).get_concrete_function(x, y).to(_fused())(x, y)
+    finally:
+        stream.CHUNK = chunk
+    for g, w in zip(got, want):
+        _same(g, w, exact=False)
+
+
+def test_chunked_runs_follow_numpy_error_state(numba):
+    from autotrace.compile import stream
+
+    def f(x):
+        return np.sum(np.exp(x / (x * 0)) * 2 + 1)
+
+    x = np.linspace(-1, 1, 3 * stream.CHUNK)
+    bf = at.trace(f).get_concrete_function(x).to(_fused())
+    with np.errstate(all="ignore"):
+        assert "for s in range" in [v for k, v in bf._call.__globals__.items()
+                                    if k.startswith("_fused")][0].source
+        _same(bf(x), f(x), exact=False)
+    with np.errstate(divide="raise", invalid="ignore"):
+        with pytest.raises(FloatingPointError):
+            bf(x)

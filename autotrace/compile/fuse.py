@@ -290,14 +290,16 @@ class FusedEmitter(Emitter):
         super().__init__(check)
         # lazy import: numba is optional (the `fast` extra); only this backend needs it
         from autotrace.compile.fused_kernels import make_kernel
+        from autotrace.compile.stream import stream_graph
 
         self.namespace["_check"] = check_value
         self.min_size = min_size
         self._make_kernel = make_kernel
+        self._stream = stream_graph
 
     def emit_graph(self, graph: Graph, indent: str, release: bool = False,
                    final: bool = False) -> None:
-        fused = fuse_graph(graph, self._make_kernel, self.min_size)
+        fused = self._stream(fuse_graph(graph, self._make_kernel, self.min_size))
         super().emit_graph(fused, indent, release, final)
 
     def emit_node(self, node: Node, indent: str) -> None:

@@ -361,4 +361,22 @@ def make_kernel(kernel: Kernel):
     run = namespace["fused"]
     run.source = text
     run.loops = [namespace[name] for name in loops]
+    run.chunk = _chunk_entry(kernel, kinds, stored, sums, namespace) if len(shape) == 1 \
+        else None
+    run.shape = shape
+    run.stored = stored
+    run.totals = [n.outputs[0] for n in sums]
     return run
+
+
+def _chunk_entry(kernel: Kernel, kinds, stored, sums, namespace):
+    """`chunk(m, *inputs, *outputs) -> totals or None`: the flat loop over `m` elements of
+    1-d inputs and outputs (slices of the region's arrays: compile/stream.py)."""
+    params = [f"x{j}" for j in range(len(kernel.inputs))] + \
+        [f"o{j}" for j in range(len(stored))]
+    args = [f"x{j}.reshape(())" if kind == "one" else f"x{j}" for j, kind in enumerate(kinds)]
+    args += [f"o{j}" for j in range(len(stored))] + [f"_empty({CHUNK})" for _ in sums]
+    text = (f"def chunk(m, {', '.join(params)}):\n"
+            f"    return _flat(m, {', '.join(args)})\n")
+    exec(compile(text, f"<autotrace fused chunk #{next(_runners)}>", "exec"), namespace)
+    return namespace["chunk"]
