@@ -282,9 +282,10 @@ def _no_abstract(*avals, **params):
 
 
 class FusedEmitter(Emitter):
-    """numpy's `Emitter`, writing every graph and sub-graph through `fuse_graph` first:
-    the code is numpy's except that each region is one call of its kernel. A called
-    concrete function (`call` node) runs its graph compiled the same way."""
+    """numpy's `Emitter`, writing every graph and sub-graph through `fuse_graph` and then
+    `stream.stream_graph` first: the code is numpy's except that each region is one call
+    of its kernel (and long 1-d runs go chunk by chunk). A called concrete function
+    (`call` node) runs its graph compiled the same way."""
 
     def __init__(self, check: bool, min_size: int = MIN_SIZE):
         super().__init__(check)
