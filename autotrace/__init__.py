@@ -90,11 +90,11 @@ from autotrace.tensor import EagerTensor, Tensor, Variable
 
 from autotrace.version import __version__
 
-# Differentiation and explicit control flow (importing autodiff.control installs the VJPs
-# of cond, while_loop and call).
+# Differentiation and explicit control flow (the control-flow ops, each with its rules, in
+# autotrace/control/; runtime and concrete import them too).
 from autotrace import autodiff as _autodiff  # noqa: E402
-from autotrace.autodiff import control as _control_vjps  # noqa: E402,F401
-from autotrace.autodiff import trying as _try_vjps  # noqa: E402,F401
+from autotrace.control import call as _call, cond as _cond, while_loop as _while  # noqa: E402,F401,E501
+from autotrace.control import trying as _trying  # noqa: E402,F401
 from autotrace.autodiff.tape import GradientTape  # noqa: E402
 from autotrace.api import (  # noqa: E402
     check_grads, custom_gradient, grad, hessian, jacobian, stop_gradient, value_and_grad,

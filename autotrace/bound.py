@@ -33,7 +33,7 @@ class _BoundTracedFunction:
         if not kwargs:
             run = traced._fast.get(fast_key(args))
             if run is not None:
-                traced._calls = run.last_call = traced._calls + 1
+                traced._calls = run.stamp.last_call = traced._calls + 1
                 return run(*args)
         return traced._call_slow(args, kwargs, skip=1)
 

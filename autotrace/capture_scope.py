@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dis
 import inspect
+import sys
 import types
 
 import numpy as np
@@ -25,17 +26,65 @@ from autotrace.captures import (
     Capture,
     Guard,
     Source,
+    content_guard_bytes,
     contents_of,
 )
-from autotrace.errors import CONVERTED_CODES, is_library_file
+from autotrace.errors import (
+    CONVERTED_CODES,
+    TracingError,
+    UnsupportedError,
+    is_library_file,
+    location_of_frame,
+    user_frame,
+)
 from autotrace.signature import leaf_key
+
+
+class ReadPlan:
+    """How converted code's reads of captured arrays are traced (`CaptureScope.read`):
+    `graph` (the first try): a read is the array's graph input, so what the code computes
+    from it is graph ops, read live; `outer`: ids of the arrays the trace writes in place,
+    read from their first read as the live value written back (`runtime/inplace.py`);
+    otherwise (`graph` False, after a try that needed a Python value of one) reads give
+    the numpy array, and a captured array read that way is compared by content."""
+
+    def __init__(self):
+        self.graph = True
+        self.outer: dict = {}  # id(array) -> array
+
+    def update(self, retrace: Retrace) -> bool:
+        """Take `retrace`'s lesson; False if it teaches nothing new (trace as it was)."""
+        if retrace.array is not None:
+            if id(retrace.array) in self.outer:
+                return False
+            self.outer[id(retrace.array)] = retrace.array
+            return True
+        if not self.graph:
+            return False
+        self.graph = False
+        return True
+
+
+class Retrace(BaseException):  # noqa: N818 - not an error: control flow of the tracer
+    """Internal: trace again with `ReadPlan.update(self)` (`array`: one the trace writes in
+    place, to read as its live value from the first read; None: read arrays as numpy).
+    A BaseException, so the user's `except Exception` does not catch it."""
+
+    def __init__(self, array=None, cause: BaseException | None = None):
+        super().__init__()
+        self.array, self.cause = array, cause
 
 
 class CaptureScope:
     """The captured state of one trace (see the module docstring). Lives on the root
     `GraphBuilder` as `capture_scope` while the trace runs."""
 
-    def __init__(self, leaves, paths):
+    def __init__(self, leaves, paths, plan: ReadPlan | None = None):
+        self.plan = plan if plan is not None else ReadPlan()
+        self.handed: dict = {}  # id(Tensor) -> Tensor: graph inputs reads gave as values
+        self.raw_reads: dict = {}  # id(array) -> (array, where): read as numpy arrays
+        self.unconverted = False  # code that is not converted runs in the trace
+        self._generators: dict = {}  # id -> (captured generator, Source, state when found)
         self._arg_roots = [(i, x, p) for i, (x, p) in enumerate(zip(leaves, paths))
                            if _walkable(x)]
         self._object_roots: list = []  # (object, label)
@@ -54,15 +103,15 @@ class CaptureScope:
         self.unguarded: list = []  # (array, Source): read by plain numpy, too big to guard
 
     # -- what the trace runs ------------------------------------------------------------
-    def note(self, fn) -> None:
+    def note(self, fn, fileless: bool = False) -> None:
         """A callable the trace runs (the traced function, or a user function it calls):
         its bound objects, globals and closure cells become roots."""
         before = (len(self._seen_codes), len(self._object_roots))
-        self._note(fn)
+        self._note(fn, fileless)
         if (len(self._seen_codes), len(self._object_roots)) != before:
             self.noted.append(fn)
 
-    def _note(self, fn) -> None:
+    def _note(self, fn, fileless: bool = False) -> None:
         while True:
             if getattr(fn, "python_function", None) is not None:
                 fn = fn.python_function
@@ -83,7 +132,8 @@ class CaptureScope:
                 self._add_object(fn, "self")
                 fn = call
         code = fn.__code__
-        if id(code) in self._seen_codes or is_library_file(code.co_filename):
+        if id(code) in self._seen_codes or is_library_file(code.co_filename) and \
+                not (fileless and code.co_filename.startswith("<")):
             return
         self._seen_codes.add(id(code))
         names, keys = _mentioned(code)
@@ -129,6 +179,8 @@ class CaptureScope:
                 self._arrays.setdefault(id(value), (value, source))
                 continue
             if isinstance(value, _GENERATORS):  # draws run on it: rebinding it traces again
+                if id(value) not in self._generators:  # its state, to see draws while tracing
+                    self._generators[id(value)] = (value, source, _rng_state(value))
                 if source.steps or source.kind in ("global", "cell"):
                     self._guards.setdefault(source, Guard(source, None, value, identity=True))
                 continue
@@ -188,6 +240,55 @@ class CaptureScope:
         self._by_source[source] = (capture, tensor)
         return tensor
 
+    def read(self, array, builder):
+        """A read of numpy array `array` in converted code (`at__.live`): for a captured
+        numeric array, its graph input (`plan.graph`) or live written value
+        (`plan.outer`); else `array`, noting a read of a captured array as numpy."""
+        if self._dirty:
+            self._walk()
+        found = self._arrays.get(id(array))
+        if found is None or found[0] is not array:
+            return array
+        if id(array) in self.plan.outer:
+            # lazy import: runtime.inplace imports the builder layers above this module
+            from autotrace.runtime.inplace import outer_array
+            return outer_array(lambda: array, found[1].var_name)
+        if self.plan.graph and array.ndim and array.dtype.kind in "biufc":
+            tensor = self.capture(array, builder)
+            self.handed[id(tensor)] = (tensor, array)
+            return tensor
+        if id(array) not in self.raw_reads:
+            frame = user_frame(2)
+            self.raw_reads[id(array)] = (array, location_of_frame(frame) if frame else None)
+        return array
+
+    def check_draws(self, where: str, rerun=None) -> None:
+        """`UnsupportedError` if a captured generator advanced while tracing: code that is
+        not converted (a library function, a function traced with `autograph=False`) drew
+        from it once, at trace time, numbers the graph would freeze. The generator is put
+        back as it was. `rerun()` runs that code again to find the user's line drawing."""
+        for gen, source, state in list(self._generators.values()):
+            if _same_state(_rng_state(gen), state):
+                continue
+            _set_rng_state(gen, state)
+            at = _locate_draw(gen, state, rerun) if rerun is not None else None
+            raise UnsupportedError(
+                f"The captured generator {source.describe()} drew numbers while the function "
+                "was traced, in code that autotrace does not convert (a library function, or "
+                "a function traced with autograph=False): they would be frozen into the "
+                "graph, the same on every call. Draw in the traced function's own converted "
+                "code (`rng.normal(...)` there runs on every call), or draw outside it and "
+                f"pass the numbers in.\n  at {at or where}")
+
+    def check_write(self, array) -> None:
+        """`array` is about to be written in place as a captured array (`outer_array`):
+        trace again reading it as its written value from the first read if this trace
+        read it already (as a graph input or as numpy, which would show the old value)."""
+        if id(array) in self.plan.outer:
+            return
+        if id(array) in self.raw_reads or any(c.value is array for c in self.captures):
+            raise Retrace(array)
+
     def source_of(self, array):
         """The `Source` through which the trace reaches `array` (by identity), or None."""
         if self._dirty:
@@ -207,22 +308,35 @@ class CaptureScope:
                     and isinstance(captured, np.ndarray):
                 self._guards[source] = Guard(source, None, captured, identity=True)
 
-    def guards(self, written=frozenset()) -> list[Guard]:
+    def guards(self, written=frozenset(), where: str = "") -> list[Guard]:
         """Guards of the finished trace: mentioned Python values, and the lengths of the
         containers on the path of a capture or guard. `written`: ids of the captured
-        arrays the trace writes in place (read live, so not guarded by content)."""
+        arrays the trace writes in place (read live, so not guarded by content); `where`:
+        the traced function's location, for messages about code that is not converted."""
         if self._dirty:
             self._walk()
         out = dict(self._guards)
-        # Arrays the code mentions but no op took (plain numpy read them): rebinding one
-        # traces again, and so does writing into one (a content guard: its bytes are
-        # compared on every call), up to `CONTENT_GUARD_BYTES`.
+        # Arrays read as numpy while tracing (by converted code that needed a Python value
+        # of one, or by code that is not converted: then any of them) and arrays the code
+        # mentions but no op took: their values may be constants of the graph, so writing
+        # into one traces again (a content guard: its bytes compared on every call), and
+        # so does rebinding it.
         inputs = {c.source for c in self.captures}
-        unused = [(a, src) for a, src in self._arrays.values()
-                  if src not in inputs and src not in out]
-        for array, source in unused[:MAX_ITEMS]:
-            contents = None if id(array) in written else contents_of(array)
-            if contents is None and id(array) not in written and isinstance(array, np.ndarray):
+        limit = content_guard_bytes()
+        for array, source in list(self._arrays.values()):
+            if id(array) in written:
+                if source not in inputs and source not in out:
+                    out[source] = Guard(source, None, array, identity=True)
+                continue
+            raw = self.raw_reads.get(id(array))
+            read = raw is not None or self.unconverted
+            if not read and (source in inputs or source in out):
+                continue  # a graph input (or a view's base) that nothing read as numpy
+            contents = contents_of(array, limit)
+            if contents is None and isinstance(array, np.ndarray) and \
+                    array.dtype.kind in "biufc":
+                if read:
+                    raise TracingError(_too_large(array, source, raw, where, limit))
                 self.unguarded.append((array, source))
             out[source] = Guard(source, None, array, identity=True, contents=contents)
         for source in [c.source for c in self.captures] + list(self._guards):
@@ -235,8 +349,75 @@ class CaptureScope:
         return list(out.values())
 
 
+def _too_large(array, source, raw, where: str, limit: int) -> str:
+    at = f"\n  at {raw[1]}" if raw is not None and raw[1] else \
+        f"\n  in code that is not converted ({where})" if where else ""
+    return (
+        f"The captured array {source.describe()} ({array.nbytes} bytes) was read as a numpy "
+        "array while tracing (a Python value made from it, a numpy function the graph has "
+        "no op for, or code that is not converted), so what was computed from it is a "
+        "constant of the graph; it is too large to be compared on every call (over "
+        f"{limit} bytes), so a write into it between calls would not be seen. Compute with "
+        "it in the traced function's own code with numpy ops (they read it on every call), "
+        "pass it as an argument, or raise the limit with "
+        f"`at.config.content_guard_bytes({array.nbytes})` to compare it on every call "
+        f"(about 40 us per MiB).{at}")
+
+
 _MISSING = object()
 _GENERATORS = (np.random.Generator, np.random.RandomState)
+
+
+def _locate_draw(gen, state, rerun) -> str | None:
+    """Run `rerun()` under a line tracer to find the user's line after which `gen` (put
+    back to `state`) first advanced (only on the way to an error); then put it back."""
+    last, found = [None], [None]
+
+    def tracer(frame, event, arg):
+        if found[0] is not None:
+            return None
+        if event == "line" and not is_library_file(frame.f_code.co_filename):
+            if last[0] is not None and not _same_state(_rng_state(gen), state):
+                found[0] = last[0]
+                return None
+            last[0] = location_of_frame(frame)
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        rerun()
+    except BaseException:  # noqa: S110 - the first run's outcome stands; only the line
+        pass
+    finally:
+        sys.settrace(previous)
+    if found[0] is None and not _same_state(_rng_state(gen), state):
+        found[0] = last[0]  # the last line drew
+    _set_rng_state(gen, state)
+    return found[0]
+
+
+def _rng_state(gen):
+    return gen.bit_generator.state if isinstance(gen, np.random.Generator) else \
+        gen.get_state(legacy=False)
+
+
+def _set_rng_state(gen, state) -> None:
+    if isinstance(gen, np.random.Generator):
+        gen.bit_generator.state = state
+    else:
+        gen.set_state(state)
+
+
+def _same_state(a, b) -> bool:
+    """Generator states (dicts of ints, strings and arrays) are equal."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_state(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and bool(np.array_equal(a, b))
+    return a == b
 
 
 def _walkable(x) -> bool:
@@ -329,10 +510,13 @@ def _first_param(fn) -> str:
     return code.co_varnames[0] if code is not None and code.co_argcount else "self"
 
 
-def note_call(builder, fn) -> None:
-    """Tell the trace `builder` belongs to that user code `fn` runs in it."""
+def note_call(builder, fn, converted: bool = True) -> None:
+    """Tell the trace `builder` belongs to that user code `fn` runs in it (`converted`:
+    as converted code, whose reads of captured arrays go through `CaptureScope.read`;
+    if not, `fn` may be code without a file, `exec`'d or typed at a prompt)."""
     while builder.parent is not None:
         builder = builder.parent
     scope = getattr(builder, "capture_scope", None)
     if scope is not None:
-        scope.note(fn)
+        scope.unconverted = scope.unconverted or not converted
+        scope.note(fn, fileless=not converted)

@@ -23,14 +23,18 @@ Checks run in the concrete function's compiled entry (`prelude`): a read and a c
 per capture, on the hit path. A failed check calls the traced function's miss handler,
 which finds (or traces) the concrete function for the state now.
 
-Limits: the walk follows instance and class dictionaries only (never runs a property),
-skips library modules and objects, and identifies arrays by identity when they reach an
-op: an array computed from captured arrays by plain numpy before it reaches a traced
-value (`np.sum(self.W)` on its own) is a constant of the trace; the arrays the code
-mentions that no op took are guarded by identity (rebinding traces again) and, up to
-`CONTENT_GUARD_BYTES`, by their bytes (a write into one traces again; a larger one gives a
-`StaleCaptureWarning` when traced). Arrays the trace writes in place are read live and
-written back (`runtime/inplace.py`), so they are guarded by identity only.
+Reads of captured arrays in converted code (`at__.live`) give their graph inputs, so
+what the code computes from them is graph ops (`CaptureScope.read`); a trace that needs a
+Python value of one traces again reading numpy arrays, and those (and, in code that is not
+converted, all captured arrays) get a content guard: their bytes are compared on every
+call, up to `content_guard_bytes()` (larger: `TracingError`). Arrays the trace writes in
+place are read live and written back (`runtime/inplace.py`), so they are guarded by
+identity only.
+
+Limits: the walk follows instance and class dictionaries only (never runs a property) and
+skips library modules and objects; arrays are identified by identity. An array the code
+mentions that no op took is content-guarded too (a larger one gives a
+`StaleCaptureWarning` when traced).
 """
 
 from __future__ import annotations
@@ -227,14 +231,25 @@ class Guard:
         return same + f"(type({name}) is not {kind} or {name} != {literal})"
 
 
-CONTENT_GUARD_BYTES = 1 << 20  # larger arrays read by plain numpy: identity only, and a warning
+CONTENT_GUARD_BYTES = 1 << 20  # default limit of `content_guard_bytes`
+_limit = [CONTENT_GUARD_BYTES]
 
 
-def contents_of(array) -> bytes | None:
+def content_guard_bytes(n: int | None = None) -> int:
+    """The largest captured array (in bytes) that a trace which read it as numpy compares
+    by content on every call (larger: `TracingError`); `n` sets it (`at.config`)."""
+    if n is not None:
+        if int(n) < 0:
+            raise ValueError(f"content_guard_bytes must be >= 0, got {n}")
+        _limit[0] = int(n)
+    return _limit[0]
+
+
+def contents_of(array, limit: int | None = None) -> bytes | None:
     """The bytes a content guard compares (`same_contents`), for a numeric or bool ndarray
-    of at most `CONTENT_GUARD_BYTES`; else None."""
+    of at most `limit` bytes (default: `content_guard_bytes()`); else None."""
     if type(array) is not np.ndarray or array.dtype.kind not in "biufc" or \
-            array.nbytes > CONTENT_GUARD_BYTES:
+            array.nbytes > (_limit[0] if limit is None else limit):
         return None
     return array.tobytes()
 

@@ -18,9 +18,12 @@ import numpy as np
 from autotrace import captures as captured_state
 from autotrace import context, mutation
 from autotrace.autodiff.graph_function import GraphFunction
-from autotrace.capture_scope import CaptureScope, note_call
+from autotrace.capture_scope import CaptureScope, ReadPlan, Retrace, note_call
 from autotrace.compile.codegen import Entry, compile_graph
+from autotrace.compile.guarded import MISS, HitTable, cold, guarded_entry
+from autotrace.control.call import call_concrete
 from autotrace.errors import (
+    CONVERTED_CODES,
     StaleCaptureWarning,
     TracingError,
     at_user_line,
@@ -31,7 +34,6 @@ from autotrace.gcpause import paused_gc
 from autotrace.graph.builder import GraphBuilder
 from autotrace.graph.ir import Var
 from autotrace.graph.unstacked import Unstacked
-from autotrace.ops.control import call_concrete
 from autotrace.retracing import user_stacklevel
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.random import TracedGenerator, no_trace_time_draws
@@ -86,7 +88,9 @@ class ConcreteFunction(GraphFunction):
         # Per input leaf: TensorSpec or GeneratorSpec (a graph input), or its leaf key.
         self._template = template
         self._out_leaves, self._out_tree = flatten(result)
-        self._accepted: dict = {}
+        self._accepted = HitTable(self)  # fast keys of calls the entry takes as they are
+        self._hot = cold  # the guarded entry of the latest of them (compile/guarded.py)
+        self._warm_key = None  # the key of the latest accepted call
         # Captured state (captures.py): arrays read on every call, guarded Python values.
         self._live = list(live)
         self._guards = list(guards)
@@ -164,8 +168,21 @@ class ConcreteFunction(GraphFunction):
 
     def __call__(self, *args, **kwargs):
         try:
-            if not kwargs and fast_key(args) in self._accepted and not self.has_state:
-                return self._call(*args)
+            if not kwargs:
+                out = self._hot(*args)  # the latest accepted call's signature (guarded.py)
+                if out is not MISS:
+                    return out
+                key = fast_key(args)
+                if key in self._accepted and not self.has_state:
+                    hot = None
+                    if key == self._warm_key:  # its second table hit in a row
+                        hot = guarded_entry(self._call, args, key)
+                    self._warm_key = key
+                    if hot is not None:
+                        self._hot = hot
+                        if key not in self._accepted:  # cleared meanwhile
+                            self._hot = cold
+                    return self._call(*args)
             leaves, tree = self._traced._canonical(args, kwargs)
             self._check(leaves, tree)
             self._check_state(leaves)
@@ -427,17 +444,26 @@ class _BoundConcreteFunction:
 # -- tracing ------------------------------------------------------------------------------
 def trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     """Trace `traced.converted` once on `leaves` (arrays/specs become graph inputs)."""
+    plan = ReadPlan()  # reads of captured arrays: graph ops first (capture_scope.py)
     with paused_gc():
-        return _trace_concrete(traced, leaves, tree)
+        while True:
+            try:
+                return _trace_concrete(traced, leaves, tree, plan)
+            except Retrace as again:
+                if not plan.update(again):
+                    raise (again.cause or TracingError(
+                        f"autotrace could not trace {traced.__name__}: reading the captured "
+                        "arrays it writes in place as their written values failed")) from None
 
 
-def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
+def _trace_concrete(traced: TracedFunction, leaves, tree, plan=None) -> ConcreteFunction:
     template = [_template_entry(x) for x in leaves]
     paths = traced._paths(tree)
     outer = context.current_builder()  # a trace this one runs in (vmap, jvp of a function)
     with GraphBuilder(traced.__name__, max_nodes=traced.max_nodes) as builder:
-        scope = builder.capture_scope = CaptureScope(leaves, paths)
-        scope.note(traced.python_function)
+        scope = builder.capture_scope = CaptureScope(leaves, paths, plan)
+        scope.unconverted = not _runs_converted(traced.converted)
+        scope.note(traced.python_function, fileless=scope.unconverted)
         flat, inputs = [], []
         for name, leaf, t in zip(paths, leaves, template):
             # Tapes opened inside the function watch its float arguments, as TensorFlow's
@@ -453,9 +479,12 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
         try:
             with no_trace_time_draws(traced.__name__):
                 result = traced.converted(*args, **kwargs)
+            scope.check_draws(_where(traced), lambda: traced.converted(*args, **kwargs))
         except BranchRaises:  # every path raises, at run time: the graph's `raise` nodes
             result = None
         except Exception as e:
+            if scope.handed and scope.plan.graph:  # maybe a Python value of a captured
+                raise Retrace(cause=e) from e  # array was needed: read them as numpy
             locate_trace_error(e)
             raise
         finally:
@@ -474,29 +503,45 @@ def _trace_concrete(traced: TracedFunction, leaves, tree) -> ConcreteFunction:
     outs = [_output_leaf(builder, leaf) for leaf in out_leaves]
     _order_inputs(builder.graph, sum(is_input_spec(t) for t in template),
                   scope.captures)
-    guards = scope.guards(written=set(builder.outer_arrays))
+    guards = scope.guards(written=set(builder.outer_arrays), where=_where(traced))
     _warn_unguarded(traced, scope.unguarded)
     return ConcreteFunction(traced, builder.graph, tree, template, unflatten(out_tree, outs),
                             list(builder.captures), written, written_outer,
                             scope.captures, guards)
 
 
+def _runs_converted(fn) -> bool:
+    """`fn` (a traced function's `converted`) runs converted code (not: `autograph=False`,
+    or source that could not be read), whose reads of captured arrays autotrace sees."""
+    fn = getattr(fn, "__func__", fn)
+    return getattr(fn, "__code__", None) in CONVERTED_CODES
+
+
+def _where(traced) -> str:
+    code = getattr(traced.python_function, "__code__", None)
+    return f'File "{code.co_filename}", line {code.co_firstlineno}, in {code.co_name}' \
+        if code is not None else traced.__name__
+
+
 def _warn_unguarded(traced, unguarded) -> None:
-    """`StaleCaptureWarning` for the captured arrays read by plain numpy that are too large
-    for a content guard (`captures.CONTENT_GUARD_BYTES`)."""
+    """`StaleCaptureWarning` for the captured arrays the code mentions that are too large
+    for a content guard (`captures.content_guard_bytes`) and that no read in converted code
+    gave as a numpy array: reached by a path the converter does not see (an element of a
+    list held in a local variable), they may have been read by plain numpy."""
     if not unguarded:
         return
     code = getattr(traced.python_function, "__code__", None)
     where = f" ({code.co_filename})" if code is not None else ""
     for array, source in unguarded:
         warnings.warn(
-            f"{traced.__name__}{where} read the captured array {source.describe()} "
-            f"({array.nbytes} bytes) with plain numpy while tracing, so its values are "
-            "constants of the graph; it is too large to be compared on every call (over "
-            f"{captured_state.CONTENT_GUARD_BYTES} bytes), so a write into it between calls "
-            "will not be seen (rebinding it is). Make it reach a graph op with a traced value "
-            "involved, or pass it as an argument.", StaleCaptureWarning,
-            stacklevel=user_stacklevel())
+            f"{traced.__name__}{where} mentions the captured array {source.describe()} "
+            f"({array.nbytes} bytes), which no op of the graph takes; if it was read with "
+            "plain numpy while tracing (through a local variable holding a container of "
+            "it, say), its values are constants of the graph, and it is too large to be "
+            f"compared on every call (over {captured_state.content_guard_bytes()} bytes), so "
+            "a write into it between calls would not be seen (rebinding it is). Read it "
+            "through its attribute or global name in the traced function, or pass it as an "
+            "argument.", StaleCaptureWarning, stacklevel=user_stacklevel())
 
 
 def _template_entry(leaf):

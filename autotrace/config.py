@@ -7,6 +7,8 @@
   eager `GradientTape` (the arguments in `argnums` become watched eager tensors), so they
   still return the same gradients. Explicit graph requests (`get_concrete_function`,
   calling a `ConcreteFunction`) still trace and run graphs.
+* `content_guard_bytes(n)` sets how large a captured array read as numpy while tracing
+  may be and still be compared on every call (docs/control_flow.md, "Captured state").
 * `log_traces(True)` (or `AUTOTRACE_LOG=1`) prints a line to stderr for each trace: the
   function, why it traced (first call, or which argument changed) and how long it took.
   The records go to the standard `logging` logger named "autotrace" at DEBUG level, so
@@ -64,6 +66,17 @@ class run_eagerly:
 def running_eagerly() -> bool:
     """Whether traced functions currently run as plain Python (see `run_eagerly`)."""
     return EAGER
+
+
+def content_guard_bytes(n: int | None = None) -> int:
+    """The size limit (bytes; 1 MiB by default) of a captured array whose values a trace
+    read as numpy (so they are constants of the graph) and that is compared with them on
+    every call; a larger one is a `TracingError` when traced. `n` sets it; returns it.
+    Each call copies and compares such an array: about 40 us per MiB."""
+    # lazy import: captures is the signature layer, above this module's plain settings
+    from autotrace.captures import content_guard_bytes as limit
+
+    return limit(n)
 
 
 def log_traces(enabled: bool = True) -> None:

@@ -38,6 +38,9 @@ class _CodeSet:
 # Code objects produced by the converter count as user code wherever their file lives
 # (the demo's own functions live inside this package).
 CONVERTED_CODES = _CodeSet()
+# The helpers the converter makes for graph `if`s, loops and `try`s (`loop_body`,
+# `if_true`): their parameters are the statement's variables, the same as the caller's.
+GENERATED_CODES = _CodeSet()
 
 
 class AutotraceError(Exception):

@@ -9,8 +9,8 @@ write to `x` re-derives the live views, and a write through a basic-indexing vie
 into its base (`v += 1` changes `x[0]`). A write through another kind of view (`x.T[0] =
 1`) is refused, naming the user's line.
 
-Graph control flow keeps the same object semantics (`runtime/graph_cond.py`,
-`runtime/graph_loop.py`); a concrete function writes the final value of a mutated
+Graph control flow keeps the same object semantics (`control/cond.py`,
+`control/loop_trace.py`); a concrete function writes the final value of a mutated
 argument back into the caller's array (`concrete.py`).
 """
 
@@ -226,7 +226,22 @@ def write(t, new) -> None:
         check_writable(base, "an item assignment")
         write(base, F.setitem(base, view.key, new))
         return
+    _check_handed(t)
     repoint(t, new)
+
+
+def _check_handed(t) -> None:
+    """A write into the graph input a read of a captured array gave (`CaptureScope.read`)
+    would not reach the array: trace again, reading it as its live written value."""
+    scope = getattr(getattr(t.builder, "root", None), "capture_scope", None)
+    if scope is None or not scope.handed:
+        return
+    for x in (t, *_outers(t)):
+        entry = scope.handed.get(id(x))
+        if entry is not None and entry[0] is x:
+            # lazy import: capture_scope sits above the op layers this module is part of
+            from autotrace.capture_scope import Retrace
+            raise Retrace(entry[1])
 
 
 def repoint(t, new) -> None:
@@ -323,6 +338,7 @@ def live_views(t) -> list:
 def check_writable(t, what: str) -> None:
     """Refuse a write to a value of an enclosing graph that the current graph `if` or loop
     does not carry (reached through an attribute, a container or a closure)."""
+    _check_handed(t)
     current = innermost_graph_trace()
     if current is None or t.builder is current or id(t) in current.proxies:
         return

@@ -13,6 +13,7 @@ Run:  python benchmarks/bench_jacobian.py [--repeat 31] [--quick]
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 
@@ -22,7 +23,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
-from timing import calibrate, header, per_call_us, repeats  # noqa: E402 - before autotrace: checks off
+from timing import calibrate, header, per_call_us  # noqa: E402 - before autotrace: checks off
 
 import autotrace as at  # noqa: E402
 
@@ -46,7 +47,11 @@ def analytic(x):
 
 
 def main(argv=None) -> None:
-    repeat = repeats(argv, __doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=31)
+    parser.add_argument("--quick", action="store_true", help="5 repeats (smoke)")
+    options = parser.parse_args(argv)
+    repeat = 5 if options.quick else options.repeat
     print(header())
     x = RNG.standard_normal(N)
     contenders = {"grad": at.grad(loss), "jacobian": at.jacobian(f), "jacfwd": at.jacfwd(f),

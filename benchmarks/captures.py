@@ -64,7 +64,9 @@ def _functions() -> dict:
 def _frozen(traced):
     """The compiled entry of `traced`'s concrete function with its captured state bound as
     constants and no checks: the same code minus what capturing adds."""
-    from autotrace.compile.codegen import Entry, compile_graph
+    import dataclasses
+
+    from autotrace.compile.codegen import compile_graph
 
     cf = traced.concrete_functions[0]
     e = cf._entry
@@ -72,8 +74,7 @@ def _frozen(traced):
     def prelude(em, names):
         return [f"{em.name(c.var)} = {em.bind(c.value, 'c')}" for c in cf.captures]
 
-    return compile_graph(cf.graph, entry=Entry(e.params, e.result, e.captured,
-                                               e.n_required, prelude))
+    return compile_graph(cf.graph, entry=dataclasses.replace(e, prelude=prelude))
 
 
 def _time(fn, x, calls: int) -> float:

@@ -90,6 +90,10 @@ def run_traced(traced, args: tuple, name: str, **options) -> str:
         assert f"is not available on the {name} backend" in str(e), str(e)
         return "refused"
     got = bf(*args)
+    # Libraries round single-precision kernels differently (an FFT's butterflies): a
+    # result computed through float32 is compared at float32's tolerance.
+    single = any(v.dtype in (np.float32, np.complex64)
+                 for node in cf.graph.walk() for v in node.outputs)
     got_leaves, got_tree = flatten(to_numpy(backend, got))
     want_leaves, want_tree = flatten(expected)
     assert got_tree == want_tree, f"structure {got_tree} != {want_tree}"
@@ -99,6 +103,6 @@ def run_traced(traced, args: tuple, name: str, **options) -> str:
             continue
         g = np.asarray(g)
         assert g.dtype == w.dtype and g.shape == np.shape(w), (g.dtype, g.shape, w.dtype)
-        rtol = 1e-5 if w.dtype == np.float32 else 1e-9
+        rtol = 1e-5 if w.dtype == np.float32 or single else 1e-9
         np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol, equal_nan=True)
     return "pass"

@@ -33,22 +33,21 @@ def grad_w4(x):
     v2 = v1 * x
     v3 = _exp(v2, out=v2)
     del v2
-    v4 = v3 * x
-    dx = _mul(v3, v1, out=v3)
-    del v1, v3
-    dx_1 = _sub(dx, v4, out=dx)
-    del v4, dx
-    dx_2 = _add(dx_1, v0, out=dx_1)
-    del dx_1
+    v4 = _sub(v1, x, out=v1)
+    del v1
+    dx = _mul(v3, v4, out=v3)
+    del v3, v4
+    dx_1 = _add(dx, v0, out=dx)
+    del dx
     v5 = _mul(v0, v0, out=v0)
     del v0
     v6 = _sub(1, v5, out=v5)
     del v5
     v7 = _mul(x, v6, out=v6)
     del v6
-    dx_3 = _add(dx_2, v7, out=dx_2)
-    return (dx_3,)
-"""
+    dx_2 = _add(dx_1, v7, out=dx_1)
+    return (dx_2,)
+"""  # d(-x * x) = e * (-x - x): the common factor e taken out (compile/factoring.py)
     x = np.linspace(-2, 2, BIG)
     t = np.tanh(x)
     want = (1 - t * t) * x + t - 2 * x * np.exp(-x * x)

@@ -148,7 +148,7 @@ SOURCE = {
     "seed": """
 def seed(a, b):
     c = a + b
-    d = b + 1
+    d = b + _f64_1
     e = c * d
     return e
 """,
@@ -176,7 +176,7 @@ def window(x, i):
     "stats": """
 def stats(x, y):
     s = x + y
-    v0 = x * 2
+    v0 = x * _f64_2
     return ((s, v0), {'sum': s, 'n': 3})
 """,
     "affine32": """
@@ -188,12 +188,12 @@ def affine32(x):
     if (type(W32) is not _ndarray or W32.shape != (3,)
             or W32.dtype is not _float32 and W32.dtype != _float32):
         return _miss(x)
-    v0 = x * 0.5
-    y = v0 + 1
+    v0 = x * _f32_0_5
+    y = v0 + _f32_1
     del v0
     v1 = y + W32
     del y
-    v2 = _maximum(v1, 0.0)
+    v2 = _maximum(v1, _f32_0_0)
     del v1
     v3 = _cast(v2, dtype=_float64)
     return v3
@@ -204,7 +204,7 @@ CHECKED_SEED = """
 def seed(a, b):
     c = a + b
     _check(c, _var)
-    d = b + 1
+    d = b + _f64_1
     _check(d, _var_1)
     e = c * d
     _check(e, _var_2)

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 import autotrace as at
+from autotrace.control.cond import cond as cond_op
 from autotrace.graph.ir import Graph, Node, Var
 from autotrace.graph.verify import IRError, verify
-from autotrace.ops import OPS, control
+from autotrace.ops import OPS
 
 
 def _add(x, y):
@@ -66,7 +67,7 @@ def test_a_sub_graph_that_reads_an_outer_value_is_not_closed():
     orelse = Graph("orelse", [Var((3,), np.float64)], [], [])
     orelse.outputs = [orelse.inputs[0]]
     result = Var((3,), np.float64)
-    node = Node(control.cond, (pred, x), {"then": then, "orelse": orelse}, (result,), None)
+    node = Node(cond_op, (pred, x), {"then": then, "orelse": orelse}, (result,), None)
     result.node = node
     with pytest.raises(IRError, match="graph 'then'.*reads .* before it is defined"):
         verify(Graph("g", [pred, x], [node], [result]))
@@ -80,7 +81,7 @@ def test_branch_inputs_must_have_their_operands_types():
         inner = Var((3,), dtype)
         branches[key] = Graph(key, [inner], [], [inner])
     result = Var((3,), np.float64)
-    node = Node(control.cond, (pred, x), branches, (result,), None)
+    node = Node(cond_op, (pred, x), branches, (result,), None)
     result.node = node
     with pytest.raises(IRError, match=r"then inputs #0: f64\[3\] does not fit f32\[3\]"):
         verify(Graph("g", [pred, x], [node], [result]))
@@ -93,7 +94,7 @@ def test_a_weak_operand_needs_a_weak_branch_input():
     for g in branches.values():
         g.outputs = [g.inputs[0]]
     result = Var((), np.bool_, weak=bool)
-    node = Node(control.cond, (pred, flag), branches, (result,), None)
+    node = Node(cond_op, (pred, flag), branches, (result,), None)
     result.node = node
     with pytest.raises(IRError, match="then inputs #0"):
         verify(Graph("g", [pred, flag], [node], [result]))

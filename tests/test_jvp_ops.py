@@ -24,7 +24,7 @@ from autotrace.ops import OPS
 
 pytestmark = pytest.mark.filterwarnings("ignore::autotrace.RetracingWarning")
 
-# Nonlinear ops whose JVP is `d/dg <vjp(g), t>` (autodiff/forward.py `_transposed_vjp`).
+# Nonlinear ops whose JVP is `d/dg <vjp(g), t>` (autodiff/jvp_trace.py `_transposed_vjp`).
 TRANSPOSED_VJP = {"prod", "max", "min", "var", "std", "cumprod", "sort",
                   *op_cases.TRANSPOSED_VJP}
 # Every case, the gradients of while loops included (forward over reverse records the

@@ -52,12 +52,12 @@ class _CountingSet(set):
 
 def test_emitter_names_with_one_base_take_constant_work_each():
     em = Emitter(check=False)
-    em._used = _CountingSet(em._used)
+    em.local_names.taken = _CountingSet(em.local_names.taken)
     _CountingSet.checks = 0
     names = [em.fresh("v") for _ in range(3000)]
     assert names[:4] == ["v", "v_1", "v_2", "v_3"] and len(set(names)) == 3000
     assert _CountingSet.checks <= 2 * 3000  # rescanning v, v_1, ... was ~n^2 / 2
-    em._used.add("w_1")
+    em.local_names.take("w_1")
     assert [em.fresh("w"), em.fresh("w")] == ["w", "w_2"]  # names taken elsewhere skipped
 
 

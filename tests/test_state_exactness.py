@@ -287,7 +287,7 @@ def test_the_retrace_names_the_written_array():
     cfg = Config()
 
     def g(x):
-        return x * np.sum(cfg.W)
+        return x * float(np.sum(cfg.W))
 
     f = at.trace(g)
     f(np.ones(2))
@@ -303,7 +303,7 @@ def test_a_content_guard_compares_bits():
     cfg.W = np.array([0.0, np.nan])
 
     def g(x):
-        return x + np.nansum(cfg.W) + np.signbit(cfg.W[0])
+        return x + float(np.nansum(cfg.W)) + bool(np.signbit(cfg.W[0]))
 
     f = at.trace(g)
     for value in (0.0, 0.0, -0.0, -0.0, 1.0):
@@ -312,13 +312,13 @@ def test_a_content_guard_compares_bits():
     assert f.trace_count == 3  # nan matches nan; -0.0 is not 0.0
 
 
-def test_a_large_array_read_by_plain_numpy_warns():
+def test_a_large_array_read_as_a_python_number_is_refused():
     big = Holder(np.ones(captures.CONTENT_GUARD_BYTES // 8 + 1))
 
     def g(x):
-        return x * np.sum(big.w)
+        return x * float(np.sum(big.w))
 
-    with pytest.warns(at.StaleCaptureWarning, match=r"`big\.w` \(\d+ bytes\) with plain numpy"):
+    with pytest.raises(at.TracingError, match=r"`big\.w` \(\d+ bytes\) was read as a numpy"):
         at.trace(g)(np.ones(1))
 
 
@@ -366,24 +366,9 @@ def fills_through_a_helper(x):
     return out
 
 
-def global_with_two_aliases(x):
-    v = W2
-    w = W2
-    w[0] = x[0]
-    return v.sum()
-
-
-def attribute_written_with_a_local_alias(x):
-    w = m_traced.w
-    m_traced.w[0] = x[0]
-    return w.sum()
-
-
 @pytest.mark.parametrize("fn, names", [
     (two_local_names, ["`out` (in two_local_names, line", "`buf` (in two_local_names"]),
     (fills_through_a_helper, ["`b` (in fill, line", "`out` (in fills_through_a_helper"]),
-    (global_with_two_aliases, ["`v` (in global_with_two_aliases", "`w` (in global_with"]),
-    (attribute_written_with_a_local_alias, ["`w` (in attribute_written_with_a_local_alias"]),
 ])
 def test_a_write_seen_under_one_local_name_only_is_refused(fn, names):
     before = W2.copy(), m_traced.w.copy()

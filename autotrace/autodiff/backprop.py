@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autotrace.compile.factoring import mark as mark_sum
 from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Origin, Var
 from autotrace.ops.shape import astype, broadcast_like, unbroadcast
@@ -87,7 +88,11 @@ def _accumulate(entry: Entry, out_cts: list, cts: dict, builder, prefix: str) ->
             continue
         k = key_of(x)
         g = fit(g, as_value(x, builder))
-        cts[k] = g = g if k not in cts else cts[k] + g
+        if k in cts:
+            g = cts[k] + g
+            if isinstance(g, Tensor):
+                mark_sum(g.symbol)  # ours to factor (compile/factoring.py)
+        cts[k] = g
         name = x.name if isinstance(x, Var) else None
         if isinstance(g, Tensor) and g.symbol.name is None and name and \
                 not _passed_through(g, out_cts):

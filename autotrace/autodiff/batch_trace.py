@@ -8,7 +8,7 @@ ranks and apply themselves; reductions, scans and sorts shift their axes by one;
 `transpose`, `matmul`, indexing with a shared key (and its adjoint) and the shape ops
 backward passes use have their own; every other
 op falls back to a loop over the examples (exact, one node per example). Control-flow
-ops get their rules from `autodiff/batching.py`.
+ops hold their own (`control/cond.py`, `control/while_loop.py`, `control/call.py`).
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from typing import Callable
 
 import numpy as np
 
+from autotrace.autodiff.custom import stop as stop_gradient
 from autotrace.core import Trace, bind
 from autotrace.ops import OPS
 from autotrace.ops.join import stack
-from autotrace.ops.shape import broadcast_to, dtype_of, expand_dims, squeeze
+from autotrace.ops.shape import broadcast_to, dtype_of, expand_dims, squeeze, transpose
 from autotrace.ops.shapes import shape_of
 from autotrace.tensor import TensorBase
 
@@ -119,12 +120,30 @@ def _transpose(trace, op, values, dims, params):
 
 
 def _matmul(trace, op, values, dims, params):
+    """`a @ b` per example. Vectors are promoted to matrices (numpy's rule: `(k,)` is
+    `(1, k)` on the left, `(k, 1)` on the right) and the promoted axis is squeezed from
+    the result; the common Jacobian cases (a shared matrix against batched vectors) are
+    one matrix product."""
     (a, b), (da, db) = values, dims
-    if _rank(a, da) >= 2 and _rank(b, db) >= 2:
-        return bind(op, *_aligned(values, dims), **params), 0
-    if _rank(a, da) == 1 and db is None and _rank(b, db) == 2:
+    ra, rb = _rank(a, da), _rank(b, db)
+    if ra == 1 and db is None and rb == 2:
         return bind(op, a, b, **params), 0  # (B, k) @ (k, m)
-    return loop_rule(trace, op, values, dims, params)
+    if da is None and ra == 2 and rb == 1:
+        return bind(op, b, transpose(a, (1, 0)), **params), 0  # (B, k) @ (m, k).T
+    if ra >= 2 and rb == 1 and db is None:
+        return bind(op, a, b, **params), 0  # (B, .., m, k) @ (k,)
+    squeezed = []
+    if ra == 1:
+        a, ra = expand_dims(a, len(shape_of(a)) - 1), 2
+        squeezed.append(-2)
+    if rb == 1:
+        b, rb = expand_dims(b, len(shape_of(b))), 2
+        squeezed.append(-1)
+    out = bind(op, *_aligned([a, b], [da, db]), **params)
+    if squeezed:
+        ndim = len(shape_of(out))
+        out = squeeze(out, tuple(ndim + s for s in squeezed))
+    return out, 0
 
 
 def _unbroadcast(trace, op, values, dims, params):
@@ -222,28 +241,31 @@ def _axis_is_normalized(params) -> bool:
                                      all(isinstance(a, int) and a >= 0 for a in axis))
 
 
-_AXIS_OPS = {"sum", "mean", "prod", "max", "min", "var", "std", "any", "all", "cumsum",
-             "cumprod", "sort", "argsort", "flip", "concatenate", "take_along_axis",
-             "expand_dims", "squeeze"}
+_AXIS_OPS = frozenset(OPS[name] for name in (
+    "sum", "mean", "prod", "max", "min", "var", "std", "any", "all", "cumsum", "cumprod",
+    "sort", "argsort", "flip", "concatenate", "take_along_axis", "expand_dims", "squeeze"))
 
 
 def rule_for(op) -> Callable:
     """The batching rule of `op` (see the module doc)."""
     if op.batch is not None:
         return op.batch
-    if op.name in _ELEMENTWISE:
+    if op in _ELEMENTWISE:
         return _elementwise
-    if op.name in _AXIS_OPS:
+    if op in _AXIS_OPS:
         return lambda trace, op, values, dims, params: (
             _shift_axes if _axis_is_normalized(params) else loop_rule)(
                 trace, op, values, dims, params)
-    return _SPECIAL.get(op.name, loop_rule)
+    return _SPECIAL.get(op, loop_rule)
 
 
-_ELEMENTWISE = {name for name, op in OPS.items()
-                if isinstance(op.impl, np.ufunc) and name != "matmul"} | {
-    "where", "clip", "cast", "copy", "conj", "stop_gradient"}
-_SPECIAL = {"transpose": _transpose, "matmul": _matmul, "unbroadcast": _unbroadcast,
-            "reshape_like": _reshape_like, "broadcast_like": _broadcast_like,
-            "full_like": _full_like, "reshape": _reshape, "broadcast_to": _broadcast_to,
-            "getitem": _getitem, "scatter_add": _scatter_add}
+# Rules keyed by the ops themselves (a renamed op fails here, loudly, instead of falling
+# back to the loop rule).
+_ELEMENTWISE = frozenset(op for op in OPS.values()
+                         if isinstance(op.impl, np.ufunc) and op is not OPS["matmul"]) | {
+    OPS["where"], OPS["clip"], OPS["cast"], OPS["copy"], OPS["conj"], stop_gradient}
+_SPECIAL = {OPS[name]: rule for name, rule in {
+    "transpose": _transpose, "matmul": _matmul, "unbroadcast": _unbroadcast,
+    "reshape_like": _reshape_like, "broadcast_like": _broadcast_like,
+    "full_like": _full_like, "reshape": _reshape, "broadcast_to": _broadcast_to,
+    "getitem": _getitem, "scatter_add": _scatter_add}.items()}

@@ -6,16 +6,9 @@ stacked values in the traces below (the graph being built). `vmap(f)` traces `f`
 per-example signature to its graph and replays that graph under a batch trace, inside a
 traced function of the stacked arguments.
 
-The trace and the rules of the ops are in `autodiff/batch_trace.py`; this module holds
-the rules of the control-flow ops, for converted Python control flow on per-example
-values:
-
-* `cond` with a batched predicate runs both branches on every example and selects per
-  example (`where`); when a branch has effects (print, assert, raise) it loops over the
-  examples instead. With a shared predicate it stays one `cond` over batched branches.
-* `while_loop` becomes a masked loop: it runs while any example's condition holds, and an
-  example whose condition is false keeps its state (`where`), so trip counts may differ
-  per example.
+The trace and the rules of the ops are in `autodiff/batch_trace.py`; the control-flow
+ops hold theirs (`control/cond.py`: a batched `if` runs both branches and selects per
+example; `control/while_loop.py`: a masked loop, so trip counts may differ per example).
 """
 
 from __future__ import annotations
@@ -23,121 +16,14 @@ from __future__ import annotations
 import weakref
 from typing import Callable
 
-from autotrace.autodiff.batch_trace import BatchTrace, batched, is_array
+from autotrace.autodiff.batch_trace import batched, is_array
 from autotrace.autodiff.forward import _traced, positional
-from autotrace.autodiff.inline import inline
+from autotrace.autodiff.inline import batch_graph
 from autotrace.function import TracedFunction
-from autotrace.ops import control as control_ops
-from autotrace.ops.elementwise import where
-from autotrace.ops.join import stack
 from autotrace.ops.random import refuse_under_vmap
-from autotrace.ops.reduce import any as reduce_any
-from autotrace.ops.shape import broadcast_to, expand_dims, moveaxis
+from autotrace.ops.shape import moveaxis
 from autotrace.ops.shapes import shape_of
-from autotrace.runtime.control_flow import graph_cond, graph_while
-from autotrace.runtime.graph_loop import state_result
 from autotrace.signature import TensorSpec, flatten, is_input_leaf, unflatten
-
-
-# -- control flow ----------------------------------------------------------------------------
-def batch_graph(graph, values, dims, size: int) -> tuple[list, list]:
-    """Replay `graph` on `values` (batch axis 0 where `dims[i]` is 0) in the current trace;
-    returns (outputs, their dims)."""
-    with BatchTrace(size) as trace:
-        outs = inline(graph, [trace.wrap(v, d) for v, d in zip(values, dims)])
-        split = [trace.split(o) for o in outs]
-    return [v for v, _ in split], [d for _, d in split]
-
-
-def _has_effects(graph) -> bool:
-    return any(node.op.effect for node in graph.walk())
-
-
-def _select(pred, t, f):
-    """Per example: `t` where `pred` (shape (B,)) holds, else `f` (both batched, of one
-    static shape: broadcasting them would silently give wrong values)."""
-    if shape_of(t) != shape_of(f) or None in shape_of(t):
-        raise ValueError(
-            "vmap: a batched `if` or `while` gives a value whose shape differs per example "
-            f"({_per_example(t)} vs {_per_example(f)}); a batch holds one shape per value. "
-            "Give the branches (or loop iterations) values of one shape.")
-    rank = len(shape_of(t)) - 1
-    return where(expand_dims(pred, tuple(range(1, 1 + rank))) if rank else pred, t, f)
-
-
-def _per_example(x) -> str:
-    return "(" + ", ".join("?" if d is None else str(d) for d in shape_of(x)[1:]) + ")"
-
-
-def _cond_rule(trace, op, values, dims, params):
-    then, orelse = params["then"], params["orelse"]
-    pred, operands, odims = values[0], values[1:], dims[1:]
-    if dims[0] is not None:
-        if _has_effects(then) or _has_effects(orelse):
-            return _cond_per_example(trace, values, dims, then, orelse)
-        t = _batched_outputs(trace, *batch_graph(then, operands, odims, trace.size))
-        f = _batched_outputs(trace, *batch_graph(orelse, operands, odims, trace.size))
-        return tuple(_select(pred, a, b) for a, b in zip(t, f)), (0,) * len(t)
-
-    def branch(graph):
-        return lambda: tuple(_batched_outputs(
-            trace, *batch_graph(graph, operands, odims, trace.size)))
-
-    results = graph_cond(pred, branch(then), branch(orelse), (), "if")
-    return tuple(results), (0,) * len(results)
-
-
-def _cond_per_example(trace, values, dims, then, orelse):
-    """One `cond` per example (a branch has effects, so it must run only where taken)."""
-    results = []
-    for b in range(trace.size):
-        pred, *operands = [x[b] if d is not None else x for x, d in zip(values, dims)]
-        results.append(graph_cond(pred, lambda g=then, o=operands: tuple(inline(g, o)),
-                                  lambda g=orelse, o=operands: tuple(inline(g, o)), (), "if"))
-    n = len(results[0])
-    return tuple(stack([r[k] for r in results]) for k in range(n)), (0,) * n
-
-
-def _while_rule(trace, op, values, dims, params):
-    """A masked loop over batched state: runs while any example's condition holds."""
-    cond, body = params["cond"], params["body"]
-    n = len(body.outputs)
-    captured, cdims = values[n:], dims[n:]
-    size = trace.size
-
-    def pred_of(state):
-        p, pd = batch_graph(cond, [*state, *captured], [0] * n + list(cdims), size)
-        return p[0] if pd[0] is not None else broadcast_to(p[0], (size,))
-
-    def cond_fn(*state):
-        return reduce_any(pred_of(state))
-
-    def body_fn(*state):
-        pred = pred_of(state)
-        new, nd = batch_graph(body, [*state, *captured], [0] * n + list(cdims), size)
-        new = _batched_outputs(trace, new, nd)
-        return state_result(tuple(_select(pred, a, b) for a, b in zip(new, state)))
-
-    init = [trace.batched(x, d) for x, d in zip(values[:n], dims[:n])]
-    names = tuple(v.name or f"v{k}" for k, v in enumerate(body.inputs[:n]))
-    results = graph_while(cond_fn, body_fn, tuple(init), names, "while")
-    results = results if isinstance(results, tuple) else (results,)
-    return results, (0,) * n
-
-
-def _call_rule(trace, op, values, dims, params):
-    outs, out_dims = batch_graph(params["fn"].graph, values, dims, trace.size)
-    return tuple(outs), tuple(out_dims)
-
-
-def _batched_outputs(trace, outs, dims) -> list:
-    return [trace.batched(o, d) for o, d in zip(outs, dims)]
-
-
-control_ops.cond.batch = _cond_rule
-control_ops.while_loop.batch = _while_rule
-control_ops.call.batch = _call_rule
-
 
 # -- vmap ------------------------------------------------------------------------------------
 _TRANSFORMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

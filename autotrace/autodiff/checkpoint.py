@@ -14,8 +14,8 @@ from typing import Callable
 from autotrace import context
 from autotrace.autodiff.forward import _traced, positional
 from autotrace.autodiff.loop_checkpoints import check_every, checkpoint_loops
+from autotrace.control.call import call_concrete
 from autotrace.function import TracedFunction
-from autotrace.ops.control import call_concrete
 from autotrace.ops.shape import dtype_of
 from autotrace.ops.shapes import shape_of
 from autotrace.signature import TensorSpec

@@ -20,6 +20,7 @@ derivative also carries a cotangent of the same size through its reverse loop.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -33,15 +34,15 @@ from autotrace.autodiff.loop_checkpoints import (
     refuse_derivative,
     run_checkpointed,
 )
-from autotrace.autodiff.loop_jvp import while_jvp
-from autotrace.compile.codegen import emit_call
+from autotrace.compile.codegen import emit_call, hoist_loop_bounds
+from autotrace.control.common import run_graph
+from autotrace.control.loop_trace import graph_while
 from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Var
-from autotrace.ops import control, rules
+from autotrace.ops import rules
 from autotrace.ops.creation import zeros_like
-from autotrace.ops.registry import Aval, Op, apply, register
+from autotrace.ops.registry import OPS, Aval, Op, apply, register
 from autotrace.ops.shapes import shape_of
-from autotrace.runtime.control_flow import graph_while
 from autotrace.tensor import is_tensor
 
 
@@ -54,9 +55,9 @@ def _history_impl(*inputs, cond, body, every=None):
         return (trips, *final, *(record,) * n, *layouts)
     state, captured = list(inputs[:n]), inputs[n:]
     states = []
-    while control.run_graph(cond, *state, *captured)[0]:
+    while run_graph(cond, *state, *captured)[0]:
         states.append(state)
-        state = list(control.run_graph(body, *state, *captured))
+        state = list(run_graph(body, *state, *captured))
     packed = [pack([s[k] for s in states], v) for k, v in enumerate(body.inputs[:n])]
     return (np.int64(len(states)), *state, *(d for d, _ in packed), *(lay for _, lay in packed))
 
@@ -77,43 +78,89 @@ def pack(values: list, var) -> tuple:
     return np.concatenate(flat).astype(var.dtype, copy=False), layout
 
 
+DROP_UNREAD = True  # switched off to compare results with and without it (tests)
+
+
 def _emit_history(node, em, indent: str) -> None:
-    """Inline Python, like a `while_loop`, appending each state to a list as it goes."""
+    """Inline Python, like a `while_loop`, appending each state to a list as it goes.
+
+    A variable whose record nothing reads (an int counter: the gradient needs no state of
+    it) keeps no list and gets an empty placeholder; with a list kept, the trip count is
+    its length (no counter to add to on every trip)."""
     if node.params.get("every") is not None:
         return emit_call(node, em, indent)
     cond, body = node.params["cond"], node.params["body"]
     n = len(body.outputs)
     names = [em.name(v) for v in node.outputs[1:1 + n]]
-    lists = [em.fresh(f"{name}_states") for name in names]
+    kept = [not (DROP_UNREAD and em.graph is not None and _unread(node, k, n, em.graph))
+            for k in range(n)]
+    lists = [em.fresh(f"{name}_states") if keep else None for name, keep in zip(names, kept)]
     count = em.name(node.outputs[0])
-    em.emit(f"{count} = 0", indent, node)
+    counted = not any(kept)
+    if counted:
+        em.emit(f"{count} = 0", indent, node)
     for name, states, x in zip(names, lists, node.inputs[:n]):
-        em.emit(f"{name}, {states} = {em.value(x)}, []", indent)
-    em.emit("while True:", indent)
-    inner = indent + "    "
+        em.emit(f"{name}, {states} = {em.value(x)}, []" if states else
+                f"{name} = {em.value(x)}", indent, node)
     captured = [*node.outputs[1:1 + n], *node.inputs[n:]]
     for graph in (cond, body):
         for var, value in zip(graph.inputs, captured):
             em.alias(var, em.value(value))
-        em.emit_graph(graph, inner)
-        if graph is cond:
-            em.emit(f"if not {em.value(cond.outputs[0])}:", inner)
-            em.emit("break", inner + "    ")
-            for name, states in zip(names, lists):
-                em.emit(f"{states}.append({name})", inner)
-            em.emit(f"{count} += 1", inner)
-    if names:
-        em.emit(f"{', '.join(names)} = {', '.join(em.value(o) for o in body.outputs)}", inner)
+    hoist_loop_bounds(em, cond, n, indent)
+    em.emit("while True:", indent)
+    inner = indent + "    "
+    em.emit_graph(cond, inner)
+    em.emit(f"if not {em.value(cond.outputs[0])}:", inner)
+    em.emit("break", inner + "    ")
+    for name, states in zip(names, lists):
+        if states:
+            em.emit(f"{states}.append({name})", inner)
+    if counted:
+        em.emit(f"{count} += 1", inner)
+    em.emit_loop_body(body, inner)
+    em.emit_next_state(names, body, inner)
+    if not counted:
+        em.emit(f"{count} = len({next(s for s in lists if s)})", indent)
     fn = em.bind(pack, "pack")
     for k, (states, var) in enumerate(zip(lists, body.inputs[:n])):
         data, layout = (em.name(v) for v in node.outputs[1 + n + k::n][:2])
         record = node.outputs[1 + n + k]
-        if _listed(var) and em.graph is not None and _read_only(record, em.graph):
+        no_layout = em.bind(_empty((0, 1 + len(var.shape)), np.int64), "no_layout")
+        if states is None:  # read by nothing: a placeholder of the record's type
+            empty = em.bind(_empty((0,), var.dtype), f"no_{var.dtype.name}_record")
+            em.emit(f"{data}, {layout} = {empty}, {no_layout}", indent)
+        elif _listed(var) and em.graph is not None and _read_only(record, em.graph):
             # the list is the record: no packed copy (1x memory)
-            empty = em.bind(np.empty((0, 1 + len(var.shape)), np.int64), "no_layout")
-            em.emit(f"{data}, {layout} = {states}, {empty}", indent)
+            em.emit(f"{data}, {layout} = {states}, {no_layout}", indent)
         else:
             em.emit(f"{data}, {layout} = {fn}({states}, {em.bind(var, 'var')})", indent)
+
+
+@functools.lru_cache(maxsize=None)
+def _empty(shape: tuple, dtype) -> np.ndarray:
+    """One read-only empty array per shape and dtype (generated code binds it once)."""
+    out = np.empty(shape, dtype)
+    out.flags.writeable = False
+    return out
+
+
+def _unread(node, k: int, n: int, graph) -> bool:
+    """Whether nothing in `graph` reads the record (data and layout) of loop variable `k`
+    of `node`: no node but a loop or branch that captures it without reading it (the
+    reverse sweep's loop captures every record, its body reads only those it needs)."""
+    return all(_unused(node.outputs[j + k], graph) for j in (1 + n, 1 + 2 * n))
+
+
+def _unused(value, graph) -> bool:
+    if any(o is value for o in graph.outputs):
+        return False
+    for node in graph.nodes:
+        for p, x in enumerate(node.inputs):
+            if x is value:
+                subs = _captured_as(node, p)
+                if subs is None or not all(_unused(g.inputs[q], g) for g, q in subs):
+                    return False
+    return True
 
 
 def _listed(var) -> bool:
@@ -145,10 +192,10 @@ def _read_only(record, graph) -> bool:
 def _captured_as(node, p: int):
     """[(sub-graph, input position)] that node input `p` binds to when it is captured (not
     loop-carried) by a `while_loop` or an operand of a `cond`; None otherwise."""
-    name, params = node.op.name, node.params
-    if name == "while_loop" and p >= len(params["body"].outputs):
+    op, params = node.op, node.params
+    if op is OPS["while_loop"] and p >= len(params["body"].outputs):
         return [(params["cond"], p), (params["body"], p)]
-    if name == "cond" and p >= 1:
+    if op is OPS["cond"] and p >= 1:
         return [(params["then"], p - 1), (params["orelse"], p - 1)]
     return None
 
@@ -188,10 +235,11 @@ def _history_jvp(primals, tangents, cond, body, every=None):
     floats = [is_float(v) for v in body.inputs[:n]]
     if all(t is None for t in tangents):
         return apply(loop_history, *primals, cond=cond, body=body), None
-    final, _ = while_jvp(primals, tangents, cond, body)
+    while_loop = OPS["while_loop"]  # control/while_loop.py, which imports this module
+    final, _ = while_loop.jvp(primals, tangents, cond=cond, body=body)
     node = next((x.symbol.node for x in final if is_tensor(x)), None)
     m = sum(floats)
-    if node is None or node.op is not control.while_loop or len(node.outputs) != n + m:
+    if node is None or node.op is not while_loop or len(node.outputs) != n + m:
         raise UnsupportedError(  # pragma: no cover - graph_while carries every variable
             "forward mode through this loop's gradient: the augmented loop changed shape")
     aug_cond, aug_body = node.params["cond"], node.params["body"]

@@ -1,5 +1,5 @@
-"""Replay a graph's nodes into the graph being traced (so tapes record them), and the
-VJP of a graph by replay (`graph_vjp`).
+"""Replay a graph's nodes into the graph being traced (so tapes record them), the VJP of
+a graph by replay (`graph_vjp`), and a graph replayed under a batch trace (`batch_graph`).
 
 Used to differentiate sub-graphs (branches, loop bodies) and whole concrete functions:
 their VJPs replay the forward computation under a tape and ask it for gradients.
@@ -8,10 +8,11 @@ their VJPs replay the forward computation under a tape and ask it for gradients.
 from __future__ import annotations
 
 from autotrace import context
+from autotrace.autodiff.batch_trace import BatchTrace
 from autotrace.autodiff.tape import GradientTape
+from autotrace.control.common import run_graph
 from autotrace.core import bind, find_top_trace
 from autotrace.graph.ir import Graph, Var
-from autotrace.ops.control import run_graph
 from autotrace.ops.creation import zeros_like
 from autotrace.ops.random import refuse_replay
 from autotrace.ops.state import without_writes
@@ -85,3 +86,12 @@ def replay_vjp(replay, inputs, cts, wanted: list[int]) -> list:
         return [zeros_like(w) for w in watched]
     return tape.gradient([o for o, _ in pairs], watched,
                          output_gradients=[c for _, c in pairs], unconnected_gradients="zero")
+
+
+def batch_graph(graph, values, dims, size: int) -> tuple[list, list]:
+    """Replay `graph` on `values` (batch axis 0 where `dims[i]` is 0) in the current trace;
+    returns (outputs, their dims)."""
+    with BatchTrace(size) as trace:
+        outs = inline(graph, [trace.wrap(v, d) for v, d in zip(values, dims)])
+        split = [trace.split(o) for o in outs]
+    return [v for v, _ in split], [d for _, d in split]

@@ -17,6 +17,7 @@ import numpy as np
 from autotrace import context
 from autotrace.autodiff.backprop import is_float
 from autotrace.autodiff.batch_trace import BatchTrace
+from autotrace.graph.basis import identity_basis
 from autotrace.ops.creation import zeros_like
 from autotrace.ops.join import stack
 from autotrace.ops.shape import moveaxis, reshape
@@ -87,9 +88,9 @@ def _rows_one_by_one(tape, target, sources, size, out_shape, examples) -> list:
 def _identity(target, size: int, out_shape: tuple, examples: bool):
     """One one-hot cotangent per row: shape (size, *out_shape)."""
     dtype = np.dtype(getattr(target, "dtype", np.float64))
-    eye = np.eye(size, dtype=dtype)
     if not examples:
-        return eye.reshape((size, *out_shape))
+        return identity_basis(size, dtype, (size, *out_shape))
+    eye = np.eye(size, dtype=dtype)
     rows = eye.reshape((size, 1, *out_shape[1:]))
     return np.broadcast_to(rows, (size, *out_shape))
 

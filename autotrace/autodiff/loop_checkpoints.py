@@ -24,9 +24,9 @@ import weakref
 
 import numpy as np
 
+from autotrace.control.common import run_graph
 from autotrace.errors import UnsupportedError
-from autotrace.ops import control
-from autotrace.ops.registry import Aval, Op, register
+from autotrace.ops.registry import OPS, Aval, Op, register
 
 
 class Checkpoints:
@@ -65,7 +65,7 @@ class Checkpoints:
             segment = [state]
             last = min(self.trips, (j + 1) * self.spacing) - 1
             for _ in range(j * self.spacing, last):
-                state = list(control.run_graph(body, *state, *captured))
+                state = list(run_graph(body, *state, *captured))
                 segment.append(state)
             self._segment = (j, segment)
         return self._segment[1][i - j * self.spacing]
@@ -76,10 +76,10 @@ def run_checkpointed(inputs, cond, body, every) -> tuple:
     n = len(body.outputs)
     state, captured = list(inputs[:n]), inputs[n:]
     record = Checkpoints(every)
-    while control.run_graph(cond, *state, *captured)[0]:
+    while run_graph(cond, *state, *captured)[0]:
         record.keep(record.trips, state)
         record.trips += 1
-        state = list(control.run_graph(body, *state, *captured))
+        state = list(run_graph(body, *state, *captured))
     return (np.int64(record.trips), *state, record)
 
 
@@ -89,7 +89,7 @@ _POLICY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # loop body ->
 def checkpoint_loops(graph, every) -> None:
     """Make the gradients of `graph`'s `while` loops (nested ones too) checkpointed."""
     for node in graph.walk():
-        if node.op.name == "while_loop":
+        if node.op is OPS["while_loop"]:
             _POLICY[node.params["body"]] = every
 
 

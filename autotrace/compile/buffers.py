@@ -17,8 +17,8 @@ construction rather than by alias analysis:
 * it is big (`MIN_BYTES`): small arrays are cheaper to allocate than to reuse;
 * it is not a Python scalar at run time (`Var.weak`).
 
-Only straight-line code whose intermediates are released (`Emitter.emit_graph(...,
-release=True)`) uses it; sub-graphs of control flow keep fresh results.
+Only code whose intermediates are released (`Emitter.emit_graph(..., release=True)`: a
+function's straight-line code, a loop's body) uses it; branches keep fresh results.
 
 `loop_owned_writes` is the same idea for in-place writes in loops: a loop variable that
 the body reads only to write into (`out[i] = v`, `setitem` nodes in a chain ending in that

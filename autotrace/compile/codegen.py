@@ -17,12 +17,12 @@ against its node's static shape and dtype, which validates the shape rules.
 
 from __future__ import annotations
 
-import builtins
 import functools
 import itertools
 import keyword
 import os
 import re
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,24 +31,28 @@ import numpy as np
 from autotrace.compile import buffers
 from autotrace.errors import register_line_map
 from autotrace.graph.ir import Graph, Node, Var
+from autotrace.graph.names import PYTHON_RESERVED, NameAllocator
 from autotrace.graph.unstacked import Unstacked
 from autotrace.pytree import children_of, rebuild
 
 CHECK = os.environ.get("AUTOTRACE_CHECK", "") not in ("", "0")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np"}
 _LITERALS = (bool, int, float, str, type(None))
 _files = itertools.count(1)
+RELEASE_IN_LOOPS = True  # switched off to compare results with and without it (tests)
 
 
 class Emitter:
     """Allocates Python names and namespace entries while writing code for a graph.
 
     Values get the user's names (`c`, `loss`) or `v0`, `v1`, ...; namespace entries start
-    with `_` so the two never collide.
+    with `_` so the two never collide. Both come from `graph.names.NameAllocator`, the
+    graph printer's allocator too (`c`, `c_1`, ...).
     """
 
     reuses_buffers = True  # numpy's `out=` into dead temporaries (compile/buffers.py)
+    hoists_bounds = True  # `int(n)` before `while i < n:` (`hoist_loop_bounds`)
+    typed_scalars = True  # Python scalars against arrays as 0-d arrays (`typed_scalar`)
 
     def __init__(self, check: bool = CHECK):
         self.namespace: dict = {"np": np}
@@ -56,11 +60,10 @@ class Emitter:
         self.line_nodes: dict[int, Node] = {}
         self.check = check
         self._names: dict[int, str] = {}
-        self._used: set[str] = set(_RESERVED)
+        self.local_names = NameAllocator(PYTHON_RESERVED, anonymous="v")
+        self.global_names = NameAllocator(self.namespace)  # namespace entries: `_add`, ...
         self._consts: dict[int, str] = {}
-        self._suffixes: dict[str, int] = {}
-        self._anonymous = itertools.count()
-        self._suffix: dict[str, int] = {}  # base -> last suffix taken (no rescans: linear)
+        self._typed: dict[tuple, str] = {}  # (dtype, bytes) -> a `typed_scalar` name
         self.graph: Graph | None = None  # the (sub-)graph being written
         # id of a node -> the impl writing into its first input (`buffers.loop_owned_writes`)
         self.inplace: dict[int, object] = {}
@@ -77,16 +80,7 @@ class Emitter:
     def fresh(self, base: str | None) -> str:
         """A new local name based on `base` (`v<k>` when there is no usable base)."""
         base = (base or "").lstrip("_")
-        if not _IDENT.match(base):
-            base = ""
-        name = base or f"v{next(self._anonymous)}"
-        k = self._suffix.get(base, 0)
-        while name in self._used:
-            k += 1
-            name = f"{base}_{k}" if base else f"v{next(self._anonymous)}"
-        self._suffix[base] = k
-        self._used.add(name)
-        return name
+        return self.local_names.fresh(base if _IDENT.match(base) else None)
 
     def alias(self, var: Var, expr: str) -> None:
         """Make `var` refer to an existing name (sub-graph inputs bound to node inputs)."""
@@ -110,21 +104,36 @@ class Emitter:
             return self.bind(x, x.__name__)
         return self.bind(x, prefix)
 
+    def operand(self, node: Node, x) -> str:
+        """Expression for input `x` of `node` in its default emission (`emit_call`): a
+        Python scalar that numpy would cast to the array operand's dtype anyway is bound
+        as a 0-d array of that dtype (`typed_scalar`), the rest as `value` writes them."""
+        if not isinstance(x, Var) and self.typed_scalars:
+            typed = typed_scalar(node, x)
+            if typed is not None:
+                key = (typed.dtype, typed.tobytes())
+                name = self._typed.get(key)
+                if name is None:
+                    name = self._typed[key] = self.bind(
+                        typed, f"{typed.dtype.kind}{typed.dtype.itemsize * 8}_{x!r}")
+                return name
+        return self.value(x)
+
     def bind(self, obj, prefix: str) -> str:
         """Put `obj` in the namespace as `_prefix` (`_prefix_1`, ... if taken); returns it."""
         key = id(obj)
         name = self._consts.get(key)
         if name is None:
-            base = "_" + re.sub(r"\W", "_", prefix)
-            k = self._suffixes.get(base, 0)  # the next free suffix: linear, not quadratic
-            name = f"{base}_{k}" if k else base
-            while name in self.namespace:
-                k += 1
-                name = f"{base}_{k}"
-            self._suffixes[base] = k + 1
+            name = self.global_names.fresh("_" + re.sub(r"\W", "_", prefix))
             self.namespace[name] = obj
             self._consts[key] = name
         return name
+
+    def define(self, name: str, obj) -> None:
+        """Put `obj` in the namespace under the fixed `name` (`_check`), which `bind`
+        then never gives."""
+        self.global_names.take(name)
+        self.namespace[name] = obj
 
     # -- code ---------------------------------------------------------------------------
     def emit(self, line: str, indent: str, node: Node | None = None) -> None:
@@ -151,6 +160,27 @@ class Emitter:
             self._emit_nodes(graph, indent, last_use, keep, into)
         finally:
             self.graph = outer
+
+    def emit_loop_body(self, body: Graph, indent: str) -> None:
+        """Code for one trip of a loop: `body`'s intermediates are released after their
+        last use (`del`, or written into by a later op), as plain Python frees the
+        temporaries of each statement, so no trip holds the last trip's."""
+        self.emit_graph(body, indent, release=RELEASE_IN_LOOPS)
+
+    def emit_next_state(self, names: list[str], body: Graph, indent: str) -> None:
+        """`x, i = x_2, i_1`: the loop variables `names` take `body`'s results for the
+        next trip; with the body released (`emit_loop_body`), the body's own names for
+        them are dropped, so that after the loop only the loop variables hold the last
+        state (which dies with them)."""
+        if not names:
+            return
+        self.emit(f"{', '.join(names)} = {', '.join(self.value(o) for o in body.outputs)}",
+                  indent)
+        made = {v.uid for node in body.nodes for v in node.outputs}
+        local = {self.name(o): None for o in body.outputs  # (arrays: Python scalars
+                 if isinstance(o, Var) and o.uid in made and o.weak is None}  # are cheap)
+        if RELEASE_IN_LOOPS and local:
+            self.emit(f"del {', '.join(local)}", indent)
 
     def _emit_nodes(self, graph: Graph, indent: str, last_use, keep, into) -> None:
         for i, node in enumerate(graph.nodes):
@@ -235,7 +265,7 @@ def emit_call(node: Node, em: Emitter, indent: str, args: list | None = None,
     """Default emission: `out = a + b` for operator ufuncs, else `out = _op(args, k=v)`.
     `args`: the input expressions (default: the inputs' names and constants); `impl`: a
     function to call instead of the op's (an in-place variant)."""
-    args = [em.value(x) for x in node.inputs] if args is None else args
+    args = [em.operand(node, x) for x in node.inputs] if args is None else args
     targets = ", ".join(em.name(v) for v in node.outputs)
     if node.op.multiple_results and len(node.outputs) == 1:
         targets += ","
@@ -251,6 +281,115 @@ def emit_call(node: Node, em: Emitter, indent: str, args: list | None = None,
     if len(node.outputs) == 1 and node.outputs[0].weak is not None:
         call += ".item()"  # a weak value is a Python scalar at run time (see Var.weak)
     em.emit(f"{targets or '_'} = {call}", indent, node)
+
+
+_COMPARISONS = {np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal}
+HOIST_BOUNDS = True  # switched off to compare results with and without it (tests)
+
+
+def hoist_loop_bounds(em: Emitter, cond: Graph, n: int, indent: str) -> None:
+    """Before a loop whose `cond` graph (inputs already bound) tests a Python int counter
+    against a loop-invariant 0-d integer array (`while i < n:` with `n` an array), read
+    that array once as a Python int (`n_int = int(n)`) and compare against it:
+    `int < 0-d array` goes through a ufunc (~0.9 µs a trip), `int < int` does not.
+
+    Exact: the comparison's operands are integers either way, and numpy compares a Python
+    int with an integer array exactly, even out of the array's range. It applies only
+    where the array is read by nothing but such comparisons in `cond`, and their result
+    is only the loop's test (a Python bool where the ufunc gave a numpy bool), so no other
+    value changes type. `cond.inputs[n:]` are the loop-invariant (captured) inputs.
+    """
+    if not (HOIST_BOUNDS and em.hoists_bounds) or not cond.nodes:
+        return
+    readers: dict[int, list[Node]] = {}
+    for node in cond.nodes:
+        for x in node.inputs:
+            if isinstance(x, Var):
+                readers.setdefault(x.uid, []).append(node)
+    test = cond.outputs[0]
+    for var in cond.inputs[n:]:
+        nodes = readers.get(var.uid)
+        if not nodes or var.weak is not None or var.shape != () or var.dtype.kind not in "iu":
+            continue
+        if all(_bound_test(node, var, test, readers) for node in nodes):
+            name = em.fresh(f"{em.value(var)}_int")
+            em.emit(f"{name} = int({em.value(var)})", indent)  # (or a Python int already)
+            em.alias(var, name)
+
+
+def _bound_test(node: Node, bound: Var, test, readers: dict) -> bool:
+    """`node` compares `bound` with a Python int, and gives the loop's test and no other
+    value."""
+    if node.op.impl not in _COMPARISONS or node.params or len(node.inputs) != 2 or \
+            node.outputs[0] is not test or test.uid in readers:
+        return False
+    other = node.inputs[1] if node.inputs[0] is bound else node.inputs[0]
+    if isinstance(other, Var):
+        return other.weak is int
+    return type(other) is int
+def typed_scalar(node: Node, x) -> np.ndarray | None:
+    """`x` (a Python int or float input of `node`) as the 0-d array numpy's weak promotion
+    turns it into, or None where that is not exactly the same computation.
+
+    `b + 1` on a float32 array spends most of its time converting the Python int on every
+    call (more than the add itself, on small arrays); `b + c` with `c = np.array(1,
+    np.float32)` runs the same float32 loop on the same value. Only for a binary ufunc
+    (one result, no keywords) against an array that is an array at run time (not 0-d:
+    those take numpy's scalar paths; not weak: a Python scalar), where numpy resolves the
+    same loop, (D, D) -> the node's dtype, for the scalar as for a D array, and when the
+    value converts to D exactly (ints) or without a warning (floats: the cast rounds as
+    numpy's own conversion does; an overflow keeps numpy's run-time warning).
+    tests/test_typed_scalars.py checks the rule bit for bit, with warnings and errors, for
+    every binary ufunc of the installed numpy over 12 dtypes and edge values.
+    """
+    kind, ufunc = type(x), node.op.impl
+    if (kind is not int and kind is not float) or node.params or len(node.inputs) != 2 \
+            or not isinstance(ufunc, np.ufunc) or ufunc.nin != 2 or ufunc.nout != 1:
+        return None
+    first = node.inputs[0] is x
+    other = node.inputs[1] if first else node.inputs[0]
+    if not isinstance(other, Var) or other.weak is not None or not other.shape \
+            or isinstance(node.inputs[0], Var) == isinstance(node.inputs[1], Var):
+        return None
+    return typed_constant(ufunc, x, other.dtype, first, node.outputs[0].dtype)
+
+
+def typed_constant(ufunc: np.ufunc, x, dtype: np.dtype, first: bool, out: np.dtype):
+    """`typed_scalar`'s rule without the node: Python scalar `x` as `ufunc`'s input 0
+    (`first`) or 1 against an array of `dtype`, with result dtype `out` (remembered:
+    long functions repeat their constants)."""
+    bits = x if type(x) is int else struct.pack("<d", x)  # -0.0, -nan: not == nor repr
+    key = (ufunc, type(x), bits, dtype, first, out)
+    typed = _TYPED.get(key, _UNSEEN)
+    if typed is _UNSEEN:
+        if len(_TYPED) >= 4096:
+            _TYPED.clear()
+        typed = _TYPED[key] = _typed_constant(ufunc, x, dtype, first, out)
+    return typed
+
+
+_TYPED: dict = {}
+_UNSEEN = object()
+
+
+def _typed_constant(ufunc: np.ufunc, x, dtype: np.dtype, first: bool, out: np.dtype):
+    kind = type(x)
+    try:
+        weak = ufunc.resolve_dtypes((kind, dtype, None) if first else (dtype, kind, None))
+        same = weak == ufunc.resolve_dtypes((dtype, dtype, None))
+    except (TypeError, ValueError):
+        return None
+    if not same or weak[:2] != (dtype, dtype) or weak[2] != out:
+        return None
+    with np.errstate(all="raise"):  # a cast that overflows: numpy warns at run time
+        try:
+            typed = np.array(x, dtype)
+        except (TypeError, ValueError, OverflowError, FloatingPointError):
+            return None
+    if kind is int and typed.item() != x:
+        return None
+    typed.flags.writeable = False
+    return typed
 
 
 def _operand(text: str) -> str:
@@ -341,7 +480,7 @@ def compile_graph(graph: Graph, check: bool | None = None, entry: Entry | None =
     em = emitter
     if em is None:
         em = Emitter(check)
-        em.namespace["_check"] = check_value
+        em.define("_check", check_value)
     if entry is None:
         entry = Entry(list(graph.inputs), tuple(graph.outputs))
     names = [em.name(p) if isinstance(p, Var) else em.fresh(p) for p in entry.params]
@@ -387,9 +526,20 @@ def _finish(em: Emitter, fname: str, graph_name: str):
     fn.source = source
     fn.filename = filename
     fn.line_nodes = em.line_nodes
-    fn.last_call = 0  # calls of the traced function, at its last use (the cache's LRU order)
+    fn.stamp = Stamp()
     register_line_map(filename, fn, source)
     return fn
+
+
+class Stamp:
+    """The calls of the traced function at a compiled entry's last use (the cache's LRU
+    order): a slot, as the hit path stores it on every call (a function attribute store
+    costs 4x as much)."""
+
+    __slots__ = ("last_call",)
+
+    def __init__(self):
+        self.last_call = 0
 
 
 def check_value(value, var: Var) -> None:

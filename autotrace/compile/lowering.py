@@ -24,6 +24,8 @@ from typing import Callable
 
 import numpy as np
 
+from autotrace.autodiff import custom as _custom  # noqa: F401 - registers ops named below
+from autotrace.compile import lowering_math as lm
 from autotrace.compile.backends import Backend, BackendError
 from autotrace.compile.codegen import Emitter, check_value, compile_graph, emit_call
 from autotrace.compile.lowering_index import (
@@ -36,7 +38,11 @@ from autotrace.compile.lowering_index import (
     _setitem,
     _setitem_refuse,
 )
+from autotrace.control.call import call as call_op
+from autotrace.control.cond import cond
+from autotrace.control.while_loop import while_loop
 from autotrace.graph.ir import Node, Var
+from autotrace.ops.registry import OPS, Op
 
 # op name -> array API function name, for ops that are one elementwise function call.
 _ELEMENTWISE = {
@@ -52,13 +58,16 @@ _ELEMENTWISE = {
     "logical_xor": "logical_xor", "lshift": "bitwise_left_shift", "lt": "less",
     "matmul": "matmul", "maximum": "maximum", "minimum": "minimum", "mod": "remainder",
     "mul": "multiply", "ne": "not_equal", "neg": "negative", "pos": "positive",
-    "pow": "pow", "rint": "round", "rshift": "bitwise_right_shift", "sign": "sign",
+    "pow": "pow", "rint": "round", "copysign": "copysign", "logaddexp": "logaddexp",
+    "nextafter": "nextafter", "signbit": "signbit", "real": "real", "imag": "imag",
+    "float_power": "pow", "rshift": "bitwise_right_shift", "sign": "sign",
     "sin": "sin", "sinh": "sinh", "sqrt": "sqrt", "square": "square", "sub": "subtract",
     "tan": "tan", "tanh": "tanh", "trunc": "trunc",
 }  # fmt: skip
 # How inputs are cast first: to the result dtype, to their common (promoted) dtype
 # (comparisons, predicates, abs of complex), or to bool (logical ops).
-_PROMOTED = {"abs", "eq", "ne", "lt", "le", "gt", "ge", "isfinite", "isinf", "isnan"}
+_PROMOTED = {"abs", "eq", "ne", "lt", "le", "gt", "ge", "isfinite", "isinf", "isnan",
+             "signbit", "real", "imag"}
 _BOOL = {"logical_and", "logical_or", "logical_xor", "logical_not"}
 
 
@@ -225,12 +234,12 @@ def _call_fn(b, *inputs, fn, run):
     return run(*inputs[: len(inputs) - len(fn.variables)], *values)
 
 
-LOWERINGS: dict[str, Lowering] = {
+_BY_NAME: dict[str, Lowering] = {
     name: Lowering(_call(fn), "promote" if name in _PROMOTED else
                    "bool" if name in _BOOL else "out")
     for name, fn in _ELEMENTWISE.items()
 }
-LOWERINGS.update({
+_BY_NAME.update({
     "where": Lowering(lambda b, c, x, y: b.xp.where(c, x, y), ("bool", "out", "out")),
     "reciprocal": Lowering(lambda b, x: 1 / x, "out"),
     "exp2": Lowering(lambda b, x: b.xp.pow(b.xp.asarray(2, dtype=x.dtype, device=b.device),
@@ -323,23 +332,41 @@ def _pad(b, x, *constant, pairs, mode, values=None):
     return x
 
 
-LOWERINGS["pad"] = Lowering(_pad, needs=("take",))
-_CONTROL = {"cond", "while_loop"}
+_BY_NAME["pad"] = Lowering(_pad, needs=("take",))
+_BY_NAME.update({
+    "deg2rad": Lowering(lm.radians, "out"), "radians": Lowering(lm.radians, "out"),
+    "rad2deg": Lowering(lm.degrees, "out"), "degrees": Lowering(lm.degrees, "out"),
+    "fabs": Lowering(lm.fabs, "out"), "fmax": Lowering(lm.fmax, "out"),
+    "fmin": Lowering(lm.fmin, "out"), "heaviside": Lowering(lm.heaviside, "out"),
+    "fmod": Lowering(lm.fmod, "out", needs=("fmod",)),
+    "round": Lowering(lm.round_, refuse=lm.refuse_round),
+    "searchsorted": Lowering(lm.searchsorted, needs=("searchsorted",)),
+    "fft": Lowering(lm.fft, refuse=lm.refuse_fft),
+    "rfft": Lowering(lm.rfft, refuse=lm.refuse_fft),
+    "irfft": Lowering(lm.irfft, refuse=lm.refuse_fft),
+})
+_BY_NAME.update({name: Lowering(lm.linalg(name), "out", refuse=lm.refuse_linalg(name))
+                 for name in ("det", "slogdet", "svdvals", "eigvalsh")})
+# Keyed by the ops themselves (a renamed op fails here, loudly).
+LOWERINGS: dict[Op, Lowering] = {OPS[name]: low for name, low in _BY_NAME.items()}
+_CONTROL = frozenset({cond, while_loop})  # emitted by their own `emit`, over backend code
 
 
 class BackendEmitter(Emitter):
     """An `Emitter` writing code over `backend`'s namespace (see the module doc)."""
 
     reuses_buffers = False  # `out=` is numpy's: Dask arrays are immutable, torch differs
+    hoists_bounds = False  # loop bounds stay the backend's arrays
+    typed_scalars = False  # 0-d numpy arrays are numpy's: Python scalars promote the same
 
     def __init__(self, backend: Backend, check: bool):
         super().__init__(check)
         self.backend = backend
         self._numpy_inputs = False
-        self.namespace["_check"] = functools.partial(_check_backend, backend)
-        self.namespace["_cast"] = backend.cast
-        self.namespace["_np"] = backend.to_numpy
-        self.namespace["_move"] = backend.move
+        self.define("_check", functools.partial(_check_backend, backend))
+        self.define("_cast", backend.cast)
+        self.define("_np", backend.to_numpy)
+        self.define("_move", backend.move)
 
     def constant(self, x, prefix: str = "c") -> str:
         if isinstance(x, (np.ndarray, np.generic)) and not self._numpy_inputs:
@@ -365,8 +392,7 @@ class BackendEmitter(Emitter):
                       indent)
 
     def emit_node(self, node: Node, indent: str) -> None:
-        name = node.op.name
-        if name in _CONTROL:
+        if node.op in _CONTROL:
             node.op.emit(node, self, indent)
         elif node.op.effect or (node.outputs and all(v.weak is not None for v in node.outputs)):
             self._emit_numpy(node, indent)
@@ -376,7 +402,7 @@ class BackendEmitter(Emitter):
     def _lowering(self, node: Node) -> Lowering:
         """The op's `Lowering` for this backend, or `BackendError` naming the op."""
         name, b = node.op.name, self.backend
-        low = LOWERINGS.get(name)
+        low = LOWERINGS.get(node.op)
         reason = None if low is None else (low.refuse(node, b) if low.refuse else None)
         missing = [] if low is None else [n for n in low.needs if not hasattr(b.xp, n)]
         if reason is None:
@@ -417,7 +443,7 @@ class BackendEmitter(Emitter):
         params = dict(node.params)
         if low.dtype:
             params["dtype"] = self.backend.dtype(out_dtype)
-        if node.op.name == "call":  # the callee's graph, compiled for this backend now
+        if node.op is call_op:  # the callee's graph, compiled for this backend now
             params["run"] = compile_graph(params["fn"].graph,
                                           emitter=BackendEmitter(self.backend, self.check))
         args += [f"{k}={self.constant(v, k)}" for k, v in params.items()]

@@ -1,6 +1,6 @@
 """Light graph optimization: algebraic identities, cheaper equivalent ops (`STRENGTH`:
 `x**2` -> `x*x`, negations folded into `+`/`-`, static `unbroadcast` -> `sum`), common
-subexpressions, dead code.
+subexpressions, dead code; then a gradient's `g*a + g*b` as `g*(a + b)` (factoring.py).
 
 Run on every concrete function's graph before it is printed or compiled, so a gradient
 graph reads like the chain rule (`mul ones d` is just `d`) and runs no wasted kernels.
@@ -11,15 +11,36 @@ with side effects (print, assert, raise) are never removed, merged or reordered.
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
+from autotrace.compile.factoring import factor_sums
+from autotrace.graph.basis import is_basis
 from autotrace.graph.builder import aval_of
 from autotrace.graph.ir import Graph, Node, Var
 from autotrace.ops.registry import OPS
 from autotrace.ops.shape import fresh_copy
 
-_FILL_PRESERVING = {"expand_dims", "squeeze", "reshape", "reshape_like", "broadcast_to",
-                    "broadcast_like", "transpose", "cast"}
+# The rule tables key by the ops themselves (`OPS[name]` fails loudly for a renamed op,
+# where a name string would silently never match). Ops registered above this layer
+# (control flow, loop records) are looked up when a graph is simplified (`_upper`).
+_ADD, _SUB, _MUL, _DIV, _POW, _NEG, _POS = (OPS[n] for n in (
+    "add", "sub", "mul", "div", "pow", "neg", "pos"))
+_CAST, _COPY, _FULL_LIKE, _SUM = OPS["cast"], OPS["copy"], OPS["full_like"], OPS["sum"]
+_RESHAPE_LIKE, _BROADCAST_LIKE, _UNBROADCAST = (OPS[n] for n in (
+    "reshape_like", "broadcast_like", "unbroadcast"))
+_BROADCAST_TO, _MATMUL = OPS["broadcast_to"], OPS["matmul"]
+
+_FILL_PRESERVING = frozenset(OPS[n] for n in (
+    "expand_dims", "squeeze", "reshape", "reshape_like", "broadcast_to", "broadcast_like",
+    "transpose", "cast"))
+
+
+def _upper(name: str):
+    """An op registered above this layer (`call`, `while_loop`, `loop_history`,
+    `history_write`): registered by the time any graph is simplified."""
+    return OPS[name]
 
 
 def _const_value(x, producers: dict):
@@ -29,10 +50,10 @@ def _const_value(x, producers: dict):
         node = producers.get(x.uid)
         if node is None:
             return None
-        if node.op.name == "full_like":
+        if node.op is _FULL_LIKE:
             fill = node.inputs[1]
             return None if isinstance(fill, Var) else fill
-        if node.op.name not in _FILL_PRESERVING:
+        if node.op not in _FILL_PRESERVING:
             return None
         x = node.inputs[0]
     return x
@@ -54,54 +75,68 @@ def _same_type(a, out: Var) -> bool:
         a.shape == out.shape and None not in a.shape and out.shape != ()
 
 
-# (op name, rule) -> the value replacing the node's single output, or None.
+# op -> rules giving the value replacing the node's single output, or None.
 # Each rule gets (inputs, output var, producers).
 RULES = {
-    "mul": [
+    _MUL: [
         lambda i, o, p: i[0] if _is(_const_value(i[1], p), 1) else None,  # x*1 -> x
         lambda i, o, p: i[1] if _is(_const_value(i[0], p), 1) else None,  # 1*x -> x
     ],
-    "div": [lambda i, o, p: i[0] if _is(_const_value(i[1], p), 1) else None],  # x/1 -> x
-    "add": [
+    _DIV: [lambda i, o, p: i[0] if _is(_const_value(i[1], p), 1) else None],  # x/1 -> x
+    _ADD: [
         lambda i, o, p: i[0] if _is(_const_value(i[1], p), 0) else None,  # x+0 -> x
         lambda i, o, p: i[1] if _is(_const_value(i[0], p), 0) else None,  # 0+x -> x
     ],
-    "sub": [lambda i, o, p: i[0] if _is(_const_value(i[1], p), 0) else None],  # x-0 -> x
-    "pow": [lambda i, o, p: i[0] if _is(_const_value(i[1], p), 1) else None],  # x**1 -> x
-    "neg": [lambda i, o, p: _neg_of(i[0], p)],  # --x -> x
-    "cast": [lambda i, o, p: i[0]],  # cast to its own type -> x (checked by _same_type)
-    "reshape_like": [lambda i, o, p: i[0]],  # same shape -> x
-    "broadcast_like": [lambda i, o, p: i[0]],
-    "unbroadcast": [lambda i, o, p: i[0]],
-    "pos": [lambda i, o, p: i[0]],
+    _SUB: [lambda i, o, p: i[0] if _is(_const_value(i[1], p), 0) else None],  # x-0 -> x
+    _POW: [lambda i, o, p: i[0] if _is(_const_value(i[1], p), 1) else None],  # x**1 -> x
+    _NEG: [lambda i, o, p: _neg_of(i[0], p)],  # --x -> x
+    _CAST: [lambda i, o, p: i[0]],  # cast to its own type -> x (checked by _same_type)
+    _RESHAPE_LIKE: [lambda i, o, p: i[0]],  # same shape -> x
+    _BROADCAST_LIKE: [lambda i, o, p: i[0]],
+    _UNBROADCAST: [lambda i, o, p: i[0]],
+    _POS: [lambda i, o, p: i[0]],
+    _MATMUL: [
+        lambda i, o, p: i[1] if _is_identity(i[0]) else None,  # I @ x -> x
+        lambda i, o, p: i[0] if _is_identity(i[1]) else None,  # x @ I -> x
+    ],
 }
+
+
+def _is_identity(x) -> bool:
+    """Whether `x` is a Jacobian transform's identity basis (graph/basis.py): a product
+    with an identity the user wrote stays numpy's arithmetic (`inf * 0` is NaN)."""
+    return is_basis(x) and x.ndim == 2 and x.shape[0] == x.shape[1]
 
 
 def _neg_of(x, producers):
     node = producers.get(x.uid) if isinstance(x, Var) else None
-    return node.inputs[0] if node is not None and node.op.name == "neg" else None
+    return node.inputs[0] if node is not None and node.op is _NEG else None
 
 
-# (op name) -> rules rewriting a node in place into cheaper ops, as (op name, inputs,
-# params) or None; each gets (inputs, producers). A rewrite applies only when the new op's
+# op -> rules rewriting a node in place into cheaper ops, as (op, inputs, params) or
+# None; each gets (inputs, producers). A rewrite applies only when the new op's
 # abstract rule gives the node's exact shape and dtype, so promotion never changes.
 STRENGTH = {
-    "pow": [
-        lambda i, p: ("mul", (i[0], i[0]), {}) if _is(_const_value(i[1], p), 2) else None,
+    _POW: [
+        lambda i, p: (_MUL, (i[0], i[0]), {}) if _is(_const_value(i[1], p), 2) else None,
         # x**2 -> x*x (what ndarray.__pow__ computes too)
-        lambda i, p: ("full_like", (i[0], 1), {}) if _is(_const_value(i[1], p), 0) else None,
+        lambda i, p: (_FULL_LIKE, (i[0], 1), {}) if _is(_const_value(i[1], p), 0) else None,
         # x**0 -> ones (nan**0 is 1 as well)
     ],
-    "add": [
-        lambda i, p: _with_neg("sub", i[0], i[1], p),  # a + -b -> a - b
-        lambda i, p: _with_neg("sub", i[1], i[0], p),  # -a + b -> b - a
+    _ADD: [
+        lambda i, p: _with_neg(_SUB, i[0], i[1], p),  # a + -b -> a - b
+        lambda i, p: _with_neg(_SUB, i[1], i[0], p),  # -a + b -> b - a
     ],
-    "sub": [lambda i, p: _with_neg("add", i[0], i[1], p)],  # a - -b -> a + b
-    "mul": [
+    _SUB: [lambda i, p: _with_neg(_ADD, i[0], i[1], p)],  # a - -b -> a + b
+    _MUL: [
         lambda i, p: _neg_times_constant(i[0], i[1], p),  # -a * c -> a * -c
         lambda i, p: _neg_times_constant(i[1], i[0], p),  # c * -a -> a * -c
     ],
-    "unbroadcast": [lambda i, p: _sum_to_shape(*i)],  # unbroadcast(g, x) -> sum(g, axis=...)
+    _UNBROADCAST: [lambda i, p: _sum_to_shape(*i)],  # unbroadcast(g, x) -> sum(g, axis=...)
+    _MATMUL: [
+        lambda i, p: _diagonal_times(i[0], i[1], p),  # (I * v) @ w -> v[:, None] * w
+        lambda i, p: _times_diagonal(i[0], i[1], p),  # w @ (I * v) -> w * v
+    ],
 }
 STRENGTH_REDUCTION = True  # the tests switch it off to compare results with and without
 
@@ -116,7 +151,61 @@ def _neg_times_constant(negated, c, producers):
     if a is None or not isinstance(a, Var) or a.dtype.kind not in "fc" or \
             not isinstance(c, (float, int, np.floating, np.integer)) or isinstance(c, bool):
         return None  # (unsigned ints cannot take -c)
-    return ("mul", (a, -c), {})
+    return (_MUL, (a, -c), {})
+
+
+def _scaled_identity(x, producers, depth: int = 4):
+    """The factors `[v1, v2, ...]` when `x` is `((I * v1) * v2) ...` (either order in each
+    product) for a constant identity `I` of `x`'s shape: the diagonal matrix of
+    `v1 * v2 * ...` (what a Jacobian's batched identity seed becomes through elementwise
+    VJPs); factors of a chain are vectors (n,). A product with it is exact as a row or
+    column scaling: each entry is the factors' product (left to right, as the chain
+    computes it) times one entry, plus exact zeros (up to the sign of a zero result, and a
+    `0 * inf` the dense product would have spread as NaN)."""
+    node = producers.get(x.uid) if isinstance(x, Var) else None
+    if node is None or node.op is not _MUL or len(x.shape) != 2 or not depth:
+        return None
+    n = x.shape[0]
+    for inner, v in (node.inputs, node.inputs[::-1]):
+        if _is_identity(inner) and inner.shape == x.shape:
+            return [v]
+        if isinstance(inner, Var) and inner.shape == x.shape and np.shape(v) == (n,):
+            factors = _scaled_identity(inner, producers, depth - 1)
+            if factors is not None and np.shape(factors[0]) == (n,):
+                return factors + [v]
+    return None
+
+
+def _scaling(factors, w, label: str, w_labels: str):
+    """One op for `factors[0] * factors[1] * ... * w`, the factors along `label`."""
+    if len(factors) == 1:
+        return (_MUL, (factors[0], w), {})
+    terms = ",".join([label] * len(factors) + [w_labels])
+    return (_upper("einsum"), (*factors, w), {"subscripts": f"{terms}->{w_labels}"})
+
+
+def _diagonal_times(a, w, producers):
+    factors = _scaled_identity(a, producers)
+    if factors is None or not isinstance(w, Var) or not w.shape or w.shape[0] != a.shape[0]:
+        return None
+    v = factors[0]
+    if len(factors) == 1 and (np.shape(v) == (a.shape[0], 1) or np.ndim(v) == 0):
+        return (_MUL, (v, w), {})  # a column or a scalar: plain broadcasting
+    if len(w.shape) == 2 and np.shape(v) == (a.shape[0],):
+        return (_upper("einsum"), (*factors, w), {"subscripts": ",".join("i" * len(factors)) +
+                                          ",ij->ij"})  # v[:, None] * w in one op
+    return _scaling(factors, w, "i", "i") if len(w.shape) == 1 else None
+
+
+def _times_diagonal(w, a, producers):
+    factors = _scaled_identity(a, producers)
+    n = a.shape[0]
+    if factors is None or not isinstance(w, Var) or not w.shape or w.shape[-1] != n:
+        return None
+    v = factors[0]
+    if len(factors) == 1:  # a column v would scale w's rows: kept
+        return (_MUL, (w, v), {}) if np.shape(v) in ((n,), (1, n)) or np.ndim(v) == 0 else None
+    return _scaling(factors, w, "j", "ij" if len(w.shape) == 2 else "j")
 
 
 def _sum_to_shape(g, like):
@@ -127,15 +216,15 @@ def _sum_to_shape(g, like):
     lead = len(g.shape) - len(like.shape)
     ones = tuple(lead + k for k, d in enumerate(like.shape) if d == 1 and g.shape[lead + k] != 1)
     if lead and not ones:
-        return ("sum", (g,), {"axis": tuple(range(lead)), "keepdims": False})
+        return (_SUM, (g,), {"axis": tuple(range(lead)), "keepdims": False})
     if ones and not lead:
-        return ("sum", (g,), {"axis": ones, "keepdims": True})
+        return (_SUM, (g,), {"axis": ones, "keepdims": True})
     return None
 
 
 def _reduce_strength(node: Node, producers: dict) -> None:
     """Apply the first `STRENGTH` rule whose new op gives the node's exact type."""
-    rules = STRENGTH.get(node.op.name) if STRENGTH_REDUCTION else None
+    rules = STRENGTH.get(node.op) if STRENGTH_REDUCTION else None
     if not rules or len(node.outputs) != 1 or node.outputs[0].weak is not None:
         return
     out = node.outputs[0]
@@ -143,13 +232,13 @@ def _reduce_strength(node: Node, producers: dict) -> None:
         new = rule(node.inputs, producers)
         if new is None:
             continue
-        name, inputs, params = new
+        op, inputs, params = new
         try:
-            aval = OPS[name].abstract(*map(aval_of, inputs), **params)
+            aval = op.abstract(*map(aval_of, inputs), **params)
         except (TypeError, ValueError):
             continue
         if aval.shape == out.shape and aval.dtype == out.dtype and aval.weak is None:
-            node.op, node.inputs, node.params = OPS[name], inputs, params
+            node.op, node.inputs, node.params = op, inputs, params
             return
 
 
@@ -192,6 +281,8 @@ def simplify(graph: Graph) -> Graph:
             kept.append(_fresh_copy(new, old))
             graph.outputs[i] = kept[-1].outputs[0]
     graph.nodes = _live_nodes(kept, graph.outputs)
+    if factor_sums(graph):  # g*a + g*b -> g*(a + b) in a gradient's sums
+        graph.nodes = _live_nodes(graph.nodes, graph.outputs)
     return graph
 
 
@@ -199,21 +290,22 @@ def _fuse_recorded_loops(graph: Graph) -> dict:
     """A `while_loop` that a `loop_history` node runs again on the same inputs (to record
     its iterations for a gradient) runs once: the record takes the loop's place and gives
     its final state. Returns aliases from the loop's outputs to the record's."""
-    records = {_loop_key(n): n for n in graph.nodes if n.op.name == "loop_history"}
+    history, loop = _upper("loop_history"), _upper("while_loop")
+    records = {_loop_key(n): n for n in graph.nodes if n.op is history}
     if not records:
         return {}
     aliases: dict[int, object] = {}
     placed: set[int] = set()
     nodes = []
     for node in graph.nodes:
-        record = records.get(_loop_key(node)) if node.op.name == "while_loop" else None
+        record = records.get(_loop_key(node)) if node.op is loop else None
         if record is not None:
             finals = record.outputs[1:1 + len(node.outputs)]
             for old, new in zip(node.outputs, finals):
                 aliases[old.uid] = new
                 new.name = old.name or new.name
             node = record
-        if node.op.name == "loop_history":
+        if node.op is history:
             if node.uid in placed:
                 continue
             placed.add(node.uid)
@@ -229,10 +321,9 @@ def _loop_key(node: Node) -> tuple:
 
 # -- constant folding -------------------------------------------------------------------------
 FOLD_MAX = 4096  # elements; larger constants stay run-time computations
-_NOT_FOLDED = {"call", "copy"}  # run compiled code / must give a fresh array per call
 # Inputs that only give a shape: a Var of fully known static shape is as good as a constant.
-_SHAPE_TEMPLATES = {"full_like": 0, "broadcast_like": 1, "reshape_like": 1, "unbroadcast": 1}
-_ARITHMETIC = {"add", "sub", "mul", "div"}
+_SHAPE_TEMPLATES = {_FULL_LIKE: 0, _BROADCAST_LIKE: 1, _RESHAPE_LIKE: 1, _UNBROADCAST: 1}
+_ARITHMETIC = frozenset({_ADD, _SUB, _MUL, _DIV})
 
 
 def _fold(node: Node, results: set):
@@ -241,10 +332,10 @@ def _fold(node: Node, results: set):
     folds too (`broadcast_like(1.0, err) / 256` is one constant). Values in `results`
     (the graph's outputs) stay computed."""
     if len(node.outputs) != 1 or node.op.effect or node.subgraphs() or \
-            node.op.name in _NOT_FOLDED or node.outputs[0].uid in results:
+            _not_folded(node.op) or node.outputs[0].uid in results:
         return None
     args = list(node.inputs)
-    k = _SHAPE_TEMPLATES.get(node.op.name)
+    k = _SHAPE_TEMPLATES.get(node.op)
     if k is not None and _static(args[k]):
         args[k] = np.empty(args[k].shape, args[k].dtype)
     if any(isinstance(x, Var) or np.size(x) > FOLD_MAX for x in args):
@@ -257,6 +348,11 @@ def _fold(node: Node, results: set):
     out = node.outputs[0]
     ok = np.size(value) <= FOLD_MAX and _has_type(value, out)
     return value if ok else None
+
+
+def _not_folded(op) -> bool:
+    """`call` runs compiled code; `copy` must give a fresh array on every call."""
+    return op is _COPY or op is _upper("call")
 
 
 def _has_type(value, var: Var) -> bool:
@@ -278,10 +374,10 @@ def _specialize(node: Node) -> None:
       has the result's shape -> the same with a numpy scalar (`1/256 * err`).
     """
 
-    if node.op.name == "broadcast_like" and _static(node.inputs[1]):
-        node.op, node.params = OPS["broadcast_to"], {"shape": node.inputs[1].shape}
+    if node.op is _BROADCAST_LIKE and _static(node.inputs[1]):
+        node.op, node.params = _BROADCAST_TO, {"shape": node.inputs[1].shape}
         node.inputs = node.inputs[:1]
-    elif node.op.name in _ARITHMETIC and len(node.inputs) == 2:
+    elif node.op in _ARITHMETIC and len(node.inputs) == 2:
         out = node.outputs[0]
         node.inputs = tuple(_scalar_if_uniform(x, other, out)
                             for x, other in zip(node.inputs, node.inputs[::-1]))
@@ -322,11 +418,11 @@ def _keep_name(old: Var, new) -> None:
 
 # Ops whose result has the run-time shape of one input (position): `full_like(x, 0)` is
 # shaped like x, `history_write(g, data, ...)` like data, and so on.
-_SHAPED_LIKE_INPUT = {"full_like": 0, "broadcast_like": 1, "reshape_like": 1, "unbroadcast": 1,
-                      "history_write": 1, "scatter_add": 1, "place_range": 1,
-                      "diagonal_scatter": 1, "add_along_axis": 1, "repeat_sum": 1,
-                      "tile_sum": 1}
-_TO_SHAPE_OF = {"broadcast_like", "reshape_like", "unbroadcast"}
+_SHAPED_LIKE_INPUT = {OPS[name]: k for name, k in {
+    "full_like": 0, "broadcast_like": 1, "reshape_like": 1, "unbroadcast": 1,
+    "scatter_add": 1, "place_range": 1, "diagonal_scatter": 1, "add_along_axis": 1,
+    "repeat_sum": 1, "tile_sum": 1}.items()}
+_TO_SHAPE_OF = frozenset({_BROADCAST_LIKE, _RESHAPE_LIKE, _UNBROADCAST})
 
 
 def _already_shaped(node: Node, producers: dict):
@@ -336,7 +432,7 @@ def _already_shaped(node: Node, producers: dict):
     producer = producers.get(g.uid) if isinstance(g, Var) else None
     if producer is None or g.dtype != out.dtype or g.weak != out.weak:
         return None
-    k = _SHAPED_LIKE_INPUT.get(producer.op.name)
+    k = 1 if producer.op is _upper("history_write") else _SHAPED_LIKE_INPUT.get(producer.op)
     return g if k is not None and producer.inputs[k] is like else None
 
 
@@ -344,11 +440,11 @@ def _rewrite(node: Node, producers: dict):
     if len(node.outputs) != 1 or node.op.effect:
         return None
     out = node.outputs[0]
-    if node.op.name in _TO_SHAPE_OF:
+    if node.op in _TO_SHAPE_OF:
         shaped = _already_shaped(node, producers)
         if shaped is not None:
             return shaped
-    for rule in RULES.get(node.op.name, ()):
+    for rule in RULES.get(node.op, ()):
         candidate = rule(node.inputs, out, producers)
         if candidate is not None and _same_type(candidate, out):
             return candidate
@@ -361,7 +457,7 @@ def _cse_key(node: Node):
     try:
         inputs = tuple(_hashable(x) for x in node.inputs)
         params = tuple(sorted((k, _hashable(v)) for k, v in node.params.items()))
-        key = (node.op.name, inputs, params)
+        key = (node.op, inputs, params)
         hash(key)
         return key
     except TypeError:
@@ -379,8 +475,11 @@ def _hashable(x):
         return tuple(_hashable(i) for i in x)
     if isinstance(x, dict):
         return tuple(sorted((k, _hashable(v)) for k, v in x.items()))
-    if isinstance(x, float) and x != x:
-        return ("nan",)
+    # Numbers by their bits: 0.0 == -0.0 but they differ (`x * -0.0`), and so do nans.
+    if isinstance(x, np.generic):
+        return (type(x).__name__, x.tobytes())
+    if isinstance(x, (float, complex)):
+        return (type(x).__name__, struct.pack("<dd", x.real, x.imag))
     return (type(x).__name__, x)
 
 

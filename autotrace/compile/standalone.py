@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
-import keyword
 import linecache
 import math
 import re
@@ -28,6 +27,7 @@ import numpy as np
 
 from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Var
+from autotrace.graph.names import PYTHON_RESERVED, NameAllocator
 from autotrace.ops.effects import Live, Slot
 
 _STATIC_TYPE = """
@@ -40,7 +40,6 @@ class _StaticType:
 
 """
 _LITERALS = (bool, int, str, bytes, type(None))
-_RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np"}
 
 
 def standalone_source(fn, name: str) -> str:
@@ -54,7 +53,8 @@ def standalone_source(fn, name: str) -> str:
     tree = ast.parse(source)
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     namespace = fn.__globals__
-    module.taken |= set(namespace)
+    for key in namespace:
+        module.names.take(key)
     for key in sorted(used & set(namespace)):
         if key != "np" and not key.startswith("__"):
             module.define(namespace[key], key)
@@ -70,18 +70,12 @@ class _Module:
         self.name = name
         self.lines: list[str] = []
         self.imports: set[str] = set()
-        self.taken: set[str] = set(_RESERVED)
+        self.names = NameAllocator(PYTHON_RESERVED)  # module-level names
         self._names: dict[int, str] = {}
         self._alive: list = []  # the objects keyed by id above
 
     def fresh(self, base: str) -> str:
-        base = re.sub(r"\W", "_", base) or "_v"
-        name, k = base, 0
-        while name in self.taken:
-            k += 1
-            name = f"{base}_{k}"
-        self.taken.add(name)
-        return name
+        return self.names.fresh(re.sub(r"\W", "_", base) or "_v")
 
     def name_of(self, obj, preferred: str) -> str:
         """An expression for `obj`: a literal, `np.<name>`, or a module-level name."""
@@ -98,7 +92,7 @@ class _Module:
 
     def define(self, obj, name: str) -> None:
         """Write `name = <obj>` (or a `def`/`class` named `name`)."""
-        self.taken.add(name)
+        self.names.take(name)
         self._names[id(obj)] = name
         self._alive.append(obj)
         text = self.expression(obj)
@@ -162,6 +156,9 @@ class _Module:
                                         for x in (obj.start, obj.stop, obj.step)) + ")"
         if isinstance(obj, np.dtype) and obj.kind not in "OV":
             return f"np.dtype({obj.str!r})"
+        if kind is np.ndarray and obj.shape == () and obj.dtype.kind in "biuf" \
+                and np.isfinite(obj):  # a typed scalar (codegen.typed_scalar)
+            return f"np.array({obj.item()!r}, dtype={obj.dtype.str!r})"
         if kind is np.ndarray and obj.dtype.kind not in "OV":
             data = np.ascontiguousarray(obj).tobytes().hex()
             return (f"np.frombuffer(bytes.fromhex({data!r}), dtype={obj.dtype.str!r})"
@@ -170,8 +167,8 @@ class _Module:
             data = obj.tobytes().hex()
             return f"np.frombuffer(bytes.fromhex({data!r}), dtype={obj.dtype.str!r})[0]"
         if isinstance(obj, Var):  # helpers read a graph value's static type only
-            if "_StaticType" not in self.taken:
-                self.taken.add("_StaticType")
+            if "_StaticType" not in self.names:
+                self.names.take("_StaticType")
                 self.lines.append(_STATIC_TYPE)
             return (f"_StaticType({obj.shape!r}, {self.name_of(obj.dtype, 'dtype')}, "
                     f"{self.name_of(obj.weak, 'weak')})")

@@ -20,7 +20,8 @@ except ImportError:  # a declared dependency; without it (a bare checkout) ast.u
     astor = None
     SourceGenerator = object
 
-from autotrace.errors import CONVERTED_CODES
+from autotrace.convert.passes.control_flow import GENERATED
+from autotrace.errors import CONVERTED_CODES, GENERATED_CODES
 
 RUNTIME_NAME = "at__"
 _FACTORY = "__autotrace_factory"
@@ -97,7 +98,9 @@ def compile_code(node: ast.FunctionDef, freevars: tuple, filename: str) -> types
     code = compile(module, filename, "exec", dont_inherit=True)
     node.name = name
     inner = _const_code(_const_code(code, _FACTORY), _INNER).replace(co_name=name)
-    _register(inner)
+    helpers = {(n.name, n.lineno) for n in ast.walk(node)
+               if isinstance(n, ast.FunctionDef) and getattr(n, GENERATED, False)}
+    _register(inner, helpers)
     return inner
 
 
@@ -127,12 +130,15 @@ _LOCATED = (ast.stmt, ast.expr, ast.excepthandler, ast.arg, ast.keyword, ast.ali
             ast.pattern)
 
 
-def _register(code: types.CodeType) -> None:
-    """Mark converted code (and the helpers nested in it) as user code for origins."""
+def _register(code: types.CodeType, helpers: set = frozenset()) -> None:
+    """Mark converted code (and the helpers nested in it) as user code for origins, and
+    the converter's own helpers among them (`helpers`: their names and lines) as such."""
     CONVERTED_CODES.add(code)
+    if (code.co_name, code.co_firstlineno) in helpers:
+        GENERATED_CODES.add(code)
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            _register(const)
+            _register(const, helpers)
 
 
 def make_function(code: types.CodeType, fn: types.FunctionType, runtime) -> types.FunctionType:

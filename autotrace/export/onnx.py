@@ -19,7 +19,8 @@ from autotrace.api import trace
 from autotrace.errors import UnsupportedError
 from autotrace.export.onnx_ops import CONVERTERS
 from autotrace.export.onnx_structure import unsupported
-from autotrace.graph.ir import Graph, Var, unique_name
+from autotrace.graph.ir import Graph, Var
+from autotrace.graph.names import NameAllocator
 from autotrace.ops.random import RANDOM_OPS, describe
 
 OPSET = 18
@@ -54,7 +55,7 @@ def export_onnx(fn, *example_args, path=None, opset: int = OPSET, **example_kwar
         else fn.get_concrete_function(*example_args, **example_kwargs)
     graph = cf.graph
     for node in graph.walk():
-        if node.op.name in RANDOM_OPS:
+        if node.op in RANDOM_OPS:
             raise UnsupportedError(f"cannot export `{graph.name}` to ONNX: it draws random "
                                    f"numbers at run time ({describe(node)}), which ONNX "
                                    "cannot do with numpy's generators")
@@ -91,7 +92,7 @@ def export_onnx(fn, *example_args, path=None, opset: int = OPSET, **example_kwar
 def _refuse_unsupported(graph: Graph, table) -> None:
     missing, first = [], None
     for node in graph.walk():
-        if node.op.name not in table:
+        if node.op not in table:
             if node.op.name not in missing:
                 missing.append(node.op.name)
             first = first or node
@@ -109,7 +110,7 @@ class Translator:
         self.onnx = onnx
         self.helper = onnx.helper
         self._names: dict[int, str] = {}
-        self._used: set[str] = set()
+        self._allocator = NameAllocator()
         self._scopes: list[list] = []
         self._initializers: list = []
         self._outputs: set[str] = set()
@@ -118,7 +119,7 @@ class Translator:
 
     # -- names ----------------------------------------------------------------------------
     def fresh(self, base: str | None) -> str:
-        return unique_name(_IDENT.sub("_", base or "") or "t", self._used)
+        return self._allocator.fresh(_IDENT.sub("_", base or "") or "t")
 
     def reserve(self, var: Var) -> None:
         """Keep `var`'s user name for it (a model output), whatever is named first."""
@@ -207,7 +208,7 @@ class Translator:
         for node in graph.nodes:
             self.node = node
             start = len(self._scopes[-1])
-            names = CONVERTERS[node.op.name](self, node)
+            names = CONVERTERS[node.op](self, node)
             for var, name in zip(node.outputs, names):
                 self._name_output(var, name, self._scopes[-1][start:])
 

@@ -1,4 +1,4 @@
-"""The ONNX form of each op: `CONVERTERS[op name](translator, node) -> output names`.
+"""The ONNX form of each op: `CONVERTERS[op](translator, node) -> output names`.
 
 An op missing from the table has no ONNX form (`export_onnx` names them all). Inputs are
 cast to the dtypes numpy computes in (`ufunc.resolve_dtypes`, so a weak Python scalar
@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 
+# The table names ops of every layer; these modules register the ones above `ops/`.
+from autotrace.autodiff import custom as _custom  # noqa: F401
+from autotrace.autodiff import history as _history  # noqa: F401
+from autotrace.control import call as _call  # noqa: F401
+from autotrace.control import cond as _cond  # noqa: F401
+from autotrace.control import while_loop as _while  # noqa: F401
 from autotrace.export import onnx_structure as st
 from autotrace.export.onnx_structure import unsupported
 from autotrace.graph.builder import aval_of
 from autotrace.ops.einsum import tensordot_subscripts
+from autotrace.ops.registry import OPS
 
 
 def _loop_dtypes(node) -> tuple[list, list]:
@@ -260,7 +267,7 @@ def _det(t, node):
     return [t.op("Det", [t.value(node.inputs[0], dtype)])]
 
 
-CONVERTERS = {
+_BY_NAME = {
     # elementwise: arithmetic
     "add": ufunc("Add"), "sub": ufunc("Sub"), "mul": ufunc("Mul"), "div": ufunc("Div"),
     "floordiv": ufunc(_floordiv), "mod": ufunc(_mod), "pow": ufunc("Pow"),
@@ -359,7 +366,7 @@ def _pad(t, node):
     return [out]
 
 
-CONVERTERS["pad"] = _pad
+_BY_NAME["pad"] = _pad
 
 
 def _nonzero(t, node):
@@ -378,4 +385,6 @@ def _fill(t, node):
     return [t.op("Expand", [t.value(value, dtype), st._shape_vector(t, parts)])]
 
 
-CONVERTERS.update({"nonzero": _nonzero, "fill": _fill})
+_BY_NAME.update({"nonzero": _nonzero, "fill": _fill})
+# Keyed by the ops themselves (a renamed op fails here, loudly).
+CONVERTERS = {OPS[name]: convert for name, convert in _BY_NAME.items()}

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from autotrace.graph.names import NameAllocator
+
 _uids = itertools.count()
 
 Shape = tuple  # tuple[int | None, ...]; None is a dimension unknown until run time
@@ -201,36 +203,19 @@ _INLINE_ARRAY_MAX = 6
 
 
 class Namer:
-    """Unique, deterministic display names: user names first, `%0`, `%1`, ... otherwise."""
+    """Unique, deterministic display names: user names first (`c`, `c_1`), `%0`, `%1`, ...
+    otherwise (`graph.names.NameAllocator`, which the code generator uses too)."""
 
     def __init__(self):
         self._names: dict[int, str] = {}
-        self._used: set[str] = set()
-        self._anonymous = 0
+        self._allocator = NameAllocator(anonymous="%")
 
     def __call__(self, var: Var) -> str:
         name = self._names.get(var.uid)
         if name is None:
-            name = self._fresh(var.name)
+            name = self._allocator.fresh(var.name)
             self._names[var.uid] = name
         return name
-
-    def _fresh(self, base: str | None) -> str:
-        if base is None:
-            name = f"%{self._anonymous}"
-            self._anonymous += 1
-            return name
-        return unique_name(base, self._used)
-
-
-def unique_name(base: str, used: set) -> str:
-    """`base`, or `base_1`, `base_2`, ... : the first not in `used` (which it joins)."""
-    name, k = base, 0
-    while name in used:
-        k += 1
-        name = f"{base}_{k}"
-    used.add(name)
-    return name
 
 
 def format_value(x, namer: Namer) -> str:

@@ -18,9 +18,12 @@ test that builds a graph checks the passes.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from autotrace.graph.ir import Graph, Node, Var
+from autotrace.ops.registry import OPS
 
 
 class IRError(AssertionError):
@@ -58,7 +61,7 @@ class _Checker:
                     self.fail(f"reads {x!r} before it is defined here", node)
             for sub in node.subgraphs():
                 verify(sub)
-            _SUBGRAPH_RULES.get(node.op.name, _no_rule)(self, node)
+            _subgraph_rules().get(node.op, _no_rule)(self, node)
             for var in node.outputs:
                 self.define(var, node)
         for x in self.graph.outputs:
@@ -120,4 +123,8 @@ def _no_rule(c: _Checker, node: Node) -> None:
     return None
 
 
-_SUBGRAPH_RULES = {"cond": _cond_rule, "while_loop": _while_rule}
+@functools.cache
+def _subgraph_rules() -> dict:
+    """Op -> the check of its sub-graphs' bindings. The control-flow ops are registered
+    above this layer (`autotrace/control/`), so they are looked up on first use."""
+    return {OPS["cond"]: _cond_rule, OPS["while_loop"]: _while_rule}

@@ -4,7 +4,6 @@ Importing this package registers every op family. `OPS` maps op names to `Op`s; 
 dispatch tables used by tensors are derived from the same registrations.
 """
 
-from autotrace.ops import control  # noqa: F401
 from autotrace.ops.creation import arange, eye, full_like, ones_like, zeros_like  # noqa: F401
 from autotrace.ops.einsum import einsum, tensordot  # noqa: F401
 from autotrace.ops.elementwise import *  # noqa: F401,F403

@@ -20,9 +20,10 @@ from typing import Sequence
 import numpy as np
 
 from autotrace.ops import rules
+from autotrace.ops.batch_rules import per_example
 from autotrace.ops.creation import eye, ones_like
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
-from autotrace.ops.shape import dim_of, dtype_of, unbroadcast
+from autotrace.ops.shape import dim_of, dtype_of, moveaxis, unbroadcast
 from autotrace.ops.shapes import broadcast_shapes, normalize_axis, shape_of
 
 _LETTERS = string.ascii_letters
@@ -129,10 +130,28 @@ def _operand_grad(g, operands, inputs, output, k):
     return unbroadcast(grad, x)
 
 
+def batched_subscripts(subscripts: str, dims) -> str | None:
+    """`subscripts` with a fresh label for the batch axis, on the batched operands (`dims`
+    not None) and first in the output; None when every letter is taken."""
+    inputs, output = _split(subscripts)
+    fresh = next((c for c in _LETTERS if c not in subscripts), None)
+    if fresh is None:
+        return None
+    terms = [fresh + t if d is not None else t for t, d in zip(inputs, dims)]
+    return ",".join(terms) + "->" + fresh + output
+
+
+def _einsum_batch(trace, op, values, dims, params):
+    subscripts = batched_subscripts(params["subscripts"], dims)
+    if subscripts is None:
+        return per_example(trace, op, values, dims, params)
+    return apply(op, *values, **dict(params, subscripts=subscripts)), 0
+
+
 _einsum = register(Op(
     "einsum",
     lambda *ops, subscripts, optimize=False: np.einsum(subscripts, *ops, optimize=optimize),
-    _einsum_abstract, vjp=_einsum_vjp,
+    _einsum_abstract, vjp=_einsum_vjp, batch=_einsum_batch,
 ))
 rules.multilinear(_einsum)
 
@@ -180,8 +199,26 @@ def _tensordot_vjp(g, a, b, out, axes):
     return _einsum_vjp(g, a, b, out, subscripts=subscripts)
 
 
+def _tensordot_batch(trace, op, values, dims, params):
+    """One batched operand: its contracted axes shift by one (a batched `b` puts the batch
+    after `a`'s free axes: moved to the front). Both batched: the einsum with a batch label."""
+    (a, b), (da, db), (axes_a, axes_b) = values, dims, params["axes"]
+    if da is not None and db is not None:
+        example = tensordot_subscripts(len(shape_of(a)) - 1, len(shape_of(b)) - 1,
+                                       params["axes"])
+        subscripts = batched_subscripts(example, dims)
+        if subscripts is None:
+            return per_example(trace, op, values, dims, params)
+        return apply(_einsum, a, b, subscripts=subscripts), 0
+    if da is not None:
+        return apply(op, a, b, axes=(tuple(i + 1 for i in axes_a), axes_b)), 0
+    out = apply(op, a, b, axes=(axes_a, tuple(j + 1 for j in axes_b)))
+    at = len(shape_of(a)) - len(axes_a)
+    return (moveaxis(out, at, 0) if at else out), 0
+
+
 _tensordot = register(Op("tensordot", lambda a, b, axes: np.tensordot(a, b, axes=axes),
-                         _tensordot_abstract, vjp=_tensordot_vjp))
+                         _tensordot_abstract, vjp=_tensordot_vjp, batch=_tensordot_batch))
 rules.multilinear(_tensordot)
 
 

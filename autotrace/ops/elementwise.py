@@ -260,8 +260,9 @@ def _round_abstract(x: Aval, decimals: int = 0) -> Aval:
 
 _round = register(
     Op("round", lambda x, decimals=0: np.round(x, decimals), _round_abstract,
-       differentiable=False)
-)
+       differentiable=False,
+       batch=lambda trace, op, values, dims, params: (apply(op, values[0], **params), 0))
+)  # elementwise with one input: the stacked examples rounded at once
 
 
 @dispatches(np.round, np.around)

@@ -1,7 +1,8 @@
 """Binning and lookup: `searchsorted` and `bincount` (ops with numpy's impl), `digitize`,
 `interp` and `histogram` (front ends over registry ops).
 
-* `searchsorted(a, v)`: integer indices, not differentiable; batching loops over examples.
+* `searchsorted(a, v)`: integer indices, not differentiable; vmap looks up a batch of `v`
+  in one call, and loops over examples only when `a` itself is batched.
 * `bincount(x, weights, minlength)`: the length is `max(x.max() + 1, minlength)`, known
   only when the graph runs, so the result has an unknown dimension (`None`). The gradient
   reaches `weights` (`g[x]`).
@@ -22,6 +23,7 @@ import operator
 import numpy as np
 
 from autotrace.core import Tracer
+from autotrace.ops.batch_rules import per_example
 from autotrace.ops.creation import arange, zeros_like
 from autotrace.ops.elementwise import clip, logical_and, where
 from autotrace.ops.index import getitem
@@ -42,9 +44,17 @@ def _searchsorted_abstract(a: Aval, v: Aval, side="left") -> Aval:
     return Aval(v.shape, np.dtype(np.intp))
 
 
+def _searchsorted_batch(trace, op, values, dims, params):
+    """A shared sorted array: every example's values looked up at once. A batched one (one
+    sorted array per example) loops: numpy searches one 1-d array per call."""
+    if dims[0] is not None:
+        return per_example(trace, op, values, dims, params)
+    return apply(op, *values, **params), 0
+
+
 _searchsorted = register(Op(
     "searchsorted", lambda a, v, side: np.searchsorted(a, v, side=side), _searchsorted_abstract,
-    differentiable=False))
+    differentiable=False, batch=_searchsorted_batch))
 
 
 @dispatches(np.searchsorted)

@@ -11,6 +11,7 @@ import builtins
 import numpy as np
 
 from autotrace.ops import rules
+from autotrace.ops.batch_rules import axis_batch
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shapes import normalize_axis, shape_of
 
@@ -115,7 +116,8 @@ def _split_vjp(gs, x, outs, indices, axis):
 
 
 _split = register(Op("split", lambda x, indices, axis: tuple(np.split(x, indices, axis=axis)),
-                     _split_abstract, vjp=_split_vjp, multiple_results=True))
+                     _split_abstract, vjp=_split_vjp, multiple_results=True,
+                     batch=axis_batch("axis")))
 rules.linear(_split)
 
 
@@ -155,6 +157,7 @@ _take_range = register(Op(
     _range_abstract,
     vjp=lambda g, x, start, stop, out, axis: (apply(_place_range, g, x, start, stop, axis=axis),
                                               None, None),
+    batch=axis_batch("axis", shared=(1, 2)),  # per-example bounds: per-example lengths
 ))
 rules.linear(_take_range)
 _place_range = register(Op(
@@ -162,6 +165,7 @@ _place_range = register(Op(
     lambda g, like, start, stop, axis: Aval(like.shape, g.dtype),
     vjp=lambda gg, g, like, start, stop, out, axis: (take_range(gg, start, stop, axis), None,
                                                      None, None),
+    batch=axis_batch("axis", shared=(2, 3)),
 ))
 rules.linear(_place_range)
 

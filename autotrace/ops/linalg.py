@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace.ops import rules
+from autotrace.ops.batch_rules import axis_batch
 from autotrace.ops.einsum import tensordot
 from autotrace.ops.elementwise import multiply
 from autotrace.ops.reduce import sum as reduce_sum
@@ -129,12 +130,14 @@ _diagonal = register(Op(
     "diagonal", lambda x, offset, axis1, axis2: np.diagonal(x, offset, axis1, axis2),
     _diagonal_abstract,
     vjp=lambda g, x, out, **p: (apply(_diagonal_scatter, g, x, **p),),
+    batch=axis_batch("axis1", "axis2"),  # the batch axis stays first among the others
 ))
 rules.linear(_diagonal)
 _diagonal_scatter = register(Op(
     "diagonal_scatter", _diagonal_scatter_impl,
     lambda g, like, offset, axis1, axis2: Aval(like.shape, g.dtype),
     vjp=lambda gg, g, like, out, **p: (apply(_diagonal, gg, **p), None),
+    batch=axis_batch("axis1", "axis2"),
 ))
 rules.linear(_diagonal_scatter)
 

@@ -2,9 +2,10 @@
 
 Gradients (real inputs) are the derivative of the pseudo-inverse at constant rank
 (full-rank inputs); lstsq's residuals differentiate as `|b - a x|^2` at the optimum and
-its singular values as `svdvals`. lstsq works on 2-D matrices only (as numpy's), so vmap
-loops over it; a rank-deficient tall matrix raises when the graph runs, since numpy's
-residuals would then be empty (a shape a graph must know when tracing).
+its singular values as `svdvals`. lstsq works on 2-D matrices only (as numpy's); under vmap
+the op takes the stack of systems (one node, one numpy call per example). A rank-deficient
+tall matrix raises when the graph runs, since numpy's residuals would then be empty (a
+shape a graph must know when tracing).
 """
 
 from __future__ import annotations
@@ -96,22 +97,26 @@ def pinv(a, rcond=None, hermitian=False, **kwargs):
 
 
 def _lstsq_abstract(a: Aval, b: Aval, rcond=None):
-    for x in (a, b):
-        if x.ndim != 2:
-            raise LinAlgError(
-                f"{x.ndim}-dimensional array given. Array must be two-dimensional")
-    (m, n), (m2, k) = a.shape, b.shape
+    """numpy's 2-D lstsq (the front end checks the ranks), or a stack of them with the
+    same leading axes (the batching rule's form: one system per example)."""
+    lead = a.shape[:-2]
+    (m, n), (m2, k) = a.shape[-2:], b.shape[-2:]
     if m is not None and m2 is not None and m != m2:
         raise LinAlgError("Incompatible dimensions")
     dtype = linalg_dtype(a, b)
     real = linalg_dtype(a, b, real=True)
     known = None not in (m, n)
     residuals = (k,) if known and m > n else (0,) if known else (None,)
-    return (Aval((n, k), dtype), Aval(residuals, real), Aval((), np.dtype(np.int32)),
-            Aval((None if not known else min(m, n),), real))
+    return (Aval(lead + (n, k), dtype), Aval(lead + residuals, real),
+            Aval(lead, np.dtype(np.int32)), Aval(lead + (None if not known else min(m, n),), real))
 
 
 def _lstsq_impl(a, b, rcond):
+    if np.ndim(a) > 2:  # a stack: one numpy call per system, in order, results stacked
+        parts = [_lstsq_impl(a[i], b[i], rcond) for i in np.ndindex(np.shape(a)[:-2])]
+        lead = np.shape(a)[:-2]
+        return tuple(np.stack([p[k] for p in parts]).reshape(lead + np.shape(parts[0][k]))
+                     for k in range(4))
     x, residuals, rank, s = np.linalg.lstsq(a, b, rcond=rcond)
     m, n = a.shape
     if m > n and rank < n:
@@ -170,7 +175,7 @@ def _lstsq_jvp(primals, tangents, rcond):
 
 
 _lstsq = register(Op("lstsq", _lstsq_impl, _lstsq_abstract, vjp=_lstsq_vjp, jvp=_lstsq_jvp,
-                     multiple_results=True))
+                     multiple_results=True, batch=batch_leading))
 
 
 @dispatches(np.linalg.lstsq)
@@ -179,7 +184,11 @@ def lstsq(a, b, rcond=None):
     rank-deficient one raises when the graph runs: numpy's residuals would be empty)."""
     if rcond is not None:
         rcond = float(rcond)
-    if len(shape_of(b)) == 1:
-        x, residuals, rank, s = apply(_lstsq, a, expand_dims(b, -1), rcond=rcond)
-        return squeeze(x, -1), residuals, rank, s
-    return tuple(apply(_lstsq, a, b, rcond=rcond))
+    vector = len(shape_of(b)) == 1
+    b = expand_dims(b, -1) if vector else b
+    for x in (a, b):
+        if len(shape_of(x)) != 2:
+            raise LinAlgError(
+                f"{len(shape_of(x))}-dimensional array given. Array must be two-dimensional")
+    x, residuals, rank, s = apply(_lstsq, a, b, rcond=rcond)
+    return (squeeze(x, -1) if vector else x), residuals, rank, s

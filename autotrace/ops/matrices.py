@@ -6,7 +6,8 @@ zeros (`diagonal_scatter`, whose VJP is `diagonal`), `triu` / `tril` pick with a
 (`np.tri` when the sizes are static, `arange` comparisons when they are traced), exactly
 as numpy writes them. `convolve` is one op, the full 1-D convolution; the other modes
 and `correlate` are slices of it. Its VJP is two convolutions with reversed inputs
-(so it is differentiable to any order), its JVP is multilinear.
+(so it is differentiable to any order), its JVP is multilinear; under vmap a batch of
+convolutions is one gather, product and sum (no node per example).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import numpy as np
 
 from autotrace.core import Tracer
 from autotrace.ops import rules
+from autotrace.ops.batch_rules import per_example
 from autotrace.ops.creation import arange
+from autotrace.ops.einsum import einsum
 from autotrace.ops.elementwise import greater_equal, where
 from autotrace.ops.index import getitem
 from autotrace.ops.linalg import _diagonal_scatter, diagonal
@@ -144,8 +147,28 @@ def _convolve_vjp(g, a, v, out):
     return ga, gv
 
 
+def _convolve_batch(trace, op, values, dims, params):
+    """Every example's full convolution at once: `out[k] = sum_j v[j] a[k - j]` as one
+    gather of the windows of `a` (a constant index), their products with `v` and a sum over
+    j, the out-of-range terms masked (dropped, not multiplied by a padding zero, so `inf`
+    stays `inf`). Products and sum are einsums: like numpy's convolution (and unlike
+    ufuncs) they raise no floating-point warnings, and integers keep their dtype (and wrap
+    as numpy's do). Bools (numpy's is a logical or of ands) and unknown or empty lengths
+    loop over the examples."""
+    (a, v), (da, dv) = values, dims
+    n, m = shape_of(a)[-1], shape_of(v)[-1]
+    if None in (n, m) or not (n and m) or \
+            np.result_type(dtype_of(a), dtype_of(v)).kind == "b":
+        return per_example(trace, op, values, dims, params)
+    k = np.arange(n + m - 1)[:, None] - np.arange(m)  # (n + m - 1, m): the index into a
+    windows = getitem(a, (Ellipsis, np.clip(k, 0, n - 1)))
+    subscripts = f"{'b' if da is not None else ''}kj,{'b' if dv is not None else ''}j->bkj"
+    terms = where((k >= 0) & (k < n), einsum(subscripts, windows, v), 0)
+    return einsum("bkj->bk", terms), 0
+
+
 _convolve = register(Op("convolve", lambda a, v: np.convolve(a, v), _convolve_abstract,
-                        vjp=_convolve_vjp))
+                        vjp=_convolve_vjp, batch=_convolve_batch))
 rules.multilinear(_convolve)
 
 

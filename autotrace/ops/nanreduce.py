@@ -15,7 +15,7 @@ from autotrace.ops.complex import real
 from autotrace.ops.elementwise import isnan, logical_not, sqrt
 from autotrace.ops.elementwise import where as select  # `where` is numpy's keyword here
 from autotrace.ops.mathfns import numpy_scalar
-from autotrace.ops.reduce import _arg_abstract, _arg_axis, _reject
+from autotrace.ops.reduce import _arg_abstract, _arg_axis, _reject, arg_batch
 from autotrace.ops.registry import Op, apply, dispatches, register
 from autotrace.ops.scan import cumprod, cumsum
 from autotrace.ops.shape import astype, conj, dtype_of
@@ -130,7 +130,7 @@ def nancumprod(a, axis=None, dtype=None, out=None):
 
 
 def _nan_arg(name, np_fn):
-    op = register(Op(name, np_fn, _arg_abstract, differentiable=False))
+    op = register(Op(name, np_fn, _arg_abstract, differentiable=False, batch=arg_batch))
 
     def frontend(a, axis=None, out=None, *, keepdims=False):
         _reject(name, out=out)

@@ -13,11 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace.core import Tracer, bind
+from autotrace.ops.batch_rules import per_example
 from autotrace.ops.creation import zeros_like
+from autotrace.ops.elementwise import where
 from autotrace.ops.index import getitem, index_add_into, normalize_key
 from autotrace.ops.reduce import sum as reduce_sum
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
-from autotrace.ops.shape import astype, dtype_of, fresh_copy
+from autotrace.ops.shape import astype, dtype_of, expand_dims, fresh_copy
 from autotrace.ops.shapes import shape_of
 
 _INDEX_MODES = ("edge", "reflect", "symmetric", "wrap")
@@ -76,13 +78,23 @@ def _pad_jvp(primals, tangents, **params):
 
 
 def _pad_batch(trace, op, values, dims, params):
-    """Shared pad widths and constant: pad the stacked values, nothing on the batch axis."""
-    if dims[0] != 0 or any(d is not None for d in dims[1:]):
-        from autotrace.autodiff.batch_trace import loop_rule  # lazy import: autodiff is above
-
-        return loop_rule(trace, op, values, dims, params)
-    extra = {"values": ((0, 0),) + params["values"]} if "values" in params else {}
-    return bind(op, *values, **{**params, "pairs": ((0, 0),) + params["pairs"], **extra}), 0
+    """Shared pad widths: pad the stacked values, nothing on the batch axis. A batched
+    traced constant (one per example; static per-example shapes): pad with zeros, then
+    each example's constant (cast to the values' dtype, as numpy's assignment does) where
+    a constant static mask says padding."""
+    x = trace.batched(values[0], dims[0])
+    pairs = ((0, 0),) + params["pairs"]
+    if len(values) == 1 or dims[1] is None:
+        extra = {"values": ((0, 0),) + params["values"]} if "values" in params else {}
+        return bind(op, x, *values[1:], **{**params, "pairs": pairs, **extra}), 0
+    shape = shape_of(x)[1:]
+    if None in shape:
+        return per_example(trace, op, values, dims, params)
+    padded = bind(op, x, **dict(params, pairs=pairs, values=((0, 0),) * len(pairs)))
+    mask = np.pad(np.ones(shape, bool), params["pairs"])
+    constant = astype(values[1], dtype_of(x), copy=False)
+    constant = expand_dims(constant, tuple(range(1, 1 + len(shape)))) if shape else constant
+    return where(mask, padded, constant), 0
 
 
 _pad = register(Op("pad", _pad_impl, _pad_abstract, vjp=_pad_vjp, jvp=_pad_jvp,

@@ -133,7 +133,7 @@ def describe(node) -> str:
 def refuse_under_vmap(graph) -> None:
     """vmap of a function that draws random numbers: `UnsupportedError` naming the draw."""
     for node in graph.walk():
-        if node.op.name in REFUSED_UNDER_VMAP:
+        if node.op in REFUSED_UNDER_VMAP:
             raise UnsupportedError(
                 f"vmap cannot batch the random draw {describe(node)}: drawing once for the "
                 "whole batch or once per example would not match the plain function. Draw "
@@ -144,7 +144,7 @@ def refuse_replay(graph) -> None:
     """A gradient that replays `graph` (a graph branch or loop body, or a traced function
     called under a `GradientTape`) would draw again: `UnsupportedError` naming the draw."""
     for node in graph.walk():
-        if node.op.name in RANDOM_OPS:
+        if node.op in RANDOM_OPS:
             raise UnsupportedError(
                 f"cannot take this gradient: it replays `{graph.name}` (a branch or loop "
                 "body on traced values, or a traced function called under a GradientTape), "
@@ -153,6 +153,6 @@ def refuse_replay(graph) -> None:
                 "the numbers inside it, or draw outside the traced function and pass them in.")
 
 
-RANDOM_OPS = frozenset({random_draw.name, random_make.name, random_seed.name})
+RANDOM_OPS = frozenset({random_draw, random_make, random_seed})
 # Ops that vmap refuses instead of batching (tests/op_cases/random.py names them too).
 REFUSED_UNDER_VMAP = RANDOM_OPS

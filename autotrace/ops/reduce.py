@@ -173,8 +173,19 @@ def _arg_abstract(x: Aval, axis=None, keepdims=False) -> Aval:
     return Aval(shape, np.dtype(np.intp))
 
 
+def arg_batch(trace, op, values, dims, params):
+    """Batching rule of argmax / argmin and their nan forms: one axis moves past the batch
+    axis; axis=None (the flat index) reduces each example flattened to one axis."""
+    x, axis, keepdims = values[0], params["axis"], params["keepdims"]
+    if axis is not None:
+        return apply(op, x, axis=axis + 1, keepdims=keepdims), 0
+    rank = len(shape_of(x)) - 1
+    out = apply(op, reshape(x, (trace.size, -1)), axis=1, keepdims=False)
+    return (expand_dims(out, tuple(range(1, 1 + rank))) if keepdims and rank else out), 0
+
+
 def _arg_reduction(name, np_fn):
-    op = register(Op(name, np_fn, _arg_abstract, differentiable=False))
+    op = register(Op(name, np_fn, _arg_abstract, differentiable=False, batch=arg_batch))
 
     def frontend(a, axis=None, out=None, *, keepdims=False):
         _reject(name, out=out)
@@ -199,4 +210,10 @@ argmin = _arg_reduction("argmin", np.argmin)
 
 # Names used by the VJPs above, bound late to avoid an import cycle between families.
 from autotrace.ops.elementwise import equal, maximum  # noqa: E402
-from autotrace.ops.shape import astype, broadcast_like, expand_dims, size  # noqa: E402
+from autotrace.ops.shape import (  # noqa: E402
+    astype,
+    broadcast_like,
+    expand_dims,
+    reshape,
+    size,
+)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace.ops import rules
+from autotrace.ops.batch_rules import per_example
 from autotrace.ops.elementwise import where
 from autotrace.ops.index import _getitem, _getitem_abstract, build_key, normalize_key
 from autotrace.ops.join import stack
@@ -131,11 +132,19 @@ def _winners_impl(x, *inputs, index):
     return ids[key] == order
 
 
+def _winners_batch(trace, op, values, dims, params):
+    """Which writes win depends on `x`'s shape and the index only: with a shared index, one
+    answer (from the first example) serves every example. Batched index arrays loop."""
+    if any(d is not None for d in dims[1:]) or not trace.size:
+        return per_example(trace, op, values, dims, params)
+    return apply(op, values[0][0], *values[1:], **params), None
+
+
 _winners = register(Op(
     "setitem_winners", _winners_impl,
     lambda x, *avals, index: Aval(_getitem_abstract(x, *avals, index=index).shape,
                                   np.dtype(bool)),
-    vjp=None, differentiable=False,
+    vjp=None, differentiable=False, batch=_winners_batch,
     doc="which writes of `x[index] = v` survive (last write wins for repeated indices)"))
 
 

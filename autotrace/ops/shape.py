@@ -11,6 +11,7 @@ import numpy as np
 
 from autotrace.core import Tracer
 from autotrace.ops import rules
+from autotrace.ops.batch_rules import per_example
 from autotrace.ops.registry import PY_TYPE_OF_KIND, Aval, Op, apply, dispatches, register
 from autotrace.ops.shapes import (
     broadcast_shapes,
@@ -20,11 +21,27 @@ from autotrace.ops.shapes import (
     size_of,
 )
 
+
 # --- run-time shape queries ---------------------------------------------------------------
+def _dim_batch(trace, op, values, dims, params):
+    """Every example has the same shape: the dim past the batch axis, shared."""
+    axis = params["axis"]
+    return apply(op, values[0], axis=axis + 1 if axis >= 0 else axis), None
+
+
+def _size_batch(trace, op, values, dims, params):
+    """Every example has the same size: the batch's size over the batch size, shared."""
+    if not trace.size:
+        return per_example(trace, op, values, dims, params)
+    return apply(op, values[0]) // np.int64(trace.size), None
+
+
 dim = register(Op("dim", lambda x, axis: np.int64(np.shape(x)[axis]),
-                  lambda x, axis: Aval((), np.dtype(np.int64)), differentiable=False))
+                  lambda x, axis: Aval((), np.dtype(np.int64)), differentiable=False,
+                  batch=_dim_batch))
 _size = register(Op("size", lambda x: np.int64(np.size(x)),
-                    lambda x: Aval((), np.dtype(np.int64)), differentiable=False))
+                    lambda x: Aval((), np.dtype(np.int64)), differentiable=False,
+                    batch=_size_batch))
 
 
 def size(x):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace.ops import rules
+from autotrace.ops.batch_rules import axis_batch
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
 from autotrace.ops.shape import ravel
 from autotrace.ops.shapes import broadcast_shapes, normalize_axis, shape_of
@@ -103,6 +104,7 @@ rules.linear(_take_along)
 _add_along = register(Op(
     "add_along_axis", _add_along_impl, lambda g, like, idx, axis: Aval(like.shape, g.dtype),
     vjp=lambda gg, g, like, idx, out, axis: (take_along_axis(gg, idx, axis=axis), None, None),
+    batch=axis_batch("axis"),
 ))
 rules.linear(_add_along)
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from autotrace.core import Tracer
 from autotrace.ops import rules
+from autotrace.ops.batch_rules import per_example
 from autotrace.ops.creation import arange, eye, zeros_like
 from autotrace.ops.effects import raise_if
 from autotrace.ops.elementwise import (
@@ -151,7 +152,20 @@ def _fill_vjp(g, value, *rest, shape, dtype):
     return (astype(total, dtype_of(value), copy=False),) + (None,) * (len(rest) - 1)
 
 
-_fill = register(Op("fill", _fill_impl, _fill_abstract, vjp=_fill_vjp))
+def _fill_batch(trace, op, values, dims, params):
+    """A batched fill value (static or shared sizes): each example's value, aligned to the
+    shape after the batch axis, fills its row. Batched sizes (per-example shapes) loop."""
+    value, *sizes = values
+    if any(d is not None for d in dims[1:]):
+        return per_example(trace, op, values, dims, params)
+    shape = params["shape"]
+    missing = len(shape) - (len(shape_of(value)) - 1)
+    if missing > 0:
+        value = expand_dims(value, tuple(range(1, 1 + missing)))
+    return apply(op, value, *sizes, **dict(params, shape=(trace.size, *shape))), 0
+
+
+_fill = register(Op("fill", _fill_impl, _fill_abstract, vjp=_fill_vjp, batch=_fill_batch))
 rules.linear(_fill)
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace.ops import rules
+from autotrace.ops.batch_rules import axis_batch, batched_all
 from autotrace.ops.registry import Aval, Op, apply, dispatches, register
-from autotrace.ops.shape import expand_dims, ravel, reshape
+from autotrace.ops.shape import expand_dims, ravel, reshape, squeeze
 from autotrace.ops.shapes import normalize_axis, shape_of
 
 
@@ -61,6 +62,7 @@ _repeat = register(Op(
     "repeat", lambda x, repeats, axis: np.repeat(x, repeats, axis=axis), _repeat_abstract,
     vjp=lambda g, x, out, repeats, axis: (apply(_repeat_sum, g, x, repeats=repeats,
                                                 axis=axis),),
+    batch=axis_batch("axis"),
 ))
 rules.linear(_repeat)
 _repeat_sum = register(Op(
@@ -68,6 +70,7 @@ _repeat_sum = register(Op(
     lambda g, like, repeats, axis: Aval(like.shape, g.dtype),
     vjp=lambda gg, g, like, out, repeats, axis: (apply(_repeat, gg, repeats=repeats,
                                                        axis=axis), None),
+    batch=axis_batch("axis"),
 ))
 rules.linear(_repeat_sum)
 
@@ -107,14 +110,36 @@ def _tile_sum_impl(g, like, reps):
     return np.reshape(summed, np.shape(like))
 
 
+def _leading_ones(x, rank: int, reps: tuple) -> tuple:
+    """(`x` batched with per-example `rank`, given numpy's leading 1s up to `len(reps)`;
+    the number of axes added; the reps of the batched value, 1 along the batch)."""
+    pad = max(len(reps) - rank, 0)
+    _, aligned = _aligned((0,) * rank, reps)
+    return (expand_dims(x, tuple(range(1, 1 + pad))) if pad else x), pad, (1, *aligned)
+
+
+def _tile_batch(trace, op, values, dims, params):
+    """Tile each example: its numpy alignment (leading 1s) made explicit, reps 1 on the
+    batch axis."""
+    x, pad, reps = _leading_ones(values[0], len(shape_of(values[0])) - 1, params["reps"])
+    return apply(op, x, reps=reps), 0
+
+
+def _tile_sum_batch(trace, op, values, dims, params):
+    g, like = batched_all(trace, values, dims)
+    like, pad, reps = _leading_ones(like, len(shape_of(like)) - 1, params["reps"])
+    out = apply(op, g, like, reps=reps)
+    return (squeeze(out, tuple(range(1, 1 + pad))) if pad else out), 0
+
+
 _tile = register(Op(
     "tile", lambda x, reps: np.tile(x, reps), _tile_abstract,
-    vjp=lambda g, x, out, reps: (apply(_tile_sum, g, x, reps=reps),),
+    vjp=lambda g, x, out, reps: (apply(_tile_sum, g, x, reps=reps),), batch=_tile_batch,
 ))
 rules.linear(_tile)
 _tile_sum = register(Op(
     "tile_sum", _tile_sum_impl, lambda g, like, reps: Aval(like.shape, g.dtype),
-    vjp=lambda gg, g, like, out, reps: (tile(gg, reps), None),
+    vjp=lambda gg, g, like, out, reps: (tile(gg, reps), None), batch=_tile_sum_batch,
 ))
 rules.linear(_tile_sum)
 

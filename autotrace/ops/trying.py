@@ -1,37 +1,21 @@
-"""`try` and `errstate` regions: ops owning sub-graphs that run inside a Python `try` /
-`with np.errstate(...)` when the compiled function runs, so run-time errors of the ops in
-them (`FloatingPointError`, `LinAlgError`, `ZeroDivisionError`, a `raise` node) are caught
-exactly as the plain function catches them.
+"""The effect ops inside the sub-graphs of a `try` statement (`control/trying.py`),
+and `TryRun`, the statement's run-time state.
 
-    y, path, partial = try body(state, y, x) handlers=((LinAlgError, handler),) ...
+* `try_save(run, *values, slots, casts, floats)`: after each statement of a `try` body,
+  the variables' current values, written into `run` so that a handler (and `finally`)
+  sees the values they had when an exception was raised, as in Python;
+* `reraise(exception)`: a handler's bare `raise`;
+* `raise_from(cause, exception)`: `raise exception from cause`;
+* `seterr(settings)`: `np.seterr(...)` at run time.
 
-`try` node inputs are `(*state, *captured)`: the statement's variables before it, then the
-outer values the sub-graphs read. Sub-graph inputs bind by position:
-
-* `body(run, *state, *captured)`; `orelse(run, *body's results, *captured)`;
-* each handler `(run, exception, *run.values, *captured)`;
-* `final(*results, *captured)`;
-
-and each outputs the variables after it (the types of each part's variables are its
-own: see runtime/graph_try.py). `hold` says how `run.values` starts (from an input, cast,
-or a constant). `run` is the statement's run-time `TryRun`: the
-`try_save` nodes the converter puts after each statement of the body write the variables
-there, so a handler (and `finally`, when an exception escapes: `escape` says where its
-inputs are) sees the values they had when the exception was raised, as in Python. The
-node outputs the final state, the path taken (`path`: 0 for the body, k + 1 for handler
-k) and `partial` (whether the body had changed a float variable before the exception):
-the VJP follows the path (autodiff/trying.py).
-
-`errstate(*captured, region, settings)` runs `region` under `np.errstate(**settings)`.
-Both are built by `autotrace.runtime.graph_try`.
-"""
+They sit below the runtime (`runtime/raising.py` builds `raise_from` nodes), while the
+`try` and `errstate` ops themselves sit above the traces their VJPs use."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from autotrace.ops.control import run_graph
-from autotrace.ops.registry import Aval, Op, register
+from autotrace.ops.registry import Op, register
 
 
 class TryRun:
@@ -47,55 +31,6 @@ class TryRun:
         return f"<try state {len(self.values)} values>"
 
 
-def _try_impl(*inputs, n, body, handlers, orelse, final, hold, escape, types):
-    given, captured = inputs[:n], inputs[n:]
-    run = TryRun([cast(given[h[1]], h[2]) if h[0] == "in" else h[1] for h in hold])
-    path, partial = 0, False
-    try:
-        out = run_graph(body, run, *given, *captured)
-    except BaseException as e:
-        for k, (kinds, handler) in enumerate(handlers):
-            if isinstance(e, kinds):
-                path, partial = k + 1, run.touched
-                with _finally_on_escape(final, run, escape, captured):
-                    out = run_graph(handler, run, e, *run.values, *captured)
-                break
-        else:
-            _escape(final, run, escape, captured)
-            raise
-    else:
-        if orelse is not None:
-            with _finally_on_escape(final, run, escape, captured):
-                out = run_graph(orelse, run, *out, *captured)
-    if final is not None:
-        out = run_graph(final, *out, *captured)
-    return (*out, np.int64(path), np.bool_(partial))
-
-
-class _finally_on_escape:
-    """Context: `finally` runs before an exception escapes the block."""
-
-    __slots__ = ("args",)
-
-    def __init__(self, *args):
-        self.args = args
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, exc, tb):
-        if kind is not None:
-            _escape(*self.args)
-        return False
-
-
-def _escape(final, run, escape, captured) -> None:
-    """Run `finally` as an exception escapes: the variables as they were last saved."""
-    if final is not None:
-        values = [run.values[v] if how == "run" else v for how, v in escape]
-        run_graph(final, *values, *captured)
-
-
 def cast(value, spec):
     """`value` as a value of type `spec` (shape, dtype, weak) at run time."""
     if spec is None:
@@ -106,92 +41,6 @@ def cast(value, spec):
     if getattr(value, "dtype", None) == dtype and isinstance(value, (np.ndarray, np.generic)):
         return value
     return np.asarray(value, dtype=dtype)
-
-
-def _emit_try(node, em, indent: str) -> None:
-    """Inline Python, as `_try_impl` runs it: the parts' code inside a real `try`."""
-    p = node.params
-    given, captured = node.inputs[:p["n"]], list(node.inputs[p["n"]:])
-    outs = [em.name(v) for v in node.outputs]
-    path, partial = outs[-2], outs[-1]
-    run = em.fresh("try_state")
-    fix = em.bind(cast, "cast")
-    held = [f"{fix}({em.value(given[h[1]])}, {em.constant(h[2], 'spec')})" if h[0] == "in"
-            else em.constant(h[1]) for h in p["hold"]]
-    em.emit(f"{run} = {em.bind(TryRun, 'TryRun')}([{', '.join(held)}])", indent, node)
-    em.emit(f"{path}, {partial} = 0, False", indent)
-    held_values = [f"{run}.values[{k}]" for k in range(len(p["hold"]))]
-    results = [em.fresh("try_value") for _ in p["escape"]]
-    inner, deeper = indent + "    ", indent + "        "
-    em.emit("try:", indent)
-    body_out = results if p["orelse"] is None else [em.fresh("try_value") for _ in
-                                                    p["body"].outputs]
-    _emit_part(em, p["body"], [run, *map(em.value, given)], captured, body_out, inner)
-    exc = em.fresh("exception")
-    em.emit(f"except BaseException as {exc}:", indent)
-    for k, (kinds, handler) in enumerate(p["handlers"]):
-        em.emit(f"{'if' if k == 0 else 'elif'} isinstance({exc}, "
-                f"{em.bind(kinds, 'kinds')}):", inner)
-        em.emit(f"{path}, {partial} = {k + 1}, {run}.touched", deeper)
-        _emit_guarded(em, p, run, captured, deeper, lambda at, h=handler: _emit_part(
-            em, h, [run, exc, *held_values], captured, results, at))
-    if p["handlers"]:
-        em.emit("else:", inner)
-    _emit_escape(em, p, run, captured, deeper if p["handlers"] else inner)
-    em.emit("raise", deeper if p["handlers"] else inner)
-    if p["orelse"] is not None:
-        em.emit("else:", indent)
-        _emit_guarded(em, p, run, captured, inner, lambda at: _emit_part(
-            em, p["orelse"], [run, *body_out], captured, results, at))
-    values = results
-    if p["final"] is not None:
-        values = [em.fresh("try_value") for _ in p["final"].outputs]
-        _emit_part(em, p["final"], results, captured, values, indent)
-    if values:
-        em.emit(f"{', '.join(outs[:-2])} = {', '.join(values)}", indent)
-
-
-def _emit_part(em, graph, leading: list, captured: list, targets: list, indent: str):
-    """A sub-graph inline: inputs `leading` (expressions) then `captured` (node inputs);
-    its outputs assigned to the names `targets`."""
-    for var, expr in zip(graph.inputs, leading):
-        em.alias(var, expr)
-    for var, x in zip(graph.inputs[len(leading):], captured):
-        em.alias(var, em.value(x))
-    em.emit_graph(graph, indent)
-    if targets:
-        em.emit(f"{', '.join(targets)} = {', '.join(em.value(o) for o in graph.outputs)}",
-                indent)
-    else:
-        em.emit("pass", indent)
-
-
-def _emit_guarded(em, p, run, captured, indent, emit_part) -> None:
-    """`emit_part` inside `try:`, with `finally` run before an exception escapes."""
-    em.emit("try:", indent)
-    emit_part(indent + "    ")
-    em.emit("except BaseException:", indent)
-    _emit_escape(em, p, run, captured, indent + "    ")
-    em.emit("raise", indent + "    ")
-
-
-def _emit_escape(em, p, run, captured, indent) -> None:
-    if p["final"] is None:
-        return
-    values = [f"{run}.values[{v}]" if how == "run" else em.constant(v)
-              for how, v in p["escape"]]
-    _emit_part(em, p["final"], values, captured, [], indent)
-
-
-def _try_abstract(*avals, n, body, handlers, orelse, final, hold, escape, types):
-    return (*(Aval(shape, dtype, weak) for shape, dtype, weak in types),
-            Aval((), np.dtype(np.int64)), Aval((), np.dtype(np.bool_)))
-
-
-# An effect: the exceptions it catches (and lets escape) are observable, so it is never
-# removed or merged even when its results are unused.
-try_op = register(Op("try", _try_impl, _try_abstract, multiple_results=True, effect=True,
-                     emit=_emit_try))
 
 
 def _save_impl(run, *values, slots, casts, floats=False):
@@ -230,24 +79,3 @@ def _seterr_impl(settings):
 
 seterr = register(Op("seterr", _seterr_impl, lambda **params: (), multiple_results=True,
                      differentiable=False, effect=True))
-
-
-def _errstate_impl(*inputs, region, settings):
-    with np.errstate(**dict(settings)):
-        return tuple(run_graph(region, *inputs))
-
-
-def _emit_errstate(node, em, indent: str) -> None:
-    settings = ", ".join(f"{k}={v!r}" for k, v in node.params["settings"])
-    region = node.params["region"]
-    em.emit(f"with np.errstate({settings}):", indent, node)
-    targets = [em.name(v) for v in node.outputs]
-    _emit_part(em, region, [], list(node.inputs), targets, indent + "    ")
-
-
-def _errstate_abstract(*avals, region, settings):
-    return tuple(Aval(v.shape, v.dtype, v.weak) for v in region.outputs)
-
-
-errstate = register(Op("errstate", _errstate_impl, _errstate_abstract,
-                       multiple_results=True, emit=_emit_errstate))

@@ -14,6 +14,7 @@ from autotrace.runtime.formatting import (  # noqa: F401
 from autotrace.runtime.inplace import (  # noqa: F401
     augmented_into, live, outer_array, setitem, setitem_aug, setitem_aug_into, setitem_into,
 )
+from autotrace.runtime.inplace import captured_isinstance as isinstance  # noqa: F401,A004
 from autotrace.runtime.guards import match_subject, set_global  # noqa: F401
 from autotrace.runtime.iterables import enumerate, len, range, zip  # noqa: F401
 from autotrace.runtime.logical import and_, bool, not_, or_  # noqa: F401

@@ -92,6 +92,8 @@ def call(f, *args, **kwargs):
     target = _converted(f)
     key = getattr(getattr(target, "__func__", target), "__code__", None)
     if key not in CONVERTED_CODES:
+        if target is f and _is_user_code(f, fileless=True):  # no source to convert: run
+            note_call(context.current_builder(), f, converted=False)  # as it is, reads unseen
         return target(*args, **kwargs)
     note_call(context.current_builder(), f)  # its globals and cells: captured state
     return _call_counted(f, target, key, args, kwargs)
@@ -160,14 +162,16 @@ def _already_converted(f) -> bool:
 _library_file = functools.lru_cache(maxsize=1024)(is_library_file)  # keyed by file name
 
 
-def _is_user_code(f) -> bool:
-    """A Python function (method, partial) defined in the user's files."""
+def _is_user_code(f, fileless: bool = False) -> bool:
+    """A Python function (method, partial) defined in the user's files (`fileless`: or
+    without a file, `exec`'d or typed at a prompt)."""
     fn = f.func if isinstance(f, functools.partial) else f
     fn = getattr(fn, "__func__", fn)
     code = getattr(fn, "__code__", None)
     if code is None or inspect.isclass(f):
         return False
-    return not _library_file(code.co_filename)
+    return not _library_file(code.co_filename) or \
+        fileless and code.co_filename.startswith("<")
 
 
 def print(*args, sep=" ", end="\n", file=None, flush=False):  # noqa: A001

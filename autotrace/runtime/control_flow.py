@@ -10,8 +10,8 @@ Generated code passes the statement's parts as functions:
 
 With a Python condition the runtime simply runs Python (one branch, or the loop unrolled
 at trace time). With a tensor condition it traces each function into a sub-graph and adds
-one `cond` / `while_loop` node (`graph_cond.py`, `graph_loop.py`), so a graph reused on new
-inputs takes the right path. A Python loop whose condition (or `break` flag) becomes a
+one `cond` / `while_loop` node (`control/cond.py`, `control/loop_trace.py`), so a graph
+reused on new inputs takes the right path. A Python loop whose condition (or `break` flag) becomes a
 tensor part-way switches to a graph loop for the remaining iterations.
 
 Graph control flow refuses what it cannot express, naming the statement: rebinding
@@ -25,11 +25,12 @@ from contextlib import nullcontext
 from typing import Any, Callable, Sequence
 
 from autotrace import context, mutation
+from autotrace.control.common import as_state, state_result
+from autotrace.control.cond import graph_cond
+from autotrace.control.while_loop import graph_for, graph_while
 from autotrace.errors import ConversionError, TracingError, user_frame
 from autotrace.runtime import merge
 from autotrace.runtime.containers import Snapshot, mutation_error
-from autotrace.runtime.graph_cond import graph_cond
-from autotrace.runtime.graph_loop import as_state, graph_for, graph_while, state_result
 from autotrace.runtime.iterables import graph_sequence_of, rest_as_graph_sequence
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.stacked import StackedList

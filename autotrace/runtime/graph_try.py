@@ -14,7 +14,7 @@ Generated code passes the statement's parts as helpers over its variables:
 
 Outside a graph it is Python's `try`. While tracing, every part is traced into a
 sub-graph (types of the variables joined over all parts and all `try_save` points, as a
-loop relaxes its variables) and one `try` node is added (`ops/trying.py`). An exception
+loop relaxes its variables) and one `try` node is added (`control/trying.py`). An exception
 raised while *tracing* a part (a Python error, or a `raise` the converter made a node)
 becomes a `raise` node there, so it is raised, and caught, when the graph runs.
 """
@@ -24,16 +24,17 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace import context
+from autotrace.control.common import align_captures, as_state, state_result
+from autotrace.control.trying import errstate, try_op
 from autotrace.errors import AutotraceError, TracingError, at_user_line
 from autotrace.graph.ir import Var
 from autotrace.ops.effects import graph_raise
-from autotrace.ops.trying import errstate, seterr, try_op
 from autotrace.ops.trying import reraise as reraise_op
+from autotrace.ops.trying import seterr
 from autotrace.ops.trying import try_save as try_save_op
 from autotrace.runtime import merge
 from autotrace.runtime.calls import EFFECT_OVERLOADS
-from autotrace.runtime.graph_cond import align_captures, branch_output
-from autotrace.runtime.graph_loop import as_state, state_result
+from autotrace.runtime.merge import branch_output
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.undefined import Undefined
 from autotrace.runtime.values import is_traced

@@ -17,7 +17,7 @@ import numpy as np
 
 from autotrace import context, mutation
 from autotrace import ops as F
-from autotrace.errors import CONVERTED_CODES, TracingError, at_user_line
+from autotrace.errors import CONVERTED_CODES, GENERATED_CODES, TracingError, at_user_line
 from autotrace.ops.shape import fresh_copy
 from autotrace.runtime.values import is_traced
 from autotrace.tensor import Tensor
@@ -69,12 +69,26 @@ def setitem_aug_into(x, key, op: str, value, external: bool) -> None:
 def augmented_into(x, op: str, value, external: bool):
     """`obj.attr op= value`: the new value of the attribute (`x` itself when written in
     place)."""
+    array = _array_standing_for(x)  # `obj.attr` read as the captured array's live value
+    if array is not None:
+        result = getattr(operator, f"i{op}")(x, value)
+        return array if result is x else result  # the attribute keeps the caller's array
     target = _captured_target(x)
     if target is None:
         refuse_numpy_target(x, external, value)
         return getattr(operator, f"i{op}")(x, value)
     result = getattr(operator, f"i{op}")(target, value)
     return x if result is target else result  # the attribute keeps the caller's array
+
+
+def _array_standing_for(x):
+    """The captured numpy array whose written value traced `x` is (`outer_array`), if so."""
+    if not isinstance(x, Tensor) or context.current_builder() is None:
+        return None
+    for value, _, tensor, _ in context.current_builder().root.outer_arrays.values():
+        if tensor is x or any(o is tensor for o in mutation._outers(x)):
+            return value
+    return None
 
 
 def _captured_target(x):
@@ -176,6 +190,8 @@ def outer_array(getter, name: str):
         top = top.parent
     entry = top.outer_arrays.get(id(value))
     if entry is None:
+        if top.capture_scope is not None:  # read before as it was: trace again (Retrace)
+            top.capture_scope.check_write(value)
         live = LiveArray(getter, name, value)
         inner = top._capture(live, live, None)
         entry = top.outer_arrays[id(value)] = (value, live, Tensor(inner, top), inner)
@@ -183,16 +199,36 @@ def outer_array(getter, name: str):
 
 
 def live(value):
-    """`value`, or, for a captured numpy array the trace has written in place (an entry of
-    the root builder's `outer_arrays`), the traced value standing for it now: every read
-    of that array object after the write, through any name or path, sees the write."""
+    """`value`, or, for a captured numpy array, the traced value standing for it: the one
+    the trace has written in place (an entry of the root builder's `outer_arrays`: every
+    read of that array object after the write, through any name or path, sees the write),
+    or its graph input, read on every call (`CaptureScope.read`)."""
     if type(value) is not np.ndarray:
         return value
     builder = context.current_builder()
     if builder is None:
         return value
     written = written_stand_in(builder, value)
-    return value if written is None else written
+    if written is not None:
+        return written
+    scope = builder.root.capture_scope
+    return value if scope is None else scope.read(value, builder.root)
+
+
+def captured_isinstance(obj, classinfo) -> bool:
+    """`isinstance(obj, classinfo)` from generated code: the traced value a read of a
+    captured array gave (its graph input, `live`, or its written value, `outer_array`)
+    answers as the numpy array it stands for does (`isinstance(self.W, np.ndarray)`)."""
+    if type(obj) is Tensor and context.current_builder() is not None:
+        root = context.current_builder().root
+        scope = root.capture_scope
+        entry = scope.handed.get(id(obj)) if scope is not None else None
+        if entry is not None and entry[0] is obj:
+            return isinstance(entry[1], classinfo)
+        array = _array_standing_for(obj)
+        if array is not None:
+            return isinstance(array, classinfo)
+    return isinstance(obj, classinfo)
 
 
 def written_stand_in(builder, value):
@@ -252,13 +288,19 @@ def _refuse_other_names(x, through_name: bool = True) -> None:
         if code.co_name == "_trace_concrete" and code.co_filename.endswith("concrete.py"):
             break
         if code in CONVERTED_CODES:
-            found += [(code, name, frame.f_lineno) for name, value in frame.f_locals.items()
-                      if value is x and not name.startswith("at__")]
+            for name, value in frame.f_locals.items():
+                if name.startswith("at__"):
+                    continue
+                if value is x:
+                    found.append((code, name, frame.f_lineno))
+                else:  # a list, tuple or dict holding it: `bufs[0]` would show the old one
+                    found += [(code, name + path, frame.f_lineno)
+                              for path in _paths_to(value, x, _CONTAINER_DEPTH)]
         frame = frame.f_back
     names: dict = {}
     for code, name, line in found:  # a nested function's same name: the same variable (a
-        if not any(n == name and (_nested(code, c) or _nested(c, code))  # cell, or a loop
-                   for c, n in names):  # body or branch given it by the converter)
+        if not any(n == name and (_shares(code, c, name) or _shares(c, code, name))  # cell,
+                   for c, n in names):  # or a loop body or branch given it by the converter)
             names[(code, name)] = (name, code.co_name, line)
     if len(names) < 1 + through_name:
         return
@@ -270,6 +312,30 @@ def _refuse_other_names(x, through_name: bool = True) -> None:
         "changes them all. Use one name for the array (`v = w.copy()` if another should "
         "keep the old values); a function that fills an array passed in should return it "
         "(`out = fill(out, x)`)."))
+
+
+_CONTAINER_DEPTH = 3  # list / tuple / dict levels searched for another reference
+
+
+def _paths_to(value, x, depth: int):
+    """`[0]`, `['k'][1]`: the item paths by which a list, tuple or dict `value` holds `x`."""
+    if depth == 0 or type(value) not in (list, tuple, dict) or len(value) > 64:
+        return
+    items = value.items() if type(value) is dict else enumerate(value)
+    for key, item in items:
+        if item is x:
+            yield f"[{key!r}]"
+        else:
+            for rest in _paths_to(item, x, depth - 1):
+                yield f"[{key!r}]{rest}"
+
+
+def _shares(inner, outer, name: str) -> bool:
+    """Variable `name` of code `inner` is the one of code `outer` it is nested in: a closure
+    cell, or a parameter of a helper the converter made for a graph `if`/loop/`try`."""
+    if not _nested(inner, outer):
+        return False
+    return name in inner.co_freevars or inner in GENERATED_CODES
 
 
 def _nested(inner, outer) -> bool:

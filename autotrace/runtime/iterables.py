@@ -15,7 +15,7 @@ from autotrace.errors import TracingError
 from autotrace.ops.elementwise import floor_divide, maximum, minimum, where
 from autotrace.ops.index import getitem
 from autotrace.ops.join import stack
-from autotrace.ops.shape import dim_of
+from autotrace.ops.shape import astype, dim_of
 from autotrace.tensor import EagerTensor, Tensor
 
 
@@ -54,7 +54,10 @@ class RangeSequence(GraphSequence):
         if builtins.all(type(a) is int for a in (start, stop, step)):
             self.length = builtins.len(builtins.range(start, stop, step))
             return
-        if isinstance(step, int):
+        start, stop, step = (_wide(v) for v in (start, stop, step))
+        if step == 1 and _integers(start, stop):  # `range(n)`: max(n - start, 0)
+            count = stop if type(start) is int and start == 0 else stop - start
+        elif isinstance(step, int):
             span = stop - start + step - 1 if step > 0 else start - stop - step - 1
             count = floor_divide(span, abs(step))
         else:
@@ -65,6 +68,26 @@ class RangeSequence(GraphSequence):
 
     def item(self, i):
         return self.start + i * self.step
+
+
+def _wide(v):
+    """An integer bound of a narrower (or unsigned) dtype as int64, so that the trip count
+    arithmetic does not wrap (`range(6, uint8(2))` is empty, `uint8(2) - 6` is 252)."""
+    dtype = getattr(v, "dtype", None)
+    if type(v) is int or dtype is None or np.dtype(dtype).kind not in "iu" or \
+            np.dtype(dtype) == np.int64:
+        return v
+    return astype(v, np.int64)
+
+
+def _integers(*values) -> bool:
+    """All are Python ints or integer arrays: then `(stop - start + 1 - 1) // 1` is
+    `stop - start`, the same value and dtype (a float bound would be floored)."""
+    for v in values:
+        dtype = getattr(v, "dtype", None)
+        if type(v) is not int and (dtype is None or np.dtype(dtype).kind not in "iu"):
+            return False
+    return True
 
 
 class EnumerateSequence(GraphSequence):
@@ -141,6 +164,9 @@ def range(*args):  # noqa: A001 - the builtin's name, on purpose
     """`range(...)`; with traced bounds, a graph sequence."""
     if not builtins.any(isinstance(a, Tensor) for a in args):
         return builtins.range(*args)
+    for a in args:  # numpy's own refusal, as the plain function raises it
+        if isinstance(a, Tensor) and a.dtype.kind in "fc":
+            raise TypeError("only integer scalar arrays can be converted to a scalar index")
     start, stop, step = (0, args[0], 1) if len(args) == 1 else (*args, 1)[:3]
     return RangeSequence(start, stop, step)
 

@@ -192,6 +192,12 @@ def to_value(leaf, joined: Leaf):
     return joined.dtype.type(leaf)
 
 
+def branch_output(child, leaf, joined: Leaf):
+    """What sub-graph `child` outputs for `leaf`, converted to the joined type."""
+    value = to_value(leaf, joined)
+    return child.to_input(value) if isinstance(value, Tensor) else value
+
+
 def align_placeholders(a, b) -> tuple:
     """(a, b) with each placeholder (`Undefined(..., placeholder=True)`, the converter's
     `retval` before a `return` ran) replaced by placeholders in the structure the other

@@ -4,7 +4,7 @@ TensorFlow's TensorArray).
 `hs.append(h)` in a graph loop (or in one branch of a graph `if`) gives a list whose length
 is known only when the graph runs. The converter makes such a list a loop variable or a
 branch output (`convert.analysis.grown`); when a graph loop or `cond` sees it change length,
-`graph_loop` / `graph_cond` retrace with it as a `StackedList`: for each leaf of one element
+`graph_while` / `graph_cond` retrace with it as a `StackedList`: for each leaf of one element
 (an array, a Python number, or the parts of a tuple), a buffer of shape
 `(count, *element shape)`. `append` concatenates one row, so the loop carries the buffer like
 any array whose first dim is unknown, and gradients flow through it (`concatenate` and
@@ -299,8 +299,8 @@ class StackedList(GraphSequence):
             if n == 0:
                 raise ValueError(message)
             return
-        # lazy import: graph_cond carries StackedLists, so it imports this module
-        from autotrace.runtime.graph_cond import graph_cond
+        # lazy import: control/cond.py carries StackedLists, so it imports this module
+        from autotrace.control.cond import graph_cond
         from autotrace.runtime.raising import raise_
 
         graph_cond(equal(n, 0), lambda: raise_(ValueError(message)), lambda: None, (), "cond")

@@ -2,7 +2,7 @@
 node (ops/state.py) that writes the variable when the graph runs, and the new value as
 the variable's value for the reads after it (`GraphBuilder.variable_value`). Graph
 branches and loops carry the values of the variables assigned in them like their own
-variables (`graph_cond.py`, `graph_loop.py`).
+variables (`control/cond.py`, `control/loop_trace.py`).
 """
 
 from __future__ import annotations

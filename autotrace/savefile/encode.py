@@ -208,7 +208,7 @@ class _Encoder:
         return k
 
     def node(self, n: Node) -> dict:
-        if n.op.name in RANDOM_OPS:
+        if n.op in RANDOM_OPS:
             raise UnsupportedError(
                 f"cannot save {self.name}: it draws random numbers at run time ({describe(n)}), "
                 "and a save file holds no generator. Draw outside the function and pass the "

@@ -19,14 +19,17 @@ from autotrace.graph.ir import (
     format_value,
     type_str,
 )
+from autotrace.ops.registry import OPS
 
-# How an op prints in a picture (display only; ops not listed print as calls).
-_INFIX = {
+# How an op prints in a picture (display only; ops not listed print as calls), keyed by
+# the ops themselves.
+_INFIX = {OPS[name]: symbol for name, symbol in {
     "add": "+", "sub": "-", "mul": "*", "div": "/", "floordiv": "//", "mod": "%",
     "pow": "**", "matmul": "@", "eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">",
     "ge": ">=", "bitand": "&", "bitor": "|", "bitxor": "^", "lshift": "<<", "rshift": ">>",
-}
-_PREFIX = {"neg": "-", "pos": "+", "invert": "~"}
+}.items()}
+_PREFIX = {OPS["neg"]: "-", OPS["pos"]: "+", OPS["invert"]: "~"}
+_GETITEM = OPS["getitem"]
 _NUMBER = "{:.4g}"
 
 
@@ -43,17 +46,17 @@ def expression(node: Node, namer: Namer) -> str:
 def _call(node: Node, namer: Namer) -> str:
     inputs = list(node.inputs)
     params = {k: v for k, v in node.params.items() if not isinstance(v, Graph)}
-    index = params.pop("index", None) if node.op.name == "getitem" else None
+    index = params.pop("index", None) if node.op is _GETITEM else None
     if index is not None:
         text, inputs = format_index(index, inputs, namer)
     args = [format_value(x, namer) for x in inputs]
     shown = {k: v for k, v in params.items() if v is not None and v is not False}
     if index is not None and len(args) == 1 and not shown:
         return f"{args[0]}{text}"
-    if node.op.name in _INFIX and len(args) == 2 and not shown:
-        return f"{args[0]} {_INFIX[node.op.name]} {args[1]}"
-    if node.op.name in _PREFIX and len(args) == 1 and not shown:
-        return f"{_PREFIX[node.op.name]}{args[0]}"
+    if node.op in _INFIX and len(args) == 2 and not shown:
+        return f"{args[0]} {_INFIX[node.op]} {args[1]}"
+    if node.op in _PREFIX and len(args) == 1 and not shown:
+        return f"{_PREFIX[node.op]}{args[0]}"
     args += [f"{k}={format_param(v)}" for k, v in shown.items()]
     return f"{node.op.name}({', '.join(args)})"
 

@@ -1,4 +1,4 @@
-"""`try` and `errstate` regions (ops/trying.py): gradient cases through both paths, and
+"""`try` and `errstate` regions (control/trying.py): gradient cases through both paths, and
 the effect ops they use."""
 
 from __future__ import annotations

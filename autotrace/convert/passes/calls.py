@@ -27,7 +27,7 @@ from autotrace.convert.analysis import assigned, list_names
 from autotrace.convert.templates import replace_expr
 from autotrace.convert.visitor import Transformer
 
-BUILTIN_OVERLOADS = {"print", "range", "enumerate", "zip", "len", "bool"}
+BUILTIN_OVERLOADS = {"print", "range", "enumerate", "zip", "len", "bool", "isinstance"}
 _VALUE_METHODS = frozenset().union(
     *(dir(t) for t in (np.ndarray, list, dict, str, set, tuple, bytes, int, float)))
 _UNKNOWN = object()
@@ -74,7 +74,7 @@ class Calls(Transformer):
         if _hashable(target) and (target in NUMPY_OVERLOADS or target in EFFECT_OVERLOADS) \
                 or is_random_call(target):
             return True  # numpy that does not dispatch, effects; random draws run at run time
-        return _is_user_code(target) or _is_user_class_instance(target)
+        return _is_user_code(target, fileless=True) or _is_user_class_instance(target)
 
     def _numpy_of_list(self, func: ast.expr, args: list) -> bool:
         """`np.sum([1, a * a])`: numpy would make the list an array before tensors in it

@@ -7,7 +7,8 @@ A captured numpy array (a global, a closure variable, an attribute or container 
 captured state) that the trace writes in place (`w = W; w[i] = v`) is a traced value from
 that write on. `at__.live(value)` returns that traced value for the array object, so every
 later read of the same object, through another name or path, sees the write, as in numpy;
-any other value is returned as it is (`runtime/inplace.py`).
+for another captured array, its graph input, so that numpy on it is graph ops read on every
+call (`CaptureScope.read`); any other value is returned as it is (`runtime/inplace.py`).
 
 Wrapped: loads of names the function does not bind (globals, closure variables), except
 those whose value now is a module, class or function; attribute loads, except callees

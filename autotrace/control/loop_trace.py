@@ -1,4 +1,7 @@
-"""`graph_while` / `graph_for`: trace a loop's condition and body into one `while_loop` node.
+"""`graph_while` / `graph_for`: trace a loop's condition and body into one `while_loop` node
+(the tracing of the op in `control/while_loop.py`, in its own module because the loop
+history of reverse mode, `autodiff/history.py`, traces reverse loops with it and sits
+below the op, whose VJP records the loop with it).
 
 Loop-variable types come from the values before the loop and are relaxed until one
 iteration keeps them (dims that change become unknown, Python scalars adopt the dtype
@@ -10,17 +13,19 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace import context, mutation
+from autotrace.control.common import (
+    align_captures,
+    as_state,
+    check_scalar_condition,
+    state_result,
+)
 from autotrace.errors import TracingError
 from autotrace.graph.ir import Var
-from autotrace.ops import control
 from autotrace.ops.elementwise import add, less, logical_and
+from autotrace.ops.registry import OPS
 from autotrace.runtime import merge, stacked
-from autotrace.runtime.graph_cond import (
-    align_captures,
-    branch_output,
-    check_scalar_condition,
-)
 from autotrace.runtime.inplace import live_numpy_target
+from autotrace.runtime.merge import branch_output
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.stacked import flatten
 from autotrace.runtime.undefined import Undefined
@@ -31,18 +36,6 @@ from autotrace.signature import leaf_paths, unflatten
 from autotrace.tensor import Tensor
 
 MAX_RELAXATIONS = 4
-
-
-def as_state(result, n: int) -> tuple:
-    """What a loop body returned, as the tuple of its `n` loop variables."""
-    if n == 0:
-        return ()
-    return (result,) if n == 1 else tuple(result)
-
-
-def state_result(state: tuple):
-    """Loop variables as generated code unpacks them: one value alone, several as a tuple."""
-    return state[0] if len(state) == 1 else state
 
 
 def graph_while(cond_fn, body_fn, state: tuple, names, kind: str, where: str | None = None):
@@ -145,7 +138,7 @@ def _graph_while(cond_fn, body_fn, state: tuple, names, kind: str, where: str):
     init_inputs = [builder.to_input(merge.to_value(leaves[i], types[i])) for i in carried]
     outputs = tuple(Var(types[i].shape, types[i].dtype, leaf_names[i], weak=types[i].weak)
                     for i in carried)
-    builder.add_node(control.while_loop, (*init_inputs, *captured),
+    builder.add_node(OPS["while_loop"], (*init_inputs, *captured),
                      {"cond": cond_child.graph, "body": body_child.graph}, outputs)
     results = _loop_results(builder, types, outputs, leaf_names, kind, where)
     _write_in_place(leaves, body_inputs, body_leaves, results, leaf_names, where)

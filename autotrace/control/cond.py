@@ -1,17 +1,53 @@
-"""`graph_cond`: trace two branches into sub-graphs and add one `cond` node.
+"""The `cond` op: a node owning two sub-graphs, its tracing, impl, code, VJP, JVP and
+batching rule.
 
-Each branch is traced in a child builder; the values the branches give are joined per
-variable by the rules of `runtime.merge` (weak Python scalars, unknown dims, one dtype),
-and the captured outer values are aligned so both sub-graphs take the same inputs.
+    y: f64[3] = cond p x
+      then(x_1: f64[3]):
+        ...
+      else(x_2: f64[3]):
+        ...
+
+The node's inputs are `(pred, *operands)`; both branches take `operands` (their inputs
+bind to them by position). The executor emits a Python `if` block over numpy, inline in
+the compiled function.
+
+* Tracing (`graph_cond`): each branch is traced in a child builder; the values the
+  branches give are joined per variable by the rules of `runtime.merge` (weak Python
+  scalars, unknown dims, one dtype), and the captured outer values are aligned so both
+  sub-graphs take the same inputs.
+* VJP: a `cond` over the branches' VJPs (each branch replays its forward part under a
+  tape, so residuals come from the taken branch only).
+* JVP: a `cond` over the branches' JVPs (nothing stored).
+* Batching: with a batched predicate both branches run on every example and the results
+  are selected per example (`where`); when a branch has effects (print, assert, raise) it
+  loops over the examples instead. With a shared predicate it stays one `cond` over
+  batched branches.
 """
 
 from __future__ import annotations
 
 from autotrace import context, mutation
+from autotrace.autodiff.backprop import is_float
+from autotrace.autodiff.inline import batch_graph, graph_vjp, inline
+from autotrace.autodiff.jvp_trace import jvp_graph
+from autotrace.control.common import (
+    align_captures,
+    batched_outputs,
+    bind_inputs,
+    check_scalar_condition,
+    float_positions,
+    materialized,
+    no_abstract,
+    run_graph,
+    select,
+    spread,
+)
 from autotrace.errors import TracingError
 from autotrace.graph.ir import Var
-from autotrace.ops import control
+from autotrace.ops.join import stack
+from autotrace.ops.registry import Op, register
 from autotrace.runtime import merge, stacked
+from autotrace.runtime.merge import branch_output
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.stacked import flatten
 from autotrace.runtime.undefined import Undefined
@@ -21,6 +57,26 @@ from autotrace.signature import leaf_paths, unflatten
 from autotrace.tensor import Tensor
 
 
+# -- the op: impl and code ---------------------------------------------------------------------
+def _cond_impl(pred, *operands, then, orelse):
+    return run_graph(then if pred else orelse, *operands)
+
+
+def _emit_cond(node, em, indent: str) -> None:
+    operands = node.inputs[1:]
+    outs = [em.name(v) for v in node.outputs]
+    em.emit(f"if {em.value(node.inputs[0])}:", indent, node)
+    for key in ("then", "orelse"):
+        if key == "orelse":
+            em.emit("else:", indent)
+        branch = node.params[key]
+        bind_inputs(em, branch, operands)
+        em.emit_graph(branch, indent + "    ")
+        results = [em.value(o) for o in branch.outputs]
+        em.emit(f"{', '.join(outs)} = {', '.join(results)}" if outs else "pass", indent + "    ")
+
+
+# -- tracing ---------------------------------------------------------------------------------
 def graph_cond(pred, true_fn, false_fn, names, kind: str):
     """Trace both branches into sub-graphs and add one `cond` node.
 
@@ -171,18 +227,7 @@ def _join_branches(branches, names, where, kind: str) -> list:
 def _add_cond(builder, pred, branches, outputs) -> None:
     operands = align_captures(builder, [b.child for b in branches])
     params = {"then": branches[0].child.graph, "orelse": branches[1].child.graph}
-    builder.add_node(control.cond, (builder.to_input(pred), *operands), params, outputs)
-
-
-def check_scalar_condition(pred: Tensor, kind: str, where: str) -> None:
-    """Refuse a condition with more than one element, as Python's `bool(array)` does."""
-    shape = pred.symbol.shape
-    if any(d is not None and d != 1 for d in shape):
-        raise ValueError(
-            f"The truth value of an array with more than one element is ambiguous: the "
-            f"condition of the `{kind}` at {where} has shape {pred.symbol.type_str()}. "
-            "Use a.any() or a.all(), or np.where(...) for elementwise selection."
-        )
+    builder.add_node(cond, (builder.to_input(pred), *operands), params, outputs)
 
 
 def _leaf_names(names, tree) -> list[str]:
@@ -196,32 +241,6 @@ def _leaf_names(names, tree) -> list[str]:
             out += leaf_paths(child, name)
         return out
     return leaf_paths(tree, "the result")
-
-
-def branch_output(child, leaf, joined: merge.Leaf):
-    """What sub-graph `child` outputs for `leaf`, converted to the joined type."""
-    value = merge.to_value(leaf, joined)
-    return child.to_input(value) if isinstance(value, Tensor) else value
-
-
-def align_captures(builder, children) -> list:
-    """Union of the children's captured outer values; every child graph takes all of them,
-    in the same order, as its inputs (after any explicit inputs it already has)."""
-    order, seen = [], {}
-    for child in children:
-        for outer, _ in child.captures:
-            if id(outer) not in seen:
-                seen[id(outer)] = len(order)
-                order.append(outer)
-    for child in children:
-        explicit = child.graph.inputs[: len(child.graph.inputs) - len(child.captures)]
-        mine = {id(outer): inner for outer, inner in child.captures}
-        child.graph.inputs = explicit + [
-            mine.get(id(o)) or Var(getattr(o, "shape", ()), getattr(o, "dtype", float),
-                                   weak=getattr(o, "weak", None))
-            for o in order
-        ]
-    return order
 
 
 def _results(builder, joined, outputs, names, kind, where) -> list:
@@ -241,3 +260,75 @@ def _results(builder, joined, outputs, names, kind, where) -> list:
         else:
             out.append(j.value)
     return out
+
+
+# -- VJP and JVP -----------------------------------------------------------------------------
+def cond_vjp(cts, pred, *rest, then, orelse):
+
+    operands = rest[:-1]
+    wanted = float_positions(operands)
+    if not wanted:
+        return (None,) * (len(operands) + 1)
+
+    def branch(graph):
+        return lambda: tuple(graph_vjp(graph, operands, cts, wanted))
+
+    grads = graph_cond(pred, branch(then), branch(orelse), (), "if")
+    out = [None] * len(operands)
+    for i, g in zip(wanted, grads):
+        out[i] = g
+    return (None, *out)
+
+
+def cond_jvp(primals, tangents, then, orelse):
+    pred, operands, t_operands = primals[0], primals[1:], tangents[1:]
+    floats = [is_float(v) for v in then.outputs]
+
+    def branch(graph):
+        def run():
+            outs, touts = jvp_graph(graph, operands, t_operands)
+            return (*outs, *materialized(outs, touts, floats))
+
+        return run
+
+    results = graph_cond(pred, branch(then), branch(orelse), (), "if")
+    n = len(floats)
+    return tuple(results[:n]), spread(results[n:], floats)
+
+
+# -- batching --------------------------------------------------------------------------------
+def _has_effects(graph) -> bool:
+    return any(node.op.effect for node in graph.walk())
+
+
+def _cond_rule(trace, op, values, dims, params):
+    then, orelse = params["then"], params["orelse"]
+    pred, operands, odims = values[0], values[1:], dims[1:]
+    if dims[0] is not None:
+        if _has_effects(then) or _has_effects(orelse):
+            return _cond_per_example(trace, values, dims, then, orelse)
+        t = batched_outputs(trace, *batch_graph(then, operands, odims, trace.size))
+        f = batched_outputs(trace, *batch_graph(orelse, operands, odims, trace.size))
+        return tuple(select(pred, a, b) for a, b in zip(t, f)), (0,) * len(t)
+
+    def branch(graph):
+        return lambda: tuple(batched_outputs(
+            trace, *batch_graph(graph, operands, odims, trace.size)))
+
+    results = graph_cond(pred, branch(then), branch(orelse), (), "if")
+    return tuple(results), (0,) * len(results)
+
+
+def _cond_per_example(trace, values, dims, then, orelse):
+    """One `cond` per example (a branch has effects, so it must run only where taken)."""
+    results = []
+    for b in range(trace.size):
+        pred, *operands = [x[b] if d is not None else x for x, d in zip(values, dims)]
+        results.append(graph_cond(pred, lambda g=then, o=operands: tuple(inline(g, o)),
+                                  lambda g=orelse, o=operands: tuple(inline(g, o)), (), "if"))
+    n = len(results[0])
+    return tuple(stack([r[k] for r in results]) for k in range(n)), (0,) * n
+
+
+cond = register(Op("cond", _cond_impl, no_abstract, vjp=cond_vjp, multiple_results=True,
+                   emit=_emit_cond, jvp=cond_jvp, batch=_cond_rule))
