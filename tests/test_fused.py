@@ -256,9 +256,14 @@ def _same(got, want, exact: bool = True) -> None:
     assert np.shape(got) == np.shape(want) and np.asarray(got).dtype == np.asarray(want).dtype
     if exact:
         np.testing.assert_array_equal(got, want)
-    else:
-        np.testing.assert_allclose(got, want, rtol=1e-6 if np.asarray(want).dtype ==
-                                   np.float32 else 1e-13, equal_nan=True)
+        return
+    # sums are added in another order: differences of the order of an ulp of the summed
+    # values, which cancellation after them can leave next to a small result
+    w = np.asarray(want)
+    rtol = 1e-6 if w.dtype == np.float32 else 1e-13
+    finite = np.abs(w[np.isfinite(w)]) if w.dtype.kind == "f" else np.zeros(1)
+    scale = 1.0 + (float(finite.max()) if finite.size else 0.0)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale, equal_nan=True)
 
 
 def _check_fused(fn, *args, exact=True, fused=True) -> str:
@@ -459,7 +464,7 @@ _STEPS = st.lists(st.tuples(st.integers(0, 7), st.integers(0, 20), st.integers(0
                   min_size=1, max_size=12)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(_STEPS)
 def test_random_programs_pass(steps):
     fn = _program(steps)
@@ -473,7 +478,7 @@ def test_random_programs_pass(steps):
         np.testing.assert_array_equal(g, w)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15, deadline=None, derandomize=True)
 @given(_STEPS)
 def test_random_programs_fused(numba, steps):
     fn = _program(steps)
@@ -515,7 +520,7 @@ def _program_1d(steps):
     return program
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15, deadline=None, derandomize=True)
 @given(_STEPS)
 def test_random_chunked_runs(numba, steps):
     from autotrace.compile import stream
