@@ -38,15 +38,16 @@ import numpy as np
 from autotrace.compile.codegen import Emitter, check_value, compile_graph
 from autotrace.core.op import Op
 from autotrace.graph.ir import Graph, Node, Var
+from autotrace.ops.registry import OPS
 
 MIN_SIZE = 256  # elements: smaller regions are not worth a kernel's compile time
 
-# op name -> (number of inputs, how inputs are cast, the result dtypes it is fused for).
+# op -> (number of inputs, how inputs are cast, the result dtypes it is fused for).
 # Cast "out": to the result dtype (arithmetic); "promote": to the inputs' common dtype
 # (comparisons; bool result); "bool": to bool (logical ops); "where": bool, out, out.
 _F = ("float32", "float64")
 _B = ("bool",)
-FUSABLE: dict[str, tuple[int, str, tuple]] = {
+_BY_NAME: dict[str, tuple[int, str, tuple]] = {
     "add": (2, "out", _F), "sub": (2, "out", _F), "mul": (2, "out", _F),
     "div": (2, "out", _F), "neg": (1, "out", _F), "pos": (1, "out", _F),
     "square": (1, "out", _F), "reciprocal": (1, "out", _F), "abs": (1, "out", _F),
@@ -62,7 +63,15 @@ FUSABLE: dict[str, tuple[int, str, tuple]] = {
     # a scalar or row read in the loop as the value of every element (no array made)
     "broadcast_to": (1, "out", _F), "broadcast_like": (1, "out", _F),
 }  # fmt: skip
-_SHAPE_ONLY = {"broadcast_to": ("shape",), "broadcast_like": ()}  # params / reads besides x
+FUSABLE: dict[Op, tuple[int, str, tuple]] = {OPS[name]: spec for name, spec in _BY_NAME.items()}
+_SUM, _CALL, _BROADCAST_LIKE = OPS["sum"], OPS["call"], OPS["broadcast_like"]
+# the params (besides none) these ops may have: only the shape broadcast to
+_SHAPE_ONLY = {OPS["broadcast_to"]: ("shape",), _BROADCAST_LIKE: ()}
+
+
+class FusedOp(Op):
+    """The op of a fused node (a region's kernel, or a chunked run: compile/stream.py):
+    made for that node, never registered."""
 
 
 @dataclass(eq=False)
@@ -103,13 +112,14 @@ class Kernel:
 def fusable(node: Node, min_size: int) -> str | None:
     """"map" (an elementwise node that may be fused), "sum" (a full sum that may close a
     region's loop), or None."""
-    name = node.op.name
     if len(node.outputs) != 1:
         return None
     out = node.outputs[0]
     if out.weak is not None:
         return None
-    if name == "sum":
+    if node.op is _SUM:
+        if len(node.inputs) != 1:
+            return None
         (x,) = node.inputs
         ok = (isinstance(x, Var) and set(node.params) == {"axis", "keepdims"}
               and node.params["axis"] == tuple(range(len(x.shape)))
@@ -117,10 +127,10 @@ def fusable(node: Node, min_size: int) -> str | None:
         return "sum" if ok else None
     if None in out.shape or not out.shape:
         return None
-    spec = FUSABLE.get(name)
+    spec = FUSABLE.get(node.op)
     if spec is None or _size(out.shape) < min_size or out.dtype.name not in spec[2]:
         return None
-    if tuple(node.params) != _SHAPE_ONLY.get(name, ()) or len(values(node)) != spec[0]:
+    if tuple(node.params) != _SHAPE_ONLY.get(node.op, ()) or len(values(node)) != spec[0]:
         return None
     for x in values(node):
         if isinstance(x, Var):
@@ -139,7 +149,7 @@ def fusable(node: Node, min_size: int) -> str | None:
 def values(node: Node) -> tuple:
     """The inputs whose values an elementwise node reads (`broadcast_like` reads only the
     shape of its second one)."""
-    return node.inputs[:1] if node.op.name == "broadcast_like" else node.inputs
+    return node.inputs[:1] if node.op is _BROADCAST_LIKE else node.inputs
 
 
 def promoted(node: Node) -> np.dtype:
@@ -273,7 +283,8 @@ def _fused_node(region: Region, read_outside: set[int], make_kernel) -> Node:
                 inputs.append(x)
     outputs = tuple(n.outputs[0] for n in region.nodes if n.outputs[0].uid in read_outside)
     kernel = Kernel(region.shape, tuple(region.nodes), tuple(inputs), outputs)
-    op = Op("fused", make_kernel(kernel), _no_abstract, multiple_results=len(outputs) != 1)
+    op = FusedOp("fused", make_kernel(kernel), _no_abstract,
+                 multiple_results=len(outputs) != 1)
     return Node(op, tuple(inputs), {}, outputs, region.nodes[-1].origin)
 
 
@@ -304,7 +315,7 @@ class FusedEmitter(Emitter):
         super().emit_graph(fused, indent, release, final)
 
     def emit_node(self, node: Node, indent: str) -> None:
-        if node.op.name != "call":
+        if node.op is not _CALL:
             return super().emit_node(node, indent)
         fn = node.params["fn"]
         run = compile_graph(fn.graph, emitter=FusedEmitter(self.check, self.min_size))

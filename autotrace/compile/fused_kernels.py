@@ -39,6 +39,7 @@ from numba.extending import overload
 from autotrace.compile.codegen import compile_graph
 from autotrace.compile.fuse import FUSABLE, Kernel, promoted, values
 from autotrace.graph.ir import Graph, Var
+from autotrace.ops.registry import OPS
 
 try:  # numpy's error state lives in a context variable (numpy >= 2.0); changes replace it
     from numpy._core._ufunc_config import _extobj_contextvar as _error_state
@@ -116,33 +117,25 @@ _GLOBALS = {"_chunk_sum": _chunk_sum, "np": np, "_scalar": _scalar, "_maximum": 
             "_minimum": _minimum, "_inf": np.inf, "_nan": np.nan, "_float32": np.float32,
             "_float64": np.float64}
 
-_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "lt": "<", "le": "<=", "gt": ">",
-           "ge": ">=", "eq": "==", "ne": "!=", "logical_and": "&", "logical_or": "|",
-           "logical_xor": "^", "bitand": "&", "bitor": "|", "bitxor": "^"}
-_CALLS = {"abs": "abs", "sqrt": "np.sqrt", "floor": "np.floor", "ceil": "np.ceil",
-          "trunc": "np.trunc", "sin": "np.sin", "cos": "np.cos", "maximum": "_maximum",
-          "minimum": "_minimum"}
+_BINARY = {OPS[name]: sign for name, sign in {
+    "add": "+", "sub": "-", "mul": "*", "div": "/", "lt": "<", "le": "<=", "gt": ">",
+    "ge": ">=", "eq": "==", "ne": "!=", "logical_and": "&", "logical_or": "|",
+    "logical_xor": "^", "bitand": "&", "bitor": "|", "bitxor": "^"}.items()}
+_TEMPLATES = {OPS[name]: text for name, text in {
+    "abs": "abs({0})", "sqrt": "np.sqrt({0})", "floor": "np.floor({0})",
+    "ceil": "np.ceil({0})", "trunc": "np.trunc({0})", "sin": "np.sin({0})",
+    "cos": "np.cos({0})", "maximum": "_maximum({0}, {1})", "minimum": "_minimum({0}, {1})",
+    "neg": "(-{0})", "pos": "{0}", "broadcast_to": "{0}", "broadcast_like": "{0}",
+    "square": "({0} * {0})", "reciprocal": "({one} / {0})", "logical_not": "(not {0})",
+    "where": "({1} if {0} else {2})"}.items()}
+_SUM = OPS["sum"]
 
 
-def _expression(name: str, args: list[str], dtype: np.dtype) -> str:
-    """The scalar expression of op `name` on operand expressions already in its dtype."""
-    if name in _BINARY:
-        return f"({args[0]} {_BINARY[name]} {args[1]})"
-    if name in _CALLS:
-        return f"{_CALLS[name]}({', '.join(args)})"
-    if name == "neg":
-        return f"(-{args[0]})"
-    if name in ("pos", "broadcast_to", "broadcast_like"):
-        return args[0]
-    if name == "square":
-        return f"({args[0]} * {args[0]})"
-    if name == "reciprocal":
-        return f"({_literal(1, dtype)} / {args[0]})"
-    if name == "logical_not":
-        return f"(not {args[0]})"
-    if name == "where":
-        return f"({args[1]} if {args[0]} else {args[2]})"
-    raise AssertionError(f"no fused expression for {name}")
+def _expression(op, args: list[str], dtype: np.dtype) -> str:
+    """The scalar expression of `op` on operand expressions already in its dtype."""
+    if op in _BINARY:
+        return f"({args[0]} {_BINARY[op]} {args[1]})"
+    return _TEMPLATES[op].format(*args, one=_literal(1, dtype))
 
 
 def _literal(value, dtype: np.dtype) -> str:
@@ -165,7 +158,7 @@ def _cast(expr: str, have: np.dtype, want: np.dtype) -> str:
 
 def _casts(node) -> list[np.dtype]:
     """The dtype each input of `node` is cast to before the op."""
-    how = FUSABLE[node.op.name][1]
+    how = FUSABLE[node.op][1]
     out = node.outputs[0].dtype
     n = len(values(node))
     if how == "out":
@@ -193,8 +186,8 @@ class _Loop:
         self.kernel = kernel
         self.kinds = input_kinds(kernel)
         self.flat = flat
-        self.stored = [v for v in kernel.outputs if v.node.op.name != "sum"]
-        self.sums = [n for n in kernel.nodes if n.op.name == "sum"]
+        self.stored = [v for v in kernel.outputs if v.node.op is not _SUM]
+        self.sums = [n for n in kernel.nodes if n.op is _SUM]
 
     def source(self) -> str:
         k = self.kernel
@@ -245,7 +238,7 @@ class _Loop:
         stored = {v.uid: j for j, v in enumerate(self.stored)}
         sums = {id(n): s for s, n in enumerate(self.sums)}
         for t, node in enumerate(k.nodes):
-            if node.op.name == "sum":
+            if node.op is _SUM:
                 name, _ = names[node.inputs[0].uid]
                 lines.append(summed.format(indent=indent, s=sums[id(node)], value=name))
                 continue
@@ -257,7 +250,7 @@ class _Loop:
                 else:
                     args.append(_literal(x, want))
             out = node.outputs[0]
-            expr = _expression(node.op.name, args, out.dtype)
+            expr = _expression(node.op, args, out.dtype)
             if out.dtype == np.float32:
                 expr = f"_float32({expr})"
             lines.append(f"{indent}t{t} = {expr}")

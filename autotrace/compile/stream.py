@@ -24,7 +24,7 @@ import itertools
 import numpy as np
 
 from autotrace.compile.codegen import compile_graph
-from autotrace.core.op import Op
+from autotrace.compile.fuse import FusedOp
 from autotrace.graph.ir import Graph, Node, Var
 
 CHUNK = 16384  # elements per chunk (128 KB of float64 per value: the L2 cache holds a few)
@@ -40,7 +40,7 @@ def _ufunc(node: Node) -> bool:
 def _streamable(node: Node, shape: tuple, totals: set) -> bool:
     """`node` can run on chunks of arrays of `shape`: a 1-d kernel or a ufunc over it, whose
     inputs are that shape or scalars (not a total of this run: known only at its end)."""
-    if node.op.name == "fused":
+    if isinstance(node.op, FusedOp):
         run = node.op.impl
         ok = getattr(run, "chunk", None) is not None and run.shape == shape
     elif _ufunc(node):
@@ -63,9 +63,10 @@ def _runs(graph: Graph) -> list[tuple[int, int]]:
     runs, i, nodes = [], 0, graph.nodes
     while i < len(nodes):
         node = nodes[i]
-        shape = node.outputs[0].shape if len(node.outputs) == 1 and node.op.name != "fused" \
-            else getattr(node.op.impl, "shape", None)
-        if node.op.name == "fused" and shape is not None and len(shape) != 1:
+        kernel = isinstance(node.op, FusedOp)
+        shape = getattr(node.op.impl, "shape", None) if kernel else \
+            node.outputs[0].shape if len(node.outputs) == 1 else None
+        if kernel and shape is not None and len(shape) != 1:
             shape = None
         if shape is None or len(shape) != 1 or shape[0] is None or shape[0] < 2 * CHUNK:
             i += 1
@@ -73,10 +74,10 @@ def _runs(graph: Graph) -> list[tuple[int, int]]:
         totals: set = set()
         j = i
         while j < len(nodes) and _streamable(nodes[j], shape, totals):
-            if nodes[j].op.name == "fused":
+            if isinstance(nodes[j].op, FusedOp):
                 totals.update(v.uid for v in nodes[j].op.impl.totals)
             j += 1
-        if j - i >= 2 and any(n.op.name == "fused" for n in nodes[i:j]):
+        if j - i >= 2 and any(isinstance(n.op, FusedOp) for n in nodes[i:j]):
             runs.append((i, j))
             i = j
         else:
@@ -119,7 +120,7 @@ def _stream_node(run: list[Node], read_after: set) -> Node:
                 inputs.append(x)
     outputs = tuple(v for n in run for v in n.outputs if v.uid in read_after)
     impl = _make_stream(run, inputs, outputs)
-    op = Op("fused", impl, _no_abstract, multiple_results=len(outputs) != 1)
+    op = FusedOp("fused", impl, _no_abstract, multiple_results=len(outputs) != 1)
     return Node(op, tuple(inputs), {}, outputs, run[-1].origin)
 
 
@@ -134,7 +135,7 @@ def _make_stream(run: list[Node], inputs: list, outputs: tuple):
 
     names: dict[int, str] = {}
     namespace = {"_empty": np.empty, "_numpy_mode": numpy_mode}
-    (n,) = next(n.outputs[0].shape if n.op.name != "fused" else n.op.impl.shape
+    (n,) = next(n.outputs[0].shape if not isinstance(n.op, FusedOp) else n.op.impl.shape
                 for n in run)
     params = [f"x{k}" for k in range(len(inputs))]
     for k, x in enumerate(inputs):
@@ -170,7 +171,7 @@ def _make_stream(run: list[Node], inputs: list, outputs: tuple):
 
     for t, node in enumerate(run):
         args = [arg(x) for x in node.inputs]
-        if node.op.name == "fused":
+        if isinstance(node.op, FusedOp):
             k = node.op.impl
             namespace[f"_k{t}"] = k.chunk
             outs = []
