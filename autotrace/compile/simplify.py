@@ -12,6 +12,7 @@ with side effects (print, assert, raise) are never removed, merged or reordered.
 from __future__ import annotations
 
 import struct
+import warnings
 
 import numpy as np
 
@@ -249,13 +250,14 @@ def simplify(graph: Graph) -> Graph:
     aliases = _fuse_recorded_loops(graph)
     results = {x.uid for x in graph.outputs if isinstance(x, Var)}  # stay computed values
     producers: dict[int, Node] = {}
+    uniform: dict = {}  # uid -> the value every element has, or None (`_uniform_value`)
     seen: dict = {}
     kept = []
     for node in graph.nodes:
         node.inputs = tuple(_resolve(x, aliases) for x in node.inputs)
         for sub in node.subgraphs():
             simplify(sub)
-        _specialize(node)
+        _specialize(node, producers, uniform)
         _reduce_strength(node, producers)
         replacement = _fold(node, results)
         if replacement is None:
@@ -367,13 +369,21 @@ def _static(x) -> bool:
     return isinstance(x, Var) and None not in x.shape
 
 
-def _specialize(node: Node) -> None:
+def _specialize(node: Node, producers: dict, uniform: dict) -> None:
     """Rewrite a node in place into a cheaper equivalent:
 
     * `broadcast_like(x, like)` with `like`'s shape known -> `broadcast_to(x, shape)`
       (no run-time dependency on `like`);
     * arithmetic with a constant array of equal elements, when the other operand alone
-      has the result's shape -> the same with a numpy scalar (`1/256 * err`).
+      has the result's shape -> the same with a numpy scalar (`1/256 * err`);
+    * the same for a computed value whose elements are all one known constant
+      (`_uniform_value`: a broadcast seed `ones * 3`), when `STRENGTH_REDUCTION` is on:
+      `(ones * 0.5) * x` -> `0.5 * x`, and the full-size `ones * 0.5` dies.
+
+    Exact: the ufunc computes the same products of the same element values (a scalar
+    broadcasts to what the array held), in the same dtype (the scalar has the array's
+    dtype, both strongly typed), with the same floating-point warnings; the uniform
+    value itself is only known where computing it raised none.
     """
 
     if node.op is _BROADCAST_LIKE and _static(node.inputs[1]):
@@ -383,6 +393,96 @@ def _specialize(node: Node) -> None:
         out = node.outputs[0]
         node.inputs = tuple(_scalar_if_uniform(x, other, out)
                             for x, other in zip(node.inputs, node.inputs[::-1]))
+        if STRENGTH_REDUCTION and out.weak is None and out.shape != ():
+            node.inputs = tuple(_scalar_if_uniform_var(x, other, out, producers, uniform)
+                                for x, other in zip(node.inputs, node.inputs[::-1]))
+
+
+def _scalar_if_uniform_var(x, other, out: Var, producers: dict, uniform: dict):
+    if not isinstance(x, Var) or x.weak is not None or not _static(other) or \
+            other.weak is not None or other.shape != out.shape or other.dtype != out.dtype:
+        return x
+    value = _uniform_value(x, producers, uniform)
+    return x if value is None else value
+
+
+# Ops whose every element is one of their input 0's elements, unchanged (`cast` changes
+# values, so it is not one of them).
+_VALUE_PRESERVING = _FILL_PRESERVING - {_CAST}
+
+
+def _uniform_value(x: Var, producers: dict, uniform: dict):
+    """The numpy scalar (of `x`'s dtype) that every element of the computed value `x`
+    equals, or None: a constant broadcast or reshaped, a `full_like` fill, or arithmetic
+    on such values and constants that raises no floating-point warning. Memoized in
+    `uniform` by uid."""
+    if x.uid in uniform:
+        return uniform[x.uid]
+    uniform[x.uid] = None  # (no cycles in a graph; a guard all the same)
+    node = producers.get(x.uid)
+    value = None if node is None or len(node.outputs) != 1 or x.weak is not None \
+        else _uniform_of_node(node, x, producers, uniform)
+    if value is not None and (not isinstance(value, np.generic) or value.dtype != x.dtype):
+        value = None
+    uniform[x.uid] = value
+    return value
+
+
+def _uniform_of_node(node: Node, x: Var, producers: dict, uniform: dict):
+    if node.op in _VALUE_PRESERVING:
+        src = node.inputs[0]
+        if isinstance(src, Var):
+            return _uniform_value(src, producers, uniform)
+        return _uniform_literal(src)
+    if node.op is _FULL_LIKE:
+        fill = node.inputs[1]
+        if isinstance(fill, Var) or type(fill) not in (int, float) or x.dtype.kind not in "iuf":
+            return None
+        value = _computed(lambda: np.full_like(np.empty(1, x.dtype), fill)[0])
+        return value if value is not None and value == fill else None  # exact fills only
+    if node.op in _ARITHMETIC and not node.params and len(node.inputs) == 2:
+        args = []
+        for a in node.inputs:
+            if isinstance(a, Var):
+                a = _uniform_value(a, producers, uniform)
+                if a is None:
+                    return None
+                args.append(np.full(1, a, a.dtype))  # an array: its dtype is not weak
+            elif type(a) in (int, float) or isinstance(a, np.generic):
+                args.append(a)
+            else:
+                a = _uniform_literal(a)
+                if a is None:
+                    return None
+                args.append(np.full(1, a, a.dtype))
+        result = _computed(lambda: node.op.impl(*args))
+        if not isinstance(result, np.ndarray) or result.dtype != x.dtype:
+            return None
+        return result[0]
+    return None
+
+
+def _uniform_literal(value):
+    """The first element of a constant array whose elements are all equal (bitwise-equal
+    by value: a nan, a mix of 0.0 and -0.0 do not count), else None."""
+    if isinstance(value, np.generic):
+        value = np.asarray(value)
+    if not isinstance(value, np.ndarray) or value.size == 0 or value.dtype.kind not in "biuf":
+        return None
+    first = value.flat[0]
+    same = np.all(value == first) and (value.dtype.kind != "f" or
+                                       np.all(np.signbit(value) == np.signbit(first)))
+    return first if same else None
+
+
+def _computed(fn):
+    """`fn()`, or None where it raises or warns (that warning belongs to run time)."""
+    try:
+        with np.errstate(all="raise"), warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return fn()
+    except Exception:
+        return None
 
 
 def _scalar_if_uniform(x, other, out: Var):

@@ -1,0 +1,147 @@
+"""Uniform values in `compile/simplify.py` (`_uniform_value`): a computed value whose
+elements all equal one known constant (a broadcast gradient seed times a constant) is
+used as a numpy scalar where the other operand alone has the result's type, so the
+full-size constant array is never computed. Each rule: fires, does not fire where it
+would change a type or a warning, and gives numpy's value bit for bit."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autotrace as at
+from autotrace.compile import simplify
+
+X = np.linspace(-2.0, 2.0, 5001)  # above FOLD_MAX: no constant folding of the arrays
+
+
+def _graph(fn, *args, grad=None):
+    traced = at.trace(fn) if grad is None else at.grad(fn, argnums=grad)
+    return traced.get_concrete_function(*args).graph
+
+
+def _ops(fn, *args, grad=None) -> list:
+    return [n.op.name for n in _graph(fn, *args, grad=grad).nodes]
+
+
+def _same(got, want) -> None:
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+
+
+def arith(x):
+    return np.sum(x * x * 0.5 + x * 3 - 1)
+
+
+def test_broadcast_seed_times_constants_becomes_scalars():
+    # before: broadcast_to(ones), ones*3, ones*0.5, (ones*0.5)*x, two adds
+    assert _ops(arith, X, grad=0) == ["mul", "add", "add"]
+    graph = _graph(arith, X, grad=0)
+    scalars = [a for n in graph.nodes for a in n.inputs if isinstance(a, np.generic)]
+    assert sorted(float(a) for a in scalars) == [0.5, 3.0]
+    assert all(a.dtype == np.float64 for a in scalars)
+    # the unsimplified chain rule, computed by numpy with full arrays
+    ones = np.broadcast_to(np.ones(1), X.shape)
+    half = (ones * 0.5) * X
+    _same(at.grad(arith)(X), ones * 3 + half + half)
+
+
+def test_rule_is_off_with_strength_reduction(monkeypatch):
+    monkeypatch.setattr(simplify, "STRENGTH_REDUCTION", False)
+    assert "broadcast_to" in _ops(arith, X, grad=0)
+
+
+def full_times(x):
+    return np.full_like(x, 3.0) * 2.0 * x
+
+
+def test_full_like_fill_is_uniform_and_exact():
+    assert _ops(full_times, X) == ["mul"]
+    _same(at.trace(full_times)(X), full_times(X))
+
+
+def test_float32_uniform_keeps_float32():
+    x = X.astype(np.float32)
+
+    def f(x):
+        return np.ones_like(x) * np.float32(0.1) * x
+
+    assert _ops(f, x) == ["mul"]
+    _same(at.trace(f)(x), f(x))
+
+
+def test_uniform_of_wider_dtype_than_other_operand_is_kept():
+    # float32 x times a float64 uniform array is float64: x alone does not have the
+    # result's dtype, so the array stays (a scalar would give the same here, but the
+    # rule only fires where the other operand has the result's exact type)
+    x = X.astype(np.float32)
+
+    def f(x):
+        return np.ones_like(x, dtype=np.float64) * 3.0 * x
+
+    assert "full_like" in _ops(f, x) or "broadcast_to" in _ops(f, x)
+    _same(at.trace(f)(x), f(x))
+
+
+def test_uniform_that_broadcasts_the_other_operand_is_kept():
+    def f(x, m):
+        return np.ones_like(m) * 3.0 + x  # x (n,) against m (2, n): x lacks the shape
+
+    m = np.zeros((2, 5000))
+    x = np.arange(5000.0)
+    assert "full_like" in _ops(f, x, m)
+    _same(at.trace(f)(x, m), f(x, m))
+
+
+def test_uniform_that_overflows_stays_a_run_time_computation():
+    def f(x):
+        return np.full_like(x, 1e308) * 10.0 * x
+
+    assert _ops(f, X).count("mul") == 2
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        at.trace(f)(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):
+            _same(at.trace(f)(X), f(X))
+
+
+def test_inexact_fill_is_not_uniform():
+    x = np.arange(5000)  # int64: a fill of 0.5 becomes 0
+
+    def f(x):
+        return np.full_like(x, 0.5) + x
+
+    _same(at.trace(f)(x), f(x))
+    assert "full_like" in _ops(f, x)
+
+
+def test_integer_uniform_wraps_like_numpy():
+    x = np.arange(5000).astype(np.int8)
+
+    def f(x):
+        return np.full_like(x, 100) * np.int8(1) + x
+
+    assert _ops(f, x) == ["add"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _same(at.trace(f)(x), f(x))
+
+
+def test_uniform_value_that_is_a_result_stays_computed():
+    def f(x):
+        u = np.ones_like(x) * 3.0
+        return u, u * x
+
+    got = at.trace(f)(X)
+    for g, w in zip(got, f(X)):
+        _same(g, w)
+    assert got[0].flags.writeable
+
+
+def test_mixed_signed_zero_constant_is_not_uniform():
+    assert simplify._uniform_literal(np.array([0.0, -0.0])) is None
+    assert simplify._uniform_literal(np.array([np.nan, np.nan])) is None
+    assert simplify._uniform_literal(np.array([2.0, 2.0])) == 2.0
+    assert simplify._uniform_literal(np.array([], dtype=float)) is None
