@@ -69,9 +69,8 @@ MSE = """\
 graph grad_mse(w: f64[3], x: f64[4,3], y: f64[4]) -> f64[3]
   %0: f64[4] = matmul x w                     # test_grad_graph.py:35  err = x @ w - y
   err: f64[4] = sub %0 y
-  derr: f64[4] = mul 0.25:f64 err             # test_grad_graph.py:36  return (err * err).mean()
-  derr_1: f64[4] = add derr derr
-  dw: f64[3] = matmul derr_1 x                # test_grad_graph.py:35  err = x @ w - y
+  derr: f64[4] = mul err 0.5:f64              # test_grad_graph.py:36  return (err * err).mean()
+  dw: f64[3] = matmul derr x                  # test_grad_graph.py:35  err = x @ w - y
   return dw"""
 
 

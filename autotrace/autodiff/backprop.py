@@ -19,8 +19,11 @@ from autotrace.compile.factoring import mark as mark_sum
 from autotrace.errors import UnsupportedError
 from autotrace.graph.ir import Origin, Var
 from autotrace.ops.shape import astype, broadcast_like, unbroadcast
+from autotrace.ops.registry import OPS
 from autotrace.ops.shapes import shape_of
 from autotrace.tensor import Tensor, TensorBase
+
+_MUL = OPS["mul"]
 
 
 @dataclass
@@ -83,7 +86,10 @@ def _accumulate(entry: Entry, out_cts: list, cts: dict, builder, prefix: str) ->
 
     inputs = tuple(as_value(x, builder) for x in entry.inputs)
     outputs = tuple(as_value(x, builder) for x in entry.outputs)
-    for x, g in zip(entry.inputs, _vjp(entry, inputs, outputs, out_cts)):
+    cotangents = _square_cotangents(entry, inputs, out_cts)
+    if cotangents is None:
+        cotangents = _vjp(entry, inputs, outputs, out_cts)
+    for x, g in zip(entry.inputs, cotangents):
         if g is None or not _differentiable_input(x):
             continue
         k = key_of(x)
@@ -97,6 +103,20 @@ def _accumulate(entry: Entry, out_cts: list, cts: dict, builder, prefix: str) ->
         if isinstance(g, Tensor) and g.symbol.name is None and name and \
                 not _passed_through(g, out_cts):
             g.symbol.name = f"{prefix}{name}"
+
+
+def _square_cotangents(entry: Entry, inputs, out_cts):
+    """`x * x` sends `g * x` back to `x` twice, which the sweep would add up; it sends
+    `x * (g + g)` once instead (what a person writes: one product, and where `g` is a
+    constant, `g + g` folds: `d(0.5 * x*x)` is `x * 1.0`, which is `x`). `g + g` is
+    exact, so the values are the same (`2 * (g*x)` either way) except where `g * x`
+    overflows or underflows and `x * 2g` does not. None for any other entry."""
+    if entry.op is not _MUL or entry.params or len(entry.inputs) != 2 or \
+            not isinstance(entry.inputs[0], (Var, TensorBase)) or \
+            key_of(entry.inputs[0]) != key_of(entry.inputs[1]) or out_cts[0] is None:
+        return None
+    g = out_cts[0]
+    return (inputs[0] * (g + g), None)
 
 
 def _passed_through(g, out_cts) -> bool:

@@ -394,8 +394,9 @@ def _specialize(node: Node, producers: dict, uniform: dict) -> None:
         node.inputs = tuple(_scalar_if_uniform(x, other, out)
                             for x, other in zip(node.inputs, node.inputs[::-1]))
         if STRENGTH_REDUCTION and out.weak is None and out.shape != ():
-            node.inputs = tuple(_scalar_if_uniform_var(x, other, out, producers, uniform)
-                                for x, other in zip(node.inputs, node.inputs[::-1]))
+            a, b = node.inputs  # one at a time: `u + u` keeps one array operand
+            a = _scalar_if_uniform_var(a, b, out, producers, uniform)
+            node.inputs = (a, _scalar_if_uniform_var(b, a, out, producers, uniform))
 
 
 def _scalar_if_uniform_var(x, other, out: Var, producers: dict, uniform: dict):
