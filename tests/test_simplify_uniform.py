@@ -2,14 +2,20 @@
 elements all equal one known constant (a broadcast gradient seed times a constant) is
 used as a numpy scalar where the other operand alone has the result's type, so the
 full-size constant array is never computed. Each rule: fires, does not fire where it
-would change a type or a warning, and gives numpy's value bit for bit."""
+would change a type or a warning, and gives numpy's value bit for bit (the corpus test
+of test_simplify_strength.py covers it: it is part of `STRENGTH_REDUCTION`). Then
+`backprop`'s one cotangent `x * (g + g)` for a square, and the control-flow corpus's
+gradients with and without it."""
 
+import copy
 import warnings
 
 import numpy as np
 import pytest
+from corpus import branches, calls, logic, loops, python_values
 
 import autotrace as at
+from autotrace.autodiff import backprop
 from autotrace.compile import simplify
 
 X = np.linspace(-2.0, 2.0, 5001)  # above FOLD_MAX: no constant folding of the arrays
@@ -184,3 +190,57 @@ def test_square_cotangent_matches_the_chain_rule_for_a_traced_seed():
     want = np.cos(X * X) * w * X * 2  # (g + g) * x rounds like 2 * (g * x)
     np.testing.assert_allclose(g, want, rtol=1e-15, atol=0)
     at.check_grads(f, (X[:5], w[:5]))
+
+
+def test_square_cotangents_switched_off_send_two(monkeypatch):
+    monkeypatch.setattr(backprop, "MERGE_SQUARES", False)
+    assert _ops(arith, X, grad=0) == ["mul", "add", "add"]  # 0.5*x, 3.0 + that, + that
+
+
+# -- the control-flow corpus with and without one cotangent for a square ------------------
+CASES = [c for m in (branches, loops, calls, logic, python_values) for c in m.CORPUS.cases]
+
+
+def _gradients(case, merge: bool, monkeypatch) -> list:
+    monkeypatch.setattr(backprop, "MERGE_SQUARES", merge)
+    argnums = tuple(i for i, a in enumerate(case.inputs[0])
+                    if isinstance(a, np.ndarray) and a.dtype.kind == "f")
+    if not argnums:
+        return []
+    gradient = at.grad(lambda *a: np.sum(case.fn(*a)), argnums=argnums)
+    out = []
+    for args in case.inputs:
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                value = gradient(*copy.deepcopy(args))
+                graph = str(gradient.get_concrete_function(*copy.deepcopy(args)).graph)
+            out.append((value, graph))
+        except Exception as e:  # the same failure either way
+            out.append((type(e), None))
+    return out
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_corpus_gradients_are_the_same_with_and_without_merged_squares(case, monkeypatch):
+    on = _gradients(case, True, monkeypatch)
+    off = _gradients(case, False, monkeypatch)
+    for (value_on, _), (value_off, _) in zip(on, off):
+        if isinstance(value_off, type):
+            assert value_on is value_off
+            continue
+        ons = value_on if isinstance(value_on, tuple) else (value_on,)
+        offs = value_off if isinstance(value_off, tuple) else (value_off,)
+        for got, want in zip(ons, offs):
+            assert type(got) is type(want)
+            assert np.asarray(got).dtype == np.asarray(want).dtype
+            assert np.shape(got) == np.shape(want)
+            np.testing.assert_allclose(got, want, rtol=1e-14, atol=0, equal_nan=True)
+
+
+def test_merged_squares_change_some_corpus_graphs(monkeypatch):
+    changed = []
+    for case in CASES:
+        on, off = (_gradients(case, flag, monkeypatch) for flag in (True, False))
+        changed += [case.id for (_, g_on), (_, g_off) in zip(on, off) if g_on != g_off]
+    assert changed, "the equivalence test would compare no rewritten graph"
