@@ -244,3 +244,19 @@ def test_merged_squares_change_some_corpus_graphs(monkeypatch):
         on, off = (_gradients(case, flag, monkeypatch) for flag in (True, False))
         changed += [case.id for (_, g_on), (_, g_off) in zip(on, off) if g_on != g_off]
     assert changed, "the equivalence test would compare no rewritten graph"
+
+
+def test_long_chain_of_uniform_values_needs_no_deep_recursion(tmp_path):
+    # 3,000 statements `u = u * 1.0001` on a uniform value: each one's value is known from
+    # the one before (simplify fills them in order), never by recursing back to the start
+    import importlib.util  # lazy import: only this test loads a generated module
+
+    body = "".join("    u = u * 1.0001\n" for _ in range(3000))
+    path = tmp_path / "uniform_chain.py"
+    path.write_text(f"import numpy as np\n\n\ndef chain(x):\n    u = np.ones_like(x)\n"
+                    f"{body}    return u * x\n")
+    spec = importlib.util.spec_from_file_location("uniform_chain", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert _ops(module.chain, X) == ["mul"]
+    _same(at.trace(module.chain)(X), module.chain(X))

@@ -276,6 +276,8 @@ def simplify(graph: Graph) -> Graph:
             seen[key] = node
         for v in node.outputs:
             producers[v.uid] = node
+        if STRENGTH_REDUCTION and node.op in _UNIFORM_SOURCES and len(node.outputs) == 1:
+            _uniform_value(node.outputs[0], producers, uniform)  # in order: no deep recursion
         kept.append(node)
     inputs = {v.uid for v in graph.inputs}
     originals = list(graph.outputs)
@@ -410,13 +412,14 @@ def _scalar_if_uniform_var(x, other, out: Var, producers: dict, uniform: dict):
 # Ops whose every element is one of their input 0's elements, unchanged (`cast` changes
 # values, so it is not one of them).
 _VALUE_PRESERVING = _FILL_PRESERVING - {_CAST}
+_UNIFORM_SOURCES = _VALUE_PRESERVING | _ARITHMETIC | {_FULL_LIKE}
 
 
 def _uniform_value(x: Var, producers: dict, uniform: dict):
     """The numpy scalar (of `x`'s dtype) that every element of the computed value `x`
     equals, or None: a constant broadcast or reshaped, a `full_like` fill, or arithmetic
     on such values and constants that raises no floating-point warning. Memoized in
-    `uniform` by uid."""
+    `uniform` by uid; `simplify` fills it node by node, so an input is already known."""
     if x.uid in uniform:
         return uniform[x.uid]
     uniform[x.uid] = None  # (no cycles in a graph; a guard all the same)
