@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from autotrace.compile.backends import Backend
 from autotrace.compile.codegen import CHECK, compile_graph
-from autotrace.compile.lowering import BackendEmitter
 from autotrace.errors import locate_run_error
 from autotrace.function import TracedFunction
-from autotrace.signature import TensorSpec
+from autotrace.signature import TensorSpec, fast_key
+from autotrace.tensor import TensorBase
 
 
 class BackendFunction:
@@ -30,9 +30,10 @@ class BackendFunction:
     def __init__(self, cf, backend: Backend):
         self.concrete_function = cf
         self.backend = backend
-        self._call = compile_graph(cf.graph, entry=cf._entry,
-                                   emitter=BackendEmitter(backend, CHECK))
+        self._call = compile_graph(cf.graph, entry=cf._entry, emitter=backend.emitter(CHECK))
         self._moved = [isinstance(t, TensorSpec) and t.weak is None for t in cf._template]
+        # fast keys of positional calls already checked (numpy arrays only: "fused")
+        self._accepted: dict | None = {} if backend.numpy_arrays else None
 
     @property
     def graph(self):
@@ -49,9 +50,16 @@ class BackendFunction:
     def __call__(self, *args, **kwargs):
         cf, b = self.concrete_function, self.backend
         try:
+            key = None if kwargs or self._accepted is None else fast_key(args)
+            if key is not None and key in self._accepted:
+                return self._call(*args)
             leaves, tree = cf._traced._canonical(args, kwargs)
             cf._check(specs_of(b, leaves), tree)
             moved = [b.move(x) if m else x for x, m in zip(leaves, self._moved)]
+            if key is not None and not cf.has_state and cf.accepts_positional(args, leaves):
+                if len(self._accepted) >= 64:
+                    self._accepted.clear()
+                self._accepted[key] = True
             return self._call(*moved)
         except Exception as e:
             locate_run_error(e)
@@ -74,9 +82,26 @@ class BackendTracedFunction(TracedFunction):
     def __init__(self, fn, backend: Backend, **options):
         super().__init__(fn, **options)
         self.backend = backend
+        # fast key -> backend function, for positional calls (numpy arrays only: "fused")
+        self._by_key: dict | None = {} if backend.numpy_arrays else None
 
     def __call__(self, *args, **kwargs):
-        return self.get_concrete_function(*args, **kwargs)(*args, **kwargs)
+        key = None if kwargs or self._by_key is None else fast_key(args)
+        made = None if key is None else self._by_key.get(key)
+        if made is not None:
+            self._calls += 1
+            return made(*args)
+        leaves, _ = self._canonical(args, kwargs)
+        if any(isinstance(x, TensorBase) for x in leaves):
+            # inside another trace or under a tape: traced (inlined) like any function
+            return super().__call__(*args, **kwargs)
+        made = self.get_concrete_function(*args, **kwargs)
+        cf = made.concrete_function
+        if key is not None and not cf.has_state and cf.accepts_positional(args, leaves):
+            if len(self._by_key) >= self.max_traces:
+                self._by_key.clear()
+            self._by_key[key] = made
+        return made(*args, **kwargs)
 
     def get_concrete_function(self, *args, **kwargs) -> BackendFunction:
         """The backend function for these arguments (arrays of any backend, or specs)."""

@@ -10,7 +10,9 @@ per-round ratios (25th-75th percentile).
   W1  seed `(a + b) * (b + 1)`, float32 (1,): cached call, concrete function, grad (a, b)
   W2  MLP `mean((tanh(x @ W1 + b1) @ W2 + b2) ** 2)`: forward, value_and_grad of 4 params
   W3  `for i in range(n): x = x * 0.5 + np.sin(x)`, n = 200 as a 0-d array and as an int
-  W4  `sum(tanh(x) * x + exp(-x * x))`, x (1e6,): forward, gradient, peak memory
+  W4  `sum(tanh(x) * x + exp(-x * x))`, x (1e6,): forward, gradient, peak memory; and
+      the arithmetic chain `sum(x * x * 0.5 + x * 3 - 1)`; with numba installed, the same
+      on the fused backend (`backend="fused"`), with its first call (numba compiles)
   W5  straight-line functions of 100 / 1,000 / 5,000 statements: first call, split into
       convert / trace / compile (CPU time, no hand-written counterpart)
   W6  gradient of a while loop with a run-time trip count (10 / 1,000 / 10,000): time,
@@ -66,7 +68,8 @@ class Suite:
 
     def race(self, workload: str, case: str, hand, contenders: dict, args=()) -> None:
         """Time `hand(*args)` and each contender in interleaved rounds; one row each."""
-        check(contenders.get("autotrace"), hand, args)
+        for name in ("autotrace", "fused backend"):
+            check(contenders.get(name), hand, args)
         everyone = {"numpy": hand, **contenders}
         number = calibrate(hand, args, self.sizes["round_s"])
         times = per_call_us(everyone, args, number, self.sizes["rounds"])
@@ -96,11 +99,12 @@ class Suite:
         if rivals:
             self.race(workload, case + " [peers]", lambda: hand(*args), rivals)
 
-    def memory(self, workload: str, case: str, auto, hand, args) -> None:
+    def memory(self, workload: str, case: str, auto, hand, args,
+               contender: str = "autotrace") -> None:
         """Peak traced memory of one call each (numpy reports its buffers to tracemalloc)."""
         auto(*args), hand(*args)
         peak_auto, peak_hand = peak_bytes(auto, args), peak_bytes(hand, args)
-        self.add(workload, case, "autotrace", "MB", peak_auto / 1e6, peak_hand / 1e6,
+        self.add(workload, case, contender, "MB", peak_auto / 1e6, peak_hand / 1e6,
                  peak_auto / peak_hand)
 
 
@@ -170,12 +174,42 @@ def run_w3(s: Suite) -> None:
 def run_w4(s: Suite) -> None:
     size = s.sizes["w4_size"]
     x = np.linspace(-2, 2, size)
+    fused = _fused_contenders(s, x)  # first: its first calls compile the kernels
     grad = at.grad(wl.w4)
-    s.race("W4", f"forward ({size:.0e})", wl.w4, {"autotrace": at.trace(wl.w4)}, (x,))
-    s.race("W4", f"gradient ({size:.0e})", wl.w4_grad_hand, {"autotrace": grad}, (x,))
+    s.race("W4", f"forward ({size:.0e})", wl.w4,
+           {"autotrace": at.trace(wl.w4), **fused.get("w4", {})}, (x,))
+    s.race("W4", f"gradient ({size:.0e})", wl.w4_grad_hand,
+           {"autotrace": grad, **fused.get("w4 grad", {})}, (x,))
     s.memory("W4", "gradient peak memory", grad, wl.w4_grad_hand, (x,))
+    if fused:
+        s.memory("W4", "gradient peak memory", fused["w4 grad"]["fused backend"],
+                 wl.w4_grad_hand, (x,), "fused backend")
+    s.race("W4", f"arithmetic `sum(x*x*0.5 + x*3 - 1)` ({size:.0e})", wl.w4_arith,
+           {"autotrace": at.trace(wl.w4_arith), **fused.get("arith", {})}, (x,))
+    s.race("W4", f"arithmetic gradient ({size:.0e})", wl.w4_arith_grad_hand,
+           {"autotrace": at.grad(wl.w4_arith), **fused.get("arith grad", {})}, (x,))
     s.race_peers("W4", "forward", False, wl.w4, (x,))
     s.race_peers("W4", "gradient", True, wl.w4_grad_hand, (x,))
+
+
+def _fused_contenders(s: Suite, x) -> dict:
+    """The fused backend's functions for W4 (none without numba), after one row per
+    function with its first call's CPU time: trace, code generation and numba's compile."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return {}
+    made = {"w4": at.trace(wl.w4, backend="fused"),
+            "w4 grad": at.trace(at.grad(wl.w4), backend="fused"),
+            "arith": at.trace(wl.w4_arith, backend="fused"),
+            "arith grad": at.trace(at.grad(wl.w4_arith), backend="fused")}
+    for name, fn in made.items():
+        gc.collect()
+        start = time.process_time()
+        fn(x)
+        s.add("W4", f"fused first call: {name}", "fused backend", "ms",
+              (time.process_time() - start) * 1e3)
+    return {name: {"fused backend": fn} for name, fn in made.items()}
 
 
 def run_w5(s: Suite) -> None:

@@ -74,6 +74,15 @@ def w4_grad_hand(x):
     return g
 
 
+# W4 arithmetic -- a memory-bound chain with no transcendental: where fusing should win
+def w4_arith(x):
+    return np.sum(x * x * 0.5 + x * 3 - 1)
+
+
+def w4_arith_grad_hand(x):
+    return x + 3.0
+
+
 # W6 -- a while loop whose trip count is known only at run time
 def w6(x, n):
     i = 0

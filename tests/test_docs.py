@@ -13,7 +13,7 @@ Conventions for the python blocks of a Markdown file (what this harness enforces
 * A line whose comment says `needs Graphviz` is skipped (replaced by `pass`) when no
   Graphviz renderer is found; everything else in the block still runs. Likewise
   `needs ONNX` when `onnx` or `onnxruntime` is not installed, and `needs torch` /
-  `needs CuPy` (an optional backend's package; CuPy: and a GPU).
+  `needs CuPy` / `needs numba` (an optional backend's package; CuPy: and a GPU).
 * Blocks tagged anything else (```text, ```bash, untagged) are not run; listings that
   show program output are checked by the tests that own them (test_readme.py here).
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib
 import io
 import logging
 import pathlib
@@ -92,9 +93,18 @@ def script(doc: pathlib.Path, renderer: bool, onnx: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _importable(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
 def _missing(renderer: bool, onnx: bool) -> list[str]:
     """The `needs ...` marks whose lines cannot run here."""
     marks = {"needs torch": available("torch"), "needs CuPy": available("cupy"),
+             "needs numba": _importable("numba"),
              GRAPHVIZ: renderer, ONNX: onnx}
     return [mark for mark, ok in marks.items() if not ok]
 

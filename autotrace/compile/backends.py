@@ -1,4 +1,5 @@
-"""Array backends: the same graph run on CuPy, torch or Dask arrays instead of numpy.
+"""Array backends: the same graph run on CuPy, torch or Dask arrays instead of numpy, or
+on numpy with elementwise chains fused into numba kernels (`"fused"`).
 
 A `Backend` names an array library and wraps its Python array API namespace (through
 `array-api-compat`): how to recognize its arrays, move numpy inputs onto it, map numpy
@@ -27,7 +28,7 @@ class Backend:
     """One array library. Subclasses fill in the library-specific conversions.
 
     Attributes:
-        name: "cupy", "torch" or "dask".
+        name: "cupy", "torch", "dask" or "fused".
         xp: the library's array API namespace (from `array_api_compat`).
         device: where new arrays (moved inputs, constants) are put (None: the default).
         negative_steps: whether the library's slices can step backwards (`x[::-1]`).
@@ -36,6 +37,7 @@ class Backend:
     name = ""
     module = ""  # the package that must be importable
     negative_steps = True
+    numpy_arrays = False  # its arrays are numpy's (calls may skip moving and re-checking)
 
     def __init__(self, device=None):
         try:
@@ -89,6 +91,13 @@ class Backend:
     def to_numpy(self, x):
         """A backend array as numpy (other values unchanged)."""
         return np.asarray(x) if self.is_array(x) else x
+
+    def emitter(self, check: bool):
+        """The code generator writing this backend's code (`lowering.BackendEmitter`)."""
+        # lazy import: lowering.py builds on this module
+        from autotrace.compile.lowering import BackendEmitter
+
+        return BackendEmitter(self, check)
 
 
 class DaskBackend(Backend):
@@ -195,7 +204,49 @@ class CupyBackend(Backend):
         return cupy.asnumpy(x) if self.is_array(x) else x
 
 
-_KINDS = {"dask": DaskBackend, "torch": TorchBackend, "cupy": CupyBackend}
+class FusedBackend(Backend):
+    """numpy arrays and numpy's code, with chains of elementwise ops run as one numba
+    kernel each (compile/fuse.py, docs/backends.md "The fused backend").
+
+    Args:
+        min_size: regions of fewer elements stay numpy calls.
+    """
+
+    name = "fused"
+    module = "numba"
+    numpy_arrays = True
+
+    def __init__(self, device=None, min_size: int | None = None):
+        try:
+            importlib.import_module("numba")
+        except ImportError as e:
+            raise ImportError("backend 'fused' needs the `numba` package (pip install "
+                              f"'autotrace[fast]'): {e}") from None
+        self.xp = np
+        self.device = device
+        self.min_size = min_size
+
+    def key(self) -> tuple:
+        return (self.name, self.min_size)
+
+    def is_array(self, x) -> bool:
+        return isinstance(x, np.ndarray)
+
+    def move(self, x, dtype=None):
+        return x if dtype is None else np.asarray(x, dtype=dtype)
+
+    def to_numpy(self, x):
+        return x
+
+    def emitter(self, check: bool):
+        # lazy import: the fusion pass loads numba; only this backend needs it
+        from autotrace.compile.fuse import MIN_SIZE, FusedEmitter
+
+        return FusedEmitter(check, MIN_SIZE if self.min_size is None else self.min_size)
+
+
+_KINDS = {"dask": DaskBackend, "torch": TorchBackend, "cupy": CupyBackend,
+          "fused": FusedBackend}
 NAMES = ("numpy", *_KINDS)
 
 

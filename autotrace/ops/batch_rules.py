@@ -13,7 +13,8 @@ cannot vectorize) and `axis_batch` (ops along named axes that take one more axis
 Ops that stay on the per-example loop, and why:
 
 * effects (`print`, `effect_call`, `assert`, `raise`, `raise_if`), the `try` construct
-  (`try`, `try_save`, `reraise`, `raise_from`, `seterr`, `errstate`) and state
+  (`try`, `try_save`, `reraise`, `raise_from`, `seterr`, `errstate`, and `unbound`, a
+  variable a `try` path leaves unbound) and state
   (`assign_variable`, `variable_read`): they run, and fail, once per example, in example
   order, as the plain Python loop does; one vectorized call would print once, or raise for
   the batch instead of naming the first failing example.
