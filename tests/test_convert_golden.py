@@ -187,7 +187,7 @@ def for_range(x):
     s = 0.0
 
     def loop_body(i, s):
-        s = at__.add(s, x[i])
+        s = at__.add(s, at__.getitem(x, i))
         return s
     s = at__.for_stmt(at__.range(3), loop_body, (s,))
     return s
@@ -269,7 +269,7 @@ def while_else(x):
         def if_true(break_):
             break_ = True
             return break_
-        break_ = at__.if_stmt(at__.lt(x[i], 0), if_true, None, (break_,))
+        break_ = at__.if_stmt(at__.lt(at__.getitem(x, i), 0), if_true, None, (break_,))
 
         def if_true(i):
             i = at__.iadd(i, 1)

@@ -29,6 +29,7 @@ from autotrace.runtime.graph_try import (  # noqa: F401
 from autotrace.runtime.operators import *  # noqa: F401,F403
 from autotrace.runtime.formatting import mod  # noqa: F401,E402 - `fmt % x` of strings
 from autotrace.runtime.operators import bitand, bitor, bitxor  # noqa: F401
+from autotrace.runtime.subscripts import getitem  # noqa: F401
 from autotrace.runtime.undefined import Undefined  # noqa: F401
 from autotrace.runtime.inplace import AUGMENTED as _AUGMENTED  # noqa: E402
 

@@ -30,6 +30,7 @@ from autotrace.control.cond import graph_cond
 from autotrace.control.while_loop import graph_for, graph_while
 from autotrace.errors import ConversionError, TracingError, user_frame
 from autotrace.runtime import merge
+from autotrace.runtime.branch_arrays import isolated
 from autotrace.runtime.containers import Snapshot, mutation_error
 from autotrace.runtime.iterables import graph_sequence_of, rest_as_graph_sequence
 from autotrace.runtime.raising import BranchRaises
@@ -62,8 +63,8 @@ def if_stmt(pred, true_fn, false_fn, state: tuple, names: tuple | None = None,
     refuse_aliased(aliased, param_names(true_fn or false_fn), state, "if")
     names = param_names(true_fn or false_fn) if names is None else names
     return _guarded("if", (true_fn, false_fn), outer, try_line, graph_cond, pred,
-                    lambda: _run_branch(true_fn, _fresh(state), names),
-                    lambda: _run_branch(false_fn, _fresh(state), names), names, "if")
+                    lambda: _branch(true_fn, state, names),
+                    lambda: _branch(false_fn, state, names), names, "if")
 
 
 def if_return(pred, true_fn, false_fn, state: tuple, try_line: int | None = None):
@@ -71,8 +72,8 @@ def if_return(pred, true_fn, false_fn, state: tuple, try_line: int | None = None
     if not is_traced(pred):
         return _run_branch(true_fn if truth(pred) else false_fn, state)
     return _guarded("if", (true_fn, false_fn), (), try_line, graph_cond, pred,
-                    lambda: _run_branch(true_fn, _fresh(state)),
-                    lambda: _run_branch(false_fn, _fresh(state)), (), "if")
+                    lambda: _branch(true_fn, state),
+                    lambda: _branch(false_fn, state), (), "if")
 
 
 def if_exp(pred, true_fn, false_fn):
@@ -80,7 +81,15 @@ def if_exp(pred, true_fn, false_fn):
     if not is_traced(pred):
         return true_fn() if truth(pred) else false_fn()
     return _guarded("conditional expression", (true_fn, false_fn), (), None, graph_cond,
-                    pred, true_fn, false_fn, (), "conditional expression")
+                    pred, lambda: isolated(lambda _: true_fn(), true_fn, ()),
+                    lambda: isolated(lambda _: false_fn(), false_fn, ()), (),
+                    "conditional expression")
+
+
+def _branch(fn, state: tuple, names: tuple | None = None):
+    """One graph `if` branch, traced on `_fresh` state; the numpy arrays it writes in
+    place are restored for the other branch and given back written (`branch_arrays`)."""
+    return isolated(lambda fresh: _run_branch(fn, fresh, names), fn, _fresh(state))
 
 
 def _fresh(state: tuple) -> tuple:

@@ -282,7 +282,25 @@ def _refuse_other_names(x, through_name: bool = True) -> None:
     to the traced value, the others would keep showing the old values (numpy changes
     them all). One name in nested functions (a cell, or a loop variable the converter gives
     to a loop body) counts once."""
-    found, frame = [], sys._getframe(2)
+    names = other_names(x, sys._getframe(2))
+    if len(names) < 1 + through_name:
+        return
+    shown = ", ".join(f"`{n}` (in {fn}, line {line})" for n, fn, line in names)
+    raise TracingError(at_user_line(
+        f"An in-place write with a traced value into a numpy array that local variables "
+        f"hold: {shown}. The write makes it a traced value under the name or path written "
+        "through only; other local names would keep showing the old values, where numpy "
+        "changes them all. Use one name for the array (`v = w.copy()` if another should "
+        "keep the old values); a function that fills an array passed in should return it "
+        "(`out = fill(out, x)`)."))
+
+
+def other_names(x, frame=None) -> list:
+    """(name, function, line) of each local variable (or item path of a list, tuple or dict
+    one holds) of the converted functions running in this trace that holds numpy array `x`,
+    searched from `frame` (default: the caller's) outwards; one name in nested functions (a
+    cell, or a loop variable the converter gives to a loop body) counts once."""
+    found, frame = [], frame or sys._getframe(1)
     while frame is not None:
         code = frame.f_code
         if code.co_name == "_trace_concrete" and code.co_filename.endswith("concrete.py"):
@@ -302,16 +320,7 @@ def _refuse_other_names(x, through_name: bool = True) -> None:
         if not any(n == name and (_shares(code, c, name) or _shares(c, code, name))  # cell,
                    for c, n in names):  # or a loop body or branch given it by the converter)
             names[(code, name)] = (name, code.co_name, line)
-    if len(names) < 1 + through_name:
-        return
-    shown = ", ".join(f"`{n}` (in {fn}, line {line})" for n, fn, line in names.values())
-    raise TracingError(at_user_line(
-        f"An in-place write with a traced value into a numpy array that local variables "
-        f"hold: {shown}. The write makes it a traced value under the name or path written "
-        "through only; other local names would keep showing the old values, where numpy "
-        "changes them all. Use one name for the array (`v = w.copy()` if another should "
-        "keep the old values); a function that fills an array passed in should return it "
-        "(`out = fill(out, x)`)."))
+    return list(names.values())
 
 
 _CONTAINER_DEPTH = 3  # list / tuple / dict levels searched for another reference

@@ -15,6 +15,14 @@ those whose value now is a module, class or function; attribute loads, except ca
 (`obj.method(...)`: `obj` is wrapped), attributes of modules and ndarray attributes
 (`.T`, `.shape`: the object they are taken from is wrapped); subscript loads of such
 values (`params["w"]`). Names the function binds (its locals) are read as they are.
+
+Subscript loads with a computed key (not constants, no slice) are read through
+`at__.getitem`, since numpy cannot index an array with a traced key (it asks the key for a
+value, which a traced value has only when the graph runs): a numpy array indexed by a
+traced key while tracing is a graph getitem on the array, anything else is indexed as
+Python does (`runtime/subscripts.py`):
+
+    s = buf[m % 3]     ->   s = at__.getitem(buf, at__.mod(m, 3))
 """
 
 from __future__ import annotations
@@ -65,9 +73,10 @@ class LiveReads(Transformer):
     def visit_Subscript(self, node: ast.Subscript):
         local = isinstance(node.value, ast.Name) and not self._outer(node.value.id)
         self.generic_visit(node)
-        if local or not isinstance(node.ctx, ast.Load):
+        if not isinstance(node.ctx, ast.Load):
             return node
-        return _wrap(node)
+        read = _getitem(node) if _computed(node.slice) else node
+        return read if local else _wrap(read)
 
     def visit_MatchValue(self, node):
         return node  # a value pattern must stay a dotted name
@@ -91,6 +100,24 @@ class LiveReads(Transformer):
 
 
 _MISSING = object()
+
+
+def _computed(key) -> bool:
+    """A subscript key that is not made of constants and holds no slice (`x[i:]`)."""
+    parts = key.elts if isinstance(key, ast.Tuple) else [key]
+    if any(isinstance(p, (ast.Slice, ast.Starred)) for p in parts):
+        return False
+    return not all(isinstance(p, ast.Constant) for p in parts)
+
+
+def _getitem(node: ast.Subscript):
+    key = node.slice
+    if isinstance(key, ast.Tuple):
+        key = ast.Tuple(elts=key.elts, ctx=ast.Load())
+    call = ast.Call(func=ast.Attribute(value=ast.Name(id="at__", ctx=ast.Load()),
+                                       attr="getitem", ctx=ast.Load()),
+                    args=[node.value, key], keywords=[])
+    return ast.copy_location(call, node)
 
 
 def _is_at(node) -> bool:

@@ -1,10 +1,10 @@
-"""Fails today (found by the fuzzer's state constructs, seed 2072): a numpy constant
-array indexed by a traced int (`buf[m % 3]`, `m` carried by a graph loop) raises
-`TracingError` ("converted to a numpy array") where Python indexes it."""
+"""Found by the fuzzer's state constructs (seed 2072), fixed: a numpy constant array
+indexed by a traced int (`buf[m % 3]`, `m` carried by a graph loop) raised `TracingError`
+("converted to a numpy array") where Python indexes it. A subscript with a computed key is
+now `at__.getitem`, a graph getitem on the array (`runtime/subscripts.py`)."""
 
 import numpy as np
 
-XFAIL = "raised: TracingError"
 
 def f(x, y, k, c, n):
     a = x
