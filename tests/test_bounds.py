@@ -132,8 +132,9 @@ def test_generated_source_and_line_maps_are_freed_with_the_function():
     assert len(errors._LINE_MAPS) >= maps + 8
     del f
     gc.collect()
-    assert _generated_sources() == sources
-    assert len(errors._LINE_MAPS) == maps
+    # `<=`: garbage of earlier tests (a cycle freed late) may drop more sources meanwhile
+    assert _generated_sources() <= sources
+    assert len(errors._LINE_MAPS) <= maps
 
 
 def test_evicted_functions_free_their_source():
