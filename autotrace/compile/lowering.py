@@ -186,19 +186,25 @@ def _diagonal(b, x, offset, axis1, axis2):
     return b.xp.linalg.diagonal(b.xp.moveaxis(x, (axis1, axis2), (-2, -1)), offset=offset)
 
 
-def _linalg(name: str):
+def _linalg(name: str, refuse_params: Callable | None = None):
     """`xp.linalg.<name>` for the numpy.linalg ops with one answer and one meaning across
-    array API libraries (inv, solve; `solve`'s right side is always a stack of matrices):
-    refused where the namespace lacks it, and on Dask for stacked matrices
-    (dask.array.linalg takes 2-D ones). The other numpy.linalg ops are refused (not in
+    array API libraries (inv, solve, det, slogdet, svdvals, eigvalsh; `solve`'s right side
+    is always a stack of matrices): refused where the namespace lacks it, where
+    `refuse_params(node, backend)` gives a reason (a numpy parameter the array API lacks),
+    and on Dask for stacked matrices (dask.array.linalg takes 2-D ones). The op's params
+    are numpy's and are not passed on: a value the array API function would not compute
+    is one `refuse_params` refuses. The other numpy.linalg ops are refused (not in
     `LOWERINGS`): factorizations' sign conventions and triangle arguments differ (Dask's
     cholesky through array-api-compat returns the upper factor)."""
     def run(b, *xs, **params):
-        return getattr(b.xp.linalg, name)(*xs, **params)
+        return getattr(b.xp.linalg, name)(*xs)
 
     def refuse(node, backend) -> str | None:
         if not hasattr(getattr(backend.xp, "linalg", None), name):
             return f"(no linalg.{name} in its array API namespace)"
+        reason = refuse_params(node, backend) if refuse_params else None
+        if reason:
+            return reason
         stacked = any(isinstance(x, Var) and len(x.shape) > 2 for x in node.inputs)
         if backend.name == "dask" and stacked:
             return "on stacked matrices (dask.array.linalg takes 2-D matrices)"
@@ -345,8 +351,9 @@ _BY_NAME.update({
     "rfft": Lowering(lm.rfft, refuse=lm.refuse_fft),
     "irfft": Lowering(lm.irfft, refuse=lm.refuse_fft),
 })
-_BY_NAME.update({name: Lowering(lm.linalg(name), "out", refuse=lm.refuse_linalg(name))
-                 for name in ("det", "slogdet", "svdvals", "eigvalsh")})
+_BY_NAME.update({"det": _linalg("det"), "slogdet": _linalg("slogdet"),
+                 "svdvals": _linalg("svdvals", lm.refuse_svdvals),
+                 "eigvalsh": _linalg("eigvalsh", lm.refuse_eigvalsh)})
 # Keyed by the ops themselves (a renamed op fails here, loudly).
 LOWERINGS: dict[Op, Lowering] = {OPS[name]: low for name, low in _BY_NAME.items()}
 _CONTROL = frozenset({cond, while_loop})  # emitted by their own `emit`, over backend code

@@ -1,7 +1,7 @@
 """Backend lowerings of numpy's math beyond the array API's elementwise core: the ufuncs
 it composes from array API functions (`fmax`, `heaviside`, `deg2rad`, ...), `round`,
-`searchsorted`, the numpy.linalg functions with one answer across libraries (`det`,
-`slogdet`, `svdvals`, `eigvalsh`) and `numpy.fft` through the array API's fft extension.
+`searchsorted`, the parameter refusals of the numpy.linalg functions `lowering._linalg`
+runs (`svdvals`, `eigvalsh`) and `numpy.fft` through the array API's fft extension.
 
 Each impl is `impl(backend, *inputs, **params)` over `backend.xp`; `lowering.py` registers
 them. Where a library could give another answer than numpy's (a numpy parameter the
@@ -64,30 +64,17 @@ def searchsorted(b, a, v, side="left"):
     return b.xp.searchsorted(a, v, side=side)
 
 
-def linalg(name: str):
-    """`xp.linalg.<name>(a)`; its results as a tuple for the multi-result ops."""
-    def run(b, a, **params):
-        out = getattr(b.xp.linalg, name)(a)
-        return tuple(out) if isinstance(out, tuple) else out
-
-    run.__name__ = name
-    return run
+def refuse_eigvalsh(node, backend) -> str | None:
+    """For `lowering._linalg`: the array API's `eigvalsh` reads the lower triangle."""
+    if node.params.get("UPLO", "L") != "L":
+        return "with UPLO='U' (the array API reads the lower triangle)"
+    return None
 
 
-def refuse_linalg(name: str):
-    def refuse(node, backend) -> str | None:
-        if not hasattr(getattr(backend.xp, "linalg", None), name):
-            return f"(no linalg.{name} in its array API namespace)"
-        if name == "eigvalsh" and node.params.get("UPLO", "L") != "L":
-            return "with UPLO='U' (the array API reads the lower triangle)"
-        stacked = any(len(getattr(x, "shape", ())) > 2 for x in node.inputs)
-        if backend.name == "dask" and name == "svdvals":
-            return "(dask's svd gives only the reduced factors; svdvals asks for full ones)"
-        if backend.name == "dask" and stacked:
-            return "on stacked matrices (dask.array.linalg takes 2-D matrices)"
-        return None
-
-    return refuse
+def refuse_svdvals(node, backend) -> str | None:
+    if backend.name == "dask":
+        return "(dask's svd gives only the reduced factors; svdvals asks for full ones)"
+    return None
 
 
 def _fft_args(s, axes, norm) -> dict:
