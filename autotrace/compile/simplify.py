@@ -16,8 +16,8 @@ import warnings
 
 import numpy as np
 
+from autotrace.compile.basis_products import diagonal_times, is_identity, times_diagonal
 from autotrace.compile.factoring import factor_sums
-from autotrace.graph.basis import is_basis
 from autotrace.graph.builder import aval_of
 from autotrace.graph.ir import Graph, Node, Var
 from autotrace.ops.registry import OPS
@@ -99,16 +99,10 @@ RULES = {
     _UNBROADCAST: [lambda i, o, p: i[0]],
     _POS: [lambda i, o, p: i[0]],
     _MATMUL: [
-        lambda i, o, p: i[1] if _is_identity(i[0]) else None,  # I @ x -> x
-        lambda i, o, p: i[0] if _is_identity(i[1]) else None,  # x @ I -> x
+        lambda i, o, p: i[1] if is_identity(i[0]) else None,  # I @ x -> x
+        lambda i, o, p: i[0] if is_identity(i[1]) else None,  # x @ I -> x
     ],
 }
-
-
-def _is_identity(x) -> bool:
-    """Whether `x` is a Jacobian transform's identity basis (graph/basis.py): a product
-    with an identity the user wrote stays numpy's arithmetic (`inf * 0` is NaN)."""
-    return is_basis(x) and x.ndim == 2 and x.shape[0] == x.shape[1]
 
 
 def _neg_of(x, producers):
@@ -137,8 +131,8 @@ STRENGTH = {
     ],
     _UNBROADCAST: [lambda i, p: _sum_to_shape(*i)],  # unbroadcast(g, x) -> sum(g, axis=...)
     _MATMUL: [
-        lambda i, p: _diagonal_times(i[0], i[1], p),  # (I * v) @ w -> v[:, None] * w
-        lambda i, p: _times_diagonal(i[0], i[1], p),  # w @ (I * v) -> w * v
+        lambda i, p: diagonal_times(i[0], i[1], p),  # (I * v) @ w -> v[:, None] * w
+        lambda i, p: times_diagonal(i[0], i[1], p),  # w @ (I * v) -> w * v
     ],
 }
 STRENGTH_REDUCTION = True  # the tests switch it off to compare results with and without
@@ -155,60 +149,6 @@ def _neg_times_constant(negated, c, producers):
             not isinstance(c, (float, int, np.floating, np.integer)) or isinstance(c, bool):
         return None  # (unsigned ints cannot take -c)
     return (_MUL, (a, -c), {})
-
-
-def _scaled_identity(x, producers, depth: int = 4):
-    """The factors `[v1, v2, ...]` when `x` is `((I * v1) * v2) ...` (either order in each
-    product) for a constant identity `I` of `x`'s shape: the diagonal matrix of
-    `v1 * v2 * ...` (what a Jacobian's batched identity seed becomes through elementwise
-    VJPs); factors of a chain are vectors (n,). A product with it is exact as a row or
-    column scaling: each entry is the factors' product (left to right, as the chain
-    computes it) times one entry, plus exact zeros (up to the sign of a zero result, and a
-    `0 * inf` the dense product would have spread as NaN)."""
-    node = producers.get(x.uid) if isinstance(x, Var) else None
-    if node is None or node.op is not _MUL or len(x.shape) != 2 or not depth:
-        return None
-    n = x.shape[0]
-    for inner, v in (node.inputs, node.inputs[::-1]):
-        if _is_identity(inner) and inner.shape == x.shape:
-            return [v]
-        if isinstance(inner, Var) and inner.shape == x.shape and np.shape(v) == (n,):
-            factors = _scaled_identity(inner, producers, depth - 1)
-            if factors is not None and np.shape(factors[0]) == (n,):
-                return factors + [v]
-    return None
-
-
-def _scaling(factors, w, label: str, w_labels: str):
-    """One op for `factors[0] * factors[1] * ... * w`, the factors along `label`."""
-    if len(factors) == 1:
-        return (_MUL, (factors[0], w), {})
-    terms = ",".join([label] * len(factors) + [w_labels])
-    return (_upper("einsum"), (*factors, w), {"subscripts": f"{terms}->{w_labels}"})
-
-
-def _diagonal_times(a, w, producers):
-    factors = _scaled_identity(a, producers)
-    if factors is None or not isinstance(w, Var) or not w.shape or w.shape[0] != a.shape[0]:
-        return None
-    v = factors[0]
-    if len(factors) == 1 and (np.shape(v) == (a.shape[0], 1) or np.ndim(v) == 0):
-        return (_MUL, (v, w), {})  # a column or a scalar: plain broadcasting
-    if len(w.shape) == 2 and np.shape(v) == (a.shape[0],):
-        return (_upper("einsum"), (*factors, w), {"subscripts": ",".join("i" * len(factors)) +
-                                          ",ij->ij"})  # v[:, None] * w in one op
-    return _scaling(factors, w, "i", "i") if len(w.shape) == 1 else None
-
-
-def _times_diagonal(w, a, producers):
-    factors = _scaled_identity(a, producers)
-    n = a.shape[0]
-    if factors is None or not isinstance(w, Var) or not w.shape or w.shape[-1] != n:
-        return None
-    v = factors[0]
-    if len(factors) == 1:  # a column v would scale w's rows: kept
-        return (_MUL, (w, v), {}) if np.shape(v) in ((n,), (1, n)) or np.ndim(v) == 0 else None
-    return _scaling(factors, w, "j", "ij" if len(w.shape) == 2 else "j")
 
 
 def _sum_to_shape(g, like):
