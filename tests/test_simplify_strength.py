@@ -2,12 +2,9 @@
 each rule fires where it should, not where it would change a type, and the result equals
 numpy's; then the whole control-flow corpus, values and gradients, with and without them."""
 
-import copy
-import warnings
-
 import numpy as np
 import pytest
-from corpus import branches, calls, logic, loops, python_values
+from corpus.switched import CASES, assert_same, count_changed, graph_text, leaves, outcomes
 
 import autotrace as at
 from autotrace.compile import simplify
@@ -94,7 +91,7 @@ def test_negation_folds_into_addition_and_subtraction():
     assert _ops(minus_negated, X, b) == ["add"]
     assert sorted(_ops(negated_kept, X, b)) == ["neg", "sub"]  # -b is still returned
     for fn in (plus_negated, negated_plus, minus_negated, negated_kept):
-        for got, want in zip(_leaves(at.trace(fn)(X, b)), _leaves(fn(X, b))):
+        for got, want in zip(leaves(at.trace(fn)(X, b)), leaves(fn(X, b))):
             _same(got, want)
             _same(np.signbit(got), np.signbit(want))  # signed zeros too
 
@@ -140,78 +137,24 @@ def test_rules_switched_off_leave_the_ops(monkeypatch):
 
 
 # -- the control-flow corpus with and without the rules -----------------------------------
-CASES = [c for m in (branches, loops, calls, logic, python_values) for c in m.CORPUS.cases]
-
-
-def _loss_of(fn):
-    def loss(*args):
-        return np.sum(fn(*args))
-
-    return loss
-
-
-def _floats(args) -> tuple:
-    return tuple(i for i, a in enumerate(args)
-                 if isinstance(a, np.ndarray) and a.dtype.kind == "f")
-
-
 def _outcomes(case, strength: bool, monkeypatch) -> list:
-    """Per input: (forward result, gradient, graph texts), or the exception's type."""
+    """Per input and function (forward, gradient): (result or exception type, graph text)."""
     monkeypatch.setattr(simplify, "STRENGTH_REDUCTION", strength)
-    out = []
-    forward = at.trace(case.fn)
-    argnums = _floats(case.inputs[0])
-    gradient = at.grad(_loss_of(case.fn), argnums=argnums) if argnums else None
-    for args in case.inputs:
-        row = []
-        for fn in (forward, gradient):
-            if fn is None:
-                continue
-            try:
-                with np.errstate(all="ignore"), warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    value = fn(*copy.deepcopy(args))
-                    graph = str(fn.get_concrete_function(*copy.deepcopy(args)).graph)
-                row.append((value, graph))
-            except Exception as e:  # the same failure with and without the rules
-                row.append((type(e), None))
-        out.append(row)
-    return out
+    return outcomes(case, graph_text)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_corpus_is_the_same_with_and_without_strength_reduction(case, monkeypatch):
     on = _outcomes(case, True, monkeypatch)
     off = _outcomes(case, False, monkeypatch)
-    for row_on, row_off in zip(on, off):
-        for (value_on, _), (value_off, _) in zip(row_on, row_off):
-            if isinstance(value_off, type):
-                assert value_on is value_off
-                continue
-            for got, want in zip(_leaves(value_on), _leaves(value_off)):
-                assert type(got) is type(want)
-                if isinstance(want, np.ndarray) or isinstance(want, np.generic):
-                    assert got.dtype == want.dtype and np.shape(got) == np.shape(want)
-                    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0,
-                                               equal_nan=True)
-                else:
-                    assert got == want or (got != got and want != want)
+    assert_same(on, off, rtol=1e-14)
 
 
 def test_strength_reduction_changes_some_corpus_graphs(monkeypatch):
     changed = []
     for case in CASES:
         on, off = (_outcomes(case, flag, monkeypatch) for flag in (True, False))
-        changed += [case.id for row_on, row_off in zip(on, off)
-                    for (_, g_on), (_, g_off) in zip(row_on, row_off) if g_on != g_off]
+        changed += [case.id] * count_changed(on, off)
         if len(changed) >= 3:
             break
     assert len(changed) >= 3, "the equivalence test would compare no rewritten graph"
-
-
-def _leaves(x) -> list:
-    if isinstance(x, (tuple, list)):
-        return [leaf for item in x for leaf in _leaves(item)]
-    if isinstance(x, dict):
-        return [leaf for k in sorted(x, key=str) for leaf in _leaves(x[k])]
-    return [x]

@@ -7,12 +7,11 @@ of test_simplify_strength.py covers it: it is part of `STRENGTH_REDUCTION`). The
 `backprop`'s one cotangent `x * (g + g)` for a square, and the control-flow corpus's
 gradients with and without it."""
 
-import copy
 import warnings
 
 import numpy as np
 import pytest
-from corpus import branches, calls, logic, loops, python_values
+from corpus.switched import CASES, assert_same, graph_text, outcomes
 
 import autotrace as at
 from autotrace.autodiff import backprop
@@ -198,44 +197,16 @@ def test_square_cotangents_switched_off_send_two(monkeypatch):
 
 
 # -- the control-flow corpus with and without one cotangent for a square ------------------
-CASES = [c for m in (branches, loops, calls, logic, python_values) for c in m.CORPUS.cases]
-
-
 def _gradients(case, merge: bool, monkeypatch) -> list:
     monkeypatch.setattr(backprop, "MERGE_SQUARES", merge)
-    argnums = tuple(i for i, a in enumerate(case.inputs[0])
-                    if isinstance(a, np.ndarray) and a.dtype.kind == "f")
-    if not argnums:
-        return []
-    gradient = at.grad(lambda *a: np.sum(case.fn(*a)), argnums=argnums)
-    out = []
-    for args in case.inputs:
-        try:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                value = gradient(*copy.deepcopy(args))
-                graph = str(gradient.get_concrete_function(*copy.deepcopy(args)).graph)
-            out.append((value, graph))
-        except Exception as e:  # the same failure either way
-            out.append((type(e), None))
-    return out
+    return outcomes(case, graph_text, forward=False)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_corpus_gradients_are_the_same_with_and_without_merged_squares(case, monkeypatch):
     on = _gradients(case, True, monkeypatch)
     off = _gradients(case, False, monkeypatch)
-    for (value_on, _), (value_off, _) in zip(on, off):
-        if isinstance(value_off, type):
-            assert value_on is value_off
-            continue
-        ons = value_on if isinstance(value_on, tuple) else (value_on,)
-        offs = value_off if isinstance(value_off, tuple) else (value_off,)
-        for got, want in zip(ons, offs):
-            assert type(got) is type(want)
-            assert np.asarray(got).dtype == np.asarray(want).dtype
-            assert np.shape(got) == np.shape(want)
-            np.testing.assert_allclose(got, want, rtol=1e-14, atol=0, equal_nan=True)
+    assert_same(on, off, rtol=1e-14, exact_scalars=False)
 
 
 def test_merged_squares_change_some_corpus_graphs(monkeypatch):
