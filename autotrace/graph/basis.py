@@ -19,9 +19,9 @@ _BASES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 def identity_basis(size: int, dtype, shape: tuple | None = None) -> np.ndarray:
     """`np.eye(size, dtype=dtype)`, reshaped to `shape` if given, marked as a basis."""
     basis = np.eye(size, dtype=dtype)
+    basis.flags.writeable = False  # stays an identity while marked (a trace embeds it as is)
     if shape is not None:
         basis = basis.reshape(shape)
-    basis.flags.writeable = False  # stays an identity while marked
     _BASES[id(basis)] = basis
     return basis
 

@@ -24,6 +24,7 @@ from autotrace import context
 from autotrace.core import Aval, Trace, Tracer, weak_result
 from autotrace.errors import TracingError, at_user_line, frame_lineno, user_frame
 from autotrace.graph.budget import NodeBudget
+from autotrace.graph.constants import ConstantSnapshots
 from autotrace.graph.ir import Graph, Node, Origin, Var
 from autotrace.tensor import EagerTensor, Tensor, TensorBase
 
@@ -59,6 +60,7 @@ class GraphBuilder(Trace):
         # id of a global/closure array the function writes -> (it, LiveArray, Tensor, Var)
         self.outer_arrays: dict[int, tuple] = {}
         self.numpy_written: dict[int, tuple] = {}  # id -> (local ndarray, its traced value)
+        self.constants = ConstantSnapshots() if parent is None else parent.root.constants
         self.root: GraphBuilder = parent.root if parent is not None else self
         # The trace's `captures.CaptureScope` (on the root builder): arrays read from
         # captured state become graph inputs of the root graph, read on every call.
@@ -72,6 +74,8 @@ class GraphBuilder(Trace):
     def __exit__(self, *exc) -> None:
         super().__exit__(*exc)
         self.finish_names()
+        if self.parent is None:
+            self.constants.clear()
 
     def process(self, op, args, params):
         if self.level == math.inf:  # not on the stack: the tensor outlived its trace
@@ -132,6 +136,8 @@ class GraphBuilder(Trace):
                 captured = scope.capture(x, self.root)
                 if captured is not None:
                     return self.to_input(captured)
+            if type(x) is np.ndarray:  # its contents now: a later write must not change it
+                return self.root.constants.of(x)
             return x
         if isinstance(x, (list, tuple)):
             return self._sequence_constant(x)
