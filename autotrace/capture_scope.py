@@ -91,6 +91,7 @@ class CaptureScope:
         self._global_roots: dict = {}  # id(globals) -> (globals, names)
         self._cell_roots: dict = {}  # id(cell) -> (cell, name)
         self._names: set = set()  # attribute names and str keys the code mentions
+        self._every_attr = False  # the code reads attributes by computed names
         self._seen_codes: set = set()
         self._arrays: dict = {}  # id(array) -> (array, Source)
         self._guards: dict = {}  # Source -> Guard
@@ -101,6 +102,8 @@ class CaptureScope:
         self._reached: set = set()
         self._by_source: dict = {}  # Source -> (Capture, Tensor)
         self.unguarded: list = []  # (array, Source): read by plain numpy, too big to guard
+        # Sources of the captured arrays an op met as numpy arrays (or views of them)
+        self.raw_inputs: set = set()
 
     # -- what the trace runs ------------------------------------------------------------
     def note(self, fn, fileless: bool = False) -> None:
@@ -138,6 +141,9 @@ class CaptureScope:
         self._seen_codes.add(id(code))
         names, keys = _mentioned(code)
         self._names |= names | keys
+        # `getattr(obj, name)`, `vars(obj)`: attributes the code does not name, so the
+        # walk takes every attribute an object stores
+        self._every_attr = self._every_attr or not names.isdisjoint(_DYNAMIC_ATTRS)
         globs = self._global_roots.setdefault(id(fn.__globals__), (fn.__globals__, set()))
         own = _set_first(code)  # globals it assigns before reading: its own values
         globs[1].update(n for n in names if n in fn.__globals__ and n not in own)
@@ -213,16 +219,24 @@ class CaptureScope:
         if not _walkable(value):
             return []
         out = []
-        for name in sorted(self._names):
+        names = self._names
+        if self._every_attr:
+            own = getattr(value, "__dict__", None)
+            if type(own) is dict:
+                names = names | {k for k in own if type(k) is str}
+        for name in sorted(names):
             found = _static_attr(value, name)
             if found is not _MISSING:
                 out.append((("attr", name), found))
         return out
 
     # -- used by the builder ------------------------------------------------------------
-    def capture(self, array, builder):
+    def capture(self, array, builder, raw: bool = False):
         """The graph input (a Tensor of the root `builder`) for `array` if it was read
-        from captured state, else None (a constant made by the trace)."""
+        from captured state, else None (a constant made by the trace). `raw`: an op met
+        the numpy array itself, reached by a path converted code does not wrap in
+        `at__.live` (`getattr(self, "w")`, `d.get("w")`), where plain numpy may also have
+        read it; so the finished trace compares it by content (`guards`)."""
         if self._dirty:
             self._walk()
         found = self._arrays.get(id(array))
@@ -230,6 +244,8 @@ class CaptureScope:
             self._view_of_capture(array)
             return None
         source = found[1]
+        if raw:
+            self.raw_inputs.add(source)
         known = self._by_source.get(source)
         if known is not None:
             return known[1]
@@ -299,14 +315,17 @@ class CaptureScope:
     def _view_of_capture(self, array) -> None:
         """`array` may be a view numpy made of a captured array (`self.W.T`, `W[0]`): it
         stays a constant of the graph, held by reference (so writes into the array show),
-        and the array itself is guarded by identity (rebinding it traces again)."""
+        and the array itself is guarded by identity (rebinding it traces again) and, as
+        plain numpy may have read it too, by content (`guards`)."""
         owner = getattr(array, "base", None)  # the array owning the memory (numpy >= 1.7)
         if not isinstance(owner, np.ndarray):
             return
         for captured, source in list(self._arrays.values()):
-            if (captured is owner or captured.base is owner) and source not in self._guards \
-                    and isinstance(captured, np.ndarray):
-                self._guards[source] = Guard(source, None, captured, identity=True)
+            if (captured is owner or captured.base is owner) and \
+                    isinstance(captured, np.ndarray):
+                self.raw_inputs.add(source)  # plain numpy may read it too: see `guards`
+                if source not in self._guards:
+                    self._guards[source] = Guard(source, None, captured, identity=True)
 
     def guards(self, written=frozenset(), where: str = "") -> list[Guard]:
         """Guards of the finished trace: mentioned Python values, and the lengths of the
@@ -330,7 +349,8 @@ class CaptureScope:
                 continue
             raw = self.raw_reads.get(id(array))
             read = raw is not None or self.unconverted
-            if not read and (source in inputs or source in out):
+            if not read and source not in self.raw_inputs and (source in inputs or
+                                                                source in out):
                 continue  # a graph input (or a view's base) that nothing read as numpy
             contents = contents_of(array, limit)
             if contents is None and isinstance(array, np.ndarray) and \
@@ -365,6 +385,7 @@ def _too_large(array, source, raw, where: str, limit: int) -> str:
 
 
 _MISSING = object()
+_DYNAMIC_ATTRS = frozenset(("getattr", "vars", "__dict__"))
 _GENERATORS = (np.random.Generator, np.random.RandomState)
 
 

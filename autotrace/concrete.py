@@ -525,10 +525,11 @@ def _where(traced) -> str:
 
 
 def _warn_unguarded(traced, unguarded) -> None:
-    """`StaleCaptureWarning` for the captured arrays the code mentions that are too large
-    for a content guard (`captures.content_guard_bytes`) and that no read in converted code
-    gave as a numpy array: reached by a path the converter does not see (an element of a
-    list held in a local variable), they may have been read by plain numpy."""
+    """`StaleCaptureWarning` for the captured arrays too large for a content guard
+    (`captures.content_guard_bytes`) that no read in converted code gave: the code mentions
+    them and no op took them, or an op took the numpy array itself, reached by a path the
+    converter does not see (`d.get("w")`, `getattr(obj, name)`); either way plain numpy
+    may have read them while tracing."""
     if not unguarded:
         return
     code = getattr(traced.python_function, "__code__", None)
@@ -536,9 +537,10 @@ def _warn_unguarded(traced, unguarded) -> None:
     for array, source in unguarded:
         warnings.warn(
             f"{traced.__name__}{where} mentions the captured array {source.describe()} "
-            f"({array.nbytes} bytes), which no op of the graph takes; if it was read with "
-            "plain numpy while tracing (through a local variable holding a container of "
-            "it, say), its values are constants of the graph, and it is too large to be "
+            f"({array.nbytes} bytes), reached by a path that converted code does not read "
+            "through (`d.get(name)`, `getattr(obj, name)`, or no op takes it); if it was "
+            "read with plain numpy while tracing, its values are constants of the graph, "
+            "and it is too large to be "
             f"compared on every call (over {captured_state.content_guard_bytes()} bytes), so "
             "a write into it between calls would not be seen (rebinding it is). Read it "
             "through its attribute or global name in the traced function, or pass it as an "

@@ -172,10 +172,48 @@ def dead_read_in_finally(x):
     return z
 
 
+def dead_read_after(x):
+    try:
+        with np.errstate(divide="raise"):
+            z = 1.0 / x
+    except FloatingPointError:
+        pass
+    t = z  # noqa: F841 - a read that makes no graph value still raises where `z` is unbound
+    return x * 2.0
+
+
+def dead_read_after_a_branch(x):
+    try:
+        with np.errstate(divide="raise"):
+            z = 1.0 / x
+    except FloatingPointError:
+        pass
+    if np.sum(x) > 0:  # a graph `if`; `z` is read in one branch only
+        y = x + 1.0
+        keep = [z]  # noqa: F841
+    else:
+        y = x - 1.0
+    return y
+
+
+def dead_read_in_a_python_loop(x):
+    try:
+        with np.errstate(divide="raise"):
+            z = 1.0 / x
+    except FloatingPointError:
+        pass
+    total = x
+    for _ in range(2):
+        zs = (z, z)  # noqa: F841
+        total = total + 1.0
+    return total
+
+
 @pytest.mark.parametrize("fn", [read_in_handler, read_bound_in_handler, read_after,
                                 read_after_in_expression, read_in_finally, bound_by_handler,
                                 print_unbound, aliased_read,
-                                dead_read_in_finally, unbound_counter])
+                                dead_read_in_finally, unbound_counter, dead_read_after,
+                                dead_read_after_a_branch, dead_read_in_a_python_loop])
 def test_unbound_variable_read_on_the_path_that_did_not_bind_it(fn, capsys):
     _check(fn, [(OK,), (ZERO,), (NEG,), (OK,)], capsys)
 
@@ -680,3 +718,56 @@ def test_in_place_writes_inside_try():
         _same_value(b, a)  # the caller's array, written as numpy writes it
     _check(in_place_in_a_graph_loop_around_a_try,
            [(OK, np.array([-1.0, 0.1, 0.0])), (OK, np.array([1.0, 2.0, 3.0]))])
+
+
+def alias_of_a_value_written_on_one_path_and_rebound_on_another(x):
+    y = x * 1.0
+    v = y
+    try:
+        with np.errstate(divide="raise"):
+            z = 1.0 / x  # noqa: F841
+        y += 1.0  # the body writes the array `v` also holds
+    except FloatingPointError:
+        y = x * 5.0  # the handler binds `y` to another array
+    return v, y
+
+
+def alias_of_a_numpy_buffer_written_with_python_values(x):
+    buf = np.zeros(2)
+    alias = buf
+    try:
+        with np.errstate(divide="raise"):
+            z = 1.0 / x  # noqa: F841
+        buf[0] = 3.0
+    except FloatingPointError:
+        buf += 1.0
+    return alias + x, buf
+
+
+@pytest.mark.parametrize("fn, name, alias", [
+    (alias_of_a_value_written_on_one_path_and_rebound_on_another, "y", "v"),
+    (alias_of_a_numpy_buffer_written_with_python_values, "buf", "alias"),
+])
+def test_another_name_for_an_array_a_path_writes_is_refused_at_the_try(fn, name, alias):
+    line = fn.__code__.co_firstlineno + 3  # the `try`
+    with pytest.raises(at.TracingError) as info:
+        at.trace(fn)(OK)
+    message = str(info.value)
+    assert f"`{name}` is " in message and f"`{alias}` (in {fn.__name__}, line {line})" in message
+    assert f"{name}.copy()" in message
+    assert message.splitlines()[-1] == f"  at line {line} of test_try_exact.py (`try:`)"
+
+
+def one_name_written_on_one_path_and_rebound_on_another(x):
+    y = x * 1.0
+    try:
+        with np.errstate(divide="raise"):
+            z = 1.0 / x  # noqa: F841
+        y += 1.0
+    except FloatingPointError:
+        y = x * 5.0
+    return y
+
+
+def test_with_one_name_such_writes_stay_exact():
+    _check(one_name_written_on_one_path_and_rebound_on_another, [(OK,), (ZERO,), (NEG,)])

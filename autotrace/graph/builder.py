@@ -75,7 +75,7 @@ class GraphBuilder(Trace):
         super().__exit__(*exc)
         self.finish_names()
         if self.parent is None:
-            self.constants.clear()
+            self.constants.restore(self.graph)
 
     def process(self, op, args, params):
         if self.level == math.inf:  # not on the stack: the tensor outlived its trace
@@ -133,7 +133,7 @@ class GraphBuilder(Trace):
                 written = self._written_numpy(x)
                 if written is not None:  # written in place while tracing: its value now
                     return self.to_input(written)
-                captured = scope.capture(x, self.root)
+                captured = scope.capture(x, self.root, raw=True)
                 if captured is not None:
                     return self.to_input(captured)
             if type(x) is np.ndarray:  # its contents now: a later write must not change it

@@ -9,6 +9,11 @@ holds those contents (bit for bit), or a fresh copy once anything wrote it (a su
 write, `fill`, `np.copyto`, `out=`, code the converter did not see: the comparison does
 not depend on how it was written).
 
+An array the trace did not write is held by reference once the trace ends (`restore`):
+it may be state the trace reached by a path that captures do not follow (a view of a
+captured array, `getattr(obj, name)`), whose writes between calls the graph must see, as
+Python would; the function's own arrays are gone with its frame.
+
 Arrays that cannot change need no copy: read-only arrays whose memory belongs to a
 read-only array (the bases autotrace marks, `np.broadcast_to` of one). A broadcast view
 (zero strides) is copied at its stored size and broadcast again, not materialised.
@@ -22,10 +27,11 @@ import numpy as np
 class ConstantSnapshots:
     """The snapshots one trace embeds (kept on its root builder, dropped with it)."""
 
-    __slots__ = ("_by_id",)
+    __slots__ = ("_by_id", "_written")
 
     def __init__(self):
-        self._by_id: dict[int, tuple] = {}  # id(array) -> (array, its snapshot)
+        self._by_id: dict[int, tuple] = {}  # id(array) -> (array, its latest snapshot)
+        self._written: set = set()  # ids of the arrays copied more than once
 
     def of(self, x: np.ndarray) -> np.ndarray:
         """What the graph embeds for numpy array `x`: `x` itself when it cannot change,
@@ -33,14 +39,37 @@ class ConstantSnapshots:
         if _immutable(x):
             return x
         entry = self._by_id.get(id(x))
-        if entry is not None and entry[0] is x and same_bits(entry[1], x):
-            return entry[1]
+        if entry is not None and entry[0] is x:
+            if same_bits(entry[1], x):
+                return entry[1]
+            self._written.add(id(x))
         snapshot = _copy(x)
         self._by_id[id(x)] = (x, snapshot)
         return snapshot
 
-    def clear(self) -> None:
+    def restore(self, graph) -> None:
+        """In `graph` (and its sub-graphs), put back each array the trace never wrote
+        (one snapshot, still holding its contents) in place of its snapshot; then forget
+        them all."""
+        back = {id(snap): x for key, (x, snap) in self._by_id.items()
+                if key not in self._written and same_bits(snap, x)}
         self._by_id.clear()
+        self._written.clear()
+        if back:
+            _replace(graph, back)
+
+
+def _replace(graph, back: dict) -> None:
+    def swap(values):
+        return tuple(back.get(id(v), v) if type(v) is np.ndarray else v for v in values)
+
+    for node in graph.nodes:
+        if any(type(v) is np.ndarray and id(v) in back for v in node.inputs):
+            node.inputs = swap(node.inputs)
+        for sub in node.subgraphs():
+            _replace(sub, back)
+    if any(type(v) is np.ndarray and id(v) in back for v in graph.outputs):
+        graph.outputs = swap(graph.outputs)
 
 
 def _immutable(x: np.ndarray) -> bool:

@@ -12,7 +12,8 @@ from autotrace.runtime.formatting import (  # noqa: F401
     format_call, fstring, log_call, percent, str_format,
 )
 from autotrace.runtime.inplace import (  # noqa: F401
-    augmented_into, live, outer_array, setitem, setitem_aug, setitem_aug_into, setitem_into,
+    augmented_into, live, live_items, live_iter, outer_array, setitem, setitem_aug,
+    setitem_aug_into, setitem_into,
 )
 from autotrace.runtime.inplace import captured_isinstance as isinstance  # noqa: F401,A004
 from autotrace.runtime.guards import match_subject, set_global  # noqa: F401

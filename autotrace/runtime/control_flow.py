@@ -24,6 +24,8 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from autotrace import context, mutation
 from autotrace.control.common import as_state, state_result
 from autotrace.control.cond import graph_cond
@@ -32,6 +34,7 @@ from autotrace.errors import ConversionError, TracingError, user_frame
 from autotrace.runtime import merge
 from autotrace.runtime.branch_arrays import isolated
 from autotrace.runtime.containers import Snapshot, mutation_error
+from autotrace.runtime.inplace import live
 from autotrace.runtime.iterables import graph_sequence_of, rest_as_graph_sequence
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.stacked import StackedList
@@ -178,6 +181,8 @@ def for_stmt(iterable, body_fn, state: tuple, extra_test=None, outer: tuple = ()
                                     state, extra_test)
                 if not truth(test):
                     break
+            if type(item) is np.ndarray:  # a captured one: its graph input (`live`)
+                item = live(item)
             state = as_state(body_fn(item, *state), len(state))
     return state_result(state)
 

@@ -21,12 +21,15 @@ becomes a `raise` node there, so it is raised, and caught, when the graph runs.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from autotrace import context, mutation
 from autotrace.control.common import align_captures, as_state, state_result
 from autotrace.control.trying import errstate, try_op
 from autotrace.errors import AutotraceError, TracingError, at_user_line
+from autotrace.graph.constants import same_bits
 from autotrace.graph.ir import Var
 from autotrace.ops.effects import graph_raise
 from autotrace.ops.trying import bound_check, seterr
@@ -35,6 +38,7 @@ from autotrace.ops.trying import try_save as try_save_op
 from autotrace.ops.trying import unbound as unbound_op
 from autotrace.runtime import merge
 from autotrace.runtime.calls import EFFECT_OVERLOADS
+from autotrace.runtime.inplace import other_names
 from autotrace.runtime.merge import branch_output
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.try_objects import Ambiguous, Watch, ambiguous, undone
@@ -80,13 +84,15 @@ def try_save(run, slots: tuple, values: tuple) -> None:
 
 
 def bound(value):
-    """A read, in an `except` or `finally` clause, of a variable the body may have left
-    unbound: Python's `UnboundLocalError` where it is (at once for a Python value; when
-    the graph runs, on that path, for a traced one)."""
+    """A read of a variable a `try` body may have left unbound, in an `except` or `finally`
+    clause or after the statement: Python's `UnboundLocalError` where it is (at once for
+    a Python value; when the graph runs, on that path, for a traced one, whether or not
+    anything uses the value)."""
     if isinstance(value, Undefined):
         value.fail()
-    if isinstance(value, Tensor) and any(value.symbol.uid in p.unbound_inputs
-                                         for p in _parts):
+    if isinstance(value, Tensor) and (
+            getattr(context.current_builder().root, "try_unbound", False) or
+            any(value.symbol.uid in p.unbound_inputs for p in _parts)):
         builder = context.current_builder()
         symbol = value.symbol
         out = Var(symbol.shape, symbol.dtype, symbol.name, weak=symbol.weak)
@@ -412,6 +418,7 @@ def _graph_try(body, handlers, orelse, final, state, where):
     if escaping is not None:
         escaping.finish([])  # its results are not used: the exception goes on
         parts.append(escaping)
+    _refuse_aliases_of_path_writes(stmt, parts)
     slots = stmt.slots  # the variables a handler reads at run time (`stmt.types`)
     _place_saves(by_kind["body"], types, slots)
     for part in parts:  # their saves: what `finally` gets if an exception escapes them
@@ -476,6 +483,44 @@ def _in_place(outer, i, result, parts):
     mutation.check_writable(outer, "an in-place write")
     mutation.write(outer, result)
     return outer
+
+
+def _refuse_aliases_of_path_writes(stmt, parts) -> None:
+    """`TracingError` for a variable whose object one path of the statement writes in place
+    while the statement's result cannot be that object on every path, when other local
+    names hold the object: a traced value written in place on one path and rebound on
+    another (`y += 1` in the body, `y = ...` in a handler), or a numpy array a part writes
+    with Python values (each part writes its own copy). The variable gets the statement's
+    result; the other names would keep the object unchanged, where Python shows them the
+    writes made on the path taken."""
+    done = [p for p in parts if p.leaves is not None and p.inputs]
+    for i, (outer, name) in enumerate(zip(stmt.leaves, stmt.leaf_names)):
+        if isinstance(outer, Tensor):
+            rebound = any(p.leaves[i] is not p.inputs[i] for p in done)
+            written = any(isinstance(p.inputs[i], Tensor) and
+                          p.inputs[i].symbol is not p.symbols[i] for p in done)
+            if not (rebound and written):
+                continue
+            what = "written in place on one path of the `try` and rebound on another"
+        elif type(outer) is np.ndarray:
+            if all(p.inputs[i] is outer or type(p.inputs[i]) is not np.ndarray or
+                   same_bits(outer, p.inputs[i]) for p in parts if p.inputs):
+                continue
+            what = "a numpy array that the `try`'s parts write in place"
+        else:
+            continue
+        names = other_names(outer, sys._getframe(1))
+        if len(names) < 2:
+            continue
+        shown = ", ".join(f"`{n}` (in {fn}, line {line})" for n, fn, line in names)
+        raise TracingError(
+            f"`{name}` is {what}, and other local names hold the same array: {shown}. "
+            f"After the statement `{name}` holds the value of the path taken, but the "
+            "others would keep the array as it was before, where Python shows them the "
+            "writes made on that path. Give the array one name inside the `try` "
+            f"(`{name} = {name}.copy()` before it, if another name should keep the old "
+            f"values), or write `{name} = {name} + ...` instead of an in-place update.\n"
+            f"  at {stmt.where}")
 
 
 def _type(t) -> tuple:

@@ -215,6 +215,29 @@ def live(value):
     return value if scope is None else scope.read(value, builder.root)
 
 
+def live_items(value):
+    """The values an unpacking assignment gives its targets (`a, b = self.pair`): for a
+    list or tuple holding numpy arrays, a tuple of their `live` values (so `np.sum(b)`
+    after `a, b = self.pair` is read on every call, as `np.sum(self.pair[1])` is); any
+    other value as it is (an iterator is not consumed ahead of the unpacking)."""
+    if type(value) not in (list, tuple) or context.current_builder() is None:
+        return value
+    items = [live(v) if type(v) is np.ndarray else v for v in value]
+    return tuple(items) if any(a is not b for a, b in zip(items, value)) else value
+
+
+def live_iter(value, unpack: bool = False):
+    """The iterable of a comprehension (or of `zip`/`enumerate`) in converted code: over a
+    list or tuple, its items lazily, as Python iterates it, with numpy arrays as `live`
+    gives them, and, where the target unpacks them (`unpack`: `for w, b in pairs`), each
+    item as `live_items` gives it; any other iterable as it is."""
+    if type(value) not in (list, tuple) or context.current_builder() is None:
+        return value
+    if unpack:
+        return (live(v) if type(v) is np.ndarray else live_items(v) for v in value)
+    return (live(v) if type(v) is np.ndarray else v for v in value)
+
+
 def captured_isinstance(obj, classinfo) -> bool:
     """`isinstance(obj, classinfo)` from generated code: the traced value a read of a
     captured array gave (its graph input, `live`, or its written value, `outer_array`)

@@ -16,6 +16,7 @@ from autotrace.ops.elementwise import floor_divide, maximum, minimum, where
 from autotrace.ops.index import getitem
 from autotrace.ops.join import stack
 from autotrace.ops.shape import astype, dim_of
+from autotrace.runtime.inplace import live_iter
 from autotrace.tensor import EagerTensor, Tensor
 
 
@@ -174,13 +175,14 @@ def range(*args):  # noqa: A001 - the builtin's name, on purpose
 def enumerate(iterable, start=0):  # noqa: A001
     inner = graph_sequence_of(iterable)
     if inner is None:
-        return builtins.enumerate(iterable, start)
+        return builtins.enumerate(live_iter(iterable), start)
     return EnumerateSequence(inner, start)
 
 
 def zip(*iterables, strict=False):  # noqa: A001
     parts = [graph_sequence_of(x) for x in iterables]
     if builtins.all(p is None for p in parts):
+        iterables = [live_iter(x) for x in iterables]
         return builtins.zip(*iterables, strict=strict) if strict else builtins.zip(*iterables)
     return ZipSequence([p or as_graph_sequence(list(x), "zip()") for p, x in
                         builtins.zip(parts, iterables)])

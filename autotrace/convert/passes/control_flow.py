@@ -27,10 +27,11 @@ import os
 from autotrace.convert import analysis
 from autotrace.convert.aliases import NONE, item_assigned, scope_key
 from autotrace.convert.templates import at_line, fresh_name, name_tuple, replace, replace_expr
-from autotrace.convert.visitor import StatementTransformer, statements
+from autotrace.convert.visitor import StatementTransformer, child_fields, statements
 from autotrace.runtime.where import CELL_PARAM
 
 GENERATED = "_autotrace_generated"
+LOOP_ITEM = "_autotrace_loop_item"  # on a generated loop body: its first parameter
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -66,6 +67,7 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
         self.runs.append([])
         if analysis.contains(node.body, _CONVERTED):
             analysis.annotate(node)
+            _reads_after_tries(node.body, frozenset())
             self.shared.append(node.captured)
             self.written.append(node.closure_written)
             self.lists.append(analysis.assigned(node.body))
@@ -276,6 +278,7 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
         body_name = self.name("loop_body")
         helpers = [self._helper(body_name, [item, *loop_vars],
                                 body_stmts + _return(loop_vars, node), node, outer)]
+        setattr(helpers[0], LOOP_ITEM, True)  # its first parameter is the loop's item
         extra_test = ""
         if flags:
             test_name = self.name("loop_test")
@@ -365,6 +368,47 @@ def _saved_inside(stmt: ast.stmt, runs: list) -> None:
         stmt.finalbody = _saved(stmt.finalbody, runs, top=False)
         for handler in stmt.handlers:
             handler.body = _saved(handler.body, runs, top=False)
+
+
+def _reads_after_tries(block: list, unsure: frozenset) -> frozenset:
+    """In `block` (in place, before the statements are converted): the reads of the names
+    in `unsure`, and of those a `try` in it may leave unbound (a handler that does not bind
+    them), in the statements after it, become `at__.bound(z)`: where `z` is unbound, the
+    read raises Python's `UnboundLocalError` when it happens, even if nothing uses the
+    value (`t = z`). Returns the names unsure after the block."""
+    for stmt in block:
+        if unsure:
+            for field in child_fields(stmt.__class__):
+                if field not in _BLOCK_FIELDS:
+                    value = getattr(stmt, field)
+                    if isinstance(value, list):
+                        setattr(stmt, field, [_BoundReads(unsure).visit(v) for v in value])
+                    elif isinstance(value, ast.AST):
+                        setattr(stmt, field, _BoundReads(unsure).visit(value))
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        after = unsure
+        for field in _BLOCK_FIELDS:
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and inner:
+                if field == "handlers":
+                    for h in inner:
+                        after |= _reads_after_tries(h.body, unsure)
+                elif field == "cases":
+                    for c in inner:
+                        after |= _reads_after_tries(c.body, unsure)
+                else:
+                    after |= _reads_after_tries(inner, unsure)
+        if isinstance(stmt, ast.Try) and stmt.handlers:
+            defined = getattr(stmt, "defined_in", frozenset())
+            finally_bound = analysis.assigned(stmt.finalbody)
+            after |= {n for n in analysis.assigned(stmt.body) - defined - finally_bound
+                      if any(n not in analysis.assigned(h.body) for h in stmt.handlers)}
+        unsure = after
+    return unsure
+
+
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 class _BoundReads(ast.NodeTransformer):

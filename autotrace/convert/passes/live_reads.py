@@ -33,6 +33,7 @@ import types
 
 import numpy as np
 
+from autotrace.convert.passes.control_flow import GENERATED, LOOP_ITEM
 from autotrace.convert.visitor import Transformer, walk
 
 _ARRAY_ATTRS = frozenset(dir(np.ndarray))
@@ -41,8 +42,25 @@ _STATIC = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType
 
 
 class LiveReads(Transformer):
-    def __init__(self, local_names: set, namespace: dict):
-        self.locals, self.namespace = local_names, namespace
+    def __init__(self, local_names: set, holders: set, namespace: dict):
+        self.locals, self.holders, self.namespace = local_names, holders, namespace
+
+    def visit_Assign(self, node: ast.Assign):
+        node.targets = [self.visit(t) for t in node.targets]
+        node.value = self.visit(node.value)
+        if any(isinstance(t, (ast.Tuple, ast.List)) for t in node.targets) and \
+                _may_hold_arrays(node.value):
+            node.value = _live_call("live_items", node.value)
+        return node
+
+    def visit_comprehension(self, node: ast.comprehension):
+        node.target = self.visit(node.target)
+        node.iter = self.visit(node.iter)
+        node.ifs = [self.visit(c) for c in node.ifs]
+        if _may_hold_arrays(node.iter):
+            unpack = isinstance(node.target, (ast.Tuple, ast.List))
+            node.iter = _live_call("live_iter", node.iter, unpack)
+        return node
 
     def visit_Call(self, node: ast.Call):
         func = node.func
@@ -71,12 +89,13 @@ class LiveReads(Transformer):
         return _wrap(node)
 
     def visit_Subscript(self, node: ast.Subscript):
-        local = isinstance(node.value, ast.Name) and not self._outer(node.value.id)
+        plain = isinstance(node.value, ast.Name) and not self._outer(node.value.id) and \
+            node.value.id not in self.holders
         self.generic_visit(node)
         if not isinstance(node.ctx, ast.Load):
             return node
         read = _getitem(node) if _computed(node.slice) else node
-        return read if local else _wrap(read)
+        return read if plain else _wrap(read)
 
     def visit_MatchValue(self, node):
         return node  # a value pattern must stay a dotted name
@@ -127,9 +146,50 @@ def _is_at(node) -> bool:
 
 
 def _wrap(node):
-    call = ast.Call(func=ast.Attribute(value=ast.Name(id="at__", ctx=ast.Load()), attr="live",
-                                       ctx=ast.Load()), args=[node], keywords=[])
+    return _live_call("live", node)
+
+
+def _live_call(name: str, node, *flags):
+    """`at__.<name>(node, *flags)`; `at__.live(x)` becomes `at__.<name>(x, *flags)`."""
+    if _at_call(node, "live"):
+        node = node.args[0]
+    call = ast.Call(func=ast.Attribute(value=ast.Name(id="at__", ctx=ast.Load()), attr=name,
+                                       ctx=ast.Load()),
+                    args=[node, *(ast.Constant(value=f) for f in flags if f)], keywords=[])
     return ast.copy_location(call, node)
+
+
+def _at_call(node, *names) -> bool:
+    """`node` is a call `at__.<one of names>(...)` (any `at__` call if no names)."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+        isinstance(node.func.value, ast.Name) and node.func.value.id == "at__" and \
+        (not names or node.func.attr in names)
+
+
+# `at__` calls whose value may be a container of captured arrays as Python holds it
+_PASS_THROUGH = ("live", "getitem", "call")
+
+
+def _may_hold_arrays(value) -> bool:
+    """An unpacked or iterated value that may hold captured numpy arrays: not a display
+    (`a, b = b, a`: its items were read already), a constant, or the result of an `at__`
+    op or statement (traced values, or a statement's variables)."""
+    if isinstance(value, (ast.Tuple, ast.List, ast.Constant, ast.ListComp, ast.GeneratorExp,
+                          ast.SetComp, ast.DictComp)):
+        return False
+    return not _at_call(value) or _at_call(value, *_PASS_THROUGH)
+
+
+def _plain(value, holders: set) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, ast.Constant):
+        return True
+    if isinstance(value, ast.Name):
+        return value.id not in holders
+    if isinstance(value, (ast.Tuple, ast.List)):
+        return all(_plain(e, holders) for e in value.elts)
+    return _at_call(value) and not _at_call(value, *_PASS_THROUGH)
 
 
 _BINDERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Import,
@@ -137,23 +197,58 @@ _BINDERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast
             ast.MatchMapping)
 
 
-def _bound(root) -> set:
-    """Every name bound anywhere in `root` (parameters included), less those declared
-    global."""
+def _scan(root: ast.FunctionDef) -> tuple[set, set]:
+    """One walk of `root`: the names bound anywhere in it (parameters included, less those
+    declared global), and the holders among them.
+
+    Holders are local names that may hold a container of captured numpy arrays, or such an
+    array as numpy holds it, so that their subscripts (`ws[0]`) are read through
+    `at__.live`: names bound by a loop or comprehension target, an unpacking, a `with`, a
+    parameter of a nested function, or an assignment from anything but a constant, a
+    display of such values, another such name or an `at__` op. The traced function's own
+    parameters are not (their arrays are graph inputs, their objects' attributes are read
+    as attributes)."""
     bound, glob = set(), set()
+    values: dict = {}  # name -> list of bound value expressions (None: unknown)
+
+    def bind(target, value):
+        if isinstance(target, ast.Name):
+            values.setdefault(target.id, []).append(value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for t in target.elts:
+                bind(t, None)
+        elif isinstance(target, ast.Starred):
+            bind(target.value, None)
+
     for n in walk(root):
         if n.__class__ is ast.Name:  # most nodes: one test
             if not isinstance(n.ctx, ast.Load):
                 bound.add(n.id)
             continue
+        if isinstance(n, ast.Assign):
+            if not _at_call(n.value) or _at_call(n.value, *_PASS_THROUGH):
+                for t in n.targets:  # (an `at__` statement's or op's results: as the
+                    bind(t, n.value)  # names' other bindings)
+        elif isinstance(n, (ast.AnnAssign, ast.NamedExpr)) and n.value is not None:
+            bind(n.target, n.value)
+        elif isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
+            bind(n.target, None)
+        elif isinstance(n, ast.withitem) and n.optional_vars is not None:
+            bind(n.optional_vars, None)
         if not isinstance(n, _BINDERS):
             continue
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             a = n.args
-            bound.update(x.arg for x in a.posonlyargs + a.args + a.kwonlyargs)
-            bound.update(x.arg for x in (a.vararg, a.kwarg) if x is not None)
+            params = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs]
+            params += [x.arg for x in (a.vararg, a.kwarg) if x is not None]
+            bound.update(params)
             if not isinstance(n, ast.Lambda):
                 bound.add(n.name)
+            if n is not root:
+                if getattr(n, GENERATED, False):  # a statement's variables; a loop's item
+                    params = params[:1] if getattr(n, LOOP_ITEM, False) else []
+                for p in params:
+                    values.setdefault(p, []).append(None)
         elif isinstance(n, ast.ClassDef):
             bound.add(n.name)
         elif isinstance(n, (ast.Import, ast.ImportFrom)):
@@ -166,7 +261,15 @@ def _bound(root) -> set:
             bound.add(n.name)
         elif isinstance(n, ast.MatchMapping) and n.rest:
             bound.add(n.rest)
-    return bound - glob
+    holders: set = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, bound_to in values.items():
+            if name not in holders and not all(_plain(v, holders) for v in bound_to):
+                holders.add(name)
+                changed = True
+    return bound - glob, holders
 
 
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
@@ -179,4 +282,4 @@ def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
             namespace[name] = cell.cell_contents
         except ValueError:
             pass
-    return LiveReads(_bound(node), namespace).visit(node)
+    return LiveReads(*_scan(node), namespace).visit(node)
