@@ -20,13 +20,8 @@ from autotrace.runtime.guards import match_subject, set_global  # noqa: F401
 from autotrace.runtime.iterables import enumerate, len, range, zip  # noqa: F401
 from autotrace.runtime.logical import and_, bool, not_, or_  # noqa: F401
 from autotrace.runtime.raising import raise_  # noqa: F401
-from autotrace.runtime.graph_try import (  # noqa: F401
-    bound,
-    errstate_stmt,
-    reraise,
-    try_save,
-    try_stmt,
-)
+from autotrace.runtime.graph_try import bound, reraise, try_save, try_stmt  # noqa: F401
+from autotrace.runtime.errstate import errstate_stmt  # noqa: F401
 from autotrace.runtime.operators import *  # noqa: F401,F403
 from autotrace.runtime.formatting import mod  # noqa: F401,E402 - `fmt % x` of strings
 from autotrace.runtime.operators import bitand, bitor, bitxor  # noqa: F401

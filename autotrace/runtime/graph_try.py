@@ -1,5 +1,6 @@
-"""`try_stmt` / `errstate_stmt`: a `try` statement (and `with np.errstate(...)`) that runs
-when the compiled function runs, so run-time errors are caught as in Python.
+"""`try_stmt`: a `try` statement that runs when the compiled function runs, so run-time
+errors are caught as in Python (`with np.errstate(...)`: runtime/errstate.py; the types
+of the statement's variables across its parts: runtime/try_types.py).
 
 Generated code passes the statement's parts as helpers over its variables:
 
@@ -27,29 +28,38 @@ import numpy as np
 
 from autotrace import context, mutation
 from autotrace.control.common import align_captures, as_state, state_result
-from autotrace.control.trying import errstate, try_op
-from autotrace.errors import AutotraceError, TracingError, at_user_line
+from autotrace.control.trying import try_op
+from autotrace.errors import AutotraceError, TracingError
 from autotrace.graph.constants import same_bits
 from autotrace.graph.ir import Var
 from autotrace.ops.effects import graph_raise
-from autotrace.ops.trying import bound_check, seterr
+from autotrace.ops.trying import bound_check
 from autotrace.ops.trying import reraise as reraise_op
 from autotrace.ops.trying import try_save as try_save_op
 from autotrace.ops.trying import unbound as unbound_op
 from autotrace.runtime import merge
-from autotrace.runtime.calls import EFFECT_OVERLOADS
 from autotrace.runtime.inplace import other_names
 from autotrace.runtime.merge import branch_output
 from autotrace.runtime.raising import BranchRaises
-from autotrace.runtime.try_objects import Ambiguous, Watch, ambiguous, undone
+from autotrace.runtime.try_objects import Ambiguous, Watch, undone
+from autotrace.runtime.try_types import (
+    after_body,
+    completed,
+    escape_value,
+    escaping_types,
+    no_assigns,
+    norm,
+    region_inputs,
+    same_types,
+    spec,
+)
 from autotrace.runtime.undefined import Undefined
-from autotrace.runtime.values import is_traced
 from autotrace.runtime.where import here, param_names
 from autotrace.signature import flatten, leaf_paths, unflatten
 from autotrace.tensor import Tensor
 
 MAX_ROUNDS = 5
-_LABELS = ("before the `try`", "inside the `try` statement")
+LABELS = ("before the `try`", "inside the `try` statement")
 _parts: list = []  # the parts being traced (innermost last), for `try_save`
 
 
@@ -158,7 +168,7 @@ class _Part:
             # of Python values into it (`buf[0] = 1.0`) is that part's, up to where it
             # raises (the body's saves keep copies), as Python runs the one path
             inputs = [x.copy() if type(x) is np.ndarray else x
-                      for x in _inputs(child, types, names)]
+                      for x in region_inputs(child, types, names)]
             if self.kind in ("handler", "final"):
                 self.unbound_inputs = {inputs[i].symbol.uid for i in self.stmt.unbound
                                        if types[i].kind == "tensor"}
@@ -182,7 +192,7 @@ class _Part:
                 return
             finally:
                 _parts.pop()
-                _no_assigns(child, mark, "a `try` statement", self.stmt.where)
+                no_assigns(child, mark, "a `try` statement", self.stmt.where)
         result = as_state(result, len(self.stmt.tree.children))
         self.leaves = self.stmt.leaves_of(result)
 
@@ -248,16 +258,8 @@ def _unbound_value(child, name: str, t):
     """A part's result for a variable it leaves unbound: `Unbound` at run time, so a read
     after the statement raises Python's `UnboundLocalError` (ops/trying.py)."""
     child.root.try_unbound = True
-    return child.add_node(unbound_op, (), {"name": name, "spec": _type(t)},
+    return child.add_node(unbound_op, (), {"name": name, "spec": spec(t)},
                           (Var(t.shape, t.dtype, name, weak=t.weak),)).outputs[0]
-
-
-def _no_assigns(child, mark: int, what: str, where: str) -> None:
-    if len(child.assign_log) > mark:
-        raise TracingError(
-            f"Variable.assign (or assign_add/assign_sub) inside {what} traced as a graph "
-            f"region ({where}) is not supported: the region's parts cannot carry the "
-            "Variable's new value. Assign it before or after the statement.")
 
 
 class _Statement:
@@ -292,7 +294,7 @@ class _Statement:
         # where no part bound it is Python's UnboundLocalError: `Unbound` at run time).
         # The placeholders of variables unbound before it, by identity: a part that gives
         # one (`retval = y` in a handler) gives the variable unbound (`finish`).
-        self.types = [_norm(merge.classify(
+        self.types = [norm(merge.classify(
             Undefined(x.name, placeholder=True) if isinstance(x, Undefined) else x))
             for x in self.leaves]
         self.unbound_placeholders = {id(t.value): self.unbound[i]
@@ -340,20 +342,6 @@ def _count(tree) -> int:
     return sum(_count(c) for c in tree.children)
 
 
-def _inputs(child, types, names) -> list:
-    values = []
-    for t, name in zip(types, names):
-        if t.kind == "tensor":
-            values.append(child.add_input(t.shape, t.dtype, name, weak=t.weak))
-        elif t.kind == "undefined":
-            values.append(t.value if t.value is not None and (
-                t.value.placeholder or isinstance(t.value, Ambiguous)) else
-                Undefined(name, "it may be unassigned inside the `try` statement"))
-        else:
-            values.append(t.value)
-    return values
-
-
 def _graph_try(body, handlers, orelse, final, state, where):
     """The `try` node. Each part's inputs and results have their own types: the body
     takes the values before the `try`; a handler reads the variables as the body left
@@ -380,25 +368,25 @@ def _graph_try(body, handlers, orelse, final, state, where):
         try:
             by_kind["body"].trace(stmt.init, stmt.leaf_names)
             watch.check("body", where)
-            stmt.types = _after_body(stmt, by_kind["body"])
+            stmt.types = after_body(stmt, by_kind["body"])
             for part in parts:
                 if part.kind == "handler":
                     part.trace(stmt.types, stmt.leaf_names)
                     watch.check("`except` clause", where)
-            stmt.elses = _completed(stmt, [by_kind["body"]], stmt.types)
+            stmt.elses = completed(stmt, [by_kind["body"]], stmt.types)
             if orelse is not None:
                 by_kind["else"].trace(stmt.elses, stmt.leaf_names)
                 watch.check("`else` clause", where)
             done = [p for p in parts if p.kind in ("handler", "else") or
                     (p.kind == "body" and orelse is None)]
-            stmt.out = out = _completed(stmt, done, stmt.types)
+            stmt.out = out = completed(stmt, done, stmt.types)
             fin = esc = out
             escaping = None
             if final is not None:
                 by_kind["final"].trace(out, stmt.leaf_names)
-                fin = _completed(stmt, [by_kind["final"]], out)
-                esc = _escaping(stmt, parts)
-                if not _same_types(esc, out):  # `finally` as an exception escapes
+                fin = completed(stmt, [by_kind["final"]], out)
+                esc = escaping_types(stmt, parts)
+                if not same_types(esc, out):  # `finally` as an exception escapes
                     escaping = _Part(builder, "finally", final, "final", stmt)
                     with undone(watch):  # its Python effects happened once already
                         escaping.trace(esc, stmt.leaf_names)
@@ -428,12 +416,12 @@ def _graph_try(body, handlers, orelse, final, state, where):
     given = [i for i, t in enumerate(init) if t.kind == "tensor"]
     inputs = [builder.to_input(merge.to_value(stmt.leaves[i], init[i])) for i in given]
     unbound = stmt.unbound
-    hold = tuple(("in", given.index(i), _type(types[i])) if init[i].kind == "tensor" else
+    hold = tuple(("in", given.index(i), spec(types[i])) if init[i].kind == "tensor" else
                  ("unbound", unbound[i]) if i in unbound and init[i].kind == "undefined" else
-                 ("const", _escape_value(init[i], types[i])) for i in slots)
+                 ("const", escape_value(init[i], types[i])) for i in slots)
     escape = tuple(("run", slots.index(i)) if types[i].kind == "tensor" else
                    ("unbound", unbound[i]) if i in unbound and types[i].kind == "undefined"
-                   else ("const", _escape_value(types[i], esc[i]))
+                   else ("const", escape_value(types[i], esc[i]))
                    for i, t in enumerate(esc) if t.kind == "tensor")
     if any(h[0] == "unbound" for h in hold + escape):
         builder.root.try_unbound = True
@@ -451,7 +439,7 @@ def _graph_try(body, handlers, orelse, final, state, where):
         "escaping": escaping.child.graph if escaping is not None else None,
         "hold": hold,
         "escape": escape,
-        "types": tuple(_type(results_types[i]) for i in final_slots),
+        "types": tuple(spec(results_types[i]) for i in final_slots),
     }
     builder.add_node(try_op, (*inputs, *captured), params, outputs)
     results, it = [], iter(outputs)
@@ -523,10 +511,6 @@ def _refuse_aliases_of_path_writes(stmt, parts) -> None:
             f"  at {stmt.where}")
 
 
-def _type(t) -> tuple:
-    return (t.shape, t.dtype, t.weak)
-
-
 def _place_saves(part, types, slots) -> None:
     """Fill in each `try_save` node of `part`: the slot of each value and its type there
     (`None`: nothing reads it). The body's saves are what a handler reads; a handler's or
@@ -536,164 +520,6 @@ def _place_saves(part, types, slots) -> None:
         if node is None:
             continue
         node.params["slots"] = tuple(slot_of.get(i) for i in kept)
-        node.params["casts"] = tuple(_type(types[i]) if i in slot_of else None for i in kept)
+        node.params["casts"] = tuple(spec(types[i]) if i in slot_of else None for i in kept)
         node.params["floats"] = part.kind == "body" and any(
             types[i].dtype.kind in "fc" for i in kept if i in slot_of)
-
-
-def _escape_value(inside, after):
-    """What `finally` gets for a variable when an exception escapes and the variable is
-    a Python value inside the statement."""
-    value = inside.value if inside.kind == "const" else Undefined("try value",
-                                                                   placeholder=True)
-    return merge.to_value(value, after)
-
-
-def _after_body(stmt, body) -> list:
-    """The types a handler reads: the values before the `try` and the body's saves (a
-    Python object other than a number the body binds: `_saved_type`)."""
-    types = list(stmt.init)
-    for positions, leaves, _, _, save_where in body.saves:
-        for i, x in zip(positions, leaves):
-            types[i] = _saved_type(stmt, i, types[i], merge.classify(x), save_where)
-    # A variable unbound before the statement that no save binds is unbound in every
-    # handler: a traced value of the type the body gives it, `Unbound` at run time, so a
-    # read raises Python's `UnboundLocalError` when the handler runs.
-    for i in stmt.unbound:
-        if types[i].kind == "undefined" and body.leaves is not None:
-            leaf = merge.classify(body.leaves[i])
-            if leaf.is_value:
-                types[i] = _norm(leaf)
-    return types
-
-
-def _escaping(stmt, parts) -> list:
-    """The types `finally` gets its variables as when an exception escapes: what a
-    handler reads (the body's saves), joined with the saves of the handlers and `else`
-    (Python objects other than numbers as `_after_body` leaves them)."""
-    types = list(stmt.types)
-    for part in parts:
-        if part.kind not in ("handler", "else"):
-            continue
-        for positions, leaves, _, _, save_where in part.saves:
-            for i, x in zip(positions, leaves):
-                types[i] = _norm(_saved_type(stmt, i, types[i], merge.classify(x),
-                                             save_where))
-    return [_norm(t) for t in types]
-
-
-def _saved_type(stmt, i, current, leaf, save_where):
-    """`current` (the type a variable is read as in a handler) joined with a value the
-    body saves for it. A Python object other than the one it holds is `Ambiguous`: which
-    one a handler would see depends on where the body raised (try_objects.py)."""
-    if isinstance(current.value, Ambiguous):
-        return current
-    if leaf.kind == "const" and not leaf.is_value:
-        if i in stmt.placeholders or (
-                current.kind == "const" and merge.same_constant(current.value, leaf.value)):
-            return current  # a `retval` is read only after the part that set it completes
-        before = current.value if current.kind != "tensor" else 0
-        return merge.Leaf("undefined", ambiguous(stmt.leaf_names[i], before, leaf.value,
-                                                 stmt.where, save_where))
-    return _join(stmt, i, current, leaf)
-
-
-def _completed(stmt, parts, default) -> list:
-    """The types the `parts` that complete give (joined); `default` if none completes."""
-    out = None
-    for part in parts:
-        if part.leaves is None:
-            continue
-        leaves = [_norm(merge.classify(x)) for x in part.leaves]
-        out = leaves if out is None else [_norm(_join(stmt, i, a, b))
-                                          for i, (a, b) in enumerate(zip(out, leaves))]
-    return list(default) if out is None else out
-
-
-def _same_types(a: list, b: list) -> bool:
-    """The types of two tracing rounds agree (a Python object a part makes, such as a
-    function defined in it, is a new object each round: its type is what counts)."""
-    def key(t):
-        return (t.kind, type(t.value)) if t.kind == "const" else t
-    return [key(t) for t in a] == [key(t) for t in b]
-
-
-def _norm(leaf):
-    """A path's value as a type (a tensor's type without the tensor itself)."""
-    return merge.single(leaf) if leaf.kind == "tensor" else leaf
-
-
-def _join(stmt, i, a, b):
-    for leaf in (a, b):
-        if isinstance(leaf.value, Ambiguous):
-            return leaf
-    if a.kind == "const" and b.kind == "const" and merge.same_constant(a.value, b.value):
-        return a  # keeps its type (a number saved again unchanged stays that number)
-    joined = merge.join(stmt.leaf_names[i], a, b, _LABELS, stmt.where)
-    if joined.kind == "undefined" and joined.value is None:
-        return merge.Leaf("undefined", Undefined(stmt.leaf_names[i]))
-    return joined
-
-
-# -- np.seterr(...) ---------------------------------------------------------------------------
-def graph_seterr(all=None, divide=None, over=None, under=None, invalid=None):
-    """`np.seterr(...)` in a traced function: a `seterr` node that sets the settings when
-    the graph runs (at that point of the program, on the path taken). Returns the
-    settings in force while tracing (what the plain call would return when the settings
-    were not changed since)."""
-    settings = {k: v for k, v in (("all", all), ("divide", divide), ("over", over),
-                                  ("under", under), ("invalid", invalid)) if v is not None}
-    if any(is_traced(v) for v in settings.values()):
-        raise TracingError(at_user_line("np.seterr(...) needs Python values (strings) for "
-                                        "its settings, not traced values."))
-    old = np.geterr()
-    np.seterr(**settings)  # validates them now, as numpy would
-    np.seterr(**old)
-    builder = context.current_builder()
-    builder.add_node(seterr, (), {"settings": tuple(sorted(settings.items()))}, ())
-    return old
-
-
-EFFECT_OVERLOADS[np.seterr] = graph_seterr
-
-
-# -- with np.errstate(...) --------------------------------------------------------------------
-def errstate_stmt(settings: dict, body, state: tuple):
-    """`with np.errstate(**settings):` around `body(*state)`; inside a graph the settings
-    take effect when the ops of `body` run (an `errstate` node over its sub-graph)."""
-    state = tuple(state)
-    builder = context.current_builder()
-    if builder is None or any(is_traced(v) for v in settings.values()):
-        with np.errstate(**settings):
-            return state_result(as_state(body(*state), len(state)))
-    names = param_names(body)
-    leaves, tree = flatten(state)
-    leaf_names = [n for name, c in zip(names, tree.children) for n in leaf_paths(c, name)]
-    types = [merge.single(merge.classify(x)) for x in leaves]
-    child = builder.child("errstate")
-    where = here(1)
-    with child:
-        inputs = _inputs(child, types, leaf_names)
-        mark = len(child.assign_log)
-        with np.errstate(**settings):  # numpy run while tracing (constants) as Python runs it
-            result = as_state(body(*unflatten(tree, inputs)), len(state))
-        _no_assigns(child, mark, "`with np.errstate(...)`", where)
-        out_leaves, out_tree = flatten(result)
-        if out_tree != tree:
-            raise TracingError(f"the variables of the `with np.errstate(...)` at {here(1)} "
-                               "change structure inside it")
-        outs = [_norm(merge.classify(x)) for x in out_leaves]
-        child.graph.outputs = [branch_output(child, x, t) for x, t in zip(out_leaves, outs)
-                               if t.kind == "tensor"]
-    captured = align_captures(builder, [child])
-    init = [builder.to_input(merge.to_value(x, t)) for x, t in zip(leaves, types)
-            if t.kind == "tensor"]
-    outputs = tuple(Var(t.shape, t.dtype, n, weak=t.weak)
-                    for t, n in zip(outs, leaf_names) if t.kind == "tensor")
-    builder.add_node(errstate, (*init, *captured),
-                     {"region": child.graph, "settings": tuple(sorted(settings.items()))},
-                     outputs)
-    it = iter(outputs)
-    results = [builder.tensor(next(it)) if t.kind == "tensor" else x
-               for x, t in zip(out_leaves, outs)]
-    return state_result(unflatten(tree, results))

@@ -14,7 +14,14 @@ Wrapped: loads of names the function does not bind (globals, closure variables),
 those whose value now is a module, class or function; attribute loads, except callees
 (`obj.method(...)`: `obj` is wrapped), attributes of modules and ndarray attributes
 (`.T`, `.shape`: the object they are taken from is wrapped); subscript loads of such
-values (`params["w"]`). Names the function binds (its locals) are read as they are.
+values (`params["w"]`). Names the function binds (its locals) are read as they are, but
+for the locals that may hold a container of captured arrays (`_scan`'s holders: `ws =
+self.ws`, a loop's item), whose subscripts are wrapped too; unpackings and comprehensions
+over such values give their items through `live`:
+
+    ws = self.ws; y = ws[0]     ->   ws = at__.live(self.ws); y = at__.live(ws[0])
+    a, b = self.pair            ->   a, b = at__.live_items(self.pair)
+    [w * 2 for w in self.ws]    ->   [... for w in at__.live_iter(self.ws)]
 
 Subscript loads with a computed key (not constants, no slice) are read through
 `at__.getitem`, since numpy cannot index an array with a traced key (it asks the key for a
