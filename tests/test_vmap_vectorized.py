@@ -247,3 +247,62 @@ def test_the_ops_left_on_the_per_example_loop_are_the_documented_ones():
     assert looped <= documented, sorted(looped - documented)
     assert len(looped) <= 26, sorted(looped)  # 49 before the ops got their own rules
 
+
+
+# -- index arrays that differ per example: one gather (and one scatter for its gradient) --
+def _sort_by_value(x):
+    return x[np.argsort(x)]
+
+
+_RNG = np.random.default_rng(7)
+_X3 = _RNG.normal(size=(B, 3, 5))
+_KEYED = [  # (fn, batched arguments, in_axes)
+    (lambda x, i: x[i], (_X3, _RNG.integers(-3, 3, size=(B, 2))), 0),
+    (lambda x, i: x[i], (_X3, _RNG.integers(0, 3, size=(B,))), 0),
+    (lambda x, i: x[:, i], (_X3, _RNG.integers(-5, 5, size=(B, 2, 2))), 0),
+    (lambda x, i, j: x[i, j], (_X3, _RNG.integers(0, 3, size=(B, 2)),
+                               _RNG.integers(0, 5, size=(B, 1))), 0),
+    (lambda x, i: x[i, 1:], (_X3, _RNG.integers(0, 3, size=(B, 2))), 0),
+    (lambda x, i: x[1:, i], (_X3, _RNG.integers(0, 5, size=(B, 3))), 0),
+    (lambda x, i: x[1, i], (_X3, _RNG.integers(0, 5, size=(B, 3))), 0),
+    (lambda x, i: np.take(x, i), (_X3, _RNG.integers(0, 15, size=(B, 2, 3))), 0),
+    (lambda x, i: x[:, i], (_X3[0], _RNG.integers(0, 5, size=(B, 4))), (None, 0)),
+    (_sort_by_value, (_X3[:, 0],), 0),
+]
+
+
+@pytest.mark.parametrize("k", range(len(_KEYED)))
+def test_index_arrays_that_differ_per_example_are_one_gather(k):
+    fn, args, in_axes = _KEYED[k]
+    batched = at.trace(at.vmap(fn, in_axes=in_axes))
+    shared = in_axes if isinstance(in_axes, tuple) else (0,) * len(args)
+    want = np.stack([fn(*[a if d is None else a[b] for a, d in zip(args, shared)])
+                     for b in range(B)])
+    got = batched(*args)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == want.dtype
+    names = _nodes(batched.concrete_functions[-1].graph)
+    assert names.count("getitem") == 1 and "concatenate" not in names, names
+
+
+@pytest.mark.parametrize("k", [0, 2, 3, 5, 7])
+def test_their_per_example_gradients_are_one_scatter(k):
+    fn, args, _ = _KEYED[k]
+
+    def loss(x, *keys):
+        return np.sum(np.sin(fn(x, *keys)) ** 2)
+
+    batched = at.trace(at.vmap(at.grad(loss)))
+    want = np.stack([at.grad(loss)(*[a[b] for a in args]) for b in range(B)])
+    np.testing.assert_allclose(batched(*args), want, rtol=1e-12, atol=0)
+    assert _nodes(batched.concrete_functions[-1].graph).count("scatter_add") == 1
+    x = args[0][0]
+    at.check_grads(lambda x: loss(x, *[a[0] for a in args[1:]]), (x,))
+
+
+def test_a_mask_that_differs_per_example_still_loops_exactly():
+    x = _X3[:, 0]
+    batched = at.vmap(lambda x, m: np.sum(x[m]))
+    m = np.argsort(np.argsort(x, axis=1), axis=1) < 2  # two per example, in other places
+    np.testing.assert_array_equal(batched(x, m), np.stack([np.sum(x[b][m[b]])
+                                                            for b in range(B)]))

@@ -5,7 +5,8 @@ A `BatchTracer` holds a value whose axis 0 is the batch (one entry per example).
 `BatchTrace`, an op applied to tracers runs its batching rule (`rule_for`), which binds
 ops on the stacked values in the traces below: elementwise ops align the per-example
 ranks and apply themselves; reductions, scans and sorts shift their axes by one;
-`transpose`, `matmul`, indexing with a shared key (and its adjoint) and the shape ops
+`transpose`, `matmul`, indexing (with a shared key, or integer arrays that differ per
+example) and its adjoint, and the shape ops
 backward passes use have their own; every other
 op falls back to a loop over the examples (exact, one node per example). Control-flow
 ops hold their own (`control/cond.py`, `control/while_loop.py`, `control/call.py`).
@@ -20,8 +21,16 @@ import numpy as np
 from autotrace.autodiff.custom import stop as stop_gradient
 from autotrace.core import Trace, bind
 from autotrace.ops import OPS
+from autotrace.ops.index import IN
 from autotrace.ops.join import stack
-from autotrace.ops.shape import broadcast_to, dtype_of, expand_dims, squeeze, transpose
+from autotrace.ops.shape import (
+    broadcast_to,
+    dtype_of,
+    expand_dims,
+    reshape,
+    squeeze,
+    transpose,
+)
 from autotrace.ops.shapes import shape_of
 from autotrace.tensor import TensorBase
 
@@ -201,19 +210,89 @@ def _adjacent_advanced(index: tuple, inputs) -> bool:
 
 
 def _getitem(trace, op, values, dims, params):
-    """`x[key]` per example is `x[:, key]` for a key shared by every example."""
+    """`x[key]` per example is `x[:, key]` for a key shared by every example, and
+    `x[arange(B), *key]` for a key of integer arrays some examples index differently."""
     index = params["index"]
-    if dims[0] is None or any(d is not None for d in dims[1:]) or \
-            not _adjacent_advanced(index, values[1:]):
+    if any(d is not None for d in dims[1:]):
+        return _batched_key(trace, op, values, dims, params)
+    if dims[0] is None or not _adjacent_advanced(index, values[1:]):
         return loop_rule(trace, op, values, dims, params)
     return bind(op, *values, index=(slice(None),) + index), 0
 
 
+def _batched_key(trace, op, values, dims, params):
+    """`x[key]` where the key's integer arrays (or traced ints) differ per example: one
+    gather `x[arange(B)[:, None, ...], *key]` (`_example_key`)."""
+    key = _example_key(trace, params["index"], values[1:], dims[1:])
+    if key is None:
+        return loop_rule(trace, op, values, dims, params)
+    index, inputs, rank, before = key
+    out = bind(op, trace.batched(values[0], dims[0]), *inputs, index=index)
+    return _slices_first(out, rank, before), 0
+
+
+def _example_key(trace, index, inputs, in_dims):
+    """(index, inputs, rank, before) of the batched key that gives every example its own
+    entries of a key with integer arrays that differ per example: `arange(B)` first, each
+    batched index array reshaped so that its per-example axes line up with numpy's
+    broadcast of the key's arrays (`rank` axes); None where this does not hold: masks,
+    `None`, `...`, batched slice bounds, or arrays not in one adjacent run (with ints).
+    `before`: the number of static slices before that run; numpy puts the broadcast axes
+    first then, so those slices' axes come after them (`_slices_first`)."""
+    if Ellipsis in index or None in index:
+        return None
+    inputs, advanced, arrays = list(inputs), [], {}
+    for k, item in enumerate(index):
+        if isinstance(item, slice):
+            if any(isinstance(b, tuple) and in_dims[b[1]] is not None
+                   for b in (item.start, item.stop, item.step)):
+                return None
+            continue
+        if isinstance(item, tuple):
+            if dtype_of(inputs[item[1]]).kind not in "iu":
+                return None
+            arrays[item[1]] = _rank(inputs[item[1]], in_dims[item[1]])
+        advanced.append(k)
+    if advanced != list(range(advanced[0], advanced[-1] + 1)):
+        return None
+    rank = max(arrays.values(), default=0)
+    for j, r in arrays.items():
+        if in_dims[j] is not None:  # (B, *s) -> (B, 1, ..., *s): s aligned on the right
+            shape = shape_of(inputs[j])
+            inputs[j] = reshape(inputs[j], (trace.size,) + (1,) * (rank - r) + shape[1:])
+    inputs.append(np.arange(trace.size).reshape((trace.size,) + (1,) * rank))
+    return ((IN, len(inputs) - 1),) + tuple(index), inputs, rank, advanced[0]
+
+
+def _slices_first(out, rank: int, before: int, inverse: bool = False):
+    """A gather's result `(B, *broadcast, *sliced before, ...)` in the per-example order
+    `(B, *sliced before, *broadcast, ...)` (`inverse`: the other way, for a scatter's
+    updates)."""
+    if not before:
+        return out
+    axes = list(range(len(shape_of(out))))
+    if inverse:
+        order = [0] + axes[1 + before:1 + before + rank] + axes[1:1 + before] + \
+            axes[1 + before + rank:]
+    else:
+        order = [0] + axes[1 + rank:1 + rank + before] + axes[1:1 + rank] + \
+            axes[1 + rank + before:]
+    return transpose(out, tuple(order))
+
+
 def _scatter_add(trace, op, values, dims, params):
-    """The adjoint of `_getitem`: cotangents land in `out[:, key]`."""
+    """The adjoint of `_getitem`: cotangents land in `out[:, key]`, or in
+    `out[arange(B), *key]` for a key whose arrays differ per example."""
     index = params["index"]
-    if dims[0] is None or any(d is not None for d in dims[2:]) or \
-            not _adjacent_advanced(index, values[2:]):
+    if any(d is not None for d in dims[2:]):
+        key = _example_key(trace, index, values[2:], dims[2:])
+        if key is None:
+            return loop_rule(trace, op, values, dims, params)
+        index, inputs, rank, before = key
+        updates = _slices_first(trace.batched(values[0], dims[0]), rank, before, True)
+        like = trace.batched(values[1], dims[1])
+        return bind(op, updates, like, *inputs, index=index), 0
+    if dims[0] is None or not _adjacent_advanced(index, values[2:]):
         return loop_rule(trace, op, values, dims, params)
     like = trace.batched(values[1], dims[1])
     return bind(op, values[0], like, *values[2:], index=(slice(None),) + index), 0

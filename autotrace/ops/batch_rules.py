@@ -28,7 +28,8 @@ Ops that stay on the per-example loop, and why:
 * `histogram_range` (one numpy error per example), `isin` with batched test values (an
   equality test of every pair would take memory quadratic in the sizes), and the cases
   the rules name: `searchsorted` with a batched sorted array, `setitem_winners` with
-  batched index arrays, bool `convolve`.
+  batched index arrays, bool `convolve`, `getitem` / `scatter_add` with a batched mask
+  (or `None`, `...`, or index arrays separated by a slice, beside batched index arrays).
 """
 
 from __future__ import annotations

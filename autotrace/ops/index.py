@@ -14,7 +14,7 @@ from autotrace.ops import rules
 from autotrace.ops.registry import Aval, Op, apply, register
 from autotrace.ops.shapes import broadcast_shapes
 
-_IN = "in"
+IN = "in"  # an `index` entry ("in", k): the node's k-th extra input
 
 
 def normalize_key(key) -> tuple[tuple, list]:
@@ -30,7 +30,7 @@ def normalize_key(key) -> tuple[tuple, list]:
                 if bound is None or isinstance(bound, (int, np.integer)):
                     parts.append(None if bound is None else int(bound))
                 else:
-                    parts.append((_IN, len(inputs)))
+                    parts.append((IN, len(inputs)))
                     inputs.append(bound)
             index.append(slice(*parts))
         elif isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)):
@@ -38,7 +38,7 @@ def normalize_key(key) -> tuple[tuple, list]:
         else:  # arrays, masks, traced scalars; a bool is a 0-d mask
             if isinstance(item, (list, tuple, bool, np.bool_)):
                 item = np.asarray(item)
-            index.append((_IN, len(inputs)))
+            index.append((IN, len(inputs)))
             inputs.append(item)
     return tuple(index), inputs
 
