@@ -34,7 +34,6 @@ from autotrace.compile.guarded import MISS, HitTable, cold, guarded_entry
 from autotrace.concrete import (  # noqa: F401 - ConcreteFunction is public through here
     ConcreteFunction,
     _has_tensors,
-    trace_concrete,
 )
 from autotrace.errors import at_user_line, call_error, locate_run_error
 from autotrace.graph.budget import MAX_NODES
@@ -65,6 +64,7 @@ from autotrace.signature import (
     shape_generalizes,
 )
 from autotrace.state_chain import StateChains
+from autotrace.tracing import trace_concrete
 
 _FAST_MAX = 4096
 _NDARRAY = np.ndarray

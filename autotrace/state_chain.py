@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import time
 
-from autotrace.concrete import ConcreteFunction, trace_concrete
+from autotrace.concrete import ConcreteFunction
 from autotrace.retracing import log_trace, state_cause
 from autotrace.signature import TensorSpec, fast_key, leaf_key
+from autotrace.tracing import trace_concrete
 
 MAX_STATES = 32  # concrete functions per signature for different captured state
 

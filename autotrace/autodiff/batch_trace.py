@@ -236,7 +236,8 @@ def _example_key(trace, index, inputs, in_dims):
     entries of a key with integer arrays that differ per example: `arange(B)` first, each
     batched index array reshaped so that its per-example axes line up with numpy's
     broadcast of the key's arrays (`rank` axes); None where this does not hold: masks,
-    `None`, `...`, batched slice bounds, or arrays not in one adjacent run (with ints).
+    `None`, `...`, batched slice bounds, arrays of a length known only at run time, or
+    arrays not in one adjacent run (with ints).
     `before`: the number of static slices before that run; numpy puts the broadcast axes
     first then, so those slices' axes come after them (`_slices_first`)."""
     if Ellipsis in index or None in index:
@@ -249,8 +250,8 @@ def _example_key(trace, index, inputs, in_dims):
                 return None
             continue
         if isinstance(item, tuple):
-            if dtype_of(inputs[item[1]]).kind not in "iu":
-                return None
+            if dtype_of(inputs[item[1]]).kind not in "iu" or None in shape_of(inputs[item[1]]):
+                return None  # a mask, or a length known only at run time
             arrays[item[1]] = _rank(inputs[item[1]], in_dims[item[1]])
         advanced.append(k)
     if advanced != list(range(advanced[0], advanced[-1] + 1)):

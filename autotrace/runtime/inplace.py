@@ -326,7 +326,7 @@ def other_names(x, frame=None) -> list:
     found, frame = [], frame or sys._getframe(1)
     while frame is not None:
         code = frame.f_code
-        if code.co_name == "_trace_concrete" and code.co_filename.endswith("concrete.py"):
+        if code.co_name == "_trace_concrete" and code.co_filename.endswith("tracing.py"):
             break
         if code in CONVERTED_CODES:
             for name, value in frame.f_locals.items():

@@ -5,7 +5,7 @@ The converter turns `raise exc` into `at__.raise_(exc)`. Outside graph branches 
 plain `raise`. Inside a branch of a graph `cond` it adds a `raise` node to that branch and
 stops tracing it (`BranchRaises`); the `cond` then takes its types from the other branch.
 In a graph loop body the loop variables then stay as they are (the iteration raises), and
-where every path of the function raises, the graph has no outputs (`concrete.py`).
+where every path of the function raises, the graph has no outputs (`tracing.py`).
 """
 
 from __future__ import annotations
