@@ -306,3 +306,67 @@ def test_a_mask_that_differs_per_example_still_loops_exactly():
     m = np.argsort(np.argsort(x, axis=1), axis=1) < 2  # two per example, in other places
     np.testing.assert_array_equal(batched(x, m), np.stack([np.sum(x[b][m[b]])
                                                             for b in range(B)]))
+
+
+def _write(x, i, v):
+    y = x.copy()
+    y[i] = v
+    return y
+
+
+def _write_columns(x, i, v):
+    y = x.copy()
+    y[1:, i] = v
+    return y
+
+
+def _add_at(x, i, j, v):
+    y = x * 1.0
+    y[i, j] += v
+    return y
+
+
+_WRITES = [  # (fn, arguments, in_axes); index arrays with repeats: the last write wins
+    (_write, (_X3, np.array([[0, 2, 2, 0]] * B), _RNG.normal(size=(B, 4, 5))), 0),
+    (_write, (_X3, _RNG.integers(0, 3, size=(B, 2)), _RNG.normal(size=(B, 5))), 0),
+    (_write, (_X3, _RNG.integers(0, 3, size=(B, 2)), _RNG.normal(size=5)), (0, 0, None)),
+    (_write, (_X3, np.array([0, 2]), _RNG.normal(size=(B, 1, 2, 5))), (0, None, 0)),
+    (_write_columns, (_X3, _RNG.integers(-5, 5, size=(B, 3)), _RNG.normal(size=(B, 2, 3))),
+     0),
+    (_add_at, (_X3, _RNG.integers(0, 3, size=(B, 6)), _RNG.integers(0, 5, size=(B, 6)),
+               _RNG.normal(size=(B, 6))), 0),
+]
+
+
+@pytest.mark.parametrize("k", range(len(_WRITES)))
+def test_writes_through_index_arrays_are_one_setitem(k):
+    fn, args, in_axes = _WRITES[k]
+    axes = in_axes if isinstance(in_axes, tuple) else (0,) * len(args)
+    batched = at.trace(at.vmap(fn, in_axes=in_axes))
+    want = np.stack([fn(*[a if d is None else a[b] for a, d in zip(args, axes)])
+                     for b in range(B)])
+    np.testing.assert_array_equal(batched(*args), want)
+    names = _nodes(batched.concrete_functions[-1].graph)
+    assert names.count("setitem") == 1 and "concatenate" not in names, names
+
+
+def test_a_write_of_the_wrong_shape_fails_as_numpy_does():
+    i, v = np.zeros((B, 2), dtype=np.int64), np.zeros((B, 3))
+    with pytest.raises(ValueError) as plain:
+        _write(_X3[0], i[0], v[0])
+    with pytest.raises(ValueError) as batched:
+        at.vmap(_write)(_X3, i, v)
+    assert str(batched.value).splitlines()[0] == str(plain.value)
+
+
+@pytest.mark.parametrize("argnums", [0, 2])
+def test_per_example_gradients_through_such_writes(argnums):
+    def loss(x, i, v):
+        y = x * 1.0
+        y[i] = v * 2.0
+        return np.sum(np.sin(y) * x)
+
+    args = (_X3, _RNG.integers(0, 3, size=(B, 2)), _RNG.normal(size=(B, 2, 5)))
+    batched = at.vmap(at.grad(loss, argnums=argnums))
+    want = np.stack([at.grad(loss, argnums=argnums)(*[a[b] for a in args]) for b in range(B)])
+    np.testing.assert_allclose(batched(*args), want, rtol=1e-12, atol=0)

@@ -21,13 +21,12 @@ import numpy as np
 from autotrace.autodiff.custom import stop as stop_gradient
 from autotrace.core import Trace, bind
 from autotrace.ops import OPS
-from autotrace.ops.index import IN
+from autotrace.ops.batch_index import example_key, slices_first
 from autotrace.ops.join import stack
 from autotrace.ops.shape import (
     broadcast_to,
     dtype_of,
     expand_dims,
-    reshape,
     squeeze,
     transpose,
 )
@@ -222,63 +221,13 @@ def _getitem(trace, op, values, dims, params):
 
 def _batched_key(trace, op, values, dims, params):
     """`x[key]` where the key's integer arrays (or traced ints) differ per example: one
-    gather `x[arange(B)[:, None, ...], *key]` (`_example_key`)."""
-    key = _example_key(trace, params["index"], values[1:], dims[1:])
+    gather `x[arange(B)[:, None, ...], *key]` (`ops/batch_index.py`)."""
+    key = example_key(trace.size, params["index"], values[1:], dims[1:])
     if key is None:
         return loop_rule(trace, op, values, dims, params)
     index, inputs, rank, before = key
     out = bind(op, trace.batched(values[0], dims[0]), *inputs, index=index)
-    return _slices_first(out, rank, before), 0
-
-
-def _example_key(trace, index, inputs, in_dims):
-    """(index, inputs, rank, before) of the batched key that gives every example its own
-    entries of a key with integer arrays that differ per example: `arange(B)` first, each
-    batched index array reshaped so that its per-example axes line up with numpy's
-    broadcast of the key's arrays (`rank` axes); None where this does not hold: masks,
-    `None`, `...`, batched slice bounds, arrays of a length known only at run time, or
-    arrays not in one adjacent run (with ints).
-    `before`: the number of static slices before that run; numpy puts the broadcast axes
-    first then, so those slices' axes come after them (`_slices_first`)."""
-    if Ellipsis in index or None in index:
-        return None
-    inputs, advanced, arrays = list(inputs), [], {}
-    for k, item in enumerate(index):
-        if isinstance(item, slice):
-            if any(isinstance(b, tuple) and in_dims[b[1]] is not None
-                   for b in (item.start, item.stop, item.step)):
-                return None
-            continue
-        if isinstance(item, tuple):
-            if dtype_of(inputs[item[1]]).kind not in "iu" or None in shape_of(inputs[item[1]]):
-                return None  # a mask, or a length known only at run time
-            arrays[item[1]] = _rank(inputs[item[1]], in_dims[item[1]])
-        advanced.append(k)
-    if advanced != list(range(advanced[0], advanced[-1] + 1)):
-        return None
-    rank = max(arrays.values(), default=0)
-    for j, r in arrays.items():
-        if in_dims[j] is not None:  # (B, *s) -> (B, 1, ..., *s): s aligned on the right
-            shape = shape_of(inputs[j])
-            inputs[j] = reshape(inputs[j], (trace.size,) + (1,) * (rank - r) + shape[1:])
-    inputs.append(np.arange(trace.size).reshape((trace.size,) + (1,) * rank))
-    return ((IN, len(inputs) - 1),) + tuple(index), inputs, rank, advanced[0]
-
-
-def _slices_first(out, rank: int, before: int, inverse: bool = False):
-    """A gather's result `(B, *broadcast, *sliced before, ...)` in the per-example order
-    `(B, *sliced before, *broadcast, ...)` (`inverse`: the other way, for a scatter's
-    updates)."""
-    if not before:
-        return out
-    axes = list(range(len(shape_of(out))))
-    if inverse:
-        order = [0] + axes[1 + before:1 + before + rank] + axes[1:1 + before] + \
-            axes[1 + before + rank:]
-    else:
-        order = [0] + axes[1 + rank:1 + rank + before] + axes[1:1 + rank] + \
-            axes[1 + rank + before:]
-    return transpose(out, tuple(order))
+    return slices_first(out, rank, before), 0
 
 
 def _scatter_add(trace, op, values, dims, params):
@@ -286,11 +235,11 @@ def _scatter_add(trace, op, values, dims, params):
     `out[arange(B), *key]` for a key whose arrays differ per example."""
     index = params["index"]
     if any(d is not None for d in dims[2:]):
-        key = _example_key(trace, index, values[2:], dims[2:])
+        key = example_key(trace.size, index, values[2:], dims[2:])
         if key is None:
             return loop_rule(trace, op, values, dims, params)
         index, inputs, rank, before = key
-        updates = _slices_first(trace.batched(values[0], dims[0]), rank, before, True)
+        updates = slices_first(trace.batched(values[0], dims[0]), rank, before, True)
         like = trace.batched(values[1], dims[1])
         return bind(op, updates, like, *inputs, index=index), 0
     if dims[0] is None or not _adjacent_advanced(index, values[2:]):

@@ -16,12 +16,21 @@ from __future__ import annotations
 import numpy as np
 
 from autotrace.ops import rules
+from autotrace.ops.batch_index import example_key, slices_first
 from autotrace.ops.batch_rules import per_example
 from autotrace.ops.elementwise import where
 from autotrace.ops.index import _getitem, _getitem_abstract, build_key, normalize_key
 from autotrace.ops.join import stack
 from autotrace.ops.registry import UFUNC_DISPATCH, Aval, Op, apply, register
-from autotrace.ops.shape import astype, broadcast_to, dtype_of, expand_dims, squeeze, unbroadcast
+from autotrace.ops.shape import (
+    astype,
+    broadcast_to,
+    dtype_of,
+    expand_dims,
+    reshape,
+    squeeze,
+    unbroadcast,
+)
 from autotrace.ops.shapes import shape_of
 
 
@@ -94,11 +103,13 @@ def _setitem_vjp(g, x, v, *rest, index):
 
 def _setitem_batch(trace, op, values, dims, params):
     """Batched `x`/`v` (axis 0) with a shared basic index: one write with a leading `:`
-    (`v`'s examples aligned to the written block); otherwise example by example."""
+    (`v`'s examples aligned to the written block); with integer index arrays (shared, or
+    differing per example), one write `x[arange(B)[:, None...], *key] = v`; otherwise
+    (masks, `None`/`...` beside arrays) example by example."""
     x, v, *inputs = values
     index = params["index"]
     if any(d is not None for d in dims[2:]) or any(isinstance(i, tuple) for i in index):
-        return _per_example(trace.size, values, dims, index), 0
+        return _indexed_batch(trace.size, values, dims, index), 0
     if dims[0] is None:
         x = broadcast_to(x, (trace.size, *shape_of(x)))
     if dims[1] is not None:
@@ -111,6 +122,32 @@ def _setitem_batch(trace, op, values, dims, params):
         if missing > 0:
             v = expand_dims(v, tuple(range(1, 1 + missing)))
     return apply(_setitem, x, v, *inputs, index=(slice(None),) + index), 0
+
+
+def _indexed_batch(size: int, values, dims, index):
+    """`x[key] = v` per example, for a key with index arrays or traced ints: one write with
+    the batched key of `ops/batch_index.py`, `v` broadcast to each example's block first
+    (numpy's rule, `_fits`, checked per example by the abstract rule)."""
+    x, v, *inputs = values
+    key = example_key(size, index, inputs, dims[2:])
+    if key is None:
+        return _per_example(size, values, dims, index)
+    batch_index, batch_inputs, rank, before = key
+    example = [Aval(shape_of(a)[d is not None:], dtype_of(a)) for a, d in zip(values, dims)]
+    _setitem_abstract(*example, index=index)  # numpy's errors, as one example would raise
+    block = _getitem_abstract(example[0], *example[2:], index=index).shape
+    if None in block:
+        return _per_example(size, values, dims, index)
+    first = int(dims[1] is not None)  # v's first per-example axis
+    vs = shape_of(v)[first:]
+    while len(vs) > len(block) and vs[0] == 1:  # numpy drops leading 1s of the values
+        v, vs = squeeze(v, first), vs[1:]
+    if first:  # (B, *s) -> (B, 1, ..., *s): s aligned on the right of the block
+        v = reshape(v, (size,) + (1,) * (len(block) - len(vs)) + tuple(vs))
+    v = slices_first(broadcast_to(v, (size, *block)), rank, before, inverse=True)
+    if dims[0] is None:
+        x = broadcast_to(x, (size, *shape_of(x)))
+    return apply(_setitem, x, v, *batch_inputs, index=batch_index)
 
 
 def _per_example(size: int, values, dims, index):
