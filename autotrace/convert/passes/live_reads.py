@@ -93,6 +93,8 @@ class LiveReads(Transformer):
         node.value = self.visit(node.value)
         if not isinstance(node.ctx, ast.Load) or node.attr in _ARRAY_ATTRS:
             return node
+        if _at_call(node.value, "live"):  # an array has no such attribute: read it once,
+            node.value = node.value.args[0]  # here (`at__.live(m.layers[0].w)`)
         return _wrap(node)
 
     def visit_Subscript(self, node: ast.Subscript):
