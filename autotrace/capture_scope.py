@@ -235,8 +235,9 @@ class CaptureScope:
         """The graph input (a Tensor of the root `builder`) for `array` if it was read
         from captured state, else None (a constant made by the trace). `raw`: an op met
         the numpy array itself, reached by a path converted code does not wrap in
-        `at__.live` (`getattr(self, "w")`, `d.get("w")`), where plain numpy may also have
-        read it; so the finished trace compares it by content (`guards`)."""
+        `at__.live` (`operator.getitem(d, "w")`, a library function's result), where
+        plain numpy may also have read it; so the finished trace compares it by content
+        (`guards`)."""
         if self._dirty:
             self._walk()
         found = self._arrays.get(id(array))

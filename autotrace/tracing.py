@@ -130,8 +130,8 @@ def _warn_unguarded(traced, unguarded) -> None:
     """`StaleCaptureWarning` for the captured arrays too large for a content guard
     (`captures.content_guard_bytes`) that no read in converted code gave: the code mentions
     them and no op took them, or an op took the numpy array itself, reached by a path the
-    converter does not see (`d.get("w")`, `getattr(obj, name)`); either way plain numpy
-    may have read them while tracing."""
+    converter does not see (`operator.getitem(d, "w")`, a library function's result);
+    either way plain numpy may have read them while tracing."""
     if not unguarded:
         return
     code = getattr(traced.python_function, "__code__", None)
@@ -140,7 +140,8 @@ def _warn_unguarded(traced, unguarded) -> None:
         warnings.warn(
             f"{traced.__name__}{where} mentions the captured array {source.describe()} "
             f"({array.nbytes} bytes), reached by a path that converted code does not read "
-            "through (`d.get(name)`, `getattr(obj, name)`, or no op takes it); if it was "
+            "through (`operator.getitem(d, k)`, a library function's result, or no op takes "
+            "it); if it was "
             "read with plain numpy while tracing, its values are constants of the graph, "
             "and it is too large to be "
             f"compared on every call (over {captured_state.content_guard_bytes()} bytes), so "

@@ -2,7 +2,8 @@
 `ws = self.ws; ws[0]`, `for w in self.ws`, `a, b = self.pair`, `d = self.params; d["w"]`,
 `zip`/`enumerate`/comprehensions over them. An op takes such an array and plain numpy
 reads it too (`x @ ws[0] + np.sum(ws[0])`): both are read on every call, in one trace.
-Paths the converter cannot see (`d.get("w")`) stay exact by tracing again on a change.
+Paths the converter cannot see (`operator.getitem(d, "w")`) stay exact by tracing again on
+a change.
 
 The plain method is the oracle, over calls with the arrays written in place and
 rebound between them.
@@ -10,6 +11,7 @@ rebound between them.
 
 from __future__ import annotations
 
+import operator
 import warnings
 
 import numpy as np
@@ -139,8 +141,26 @@ class Reached:
         w = getattr(self, name)["w"]
         return x * w + np.sum(w)
 
+    def through_operator(self, x):
+        w = operator.getitem(self.params, "w")
+        return x * w + np.sum(w)
+
 
 @pytest.mark.parametrize("name", ["through_get", "through_getattr"])
+def test_items_read_through_get_and_getattr_are_read_live(name):
+    m = Reached()
+    plain = getattr(Reached, name)
+    traced = at.trace(plain)
+    x = np.array([1.0, -1.0])
+    for k in range(4):
+        same(traced(m, x), plain(m, x))
+        m.params["w"][k % 2] += 1.5
+    m.params["w"] = np.array([3.0, 4.0])
+    same(traced(m, x), plain(m, x))
+    assert traced.trace_count == 1
+
+
+@pytest.mark.parametrize("name", ["through_get", "through_getattr", "through_operator"])
 def test_a_path_the_converter_does_not_see_traces_again_on_a_write(name):
     m = Reached()
     plain = getattr(Reached, name)
@@ -161,10 +181,10 @@ def test_a_large_array_reached_that_way_warns_that_a_write_may_not_be_seen():
     m.params["w"] = np.ones(big)
 
     def f(x):
-        w = m.params.get("w")
+        w = operator.getitem(m.params, "w")
         return x * w[:2]
 
-    with pytest.warns(at.StaleCaptureWarning, match=r"`m\.params\['w'\]`.*d\.get\(name\)"):
+    with pytest.warns(at.StaleCaptureWarning, match=r"`m\.params\['w'\]`.*operator\.getitem"):
         at.trace(f)(np.ones(2))
 
 
@@ -182,3 +202,39 @@ def test_the_generated_code_reads_container_items_through_live_only():
 
     code = str(at.trace(f).code)
     assert "z[0]" in code and "at__.live" not in code and "live_items" not in code
+
+
+class Weights:
+    def __init__(self):
+        self.d = {"W": np.ones(2)}
+        self.layers = [{"W": np.full(2, 2.0)}, {"W": np.arange(2.0)}]
+
+    def step_through_attribute(self, g):
+        self.d["W"] -= 0.5 * g
+        return np.sum(self.d["W"])
+
+    def step_through_a_local(self, g):
+        d = self.d
+        s = np.sum(d["W"])  # read before the write
+        d["W"] -= 0.5 * g
+        return s + np.sum(d["W"]) + np.sum(d.get("W")) + sum(np.sum(v) for v in d.values())
+
+    def step_each_layer(self, g):
+        for layer in self.layers:
+            layer["W"] -= 0.1 * g * layer["W"]
+        return sum(np.sum(layer["W"]) for layer in self.layers)
+
+
+@pytest.mark.parametrize("name", ["step_through_attribute", "step_through_a_local",
+                                  "step_each_layer"])
+def test_in_place_steps_through_container_items_write_the_callers_arrays(name):
+    m, expected = Weights(), Weights()
+    plain = getattr(Weights, name)
+    traced = at.trace(plain)
+    for k in range(3):
+        g = np.array([1.0, -2.0]) * (k + 1)
+        same(traced(m, g), plain(expected, g))
+        same(m.d["W"], expected.d["W"])
+        for a, b in zip(m.layers, expected.layers):
+            same(a["W"], b["W"])
+    assert traced.trace_count == 1

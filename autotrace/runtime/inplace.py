@@ -42,6 +42,14 @@ def setitem_aug(x, key, op: str, value):
         mutation.setitem(x, key, F.augmented(_UFUNCS[op], F.getitem(x, key), value))
         return x
     item = x[key]
+    if type(item) is np.ndarray and context.current_builder() is not None:
+        target = _captured_target(item)  # `self.d["W"] -= v`: the caller's array, written
+        if target is not None:  # back after each call; the container keeps that array
+            result = getattr(operator, f"i{op}")(target, value)
+            x[key] = item if result is target else result
+            return x
+        x[key] = AUGMENTED[f"i{op}"](item, value)  # a numpy array given a traced value
+        return x
     x[key] = getattr(operator, f"i{op}")(item, value)
     return x
 
@@ -110,7 +118,7 @@ def _captured_target(x):
     source = scope.source_of(x) if scope is not None else None
     if source is None:
         return None
-    _refuse_other_names(x, through_name=False)
+    _refuse_other_names(x, through_name=False, items=False)
     return outer_array(lambda: x, source.var_name)
 
 
@@ -227,12 +235,12 @@ def live_items(value):
 
 
 def live_iter(value, unpack: bool = False):
-    """The iterable of a comprehension (or of `zip`/`enumerate`) in converted code: over a
-    list or tuple, its items lazily, as Python iterates it, with numpy arrays as `live`
-    gives them, and, where the target unpacks them (`unpack`: `for w, b in pairs`), each
-    item as `live_items` gives it; any other iterable as it is."""
-    if type(value) not in (list, tuple) or context.current_builder() is None:
-        return value
+    """The iterable of a comprehension (or of `zip`/`enumerate`) in converted code: its
+    items lazily, as Python iterates it, with numpy arrays as `live` gives them, and, where
+    the target unpacks them (`unpack`: `for w, b in pairs`), each item as `live_items`
+    gives it (a list, a tuple, `d.values()`, a generator...); a traced array as it is."""
+    if isinstance(value, (Tensor, str, bytes)) or context.current_builder() is None:
+        return value  # (a traced array iterates as itself: its rows are traced values)
     if unpack:
         return (live(v) if type(v) is np.ndarray else live_items(v) for v in value)
     return (live(v) if type(v) is np.ndarray else v for v in value)
@@ -298,14 +306,18 @@ def live_numpy_target(x: np.ndarray):
     return copy
 
 
-def _refuse_other_names(x, through_name: bool = True) -> None:
+def _refuse_other_names(x, through_name: bool = True, items: bool = True) -> None:
     """Refuse a write that makes numpy array `x` a traced value when local variables of the
     converted functions running in this trace hold it besides the one written through
     (`through_name`; else the write is through an attribute or item): that one is rebound
     to the traced value, the others would keep showing the old values (numpy changes
     them all). One name in nested functions (a cell, or a loop variable the converter gives
-    to a loop body) counts once."""
+    to a loop body) counts once. `items=False` (a captured array, whose reads through a
+    container's item are `at__.live`, which gives the written value): only names holding
+    `x` itself count, not items of lists or dicts they hold (`d['W']`)."""
     names = other_names(x, sys._getframe(2))
+    if not items:
+        names = [n for n in names if "[" not in n[0]]
     if len(names) < 1 + through_name:
         return
     shown = ", ".join(f"`{n}` (in {fn}, line {line})" for n, fn, line in names)

@@ -80,7 +80,7 @@ class LiveReads(Transformer):
         node.args = [self.visit(a) for a in node.args]
         for k in node.keywords:
             k.value = self.visit(k.value)
-        return node
+        return _wrap(node) if _gives_an_item(node) else node
 
     def visit_Name(self, node: ast.Name):
         if not isinstance(node.ctx, ast.Load) or not self._outer(node.id):
@@ -152,6 +152,21 @@ def _is_at(node) -> bool:
     while isinstance(node, ast.Attribute):
         node = node.value
     return isinstance(node, ast.Name) and node.id == "at__"
+
+
+_ITEM_METHODS = frozenset(("get", "pop", "setdefault"))  # a container's item, as it holds it
+_ITEM_FUNCTIONS = frozenset(("getattr", "next"))
+
+
+def _gives_an_item(call: ast.Call) -> bool:
+    """`d.get("w")`, `ws.pop()`, `getattr(obj, name)`, `next(it)`: a call whose value may be
+    a captured array, read through `at__.live` like a subscript."""
+    func = call.func
+    if _at_call(call, "call") and call.args:
+        func = call.args[0]
+    if isinstance(func, ast.Attribute):
+        return func.attr in _ITEM_METHODS and not _is_at(func)
+    return isinstance(func, ast.Name) and func.id in _ITEM_FUNCTIONS
 
 
 def _wrap(node):
