@@ -37,6 +37,7 @@ from autotrace.errors import (
     location_of_frame,
     user_frame,
 )
+from autotrace.pytree import children_of, is_node_type
 from autotrace.signature import leaf_key
 
 
@@ -104,6 +105,7 @@ class CaptureScope:
         self.unguarded: list = []  # (array, Source): read by plain numpy, too big to guard
         # Sources of the captured arrays an op met as numpy arrays (or views of them)
         self.raw_inputs: set = set()
+        self.rebuilt: dict = {}  # id -> argument object rebuilt from its leaves for the trace
 
     # -- what the trace runs ------------------------------------------------------------
     def note(self, fn, fileless: bool = False) -> None:
@@ -305,6 +307,29 @@ class CaptureScope:
             return
         if id(array) in self.raw_reads or any(c.value is array for c in self.captures):
             raise Retrace(array)
+
+    def note_rebuilt(self, value) -> None:
+        """The argument objects the trace rebuilt from their leaves (dataclasses, registered
+        pytrees) in `value`: not the caller's objects (`rebuilt`)."""
+        if type(value) in (tuple, list):
+            for x in value:
+                self.note_rebuilt(x)
+        elif type(value) is dict:
+            for x in value.values():
+                self.note_rebuilt(x)
+        elif is_node_type(type(value)) or hasattr(value, "_fields"):
+            if not isinstance(value, tuple):
+                self.rebuilt[id(value)] = value
+            for x in (value if isinstance(value, tuple) else children_of(value)[2]):
+                self.note_rebuilt(x)
+
+    def reaches(self, obj) -> bool:
+        """`obj` is a root of this trace's captured state or was walked from one (it
+        existed before the call: an argument, a bound object, state of a global)."""
+        if self._dirty:
+            self._walk()
+        return id(obj) in self._reached or any(o is obj for o, _ in self._object_roots) \
+            or any(x is obj for _, x, _ in self._arg_roots)
 
     def source_of(self, array):
         """The `Source` through which the trace reaches `array` (by identity), or None."""

@@ -79,6 +79,7 @@ def _trace_concrete(traced: TracedFunction, leaves, tree, plan=None) -> Concrete
             flat.append(leaf)
             inputs.append((flat[-1], flat[-1].symbol) if isinstance(t, TensorSpec) else None)
         args, kwargs = _rebuild_call(traced._signature, unflatten(tree, flat))
+        scope.note_rebuilt((args, kwargs))
         try:
             with no_trace_time_draws(traced.__name__):
                 result = traced.converted(*args, **kwargs)

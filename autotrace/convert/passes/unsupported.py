@@ -5,7 +5,9 @@ with it): generators (`yield`, `yield from`), `await`, `async for`, `async with`
 `async def` (and `async def` itself, refused when reading the source). Guarded at run
 time: a `match` subject is wrapped in `at__.match_subject(...)`, which refuses a traced
 value, and an assignment (or augmented assignment) to a `global` name goes through
-`at__.set_global(...)`, which refuses to let a traced value escape the function.
+`at__.set_global(...)`, which refuses to let a traced value escape the function, and so
+does an assignment to an attribute (`self.m = value` -> `self.m = at__.set_attribute(self,
+'m', value)`) of an object the function did not make.
 """
 
 from __future__ import annotations
@@ -67,11 +69,36 @@ class Unsupported(Transformer):
 
     def visit_Assign(self, node: ast.Assign):
         self.generic_visit(node)
+        if len(node.targets) == 1 and _plain_attribute(node.targets[0]):
+            target = node.targets[0]
+            node.value = ast.copy_location(replace_expr(
+                f"at__.set_attribute(obj, {target.attr!r}, value)",
+                obj=_load(target.value), value=node.value), node.value)
+            return node
         names = [t.id for t in node.targets if isinstance(t, ast.Name) and t.id in self.globals]
         if not names or len(node.targets) != 1:
             return node
         (new,) = replace(f"{names[0]} = at__.set_global('{names[0]}', value)", value=node.value)
         return ast.copy_location(new, node)
+
+
+def _plain_attribute(target) -> bool:
+    """`self.m` or `a.b.c` as an assignment target (names and attributes only: reading
+    the object again has no side effect)."""
+    if not isinstance(target, ast.Attribute):
+        return False
+    node = target.value
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id != "at__"
+
+
+def _load(node):
+    """A copy of name/attribute chain `node` that loads it."""
+    if isinstance(node, ast.Name):
+        return ast.copy_location(ast.Name(id=node.id, ctx=ast.Load()), node)
+    return ast.copy_location(ast.Attribute(value=_load(node.value), attr=node.attr,
+                                           ctx=ast.Load()), node)
 
 
 def transform(node: ast.FunctionDef, ctx) -> ast.FunctionDef:
