@@ -126,3 +126,22 @@ def test_python_values_and_the_functions_own_objects_are_pythons():
             np.testing.assert_array_equal(traced(s, np.ones(2)), counts(expected, np.ones(2)))
     assert s.count == expected.count == 6
     np.testing.assert_array_equal(at.trace(uses_its_own_box)(np.ones(2)), np.full(2, 4.0))
+
+
+def rebinds_two_at_once(s, g):
+    s.m, s.count = 0.5 * g, 3
+    return g
+
+
+def test_a_tuple_of_attribute_targets_is_checked_too():
+    s = State()
+    with pytest.raises(at.TracingError, match="attribute `m` of an object from outside"):
+        at.trace(rebinds_two_at_once)(s, np.ones(2))
+    assert type(s.m) is np.ndarray and s.count == 0
+
+    def local(x):
+        b, c = Box(), Box()
+        b.v, c.v = x * 2.0, 1.0
+        return b.v + c.v
+
+    np.testing.assert_array_equal(at.trace(local)(np.ones(2)), np.full(2, 3.0))

@@ -16,7 +16,9 @@ from autotrace.runtime.inplace import (  # noqa: F401
     setitem_aug_into, setitem_into,
 )
 from autotrace.runtime.inplace import captured_isinstance as isinstance  # noqa: F401,A004
-from autotrace.runtime.guards import match_subject, set_attribute, set_global  # noqa: F401
+from autotrace.runtime.guards import (  # noqa: F401
+    match_subject, set_attribute, set_attributes, set_global,
+)
 from autotrace.runtime.iterables import enumerate, len, range, zip  # noqa: F401
 from autotrace.runtime.logical import and_, bool, not_, or_  # noqa: F401
 from autotrace.runtime.raising import raise_  # noqa: F401

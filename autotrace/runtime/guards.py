@@ -40,7 +40,7 @@ def set_attribute(obj, name: str, value):
     builder = context.current_builder()
     if builder is None:
         return value
-    if _in_graph_statement(builder) and _from_outside(obj, sys._getframe(1)):
+    if _in_graph_statement(builder) and _from_outside(obj, _user_frame()):
         raise TracingError(at_user_line(
             f"Assigning the attribute `{name}` of an object from outside this graph `if`, "
             "loop or `try` part (its condition or bound is a traced value): Python would "
@@ -82,6 +82,14 @@ def _in_graph_statement(builder) -> bool:
     return False
 
 
+def _user_frame():
+    """The frame of the converted code doing the assignment."""
+    frame = sys._getframe(2)
+    while frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+    return frame
+
+
 def _from_outside(obj, frame) -> bool:
     """`obj` came into the running code from outside it: a parameter or closure variable
     of the function doing the assignment holds it (an object it made is a plain local)."""
@@ -89,3 +97,15 @@ def _from_outside(obj, frame) -> bool:
     names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount] + code.co_freevars
     values = frame.f_locals
     return any(values.get(n) is obj for n in names)
+
+
+def set_attributes(value, slots: tuple):
+    """`a.x, b = value`: `value` unpacked (a tuple), each item bound to an attribute
+    (`slots[k]`: (object, name), or None for another target) checked as `set_attribute`
+    checks it. An iterable of the wrong length fails on unpacking, as in Python."""
+    items = tuple(value)
+    if len(items) == len(slots):
+        for item, slot in zip(items, slots):
+            if slot is not None:
+                set_attribute(slot[0], slot[1], item)
+    return items

@@ -75,6 +75,18 @@ class Unsupported(Transformer):
                 f"at__.set_attribute(obj, {target.attr!r}, value)",
                 obj=_load(target.value), value=node.value), node.value)
             return node
+        target = node.targets[0]
+        if len(node.targets) == 1 and isinstance(target, (ast.Tuple, ast.List)) and \
+                any(_plain_attribute(t) for t in target.elts) and \
+                not any(isinstance(t, ast.Starred) for t in target.elts):
+            slots = ast.Tuple(elts=[
+                ast.Tuple(elts=[_load(t.value), ast.Constant(value=t.attr)], ctx=ast.Load())
+                if _plain_attribute(t) else ast.Constant(value=None) for t in target.elts],
+                ctx=ast.Load())
+            node.value = ast.copy_location(replace_expr(
+                "at__.set_attributes(value, slots)", value=node.value, slots=slots),
+                node.value)
+            return node
         names = [t.id for t in node.targets if isinstance(t, ast.Name) and t.id in self.globals]
         if not names or len(node.targets) != 1:
             return node
