@@ -8,9 +8,7 @@ into `Guard`s.
 
 from __future__ import annotations
 
-import dis
 import inspect
-import sys
 import types
 
 import numpy as np
@@ -29,6 +27,7 @@ from autotrace.captures import (
     content_guard_bytes,
     contents_of,
 )
+from autotrace.code_mentions import mentioned, set_first
 from autotrace.errors import (
     CONVERTED_CODES,
     TracingError,
@@ -37,6 +36,7 @@ from autotrace.errors import (
     location_of_frame,
     user_frame,
 )
+from autotrace.generator_state import locate_draw, rng_state, same_state, set_rng_state
 from autotrace.pytree import children_of, is_node_type
 from autotrace.signature import leaf_key
 
@@ -141,13 +141,13 @@ class CaptureScope:
                 not (fileless and code.co_filename.startswith("<")):
             return
         self._seen_codes.add(id(code))
-        names, keys = _mentioned(code)
+        names, keys = mentioned(code)
         self._names |= names | keys
         # `getattr(obj, name)`, `vars(obj)`: attributes the code does not name, so the
         # walk takes every attribute an object stores
         self._every_attr = self._every_attr or not names.isdisjoint(_DYNAMIC_ATTRS)
         globs = self._global_roots.setdefault(id(fn.__globals__), (fn.__globals__, set()))
-        own = _set_first(code)  # globals it assigns before reading: its own values
+        own = set_first(code)  # globals it assigns before reading: its own values
         globs[1].update(n for n in names if n in fn.__globals__ and n not in own)
         if code not in CONVERTED_CODES and fn.__closure__:  # a nested def's cells are locals
             for name, cell in zip(code.co_freevars, fn.__closure__):
@@ -188,7 +188,7 @@ class CaptureScope:
                 continue
             if isinstance(value, _GENERATORS):  # draws run on it: rebinding it traces again
                 if id(value) not in self._generators:  # its state, to see draws while tracing
-                    self._generators[id(value)] = (value, source, _rng_state(value))
+                    self._generators[id(value)] = (value, source, rng_state(value))
                 if source.steps or source.kind in ("global", "cell"):
                     self._guards.setdefault(source, Guard(source, None, value, identity=True))
                 continue
@@ -287,10 +287,10 @@ class CaptureScope:
         from it once, at trace time, numbers the graph would freeze. The generator is put
         back as it was. `rerun()` runs that code again to find the user's line drawing."""
         for gen, source, state in list(self._generators.values()):
-            if _same_state(_rng_state(gen), state):
+            if same_state(rng_state(gen), state):
                 continue
-            _set_rng_state(gen, state)
-            at = _locate_draw(gen, state, rerun) if rerun is not None else None
+            set_rng_state(gen, state)
+            at = locate_draw(gen, state, rerun) if rerun is not None else None
             raise UnsupportedError(
                 f"The captured generator {source.describe()} drew numbers while the function "
                 "was traced, in code that autotrace does not convert (a library function, or "
@@ -415,58 +415,6 @@ _DYNAMIC_ATTRS = frozenset(("getattr", "vars", "__dict__"))
 _GENERATORS = (np.random.Generator, np.random.RandomState)
 
 
-def _locate_draw(gen, state, rerun) -> str | None:
-    """Run `rerun()` under a line tracer to find the user's line after which `gen` (put
-    back to `state`) first advanced (only on the way to an error); then put it back."""
-    last, found = [None], [None]
-
-    def tracer(frame, event, arg):
-        if found[0] is not None:
-            return None
-        if event == "line" and not is_library_file(frame.f_code.co_filename):
-            if last[0] is not None and not _same_state(_rng_state(gen), state):
-                found[0] = last[0]
-                return None
-            last[0] = location_of_frame(frame)
-        return tracer
-
-    previous = sys.gettrace()
-    sys.settrace(tracer)
-    try:
-        rerun()
-    except BaseException:  # noqa: S110 - the first run's outcome stands; only the line
-        pass
-    finally:
-        sys.settrace(previous)
-    if found[0] is None and not _same_state(_rng_state(gen), state):
-        found[0] = last[0]  # the last line drew
-    _set_rng_state(gen, state)
-    return found[0]
-
-
-def _rng_state(gen):
-    return gen.bit_generator.state if isinstance(gen, np.random.Generator) else \
-        gen.get_state(legacy=False)
-
-
-def _set_rng_state(gen, state) -> None:
-    if isinstance(gen, np.random.Generator):
-        gen.bit_generator.state = state
-    else:
-        gen.set_state(state)
-
-
-def _same_state(a, b) -> bool:
-    """Generator states (dicts of ints, strings and arrays) are equal."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same_state(a[k], b[k]) for k in a)
-    if isinstance(a, np.ndarray):
-        return a.shape == b.shape and bool(np.array_equal(a, b))
-    return a == b
-
-
 def _walkable(x) -> bool:
     """Objects whose attributes or items may hold captured state: user objects, classes
     and modules, and containers; not arrays, Python values, functions, tensors, or the
@@ -509,51 +457,6 @@ def _static_attr(obj, name: str):
     return _MISSING
 
 
-_MENTIONED: dict = {}
-
-
-def _mentioned(code: types.CodeType) -> tuple[set, set]:
-    """(names, string constants) of `code` and the code nested in it."""
-    found = _MENTIONED.get(id(code))
-    if found is not None and found[0] is code:
-        return found[1], found[2]
-    names, keys, stack = set(), set(), [code]
-    while stack:
-        c = stack.pop()
-        names.update(c.co_names)
-        for const in c.co_consts:
-            if isinstance(const, types.CodeType):
-                stack.append(const)
-            elif type(const) is str and const.isidentifier():
-                keys.add(const)
-            elif type(const) is tuple:
-                keys.update(k for k in const if type(k) is str and k.isidentifier())
-    _MENTIONED[id(code)] = (code, names, keys)
-    return names, keys
-
-
-def _set_first(code: types.CodeType) -> set:
-    """Globals whose first use in `code` (in bytecode order) assigns them."""
-    found = _SET_FIRST.get(id(code))
-    if found is not None and found[0] is code:
-        return found[1]
-    seen, out = set(), set()
-    if _STORE_GLOBAL not in code.co_code[::2]:  # opcodes (a long function: no `dis` walk)
-        _SET_FIRST[id(code)] = (code, out)
-        return out
-    for ins in dis.get_instructions(code):
-        if ins.opname in ("LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME"):
-            name = ins.argval
-            if name not in seen:
-                seen.add(name)
-                if ins.opname == "STORE_GLOBAL":
-                    out.add(name)
-    _SET_FIRST[id(code)] = (code, out)
-    return out
-
-
-_SET_FIRST: dict = {}
-_STORE_GLOBAL = dis.opmap["STORE_GLOBAL"]
 
 
 def _first_param(fn) -> str:
