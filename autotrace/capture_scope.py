@@ -325,11 +325,11 @@ class CaptureScope:
 
     def reaches(self, obj) -> bool:
         """`obj` is a root of this trace's captured state or was walked from one (it
-        existed before the call: an argument, a bound object, state of a global)."""
+        existed before the call: an argument, a bound object, state of a global): the
+        walk's visited objects, roots first."""
         if self._dirty:
             self._walk()
-        return id(obj) in self._reached or any(o is obj for o, _ in self._object_roots) \
-            or any(x is obj for _, x, _ in self._arg_roots)
+        return id(obj) in self._reached
 
     def source_of(self, array):
         """The `Source` through which the trace reaches `array` (by identity), or None."""
@@ -455,8 +455,6 @@ def _static_attr(obj, name: str):
                 return _MISSING
             return value
     return _MISSING
-
-
 
 
 def _first_param(fn) -> str:

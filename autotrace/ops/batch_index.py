@@ -54,10 +54,7 @@ def slices_first(out, rank: int, before: int, inverse: bool = False):
     if not before:
         return out
     axes = list(range(len(shape_of(out))))
+    order = [0] + axes[1 + rank:1 + rank + before] + axes[1:1 + rank] + axes[1 + rank + before:]
     if inverse:
-        order = [0] + axes[1 + before:1 + before + rank] + axes[1:1 + before] + \
-            axes[1 + before + rank:]
-    else:
-        order = [0] + axes[1 + rank:1 + rank + before] + axes[1:1 + rank] + \
-            axes[1 + rank + before:]
+        order = [int(k) for k in np.argsort(order)]
     return transpose(out, tuple(order))

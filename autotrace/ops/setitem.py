@@ -27,7 +27,6 @@ from autotrace.ops.shape import (
     broadcast_to,
     dtype_of,
     expand_dims,
-    reshape,
     squeeze,
     unbroadcast,
 )
@@ -116,12 +115,21 @@ def _setitem_batch(trace, op, values, dims, params):
         example = Aval(shape_of(x)[1:], dtype_of(x))
         rank = len(_getitem_abstract(example, *[Aval(shape_of(i), dtype_of(i))
                                                 for i in inputs], index=index).shape)
-        while len(shape_of(v)) - 1 > rank and shape_of(v)[1] == 1:
-            v = squeeze(v, 1)
-        missing = rank - (len(shape_of(v)) - 1)
-        if missing > 0:
-            v = expand_dims(v, tuple(range(1, 1 + missing)))
+        v = _aligned_values(v, True, rank)
     return apply(_setitem, x, v, *inputs, index=(slice(None),) + index), 0
+
+
+def _aligned_values(v, batched: bool, rank: int):
+    """Values `v` (the batch on axis 0 if `batched`) aligned, per example, to a written
+    block of `rank` axes as numpy aligns them: leading 1s dropped, and for batched values
+    the missing leading axes added after the batch axis (shared ones broadcast as they are)."""
+    first = int(batched)
+    while len(shape_of(v)) - first > rank and shape_of(v)[first] == 1:
+        v = squeeze(v, first)
+    missing = rank - (len(shape_of(v)) - first)
+    if batched and missing > 0:
+        v = expand_dims(v, tuple(range(1, 1 + missing)))
+    return v
 
 
 def _indexed_batch(size: int, values, dims, index):
@@ -138,12 +146,7 @@ def _indexed_batch(size: int, values, dims, index):
     block = _getitem_abstract(example[0], *example[2:], index=index).shape
     if None in block:
         return _per_example(size, values, dims, index)
-    first = int(dims[1] is not None)  # v's first per-example axis
-    vs = shape_of(v)[first:]
-    while len(vs) > len(block) and vs[0] == 1:  # numpy drops leading 1s of the values
-        v, vs = squeeze(v, first), vs[1:]
-    if first:  # (B, *s) -> (B, 1, ..., *s): s aligned on the right of the block
-        v = reshape(v, (size,) + (1,) * (len(block) - len(vs)) + tuple(vs))
+    v = _aligned_values(v, dims[1] is not None, len(block))
     v = slices_first(broadcast_to(v, (size, *block)), rank, before, inverse=True)
     if dims[0] is None:
         x = broadcast_to(x, (size, *shape_of(x)))

@@ -38,7 +38,7 @@ from autotrace.ops.trying import reraise as reraise_op
 from autotrace.ops.trying import try_save as try_save_op
 from autotrace.ops.trying import unbound as unbound_op
 from autotrace.runtime import merge
-from autotrace.runtime.inplace import other_names
+from autotrace.runtime.inplace import describe_names, other_names
 from autotrace.runtime.merge import branch_output
 from autotrace.runtime.raising import BranchRaises
 from autotrace.runtime.try_objects import Ambiguous, Watch, undone
@@ -500,7 +500,7 @@ def _refuse_aliases_of_path_writes(stmt, parts) -> None:
         names = other_names(outer, sys._getframe(1))
         if len(names) < 2:
             continue
-        shown = ", ".join(f"`{n}` (in {fn}, line {line})" for n, fn, line in names)
+        shown = describe_names(names)
         raise TracingError(
             f"`{name}` is {what}, and other local names hold the same array: {shown}. "
             f"After the statement `{name}` holds the value of the path taken, but the "

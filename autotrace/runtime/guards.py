@@ -50,19 +50,17 @@ def set_attribute(obj, name: str, value):
     scope = builder.root.capture_scope
     if scope is None:
         return value
-    rebuilt = scope.rebuilt.get(id(obj))
-    params = getattr(type(obj), "__dataclass_params__", None)
-    if rebuilt is obj and not (params is not None and params.frozen):  # (frozen: Python's
+    frozen = getattr(getattr(type(obj), "__dataclass_params__", None), "frozen", False)
+    if scope.rebuilt.get(id(obj)) is obj and not frozen:  # (frozen: Python's error follows)
         raise TracingError(at_user_line(
             f"Assigning the attribute `{name}` of the argument {type(obj).__name__}: a traced "
             "function rebuilds a dataclass (or registered pytree) argument from its arrays, "
             "so the assignment would not reach the caller's object, where Python's would. "
             "Return the new value (or a new object: `dataclasses.replace(p, "
-            f"{name}=...)`) and use it outside."))  # error at the store)
+            f"{name}=...)`) and use it outside."))
     if not scope.reaches(obj):
         return value
-    leaves, _ = flatten(value) if not is_traced(value) else ([value], None)
-    if not any(is_traced(x) for x in leaves):
+    if not any(is_traced(x) for x in flatten(value)[0]):
         return value
     raise TracingError(at_user_line(
         f"Assigning a traced value to the attribute `{name}` of an object from outside the "

@@ -320,7 +320,7 @@ def _refuse_other_names(x, through_name: bool = True, items: bool = True) -> Non
         names = [n for n in names if "[" not in n[0]]
     if len(names) < 1 + through_name:
         return
-    shown = ", ".join(f"`{n}` (in {fn}, line {line})" for n, fn, line in names)
+    shown = describe_names(names)
     raise TracingError(at_user_line(
         f"An in-place write with a traced value into a numpy array that local variables "
         f"hold: {shown}. The write makes it a traced value under the name or path written "
@@ -356,6 +356,11 @@ def other_names(x, frame=None) -> list:
                    for c, n in names):  # or a loop body or branch given it by the converter)
             names[(code, name)] = (name, code.co_name, line)
     return list(names.values())
+
+
+def describe_names(names: list) -> str:
+    """`other_names`' result for a message: `` `bufs[0]` (in g, line 5), ... ``."""
+    return ", ".join(f"`{n}` (in {fn}, line {line})" for n, fn, line in names)
 
 
 _CONTAINER_DEPTH = 3  # list / tuple / dict levels searched for another reference

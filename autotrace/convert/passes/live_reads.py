@@ -194,14 +194,19 @@ def _at_call(node, *names) -> bool:
 _PASS_THROUGH = ("live", "getitem", "call")
 
 
+def _op_result(value) -> bool:
+    """`value` is an `at__` op's or statement's result (traced values, or a statement's
+    variables), not a value as Python holds it."""
+    return _at_call(value) and not _at_call(value, *_PASS_THROUGH)
+
+
 def _may_hold_arrays(value) -> bool:
     """An unpacked or iterated value that may hold captured numpy arrays: not a display
-    (`a, b = b, a`: its items were read already), a constant, or the result of an `at__`
-    op or statement (traced values, or a statement's variables)."""
+    (`a, b = b, a`: its items were read already), a constant, or an `_op_result`."""
     if isinstance(value, (ast.Tuple, ast.List, ast.Constant, ast.ListComp, ast.GeneratorExp,
                           ast.SetComp, ast.DictComp)):
         return False
-    return not _at_call(value) or _at_call(value, *_PASS_THROUGH)
+    return not _op_result(value)
 
 
 def _plain(value, holders: set) -> bool:
@@ -213,7 +218,7 @@ def _plain(value, holders: set) -> bool:
         return value.id not in holders
     if isinstance(value, (ast.Tuple, ast.List)):
         return all(_plain(e, holders) for e in value.elts)
-    return _at_call(value) and not _at_call(value, *_PASS_THROUGH)
+    return _op_result(value)
 
 
 _BINDERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Import,
@@ -250,9 +255,9 @@ def _scan(root: ast.FunctionDef) -> tuple[set, set]:
                 bound.add(n.id)
             continue
         if isinstance(n, ast.Assign):
-            if not _at_call(n.value) or _at_call(n.value, *_PASS_THROUGH):
-                for t in n.targets:  # (an `at__` statement's or op's results: as the
-                    bind(t, n.value)  # names' other bindings)
+            if not _op_result(n.value):  # (an op's results: as the names' other bindings)
+                for t in n.targets:
+                    bind(t, n.value)
         elif isinstance(n, (ast.AnnAssign, ast.NamedExpr)) and n.value is not None:
             bind(n.target, n.value)
         elif isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
