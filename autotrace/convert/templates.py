@@ -137,6 +137,11 @@ def name_tuple(names, ctx=None) -> ast.expr:
     return ast.Tuple(elts=elts, ctx=ctx)
 
 
+def state_tuple(names) -> ast.expr:
+    """`(a, b)`, `(a,)`, `()`: a statement's variables, always a tuple (Load)."""
+    return ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Load()) for n in names], ctx=ast.Load())
+
+
 def at_line(new: ast.AST, old: ast.AST) -> ast.AST:
     """Locate generated `new` on the first line of `old` (its header, for compound
     statements): tracebacks and graph origins then name the `if`/`while`/`for` line."""

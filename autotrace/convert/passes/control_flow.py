@@ -26,8 +26,22 @@ import os
 
 from autotrace.convert import analysis
 from autotrace.convert.aliases import NONE, item_assigned, scope_key
-from autotrace.convert.templates import at_line, fresh_name, name_tuple, replace, replace_expr
-from autotrace.convert.visitor import StatementTransformer, child_fields, statements
+from autotrace.convert.passes.try_parts import (
+    BoundReads,
+    no_args,
+    reads_after_tries,
+    reraising,
+    saved,
+)
+from autotrace.convert.templates import (
+    at_line,
+    fresh_name,
+    name_tuple,
+    replace,
+    replace_expr,
+    state_tuple,
+)
+from autotrace.convert.visitor import StatementTransformer, statements
 from autotrace.runtime.where import CELL_PARAM
 
 GENERATED = "_autotrace_generated"
@@ -67,7 +81,7 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
         self.runs.append([])
         if analysis.contains(node.body, _CONVERTED):
             analysis.annotate(node)
-            _reads_after_tries(node.body, frozenset())
+            reads_after_tries(node.body, frozenset())
             self.shared.append(node.captured)
             self.written.append(node.closure_written)
             self.lists.append(analysis.assigned(node.body))
@@ -117,35 +131,35 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
         runs = self.runs[-1] + [(run, state)]
         body_name = self.name("try_body")
         helpers = [self._helper(body_name, [run, *state],
-                                _saved(node.body, runs) + _return(state, node),
+                                saved(node.body, runs) + _return(state, node),
                                 node, outer)]
         handlers = []
         for handler in node.handlers:
             name = handler.name or self.name("exception")
             fn = self.name("try_except")
-            body = _reraising(_BoundReads(unsure - {name}).visit_block(handler.body), name)
+            body = reraising(BoundReads(unsure - {name}).visit_block(handler.body), name)
             helpers.append(self._helper(fn, [run, name, *state],
-                                        _saved(body, runs) + _return(state, node),
+                                        saved(body, runs) + _return(state, node),
                                         handler, outer))
             kinds = handler.type if handler.type is not None else \
                 ast.Name(id="BaseException", ctx=ast.Load())
             handlers.append(ast.Tuple(elts=[
-                ast.Lambda(args=_no_args(), body=kinds), ast.Name(id=fn, ctx=ast.Load())],
+                ast.Lambda(args=no_args(), body=kinds), ast.Name(id=fn, ctx=ast.Load())],
                 ctx=ast.Load()))
         else_name = final_name = "None"
         if node.orelse:
             else_name = self.name("try_else")
             helpers.append(self._helper(else_name, [run, *state],
-                                        _saved(node.orelse, runs)
+                                        saved(node.orelse, runs)
                                         + _return(state, node), node, outer))
         if node.finalbody:
             final_name = self.name("try_finally")
             helpers.append(self._helper(final_name, state,
-                                        _BoundReads(unsure).visit_block(node.finalbody)
+                                        BoundReads(unsure).visit_block(node.finalbody)
                                         + _return(state, node), node, outer))
         call = replace_expr(
             f"at__.try_stmt({body_name}, handlers, {else_name}, {final_name}, state)",
-            handlers=ast.Tuple(elts=handlers, ctx=ast.Load()), state=_state(state))
+            handlers=ast.Tuple(elts=handlers, ctx=ast.Load()), state=state_tuple(state))
         if state:
             stmt = ast.Assign(targets=[name_tuple(state, ast.Store())], value=call)
         else:
@@ -180,7 +194,7 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
         settings = ast.Call(func=ast.Name(id="dict", ctx=ast.Load()), args=[],
                             keywords=node.items[0].context_expr.keywords)
         call = replace_expr(f"at__.errstate_stmt(settings, {name}, state)",
-                            settings=settings, state=_state(state))
+                            settings=settings, state=state_tuple(state))
         if state:
             stmt = ast.Assign(targets=[name_tuple(state, ast.Store())], value=call)
         else:
@@ -238,7 +252,7 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
             kwargs += self._aliased_kwarg(node, node.body + node.orelse)
         call = replace_expr(
             f"at__.{entry}(test, {true_name}, {false_name}, state{args}{kwargs})",
-            test=node.test, state=_state(params))
+            test=node.test, state=state_tuple(params))
         if outputs is None:
             stmt = ast.Return(value=call)
         elif outputs:
@@ -258,7 +272,7 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
                             outer)
         kwargs = _outer_kwarg(outer) + self._try_kwarg() + self._aliased_kwarg(node, node.body)
         call = replace_expr(f"at__.while_stmt({cond_name}, {body_name}, state{kwargs})",
-                            state=_state(loop_vars))
+                            state=state_tuple(loop_vars))
         return self._loop_result(node, loop_vars, [cond, body], call)
 
     # -- for ------------------------------------------------------------------------------
@@ -289,7 +303,7 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
         kwargs = extra_test + _outer_kwarg(outer) + self._try_kwarg() + \
             self._aliased_kwarg(node, node.body)
         call = replace_expr(f"at__.for_stmt(iterable, {body_name}, state{kwargs})",
-                            iterable=node.iter, state=_state(loop_vars))
+                            iterable=node.iter, state=state_tuple(loop_vars))
         return self._loop_result(node, loop_vars, helpers, call)
 
     def _helper(self, name: str, params: list, body: list, at: ast.AST,
@@ -327,137 +341,6 @@ class ControlFlow(StatementTransformer):  # expressions hold no statements: not 
 
 
 # -- building blocks -----------------------------------------------------------------------
-def _saved(stmts: list, runs: list, top: bool = True) -> list:
-    """`stmts` with `at__.try_save(run, slots, values)` after each statement that binds
-    variables of a `try` statement's `state`, for each `(run, state)` of `runs` (the
-    enclosing `try`s, innermost last), inside compound statements too (an `if`, a loop,
-    a `with`, a nested `try`: a handler sees the iterations that ran). Not after the last
-    statement of a part (its result) or one that always exits."""
-    out = []
-    for k, stmt in enumerate(stmts):
-        _saved_inside(stmt, runs)
-        out.append(stmt)
-        if top and k == len(stmts) - 1 or analysis.always_exits([stmt]):
-            continue
-        out += _saves(analysis.assigned([stmt]), runs, stmt)
-    return out
-
-
-def _saves(assigned: set, runs: list, at: ast.AST) -> list:
-    out = []
-    for run, state in runs:
-        names = [n for n in state if n in assigned]
-        if names:
-            slots = tuple(state.index(n) for n in names)
-            (save,) = replace(f"at__.try_save({run}, {slots!r}, values)",
-                              values=_state(names))
-            out.append(at_line(save, at))
-    return out
-
-
-def _saved_inside(stmt: ast.stmt, runs: list) -> None:
-    if isinstance(stmt, (ast.If, ast.For, ast.While, ast.With)):
-        stmt.body = _saved(stmt.body, runs, top=False)
-        if isinstance(stmt, ast.For):  # the target, bound before each iteration's body
-            stmt.body = _saves(analysis.assigned(stmt.target), runs, stmt) + stmt.body
-        if getattr(stmt, "orelse", None):
-            stmt.orelse = _saved(stmt.orelse, runs, top=False)
-    elif isinstance(stmt, ast.Try):
-        stmt.body = _saved(stmt.body, runs, top=False)
-        stmt.orelse = _saved(stmt.orelse, runs, top=False)
-        stmt.finalbody = _saved(stmt.finalbody, runs, top=False)
-        for handler in stmt.handlers:
-            handler.body = _saved(handler.body, runs, top=False)
-
-
-def _reads_after_tries(block: list, unsure: frozenset) -> frozenset:
-    """In `block` (in place, before the statements are converted): the reads of the names
-    in `unsure`, and of those a `try` in it may leave unbound (a handler that does not bind
-    them), in the statements after it, become `at__.bound(z)`: where `z` is unbound, the
-    read raises Python's `UnboundLocalError` when it happens, even if nothing uses the
-    value (`t = z`). Returns the names unsure after the block."""
-    for stmt in block:
-        if unsure:
-            for field in child_fields(stmt.__class__):
-                if field not in _BLOCK_FIELDS:
-                    value = getattr(stmt, field)
-                    if isinstance(value, list):
-                        setattr(stmt, field, [_BoundReads(unsure).visit(v) for v in value])
-                    elif isinstance(value, ast.AST):
-                        setattr(stmt, field, _BoundReads(unsure).visit(value))
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        after = unsure
-        for field in _BLOCK_FIELDS:
-            inner = getattr(stmt, field, None)
-            if isinstance(inner, list) and inner:
-                if field == "handlers":
-                    for h in inner:
-                        after |= _reads_after_tries(h.body, unsure)
-                elif field == "cases":
-                    for c in inner:
-                        after |= _reads_after_tries(c.body, unsure)
-                else:
-                    after |= _reads_after_tries(inner, unsure)
-        if isinstance(stmt, ast.Try) and stmt.handlers:
-            defined = getattr(stmt, "defined_in", frozenset())
-            finally_bound = analysis.assigned(stmt.finalbody)
-            after |= {n for n in analysis.assigned(stmt.body) - defined - finally_bound
-                      if any(n not in analysis.assigned(h.body) for h in stmt.handlers)}
-        unsure = after
-    return unsure
-
-
-_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
-
-
-class _BoundReads(ast.NodeTransformer):
-    """`z` -> `at__.bound(z)` for the reads of `names` (not in nested functions): where
-    `z` is unbound, the read raises Python's `UnboundLocalError` when it happens."""
-
-    def __init__(self, names: set):
-        self.names = names
-
-    def visit_block(self, stmts: list) -> list:
-        return [self.visit(s) for s in stmts] if self.names else stmts
-
-    def visit_Name(self, node: ast.Name):
-        if node.id in self.names and isinstance(node.ctx, ast.Load):
-            return ast.copy_location(replace_expr(f"at__.bound({node.id})"), node)
-        return node
-
-    def visit_FunctionDef(self, node):
-        return node
-
-    visit_AsyncFunctionDef = visit_Lambda = visit_ClassDef = visit_FunctionDef
-
-
-def _reraising(stmts: list, name: str) -> list:
-    """A handler's body with each bare `raise` (not in a nested handler or def) turned into
-    `at__.reraise(name)`: the exception is raised again when the graph runs."""
-    out = []
-    for stmt in stmts:
-        if isinstance(stmt, ast.Raise) and stmt.exc is None:
-            (new,) = replace(f"at__.reraise({name})")
-            out.append(at_line(new, stmt))
-            continue
-        if isinstance(stmt, (ast.If, ast.For, ast.While, ast.With)):
-            stmt.body = _reraising(stmt.body, name)
-            if getattr(stmt, "orelse", None):
-                stmt.orelse = _reraising(stmt.orelse, name)
-        elif isinstance(stmt, ast.Try):
-            stmt.body = _reraising(stmt.body, name)
-            stmt.orelse = _reraising(stmt.orelse, name)
-            stmt.finalbody = _reraising(stmt.finalbody, name)
-        out.append(stmt)
-    return out
-
-
-def _no_args() -> ast.arguments:
-    return ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[],
-                         vararg=None, kwarg=None)
-
-
 def _is_errstate(node: ast.With) -> bool:
     """`with np.errstate(k=v, ...):` (keywords only, no `as`)."""
     if len(node.items) != 1 or node.items[0].optional_vars is not None:
@@ -504,10 +387,6 @@ def _helper(name: str, params: list, body: list, at: ast.AST, outer: list) -> as
 def _return(names: list, at: ast.AST) -> list:
     """`return a, b` of a helper's results (nothing when there are none)."""
     return [at_line(ast.Return(value=name_tuple(names)), at)] if names else []
-
-
-def _state(names: list) -> ast.expr:
-    return ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Load()) for n in names], ctx=ast.Load())
 
 
 def _outer_kwarg(outer: list) -> str:
